@@ -1,0 +1,489 @@
+/* Config loading and validation.
+ *
+ * DESIGN: every accepted key is listed in one table per group kind; loading
+ * walks the file once, collects every problem (not only the first), and
+ * fails with all of them.  The component secret is read into a PgSecret and
+ * never logged.  A config file holding an inline secret must not be
+ * world-readable; a secret_file must not be readable by group or others.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/pg-config.h"
+#include "core/pg-error.h"
+#include "core/pg-log.h"
+
+static const gchar *const pg_config_polygate_keys[] = {"database", "key_file", "log_level",
+						       "admins", NULL};
+static const gchar *const pg_config_xmpp_keys[] = {"host", "port", NULL};
+static const gchar *const pg_config_transport_keys[] = {
+    "jid", "secret", "secret_file", "type", "name", "allowed_domains", "irc_server",
+    "purple_protocol", NULL};
+
+#define PG_CONFIG_TRANSPORT_PREFIX "transport "
+
+typedef struct {
+	GKeyFile *keyfile;
+	const gchar *path;
+	gchar *dir;
+	GString *problems;
+} PgConfigLoader;
+
+static void pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key,
+			      const gchar *format, ...) G_GNUC_PRINTF(4, 5);
+
+static void
+pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key, const gchar *format,
+		  ...)
+{
+	va_list args;
+	g_autofree gchar *text = NULL;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	if (loader->problems->len > 0)
+		g_string_append_c(loader->problems, '\n');
+	g_string_append_printf(loader->problems, "%s: ", loader->path);
+	if (group != NULL)
+		g_string_append_printf(loader->problems, "[%s] ", group);
+	if (key != NULL)
+		g_string_append_printf(loader->problems, "%s: ", key);
+	g_string_append(loader->problems, text);
+}
+
+static void
+pg_transport_config_free(PgTransportConfig *transport)
+{
+	if (transport == NULL)
+		return;
+	g_free(transport->name);
+	g_free(transport->jid);
+	pg_secret_free(transport->secret);
+	g_free(transport->display_name);
+	g_strfreev(transport->allowed_domains);
+	g_free(transport->irc_server);
+	g_free(transport->purple_protocol);
+	g_free(transport);
+}
+
+void
+pg_config_free(PgConfig *config)
+{
+	if (config == NULL)
+		return;
+	g_free(config->path);
+	g_free(config->database);
+	g_free(config->key_file);
+	g_strfreev(config->admins);
+	g_free(config->xmpp_host);
+	if (config->transports != NULL)
+		g_ptr_array_unref(config->transports);
+	g_free(config);
+}
+
+const gchar *
+pg_transport_type_to_string(PgTransportType type)
+{
+	switch (type) {
+	case PG_TRANSPORT_TYPE_IRC:
+		return "irc";
+	case PG_TRANSPORT_TYPE_SMS:
+		return "sms";
+	case PG_TRANSPORT_TYPE_PURPLE:
+		return "purple";
+	default:
+		return "unknown";
+	}
+}
+
+gboolean
+pg_transport_type_from_string(const gchar *text, PgTransportType *type)
+{
+	for (PgTransportType t = PG_TRANSPORT_TYPE_IRC; t <= PG_TRANSPORT_TYPE_PURPLE; t++) {
+		if (g_strcmp0(text, pg_transport_type_to_string(t)) == 0) {
+			*type = t;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static void
+pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *const *allowed)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, group, NULL, NULL);
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (!g_strv_contains(allowed, keys[i]))
+			pg_config_problem(loader, group, keys[i], "unknown key");
+	}
+}
+
+/* Returns: (transfer full) the trimmed string value, or NULL if absent; an
+ * empty value is reported as a problem when @required. */
+static gchar *
+pg_config_get_string(PgConfigLoader *loader, const gchar *group, const gchar *key,
+		     gboolean required)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *value = g_key_file_get_string(loader->keyfile, group, key, &error);
+
+	if (value == NULL) {
+		if (required)
+			pg_config_problem(loader, group, key, "missing (required)");
+		return NULL;
+	}
+	g_strstrip(value);
+	if (value[0] == '\0') {
+		pg_config_problem(loader, group, key, "empty value");
+		return NULL;
+	}
+	return g_steal_pointer(&value);
+}
+
+static gchar *
+pg_config_resolve_path(PgConfigLoader *loader, const gchar *value)
+{
+	if (g_path_is_absolute(value))
+		return g_strdup(value);
+	return g_build_filename(loader->dir, value, NULL);
+}
+
+/* A domain as RFC 7622 §3.2 allows it for a component: no '@' or '/',
+ * non-empty labels, at most 1023 octets. */
+static gboolean
+pg_config_is_valid_domain(const gchar *domain)
+{
+	gsize len = strlen(domain);
+
+	if (len == 0 || len > 1023 || domain[0] == '.' || domain[len - 1] == '.')
+		return FALSE;
+	if (strstr(domain, "..") != NULL)
+		return FALSE;
+	for (const gchar *p = domain; *p != '\0'; p++) {
+		if (*p == '@' || *p == '/' || g_ascii_isspace(*p) || g_ascii_iscntrl(*p))
+			return FALSE;
+	}
+	return g_utf8_validate(domain, -1, NULL);
+}
+
+static gboolean
+pg_config_is_valid_bare_jid(const gchar *jid)
+{
+	const gchar *at = strchr(jid, '@');
+	if (at == NULL || at == jid || strchr(jid, '/') != NULL)
+		return FALSE;
+	return pg_config_is_valid_domain(at + 1);
+}
+
+static PgSecret *
+pg_config_read_secret_file(PgConfigLoader *loader, const gchar *group, const gchar *path)
+{
+	struct stat st;
+	g_autoptr(GError) error = NULL;
+	gchar *contents = NULL;
+	gsize len = 0;
+	PgSecret *secret;
+
+	if (stat(path, &st) != 0) {
+		pg_config_problem(loader, group, "secret_file", "cannot read %s: %s", path,
+				  g_strerror(errno));
+		return NULL;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		pg_config_problem(loader, group, "secret_file",
+				  "%s is accessible by group or others (mode %04o); "
+				  "run: chmod 600 %s",
+				  path, (guint)(st.st_mode & 07777), path);
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &contents, &len, &error)) {
+		pg_config_problem(loader, group, "secret_file", "%s", error->message);
+		return NULL;
+	}
+	/* one line; a trailing newline is not part of the secret */
+	while (len > 0 && (contents[len - 1] == '\n' || contents[len - 1] == '\r'))
+		contents[--len] = '\0';
+	if (len == 0) {
+		pg_secret_wipe_string(contents);
+		pg_config_problem(loader, group, "secret_file", "%s is empty", path);
+		return NULL;
+	}
+	secret = pg_secret_new_take((guint8 *)contents, len);
+	return secret;
+}
+
+static gchar **
+pg_config_default_allowed_domains(const gchar *jid)
+{
+	/* irc.example.org serves example.org by default; a top-level component
+	 * name (e.g. "gateway") has no parent, so it serves its own domain. */
+	const gchar *dot = strchr(jid, '.');
+	gchar **domains = g_new0(gchar *, 2);
+	domains[0] = g_strdup(dot != NULL && dot[1] != '\0' ? dot + 1 : jid);
+	return domains;
+}
+
+static PgTransportConfig *
+pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *inline_secret)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *jid = NULL;
+	g_autofree gchar *type = NULL;
+	g_autofree gchar *secret_file = NULL;
+	g_autofree gchar *secret_file_path = NULL;
+	gchar *secret_inline = NULL;
+	PgTransportConfig *transport = g_new0(PgTransportConfig, 1);
+	const gchar *name = group + strlen(PG_CONFIG_TRANSPORT_PREFIX);
+
+	pg_config_check_keys(loader, group, pg_config_transport_keys);
+	transport->name = g_strstrip(g_strdup(name));
+	if (transport->name[0] == '\0')
+		pg_config_problem(loader, group, NULL, "transport group needs a name: [transport NAME]");
+
+	jid = pg_config_get_string(loader, group, "jid", TRUE);
+	if (jid != NULL && !pg_config_is_valid_domain(jid))
+		pg_config_problem(loader, group, "jid",
+				  "'%s' is not a component domain (expected e.g. irc.example.org)",
+				  jid);
+	else if (jid != NULL)
+		transport->jid = g_ascii_strdown(jid, -1);
+
+	type = pg_config_get_string(loader, group, "type", TRUE);
+	if (type != NULL && !pg_transport_type_from_string(type, &transport->type))
+		pg_config_problem(loader, group, "type", "'%s' is not one of irc, sms, purple",
+				  type);
+
+	/* the secret: exactly one of secret= and secret_file= */
+	secret_inline = g_key_file_get_string(loader->keyfile, group, "secret", NULL);
+	secret_file = pg_config_get_string(loader, group, "secret_file", FALSE);
+	if (secret_inline != NULL && secret_file != NULL) {
+		pg_config_problem(loader, group, "secret", "give either secret or secret_file, not both");
+	} else if (secret_inline != NULL) {
+		if (secret_inline[0] == '\0')
+			pg_config_problem(loader, group, "secret", "empty value");
+		else
+			transport->secret = pg_secret_new_from_string(secret_inline);
+		*inline_secret = TRUE;
+	} else if (secret_file != NULL) {
+		secret_file_path = pg_config_resolve_path(loader, secret_file);
+		transport->secret = pg_config_read_secret_file(loader, group, secret_file_path);
+	} else {
+		pg_config_problem(loader, group, "secret",
+				  "missing: set secret or secret_file (the XEP-0114 component secret)");
+	}
+	pg_secret_wipe_string(secret_inline);
+
+	transport->display_name = pg_config_get_string(loader, group, "name", FALSE);
+	if (transport->display_name == NULL) {
+		const gchar *kind = type != NULL ? type : "legacy";
+		transport->display_name = g_strdup_printf("Polygate %s gateway", kind);
+	}
+
+	if (g_key_file_has_key(loader->keyfile, group, "allowed_domains", NULL)) {
+		gsize n = 0;
+		g_auto(GStrv) domains = g_key_file_get_string_list(loader->keyfile, group,
+								   "allowed_domains", &n, &error);
+		if (domains == NULL || n == 0) {
+			pg_config_problem(loader, group, "allowed_domains",
+					  "needs at least one domain, or * for any");
+		} else {
+			for (gsize i = 0; i < n; i++) {
+				g_strstrip(domains[i]);
+				if (g_strcmp0(domains[i], "*") != 0 &&
+				    !pg_config_is_valid_domain(domains[i]))
+					pg_config_problem(loader, group, "allowed_domains",
+							  "'%s' is not a domain", domains[i]);
+				for (gchar *p = domains[i]; *p != '\0'; p++)
+					*p = g_ascii_tolower(*p);
+			}
+			transport->allowed_domains = g_steal_pointer(&domains);
+		}
+	} else if (transport->jid != NULL) {
+		transport->allowed_domains = pg_config_default_allowed_domains(transport->jid);
+	}
+
+	transport->irc_server = pg_config_get_string(loader, group, "irc_server", FALSE);
+	if (transport->irc_server != NULL && transport->type != PG_TRANSPORT_TYPE_IRC)
+		pg_config_problem(loader, group, "irc_server", "only valid with type = irc");
+	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
+	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
+		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
+	return transport;
+}
+
+gboolean
+pg_transport_config_allows_domain(const PgTransportConfig *transport, const gchar *domain)
+{
+	for (guint i = 0; transport->allowed_domains != NULL && transport->allowed_domains[i]; i++) {
+		if (g_strcmp0(transport->allowed_domains[i], "*") == 0 ||
+		    g_ascii_strcasecmp(transport->allowed_domains[i], domain) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+pg_config_is_admin(const PgConfig *config, const gchar *bare_jid)
+{
+	return config->admins != NULL && g_strv_contains((const gchar *const *)config->admins, bare_jid);
+}
+
+static void
+pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
+{
+	const gchar *group = "polygate";
+	g_autofree gchar *database = NULL;
+	g_autofree gchar *key_file = NULL;
+	g_autofree gchar *log_level = NULL;
+
+	if (!g_key_file_has_group(loader->keyfile, group)) {
+		pg_config_problem(loader, group, NULL, "missing group");
+		return;
+	}
+	pg_config_check_keys(loader, group, pg_config_polygate_keys);
+	database = pg_config_get_string(loader, group, "database", TRUE);
+	if (database != NULL)
+		config->database = pg_config_resolve_path(loader, database);
+	key_file = pg_config_get_string(loader, group, "key_file", TRUE);
+	if (key_file != NULL)
+		config->key_file = pg_config_resolve_path(loader, key_file);
+	log_level = pg_config_get_string(loader, group, "log_level", FALSE);
+	if (log_level != NULL && !pg_log_level_parse(log_level, &config->log_level))
+		pg_config_problem(loader, group, "log_level",
+				  "'%s' is not one of debug, info, message, warning, error",
+				  log_level);
+	if (g_key_file_has_key(loader->keyfile, group, "admins", NULL)) {
+		g_auto(GStrv) admins =
+		    g_key_file_get_string_list(loader->keyfile, group, "admins", NULL, NULL);
+		for (guint i = 0; admins != NULL && admins[i] != NULL; i++) {
+			g_strstrip(admins[i]);
+			if (!pg_config_is_valid_bare_jid(admins[i]))
+				pg_config_problem(loader, group, "admins",
+						  "'%s' is not a bare JID (user@domain)", admins[i]);
+		}
+		config->admins = g_steal_pointer(&admins);
+	}
+}
+
+static void
+pg_config_load_xmpp(PgConfigLoader *loader, PgConfig *config)
+{
+	const gchar *group = "xmpp";
+	g_autofree gchar *host = NULL;
+	g_autoptr(GError) error = NULL;
+
+	config->xmpp_host = g_strdup("127.0.0.1");
+	config->xmpp_port = 5347;
+	if (!g_key_file_has_group(loader->keyfile, group))
+		return;
+	pg_config_check_keys(loader, group, pg_config_xmpp_keys);
+	host = pg_config_get_string(loader, group, "host", FALSE);
+	if (host != NULL) {
+		g_free(config->xmpp_host);
+		config->xmpp_host = g_steal_pointer(&host);
+	}
+	if (g_key_file_has_key(loader->keyfile, group, "port", NULL)) {
+		gint64 port = g_key_file_get_int64(loader->keyfile, group, "port", &error);
+		if (error != NULL || port < 1 || port > 65535)
+			pg_config_problem(loader, group, "port",
+					  "must be a TCP port number from 1 to 65535");
+		else
+			config->xmpp_port = (guint16)port;
+	}
+}
+
+static void
+pg_config_check_file_mode(PgConfigLoader *loader)
+{
+	struct stat st;
+	if (stat(loader->path, &st) == 0 && (st.st_mode & S_IROTH) != 0)
+		pg_config_problem(loader, NULL, NULL,
+				  "holds a component secret but is world-readable (mode %04o); "
+				  "run: chmod o-rwx %s, or use secret_file",
+				  (guint)(st.st_mode & 07777), loader->path);
+}
+
+PgConfig *
+pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
+{
+	g_autoptr(GKeyFile) keyfile = g_key_file_new();
+	g_autoptr(GError) parse_error = NULL;
+	g_autoptr(PgConfig) config = g_new0(PgConfig, 1);
+	g_autoptr(GString) problems = g_string_new(NULL);
+	g_auto(GStrv) groups = NULL;
+	g_autofree gchar *dir = g_path_get_dirname(path);
+	gboolean inline_secret = FALSE;
+	PgConfigLoader loader = {
+	    .keyfile = keyfile, .path = path, .dir = dir, .problems = problems};
+
+	config->path = g_strdup(path);
+	config->log_level = G_LOG_LEVEL_MESSAGE;
+	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
+
+	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "%s: %s", path, parse_error->message);
+		return NULL;
+	}
+	pg_config_load_polygate(&loader, config);
+	pg_config_load_xmpp(&loader, config);
+
+	groups = g_key_file_get_groups(keyfile, NULL);
+	for (guint i = 0; groups[i] != NULL; i++) {
+		if (g_strcmp0(groups[i], "polygate") == 0 || g_strcmp0(groups[i], "xmpp") == 0)
+			continue;
+		if (!g_str_has_prefix(groups[i], PG_CONFIG_TRANSPORT_PREFIX)) {
+			pg_config_problem(&loader, groups[i], NULL,
+					  "unknown group (expected [polygate], [xmpp] or "
+					  "[transport NAME])");
+			continue;
+		}
+		g_ptr_array_add(config->transports,
+				pg_config_load_transport(&loader, groups[i], &inline_secret));
+	}
+	if (config->transports->len == 0)
+		pg_config_problem(&loader, NULL, NULL, "no [transport NAME] group: nothing to serve");
+
+	/* two transports may not share a name or a component JID */
+	for (guint i = 0; i < config->transports->len; i++) {
+		PgTransportConfig *a = g_ptr_array_index(config->transports, i);
+		for (guint j = i + 1; j < config->transports->len; j++) {
+			PgTransportConfig *b = g_ptr_array_index(config->transports, j);
+			if (a->jid != NULL && g_strcmp0(a->jid, b->jid) == 0)
+				pg_config_problem(&loader, NULL, NULL,
+						  "[transport %s] and [transport %s] both use jid %s",
+						  a->name, b->name, a->jid);
+		}
+	}
+	if (inline_secret)
+		pg_config_check_file_mode(&loader);
+
+	if (problems->len > 0) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_CONFIG, problems->str);
+		return NULL;
+	}
+	return g_steal_pointer(&config);
+}
+
+PgConfig *
+pg_config_load(const gchar *path, GError **error)
+{
+	gchar *data = NULL;
+	gsize len = 0;
+	g_autoptr(GError) read_error = NULL;
+	PgConfig *config;
+
+	if (!g_file_get_contents(path, &data, &len, &read_error)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "%s", read_error->message);
+		return NULL;
+	}
+	config = pg_config_load_from_data(data, path, error);
+	/* the file may hold a component secret */
+	OPENSSL_cleanse(data, len);
+	g_free(data);
+	return config;
+}

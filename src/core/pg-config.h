@@ -1,0 +1,63 @@
+/* The daemon's configuration: one GKeyFile.
+ *
+ *   [polygate]            database, key_file, log_level, admins
+ *   [xmpp]                host, port
+ *   [transport NAME]      jid, secret | secret_file, type, name, allowed_domains, ...
+ *
+ * pg_config_load() validates everything at once and reports every problem,
+ * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
+ * key is an error: it is usually an operator's typo.  Relative paths are
+ * resolved against the directory of the config file.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "core/pg-secret.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	PG_TRANSPORT_TYPE_IRC,
+	PG_TRANSPORT_TYPE_SMS,
+	PG_TRANSPORT_TYPE_PURPLE,
+} PgTransportType;
+
+typedef struct {
+	gchar *name;              /* NAME of [transport NAME] */
+	gchar *jid;               /* the component's domain, e.g. irc.example.org */
+	PgSecret *secret;         /* XEP-0114 shared secret */
+	PgTransportType type;
+	gchar *display_name;      /* disco identity name */
+	gchar **allowed_domains;  /* user domains allowed to register; "*" = anyone */
+	gchar *irc_server;        /* irc: fixed server (JIDs may omit %server), or NULL */
+	gchar *purple_protocol;   /* purple: libpurple protocol id, e.g. prpl-jabber */
+} PgTransportConfig;
+
+typedef struct {
+	gchar *path;
+	gchar *database;
+	gchar *key_file;
+	GLogLevelFlags log_level;
+	gchar **admins;           /* bare JIDs of gateway admins (may be empty) */
+	gchar *xmpp_host;
+	guint16 xmpp_port;
+	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
+} PgConfig;
+
+/* Returns: (transfer full) the config, or NULL with every problem in @error (PG_ERROR_CONFIG). */
+PgConfig *pg_config_load(const gchar *path, GError **error);
+/* As pg_config_load() but from text; @path is used in messages and for relative paths. */
+PgConfig *pg_config_load_from_data(const gchar *data, const gchar *path, GError **error);
+void pg_config_free(PgConfig *config);
+
+const gchar *pg_transport_type_to_string(PgTransportType type);
+gboolean pg_transport_type_from_string(const gchar *text, PgTransportType *type);
+
+/* TRUE if @domain may use @transport (allowed_domains, "*" = any). */
+gboolean pg_transport_config_allows_domain(const PgTransportConfig *transport, const gchar *domain);
+gboolean pg_config_is_admin(const PgConfig *config, const gchar *bare_jid);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgConfig, pg_config_free)
+
+G_END_DECLS
