@@ -1,0 +1,97 @@
+"""Small helpers shared by the harness: free ports, bounded waits, log tails.
+
+Every wait in the harness is "poll a condition until a deadline, then fail with
+the log tail" (TESTBED.md, "Readiness without sleeps"): never a bare sleep.
+"""
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+
+
+class HarnessError(AssertionError):
+    """A server or the daemon did not behave; the message carries the log tail."""
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def secret():
+    return secrets.token_hex(16)
+
+
+def log_tail(path, lines=40):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        return f"(no log at {path}: {e})"
+    text = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+def port_open(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(condition, timeout, what, log_path=None, interval=0.1, alive=None):
+    """Poll condition() until it returns a true value, or fail after timeout.
+
+    alive(), if given, is checked on each round so a crashed process fails at
+    once instead of at the deadline.  Returns condition()'s value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if alive is not None and not alive():
+            raise HarnessError(
+                f"process died while waiting for {what}"
+                + (f"; log tail ({log_path}):\n{log_tail(log_path)}" if log_path else "")
+            )
+        if time.monotonic() >= deadline:
+            raise HarnessError(
+                f"timed out after {timeout}s waiting for {what}"
+                + (f"; log tail ({log_path}):\n{log_tail(log_path)}" if log_path else "")
+            )
+        time.sleep(interval)  # polling interval of a bounded wait
+
+
+def stop_process(proc, timeout=10):
+    """SIGTERM, bounded wait, then SIGKILL.  Returns the exit code (negative
+    for a signal, as subprocess reports it) and whether it had to be killed."""
+    if proc.poll() is not None:
+        return proc.returncode, False
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout), False
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait(timeout=timeout), True
+
+
+def selfsigned_cert(directory, domain="localhost"):
+    """directory/domain.crt + .key, valid for domain and *.domain (TESTBED.md)."""
+    os.makedirs(directory, exist_ok=True)
+    crt = os.path.join(directory, f"{domain}.crt")
+    key = os.path.join(directory, f"{domain}.key")
+    if not (os.path.exists(crt) and os.path.exists(key)):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+             "-subj", f"/CN={domain}",
+             "-addext", f"subjectAltName=DNS:{domain},DNS:*.{domain}",
+             "-keyout", key, "-out", crt],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(key, 0o600)
+    return crt, key
