@@ -1,1 +1,174 @@
-int main(void) { return 0; }
+/* polygate: options, signals and the main loop; nothing else.
+ *
+ *   polygate --config FILE               run the gateway in the foreground
+ *   polygate --check-config --config F   validate the config and exit
+ *   polygate rekey --config FILE         re-seal every secret under a new key
+ */
+#define G_LOG_DOMAIN "polygate"
+
+#include "config.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strophe.h>
+#include <sys/stat.h>
+
+#include "core/pg-config.h"
+#include "core/pg-log.h"
+#include "registry/pg-registry.h"
+#include "registry/pg-vault.h"
+#include "xmpp/pg-transport.h"
+
+#define PG_MAIN_DEFAULT_CONFIG "/etc/polygate/polygate.conf"
+#define PG_MAIN_SHUTDOWN_FLUSH_MS 2000
+
+
+static gboolean
+pg_main_quit_cb(gpointer user_data)
+{
+	GMainLoop *loop = user_data;
+	g_message("shutting down");
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+static int
+pg_main_rekey(const PgConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgVault) vault = NULL;
+	g_autoptr(PgRegistry) registry = NULL;
+	guint old_key_id;
+	guint resealed = 0;
+
+	vault = pg_vault_open(config->key_file, &error);
+	if (vault == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	registry = pg_registry_open(config->database, vault, &error);
+	if (registry == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	old_key_id = pg_vault_get_current_key_id(vault);
+	g_print("re-sealing every secret in %s under a new key...\n", config->database);
+	if (!pg_registry_rekey(registry, &resealed, &error)) {
+		g_printerr("rekey failed, nothing lost (the old key stays in %s): %s\n",
+			   config->key_file, error->message);
+		return EXIT_FAILURE;
+	}
+	g_print("re-sealed %u account(s): key %u replaced by key %u in %s\n", resealed,
+		old_key_id, pg_vault_get_current_key_id(vault), config->key_file);
+	return EXIT_SUCCESS;
+}
+
+static int
+pg_main_run(const PgConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgVault) vault = NULL;
+	g_autoptr(PgRegistry) registry = NULL;
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	g_autoptr(GPtrArray) transports =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_free);
+
+	vault = pg_vault_open(config->key_file, &error);
+	if (vault == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	registry = pg_registry_open(config->database, vault, &error);
+	if (registry == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+
+	xmpp_initialize();
+	for (guint i = 0; i < config->transports->len; i++) {
+		const PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);
+		PgTransport *transport = pg_transport_new(config, transport_config, registry);
+		g_ptr_array_add(transports, transport);
+		pg_transport_start(transport);
+	}
+	g_unix_signal_add(SIGTERM, pg_main_quit_cb, loop);
+	g_unix_signal_add(SIGINT, pg_main_quit_cb, loop);
+	g_message("ready: %u transport(s), XMPP server %s:%u", transports->len, config->xmpp_host,
+		  config->xmpp_port);
+	g_main_loop_run(loop);
+
+	/* flush what is queued and close each stream cleanly */
+	for (guint i = 0; i < transports->len; i++)
+		pg_transport_stop(g_ptr_array_index(transports, i), PG_MAIN_SHUTDOWN_FLUSH_MS);
+	g_ptr_array_set_size(transports, 0);
+	xmpp_shutdown();
+	g_message("stopped");
+	return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) context = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = NULL;
+	g_autofree gchar *config_path = NULL;
+	gboolean check_config = FALSE;
+	gboolean version = FALSE;
+	gboolean verbose = FALSE;
+	gboolean rekey = FALSE;
+	const GOptionEntry entries[] = {
+	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+	     "Configuration file (default " PG_MAIN_DEFAULT_CONFIG ")", "FILE"},
+	    {"check-config", 0, 0, G_OPTION_ARG_NONE, &check_config,
+	     "Validate the configuration, report every problem, and exit", NULL},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log at debug level", NULL},
+	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL},
+	    {NULL},
+	};
+
+	setlocale(LC_ALL, "");
+	context = g_option_context_new("[rekey]");
+	g_option_context_set_summary(
+	    context, "Polygate, an XMPP transport gateway: one XEP-0114 component per\n"
+		     "configured transport lets XMPP users reach IRC, SMS and libpurple networks.");
+	g_option_context_set_description(
+	    context, "Commands:\n"
+		     "  (none)   run the gateway in the foreground until SIGTERM/SIGINT\n"
+		     "  rekey    re-seal every stored secret under a new key, then drop the old\n"
+		     "           key from the key file (stop the gateway first)\n\n"
+		     "See conf/polygate.conf.example for every configuration key.\n");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("polygate: %s (try --help)\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (version) {
+		g_print("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EXIT_SUCCESS;
+	}
+	if (argc > 2 || (argc == 2 && g_strcmp0(argv[1], "rekey") != 0)) {
+		g_printerr("polygate: unknown command '%s' (try --help)\n", argv[argc - 1]);
+		return EXIT_FAILURE;
+	}
+	rekey = argc == 2;
+	if (config_path == NULL)
+		config_path = g_strdup(PG_MAIN_DEFAULT_CONFIG);
+
+	config = pg_config_load(config_path, &error);
+	if (config == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (check_config) {
+		g_print("%s: OK, %u transport(s)\n", config_path, config->transports->len);
+		return EXIT_SUCCESS;
+	}
+	pg_log_setup(verbose ? G_LOG_LEVEL_DEBUG : config->log_level);
+	umask(077);
+	if (rekey)
+		return pg_main_rekey(config);
+	return pg_main_run(config);
+}

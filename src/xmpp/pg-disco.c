@@ -1,0 +1,86 @@
+/* XEP-0030 service discovery on a transport's domain. */
+#define G_LOG_DOMAIN "pg-xmpp"
+
+#include "config.h"
+
+#include "core/pg-error.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+/* XEP-0100 §5 / the XMPP registrar's "gateway" category types */
+static const gchar *
+pg_disco_gateway_type(const PgTransportConfig *transport)
+{
+	switch (transport->type) {
+	case PG_TRANSPORT_TYPE_IRC:
+		return "irc";
+	case PG_TRANSPORT_TYPE_SMS:
+		return "sms";
+	case PG_TRANSPORT_TYPE_PURPLE:
+	default:
+		break;
+	}
+	if (g_strcmp0(transport->purple_protocol, "prpl-jabber") == 0)
+		return "xmpp";
+	if (g_strcmp0(transport->purple_protocol, "prpl-icq") == 0)
+		return "icq";
+	if (g_strcmp0(transport->purple_protocol, "prpl-gg") == 0)
+		return "gadu-gadu";
+	if (g_strcmp0(transport->purple_protocol, "prpl-simple") == 0)
+		return "sip";
+	return "legacy";
+}
+
+static const gchar *const pg_disco_features[] = {
+    PG_NS_DISCO_INFO, PG_NS_DISCO_ITEMS, PG_NS_REGISTER, PG_NS_GATEWAY, PG_NS_PING,
+};
+
+void
+pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq)
+{
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+	xmpp_stanza_t *query;
+	xmpp_stanza_t *request = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_INFO);
+	xmpp_stanza_t *identity;
+
+	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+					      "disco#info is an IQ of type get");
+		return;
+	}
+	/* XEP-0030 §3.1: no nodes are defined on the transport */
+	if (xmpp_stanza_get_attribute(request, "node") != NULL) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_ITEM_NOT_FOUND, NULL);
+		return;
+	}
+	reply = pg_stanza_iq_result(iq);
+	if (reply == NULL)
+		return;
+	query = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
+	identity = pg_stanza_add_child(query, "identity", NULL);
+	xmpp_stanza_set_attribute(identity, "category", "gateway");
+	xmpp_stanza_set_attribute(identity, "type", pg_disco_gateway_type(self->transport));
+	xmpp_stanza_set_attribute(identity, "name", self->transport->display_name);
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_disco_features); i++) {
+		xmpp_stanza_t *feature = pg_stanza_add_child(query, "feature", NULL);
+		xmpp_stanza_set_attribute(feature, "var", pg_disco_features[i]);
+	}
+	pg_transport_send(self, reply);
+}
+
+void
+pg_disco_handle_items(PgTransport *self, xmpp_stanza_t *iq)
+{
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+
+	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+					      "disco#items is an IQ of type get");
+		return;
+	}
+	reply = pg_stanza_iq_result(iq);
+	if (reply == NULL)
+		return;
+	pg_stanza_add_child(reply, "query", PG_NS_DISCO_ITEMS);
+	pg_transport_send(self, reply);
+}

@@ -1,0 +1,140 @@
+#define G_LOG_DOMAIN "pg-xmpp"
+
+#include "config.h"
+
+#include "core/pg-error.h"
+#include "core/pg-secret.h"
+#include "xmpp/pg-form.h"
+#include "xmpp/pg-stanza.h"
+
+typedef struct {
+	gchar *var;
+	gchar *type;
+	gchar *label;
+	gboolean required;
+	gchar *value;
+} PgFormField;
+
+struct _PgForm {
+	gchar *type;
+	gchar *title;
+	gchar *instructions;
+	GPtrArray *fields; /* element-type PgFormField */
+};
+
+static void
+pg_form_field_free(PgFormField *field)
+{
+	g_free(field->var);
+	g_free(field->type);
+	g_free(field->label);
+	g_free(field->value);
+	g_free(field);
+}
+
+PgForm *
+pg_form_new(const gchar *type, const gchar *form_type, const gchar *title,
+	    const gchar *instructions)
+{
+	PgForm *self = g_new0(PgForm, 1);
+	self->type = g_strdup(type);
+	self->title = g_strdup(title);
+	self->instructions = g_strdup(instructions);
+	self->fields = g_ptr_array_new_with_free_func((GDestroyNotify)pg_form_field_free);
+	/* XEP-0068 §3: FORM_TYPE is a hidden field */
+	if (form_type != NULL)
+		pg_form_add_field(self, "FORM_TYPE", "hidden", NULL, FALSE, form_type);
+	return self;
+}
+
+void
+pg_form_add_field(PgForm *self, const gchar *var, const gchar *type, const gchar *label,
+		  gboolean required, const gchar *value)
+{
+	PgFormField *field = g_new0(PgFormField, 1);
+	field->var = g_strdup(var);
+	field->type = g_strdup(type);
+	field->label = g_strdup(label);
+	field->required = required;
+	field->value = g_strdup(value);
+	g_ptr_array_add(self->fields, field);
+}
+
+xmpp_stanza_t *
+pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx)
+{
+	xmpp_stanza_t *x = xmpp_stanza_new(ctx);
+
+	xmpp_stanza_set_name(x, "x");
+	xmpp_stanza_set_ns(x, PG_NS_DATA);
+	xmpp_stanza_set_type(x, self->type);
+	if (self->title != NULL)
+		pg_stanza_add_text_child(x, "title", self->title);
+	if (self->instructions != NULL)
+		pg_stanza_add_text_child(x, "instructions", self->instructions);
+	for (guint i = 0; i < self->fields->len; i++) {
+		PgFormField *field = g_ptr_array_index(self->fields, i);
+		xmpp_stanza_t *node = pg_stanza_add_child(x, "field", NULL);
+		xmpp_stanza_set_attribute(node, "var", field->var);
+		if (field->type != NULL)
+			xmpp_stanza_set_attribute(node, "type", field->type);
+		if (field->label != NULL)
+			xmpp_stanza_set_attribute(node, "label", field->label);
+		if (field->required)
+			pg_stanza_add_child(node, "required", NULL);
+		if (field->value != NULL)
+			pg_stanza_add_text_child(node, "value", field->value);
+	}
+	return x;
+}
+
+void
+pg_form_free(PgForm *self)
+{
+	if (self == NULL)
+		return;
+	g_free(self->type);
+	g_free(self->title);
+	g_free(self->instructions);
+	g_ptr_array_unref(self->fields);
+	g_free(self);
+}
+
+GHashTable *
+pg_form_parse_submit(xmpp_stanza_t *x, const gchar *form_type, GError **error)
+{
+	g_autoptr(GHashTable) values =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				  (GDestroyNotify)pg_secret_wipe_string);
+	const gchar *type = xmpp_stanza_get_type(x);
+
+	/* XEP-0004 §3.1: a form submitted by the requester has type 'submit' */
+	if (g_strcmp0(type, "submit") != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+			    "the data form must be of type 'submit', not '%s'",
+			    type != NULL ? type : "(none)");
+		return NULL;
+	}
+	for (xmpp_stanza_t *field = xmpp_stanza_get_children(x); field != NULL;
+	     field = xmpp_stanza_get_next(field)) {
+		const gchar *var;
+		xmpp_stanza_t *value;
+		gchar *text;
+
+		if (g_strcmp0(xmpp_stanza_get_name(field), "field") != 0)
+			continue;
+		var = xmpp_stanza_get_attribute(field, "var");
+		if (var == NULL || g_hash_table_contains(values, var))
+			continue;
+		value = xmpp_stanza_get_child_by_name(field, "value");
+		text = value != NULL ? xmpp_stanza_get_text(value) : NULL;
+		g_hash_table_insert(values, g_strdup(var), text != NULL ? text : g_strdup(""));
+	}
+	if (form_type != NULL && g_hash_table_contains(values, "FORM_TYPE") &&
+	    g_strcmp0(g_hash_table_lookup(values, "FORM_TYPE"), form_type) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+			    "the data form's FORM_TYPE must be %s", form_type);
+		return NULL;
+	}
+	return g_steal_pointer(&values);
+}

@@ -1,0 +1,30 @@
+/* XEP-0004 data forms: building a form and reading a submitted one. */
+#pragma once
+
+#include <glib.h>
+#include <strophe.h>
+
+G_BEGIN_DECLS
+
+typedef struct _PgForm PgForm;
+
+/* Returns: (transfer full) an empty form of @type ("form", "result", ...) whose
+ * hidden FORM_TYPE field is @form_type (may be NULL). */
+PgForm *pg_form_new(const gchar *type, const gchar *form_type, const gchar *title,
+		    const gchar *instructions);
+void pg_form_add_field(PgForm *self, const gchar *var, const gchar *type, const gchar *label,
+		       gboolean required, const gchar *value);
+/* Returns: (transfer full) the <x xmlns='jabber:x:data'/> element. */
+xmpp_stanza_t *pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx);
+void pg_form_free(PgForm *self);
+
+/* A submitted form's values: var -> first value (multi-value fields keep the
+ * first).  Values are wiped when the table is destroyed, since a form may
+ * carry a password.
+ * Returns: (transfer full) the values, or NULL with PG_ERROR_BAD_REQUEST if
+ * @x is not a form of type 'submit' whose FORM_TYPE (if any) is @form_type. */
+GHashTable *pg_form_parse_submit(xmpp_stanza_t *x, const gchar *form_type, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgForm, pg_form_free)
+
+G_END_DECLS

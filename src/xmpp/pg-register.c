@@ -1,0 +1,477 @@
+/* XEP-0077 in-band registration, XEP-0100 gateway interaction, and the
+ * transport's presence subscription with each registered user.
+ *
+ * DESIGN
+ * The fields a user fills in depend on the transport type (one table per
+ * type below).  A registration is offered both as a XEP-0004 data form and
+ * as XEP-0077 legacy fields, for old clients.  Secrets (passwords) go
+ * straight from the parsed stanza into PgSecret and from there into the
+ * registry, which seals them; the form's value table wipes its copies.  No
+ * log line here prints a field value; the stanza log of libstrophe is
+ * filtered in pg-stanza.c.
+ *
+ * Errors (XEP-0077 §3.1, §3.2; RFC 6120 §8.3.3):
+ *   required field missing/empty, value invalid   -> not-acceptable
+ *   wrong FORM_TYPE, not 'submit', nothing usable  -> bad-request
+ *   SMS number not E.164                           -> jid-malformed
+ *   user's domain not served by this transport     -> forbidden
+ *   number already registered by someone else      -> conflict
+ *   <remove/> not alone                            -> bad-request
+ *   <remove/> from an unregistered user            -> registration-required
+ */
+#define G_LOG_DOMAIN "pg-xmpp"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "core/pg-phone.h"
+#include "registry/pg-account.h"
+#include "xmpp/pg-form.h"
+#include "xmpp/pg-jid.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+#define PG_REGISTER_MAX_VALUE 1024
+
+typedef struct {
+	const gchar *var;    /* form field var, and the legacy element name if @legacy */
+	gboolean legacy;     /* also offered as a XEP-0077 legacy element */
+	const gchar *type;   /* XEP-0004 field type */
+	const gchar *label;
+	gboolean required;
+	gboolean secret;     /* sealed in the registry, never sent back */
+	gboolean legacy_id;  /* becomes PgAccount.legacy_id */
+} PgRegisterField;
+
+static const PgRegisterField pg_register_fields_irc[] = {
+    {.var = "nick", .legacy = TRUE, .type = "text-single", .label = "IRC nickname",
+     .required = TRUE, .legacy_id = TRUE},
+    {.var = "password", .legacy = TRUE, .type = "text-private",
+     .label = "NickServ password (optional)", .secret = TRUE},
+    {.var = "server_password", .type = "text-private",
+     .label = "IRC server password (optional)", .secret = TRUE},
+};
+
+static const PgRegisterField pg_register_fields_sms[] = {
+    {.var = "phone", .legacy = TRUE, .type = "text-single",
+     .label = "Your mobile number, international form (e.g. +15551234567)", .required = TRUE,
+     .legacy_id = TRUE},
+};
+
+static const PgRegisterField pg_register_fields_purple[] = {
+    {.var = "username", .legacy = TRUE, .type = "text-single", .label = "Legacy account name",
+     .required = TRUE, .legacy_id = TRUE},
+    {.var = "password", .legacy = TRUE, .type = "text-private", .label = "Password",
+     .required = TRUE, .secret = TRUE},
+};
+
+static const PgRegisterField *
+pg_register_fields(const PgTransportConfig *transport, gsize *n_fields)
+{
+	switch (transport->type) {
+	case PG_TRANSPORT_TYPE_IRC:
+		*n_fields = G_N_ELEMENTS(pg_register_fields_irc);
+		return pg_register_fields_irc;
+	case PG_TRANSPORT_TYPE_SMS:
+		*n_fields = G_N_ELEMENTS(pg_register_fields_sms);
+		return pg_register_fields_sms;
+	case PG_TRANSPORT_TYPE_PURPLE:
+	default:
+		*n_fields = G_N_ELEMENTS(pg_register_fields_purple);
+		return pg_register_fields_purple;
+	}
+}
+
+static const gchar *
+pg_register_instructions(const PgTransportConfig *transport)
+{
+	switch (transport->type) {
+	case PG_TRANSPORT_TYPE_IRC:
+		return "Choose the IRC nickname to use on this gateway. The NickServ and "
+		       "server passwords are optional and stored encrypted.";
+	case PG_TRANSPORT_TYPE_SMS:
+		return "Enter your mobile phone number in international form (+ and the "
+		       "country code). Text messages to that number reach you here.";
+	case PG_TRANSPORT_TYPE_PURPLE:
+	default:
+		return "Enter the name and password of your account on the legacy network. "
+		       "The password is stored encrypted.";
+	}
+}
+
+/* Who is asking: the bare JID, after checking the domain is served here. */
+static gchar *
+pg_register_requester(PgTransport *self, xmpp_stanza_t *stanza, GError **error)
+{
+	g_autofree gchar *bare = pg_stanza_bare_jid(xmpp_stanza_get_from(stanza));
+	const gchar *at = bare != NULL ? strchr(bare, '@') : NULL;
+
+	if (at == NULL || at == bare) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_FORBIDDEN,
+				    "only user accounts can register with this gateway");
+		return NULL;
+	}
+	if (!pg_transport_config_allows_domain(self->transport, at + 1)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_FORBIDDEN,
+			    "this gateway does not serve users of %s", at + 1);
+		return NULL;
+	}
+	return g_steal_pointer(&bare);
+}
+
+static void
+pg_register_handle_get(PgTransport *self, xmpp_stanza_t *iq, const gchar *user_jid)
+{
+	g_autoptr(xmpp_stanza_t) reply = pg_stanza_iq_result(iq);
+	g_autoptr(PgForm) form = NULL;
+	g_autoptr(xmpp_stanza_t) x = NULL;
+	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(GError) error = NULL;
+	const PgRegisterField *fields;
+	const gchar *instructions = pg_register_instructions(self->transport);
+	xmpp_stanza_t *query;
+	gsize n_fields = 0;
+
+	if (reply == NULL)
+		return;
+	account = pg_registry_get_account(self->registry, self->transport->jid, user_jid, &error);
+	if (account == NULL && !g_error_matches(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND)) {
+		pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	query = pg_stanza_add_child(reply, "query", PG_NS_REGISTER);
+	/* XEP-0077 §3.1: an already registered entity gets an empty <registered/>
+	 * and SHOULD see its current registration data */
+	if (account != NULL)
+		pg_stanza_add_child(query, "registered", NULL);
+	pg_stanza_add_text_child(query, "instructions", instructions);
+
+	fields = pg_register_fields(self->transport, &n_fields);
+	form = pg_form_new("form", PG_NS_REGISTER, self->transport->display_name, instructions);
+	for (gsize i = 0; i < n_fields; i++) {
+		const gchar *value = NULL;
+		if (account != NULL && !fields[i].secret)
+			value = fields[i].legacy_id ? account->legacy_id
+						    : pg_account_get_setting(account, fields[i].var);
+		if (fields[i].legacy)
+			pg_stanza_add_text_child(query, fields[i].var, value);
+		pg_form_add_field(form, fields[i].var, fields[i].type, fields[i].label,
+				  fields[i].required, value);
+	}
+	x = pg_form_to_stanza(form, pg_transport_get_ctx(self));
+	xmpp_stanza_add_child(query, x);
+	pg_transport_send(self, reply);
+}
+
+/* Collect the submitted values: the data form if there is one (XEP-0077 §4),
+ * else the legacy elements.  Returns: (transfer full) var -> value, wiped on
+ * destroy. */
+static GHashTable *
+pg_register_collect(PgTransport *self, xmpp_stanza_t *query, GError **error)
+{
+	xmpp_stanza_t *x = xmpp_stanza_get_child_by_ns(query, PG_NS_DATA);
+	g_autoptr(GHashTable) values = NULL;
+	const PgRegisterField *fields;
+	gsize n_fields = 0;
+	gboolean any = FALSE;
+
+	if (x != NULL)
+		return pg_form_parse_submit(x, PG_NS_REGISTER, error);
+
+	values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				       (GDestroyNotify)pg_secret_wipe_string);
+	fields = pg_register_fields(self->transport, &n_fields);
+	for (gsize i = 0; i < n_fields; i++) {
+		gchar *text;
+		if (!fields[i].legacy || xmpp_stanza_get_child_by_name(query, fields[i].var) == NULL)
+			continue;
+		text = pg_stanza_get_child_text(query, fields[i].var);
+		g_hash_table_insert(values, g_strdup(fields[i].var),
+				    text != NULL ? text : g_strdup(""));
+		any = TRUE;
+	}
+	if (!any) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "the registration carries neither a data form nor any of "
+				    "the fields of this transport");
+		return NULL;
+	}
+	return g_steal_pointer(&values);
+}
+
+/* Check one value by the rules of its transport type; may rewrite it
+ * (E.164 normalisation).  Returns: (transfer full) the value to store. */
+static gchar *
+pg_register_check_value(PgTransport *self, const PgRegisterField *field, const gchar *value,
+			GError **error)
+{
+	if (strlen(value) > PG_REGISTER_MAX_VALUE) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE, "%s is too long", field->var);
+		return NULL;
+	}
+	if (!g_utf8_validate(value, -1, NULL)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE, "%s is not valid UTF-8",
+			    field->var);
+		return NULL;
+	}
+	if (field->secret)
+		return g_strdup(value);
+	if (g_strcmp0(field->var, "nick") == 0 && !pg_jid_is_valid_irc_nick(value)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "'%s' is not a valid IRC nickname: letters, digits and []\\`_^{|}- "
+			    "only, not starting with a digit or '-'",
+			    value);
+		return NULL;
+	}
+	if (g_strcmp0(field->var, "phone") == 0)
+		return pg_phone_normalize_e164(value, error);
+	for (const gchar *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
+		if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+			g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+				    "%s contains a control character", field->var);
+			return NULL;
+		}
+	}
+	return g_strdup(value);
+}
+
+/* Build the account from the submitted values.  Returns: (transfer full). */
+static PgAccount *
+pg_register_build_account(PgTransport *self, const gchar *user_jid, GHashTable *values,
+			  GError **error)
+{
+	g_autoptr(PgAccount) account = pg_account_new(self->transport->jid, user_jid, NULL);
+	const PgRegisterField *fields = NULL;
+	gsize n_fields = 0;
+
+	fields = pg_register_fields(self->transport, &n_fields);
+	for (gsize i = 0; i < n_fields; i++) {
+		const gchar *value = g_hash_table_lookup(values, fields[i].var);
+		g_autofree gchar *checked = NULL;
+
+		if (value == NULL || value[0] == '\0') {
+			if (fields[i].required) {
+				g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+					    "the field '%s' is required", fields[i].var);
+				return NULL;
+			}
+			continue;
+		}
+		checked = pg_register_check_value(self, &fields[i], value, error);
+		if (checked == NULL)
+			return NULL;
+		if (fields[i].secret) {
+			pg_account_set_secret(account, fields[i].var,
+					      pg_secret_new_from_string(checked));
+			pg_secret_wipe_string(g_steal_pointer(&checked));
+		} else if (fields[i].legacy_id) {
+			g_free(account->legacy_id);
+			account->legacy_id = g_steal_pointer(&checked);
+		} else {
+			pg_account_set_setting(account, fields[i].var, checked);
+		}
+	}
+	return g_steal_pointer(&account);
+}
+
+static void
+pg_register_send_presence(PgTransport *self, const gchar *to, const gchar *type)
+{
+	g_autoptr(xmpp_stanza_t) presence = xmpp_presence_new(pg_transport_get_ctx(self));
+	if (type != NULL)
+		xmpp_stanza_set_type(presence, type);
+	xmpp_stanza_set_to(presence, to);
+	xmpp_stanza_set_from(presence, self->transport->jid);
+	pg_transport_send(self, presence);
+}
+
+static void
+pg_register_handle_remove(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *query,
+			  const gchar *user_jid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+	guint n_children = 0;
+
+	for (xmpp_stanza_t *child = xmpp_stanza_get_children(query); child != NULL;
+	     child = xmpp_stanza_get_next(child)) {
+		if (xmpp_stanza_is_tag(child))
+			n_children++;
+	}
+	/* XEP-0077 §3.2: <remove/> MUST be the only child of <query/> */
+	if (n_children != 1) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+					      "<remove/> must be the only element of the query");
+		return;
+	}
+	if (!pg_registry_remove_account(self->registry, self->transport->jid, user_jid, &error)) {
+		if (g_error_matches(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND))
+			pg_transport_reply_error_code(self, iq, PG_ERROR_REGISTRATION_REQUIRED,
+						      "you are not registered with this gateway");
+		else
+			pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	g_message("%s: %s unregistered", self->transport->jid, user_jid);
+	reply = pg_stanza_iq_result(iq);
+	if (reply != NULL)
+		pg_transport_send(self, reply);
+	/* XEP-0100 §4.3: the gateway ends both directions of the subscription */
+	pg_register_send_presence(self, user_jid, "unsubscribe");
+	pg_register_send_presence(self, user_jid, "unsubscribed");
+	pg_register_send_presence(self, user_jid, "unavailable");
+}
+
+static void
+pg_register_handle_set(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *query,
+		       const gchar *user_jid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GHashTable) values = NULL;
+	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(PgAccount) owner = NULL;
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+	gboolean created = FALSE;
+
+	if (xmpp_stanza_get_child_by_name(query, "remove") != NULL) {
+		pg_register_handle_remove(self, iq, query, user_jid);
+		return;
+	}
+	values = pg_register_collect(self, query, &error);
+	if (values == NULL) {
+		pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	account = pg_register_build_account(self, user_jid, values, &error);
+	g_clear_pointer(&values, g_hash_table_unref); /* wipes the submitted passwords */
+	if (account == NULL) {
+		pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	/* an SMS number routes inbound texts: it can belong to one user only */
+	if (self->transport->type == PG_TRANSPORT_TYPE_SMS) {
+		owner = pg_registry_find_by_legacy_id(self->registry, self->transport->jid,
+						      account->legacy_id, NULL);
+		if (owner != NULL && g_strcmp0(owner->user_jid, user_jid) != 0) {
+			pg_transport_reply_error_code(self, iq, PG_ERROR_CONFLICT,
+						      "this number is registered by another user");
+			return;
+		}
+	}
+	if (!pg_registry_put_account(self->registry, account, &created, &error)) {
+		pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	g_message("%s: %s %s", self->transport->jid, user_jid,
+		  created ? "registered" : "updated their registration");
+	reply = pg_stanza_iq_result(iq);
+	if (reply != NULL)
+		pg_transport_send(self, reply);
+	/* XEP-0100 §4.1.1: after registering, the gateway asks for the user's presence */
+	if (created)
+		pg_register_send_presence(self, user_jid, "subscribe");
+}
+
+void
+pg_register_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *user_jid = pg_register_requester(self, iq, &error);
+	xmpp_stanza_t *query = xmpp_stanza_get_child_by_ns(iq, PG_NS_REGISTER);
+
+	if (user_jid == NULL) {
+		pg_transport_reply_error(self, iq, error);
+		return;
+	}
+	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") == 0)
+		pg_register_handle_get(self, iq, user_jid);
+	else
+		pg_register_handle_set(self, iq, query, user_jid);
+}
+
+void
+pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq)
+{
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+	g_autoptr(GError) error = NULL;
+	xmpp_stanza_t *query;
+
+	reply = pg_stanza_iq_result(iq);
+	if (reply == NULL)
+		return;
+	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") == 0) {
+		/* XEP-0100 §6.3.1: a description and the prompt */
+		static const gchar *const prompts[] = {
+		    [PG_TRANSPORT_TYPE_IRC] = "IRC nickname or #channel (nick%irc.server)",
+		    [PG_TRANSPORT_TYPE_SMS] = "Phone number (+15551234567)",
+		    [PG_TRANSPORT_TYPE_PURPLE] = "Legacy account name",
+		};
+		query = pg_stanza_add_child(reply, "query", PG_NS_GATEWAY);
+		pg_stanza_add_text_child(query, "desc",
+					 "Enter the contact's address on the legacy network.");
+		pg_stanza_add_text_child(query, "prompt", prompts[self->transport->type]);
+	} else {
+		/* XEP-0100 §6.3.2: the prompt in, the JID out (also as <prompt/>
+		 * for clients written against earlier versions) */
+		g_autofree gchar *legacy_id = pg_stanza_get_child_text(
+		    xmpp_stanza_get_child_by_ns(iq, PG_NS_GATEWAY), "prompt");
+		g_autofree gchar *jid = NULL;
+
+		if (legacy_id == NULL) {
+			pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+						      "a <prompt/> with the legacy address is needed");
+			return;
+		}
+		jid = pg_jid_from_legacy_id(self->transport, legacy_id, &error);
+		if (jid == NULL) {
+			pg_transport_reply_error(self, iq, error);
+			return;
+		}
+		query = pg_stanza_add_child(reply, "query", PG_NS_GATEWAY);
+		pg_stanza_add_text_child(query, "jid", jid);
+		pg_stanza_add_text_child(query, "prompt", jid);
+	}
+	pg_transport_send(self, reply);
+}
+
+/* Presence to the transport's own domain: subscriptions (RFC 6121 §3) and
+ * probes (RFC 6121 §4.3).  A registered user is a subscriber both ways. */
+void
+pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence)
+{
+	const gchar *type = xmpp_stanza_get_type(presence);
+	const gchar *to = xmpp_stanza_get_to(presence);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *user_jid = NULL;
+	g_autoptr(PgAccount) account = NULL;
+
+	if (to != NULL && strchr(to, '@') != NULL)
+		return; /* presence to legacy contacts arrives with the sessions */
+	if (g_strcmp0(type, "error") == 0)
+		return;
+	user_jid = pg_stanza_bare_jid(xmpp_stanza_get_from(presence));
+	if (user_jid == NULL)
+		return;
+	account = pg_registry_get_account(self->registry, self->transport->jid, user_jid, &error);
+
+	if (g_strcmp0(type, "subscribe") == 0) {
+		/* RFC 6121 §3.1.4: approve for registered users, refuse others */
+		pg_register_send_presence(self, user_jid, account != NULL ? "subscribed"
+									  : "unsubscribed");
+		if (account != NULL)
+			pg_register_send_presence(self, user_jid, NULL);
+	} else if (g_strcmp0(type, "probe") == 0) {
+		/* RFC 6121 §4.3.2: a non-subscriber learns unsubscribed; a
+		 * subscriber gets the current presence */
+		pg_register_send_presence(self, user_jid, account != NULL ? NULL : "unsubscribed");
+	} else if (g_strcmp0(type, "unsubscribe") == 0 || g_strcmp0(type, "unsubscribed") == 0) {
+		/* the user ended the subscription; the registration stays until <remove/> */
+		if (account != NULL)
+			g_info("%s: %s sent %s", self->transport->jid, user_jid, type);
+	} else if (type == NULL && account != NULL) {
+		/* the user is online: the transport shows itself online to them */
+		pg_register_send_presence(self, user_jid, NULL);
+	}
+}

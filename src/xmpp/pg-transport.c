@@ -1,0 +1,227 @@
+/* Stanza routing for one transport.
+ *
+ * DESIGN: every stanza from the component connection lands in
+ * pg_transport_stanza_cb().  IQs go by the namespace of their one payload
+ * element (RFC 6120 §8.2.3: an IQ get/set contains exactly one payload
+ * child) to a small table of handlers; anything else is answered with
+ * service-unavailable, never ignored (RFC 6120 §8.4: "an entity that
+ * receives an IQ request ... it does not understand MUST return an error").
+ * Errors are never answered with errors (RFC 6120 §8.3.1).
+ */
+#define G_LOG_DOMAIN "pg-xmpp"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+typedef void (*PgTransportIqFunc)(PgTransport *self, xmpp_stanza_t *iq);
+
+typedef struct {
+	const gchar *ns;
+	const gchar *name;
+	PgTransportIqFunc func;
+} PgTransportIqRoute;
+
+static void
+pg_transport_handle_ping(PgTransport *self, xmpp_stanza_t *iq)
+{
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+
+	/* XEP-0199 §4: ping is a get; a set is not defined */
+	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+					      "ping is an IQ of type get");
+		return;
+	}
+	reply = pg_stanza_iq_result(iq);
+	if (reply != NULL)
+		pg_transport_send(self, reply);
+}
+
+static const PgTransportIqRoute pg_transport_iq_routes[] = {
+    {.ns = PG_NS_DISCO_INFO, .name = "query", .func = pg_disco_handle_info},
+    {.ns = PG_NS_DISCO_ITEMS, .name = "query", .func = pg_disco_handle_items},
+    {.ns = PG_NS_PING, .name = "ping", .func = pg_transport_handle_ping},
+    {.ns = PG_NS_REGISTER, .name = "query", .func = pg_register_handle_iq},
+    {.ns = PG_NS_GATEWAY, .name = "query", .func = pg_register_handle_gateway},
+};
+
+static xmpp_stanza_t *
+pg_transport_iq_payload(xmpp_stanza_t *iq, guint *n_children)
+{
+	xmpp_stanza_t *payload = NULL;
+
+	*n_children = 0;
+	for (xmpp_stanza_t *child = xmpp_stanza_get_children(iq); child != NULL;
+	     child = xmpp_stanza_get_next(child)) {
+		if (!xmpp_stanza_is_tag(child))
+			continue;
+		if (payload == NULL)
+			payload = child;
+		(*n_children)++;
+	}
+	return payload;
+}
+
+static void
+pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
+{
+	const gchar *type = xmpp_stanza_get_type(iq);
+	const gchar *to = xmpp_stanza_get_to(iq);
+	xmpp_stanza_t *payload;
+	guint n_children = 0;
+
+	/* results and errors answer our own requests: nothing is waiting on them yet */
+	if (g_strcmp0(type, "get") != 0 && g_strcmp0(type, "set") != 0)
+		return;
+	payload = pg_transport_iq_payload(iq, &n_children);
+	if (payload == NULL || n_children != 1) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
+					      "an IQ get or set carries exactly one payload");
+		return;
+	}
+	/* the transport's own domain; contacts and rooms come with the sessions */
+	if (to != NULL && strchr(to, '@') != NULL &&
+	    g_strcmp0(xmpp_stanza_get_ns(payload), PG_NS_PING) != 0) {
+		pg_transport_reply_error_code(self, iq, PG_ERROR_SERVICE_UNAVAILABLE, NULL);
+		return;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_transport_iq_routes); i++) {
+		const PgTransportIqRoute *route = &pg_transport_iq_routes[i];
+		if (g_strcmp0(xmpp_stanza_get_ns(payload), route->ns) == 0 &&
+		    g_strcmp0(xmpp_stanza_get_name(payload), route->name) == 0) {
+			route->func(self, iq);
+			return;
+		}
+	}
+	pg_transport_reply_error_code(self, iq, PG_ERROR_SERVICE_UNAVAILABLE, NULL);
+}
+
+static void
+pg_transport_handle_message(PgTransport *self, xmpp_stanza_t *message)
+{
+	if (g_strcmp0(xmpp_stanza_get_type(message), "error") == 0)
+		return;
+	/* legacy messaging arrives with the sessions; until then say so */
+	pg_transport_reply_error_code(self, message, PG_ERROR_SERVICE_UNAVAILABLE,
+				      "this transport does not relay messages yet");
+}
+
+static void
+pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgTransport *self = user_data;
+	const gchar *name = xmpp_stanza_get_name(stanza);
+
+	if (xmpp_stanza_get_from(stanza) == NULL)
+		return; /* e.g. the handshake reply; nothing to answer */
+	if (g_strcmp0(name, "iq") == 0)
+		pg_transport_handle_iq(self, stanza);
+	else if (g_strcmp0(name, "presence") == 0)
+		pg_register_handle_presence(self, stanza);
+	else if (g_strcmp0(name, "message") == 0)
+		pg_transport_handle_message(self, stanza);
+}
+
+static void
+pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_data)
+{
+	PgTransport *self = user_data;
+	if (connected)
+		g_info("%s: ready", self->transport->jid);
+}
+
+static const PgComponentCallbacks pg_transport_component_callbacks = {
+    .stanza = pg_transport_stanza_cb,
+    .state = pg_transport_state_cb,
+};
+
+PgTransport *
+pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_config,
+		 PgRegistry *registry)
+{
+	PgTransport *self = g_new0(PgTransport, 1);
+	self->config = config;
+	self->transport = transport_config;
+	self->registry = registry;
+	self->component =
+	    pg_component_new(transport_config->jid, transport_config->secret, config->xmpp_host,
+			     config->xmpp_port, &pg_transport_component_callbacks, self);
+	return self;
+}
+
+void
+pg_transport_start(PgTransport *self)
+{
+	pg_component_start(self->component);
+}
+
+void
+pg_transport_stop(PgTransport *self, guint timeout_ms)
+{
+	pg_component_stop(self->component, timeout_ms);
+}
+
+void
+pg_transport_free(PgTransport *self)
+{
+	if (self == NULL)
+		return;
+	pg_component_free(self->component);
+	g_free(self);
+}
+
+gboolean
+pg_transport_is_connected(const PgTransport *self)
+{
+	return pg_component_is_connected(self->component);
+}
+
+const gchar *
+pg_transport_get_jid(const PgTransport *self)
+{
+	return self->transport->jid;
+}
+
+xmpp_ctx_t *
+pg_transport_get_ctx(PgTransport *self)
+{
+	return pg_component_get_ctx(self->component);
+}
+
+void
+pg_transport_send(PgTransport *self, xmpp_stanza_t *stanza)
+{
+	if (xmpp_stanza_get_from(stanza) == NULL)
+		xmpp_stanza_set_from(stanza, self->transport->jid);
+	pg_component_send(self->component, stanza);
+}
+
+void
+pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const GError *error)
+{
+	g_autoptr(xmpp_stanza_t) reply = NULL;
+
+	if (g_strcmp0(xmpp_stanza_get_type(request), "error") == 0)
+		return; /* RFC 6120 §8.3.1: never answer an error with an error */
+	reply = pg_stanza_error_reply(request, error);
+	if (reply != NULL)
+		pg_transport_send(self, reply);
+}
+
+void
+pg_transport_reply_error_code(PgTransport *self, xmpp_stanza_t *request, gint code,
+			      const gchar *text)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (text != NULL)
+		error = g_error_new_literal(PG_ERROR, code, text);
+	else
+		error = g_error_new_literal(PG_ERROR, code, "");
+	pg_transport_reply_error(self, request, error);
+}
