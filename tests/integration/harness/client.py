@@ -156,6 +156,13 @@ class XmppClient:
         except Exception:  # teardown must not hide the test's own failure
             pass
 
+    def reconnect(self, timeout=15):
+        """A new stream for the same account (after a server restart); what
+        was received before is kept, marked as seen."""
+        self.disconnect()
+        self.consume_presences()
+        return self.connect(timeout)
+
     # -- IQ ----------------------------------------------------------------
     def iq(self, itype, to, payload=None, timeout=10):
         """Send an IQ with payload (XML text or element); return the reply <iq/>,

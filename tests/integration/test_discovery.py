@@ -1,0 +1,75 @@
+"""Each transport JID answers XEP-0030 service discovery and XEP-0199 ping,
+and refuses IQs it does not know with service-unavailable."""
+
+import pytest
+
+from harness.client import error_condition
+from harness.xep import NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, q, disco_info, disco_items
+
+TRANSPORTS = [
+    ("irc.localhost", "irc", "IRC gateway"),
+    ("sms.localhost", "sms", "SMS gateway"),
+]
+
+REQUIRED_FEATURES = {
+    "jabber:iq:register",
+    "jabber:iq:gateway",
+    NS_DISCO_INFO,
+    NS_DISCO_ITEMS,
+    NS_PING,
+}
+
+
+@pytest.mark.parametrize("jid,gateway_type,name", TRANSPORTS)
+def test_disco_info_names_a_gateway_of_the_transport_type(polygate, alice, jid, gateway_type,
+                                                          name):
+    reply = alice.iq_get(jid, disco_info())
+    assert reply.get("type") == "result", error_condition(reply)
+    assert reply.get("from") == jid
+    identities = reply.findall(q(NS_DISCO_INFO, "query", "identity"))
+    assert [(i.get("category"), i.get("type"), i.get("name")) for i in identities] == [
+        ("gateway", gateway_type, name)]
+
+
+@pytest.mark.parametrize("jid", [t[0] for t in TRANSPORTS] + ["purple.localhost"])
+def test_disco_info_lists_registration_gateway_disco_and_ping_features(polygate, alice, jid):
+    reply = alice.iq_get(jid, disco_info())
+    assert reply.get("type") == "result", error_condition(reply)
+    features = {f.get("var") for f in reply.findall(q(NS_DISCO_INFO, "query", "feature"))}
+    assert REQUIRED_FEATURES <= features, f"missing: {REQUIRED_FEATURES - features}"
+
+
+def test_disco_info_of_a_purple_transport_names_a_gateway(polygate, alice):
+    reply = alice.iq_get("purple.localhost", disco_info())
+    identities = reply.findall(q(NS_DISCO_INFO, "query", "identity"))
+    assert identities and identities[0].get("category") == "gateway"
+    assert identities[0].get("name") == "XMPP gateway"
+
+
+@pytest.mark.parametrize("jid", ["irc.localhost", "sms.localhost", "purple.localhost"])
+def test_disco_items_of_a_transport_is_an_empty_result(polygate, alice, jid):
+    reply = alice.iq_get(jid, disco_items())
+    assert reply.get("type") == "result", error_condition(reply)
+    query = reply.find(q(NS_DISCO_ITEMS, "query"))
+    assert query is not None
+    assert list(query) == []
+
+
+@pytest.mark.parametrize("jid", ["irc.localhost", "sms.localhost", "purple.localhost"])
+def test_ping_gets_an_empty_result(polygate, alice, jid):
+    reply = alice.iq_get(jid, f"<ping xmlns='{NS_PING}'/>")
+    assert reply.get("type") == "result", error_condition(reply)
+    assert list(reply) == []
+
+
+@pytest.mark.parametrize("iq_type", ["get", "set"])
+def test_unknown_iq_is_service_unavailable(polygate, alice, iq_type):
+    reply = alice.iq(iq_type, "irc.localhost", "<query xmlns='urn:example:polygate:unknown'/>")
+    assert reply.get("type") == "error"
+    assert error_condition(reply) == ("cancel", "service-unavailable")
+
+
+def test_daemon_keeps_serving_after_an_unknown_iq(polygate, alice):
+    alice.iq_get("sms.localhost", "<nonsense xmlns='urn:example:polygate:unknown'><a/></nonsense>")
+    reply = alice.iq_get("sms.localhost", f"<ping xmlns='{NS_PING}'/>")
+    assert reply.get("type") == "result"

@@ -1,0 +1,136 @@
+"""The registry on disk: sealed secrets, key rotation, survival of restarts.
+
+These tests stop and restart the daemon, so each starts its own (the
+polygate_factory fixture) on this module's Prosody."""
+
+import glob
+import os
+import sqlite3
+import struct
+
+from harness.client import to_string
+from harness.xep import is_registered, public_value, register_form, register_get
+
+IRC = "irc.localhost"
+PURPLE = "purple.localhost"
+
+PASSWORDS = {
+    "nickserv": "NickServ-Pass-7f3a",
+    "server": "Server-Pass-91c2",
+    "purple": "Purple-Pass-c0de",
+}
+
+
+def register(client, transport, fields):
+    reply = client.iq_set(transport, register_form(fields))
+    assert reply.get("type") == "result", to_string(reply)
+
+
+def register_with_passwords(user):
+    register(user, IRC, {"nick": "sealed", "password": PASSWORDS["nickserv"],
+                         "server_password": PASSWORDS["server"]})
+    register(user, PURPLE, {"username": "sealed@legacy.localhost",
+                            "password": PASSWORDS["purple"]})
+
+
+def database_files(daemon):
+    """registry.db and its -wal/-shm companions, as raw bytes."""
+    files = {}
+    for path in glob.glob(daemon.database + "*"):
+        with open(path, "rb") as f:
+            files[os.path.basename(path)] = f.read()
+    assert daemon.database.rsplit("/", 1)[1] in files, f"no database at {daemon.database}"
+    return files
+
+
+def assert_no_password_in(files, user_jid):
+    # Positive control: the user's JID (a plain key column) must be found, or
+    # this test would pass on files that hold no rows at all.
+    assert any(user_jid.encode() in data for data in files.values()), \
+        f"{user_jid} not found in {sorted(files)}: the rows are not where the test looks"
+    for name, data in files.items():
+        for label, password in PASSWORDS.items():
+            for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+                assert password.encode(encoding) not in data, \
+                    f"{label} password in plaintext ({encoding}) in {name}"
+
+
+def current_key_id(daemon):
+    """The key file is one '<key id> <64 hex digits>' line per key; the last
+    line is the key new secrets are sealed with."""
+    with open(daemon.key_file) as f:
+        lines = [line.split() for line in f if line.strip()]
+    assert lines and len(lines[-1]) == 2 and len(lines[-1][1]) == 64, "unexpected key file"
+    return int(lines[-1][0])
+
+
+def sealed_blob_key_ids(daemon):
+    """Key ids of every sealed blob in the registry (the BLOB columns whose
+    name says "secret"): key id (4 bytes, big-endian) | nonce (12) |
+    ciphertext | tag (16)."""
+    ids = []
+    db = sqlite3.connect(f"file:{daemon.database}?mode=ro", uri=True)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cursor.description]
+            for row in cursor:
+                for name, value in zip(names, row):
+                    if "secret" in name and isinstance(value, bytes):
+                        assert len(value) >= 4 + 12 + 16, f"{table}.{name} too short to be sealed"
+                        ids.append(struct.unpack(">I", value[:4])[0])
+    finally:
+        db.close()
+    return ids
+
+
+def test_database_files_contain_none_of_the_registered_passwords(polygate_factory, checker,
+                                                                  user):
+    daemon = polygate_factory().start(checker)
+    register_with_passwords(user)
+    assert_no_password_in(database_files(daemon), user.jid)  # while running: WAL holds the rows
+    daemon.stop()
+    assert_no_password_in(database_files(daemon), user.jid)
+
+
+def test_key_file_is_created_private_on_first_start(polygate_factory, checker):
+    daemon = polygate_factory().start(checker)
+    mode = os.stat(daemon.key_file).st_mode & 0o777
+    assert mode == 0o600, oct(mode)
+
+
+def test_registration_survives_a_restart_of_the_daemon(polygate_factory, checker, user):
+    daemon = polygate_factory().start(checker)
+    register(user, IRC, {"nick": "persistent", "password": PASSWORDS["nickserv"]})
+    daemon.stop()
+    daemon.start(checker)
+    reply = user.iq_get(IRC, register_get())
+    assert is_registered(reply)
+    assert public_value(reply, "nick") == "persistent"
+
+
+def test_rekey_reseals_every_secret_under_a_new_key_and_keeps_registrations(
+        polygate_factory, checker, user):
+    daemon = polygate_factory().start(checker)
+    register_with_passwords(user)
+    daemon.stop()
+    old_id = current_key_id(daemon)
+    assert old_id in sealed_blob_key_ids(daemon)
+
+    result = daemon.run_cli("rekey", "--config", daemon.config_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    new_id = current_key_id(daemon)
+    assert new_id != old_id
+    ids = sealed_blob_key_ids(daemon)
+    assert ids and set(ids) == {new_id}, f"blobs still sealed with {set(ids) - {new_id}}"
+    assert oct(os.stat(daemon.key_file).st_mode & 0o777) == oct(0o600)
+    assert_no_password_in(database_files(daemon), user.jid)
+
+    daemon.start(checker)
+    for transport, field, value in ((IRC, "nick", "sealed"),
+                                    (PURPLE, "username", "sealed@legacy.localhost")):
+        reply = user.iq_get(transport, register_get())
+        assert is_registered(reply), to_string(reply)
+        assert public_value(reply, field) == value
