@@ -17,12 +17,18 @@
 #include "core/pg-error.h"
 #include "core/pg-log.h"
 
-static const gchar *const pg_config_polygate_keys[] = {"database", "key_file", "log_level",
-						       "admins", NULL};
+static const gchar *const pg_config_polygate_keys[] = {
+    "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
+    "max_concurrent_logins", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", NULL};
 static const gchar *const pg_config_transport_keys[] = {
-    "jid", "secret", "secret_file", "type", "name", "allowed_domains", "irc_server",
+    "jid",      "secret",   "secret_file", "type",
+    "name",     "allowed_domains",         "irc_server",
+    "irc_port", "irc_tls",  "irc_throttle_burst", "irc_throttle_interval",
     "purple_protocol", NULL};
+
+static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
+							"irc_throttle_interval"};
 
 #define PG_CONFIG_TRANSPORT_PREFIX "transport "
 
@@ -80,6 +86,7 @@ pg_config_free(PgConfig *config)
 	g_free(config->database);
 	g_free(config->key_file);
 	g_strfreev(config->admins);
+	g_free(config->worker_path);
 	g_free(config->xmpp_host);
 	if (config->transports != NULL)
 		g_ptr_array_unref(config->transports);
@@ -143,6 +150,42 @@ pg_config_get_string(PgConfigLoader *loader, const gchar *group, const gchar *ke
 		return NULL;
 	}
 	return g_steal_pointer(&value);
+}
+
+/* An unsigned integer in [min, max]; @fallback when the key is absent. */
+static guint
+pg_config_get_uint(PgConfigLoader *loader, const gchar *group, const gchar *key, guint min,
+		   guint max, guint fallback)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 value;
+
+	if (!g_key_file_has_key(loader->keyfile, group, key, NULL))
+		return fallback;
+	value = g_key_file_get_int64(loader->keyfile, group, key, &error);
+	if (error != NULL || value < min || value > max) {
+		pg_config_problem(loader, group, key, "must be a whole number from %u to %u", min,
+				  max);
+		return fallback;
+	}
+	return (guint)value;
+}
+
+static gboolean
+pg_config_get_bool(PgConfigLoader *loader, const gchar *group, const gchar *key,
+		   gboolean fallback)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean value;
+
+	if (!g_key_file_has_key(loader->keyfile, group, key, NULL))
+		return fallback;
+	value = g_key_file_get_boolean(loader->keyfile, group, key, &error);
+	if (error != NULL) {
+		pg_config_problem(loader, group, key, "must be true or false");
+		return fallback;
+	}
+	return value;
 }
 
 static gchar *
@@ -310,6 +353,18 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	transport->irc_server = pg_config_get_string(loader, group, "irc_server", FALSE);
 	if (transport->irc_server != NULL && transport->type != PG_TRANSPORT_TYPE_IRC)
 		pg_config_problem(loader, group, "irc_server", "only valid with type = irc");
+	transport->irc_port = (guint16)pg_config_get_uint(loader, group, "irc_port", 1, 65535, 6667);
+	transport->irc_tls = pg_config_get_bool(loader, group, "irc_tls", FALSE);
+	transport->irc_throttle_burst =
+	    pg_config_get_uint(loader, group, "irc_throttle_burst", 1, 1000, 5);
+	transport->irc_throttle_interval =
+	    pg_config_get_uint(loader, group, "irc_throttle_interval", 0, 60, 2);
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_config_irc_only_keys); i++) {
+		if (transport->type != PG_TRANSPORT_TYPE_IRC &&
+		    g_key_file_has_key(loader->keyfile, group, pg_config_irc_only_keys[i], NULL))
+			pg_config_problem(loader, group, pg_config_irc_only_keys[i],
+					  "only valid with type = irc");
+	}
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
@@ -340,6 +395,7 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 	g_autofree gchar *database = NULL;
 	g_autofree gchar *key_file = NULL;
 	g_autofree gchar *log_level = NULL;
+	g_autofree gchar *worker = NULL;
 
 	if (!g_key_file_has_group(loader->keyfile, group)) {
 		pg_config_problem(loader, group, NULL, "missing group");
@@ -357,6 +413,13 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 		pg_config_problem(loader, group, "log_level",
 				  "'%s' is not one of debug, info, message, warning, error",
 				  log_level);
+	worker = pg_config_get_string(loader, group, "worker", FALSE);
+	if (worker != NULL)
+		config->worker_path = pg_config_resolve_path(loader, worker);
+	config->users_per_worker =
+	    pg_config_get_uint(loader, group, "users_per_worker", 1, 10000, 1);
+	config->max_concurrent_logins =
+	    pg_config_get_uint(loader, group, "max_concurrent_logins", 1, 10000, 10);
 	if (g_key_file_has_key(loader->keyfile, group, "admins", NULL)) {
 		g_auto(GStrv) admins =
 		    g_key_file_get_string_list(loader->keyfile, group, "admins", NULL, NULL);
@@ -423,6 +486,8 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 
 	config->path = g_strdup(path);
 	config->log_level = G_LOG_LEVEL_MESSAGE;
+	config->users_per_worker = 1;
+	config->max_concurrent_logins = 10;
 	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
 
 	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {

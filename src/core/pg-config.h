@@ -31,6 +31,10 @@ typedef struct {
 	gchar *display_name;      /* disco identity name */
 	gchar **allowed_domains;  /* user domains allowed to register; "*" = anyone */
 	gchar *irc_server;        /* irc: fixed server (JIDs may omit %server), or NULL */
+	guint16 irc_port;         /* irc: port of every IRC server (default 6667) */
+	gboolean irc_tls;         /* irc: TLS to the IRC server (default false) */
+	guint irc_throttle_burst;    /* irc: lines sent at once before throttling (default 5) */
+	guint irc_throttle_interval; /* irc: seconds per line after the burst (default 2; 0 = off) */
 	gchar *purple_protocol;   /* purple: libpurple protocol id, e.g. prpl-jabber */
 } PgTransportConfig;
 
@@ -40,6 +44,9 @@ typedef struct {
 	gchar *key_file;
 	GLogLevelFlags log_level;
 	gchar **admins;           /* bare JIDs of gateway admins (may be empty) */
+	gchar *worker_path;       /* polygate-purple binary, or NULL for the default */
+	guint users_per_worker;   /* legacy accounts per worker process (default 1) */
+	guint max_concurrent_logins; /* legacy logins in flight at once (default 10) */
 	gchar *xmpp_host;
 	guint16 xmpp_port;
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
