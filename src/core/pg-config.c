@@ -518,6 +518,11 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 		PgTransportConfig *a = g_ptr_array_index(config->transports, i);
 		for (guint j = i + 1; j < config->transports->len; j++) {
 			PgTransportConfig *b = g_ptr_array_index(config->transports, j);
+			/* "[transport irc]" and "[transport  irc]" are two groups */
+			if (a->name[0] != '\0' && g_strcmp0(a->name, b->name) == 0)
+				pg_config_problem(&loader, NULL, NULL,
+						  "two transport groups are both named %s",
+						  a->name);
 			if (a->jid != NULL && g_strcmp0(a->jid, b->jid) == 0)
 				pg_config_problem(&loader, NULL, NULL,
 						  "[transport %s] and [transport %s] both use jid %s",

@@ -1,2 +1,505 @@
-#include <glib.h>
-int main(int argc, char **argv) { g_test_init(&argc, &argv, NULL); return g_test_run(); }
+/* Unit tests of src/core: config validation, E.164 normalisation, PgSecret,
+ * error conditions. */
+#define G_LOG_DOMAIN "test-core"
+
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "core/pg-config.h"
+#include "core/pg-error.h"
+#include "core/pg-phone.h"
+#include "core/pg-secret.h"
+
+/* ---- helpers ---- */
+
+typedef struct {
+	gchar *dir;
+	gchar *config_path; /* never created: pg_config_load_from_data() gets the text */
+} PgTestFixture;
+
+static void
+pg_test_write_file(const gchar *path, const gchar *contents, mode_t mode)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_file_set_contents(path, contents, -1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_chmod(path, mode), ==, 0);
+}
+
+static void
+pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *good = NULL;
+	g_autofree gchar *world = NULL;
+
+	fixture->dir = g_dir_make_tmp("polygate-test-core-XXXXXX", &error);
+	g_assert_no_error(error);
+	fixture->config_path = g_build_filename(fixture->dir, "polygate.conf", NULL);
+	/* secret files the cases refer to by relative path */
+	good = g_build_filename(fixture->dir, "sms.secret", NULL);
+	pg_test_write_file(good, "file-secret\n", 0600);
+	world = g_build_filename(fixture->dir, "world.secret", NULL);
+	pg_test_write_file(world, "world-secret\n", 0644);
+}
+
+static void
+pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GDir) dir = g_dir_open(fixture->dir, 0, NULL);
+	const gchar *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(fixture->dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(fixture->dir);
+	g_free(fixture->dir);
+	g_free(fixture->config_path);
+}
+
+static void
+pg_test_assert_contains(const gchar *haystack, const gchar *needle)
+{
+	if (strstr(haystack, needle) == NULL)
+		g_error("expected \"%s\" in:\n%s", needle, haystack);
+}
+
+/* ---- config: a valid file ---- */
+
+static const gchar pg_test_valid_config[] = "[polygate]\n"
+					    "database = state/registry.db\n"
+					    "key_file = /etc/polygate/registry.key\n"
+					    "log_level = info\n"
+					    "admins = admin@example.org;ops@example.net\n"
+					    "\n"
+					    "[transport irc]\n"
+					    "jid = IRC.Example.org\n"
+					    "secret = s3cret\n"
+					    "type = irc\n"
+					    "irc_server = irc.libera.chat\n"
+					    "\n"
+					    "[transport sms]\n"
+					    "jid = sms.example.org\n"
+					    "secret_file = sms.secret\n"
+					    "type = sms\n"
+					    "name = Text messages\n"
+					    "allowed_domains = example.org; Example.NET\n"
+					    "\n"
+					    "[transport xmpp]\n"
+					    "jid = gateway\n"
+					    "secret = other\n"
+					    "type = purple\n"
+					    "purple_protocol = prpl-jabber\n"
+					    "allowed_domains = *\n";
+
+static void
+test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = NULL;
+	g_autofree gchar *database = g_build_filename(fixture->dir, "state", "registry.db", NULL);
+	PgTransportConfig *irc, *sms, *xmpp;
+	g_autoptr(PgSecret) file_secret = pg_secret_new_from_string("file-secret");
+	g_autoptr(PgSecret) inline_secret = pg_secret_new_from_string("s3cret");
+
+	config = pg_config_load_from_data(pg_test_valid_config, fixture->config_path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(config);
+
+	g_assert_cmpstr(config->path, ==, fixture->config_path);
+	/* relative paths are resolved against the config file's directory */
+	g_assert_cmpstr(config->database, ==, database);
+	g_assert_cmpstr(config->key_file, ==, "/etc/polygate/registry.key");
+	g_assert_cmpint(config->log_level, ==, G_LOG_LEVEL_INFO);
+	g_assert_cmpuint(g_strv_length(config->admins), ==, 2);
+	g_assert_true(pg_config_is_admin(config, "ops@example.net"));
+	g_assert_false(pg_config_is_admin(config, "user@example.org"));
+	/* [xmpp] absent: the defaults */
+	g_assert_cmpstr(config->xmpp_host, ==, "127.0.0.1");
+	g_assert_cmpuint(config->xmpp_port, ==, 5347);
+
+	g_assert_cmpuint(config->transports->len, ==, 3);
+	irc = g_ptr_array_index(config->transports, 0);
+	sms = g_ptr_array_index(config->transports, 1);
+	xmpp = g_ptr_array_index(config->transports, 2);
+
+	g_assert_cmpstr(irc->name, ==, "irc");
+	g_assert_cmpstr(irc->jid, ==, "irc.example.org"); /* lower-cased */
+	g_assert_cmpint(irc->type, ==, PG_TRANSPORT_TYPE_IRC);
+	g_assert_true(pg_secret_equal(irc->secret, inline_secret));
+	g_assert_cmpstr(irc->display_name, ==, "Polygate irc gateway");
+	g_assert_cmpstr(irc->irc_server, ==, "irc.libera.chat");
+	g_assert_null(irc->purple_protocol);
+	/* allowed_domains defaults to the parent of the component's domain */
+	g_assert_cmpuint(g_strv_length(irc->allowed_domains), ==, 1);
+	g_assert_cmpstr(irc->allowed_domains[0], ==, "example.org");
+	g_assert_true(pg_transport_config_allows_domain(irc, "example.org"));
+	g_assert_true(pg_transport_config_allows_domain(irc, "EXAMPLE.org"));
+	g_assert_false(pg_transport_config_allows_domain(irc, "example.net"));
+	g_assert_false(pg_transport_config_allows_domain(irc, "irc.example.org.evil"));
+
+	g_assert_cmpstr(sms->jid, ==, "sms.example.org");
+	g_assert_cmpint(sms->type, ==, PG_TRANSPORT_TYPE_SMS);
+	/* secret_file: the trailing newline is not part of the secret */
+	g_assert_true(pg_secret_equal(sms->secret, file_secret));
+	g_assert_cmpstr(sms->display_name, ==, "Text messages");
+	g_assert_cmpuint(g_strv_length(sms->allowed_domains), ==, 2);
+	g_assert_cmpstr(sms->allowed_domains[1], ==, "example.net");
+	g_assert_true(pg_transport_config_allows_domain(sms, "example.net"));
+	g_assert_null(sms->irc_server);
+
+	g_assert_cmpint(xmpp->type, ==, PG_TRANSPORT_TYPE_PURPLE);
+	g_assert_cmpstr(xmpp->purple_protocol, ==, "prpl-jabber");
+	g_assert_true(pg_transport_config_allows_domain(xmpp, "anywhere.example"));
+}
+
+static void
+test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_data)
+{
+	static const gchar text[] = "[polygate]\n"
+				    "database = registry.db\n"
+				    "key_file = registry.key\n"
+				    "[xmpp]\n"
+				    "host = xmpp.internal\n"
+				    "port = 5275\n"
+				    "[transport gw]\n"
+				    "jid = gateway\n"
+				    "secret = s\n"
+				    "type = irc\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = pg_config_load_from_data(text, fixture->config_path, &error);
+	g_autofree gchar *key_file = g_build_filename(fixture->dir, "registry.key", NULL);
+	PgTransportConfig *gw;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(config->xmpp_host, ==, "xmpp.internal");
+	g_assert_cmpuint(config->xmpp_port, ==, 5275);
+	g_assert_cmpstr(config->key_file, ==, key_file);
+	g_assert_cmpint(config->log_level, ==, G_LOG_LEVEL_MESSAGE);
+	g_assert_null(config->admins);
+	gw = g_ptr_array_index(config->transports, 0);
+	/* a top-level component name has no parent: it serves its own domain */
+	g_assert_cmpstr(gw->allowed_domains[0], ==, "gateway");
+}
+
+/* ---- config: a table of bad inputs ---- */
+
+#define PG_POLYGATE "[polygate]\ndatabase = registry.db\nkey_file = registry.key\n"
+#define PG_IRC      "[transport irc]\njid = irc.example.org\nsecret = s3cret\ntype = irc\n"
+
+typedef struct {
+	const gchar *name;
+	const gchar *text;
+	const gchar *message; /* expected substring (after "PATH: ") */
+} PgConfigCase;
+
+static const PgConfigCase pg_config_bad_cases[] = {
+    {"missing-polygate-group", PG_IRC, "[polygate] missing group"},
+    {"missing-database", "[polygate]\nkey_file = registry.key\n" PG_IRC,
+     "[polygate] database: missing (required)"},
+    {"missing-key-file", "[polygate]\ndatabase = registry.db\n" PG_IRC,
+     "[polygate] key_file: missing (required)"},
+    {"empty-database", "[polygate]\ndatabase =\nkey_file = k\n" PG_IRC,
+     "[polygate] database: empty value"},
+    {"unknown-key", PG_POLYGATE "colour = blue\n" PG_IRC, "[polygate] colour: unknown key"},
+    {"unknown-transport-key", PG_POLYGATE PG_IRC "passwd = x\n",
+     "[transport irc] passwd: unknown key"},
+    {"unknown-group", PG_POLYGATE PG_IRC "[server]\nhost = x\n",
+     "[server] unknown group (expected [polygate], [xmpp] or [transport NAME])"},
+    {"port-0", PG_POLYGATE "[xmpp]\nport = 0\n" PG_IRC,
+     "[xmpp] port: must be a TCP port number from 1 to 65535"},
+    {"port-70000", PG_POLYGATE "[xmpp]\nport = 70000\n" PG_IRC,
+     "[xmpp] port: must be a TCP port number from 1 to 65535"},
+    {"port-negative", PG_POLYGATE "[xmpp]\nport = -1\n" PG_IRC,
+     "[xmpp] port: must be a TCP port number from 1 to 65535"},
+    {"port-abc", PG_POLYGATE "[xmpp]\nport = abc\n" PG_IRC,
+     "[xmpp] port: must be a TCP port number from 1 to 65535"},
+    {"bad-type",
+     PG_POLYGATE "[transport tg]\njid = tg.example.org\nsecret = s\ntype = telegram\n",
+     "[transport tg] type: 'telegram' is not one of irc, sms, purple"},
+    {"missing-type", PG_POLYGATE "[transport tg]\njid = tg.example.org\nsecret = s\n",
+     "[transport tg] type: missing (required)"},
+    {"missing-jid", PG_POLYGATE "[transport irc]\nsecret = s\ntype = irc\n",
+     "[transport irc] jid: missing (required)"},
+    {"jid-with-at", PG_POLYGATE "[transport irc]\njid = gw@irc.example.org\nsecret = s\ntype = irc\n",
+     "[transport irc] jid: 'gw@irc.example.org' is not a component domain"},
+    {"jid-with-resource",
+     PG_POLYGATE "[transport irc]\njid = irc.example.org/x\nsecret = s\ntype = irc\n",
+     "[transport irc] jid: 'irc.example.org/x' is not a component domain"},
+    {"jid-empty-label", PG_POLYGATE "[transport irc]\njid = irc..org\nsecret = s\ntype = irc\n",
+     "[transport irc] jid: 'irc..org' is not a component domain"},
+    {"secret-and-secret-file",
+     PG_POLYGATE "[transport irc]\njid = irc.example.org\nsecret = s\nsecret_file = sms.secret\n"
+		 "type = irc\n",
+     "[transport irc] secret: give either secret or secret_file, not both"},
+    {"no-secret", PG_POLYGATE "[transport irc]\njid = irc.example.org\ntype = irc\n",
+     "[transport irc] secret: missing: set secret or secret_file"},
+    {"empty-secret", PG_POLYGATE "[transport irc]\njid = irc.example.org\nsecret =\ntype = irc\n",
+     "[transport irc] secret: empty value"},
+    {"secret-file-world-readable",
+     PG_POLYGATE "[transport irc]\njid = irc.example.org\nsecret_file = world.secret\ntype = irc\n",
+     "world.secret is accessible by group or others (mode 0644); run: chmod 600 "},
+    {"secret-file-missing",
+     PG_POLYGATE "[transport irc]\njid = irc.example.org\nsecret_file = nowhere.secret\n"
+		 "type = irc\n",
+     "[transport irc] secret_file: cannot read "},
+    {"empty-allowed-domains", PG_POLYGATE PG_IRC "allowed_domains =\n",
+     "[transport irc] allowed_domains: needs at least one domain, or * for any"},
+    {"bad-allowed-domain", PG_POLYGATE PG_IRC "allowed_domains = example.org;a@b\n",
+     "[transport irc] allowed_domains: 'a@b' is not a domain"},
+    {"bad-admin-jid", "[polygate]\ndatabase = d\nkey_file = k\nadmins = admin\n" PG_IRC,
+     "[polygate] admins: 'admin' is not a bare JID (user@domain)"},
+    {"admin-full-jid", "[polygate]\ndatabase = d\nkey_file = k\nadmins = a@example.org/phone\n" PG_IRC,
+     "[polygate] admins: 'a@example.org/phone' is not a bare JID"},
+    {"duplicate-jid",
+     PG_POLYGATE PG_IRC "[transport irc2]\njid = IRC.example.org\nsecret = t\ntype = irc\n",
+     "[transport irc] and [transport irc2] both use jid irc.example.org"},
+    {"duplicate-name",
+     PG_POLYGATE PG_IRC "[transport  irc]\njid = irc2.example.org\nsecret = t\ntype = irc\n",
+     "two transport groups are both named irc"},
+    {"bad-log-level", "[polygate]\ndatabase = d\nkey_file = k\nlog_level = loud\n" PG_IRC,
+     "[polygate] log_level: 'loud' is not one of debug, info, message, warning, error"},
+    {"irc-server-on-sms",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "irc_server = irc.libera.chat\n",
+     "[transport sms] irc_server: only valid with type = irc"},
+    {"purple-protocol-on-irc", PG_POLYGATE PG_IRC "purple_protocol = prpl-jabber\n",
+     "[transport irc] purple_protocol: only valid with type = purple"},
+    {"no-transport", PG_POLYGATE, "no [transport NAME] group: nothing to serve"},
+    {"not-a-key-file", "this is not a key file\n", "polygate.conf: "},
+};
+
+static void
+test_config_bad(PgTestFixture *fixture, gconstpointer user_data)
+{
+	const PgConfigCase *c = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = pg_config_load_from_data(c->text, fixture->config_path, &error);
+	g_autofree gchar *prefix = g_strdup_printf("%s: ", fixture->config_path);
+
+	g_assert_null(config);
+	g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
+	/* every problem names the file first */
+	g_assert_true(g_str_has_prefix(error->message, prefix));
+	pg_test_assert_contains(error->message, c->message);
+	/* a secret value never appears in a message */
+	g_assert_null(strstr(error->message, "s3cret"));
+	g_assert_null(strstr(error->message, "world-secret"));
+}
+
+static void
+test_config_all_problems_reported(PgTestFixture *fixture, gconstpointer user_data)
+{
+	static const gchar text[] = "[polygate]\n"
+				    "key_file = registry.key\n"
+				    "log_level = loud\n"
+				    "[xmpp]\n"
+				    "port = 0\n"
+				    "[transport irc]\n"
+				    "jid = a@b\n"
+				    "type = telegram\n"
+				    "[bogus]\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = pg_config_load_from_data(text, fixture->config_path, &error);
+	g_auto(GStrv) lines = NULL;
+
+	g_assert_null(config);
+	g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
+	pg_test_assert_contains(error->message, "[polygate] database: missing (required)");
+	pg_test_assert_contains(error->message, "[polygate] log_level: 'loud'");
+	pg_test_assert_contains(error->message, "[xmpp] port: must be");
+	pg_test_assert_contains(error->message, "[transport irc] jid: 'a@b'");
+	pg_test_assert_contains(error->message, "[transport irc] type: 'telegram'");
+	pg_test_assert_contains(error->message, "[transport irc] secret: missing");
+	pg_test_assert_contains(error->message, "[bogus] unknown group");
+	/* one problem a line, each naming the file */
+	lines = g_strsplit(error->message, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), ==, 7);
+	for (guint i = 0; lines[i] != NULL; i++)
+		g_assert_true(g_str_has_prefix(lines[i], fixture->config_path));
+}
+
+static void
+test_config_world_readable_file_with_inline_secret(PgTestFixture *fixture,
+						   gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = NULL;
+
+	pg_test_write_file(fixture->config_path, PG_POLYGATE PG_IRC, 0644);
+	config = pg_config_load(fixture->config_path, &error);
+	g_assert_null(config);
+	g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
+	pg_test_assert_contains(error->message, "holds a component secret but is world-readable "
+						"(mode 0644)");
+	g_clear_error(&error);
+
+	g_assert_cmpint(g_chmod(fixture->config_path, 0640), ==, 0);
+	config = pg_config_load(fixture->config_path, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(config);
+}
+
+/* ---- E.164 ---- */
+
+typedef struct {
+	const gchar *input;
+	const gchar *output; /* NULL: refused */
+	const gchar *message;
+} PgPhoneCase;
+
+static const PgPhoneCase pg_phone_cases[] = {
+    {"+1 555-123-4567", "+15551234567", NULL},
+    {"0044 20 7946 0958", "+442079460958", NULL},
+    {"+15551234567", "+15551234567", NULL},
+    {"  +33 6 12 34 56 78", "+33612345678", NULL},
+    {"+2901234", "+2901234", NULL},          /* 7 digits: the shortest */
+    {"+123456789012345", "+123456789012345", NULL}, /* 15 digits: the longest */
+    {"5551234567", NULL, "is not in international form"},
+    {"0 44 20 7946 0958", NULL, "is not in international form"},
+    {"+1555abc", NULL, "unexpected character 'a'"},
+    {"+1 (555) 123-4567", NULL, "unexpected character '('"},
+    {"+0123456789", NULL, "a country code never starts with 0"},
+    {"00 0123456789", NULL, "a country code never starts with 0"},
+    {"+123456", NULL, "has 6 digits; an E.164 number has 7 to 15"},
+    {"+1234567890123456", NULL, "has 16 digits; an E.164 number has 7 to 15"},
+    {"+", NULL, "has 0 digits"},
+    {"", NULL, "empty phone number"},
+    {NULL},
+};
+
+static void
+test_phone_normalize(gconstpointer user_data)
+{
+	for (const PgPhoneCase *c = user_data; c->input != NULL; c++) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *output = pg_phone_normalize_e164(c->input, &error);
+
+		if (c->output != NULL) {
+			g_assert_no_error(error);
+			g_assert_cmpstr(output, ==, c->output);
+		} else {
+			g_assert_null(output);
+			g_assert_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED);
+			pg_test_assert_contains(error->message, c->message);
+		}
+	}
+}
+
+/* ---- PgSecret ---- */
+
+static void
+test_secret_equal_and_dup(void)
+{
+	g_autoptr(PgSecret) a = pg_secret_new_from_string("correct horse");
+	g_autoptr(PgSecret) b = pg_secret_new((const guint8 *)"correct horse", 13);
+	g_autoptr(PgSecret) prefix = pg_secret_new_from_string("correct");
+	g_autoptr(PgSecret) other = pg_secret_new_from_string("correct horsf");
+	g_autoptr(PgSecret) empty = pg_secret_new((const guint8 *)"", 0);
+	g_autoptr(PgSecret) with_nul = pg_secret_new((const guint8 *)"a\0b", 3);
+	g_autoptr(PgSecret) copy = NULL;
+
+	g_assert_true(pg_secret_equal(a, b));
+	g_assert_false(pg_secret_equal(a, prefix));
+	g_assert_false(pg_secret_equal(a, other));
+	g_assert_false(pg_secret_equal(a, empty));
+	g_assert_false(pg_secret_equal(a, NULL));
+	g_assert_false(pg_secret_equal(NULL, a));
+	g_assert_true(pg_secret_equal(NULL, NULL));
+	g_assert_cmpuint(empty->len, ==, 0);
+	g_assert_cmpstr(pg_secret_get_string(empty), ==, "");
+
+	/* a copy is equal but shares no memory */
+	copy = pg_secret_dup(with_nul);
+	g_assert_true(pg_secret_equal(copy, with_nul));
+	g_assert_true(copy->data != with_nul->data);
+	g_assert_cmpuint(copy->len, ==, 3);
+	g_assert_cmpmem(copy->data, copy->len, "a\0b", 3);
+	/* always NUL-terminated past len */
+	g_assert_cmpint(copy->data[copy->len], ==, 0);
+	g_assert_cmpstr(pg_secret_get_string(a), ==, "correct horse");
+}
+
+static void
+test_secret_take_and_wipe(void)
+{
+	guint8 *data = (guint8 *)g_strdup("token-123");
+	g_autoptr(PgSecret) secret = pg_secret_new_take(data, 9);
+
+	/* no copy: the secret owns the caller's buffer */
+	g_assert_true(secret->data == data);
+	g_assert_cmpstr(pg_secret_get_string(secret), ==, "token-123");
+
+	/* wiping frees; NULL is fine (ASan checks the wipe stays in bounds) */
+	pg_secret_wipe_string(g_strdup("a password"));
+	pg_secret_wipe_string(g_strdup(""));
+	pg_secret_wipe_string(NULL);
+	pg_secret_free(NULL);
+}
+
+/* ---- errors ---- */
+
+typedef struct {
+	PgErrorCode code;
+	const gchar *condition;
+	const gchar *type;
+} PgErrorCase;
+
+static const PgErrorCase pg_error_cases[] = {
+    {PG_ERROR_ITEM_NOT_FOUND, "item-not-found", "cancel"},
+    {PG_ERROR_JID_MALFORMED, "jid-malformed", "modify"},
+    {PG_ERROR_NOT_AUTHORIZED, "not-authorized", "auth"},
+    {PG_ERROR_REGISTRATION_REQUIRED, "registration-required", "auth"},
+    {PG_ERROR_REMOTE_SERVER_TIMEOUT, "remote-server-timeout", "wait"},
+    {PG_ERROR_DATABASE, "internal-server-error", "wait"},
+    {PG_ERROR_CRYPTO, "internal-server-error", "wait"},
+    {PG_ERROR_LAST, "undefined-condition", "cancel"},
+};
+
+static void
+test_error_conditions(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_error_cases); i++) {
+		const PgErrorCase *c = &pg_error_cases[i];
+		g_assert_cmpstr(pg_error_to_condition(c->code), ==, c->condition);
+		g_assert_cmpstr(pg_error_to_type(c->code), ==, c->type);
+	}
+	/* every code has a condition */
+	for (guint code = 0; code < PG_ERROR_LAST; code++)
+		g_assert_nonnull(pg_error_to_condition(code));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+	g_test_add("/core/config/valid-file-loads-with-defaults", PgTestFixture, NULL,
+		   pg_test_fixture_setup, test_config_valid, pg_test_fixture_teardown);
+	g_test_add("/core/config/xmpp-group-and-top-level-jid", PgTestFixture, NULL,
+		   pg_test_fixture_setup, test_config_xmpp_group_and_defaults,
+		   pg_test_fixture_teardown);
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_config_bad_cases); i++) {
+		g_autofree gchar *path =
+		    g_strdup_printf("/core/config/refused/%s", pg_config_bad_cases[i].name);
+		g_test_add(path, PgTestFixture, &pg_config_bad_cases[i], pg_test_fixture_setup,
+			   test_config_bad, pg_test_fixture_teardown);
+	}
+	g_test_add("/core/config/every-problem-is-reported-at-once", PgTestFixture, NULL,
+		   pg_test_fixture_setup, test_config_all_problems_reported,
+		   pg_test_fixture_teardown);
+	g_test_add("/core/config/world-readable-file-with-inline-secret-is-refused",
+		   PgTestFixture, NULL, pg_test_fixture_setup,
+		   test_config_world_readable_file_with_inline_secret, pg_test_fixture_teardown);
+	g_test_add_data_func("/core/phone/normalize-e164", pg_phone_cases, test_phone_normalize);
+	g_test_add_func("/core/secret/equal-and-dup", test_secret_equal_and_dup);
+	g_test_add_func("/core/secret/take-and-wipe", test_secret_take_and_wipe);
+	g_test_add_func("/core/error/stanza-conditions", test_error_conditions);
+	return g_test_run();
+}
