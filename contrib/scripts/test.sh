@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Build Polygate with ASan + UBSan and run every test suite: the GTest unit
+# tests (meson test --suite unit) and the integration tests (pytest against a
+# real Prosody on 127.0.0.1).  Run as root on Debian 12, from a clone:
+#
+#     contrib/scripts/test.sh
+#
+# The last line of output is always the one summary over all suites:
+#     N passed, N failed[, N skipped]
+# GTest subtests are counted one by one (from their TAP output).  The exit
+# status is non-zero if anything failed, including a build failure or a
+# pytest run that collected no tests.
+set -uo pipefail
+
+# shellcheck source=contrib/scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$PG_REPO_ROOT"
+
+BUILD_DIR="${PG_TEST_BUILD_DIR:-build-test}"
+PYTHON=/usr/bin/python3
+RESULTS="$BUILD_DIR/test-results"
+
+passed=0
+failed=0
+skipped=0
+
+summary_and_exit() {
+	local line="$passed passed, $failed failed"
+	((skipped > 0)) && line+=", $skipped skipped"
+	echo "$line"
+	((failed == 0))
+	exit $?
+}
+
+# Count "P F S" (three integers printed by a helper) into the totals.
+add_counts() {
+	local p f s
+	read -r p f s <<<"$1"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+"$(dirname "${BASH_SOURCE[0]}")/install-deps.sh" || {
+	echo "install-deps.sh failed" >&2
+	failed=$((failed + 1))
+	summary_and_exit
+}
+
+# -- build ----------------------------------------------------------------------
+setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+if [[ -f "$BUILD_DIR/build.ninja" ]]; then
+	meson setup --reconfigure "${setup_args[@]}" "$BUILD_DIR" >/dev/null
+else
+	meson setup "${setup_args[@]}" "$BUILD_DIR"
+fi || {
+	echo "meson setup failed" >&2
+	failed=$((failed + 1))
+	summary_and_exit
+}
+pg_log "building in $BUILD_DIR (ASan + UBSan)"
+ninja -C "$BUILD_DIR" || {
+	echo "build failed" >&2
+	failed=$((failed + 1))
+	summary_and_exit
+}
+mkdir -p "$RESULTS"
+
+# -- sanitizer settings for every process started below --------------------------
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:print_summary=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:print_summary=1"
+LSAN_SUPPRESSIONS="$PG_REPO_ROOT/tests/integration/lsan.supp"
+if [[ -f "$LSAN_SUPPRESSIONS" ]]; then
+	export LSAN_OPTIONS="suppressions=$LSAN_SUPPRESSIONS:print_suppressions=0"
+fi
+
+# -- unit tests ---------------------------------------------------------------------
+pg_log "unit tests"
+meson test -C "$BUILD_DIR" --suite unit --print-errorlogs
+unit_rc=$?
+unit_counts="$("$PYTHON" - "$BUILD_DIR/meson-logs/testlog.json" <<'EOF'
+# Count GTest subtests from the TAP output meson recorded for each binary.  A
+# binary that failed without any "not ok" line (crash, timeout, sanitizer
+# abort after the last test) counts as one failure of its own.
+import json, re, sys
+passed = failed = skipped = 0
+try:
+    lines = open(sys.argv[1]).read().splitlines()
+except OSError:
+    lines = []
+for line in lines:
+    if not line.strip():
+        continue
+    test = json.loads(line)
+    ok = notok = skip = 0
+    for tap in (test.get("stdout") or "").splitlines():
+        if re.match(r"^not ok\b", tap):
+            if re.search(r"#\s*TODO", tap, re.I):
+                skip += 1
+            else:
+                notok += 1
+        elif re.match(r"^ok\b", tap):
+            if re.search(r"#\s*SKIP", tap, re.I):
+                skip += 1
+            else:
+                ok += 1
+    result = test.get("result", "")
+    if result not in ("OK", "SKIP", "EXPECTEDFAIL") and notok == 0:
+        notok += 1
+    if ok + notok + skip == 0 and result == "OK":
+        ok = 1
+    passed += ok
+    failed += notok
+    skipped += skip
+if not lines:
+    failed += 1
+print(passed, failed, skipped)
+EOF
+)"
+add_counts "$unit_counts"
+read -r _ unit_failed _ <<<"$unit_counts"
+if ((unit_rc != 0 && unit_failed == 0)); then
+	echo "meson test exited $unit_rc with no failure counted: counting one" >&2
+	failed=$((failed + 1))
+fi
+
+# -- integration tests --------------------------------------------------------------
+pg_log "integration tests"
+export POLYGATE_BIN="$PG_REPO_ROOT/$BUILD_DIR/src/polygate"
+junit="$RESULTS/integration.xml"
+rm -f "$junit"
+"$PYTHON" -m pytest tests/integration -p no:cacheprovider -ra --junitxml="$junit"
+pytest_rc=$?
+integration_counts="$("$PYTHON" - "$junit" "$pytest_rc" <<'EOF'
+import sys
+import xml.etree.ElementTree as ET
+path, rc = sys.argv[1], int(sys.argv[2])
+passed = failed = skipped = 0
+try:
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    for suite in suites:
+        tests = int(suite.get("tests", 0))
+        bad = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        skip = int(suite.get("skipped", 0))
+        passed += tests - bad - skip
+        failed += bad
+        skipped += skip
+except (OSError, ET.ParseError):
+    pass
+# pytest exit codes: 0 ok, 1 failures, 2 interrupted, 3 internal error,
+# 4 usage error, 5 no tests collected.  Only 0 and 1 are accounted for by
+# the report; anything else is a failure of its own.
+if rc == 5:
+    print("pytest collected no tests", file=sys.stderr)
+if rc not in (0, 1) or (rc == 1 and failed == 0):
+    failed += 1
+print(passed, failed, skipped)
+EOF
+)"
+add_counts "$integration_counts"
+
+summary_and_exit
