@@ -221,7 +221,8 @@ pg_registry_settings_from_bytes(PgAccount *account, GBytes *bytes)
 	if (bytes == NULL)
 		return;
 	/* untrusted: GVariant copes with any bytes, at worst yielding defaults */
-	variant = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("a{ss}"), bytes, FALSE));
+	variant =
+	    g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE("a{ss}"), bytes, FALSE));
 	g_variant_iter_init(&iter, variant);
 	while (g_variant_iter_next(&iter, "{&s&s}", &key, &value))
 		pg_account_set_setting(account, key, value);
@@ -456,8 +457,8 @@ pg_registry_migrate_locked(PgRegistry *self, GError **error)
 		return TRUE;
 	for (gint v = version + 1; v <= PG_REGISTRY_SCHEMA_VERSION; v++) {
 		if (!pg_registry_exec(self, pg_registry_migrations[v], error)) {
-			g_prefix_error(error, "cannot migrate from schema version %d to %d: ", v - 1,
-				       v);
+			g_prefix_error(error, "cannot migrate from schema version %d to %d: ",
+				       v - 1, v);
 			return FALSE;
 		}
 	}
@@ -851,7 +852,8 @@ pg_registry_forget_old_keys_locked(PgRegistry *self, GError **error)
 	if (stale > 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_CRYPTO,
 			    "%s: %" G_GINT64_FORMAT " accounts are still sealed under an old key "
-			    "(another process wrote meanwhile?); old keys are kept, run rekey again",
+			    "(another process wrote meanwhile?); old keys are kept, "
+			    "run rekey again",
 			    self->path, stale);
 		return FALSE;
 	}

@@ -315,8 +315,8 @@ pg_vault_write_tmp(const gchar *path, GPtrArray *keys, GError **error)
 		return NULL;
 	}
 	/* mkstemp already uses 0600; say so explicitly in case a libc does not */
-	if (fchmod(fd, 0600) != 0 || !pg_vault_write_all(fd, text->data, text->len, tmp_path, NULL) ||
-	    fsync(fd) != 0) {
+	if (fchmod(fd, 0600) != 0 ||
+	    !pg_vault_write_all(fd, text->data, text->len, tmp_path, NULL) || fsync(fd) != 0) {
 		int saved_errno = errno;
 		close(fd);
 		g_unlink(tmp_path);

@@ -123,6 +123,9 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	/* [xmpp] absent: the defaults */
 	g_assert_cmpstr(config->xmpp_host, ==, "127.0.0.1");
 	g_assert_cmpuint(config->xmpp_port, ==, 5347);
+	g_assert_null(config->worker_path);
+	g_assert_cmpuint(config->users_per_worker, ==, 1);
+	g_assert_cmpuint(config->max_concurrent_logins, ==, 10);
 
 	g_assert_cmpuint(config->transports->len, ==, 3);
 	irc = g_ptr_array_index(config->transports, 0);
@@ -136,6 +139,10 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(irc->display_name, ==, "Polygate irc gateway");
 	g_assert_cmpstr(irc->irc_server, ==, "irc.libera.chat");
 	g_assert_null(irc->purple_protocol);
+	g_assert_cmpuint(irc->irc_port, ==, 6667);
+	g_assert_false(irc->irc_tls);
+	g_assert_cmpuint(irc->irc_throttle_burst, ==, 5);
+	g_assert_cmpuint(irc->irc_throttle_interval, ==, 2);
 	/* allowed_domains defaults to the parent of the component's domain */
 	g_assert_cmpuint(g_strv_length(irc->allowed_domains), ==, 1);
 	g_assert_cmpstr(irc->allowed_domains[0], ==, "example.org");
@@ -165,16 +172,22 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 	static const gchar text[] = "[polygate]\n"
 				    "database = registry.db\n"
 				    "key_file = registry.key\n"
+				    "worker = bin/polygate-purple\n"
+				    "users_per_worker = 20\n"
 				    "[xmpp]\n"
 				    "host = xmpp.internal\n"
 				    "port = 5275\n"
 				    "[transport gw]\n"
 				    "jid = gateway\n"
 				    "secret = s\n"
-				    "type = irc\n";
+				    "type = irc\n"
+				    "irc_port = 6697\n"
+				    "irc_tls = true\n"
+				    "irc_throttle_interval = 0\n";
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgConfig) config = pg_config_load_from_data(text, fixture->config_path, &error);
 	g_autofree gchar *key_file = g_build_filename(fixture->dir, "registry.key", NULL);
+	g_autofree gchar *worker = g_build_filename(fixture->dir, "bin", "polygate-purple", NULL);
 	PgTransportConfig *gw;
 
 	g_assert_no_error(error);
@@ -183,7 +196,12 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 	g_assert_cmpstr(config->key_file, ==, key_file);
 	g_assert_cmpint(config->log_level, ==, G_LOG_LEVEL_MESSAGE);
 	g_assert_null(config->admins);
+	g_assert_cmpstr(config->worker_path, ==, worker);
+	g_assert_cmpuint(config->users_per_worker, ==, 20);
 	gw = g_ptr_array_index(config->transports, 0);
+	g_assert_cmpuint(gw->irc_port, ==, 6697);
+	g_assert_true(gw->irc_tls);
+	g_assert_cmpuint(gw->irc_throttle_interval, ==, 0);
 	/* a top-level component name has no parent: it serves its own domain */
 	g_assert_cmpstr(gw->allowed_domains[0], ==, "gateway");
 }
@@ -227,7 +245,8 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport tg] type: missing (required)"},
     {"missing-jid", PG_POLYGATE "[transport irc]\nsecret = s\ntype = irc\n",
      "[transport irc] jid: missing (required)"},
-    {"jid-with-at", PG_POLYGATE "[transport irc]\njid = gw@irc.example.org\nsecret = s\ntype = irc\n",
+    {"jid-with-at",
+     PG_POLYGATE "[transport irc]\njid = gw@irc.example.org\nsecret = s\ntype = irc\n",
      "[transport irc] jid: 'gw@irc.example.org' is not a component domain"},
     {"jid-with-resource",
      PG_POLYGATE "[transport irc]\njid = irc.example.org/x\nsecret = s\ntype = irc\n",
@@ -255,7 +274,8 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport irc] allowed_domains: 'a@b' is not a domain"},
     {"bad-admin-jid", "[polygate]\ndatabase = d\nkey_file = k\nadmins = admin\n" PG_IRC,
      "[polygate] admins: 'admin' is not a bare JID (user@domain)"},
-    {"admin-full-jid", "[polygate]\ndatabase = d\nkey_file = k\nadmins = a@example.org/phone\n" PG_IRC,
+    {"admin-full-jid",
+     "[polygate]\ndatabase = d\nkey_file = k\nadmins = a@example.org/phone\n" PG_IRC,
      "[polygate] admins: 'a@example.org/phone' is not a bare JID"},
     {"duplicate-jid",
      PG_POLYGATE PG_IRC "[transport irc2]\njid = IRC.example.org\nsecret = t\ntype = irc\n",
@@ -269,6 +289,16 @@ static const PgConfigCase pg_config_bad_cases[] = {
      PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
 		 "irc_server = irc.libera.chat\n",
      "[transport sms] irc_server: only valid with type = irc"},
+    {"irc-tls-on-sms",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "irc_tls = true\n",
+     "[transport sms] irc_tls: only valid with type = irc"},
+    {"irc-port-0", PG_POLYGATE PG_IRC "irc_port = 0\n",
+     "[transport irc] irc_port: must be a whole number from 1 to 65535"},
+    {"irc-tls-not-boolean", PG_POLYGATE PG_IRC "irc_tls = maybe\n",
+     "[transport irc] irc_tls: must be true or false"},
+    {"users-per-worker-0", "[polygate]\ndatabase = d\nkey_file = k\nusers_per_worker = 0\n" PG_IRC,
+     "[polygate] users_per_worker: must be a whole number from 1 to 10000"},
     {"purple-protocol-on-irc", PG_POLYGATE PG_IRC "purple_protocol = prpl-jabber\n",
      "[transport irc] purple_protocol: only valid with type = purple"},
     {"no-transport", PG_POLYGATE, "no [transport NAME] group: nothing to serve"},
@@ -280,7 +310,8 @@ test_config_bad(PgTestFixture *fixture, gconstpointer user_data)
 {
 	const PgConfigCase *c = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PgConfig) config = pg_config_load_from_data(c->text, fixture->config_path, &error);
+	g_autoptr(PgConfig) config =
+	    pg_config_load_from_data(c->text, fixture->config_path, &error);
 	g_autofree gchar *prefix = g_strdup_printf("%s: ", fixture->config_path);
 
 	g_assert_null(config);

@@ -470,7 +470,8 @@ test_vault_key_file_accepts_crlf_and_rotated_keys(PgTestFixture *fixture, gconst
 	g_autoptr(PgVault) vault = NULL;
 
 	pg_test_write_file(fixture->key_file,
-			   "4 " PG_TEST_HEX64 "\r\n\n9\t" PG_TEST_HEX64 "  \n2 " PG_TEST_HEX64, 0400);
+			   "4 " PG_TEST_HEX64 "\r\n\n9\t" PG_TEST_HEX64 "  \n2 " PG_TEST_HEX64,
+			   0400);
 	vault = pg_vault_open(fixture->key_file, &error);
 	g_assert_no_error(error);
 	/* the last line is current, whatever its number */
@@ -752,8 +753,9 @@ test_registry_moved_ciphertext_is_refused(PgTestFixture *fixture, gconstpointer 
 
 	/* someone with write access to the file copies alice's blob into mallory's row */
 	pg_test_sqlite_exec(fixture->db_path,
-			    "UPDATE account SET secrets = (SELECT secrets FROM account WHERE "
-			    "user_jid = 'alice@example.org') WHERE user_jid = 'mallory@example.org';");
+			    "UPDATE account SET secrets = (SELECT secrets FROM account "
+			    "WHERE user_jid = 'alice@example.org') "
+			    "WHERE user_jid = 'mallory@example.org';");
 	pg_test_fixture_open(fixture);
 	got = pg_registry_get_account(fixture->registry, "irc.example.org", "mallory@example.org",
 				      &error);
