@@ -520,7 +520,7 @@ pg_registry_open(const gchar *path, PgVault *vault, GError **error)
 	self->vault = vault;
 	if (!pg_registry_ensure_file(path, error))
 		return NULL;
-	rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	rc = sqlite3_open_v2(path, &self->db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		g_set_error(error, PG_ERROR, PG_ERROR_DATABASE, "cannot open %s: %s", path,
 			    self->db != NULL ? sqlite3_errmsg(self->db) : sqlite3_errstr(rc));
