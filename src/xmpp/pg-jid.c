@@ -53,6 +53,13 @@ pg_jid_escape_node(const gchar *text)
 	return g_string_free(out, FALSE);
 }
 
+static gchar *
+pg_jid_unescape_node_len(const gchar *node, gsize len)
+{
+	g_autofree gchar *copy = g_strndup(node, len);
+	return pg_jid_unescape_node(copy);
+}
+
 gchar *
 pg_jid_unescape_node(const gchar *node)
 {
@@ -160,4 +167,73 @@ pg_jid_from_legacy_id(const PgTransportConfig *transport, const gchar *legacy_id
 		return g_strdup_printf("%s@%s", node, transport->jid);
 	}
 	}
+}
+
+void
+pg_irc_address_free(PgIrcAddress *address)
+{
+	if (address == NULL)
+		return;
+	g_free(address->name);
+	g_free(address->server);
+	g_free(address->resource);
+	g_free(address);
+}
+
+gchar *
+pg_jid_irc_to_jid(const PgTransportConfig *transport, const gchar *name, const gchar *server,
+		  const gchar *resource)
+{
+	g_autofree gchar *node = pg_jid_escape_node(name);
+	GString *jid = g_string_new(node);
+
+	if (transport->irc_server == NULL || g_ascii_strcasecmp(server, transport->irc_server) != 0)
+		g_string_append_printf(jid, "%%%s", server);
+	g_string_append_printf(jid, "@%s", transport->jid);
+	if (resource != NULL)
+		g_string_append_printf(jid, "/%s", resource);
+	return g_string_free(jid, FALSE);
+}
+
+PgIrcAddress *
+pg_jid_parse_irc(const PgTransportConfig *transport, const gchar *jid, GError **error)
+{
+	g_autoptr(PgIrcAddress) address = g_new0(PgIrcAddress, 1);
+	g_autofree gchar *node = NULL;
+	const gchar *at = jid != NULL ? strchr(jid, '@') : NULL;
+	const gchar *slash;
+	const gchar *percent;
+
+	if (at == NULL || at == jid) {
+		g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+			    "'%s' names no IRC nick or channel", jid != NULL ? jid : "");
+		return NULL;
+	}
+	slash = strchr(at, '/');
+	if (slash != NULL && slash[1] != '\0')
+		address->resource = g_strdup(slash + 1);
+	node = g_strndup(jid, at - jid);
+	/* the server follows the last '%': a nick or channel cannot contain one */
+	percent = strrchr(node, '%');
+	if (percent != NULL) {
+		address->server = g_ascii_strdown(percent + 1, -1);
+		address->name = pg_jid_unescape_node_len(node, percent - node);
+	} else if (transport->irc_server != NULL) {
+		address->server = g_ascii_strdown(transport->irc_server, -1);
+		address->name = pg_jid_unescape_node(node);
+	} else {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+			    "'%s': name the IRC server, as #channel%%irc.example.net@%s", jid,
+			    transport->jid);
+		return NULL;
+	}
+	address->is_channel = address->name[0] == '#' || address->name[0] == '&';
+	if (!pg_jid_is_valid_hostname(address->server) || address->name[0] == '\0' ||
+	    (!address->is_channel && !pg_jid_is_valid_irc_nick(address->name)) ||
+	    (address->is_channel && strpbrk(address->name, " ,\a") != NULL)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+			    "'%s' is not an IRC address (nick%%server or #channel%%server)", jid);
+		return NULL;
+	}
+	return g_steal_pointer(&address);
 }

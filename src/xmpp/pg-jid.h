@@ -28,4 +28,25 @@ gboolean pg_jid_is_valid_irc_nick(const gchar *nick);
 gchar *pg_jid_from_legacy_id(const PgTransportConfig *transport, const gchar *legacy_id,
 			     GError **error);
 
+/* An IRC address on a transport: nick%server or #chan%server (+ /resource). */
+typedef struct {
+	gchar *name;        /* nick or channel, unescaped (XEP-0106) */
+	gchar *server;      /* IRC server, lowercase */
+	gchar *resource;    /* the JID's resource (a MUC occupant nick), or NULL */
+	gboolean is_channel;
+} PgIrcAddress;
+
+/* Parse a JID on an IRC transport.  Returns: (transfer full) or NULL with
+ * PG_ERROR_JID_MALFORMED (PG_ERROR_ITEM_NOT_FOUND if no server is given and
+ * the transport has no fixed one). */
+PgIrcAddress *pg_jid_parse_irc(const PgTransportConfig *transport, const gchar *jid,
+			       GError **error);
+/* The JID of @name on @server (the short form when @server is the fixed
+ * one), with @resource if not NULL.  Returns: (transfer full) */
+gchar *pg_jid_irc_to_jid(const PgTransportConfig *transport, const gchar *name,
+			 const gchar *server, const gchar *resource);
+void pg_irc_address_free(PgIrcAddress *address);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgIrcAddress, pg_irc_address_free)
+
 G_END_DECLS

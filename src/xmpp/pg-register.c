@@ -315,6 +315,8 @@ pg_register_handle_remove(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *q
 		return;
 	}
 	g_message("%s: %s unregistered", self->transport->jid, user_jid);
+	if (self->delegate.unregistered != NULL)
+		self->delegate.unregistered(self, user_jid, self->delegate_data);
 	reply = pg_stanza_iq_result(iq);
 	if (reply != NULL)
 		pg_transport_send(self, reply);
@@ -447,8 +449,11 @@ pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence)
 	g_autofree gchar *user_jid = NULL;
 	g_autoptr(PgAccount) account = NULL;
 
-	if (to != NULL && strchr(to, '@') != NULL)
-		return; /* presence to legacy contacts arrives with the sessions */
+	if (to != NULL && strchr(to, '@') != NULL) {
+		/* presence to legacy contacts and rooms: the sessions' business */
+		pg_transport_delegate_stanza(self, presence);
+		return;
+	}
 	if (g_strcmp0(type, "error") == 0)
 		return;
 	user_jid = pg_stanza_bare_jid(xmpp_stanza_get_from(presence));
@@ -471,7 +476,11 @@ pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence)
 		if (account != NULL)
 			g_info("%s: %s sent %s", self->transport->jid, user_jid, type);
 	} else if (type == NULL && account != NULL) {
-		/* the user is online: the transport shows itself online to them */
+		/* the user is online: the transport shows itself online to them,
+		 * and their session may start */
 		pg_register_send_presence(self, user_jid, NULL);
+		pg_transport_delegate_stanza(self, presence);
+	} else if (g_strcmp0(type, "unavailable") == 0) {
+		pg_transport_delegate_stanza(self, presence);
 	}
 }

@@ -12,15 +12,12 @@ struct _PgTransport {
 	const PgTransportConfig *transport;   /* borrowed */
 	PgRegistry *registry;                 /* borrowed */
 	PgComponent *component;               /* owned */
+	PgTransportDelegate delegate;
+	gpointer delegate_data;
 };
 
-/* Send @stanza (borrowed) from the transport. */
-void pg_transport_send(PgTransport *self, xmpp_stanza_t *stanza);
-/* Answer @request with the stanza error for @error (RFC 6120 §8.3). */
-void pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const GError *error);
-void pg_transport_reply_error_code(PgTransport *self, xmpp_stanza_t *request, gint code,
-				   const gchar *text);
-xmpp_ctx_t *pg_transport_get_ctx(PgTransport *self);
+/* Offer @stanza to the session layer; FALSE if none took it. */
+gboolean pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza);
 
 /* pg-disco.c: XEP-0030 on the transport's domain */
 void pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq);

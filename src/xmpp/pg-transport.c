@@ -84,10 +84,10 @@ pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
 					      "an IQ get or set carries exactly one payload");
 		return;
 	}
-	/* the transport's own domain; contacts and rooms come with the sessions */
-	if (to != NULL && strchr(to, '@') != NULL &&
-	    g_strcmp0(xmpp_stanza_get_ns(payload), PG_NS_PING) != 0) {
-		pg_transport_reply_error_code(self, iq, PG_ERROR_SERVICE_UNAVAILABLE, NULL);
+	/* contacts and rooms belong to the sessions */
+	if (to != NULL && strchr(to, '@') != NULL) {
+		if (!pg_transport_delegate_stanza(self, iq))
+			pg_transport_reply_error_code(self, iq, PG_ERROR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_transport_iq_routes); i++) {
@@ -104,11 +104,10 @@ pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
 static void
 pg_transport_handle_message(PgTransport *self, xmpp_stanza_t *message)
 {
-	if (g_strcmp0(xmpp_stanza_get_type(message), "error") == 0)
+	if (pg_transport_delegate_stanza(self, message))
 		return;
-	/* legacy messaging arrives with the sessions; until then say so */
 	pg_transport_reply_error_code(self, message, PG_ERROR_SERVICE_UNAVAILABLE,
-				      "this transport does not relay messages yet");
+				      "this transport does not relay messages");
 }
 
 static void
@@ -133,6 +132,36 @@ pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_
 	PgTransport *self = user_data;
 	if (connected)
 		g_info("%s: ready", self->transport->jid);
+	if (self->delegate.connected != NULL)
+		self->delegate.connected(self, connected, self->delegate_data);
+}
+
+gboolean
+pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza)
+{
+	if (self->delegate.stanza == NULL)
+		return FALSE;
+	return self->delegate.stanza(self, stanza, self->delegate_data);
+}
+
+void
+pg_transport_set_delegate(PgTransport *self, const PgTransportDelegate *delegate,
+			  gpointer user_data)
+{
+	self->delegate = *delegate;
+	self->delegate_data = user_data;
+}
+
+const PgTransportConfig *
+pg_transport_get_config(const PgTransport *self)
+{
+	return self->transport;
+}
+
+PgRegistry *
+pg_transport_get_registry(const PgTransport *self)
+{
+	return self->registry;
 }
 
 static const PgComponentCallbacks pg_transport_component_callbacks = {

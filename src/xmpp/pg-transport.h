@@ -17,14 +17,43 @@ G_BEGIN_DECLS
 
 typedef struct _PgTransport PgTransport;
 
+/* The one interface from the XMPP side up to the sessions (src/session/):
+ * the transport calls it; the session layer calls back only through the
+ * public functions below.  All callbacks run on the main loop. */
+typedef struct {
+	/* A stanza the transport does not answer itself: messages, presence
+	 * (available/unavailable from users, anything to a legacy JID) and IQs
+	 * to legacy JIDs.  Return TRUE if handled; FALSE gets the sender a
+	 * service-unavailable error. */
+	gboolean (*stanza)(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data);
+	/* The user removed their registration (XEP-0077 <remove/>). */
+	void (*unregistered)(PgTransport *transport, const gchar *user_jid, gpointer user_data);
+	/* The component (re)connected to the XMPP server, or lost it. */
+	void (*connected)(PgTransport *transport, gboolean connected, gpointer user_data);
+} PgTransportDelegate;
+
 PgTransport *pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_config,
 			      PgRegistry *registry);
 void pg_transport_start(PgTransport *self);
 void pg_transport_stop(PgTransport *self, guint timeout_ms);
 void pg_transport_free(PgTransport *self);
 
+void pg_transport_set_delegate(PgTransport *self, const PgTransportDelegate *delegate,
+			       gpointer user_data);
+
 gboolean pg_transport_is_connected(const PgTransport *self);
 const gchar *pg_transport_get_jid(const PgTransport *self);
+const PgTransportConfig *pg_transport_get_config(const PgTransport *self);
+PgRegistry *pg_transport_get_registry(const PgTransport *self);
+xmpp_ctx_t *pg_transport_get_ctx(PgTransport *self);
+
+/* Send @stanza (borrowed); 'from' defaults to the transport's domain. */
+void pg_transport_send(PgTransport *self, xmpp_stanza_t *stanza);
+/* Answer @request with the stanza error for @error (RFC 6120 §8.3);
+ * nothing is sent in answer to an error. */
+void pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const GError *error);
+void pg_transport_reply_error_code(PgTransport *self, xmpp_stanza_t *request, gint code,
+				   const gchar *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgTransport, pg_transport_free)
 
