@@ -1,0 +1,49 @@
+/* PgIpcChannel: one end of the worker socketpair on the GLib main loop.
+ *
+ * Signals (emitted on the thread-default main context of the creator):
+ *   "message" (PgIpcMessage *msg): a validated message; @msg is owned by the
+ *       channel and valid only during the emission.
+ *   "closed" (const GError *error): the peer went away (@error NULL for a
+ *       clean end of stream) or broke the protocol (oversized, truncated or
+ *       invalid frame; @error says which).  Emitted at most once, never
+ *       from pg_ipc_channel_close().  The fd is already closed.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ipc/pg-ipc-message.h"
+
+G_BEGIN_DECLS
+
+#define PG_IPC_TYPE_CHANNEL (pg_ipc_channel_get_type())
+G_DECLARE_FINAL_TYPE(PgIpcChannel, pg_ipc_channel, PG_IPC, CHANNEL, GObject)
+
+/* Default bound of the write queue; past it pg_ipc_channel_send() fails
+ * with PG_ERROR_RESOURCE_CONSTRAINT rather than buffering without limit. */
+#define PG_IPC_CHANNEL_QUEUE_MAX (16 * 1024 * 1024)
+
+/* Takes ownership of @fd (a connected stream socket) and makes it
+ * non-blocking and close-on-exec.  @role is who we are; it decides which
+ * kinds are accepted from the peer.
+ * Returns: (transfer full) or NULL with @error set (@fd is closed then) */
+PgIpcChannel *pg_ipc_channel_new(gint fd, PgIpcRole role, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+/* Validate, encode and queue @msg; never blocks.  Writes as much as the
+ * socket takes now, the rest when it becomes writable. */
+gboolean pg_ipc_channel_send(PgIpcChannel *self, const PgIpcMessage *msg, GError **error);
+/* Block up to @timeout_ms (-1: forever) until the write queue is empty.
+ * For a worker about to exit, so its last events are not lost. */
+gboolean pg_ipc_channel_flush(PgIpcChannel *self, gint timeout_ms, GError **error);
+/* Close the fd and drop queued data; no "closed" signal. Idempotent. */
+void pg_ipc_channel_close(PgIpcChannel *self);
+
+gboolean pg_ipc_channel_is_open(PgIpcChannel *self);
+PgIpcRole pg_ipc_channel_get_role(PgIpcChannel *self);
+gsize pg_ipc_channel_get_queued_bytes(PgIpcChannel *self);
+void pg_ipc_channel_set_queue_max(PgIpcChannel *self, gsize bytes);
+/* A fresh non-zero request id. */
+guint32 pg_ipc_channel_next_id(PgIpcChannel *self);
+
+G_END_DECLS

@@ -1,0 +1,183 @@
+/* The worker protocol: THE CONTRACT between polygate and polygate-purple.
+ *
+ * A stream of frames over a socketpair: a 4-byte big-endian payload length,
+ * then one serialised GVariant of type (usa{sv}) = (request id, kind, fields).
+ * The payload is at most PG_IPC_FRAME_MAX bytes; a larger length prefix is a
+ * protocol error and the peer is dropped.
+ *
+ * PG_IPC_MESSAGES below is the closed list of kinds.  It is not only
+ * documentation: pg-ipc-message.c validates every frame against it, on encode
+ * (a bug in the sender fails loudly there) and on decode (untrusted input).
+ *
+ * Each row: X(SYMBOL, "wire-name", direction, "field field ...").
+ *   direction  BOTH (either side sends it), CMD (daemon -> worker),
+ *              EVT (worker -> daemon).  "typing" and "room-message" exist in
+ *              both directions with different fields: the receiver's role
+ *              picks the row, so a worker can never send a command.
+ *   field      name:type[flags], type a GVariant type string, flags:
+ *              ?  optional (absent when not given; otherwise required)
+ *              !  secret: the frame holding it is wiped when freed, and
+ *                 readers take it with pg_ipc_message_dup_secret()
+ *
+ * Validation on receipt (pg_ipc_message_decode()): the payload must be a
+ * GVariant (usa{sv}) in normal form (which also guarantees valid UTF-8 in
+ * every 's'); the kind must be known for this direction; every required
+ * field present with exactly its type; no field twice.  Unknown fields are
+ * REJECTED, not ignored: both programs are built from the same tree, so an
+ * unknown field means a version skew or a bug, and silently dropping it
+ * (e.g. a misspelt "password") would hide that.  Any failure is a GError
+ * (PG_ERROR_BAD_REQUEST), never a crash; the channel then drops the peer.
+ *
+ * Versioning: each side sends hello{version} first.  Any change to this
+ * table that an old peer would reject (a new kind, a new field, a new
+ * required field) bumps PG_IPC_PROTOCOL_VERSION; the daemon refuses a worker
+ * with another version.
+ *
+ * Field meanings (strings are plain text, never HTML, in both directions):
+ *   account      opaque key the daemon chooses per legacy account, e.g.
+ *                "alice@example.org/irc"; every account-scoped message has it
+ *   status       available | away | xa | dnd | offline
+ *   state        login-state: connecting | connected | disconnected
+ *                typing: typing | paused | active
+ *   fatal        login-state: TRUE when retrying with the same settings is
+ *                pointless (wrong password, invalid username...)
+ *   change       room-occupant: join | part | quit | kick | nick
+ *   occupants    room-joined: (nick, flags) with flags a comma list of
+ *                founder, op, halfop, voice (empty for none)
+ *   own          room-message: TRUE for the echo of our own message
+ *   condition    error: an RFC 6120 §8.3.3 condition name, e.g. item-not-found
+ *   request      error: the id of the command that failed (0 if none)
+ *   options      login: protocol account options by libpurple setting name
+ *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
+ *                ratelimit-interval, ratelimit-burst ...); values are parsed
+ *                as the option's type (int, bool "true"/"false", string)
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "core/pg-secret.h"
+
+G_BEGIN_DECLS
+
+/* v1: first version. */
+#define PG_IPC_PROTOCOL_VERSION 1
+#define PG_IPC_FRAME_HEADER_SIZE 4
+/* Largest payload accepted, header excluded. */
+#define PG_IPC_FRAME_MAX (1024 * 1024)
+
+#define PG_IPC_MESSAGES(X)                                                                        \
+	/* both directions */                                                                     \
+	X(HELLO, "hello", BOTH, "version:u program:s")                                            \
+	X(PING, "ping", BOTH, "")                                                                 \
+	X(PONG, "pong", BOTH, "")                                                                 \
+	/* daemon -> worker */                                                                    \
+	X(CMD_LOGIN, "login", CMD,                                                                \
+	  "account:s protocol:s username:s password:s?! options:a{ss}?")                          \
+	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
+	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
+	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s")                                   \
+	X(CMD_TYPING, "typing", CMD, "account:s to:s state:s")                                    \
+	X(CMD_JOIN_ROOM, "join-room", CMD, "account:s room:s nick:s? password:s?!")               \
+	X(CMD_LEAVE_ROOM, "leave-room", CMD, "account:s room:s")                                  \
+	X(CMD_ROOM_MESSAGE, "room-message", CMD, "account:s room:s body:s")                       \
+	X(CMD_SET_ROOM_SUBJECT, "set-room-subject", CMD, "account:s room:s subject:s")            \
+	X(CMD_ROOM_PRIVATE_MESSAGE, "room-private-message", CMD,                                  \
+	  "account:s room:s nick:s body:s")                                                       \
+	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
+	/* worker -> daemon */                                                                    \
+	X(EVT_LOGIN_STATE, "login-state", EVT, "account:s state:s reason:s? fatal:b")             \
+	X(EVT_BUDDY_PRESENCE, "buddy-presence", EVT, "account:s who:s status:s message:s?")       \
+	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u?")                \
+	X(EVT_TYPING, "typing", EVT, "account:s from:s state:s")                                  \
+	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \
+	  "account:s room:s nick:s occupants:a(ss) subject:s?")                                   \
+	X(EVT_ROOM_OCCUPANT, "room-occupant", EVT,                                                \
+	  "account:s room:s nick:s change:s new_nick:s? reason:s?")                               \
+	X(EVT_ROOM_MESSAGE, "room-message", EVT, "account:s room:s from:s body:s own:b")          \
+	X(EVT_ROOM_SUBJECT, "room-subject", EVT, "account:s room:s subject:s by:s?")              \
+	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
+	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
+	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")
+
+typedef enum {
+	PG_IPC_KIND_INVALID = 0,
+#define PG_IPC_X_ENUM(sym, name, dir, fields) PG_IPC_##sym,
+	PG_IPC_MESSAGES(PG_IPC_X_ENUM)
+#undef PG_IPC_X_ENUM
+	    PG_IPC_KIND_LAST
+} PgIpcKind;
+
+typedef enum {
+	PG_IPC_BOTH,
+	PG_IPC_CMD, /* daemon -> worker */
+	PG_IPC_EVT, /* worker -> daemon */
+} PgIpcDirection;
+
+/* Which end of the socketpair we are; decides which kinds we accept. */
+typedef enum {
+	PG_IPC_ROLE_DAEMON, /* receives BOTH + EVT */
+	PG_IPC_ROLE_WORKER, /* receives BOTH + CMD */
+} PgIpcRole;
+
+/* One message.  A plain record: @fields is an a{sv}, never floating. */
+typedef struct {
+	guint32 id;
+	PgIpcKind kind;
+	GVariant *fields;
+} PgIpcMessage;
+
+/* "wire-name" of @kind, or NULL for an invalid kind. */
+const gchar *pg_ipc_kind_to_string(PgIpcKind kind);
+PgIpcDirection pg_ipc_kind_get_direction(PgIpcKind kind);
+/* The kind a receiver with @role understands as @name, or PG_IPC_KIND_INVALID. */
+PgIpcKind pg_ipc_kind_from_string(const gchar *name, PgIpcRole role);
+
+/* Build a message from name/value pairs terminated by NULL (just NULL for a
+ * message without fields, hence no sentinel attribute).  Each value is a
+ * GVariant (floating references are sunk); a NULL value omits that field, so
+ * optional fields can be passed unconditionally.  The fields are not
+ * checked here but by pg_ipc_message_encode().
+ * Returns: (transfer full) */
+PgIpcMessage *pg_ipc_message_new(PgIpcKind kind, guint32 id, const gchar *first_field, ...)
+    G_GNUC_WARN_UNUSED_RESULT;
+/* @fields: an a{sv} (a floating reference is sunk). Returns: (transfer full) */
+PgIpcMessage *pg_ipc_message_new_from_fields(PgIpcKind kind, guint32 id, GVariant *fields)
+    G_GNUC_WARN_UNUSED_RESULT;
+void pg_ipc_message_free(PgIpcMessage *msg);
+
+/* Check @msg against its row of PG_IPC_MESSAGES. */
+gboolean pg_ipc_message_validate(const PgIpcMessage *msg, GError **error);
+
+/* Validate and serialise @msg into a whole frame, header included.  The
+ * bytes are wiped when the last reference goes.
+ * Returns: (transfer full) */
+GBytes *pg_ipc_message_encode(const PgIpcMessage *msg, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Parse and validate one frame payload (@data without the 4-byte header)
+ * received by @receiver.  @data is copied into a buffer wiped when the
+ * message is freed; the caller still owns (and should wipe) @data.
+ * Returns: (transfer full) or NULL with @error set */
+PgIpcMessage *pg_ipc_message_decode(const guint8 *data, gsize len, PgIpcRole receiver,
+				    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Typed getters; absent fields give NULL / @fallback.  Strings point into
+ * the message and live as long as it does. */
+gboolean pg_ipc_message_has_field(const PgIpcMessage *msg, const gchar *name);
+const gchar *pg_ipc_message_get_string(const PgIpcMessage *msg, const gchar *name);
+guint32 pg_ipc_message_get_uint32(const PgIpcMessage *msg, const gchar *name, guint32 fallback);
+guint64 pg_ipc_message_get_uint64(const PgIpcMessage *msg, const gchar *name, guint64 fallback);
+gboolean pg_ipc_message_get_boolean(const PgIpcMessage *msg, const gchar *name,
+				    gboolean fallback);
+/* Returns: (transfer full) (nullable) the value of field @name */
+GVariant *pg_ipc_message_get_value(const PgIpcMessage *msg, const gchar *name);
+/* Returns: (transfer full) (nullable) a copy of string field @name in a PgSecret */
+PgSecret *pg_ipc_message_dup_secret(const PgIpcMessage *msg, const gchar *name);
+
+/* A floating 's' GVariant holding @secret in a buffer that is wiped when the
+ * variant goes: use it for the '!' fields so no unwiped copy is left behind
+ * in GLib's allocator by the sender. */
+GVariant *pg_ipc_variant_new_secret(const PgSecret *secret) G_GNUC_WARN_UNUSED_RESULT;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgIpcMessage, pg_ipc_message_free)
+
+G_END_DECLS
