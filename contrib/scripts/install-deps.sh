@@ -83,5 +83,5 @@ fi
 
 # slixmpp is installed for Debian's python only; a pyenv/venv python first on
 # PATH cannot import it, so everything calls /usr/bin/python3 explicitly.
-/usr/bin/python3 -c 'import slixmpp, pytest' ||
-	pg_die "/usr/bin/python3 cannot import slixmpp and pytest"
+/usr/bin/python3 -c 'import slixmpp, pytest' 2>/dev/null ||
+	pg_die "/usr/bin/python3 cannot import slixmpp and pytest: $(/usr/bin/python3 -c 'import slixmpp, pytest' 2>&1 | tail -n 1)"

@@ -4,6 +4,7 @@ as `FILE: [group] key: problem`, and the daemon refuses unsafe secret files.
 No XMPP server is needed here: every case fails (or passes) before connecting."""
 
 import os
+import re
 import subprocess
 import time
 
@@ -157,3 +158,24 @@ def test_daemon_refuses_to_start_with_a_bad_config(polygate_binary, config_dir):
     rc, out = run_daemon_until_exit(polygate_binary, path)
     assert rc != 0
     assert "[transport irc] type:" in out
+
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "conf", "polygate.conf.example")
+
+
+def test_the_example_config_passes_check_config(polygate_binary, tmp_path):
+    with open(EXAMPLE) as f:
+        path = write_config(tmp_path, f.read())
+    result = run_binary(polygate_binary, "--check-config", "--config", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_optional_key_of_the_example_config_is_accepted(polygate_binary, tmp_path):
+    # "#key = value" lines are the optional settings: enabling all of them
+    # must still give a valid config, so the example never documents a key
+    # the daemon does not know.
+    with open(EXAMPLE) as f:
+        text = re.sub(r"(?m)^#([a-z_]+ = )", r"\1", f.read())
+    path = write_config(tmp_path, text)
+    result = run_binary(polygate_binary, "--check-config", "--config", path)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,35 @@
+-- Prosody (0.12) configuration for Polygate: one XEP-0114 component per
+-- [transport NAME] group of polygate.conf.  Put this in
+-- /etc/prosody/conf.d/polygate.cfg.lua (or append it to prosody.cfg.lua) and
+-- replace the secrets with the ones in polygate.conf:
+--     openssl rand -hex 16
+-- then: prosodyctl check config && prosodyctl reload
+
+-- Where components connect: these two are GLOBAL options, so they must sit
+-- in the global section of prosody.cfg.lua (before any VirtualHost), not in
+-- this file (Debian includes conf.d/ at the end, inside the last host).  Keep
+-- them on loopback when polygate runs on the same machine; polygate.conf
+-- [xmpp] host/port must match.
+--     component_interfaces = { "127.0.0.1" }
+--     component_ports = { 5347 }
+
+-- Users of this host register with the transports below.  By default a
+-- transport serves the parent domain of its JID (allowed_domains in
+-- polygate.conf): irc.example.org serves example.org users.
+-- VirtualHost "example.org"
+
+Component "irc.example.org"
+    component_secret = "CHANGE-ME-irc-component-secret"
+    name = "IRC gateway"
+
+Component "sms.example.org"
+    component_secret = "CHANGE-ME-sms-component-secret"
+    name = "SMS gateway"
+
+Component "xmpp-legacy.example.org"
+    component_secret = "CHANGE-ME-purple-component-secret"
+    name = "XMPP gateway"
+
+-- Certificates: clients see the components in service discovery of
+-- example.org; a certificate with subjectAltName *.example.org (or one per
+-- component domain) avoids warnings for s2s users of the gateway.
