@@ -19,6 +19,7 @@
 #include "core/pg-log.h"
 #include "registry/pg-registry.h"
 #include "registry/pg-vault.h"
+#include "session/pg-session.h"
 #include "xmpp/pg-transport.h"
 
 #define PG_MAIN_DEFAULT_CONFIG "/etc/polygate/polygate.conf"
@@ -65,6 +66,27 @@ pg_main_rekey(const PgConfig *config)
 	return EXIT_SUCCESS;
 }
 
+/* The worker binary: the config's, else the one beside us in a build tree,
+ * else the installed one. */
+static gchar *
+pg_main_worker_path(const PgConfig *config)
+{
+	g_autofree gchar *self = NULL;
+	g_autofree gchar *dir = NULL;
+	g_autofree gchar *built = NULL;
+
+	if (config->worker_path != NULL)
+		return g_strdup(config->worker_path);
+	self = g_file_read_link("/proc/self/exe", NULL);
+	if (self != NULL) {
+		dir = g_path_get_dirname(self);
+		built = g_build_filename(dir, "..", "backends", "purple", "polygate-purple", NULL);
+		if (g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
+			return g_steal_pointer(&built);
+	}
+	return g_build_filename(PG_LIBEXECDIR, "polygate-purple", NULL);
+}
+
 static int
 pg_main_run(const PgConfig *config)
 {
@@ -74,6 +96,8 @@ pg_main_run(const PgConfig *config)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GPtrArray) transports =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_free);
+	g_autoptr(PgSessionManager) sessions = NULL;
+	g_autofree gchar *worker_path = pg_main_worker_path(config);
 
 	vault = pg_vault_open(config->key_file, &error);
 	if (vault == NULL) {
@@ -87,19 +111,24 @@ pg_main_run(const PgConfig *config)
 	}
 
 	xmpp_initialize();
+	sessions = pg_session_manager_new(config, worker_path);
 	for (guint i = 0; i < config->transports->len; i++) {
 		const PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);
 		PgTransport *transport = pg_transport_new(config, transport_config, registry);
 		g_ptr_array_add(transports, transport);
+		pg_session_manager_add_transport(sessions, transport);
 		pg_transport_start(transport);
 	}
+	g_info("worker: %s", worker_path);
 	g_unix_signal_add(SIGTERM, pg_main_quit_cb, loop);
 	g_unix_signal_add(SIGINT, pg_main_quit_cb, loop);
 	g_message("ready: %u transport(s), XMPP server %s:%u", transports->len, config->xmpp_host,
 		  config->xmpp_port);
 	g_main_loop_run(loop);
 
-	/* flush what is queued and close each stream cleanly */
+	/* log every session out (workers stop), then flush what is queued and
+	 * close each stream cleanly */
+	g_clear_pointer(&sessions, pg_session_manager_free);
 	for (guint i = 0; i < transports->len; i++)
 		pg_transport_stop(g_ptr_array_index(transports, i), PG_MAIN_SHUTDOWN_FLUSH_MS);
 	g_ptr_array_set_size(transports, 0);

@@ -1,0 +1,1441 @@
+/* Sessions and the stanza <-> worker translation.
+ *
+ * DESIGN
+ *   PgSessionManager   one per daemon: every transport's delegate; finds the
+ *                      session of a stanza and the link of a worker event.
+ *   PgSession          (user, transport): the user's resources, the links.
+ *   PgLink             one legacy connection: its account key in the worker,
+ *                      its state, its rooms, what waits for it to connect.
+ *   PgRoom             a legacy room as a XEP-0045 room: which of the
+ *                      user's resources are in it, its occupants, our nick.
+ *
+ * Account keys are "user@domain/transport.jid" plus "/server" for IRC; the
+ * worker knows nothing else of the user.
+ *
+ * Ownership: the manager owns the sessions; a session owns its links; a
+ * link owns its rooms.  Worker events find a link by account key through
+ * manager->links (borrowed pointers, removed when the link is freed).
+ *
+ * INVARIANT: a link is freed only from pg_session_free() or
+ * pg_session_drop_link(), never while one of its own events is handled
+ * further up the stack; event handlers therefore re-look-up nothing after
+ * calling out.
+ *
+ * XMPP side, per XEP-0045: a user's resource joins a room with presence to
+ * room@transport/nick; we answer with the occupant list, then the
+ * self-presence (status 110, and 210 if the legacy network gave another
+ * nick), then the subject (§7.2.15: subject last).  A message to the room
+ * is reflected to all of the user's joined resources when the legacy
+ * network echoes it (prpl-irc reports our own line back), with the id the
+ * client gave it, so clients can match their echo (§7.2.16 / §7.4).
+ */
+#define G_LOG_DOMAIN "pg-session"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "core/pg-phone.h"
+#include "ipc/pg-ipc-message.h"
+#include "registry/pg-account.h"
+#include "session/pg-session.h"
+#include "session/pg-supervisor.h"
+#include "xmpp/pg-jid.h"
+#include "xmpp/pg-muc.h"
+#include "xmpp/pg-stanza.h"
+
+#define PG_LINK_BACKOFF_MIN_S 2
+#define PG_LINK_BACKOFF_MAX_S 120
+#define PG_LINK_PENDING_MAX 500     /* commands kept while a link connects */
+#define PG_SESSION_RECENT_MAX 64    /* requests remembered for error replies */
+#define PG_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
+
+typedef struct _PgSession PgSession;
+typedef struct _PgLink PgLink;
+
+typedef enum {
+	PG_LINK_OFFLINE,
+	PG_LINK_CONNECTING,
+	PG_LINK_CONNECTED,
+	PG_LINK_WAITING, /* backoff before the next try */
+	PG_LINK_FAILED,  /* fatal error: not retried until the user asks */
+} PgLinkState;
+
+typedef struct {
+	gchar *name;           /* as the legacy network spells it, e.g. #chan */
+	gchar *jid;            /* the room's bare JID */
+	gchar *nick;           /* our nick in it */
+	GHashTable *resources; /* full JIDs of the user's joined resources */
+	GHashTable *occupants; /* nick -> flags */
+	gchar *subject;
+	gboolean joined;       /* the legacy network confirmed */
+	GQueue *echo_ids;      /* ids of our messages waiting for their echo */
+} PgRoom;
+
+struct _PgLink {
+	PgSession *session;
+	gchar *server;      /* IRC server, or "" */
+	gchar *account;     /* account key */
+	PgLinkState state;
+	guint backoff_s;
+	guint retry_id;
+	GHashTable *rooms;  /* lower-case name -> PgRoom */
+	GQueue *pending;    /* PgIpcMessage (owned) to send once connected */
+	gchar *last_error;
+};
+
+struct _PgSession {
+	PgSessionManager *manager;
+	PgTransport *transport;
+	gchar *user_jid;
+	GHashTable *resources; /* full JID -> show ("" = available) */
+	GHashTable *links;     /* server -> PgLink */
+	guint grace_id;
+	GQueue *recent;        /* PgSessionRequest: for error replies by request id */
+};
+
+typedef struct {
+	guint32 id;
+	xmpp_stanza_t *stanza;
+} PgSessionRequest;
+
+struct _PgSessionManager {
+	const PgConfig *config;
+	PgSupervisor *supervisor;
+	GHashTable *sessions; /* "user\ntransport" -> PgSession (owned) */
+	GHashTable *links;    /* account key -> PgLink (borrowed) */
+	GPtrArray *transports;
+};
+
+static void pg_link_connect(PgLink *link);
+static void pg_session_end(PgSession *session);
+
+/* ---------------------------------------------------------------- rooms */
+
+static void
+pg_room_free(PgRoom *room)
+{
+	g_free(room->name);
+	g_free(room->jid);
+	g_free(room->nick);
+	g_free(room->subject);
+	g_hash_table_unref(room->resources);
+	g_hash_table_unref(room->occupants);
+	g_queue_free_full(room->echo_ids, g_free);
+	g_free(room);
+}
+
+static PgRoom *
+pg_room_new(const gchar *name, const gchar *jid, const gchar *nick)
+{
+	PgRoom *room = g_new0(PgRoom, 1);
+	room->name = g_strdup(name);
+	room->jid = g_strdup(jid);
+	room->nick = g_strdup(nick);
+	room->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	room->occupants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	room->echo_ids = g_queue_new();
+	return room;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static xmpp_ctx_t *
+pg_session_ctx(PgSession *session)
+{
+	return pg_transport_get_ctx(session->transport);
+}
+
+static void
+pg_session_send(PgSession *session, xmpp_stanza_t *stanza)
+{
+	pg_transport_send(session->transport, stanza);
+	xmpp_stanza_release(stanza);
+}
+
+/* A chat message from the transport itself to the user: notices. */
+static void
+pg_session_notice(PgSession *session, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+static void
+pg_session_notice(PgSession *session, const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *text = NULL;
+	xmpp_stanza_t *message;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	message = xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
+	xmpp_message_set_body(message, text);
+	pg_session_send(session, message);
+}
+
+static gchar *
+pg_session_contact_jid(PgLink *link, const gchar *who)
+{
+	const PgTransportConfig *transport = pg_transport_get_config(link->session->transport);
+
+	if (transport->type == PG_TRANSPORT_TYPE_IRC)
+		return pg_jid_irc_to_jid(transport, who, link->server, NULL);
+	{
+		g_autofree gchar *node = pg_jid_escape_node(who);
+		return g_strdup_printf("%s@%s", node, transport->jid);
+	}
+}
+
+/* The legacy ID of a contact JID's local part. */
+static gchar *
+pg_session_contact_id(PgSession *session, const gchar *jid, gchar **server, GError **error)
+{
+	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+
+	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(transport, jid, error);
+		if (address == NULL)
+			return NULL;
+		*server = g_steal_pointer(&address->server);
+		return g_steal_pointer(&address->name);
+	}
+	*server = g_strdup("");
+	{
+		g_autofree gchar *bare = pg_stanza_bare_jid(jid);
+		const gchar *at = strchr(bare, '@');
+		g_autofree gchar *node = g_strndup(bare, at - bare);
+		if (transport->type == PG_TRANSPORT_TYPE_SMS)
+			return pg_phone_normalize_e164(node, error);
+		return pg_jid_unescape_node(node);
+	}
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static void
+pg_session_request_free(PgSessionRequest *request)
+{
+	xmpp_stanza_release(request->stanza);
+	g_free(request);
+}
+
+static void
+pg_session_remember(PgSession *session, guint32 id, xmpp_stanza_t *stanza)
+{
+	PgSessionRequest *request = g_new0(PgSessionRequest, 1);
+	request->id = id;
+	request->stanza = xmpp_stanza_clone(stanza);
+	g_queue_push_tail(session->recent, request);
+	while (g_queue_get_length(session->recent) > PG_SESSION_RECENT_MAX)
+		pg_session_request_free(g_queue_pop_head(session->recent));
+}
+
+static xmpp_stanza_t *
+pg_session_recall(PgSession *session, guint32 id)
+{
+	for (GList *l = session->recent->head; l != NULL; l = l->next) {
+		PgSessionRequest *request = l->data;
+		if (request->id == id)
+			return request->stanza;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- links */
+
+static void
+pg_link_free(PgLink *link)
+{
+	PgSessionManager *manager = link->session->manager;
+
+	g_clear_handle_id(&link->retry_id, g_source_remove);
+	g_hash_table_remove(manager->links, link->account);
+	if (pg_supervisor_has_account(manager->supervisor, link->account) ||
+	    link->state == PG_LINK_CONNECTING)
+		pg_supervisor_logout(manager->supervisor, link->account);
+	g_hash_table_unref(link->rooms);
+	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
+	g_free(link->server);
+	g_free(link->account);
+	g_free(link->last_error);
+	g_free(link);
+}
+
+static PgLink *
+pg_link_new(PgSession *session, const gchar *server)
+{
+	PgLink *link = g_new0(PgLink, 1);
+	const gchar *transport_jid = pg_transport_get_jid(session->transport);
+
+	link->session = session;
+	link->server = g_strdup(server);
+	link->account = server[0] != '\0' ? g_strdup_printf("%s/%s/%s", session->user_jid,
+							     transport_jid, server)
+					  : g_strdup_printf("%s/%s", session->user_jid,
+							    transport_jid);
+	link->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)pg_room_free);
+	link->pending = g_queue_new();
+	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
+	g_hash_table_insert(session->manager->links, link->account, link);
+	return link;
+}
+
+static PgLink *
+pg_session_get_link(PgSession *session, const gchar *server)
+{
+	PgLink *link = g_hash_table_lookup(session->links, server);
+	if (link == NULL) {
+		link = pg_link_new(session, server);
+		g_hash_table_insert(session->links, g_strdup(server), link);
+	}
+	return link;
+}
+
+/* Send @msg (transfer full) now, or keep it until the link is up. */
+static void
+pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgIpcMessage) owned = msg;
+
+	if (link->state != PG_LINK_CONNECTED) {
+		if (g_queue_get_length(link->pending) >= PG_LINK_PENDING_MAX) {
+			if (origin != NULL)
+				pg_transport_reply_error_code(
+				    link->session->transport, origin, PG_ERROR_RESOURCE_CONSTRAINT,
+				    "too many messages wait for the legacy connection");
+			return;
+		}
+		g_queue_push_tail(link->pending, g_steal_pointer(&owned));
+		if (link->state == PG_LINK_OFFLINE || link->state == PG_LINK_FAILED)
+			pg_link_connect(link);
+		return;
+	}
+	if (!pg_supervisor_send(link->session->manager->supervisor, link->account, owned, &error)) {
+		if (origin != NULL)
+			pg_transport_reply_error(link->session->transport, origin, error);
+		return;
+	}
+	if (origin != NULL)
+		pg_session_remember(link->session, owned->id, origin);
+}
+
+static PgIpcMessage *
+pg_link_build_login(PgLink *link, GError **error)
+{
+	PgSession *session = link->session;
+	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
+	g_autofree gchar *username = NULL;
+	const PgSecret *password = NULL;
+	const gchar *protocol;
+
+	account = pg_registry_get_account(pg_transport_get_registry(session->transport),
+					  transport->jid, session->user_jid, error);
+	if (account == NULL)
+		return NULL;
+	switch (transport->type) {
+	case PG_TRANSPORT_TYPE_IRC: {
+		g_autofree gchar *port = g_strdup_printf("%u", transport->irc_port);
+		g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
+		g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
+		protocol = "prpl-irc";
+		username = g_strdup_printf("%s@%s", account->legacy_id, link->server);
+		password = pg_account_get_secret(account, "server_password");
+		g_variant_builder_add(options, "{ss}", "port", port);
+		g_variant_builder_add(options, "{ss}", "ssl", transport->irc_tls ? "true" : "false");
+		g_variant_builder_add(options, "{ss}", "encoding", "UTF-8,ISO-8859-1");
+		g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
+		g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
+		break;
+	}
+	case PG_TRANSPORT_TYPE_SMS:
+		protocol = "prpl-polygate-sms";
+		username = g_strdup(account->legacy_id);
+		break;
+	case PG_TRANSPORT_TYPE_PURPLE:
+	default:
+		protocol = transport->purple_protocol != NULL ? transport->purple_protocol
+							       : "prpl-jabber";
+		username = g_strdup(account->legacy_id);
+		password = pg_account_get_secret(account, "password");
+		break;
+	}
+	return pg_ipc_message_new(
+	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(link->account), "protocol",
+	    g_variant_new_string(protocol), "username", g_variant_new_string(username), "password",
+	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "options",
+	    g_variant_builder_end(options), NULL);
+}
+
+static void
+pg_link_connect(PgLink *link)
+{
+	g_autoptr(GError) error = NULL;
+	PgIpcMessage *login;
+
+	g_clear_handle_id(&link->retry_id, g_source_remove);
+	login = pg_link_build_login(link, &error);
+	if (login == NULL) {
+		link->state = PG_LINK_FAILED;
+		g_warning("cannot log %s in: %s", link->account, error->message);
+		return;
+	}
+	link->state = PG_LINK_CONNECTING;
+	g_info("%s: logging in", link->account);
+	if (!pg_supervisor_login(link->session->manager->supervisor, link->account, login, &error))
+		g_warning("%s: %s", link->account, error->message);
+}
+
+static gboolean
+pg_link_retry_cb(gpointer user_data)
+{
+	PgLink *link = user_data;
+	link->retry_id = 0;
+	pg_link_connect(link);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+pg_link_schedule_retry(PgLink *link)
+{
+	guint delay_ms;
+
+	link->state = PG_LINK_WAITING;
+	/* full jitter in [backoff/2, backoff]: sessions dropped together by one
+	 * network outage do not come back in lockstep */
+	delay_ms = link->backoff_s * 500 + g_random_int_range(0, (gint32)link->backoff_s * 500 + 1);
+	link->backoff_s = MIN(link->backoff_s * 2, PG_LINK_BACKOFF_MAX_S);
+	g_clear_handle_id(&link->retry_id, g_source_remove);
+	link->retry_id = g_timeout_add(delay_ms, pg_link_retry_cb, link);
+}
+
+/* ---------------------------------------------------------------- rooms, XMPP side */
+
+static void
+pg_room_send_occupant(PgSession *session, PgRoom *room, const gchar *to, const gchar *nick,
+		      const gchar *flags, const gchar *type, const gint *statuses,
+		      const gchar *new_nick, const gchar *reason)
+{
+	const gchar *affiliation = NULL;
+	const gchar *role = NULL;
+
+	pg_muc_flags_to_role(flags, &affiliation, &role);
+	if (g_strcmp0(type, "unavailable") == 0)
+		role = "none";
+	pg_session_send(session, pg_muc_occupant_presence(pg_session_ctx(session), room->jid,
+							  nick, to, type, affiliation, role,
+							  statuses, new_nick, reason));
+}
+
+/* XEP-0045 §7.2.3: the others first, then self (110), then the subject. */
+static void
+pg_room_send_state(PgSession *session, PgRoom *room, const gchar *to, const gchar *requested)
+{
+	GHashTableIter iter;
+	gpointer nick;
+	gpointer flags;
+	gint self_statuses[3] = {PG_MUC_STATUS_SELF, 0, 0};
+
+	g_hash_table_iter_init(&iter, room->occupants);
+	while (g_hash_table_iter_next(&iter, &nick, &flags)) {
+		if (g_strcmp0(nick, room->nick) != 0)
+			pg_room_send_occupant(session, room, to, nick, flags, NULL, NULL, NULL,
+					      NULL);
+	}
+	if (requested != NULL && g_strcmp0(requested, room->nick) != 0)
+		self_statuses[1] = PG_MUC_STATUS_NICK_ASSIGNED;
+	pg_room_send_occupant(session, room, to, room->nick,
+			      g_hash_table_lookup(room->occupants, room->nick), NULL, self_statuses,
+			      NULL, NULL);
+	pg_session_send(session, pg_muc_subject(pg_session_ctx(session), room->jid, NULL, to,
+						room->subject != NULL ? room->subject : ""));
+}
+
+/* To every resource of the user in @room. */
+static void
+pg_room_broadcast_occupant(PgSession *session, PgRoom *room, const gchar *nick,
+			   const gchar *flags, const gchar *type, const gint *statuses,
+			   const gchar *new_nick, const gchar *reason)
+{
+	GHashTableIter iter;
+	gpointer to;
+
+	g_hash_table_iter_init(&iter, room->resources);
+	while (g_hash_table_iter_next(&iter, &to, NULL))
+		pg_room_send_occupant(session, room, to, nick, flags, type, statuses, new_nick,
+				      reason);
+}
+
+/* The user's resource @to leaves @room on the XMPP side (self-presence). */
+static void
+pg_room_send_self_unavailable(PgSession *session, PgRoom *room, const gchar *to, gint extra,
+			      const gchar *reason)
+{
+	gint statuses[3] = {PG_MUC_STATUS_SELF, extra, 0};
+	pg_room_send_occupant(session, room, to, room->nick, NULL, "unavailable", statuses, NULL,
+			      reason);
+}
+
+static void
+pg_link_drop_room(PgLink *link, PgRoom *room, gint status, const gchar *reason)
+{
+	GHashTableIter iter;
+	gpointer to;
+	g_autofree gchar *key = g_utf8_strdown(room->name, -1);
+
+	g_hash_table_iter_init(&iter, room->resources);
+	while (g_hash_table_iter_next(&iter, &to, NULL))
+		pg_room_send_self_unavailable(link->session, room, to, status, reason);
+	g_hash_table_remove(link->rooms, key);
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+static gchar *
+pg_session_key(const gchar *user_jid, PgTransport *transport)
+{
+	return g_strdup_printf("%s\n%s", user_jid, pg_transport_get_jid(transport));
+}
+
+static void
+pg_session_free(PgSession *session)
+{
+	g_clear_handle_id(&session->grace_id, g_source_remove);
+	g_hash_table_unref(session->links);
+	g_hash_table_unref(session->resources);
+	g_queue_free_full(session->recent, (GDestroyNotify)pg_session_request_free);
+	g_free(session->user_jid);
+	g_free(session);
+}
+
+static PgSession *
+pg_session_lookup(PgSessionManager *self, const gchar *user_jid, PgTransport *transport)
+{
+	g_autofree gchar *key = pg_session_key(user_jid, transport);
+	return g_hash_table_lookup(self->sessions, key);
+}
+
+static PgSession *
+pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *transport)
+{
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+
+	if (session != NULL)
+		return session;
+	session = g_new0(PgSession, 1);
+	session->manager = self;
+	session->transport = transport;
+	session->user_jid = g_strdup(user_jid);
+	session->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	session->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)pg_link_free);
+	session->recent = g_queue_new();
+	g_hash_table_insert(self->sessions, pg_session_key(user_jid, transport), session);
+	g_message("%s: session of %s started", pg_transport_get_jid(transport), user_jid);
+	return session;
+}
+
+static void
+pg_session_end(PgSession *session)
+{
+	g_autofree gchar *key = pg_session_key(session->user_jid, session->transport);
+	g_message("%s: session of %s ended", pg_transport_get_jid(session->transport),
+		  session->user_jid);
+	g_hash_table_remove(session->manager->sessions, key);
+}
+
+static gboolean
+pg_session_grace_cb(gpointer user_data)
+{
+	PgSession *session = user_data;
+	session->grace_id = 0;
+	if (g_hash_table_size(session->resources) == 0)
+		pg_session_end(session);
+	return G_SOURCE_REMOVE;
+}
+
+/* XMPP <show/> of the most available resource -> legacy status. */
+static const gchar *
+pg_session_status(PgSession *session)
+{
+	static const gchar *const order[] = {"", "chat", "away", "xa", "dnd"};
+	GHashTableIter iter;
+	gpointer show;
+	guint best = G_N_ELEMENTS(order);
+
+	g_hash_table_iter_init(&iter, session->resources);
+	while (g_hash_table_iter_next(&iter, NULL, &show)) {
+		for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+			if (g_strcmp0(show, order[i]) == 0 && i < best)
+				best = i;
+		}
+	}
+	if (best >= G_N_ELEMENTS(order))
+		return "offline";
+	return best <= 1 ? "available" : order[best];
+}
+
+static void
+pg_session_update_status(PgSession *session, const gchar *message)
+{
+	GHashTableIter iter;
+	gpointer value;
+	const gchar *status = pg_session_status(session);
+
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgLink *link = value;
+		if (link->state != PG_LINK_CONNECTED)
+			continue;
+		pg_link_command(link,
+				pg_ipc_message_new(PG_IPC_CMD_SET_STATUS, 0, "account",
+						   g_variant_new_string(link->account), "status",
+						   g_variant_new_string(status), "message",
+						   message != NULL ? g_variant_new_string(message)
+								   : NULL,
+						   NULL),
+				NULL);
+	}
+}
+
+/* The fixed IRC server, or the one link of a non-IRC transport, comes up
+ * with the session; other IRC servers connect on first use. */
+static void
+pg_session_connect_default(PgSession *session)
+{
+	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	PgLink *link;
+
+	if (transport->type == PG_TRANSPORT_TYPE_IRC && transport->irc_server == NULL)
+		return;
+	link = pg_session_get_link(session, transport->type == PG_TRANSPORT_TYPE_IRC
+						? transport->irc_server
+						: "");
+	if (link->state == PG_LINK_OFFLINE)
+		pg_link_connect(link);
+}
+
+/* ---------------------------------------------------------------- stanzas from users */
+
+static gboolean
+pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const gchar *user_jid)
+{
+	g_autoptr(PgAccount) account = pg_registry_get_account(
+	    pg_transport_get_registry(transport), pg_transport_get_jid(transport), user_jid, NULL);
+	return account != NULL;
+}
+
+static void
+pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
+				xmpp_stanza_t *presence, const gchar *user_jid)
+{
+	const gchar *type = xmpp_stanza_get_type(presence);
+	const gchar *from = xmpp_stanza_get_from(presence);
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	g_autofree gchar *status_text = pg_stanza_get_child_text(presence, "status");
+
+	if (g_strcmp0(type, "unavailable") == 0) {
+		if (session == NULL)
+			return;
+		g_hash_table_remove(session->resources, from);
+		/* the resource leaves every room it was in */
+		{
+			GHashTableIter links;
+			gpointer value;
+			g_hash_table_iter_init(&links, session->links);
+			while (g_hash_table_iter_next(&links, NULL, &value)) {
+				PgLink *link = value;
+				GHashTableIter rooms;
+				gpointer room;
+				g_hash_table_iter_init(&rooms, link->rooms);
+				while (g_hash_table_iter_next(&rooms, NULL, &room))
+					g_hash_table_remove(((PgRoom *)room)->resources, from);
+			}
+		}
+		if (g_hash_table_size(session->resources) == 0) {
+			g_clear_handle_id(&session->grace_id, g_source_remove);
+			session->grace_id =
+			    g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
+		} else {
+			pg_session_update_status(session, status_text);
+		}
+		return;
+	}
+	if (type != NULL)
+		return;
+	if (!pg_session_user_registered(self, transport, user_jid))
+		return;
+	session = pg_session_ensure(self, user_jid, transport);
+	g_clear_handle_id(&session->grace_id, g_source_remove);
+	{
+		g_autofree gchar *show = pg_stanza_get_child_text(presence, "show");
+		g_hash_table_insert(session->resources, g_strdup(from),
+				    g_strdup(show != NULL ? show : ""));
+	}
+	pg_session_connect_default(session);
+	pg_session_update_status(session, status_text);
+}
+
+static void
+pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
+				xmpp_stanza_t *presence, const gchar *user_jid,
+				PgIrcAddress *address)
+{
+	const gchar *type = xmpp_stanza_get_type(presence);
+	const gchar *from = xmpp_stanza_get_from(presence);
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	g_autofree gchar *room_jid = pg_jid_irc_to_jid(config, address->name, address->server, NULL);
+	g_autofree gchar *key = g_utf8_strdown(address->name, -1);
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	PgLink *link;
+	PgRoom *room;
+
+	if (g_strcmp0(type, "unavailable") == 0) {
+		/* XEP-0045 §7.14: leaving; the self-presence confirms it */
+		link = session != NULL ? g_hash_table_lookup(session->links, address->server) : NULL;
+		room = link != NULL ? g_hash_table_lookup(link->rooms, key) : NULL;
+		if (room == NULL || !g_hash_table_remove(room->resources, from))
+			return;
+		pg_room_send_self_unavailable(session, room, from, 0, NULL);
+		if (g_hash_table_size(room->resources) == 0) {
+			pg_link_command(link,
+					pg_ipc_message_new(PG_IPC_CMD_LEAVE_ROOM, 0, "account",
+							   g_variant_new_string(link->account),
+							   "room", g_variant_new_string(room->name),
+							   NULL),
+					NULL);
+			g_hash_table_remove(link->rooms, key);
+		}
+		return;
+	}
+	if (type != NULL)
+		return;
+	if (!pg_session_user_registered(self, transport, user_jid)) {
+		pg_transport_reply_error_code(transport, presence, PG_ERROR_REGISTRATION_REQUIRED,
+					      "register with this gateway first");
+		return;
+	}
+	if (address->resource == NULL) {
+		/* XEP-0045 §7.2.1: a join names the nick */
+		pg_transport_reply_error_code(transport, presence, PG_ERROR_JID_MALFORMED,
+					      "join the room as room@service/nick");
+		return;
+	}
+	session = pg_session_ensure(self, user_jid, transport);
+	g_clear_handle_id(&session->grace_id, g_source_remove);
+	if (!g_hash_table_contains(session->resources, from))
+		g_hash_table_insert(session->resources, g_strdup(from), g_strdup(""));
+	link = pg_session_get_link(session, address->server);
+	room = g_hash_table_lookup(link->rooms, key);
+	if (room == NULL) {
+		room = pg_room_new(address->name, room_jid, address->resource);
+		g_hash_table_insert(link->rooms, g_strdup(key), room);
+	}
+	if (g_hash_table_contains(room->resources, from))
+		return; /* a presence update inside the room; nothing to do on IRC */
+	g_hash_table_add(room->resources, g_strdup(from));
+	if (room->joined) {
+		/* another resource of the same user: the room is already there */
+		pg_room_send_state(session, room, from, address->resource);
+		return;
+	}
+	pg_link_command(link,
+			pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
+					   g_variant_new_string(link->account), "room",
+					   g_variant_new_string(room->name), "nick",
+					   g_variant_new_string(address->resource), NULL),
+			presence);
+}
+
+static gboolean
+pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
+			   xmpp_stanza_t *presence, const gchar *user_jid)
+{
+	const gchar *to = xmpp_stanza_get_to(presence);
+	const gchar *type = xmpp_stanza_get_type(presence);
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+
+	if (to == NULL || strchr(to, '@') == NULL) {
+		pg_session_handle_user_presence(self, transport, presence, user_jid);
+		return TRUE;
+	}
+	if (config->type == PG_TRANSPORT_TYPE_IRC) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, &error);
+		if (address == NULL) {
+			pg_transport_reply_error(transport, presence, error);
+			return TRUE;
+		}
+		if (address->is_channel) {
+			pg_session_handle_room_presence(self, transport, presence, user_jid,
+							address);
+			return TRUE;
+		}
+	}
+	/* presence to a contact: subscriptions are approved (legacy networks
+	 * like IRC have none); available/unavailable count as the user's */
+	if (g_strcmp0(type, "subscribe") == 0 || g_strcmp0(type, "probe") == 0) {
+		xmpp_stanza_t *reply = xmpp_presence_new(pg_transport_get_ctx(transport));
+		g_autofree gchar *bare_to = pg_stanza_bare_jid(to);
+		xmpp_stanza_set_from(reply, bare_to);
+		xmpp_stanza_set_to(reply, user_jid);
+		if (g_strcmp0(type, "subscribe") == 0)
+			xmpp_stanza_set_type(reply, "subscribed");
+		else
+			xmpp_stanza_set_type(reply, "unavailable");
+		pg_transport_send(transport, reply);
+		xmpp_stanza_release(reply);
+		return TRUE;
+	}
+	if (type == NULL || g_strcmp0(type, "unavailable") == 0)
+		pg_session_handle_user_presence(self, transport, presence, user_jid);
+	return TRUE;
+}
+
+static gboolean
+pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *message,
+			  const gchar *user_jid)
+{
+	const gchar *to = xmpp_stanza_get_to(message);
+	const gchar *type = xmpp_stanza_get_type(message);
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	g_autofree gchar *body = pg_stanza_get_child_text(message, "body");
+	g_autofree gchar *subject = pg_stanza_get_child_text(message, "subject");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *server = NULL;
+	g_autofree gchar *who = NULL;
+	PgSession *session;
+	PgLink *link;
+
+	if (g_strcmp0(type, "error") == 0)
+		return TRUE;
+	if (to == NULL || strchr(to, '@') == NULL)
+		return FALSE; /* to the transport itself: service-unavailable */
+	if (!pg_session_user_registered(self, transport, user_jid)) {
+		pg_transport_reply_error_code(transport, message, PG_ERROR_REGISTRATION_REQUIRED,
+					      "register with this gateway first");
+		return TRUE;
+	}
+	session = pg_session_ensure(self, user_jid, transport);
+
+	if (config->type == PG_TRANSPORT_TYPE_IRC) {
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, &error);
+		if (address == NULL) {
+			pg_transport_reply_error(transport, message, error);
+			return TRUE;
+		}
+		link = pg_session_get_link(session, address->server);
+		if (address->is_channel && address->resource == NULL) {
+			g_autofree gchar *key = g_utf8_strdown(address->name, -1);
+			PgRoom *room = g_hash_table_lookup(link->rooms, key);
+			/* XEP-0045 §7.4: only occupants may send to the room */
+			if (room == NULL ||
+			    !g_hash_table_contains(room->resources, xmpp_stanza_get_from(message))) {
+				pg_transport_reply_error_code(transport, message,
+							      PG_ERROR_NOT_ACCEPTABLE,
+							      "join the room before sending to it");
+				return TRUE;
+			}
+			if (subject != NULL && body == NULL) {
+				pg_link_command(link,
+						pg_ipc_message_new(
+						    PG_IPC_CMD_SET_ROOM_SUBJECT, 0, "account",
+						    g_variant_new_string(link->account), "room",
+						    g_variant_new_string(room->name), "subject",
+						    g_variant_new_string(subject), NULL),
+						message);
+				return TRUE;
+			}
+			if (body == NULL)
+				return TRUE; /* chat states and the like: IRC has none */
+			g_queue_push_tail(room->echo_ids,
+					  g_strdup(xmpp_stanza_get_id(message) != NULL
+						       ? xmpp_stanza_get_id(message)
+						       : ""));
+			pg_link_command(link,
+					pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
+							   g_variant_new_string(link->account),
+							   "room", g_variant_new_string(room->name),
+							   "body", g_variant_new_string(body), NULL),
+					message);
+			return TRUE;
+		}
+		/* a private message: to nick%server, or to room/nick (IRC PMs are
+		 * not tied to a channel) */
+		who = g_strdup(address->is_channel ? address->resource : address->name);
+	} else {
+		who = pg_session_contact_id(session, to, &server, &error);
+		if (who == NULL) {
+			pg_transport_reply_error(transport, message, error);
+			return TRUE;
+		}
+		link = pg_session_get_link(session, server);
+	}
+	if (body == NULL) {
+		xmpp_stanza_t *state = xmpp_stanza_get_child_by_ns(message, PG_NS_CHATSTATES);
+		if (state != NULL && link->state == PG_LINK_CONNECTED)
+			pg_link_command(link,
+					pg_ipc_message_new(
+					    PG_IPC_CMD_TYPING, 0, "account",
+					    g_variant_new_string(link->account), "to",
+					    g_variant_new_string(who), "state",
+					    g_variant_new_string(xmpp_stanza_get_name(state)), NULL),
+					NULL);
+		return TRUE;
+	}
+	pg_link_command(link,
+			pg_ipc_message_new(PG_IPC_CMD_SEND_IM, 0, "account",
+					   g_variant_new_string(link->account), "to",
+					   g_variant_new_string(who), "body",
+					   g_variant_new_string(body), NULL),
+			message);
+	return TRUE;
+}
+
+/* disco#info on a room or contact JID (XEP-0030, XEP-0045 §6.4). */
+static gboolean
+pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq)
+{
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	xmpp_stanza_t *query = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_INFO);
+	g_autoptr(PgIrcAddress) address = NULL;
+	xmpp_stanza_t *reply;
+	xmpp_stanza_t *result;
+	xmpp_stanza_t *identity;
+	static const gchar *const room_features[] = {PG_NS_DISCO_INFO, PG_NS_MUC, "muc_open",
+						     "muc_public", "muc_nonanonymous",
+						     "muc_unsecured", "muc_persistent"};
+
+	if (xmpp_stanza_get_child_by_ns(iq, PG_NS_PING) != NULL) {
+		reply = pg_stanza_iq_result(iq);
+		pg_transport_send(transport, reply);
+		xmpp_stanza_release(reply);
+		return TRUE;
+	}
+	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
+		return FALSE;
+	if (config->type != PG_TRANSPORT_TYPE_IRC)
+		return FALSE;
+	address = pg_jid_parse_irc(config, xmpp_stanza_get_to(iq), NULL);
+	if (address == NULL)
+		return FALSE;
+	reply = pg_stanza_iq_result(iq);
+	result = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
+	identity = pg_stanza_add_child(result, "identity", NULL);
+	if (address->is_channel && address->resource == NULL) {
+		xmpp_stanza_set_attribute(identity, "category", "conference");
+		xmpp_stanza_set_attribute(identity, "type", "irc");
+		xmpp_stanza_set_attribute(identity, "name", address->name);
+		for (gsize i = 0; i < G_N_ELEMENTS(room_features); i++) {
+			xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
+			xmpp_stanza_set_attribute(feature, "var", room_features[i]);
+		}
+	} else {
+		xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
+		xmpp_stanza_set_attribute(identity, "category", "client");
+		xmpp_stanza_set_attribute(identity, "type", "pc");
+		xmpp_stanza_set_attribute(identity, "name", address->name);
+		xmpp_stanza_set_attribute(feature, "var", PG_NS_DISCO_INFO);
+	}
+	pg_transport_send(transport, reply);
+	xmpp_stanza_release(reply);
+	return TRUE;
+}
+
+static gboolean
+pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	const gchar *name = xmpp_stanza_get_name(stanza);
+	g_autofree gchar *user_jid = pg_stanza_bare_jid(xmpp_stanza_get_from(stanza));
+	const gchar *at = user_jid != NULL ? strchr(user_jid, '@') : NULL;
+
+	if (at == NULL)
+		return FALSE;
+	if (!pg_transport_config_allows_domain(pg_transport_get_config(transport), at + 1)) {
+		if (g_strcmp0(name, "iq") == 0 || g_strcmp0(name, "message") == 0)
+			pg_transport_reply_error_code(transport, stanza, PG_ERROR_FORBIDDEN,
+						      "this gateway does not serve your domain");
+		return TRUE;
+	}
+	if (g_strcmp0(name, "presence") == 0)
+		return pg_session_handle_presence(self, transport, stanza, user_jid);
+	if (g_strcmp0(name, "message") == 0)
+		return pg_session_handle_message(self, transport, stanza, user_jid);
+	if (g_strcmp0(name, "iq") == 0)
+		return pg_session_handle_iq(self, transport, stanza);
+	return FALSE;
+}
+
+static void
+pg_session_unregistered_cb(PgTransport *transport, const gchar *user_jid, gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	if (session != NULL)
+		pg_session_end(session);
+}
+
+static void
+pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer user_data)
+{
+	/* After the XMPP server restarts, users' clients send presence again
+	 * (RFC 6121 §4.2: the server re-broadcasts) and sessions carry on; the
+	 * legacy side stayed connected all along. */
+	g_debug("%s: component %s", pg_transport_get_jid(transport),
+		connected ? "connected" : "disconnected");
+}
+
+static const PgTransportDelegate pg_session_delegate = {
+    .stanza = pg_session_stanza_cb,
+    .unregistered = pg_session_unregistered_cb,
+    .connected = pg_session_connected_cb,
+};
+
+/* ---------------------------------------------------------------- events from workers */
+
+static void
+pg_link_on_connected(PgLink *link)
+{
+	PgSession *session = link->session;
+	GHashTableIter iter;
+	gpointer value;
+	g_autoptr(GError) error = NULL;
+
+	link->state = PG_LINK_CONNECTED;
+	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
+	g_clear_pointer(&link->last_error, g_free);
+	g_info("%s: connected", link->account);
+	/* rooms the user is in (a rejoin after a drop, or joins made while connecting) */
+	g_hash_table_iter_init(&iter, link->rooms);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgRoom *room = value;
+		gboolean queued = FALSE;
+		for (GList *l = link->pending->head; l != NULL; l = l->next) {
+			PgIpcMessage *msg = l->data;
+			if (msg->kind == PG_IPC_CMD_JOIN_ROOM &&
+			    g_strcmp0(pg_ipc_message_get_string(msg, "room"), room->name) == 0)
+				queued = TRUE;
+		}
+		if (queued)
+			continue;
+		room->joined = FALSE;
+		pg_link_command(link,
+				pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
+						   g_variant_new_string(link->account), "room",
+						   g_variant_new_string(room->name), "nick",
+						   g_variant_new_string(room->nick), NULL),
+				NULL);
+	}
+	while (!g_queue_is_empty(link->pending)) {
+		g_autoptr(PgIpcMessage) msg = g_queue_pop_head(link->pending);
+		if (!pg_supervisor_send(session->manager->supervisor, link->account, msg, &error)) {
+			g_warning("%s: %s", link->account, error->message);
+			g_clear_error(&error);
+		}
+	}
+	pg_session_update_status(session, NULL);
+}
+
+/* The legacy connection is gone; rooms stay joined on the XMPP side and are
+ * rejoined after the reconnect, unless @fatal. */
+static void
+pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
+{
+	PgSession *session = link->session;
+	const gchar *what = link->server[0] != '\0' ? link->server : "the legacy network";
+	GHashTableIter iter;
+	gpointer value;
+	gboolean was_connected = link->state == PG_LINK_CONNECTED;
+
+	g_free(link->last_error);
+	link->last_error = g_strdup(reason != NULL ? reason : "connection lost");
+	g_message("%s: disconnected: %s%s", link->account, link->last_error,
+		  fatal ? " (not retried)" : "");
+	if (fatal) {
+		link->state = PG_LINK_FAILED;
+		g_queue_clear_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
+		pg_session_notice(session, "Cannot connect to %s: %s. Fix the registration and "
+					   "rejoin.",
+				  what, link->last_error);
+		g_hash_table_iter_init(&iter, link->rooms);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			PgRoom *room = value;
+			GHashTableIter resources;
+			gpointer to;
+			g_hash_table_iter_init(&resources, room->resources);
+			while (g_hash_table_iter_next(&resources, &to, NULL))
+				pg_room_send_self_unavailable(session, room, to,
+							      PG_MUC_STATUS_SHUTDOWN,
+							      link->last_error);
+			g_hash_table_iter_remove(&iter);
+		}
+		return;
+	}
+	/* others leave the XMPP rooms until we are back; the user stays */
+	g_hash_table_iter_init(&iter, link->rooms);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgRoom *room = value;
+		GHashTableIter occupants;
+		gpointer nick;
+		GHashTableIter resources;
+		gpointer to;
+		g_autofree gchar *notice = g_strdup_printf(
+		    "Connection to %s lost (%s); reconnecting and rejoining.", what,
+		    link->last_error);
+
+		if (!room->joined)
+			continue;
+		g_hash_table_iter_init(&occupants, room->occupants);
+		while (g_hash_table_iter_next(&occupants, &nick, NULL)) {
+			if (g_strcmp0(nick, room->nick) != 0)
+				pg_room_broadcast_occupant(session, room, nick, NULL, "unavailable",
+							   NULL, NULL, NULL);
+		}
+		g_hash_table_iter_init(&resources, room->resources);
+		while (g_hash_table_iter_next(&resources, &to, NULL))
+			pg_session_send(session, pg_muc_message(pg_session_ctx(session), room->jid,
+								NULL, to, notice, NULL));
+		g_hash_table_remove_all(room->occupants);
+		room->joined = FALSE;
+	}
+	if (was_connected || g_hash_table_size(link->rooms) == 0)
+		pg_session_notice(session, "Disconnected from %s: %s. Reconnecting.", what,
+				  link->last_error);
+	pg_link_schedule_retry(link);
+}
+
+static void
+pg_link_on_room_joined(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	const gchar *name = pg_ipc_message_get_string(msg, "room");
+	g_autofree gchar *key = g_utf8_strdown(name, -1);
+	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	g_autoptr(GVariant) occupants = pg_ipc_message_get_value(msg, "occupants");
+	const gchar *subject = pg_ipc_message_get_string(msg, "subject");
+	GVariantIter iter;
+	const gchar *nick;
+	const gchar *flags;
+	g_autofree gchar *requested = NULL;
+	GHashTableIter resources;
+	gpointer to;
+
+	if (room == NULL) {
+		/* joined without the user asking (e.g. a forced join): leave it be */
+		g_debug("%s: joined %s, which no resource asked for", link->account, name);
+		return;
+	}
+	requested = g_strdup(room->nick);
+	g_free(room->nick);
+	room->nick = g_strdup(pg_ipc_message_get_string(msg, "nick"));
+	g_free(room->subject);
+	room->subject = g_strdup(subject);
+	g_hash_table_remove_all(room->occupants);
+	g_variant_iter_init(&iter, occupants);
+	while (g_variant_iter_next(&iter, "(&s&s)", &nick, &flags))
+		g_hash_table_insert(room->occupants, g_strdup(nick), g_strdup(flags));
+	if (!g_hash_table_contains(room->occupants, room->nick))
+		g_hash_table_insert(room->occupants, g_strdup(room->nick), g_strdup(""));
+	room->joined = TRUE;
+	g_hash_table_iter_init(&resources, room->resources);
+	while (g_hash_table_iter_next(&resources, &to, NULL))
+		pg_room_send_state(session, room, to, requested);
+}
+
+static void
+pg_link_on_room_occupant(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	const gchar *nick = pg_ipc_message_get_string(msg, "nick");
+	const gchar *change = pg_ipc_message_get_string(msg, "change");
+	const gchar *new_nick = pg_ipc_message_get_string(msg, "new_nick");
+	const gchar *reason = pg_ipc_message_get_string(msg, "reason");
+	gboolean self = room != NULL && g_strcmp0(nick, room->nick) == 0;
+	g_autofree gchar *flags = NULL;
+
+	if (room == NULL || !room->joined)
+		return;
+	flags = g_strdup(g_hash_table_lookup(room->occupants, nick));
+	if (g_strcmp0(change, "join") == 0) {
+		g_hash_table_insert(room->occupants, g_strdup(nick), g_strdup(""));
+		pg_room_broadcast_occupant(session, room, nick, "", NULL, NULL, NULL, NULL);
+	} else if (g_strcmp0(change, "nick") == 0 && new_nick != NULL) {
+		/* XEP-0045 §7.6: unavailable with 303 and the new nick, then available */
+		gint statuses[3] = {PG_MUC_STATUS_NICK_CHANGED, self ? PG_MUC_STATUS_SELF : 0, 0};
+		gint self_statuses[2] = {self ? PG_MUC_STATUS_SELF : 0, 0};
+		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", statuses,
+					   new_nick, NULL);
+		g_hash_table_remove(room->occupants, nick);
+		g_hash_table_insert(room->occupants, g_strdup(new_nick),
+				    g_strdup(flags != NULL ? flags : ""));
+		if (self) {
+			g_free(room->nick);
+			room->nick = g_strdup(new_nick);
+		}
+		pg_room_broadcast_occupant(session, room, new_nick, flags, NULL, self_statuses,
+					   NULL, NULL);
+	} else if (g_strcmp0(change, "kick") == 0) {
+		/* XEP-0045 §8.2: role none, status 307 (+110 for ourselves) */
+		gint statuses[3] = {PG_MUC_STATUS_KICKED, self ? PG_MUC_STATUS_SELF : 0, 0};
+		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", statuses,
+					   NULL, reason);
+		g_hash_table_remove(room->occupants, nick);
+		if (self)
+			g_hash_table_remove(link->rooms, key);
+	} else {
+		/* part, quit */
+		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", NULL, NULL,
+					   reason);
+		g_hash_table_remove(room->occupants, nick);
+	}
+}
+
+static void
+pg_link_on_room_message(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	gboolean own = pg_ipc_message_get_boolean(msg, "own", FALSE);
+	g_autofree gchar *id = NULL;
+	const gchar *from = pg_ipc_message_get_string(msg, "from");
+	GHashTableIter iter;
+	gpointer to;
+
+	if (room == NULL)
+		return;
+	if (own) {
+		id = g_queue_pop_head(room->echo_ids);
+		from = room->nick;
+	}
+	g_hash_table_iter_init(&iter, room->resources);
+	while (g_hash_table_iter_next(&iter, &to, NULL))
+		pg_session_send(session, pg_muc_message(pg_session_ctx(session), room->jid, from,
+							to, pg_ipc_message_get_string(msg, "body"),
+							id != NULL && id[0] != '\0' ? id : NULL));
+}
+
+static void
+pg_link_on_room_subject(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	GHashTableIter iter;
+	gpointer to;
+
+	if (room == NULL)
+		return;
+	g_free(room->subject);
+	room->subject = g_strdup(pg_ipc_message_get_string(msg, "subject"));
+	if (!room->joined)
+		return;
+	g_hash_table_iter_init(&iter, room->resources);
+	while (g_hash_table_iter_next(&iter, &to, NULL))
+		pg_session_send(session,
+				pg_muc_subject(pg_session_ctx(session), room->jid,
+					       pg_ipc_message_get_string(msg, "by"), to,
+					       room->subject));
+}
+
+static void
+pg_link_on_im(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *from = pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "from"));
+	xmpp_stanza_t *message =
+	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
+
+	xmpp_stanza_set_from(message, from);
+	xmpp_message_set_body(message, pg_ipc_message_get_string(msg, "body"));
+	pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);
+	pg_session_send(session, message);
+}
+
+static void
+pg_link_on_typing(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *from = pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "from"));
+	const gchar *state = pg_ipc_message_get_string(msg, "state");
+	xmpp_stanza_t *message =
+	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
+
+	/* XEP-0085 §5: composing / paused / active */
+	xmpp_stanza_set_from(message, from);
+	pg_stanza_add_child(message,
+			    g_strcmp0(state, "typing") == 0 ? "composing"
+			    : g_strcmp0(state, "paused") == 0 ? "paused"
+							      : "active",
+			    PG_NS_CHATSTATES);
+	pg_session_send(session, message);
+}
+
+static void
+pg_link_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	g_autofree gchar *from = pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "who"));
+	const gchar *status = pg_ipc_message_get_string(msg, "status");
+	const gchar *text = pg_ipc_message_get_string(msg, "message");
+	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
+
+	xmpp_stanza_set_from(presence, from);
+	xmpp_stanza_set_to(presence, session->user_jid);
+	if (g_strcmp0(status, "offline") == 0)
+		xmpp_stanza_set_type(presence, "unavailable");
+	else if (g_strcmp0(status, "available") != 0)
+		pg_stanza_add_text_child(presence, "show", status);
+	if (text != NULL && text[0] != '\0')
+		pg_stanza_add_text_child(presence, "status", text);
+	pg_session_send(session, presence);
+}
+
+static void
+pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	const gchar *condition = pg_ipc_message_get_string(msg, "condition");
+	const gchar *text = pg_ipc_message_get_string(msg, "text");
+	xmpp_stanza_t *origin =
+	    pg_session_recall(session, pg_ipc_message_get_uint32(msg, "request", 0));
+
+	if (origin != NULL) {
+		xmpp_stanza_t *reply = xmpp_stanza_reply_error(
+		    origin, "cancel", condition != NULL ? condition : "undefined-condition", text);
+		if (reply != NULL)
+			pg_session_send(session, reply);
+		return;
+	}
+	pg_session_notice(session, "%s", text != NULL ? text : "error on the legacy network");
+}
+
+static void
+pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	const gchar *account = pg_ipc_message_get_string(msg, "account");
+	PgLink *link = account != NULL ? g_hash_table_lookup(self->links, account) : NULL;
+
+	if (link == NULL) {
+		if (msg->kind != PG_IPC_EVT_STATS)
+			g_debug("event %s for an account with no session",
+				pg_ipc_kind_to_string(msg->kind));
+		return;
+	}
+	switch (msg->kind) {
+	case PG_IPC_EVT_LOGIN_STATE: {
+		const gchar *state = pg_ipc_message_get_string(msg, "state");
+		if (g_strcmp0(state, "connecting") == 0)
+			return;
+		pg_supervisor_login_done(supervisor, account);
+		if (g_strcmp0(state, "connected") == 0)
+			pg_link_on_connected(link);
+		else
+			pg_link_on_disconnected(link, pg_ipc_message_get_string(msg, "reason"),
+						pg_ipc_message_get_boolean(msg, "fatal", FALSE));
+		return;
+	}
+	case PG_IPC_EVT_ROOM_JOINED:
+		pg_link_on_room_joined(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_OCCUPANT:
+		pg_link_on_room_occupant(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_MESSAGE:
+		pg_link_on_room_message(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_SUBJECT:
+		pg_link_on_room_subject(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_LEFT: {
+		g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+		PgRoom *room = g_hash_table_lookup(link->rooms, key);
+		if (room != NULL)
+			pg_link_drop_room(link, room, 0, pg_ipc_message_get_string(msg, "reason"));
+		return;
+	}
+	case PG_IPC_EVT_IM_RECEIVED:
+		pg_link_on_im(link, msg);
+		return;
+	case PG_IPC_EVT_TYPING:
+		pg_link_on_typing(link, msg);
+		return;
+	case PG_IPC_EVT_BUDDY_PRESENCE:
+		pg_link_on_buddy_presence(link, msg);
+		return;
+	case PG_IPC_EVT_ERROR:
+		pg_link_on_error(link, msg);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+pg_session_account_lost_cb(PgSupervisor *supervisor, const gchar *account, const gchar *reason,
+			   gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	PgLink *link = g_hash_table_lookup(self->links, account);
+	g_autofree gchar *why = NULL;
+
+	if (link == NULL)
+		return;
+	why = g_strdup_printf("the gateway's worker process stopped (%s)", reason);
+	pg_link_on_disconnected(link, why, FALSE);
+}
+
+static const PgSupervisorCallbacks pg_session_supervisor_callbacks = {
+    .event = pg_session_event_cb,
+    .account_lost = pg_session_account_lost_cb,
+};
+
+/* ---------------------------------------------------------------- manager */
+
+PgSessionManager *
+pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
+{
+	PgSessionManager *self = g_new0(PgSessionManager, 1);
+	self->config = config;
+	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)pg_session_free);
+	self->links = g_hash_table_new(g_str_hash, g_str_equal);
+	self->transports = g_ptr_array_new();
+	self->supervisor =
+	    pg_supervisor_new(worker_path, config->users_per_worker, config->max_concurrent_logins,
+			      &pg_session_supervisor_callbacks, self);
+	return self;
+}
+
+void
+pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport)
+{
+	g_ptr_array_add(self->transports, transport);
+	pg_transport_set_delegate(transport, &pg_session_delegate, self);
+}
+
+void
+pg_session_manager_free(PgSessionManager *self)
+{
+	if (self == NULL)
+		return;
+	g_hash_table_remove_all(self->sessions);
+	pg_supervisor_free(self->supervisor);
+	g_hash_table_unref(self->sessions);
+	g_hash_table_unref(self->links);
+	g_ptr_array_unref(self->transports);
+	g_free(self);
+}
+
+guint
+pg_session_manager_get_n_sessions(PgSessionManager *self)
+{
+	return g_hash_table_size(self->sessions);
+}

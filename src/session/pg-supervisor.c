@@ -1,0 +1,305 @@
+/* Worker pool and login queue; see pg-supervisor.h for the design. */
+#define G_LOG_DOMAIN "pg-session"
+
+#include "config.h"
+
+#include "core/pg-error.h"
+#include "session/pg-supervisor.h"
+#include "session/pg-worker.h"
+
+/* a login that never reports back frees its slot after this long */
+#define PG_SUPERVISOR_LOGIN_TIMEOUT_S 30
+#define PG_SUPERVISOR_STOP_TIMEOUT_MS 2000
+
+typedef struct {
+	gchar *account;
+	PgIpcMessage *login;
+} PgSupervisorLogin;
+
+struct _PgSupervisor {
+	gchar *worker_path;
+	guint users_per_worker;
+	guint max_concurrent_logins;
+	PgSupervisorCallbacks callbacks;
+	gpointer user_data;
+	GPtrArray *workers;        /* element-type PgWorker, owned */
+	GHashTable *placement;     /* account -> PgWorker (borrowed) */
+	GQueue *queue;             /* PgSupervisorLogin, waiting for a slot */
+	GHashTable *in_flight;     /* account -> start time (gint64 µs, boxed) */
+	guint in_flight_check_id;
+	guint next_index;
+	GPtrArray *dead;           /* workers to free from an idle */
+	guint reap_id;
+};
+
+static void pg_supervisor_pump(PgSupervisor *self);
+
+static void
+pg_supervisor_login_free(PgSupervisorLogin *login)
+{
+	g_free(login->account);
+	pg_ipc_message_free(login->login);
+	g_free(login);
+}
+
+static gboolean
+pg_supervisor_reap_cb(gpointer user_data)
+{
+	PgSupervisor *self = user_data;
+	self->reap_id = 0;
+	g_ptr_array_set_size(self->dead, 0);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+pg_supervisor_worker_event_cb(PgWorker *worker, const PgIpcMessage *msg, gpointer user_data)
+{
+	PgSupervisor *self = user_data;
+	if (self->callbacks.event != NULL)
+		self->callbacks.event(self, msg, self->user_data);
+}
+
+static void
+pg_supervisor_worker_exited_cb(PgWorker *worker, const gchar *reason, gpointer user_data)
+{
+	PgSupervisor *self = user_data;
+	g_autoptr(GPtrArray) accounts = pg_worker_get_accounts(worker);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	guint index = 0;
+
+	/* INVARIANT: the worker is freed from an idle, not here: its channel
+	 * signal may be on the stack below us */
+	for (guint i = 0; i < accounts->len; i++)
+		g_ptr_array_add(names, g_strdup(g_ptr_array_index(accounts, i)));
+	for (guint i = 0; i < names->len; i++) {
+		const gchar *account = g_ptr_array_index(names, i);
+		g_hash_table_remove(self->placement, account);
+		g_hash_table_remove(self->in_flight, account);
+	}
+	if (g_ptr_array_find(self->workers, worker, &index))
+		g_ptr_array_add(self->dead, g_ptr_array_steal_index_fast(self->workers, index));
+	if (self->reap_id == 0)
+		self->reap_id = g_idle_add(pg_supervisor_reap_cb, self);
+	for (guint i = 0; i < names->len; i++) {
+		if (self->callbacks.account_lost != NULL)
+			self->callbacks.account_lost(self, g_ptr_array_index(names, i), reason,
+						     self->user_data);
+	}
+	pg_supervisor_pump(self);
+}
+
+static const PgWorkerCallbacks pg_supervisor_worker_callbacks = {
+    .event = pg_supervisor_worker_event_cb,
+    .exited = pg_supervisor_worker_exited_cb,
+};
+
+/* A worker with room for one more account, started if need be. */
+static PgWorker *
+pg_supervisor_place(PgSupervisor *self, GError **error)
+{
+	PgWorker *worker;
+
+	for (guint i = 0; i < self->workers->len; i++) {
+		worker = g_ptr_array_index(self->workers, i);
+		if (pg_worker_is_alive(worker) &&
+		    pg_worker_get_n_accounts(worker) < self->users_per_worker)
+			return worker;
+	}
+	worker = pg_worker_spawn(self->worker_path, self->next_index++,
+				 &pg_supervisor_worker_callbacks, self, error);
+	if (worker == NULL)
+		return NULL;
+	g_ptr_array_add(self->workers, worker);
+	return worker;
+}
+
+static void
+pg_supervisor_start_login(PgSupervisor *self, PgSupervisorLogin *login)
+{
+	g_autoptr(GError) error = NULL;
+	PgWorker *worker = g_hash_table_lookup(self->placement, login->account);
+
+	if (worker == NULL) {
+		worker = pg_supervisor_place(self, &error);
+		if (worker == NULL) {
+			g_warning("%s", error->message);
+			if (self->callbacks.account_lost != NULL)
+				self->callbacks.account_lost(self, login->account,
+							     "the gateway could not start a worker",
+							     self->user_data);
+			return;
+		}
+		pg_worker_add_account(worker, login->account);
+		g_hash_table_insert(self->placement, g_strdup(login->account), worker);
+	}
+	login->login->id = pg_worker_next_id(worker);
+	if (!pg_worker_send(worker, login->login, &error)) {
+		g_warning("login of a session failed to reach worker %u: %s",
+			  pg_worker_get_index(worker), error->message);
+		return;
+	}
+	g_hash_table_insert(self->in_flight, g_strdup(login->account),
+			    g_memdup2(&(gint64){g_get_monotonic_time()}, sizeof(gint64)));
+}
+
+static void
+pg_supervisor_pump(PgSupervisor *self)
+{
+	while (g_hash_table_size(self->in_flight) < self->max_concurrent_logins &&
+	       !g_queue_is_empty(self->queue)) {
+		PgSupervisorLogin *login = g_queue_pop_head(self->queue);
+		pg_supervisor_start_login(self, login);
+		pg_supervisor_login_free(login);
+	}
+}
+
+static gboolean
+pg_supervisor_in_flight_check_cb(gpointer user_data)
+{
+	PgSupervisor *self = user_data;
+	GHashTableIter iter;
+	gpointer value;
+	gint64 now = g_get_monotonic_time();
+
+	g_hash_table_iter_init(&iter, self->in_flight);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		if (now - *(gint64 *)value > PG_SUPERVISOR_LOGIN_TIMEOUT_S * G_USEC_PER_SEC)
+			g_hash_table_iter_remove(&iter);
+	}
+	pg_supervisor_pump(self);
+	return G_SOURCE_CONTINUE;
+}
+
+PgSupervisor *
+pg_supervisor_new(const gchar *worker_path, guint users_per_worker, guint max_concurrent_logins,
+		  const PgSupervisorCallbacks *callbacks, gpointer user_data)
+{
+	PgSupervisor *self = g_new0(PgSupervisor, 1);
+	self->worker_path = g_strdup(worker_path);
+	self->users_per_worker = MAX(users_per_worker, 1);
+	self->max_concurrent_logins = MAX(max_concurrent_logins, 1);
+	self->callbacks = *callbacks;
+	self->user_data = user_data;
+	self->workers = g_ptr_array_new_with_free_func((GDestroyNotify)pg_worker_free);
+	self->dead = g_ptr_array_new_with_free_func((GDestroyNotify)pg_worker_free);
+	self->placement = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->in_flight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	self->queue = g_queue_new();
+	self->in_flight_check_id = g_timeout_add_seconds(5, pg_supervisor_in_flight_check_cb, self);
+	return self;
+}
+
+void
+pg_supervisor_free(PgSupervisor *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_handle_id(&self->in_flight_check_id, g_source_remove);
+	g_clear_handle_id(&self->reap_id, g_source_remove);
+	g_queue_free_full(self->queue, (GDestroyNotify)pg_supervisor_login_free);
+	/* no account_lost reports while we tear down */
+	self->callbacks.account_lost = NULL;
+	self->callbacks.event = NULL;
+	for (guint i = 0; i < self->workers->len; i++)
+		pg_worker_stop(g_ptr_array_index(self->workers, i), PG_SUPERVISOR_STOP_TIMEOUT_MS);
+	g_hash_table_unref(self->placement);
+	g_hash_table_unref(self->in_flight);
+	g_ptr_array_unref(self->workers);
+	g_ptr_array_unref(self->dead);
+	g_free(self->worker_path);
+	g_free(self);
+}
+
+gboolean
+pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *login, GError **error)
+{
+	PgSupervisorLogin *entry = g_new0(PgSupervisorLogin, 1);
+	entry->account = g_strdup(account);
+	entry->login = login;
+	g_queue_push_tail(self->queue, entry);
+	pg_supervisor_pump(self);
+	return TRUE;
+}
+
+void
+pg_supervisor_login_done(PgSupervisor *self, const gchar *account)
+{
+	if (g_hash_table_remove(self->in_flight, account))
+		pg_supervisor_pump(self);
+}
+
+gboolean
+pg_supervisor_send(PgSupervisor *self, const gchar *account, PgIpcMessage *msg, GError **error)
+{
+	PgWorker *worker = g_hash_table_lookup(self->placement, account);
+
+	if (worker == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
+				    "not connected to the legacy network");
+		return FALSE;
+	}
+	msg->id = pg_worker_next_id(worker);
+	return pg_worker_send(worker, msg, error);
+}
+
+void
+pg_supervisor_logout(PgSupervisor *self, const gchar *account)
+{
+	PgWorker *worker = g_hash_table_lookup(self->placement, account);
+	GList *link;
+
+	/* a login still waiting for a slot is simply dropped */
+	for (link = self->queue->head; link != NULL; link = link->next) {
+		PgSupervisorLogin *login = link->data;
+		if (g_strcmp0(login->account, account) == 0) {
+			g_queue_delete_link(self->queue, link);
+			pg_supervisor_login_free(login);
+			break;
+		}
+	}
+	g_hash_table_remove(self->in_flight, account);
+	if (worker == NULL)
+		return;
+	{
+		g_autoptr(PgIpcMessage) logout = pg_ipc_message_new(
+		    PG_IPC_CMD_LOGOUT, 0, "account", g_variant_new_string(account), NULL);
+		pg_supervisor_send(self, account, logout, NULL);
+	}
+	pg_worker_remove_account(worker, account);
+	g_hash_table_remove(self->placement, account);
+	if (pg_worker_get_n_accounts(worker) == 0) {
+		guint index = 0;
+		pg_worker_stop(worker, PG_SUPERVISOR_STOP_TIMEOUT_MS);
+		if (g_ptr_array_find(self->workers, worker, &index))
+			g_ptr_array_remove_index_fast(self->workers, index);
+	}
+	pg_supervisor_pump(self);
+}
+
+gboolean
+pg_supervisor_has_account(PgSupervisor *self, const gchar *account)
+{
+	return g_hash_table_contains(self->placement, account);
+}
+
+GPtrArray *
+pg_supervisor_describe_workers(PgSupervisor *self)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < self->workers->len; i++) {
+		PgWorker *worker = g_ptr_array_index(self->workers, i);
+		g_ptr_array_add(lines, g_strdup_printf(
+					   "worker %u, pid %s: %u account(s), RSS %" G_GUINT64_FORMAT
+					   " KiB",
+					   pg_worker_get_index(worker), pg_worker_get_pid(worker),
+					   pg_worker_get_n_accounts(worker),
+					   pg_worker_get_rss_kib(worker)));
+	}
+	return lines;
+}
+
+guint
+pg_supervisor_get_n_workers(PgSupervisor *self)
+{
+	return self->workers->len;
+}

@@ -1,0 +1,53 @@
+/* PgSupervisor: the pool of worker processes and the login queue.
+ *
+ * Accounts (opaque keys chosen by the sessions) are placed on workers, at
+ * most users_per_worker per process; a worker whose last account logs out
+ * is stopped.  Logins pass a bounded queue (max_concurrent_logins in
+ * flight), so a restart of the gateway or of the XMPP server never turns
+ * into a reconnect storm against a legacy network.  When a worker dies, each
+ * of its accounts is reported lost; the sessions decide when to log in
+ * again (with their own backoff), which starts a fresh worker.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "ipc/pg-ipc-message.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PgSupervisor PgSupervisor;
+
+typedef struct {
+	/* an event from a worker; @msg is borrowed (its "account" field names the account) */
+	void (*event)(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer user_data);
+	/* the worker holding @account died; the account is no longer placed anywhere */
+	void (*account_lost)(PgSupervisor *supervisor, const gchar *account, const gchar *reason,
+			     gpointer user_data);
+} PgSupervisorCallbacks;
+
+PgSupervisor *pg_supervisor_new(const gchar *worker_path, guint users_per_worker,
+				guint max_concurrent_logins,
+				const PgSupervisorCallbacks *callbacks, gpointer user_data);
+void pg_supervisor_free(PgSupervisor *self);
+
+/* Queue a login for @account; @login (transfer full) is a CMD_LOGIN message.
+ * FALSE with @error if no worker can be started. */
+gboolean pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *login,
+			     GError **error);
+/* The login of @account finished (either way): frees its slot. */
+void pg_supervisor_login_done(PgSupervisor *self, const gchar *account);
+/* Send a command for @account to its worker; the id is set here. */
+gboolean pg_supervisor_send(PgSupervisor *self, const gchar *account, PgIpcMessage *msg,
+			    GError **error);
+/* Log @account out and forget where it was. */
+void pg_supervisor_logout(PgSupervisor *self, const gchar *account);
+gboolean pg_supervisor_has_account(PgSupervisor *self, const gchar *account);
+
+/* For admins: one line per worker, "pid N: K account(s), RSS M KiB". (transfer full) */
+GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);
+guint pg_supervisor_get_n_workers(PgSupervisor *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgSupervisor, pg_supervisor_free)
+
+G_END_DECLS

@@ -1,0 +1,389 @@
+/* Worker process management.
+ *
+ * DESIGN
+ * spawn: socketpair(AF_UNIX, SOCK_STREAM) -> child end is fd 3 of the
+ * worker (g_subprocess_launcher_take_fd), parent end becomes a PgIpcChannel.
+ * The environment is the daemon's minus libpurple's debug switches, which
+ * would print raw protocol traffic, passwords included.
+ * life: hello both ways (versions must match), then commands; a ping timer
+ * detects a hung worker; g_subprocess_wait_async() learns of its death.
+ * death: reported once through callbacks->exited, whatever the cause.
+ *
+ * INVARIANT: callbacks->exited may free nothing of ours; the owner frees the
+ * worker later (from an idle or its own teardown), never from inside the
+ * callback, since the channel signal that led there is still on the stack.
+ */
+#define G_LOG_DOMAIN "pg-session"
+
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/pg-error.h"
+#include "ipc/pg-ipc-channel.h"
+#include "session/pg-worker.h"
+
+struct _PgWorker {
+	guint index;
+	gchar *pid;
+	GSubprocess *process;
+	PgIpcChannel *channel;
+	GCancellable *cancellable;
+	PgWorkerCallbacks callbacks;
+	gpointer user_data;
+	GHashTable *accounts; /* account key set */
+	guint ping_id;
+	gint64 last_pong;     /* monotonic µs */
+	gboolean hello_seen;
+	gboolean alive;
+	gchar *death;         /* first reason we saw, for the exit report */
+};
+
+static void
+pg_worker_report_exit(PgWorker *self, const gchar *reason)
+{
+	if (!self->alive)
+		return;
+	self->alive = FALSE;
+	g_clear_handle_id(&self->ping_id, g_source_remove);
+	if (self->channel != NULL)
+		pg_ipc_channel_close(self->channel);
+	g_warning("worker %u (pid %s) is gone: %s", self->index, self->pid, reason);
+	if (self->callbacks.exited != NULL)
+		self->callbacks.exited(self, reason, self->user_data);
+}
+
+/* Kill and remember why; the wait callback then reports it. */
+static void
+pg_worker_kill(PgWorker *self, const gchar *why)
+{
+	if (self->death == NULL)
+		self->death = g_strdup(why);
+	if (self->process != NULL)
+		g_subprocess_force_exit(self->process);
+}
+
+static void
+pg_worker_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *reason = NULL;
+	PgWorker *self;
+	GSubprocess *process = G_SUBPROCESS(source);
+
+	if (!g_subprocess_wait_finish(process, result, &error) &&
+	    g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return; /* pg_worker_free(): self is gone */
+	self = user_data;
+	if (self->death != NULL)
+		reason = g_strdup(self->death);
+	else if (g_subprocess_get_if_signaled(process))
+		reason = g_strdup_printf("killed by signal %d (%s)",
+					 g_subprocess_get_term_sig(process),
+					 g_strsignal(g_subprocess_get_term_sig(process)));
+	else
+		reason = g_strdup_printf("exited with status %d",
+					 g_subprocess_get_exit_status(process));
+	pg_worker_report_exit(self, reason);
+}
+
+static void
+pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_data)
+{
+	PgWorker *self = user_data;
+	g_autoptr(GError) error = NULL;
+
+	switch (msg->kind) {
+	case PG_IPC_HELLO:
+		if (pg_ipc_message_get_uint32(msg, "version", 0) != PG_IPC_PROTOCOL_VERSION) {
+			pg_worker_kill(self, "speaks another worker protocol version");
+			return;
+		}
+		self->hello_seen = TRUE;
+		return;
+	case PG_IPC_PING: {
+		g_autoptr(PgIpcMessage) pong = pg_ipc_message_new(PG_IPC_PONG, msg->id, NULL);
+		if (!pg_ipc_channel_send(channel, pong, &error))
+			g_debug("worker %u: cannot answer ping: %s", self->index, error->message);
+		return;
+	}
+	case PG_IPC_PONG:
+		self->last_pong = g_get_monotonic_time();
+		return;
+	default:
+		break;
+	}
+	if (!self->hello_seen) {
+		pg_worker_kill(self, "sent events before its hello");
+		return;
+	}
+	if (self->callbacks.event != NULL)
+		self->callbacks.event(self, msg, self->user_data);
+}
+
+static void
+pg_worker_closed_cb(PgIpcChannel *channel, const GError *error, gpointer user_data)
+{
+	PgWorker *self = user_data;
+	/* the process exit follows; a protocol error means we must make it exit */
+	if (error != NULL) {
+		g_autofree gchar *why = g_strdup_printf("broke the worker protocol: %s",
+							 error->message);
+		pg_worker_kill(self, why);
+	} else if (self->process != NULL && self->death == NULL) {
+		/* EOF without exit yet: give it the ping timeout to exit by itself */
+		self->last_pong = MIN(self->last_pong, g_get_monotonic_time() -
+							   PG_WORKER_PING_INTERVAL * G_USEC_PER_SEC);
+	}
+}
+
+static gboolean
+pg_worker_ping_cb(gpointer user_data)
+{
+	PgWorker *self = user_data;
+	g_autoptr(PgIpcMessage) ping = NULL;
+	gint64 silent = g_get_monotonic_time() - self->last_pong;
+
+	if (silent > (PG_WORKER_PING_INTERVAL + PG_WORKER_PING_TIMEOUT) * G_USEC_PER_SEC) {
+		g_autofree gchar *why = g_strdup_printf(
+		    "hung (no answer to ping for %" G_GINT64_FORMAT " s)", silent / G_USEC_PER_SEC);
+		pg_worker_kill(self, why);
+		return G_SOURCE_CONTINUE;
+	}
+	ping = pg_ipc_message_new(PG_IPC_PING, pg_ipc_channel_next_id(self->channel), NULL);
+	pg_ipc_channel_send(self->channel, ping, NULL);
+	return G_SOURCE_CONTINUE;
+}
+
+PgWorker *
+pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbacks,
+		gpointer user_data, GError **error)
+{
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autoptr(PgWorker) self = g_new0(PgWorker, 1);
+	g_autoptr(PgIpcMessage) hello = NULL;
+	g_autoptr(GError) local_error = NULL;
+	int fds[2];
+
+	self->index = index;
+	self->callbacks = *callbacks;
+	self->user_data = user_data;
+	self->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->cancellable = g_cancellable_new();
+	self->pid = g_strdup("?");
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_IO, "socketpair: %s", g_strerror(errno));
+		return NULL;
+	}
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	/* libpurple prints raw protocol traffic, passwords included, with these */
+	g_subprocess_launcher_unsetenv(launcher, "PURPLE_UNSAFE_DEBUG");
+	g_subprocess_launcher_unsetenv(launcher, "PURPLE_VERBOSE_DEBUG");
+	g_subprocess_launcher_unsetenv(launcher, "NSS_SSL_ENABLE_RENEGOTIATION");
+	g_subprocess_launcher_take_fd(launcher, fds[1], 3);
+	self->process = g_subprocess_launcher_spawn(launcher, &local_error, path, "--ipc-fd", "3",
+						    NULL);
+	if (self->process == NULL) {
+		close(fds[0]);
+		g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot start the worker %s: %s", path,
+			    local_error->message);
+		return NULL;
+	}
+	g_free(self->pid);
+	self->pid = g_strdup(g_subprocess_get_identifier(self->process));
+	self->alive = TRUE;
+	self->channel = pg_ipc_channel_new(fds[0], PG_IPC_ROLE_DAEMON, error);
+	if (self->channel == NULL) {
+		g_subprocess_force_exit(self->process);
+		return NULL;
+	}
+	g_signal_connect(self->channel, "message", G_CALLBACK(pg_worker_message_cb), self);
+	g_signal_connect(self->channel, "closed", G_CALLBACK(pg_worker_closed_cb), self);
+	g_subprocess_wait_async(self->process, self->cancellable, pg_worker_wait_cb, self);
+
+	hello = pg_ipc_message_new(PG_IPC_HELLO, 0, "version",
+				   g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
+				   g_variant_new_string("polygate"), NULL);
+	if (!pg_ipc_channel_send(self->channel, hello, error)) {
+		g_subprocess_force_exit(self->process);
+		return NULL;
+	}
+	self->last_pong = g_get_monotonic_time();
+	self->ping_id = g_timeout_add_seconds(PG_WORKER_PING_INTERVAL, pg_worker_ping_cb, self);
+	g_info("worker %u started, pid %s", index, self->pid);
+	return g_steal_pointer(&self);
+}
+
+gboolean
+pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error)
+{
+	if (!self->alive || !pg_ipc_channel_is_open(self->channel)) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
+				    "the worker process is not running");
+		return FALSE;
+	}
+	return pg_ipc_channel_send(self->channel, msg, error);
+}
+
+guint32
+pg_worker_next_id(PgWorker *self)
+{
+	return pg_ipc_channel_next_id(self->channel);
+}
+
+typedef struct {
+	GMainLoop *loop;
+	gboolean exited;
+} PgWorkerStopWait;
+
+static void
+pg_worker_stop_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	PgWorkerStopWait *wait = user_data;
+	g_subprocess_wait_finish(G_SUBPROCESS(source), result, NULL);
+	wait->exited = TRUE;
+	g_main_loop_quit(wait->loop);
+}
+
+static gboolean
+pg_worker_stop_timeout_cb(gpointer user_data)
+{
+	g_main_loop_quit(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+void
+pg_worker_stop(PgWorker *self, guint timeout_ms)
+{
+	g_autoptr(PgIpcMessage) shutdown = NULL;
+	g_autoptr(GMainContext) context = NULL;
+	g_autoptr(GMainLoop) loop = NULL;
+	g_autoptr(GSource) timeout = NULL;
+	PgWorkerStopWait wait = {0};
+
+	if (self->process == NULL || !self->alive)
+		return;
+	self->death = self->death != NULL ? self->death : g_strdup("stopped by the gateway");
+	shutdown = pg_ipc_message_new(PG_IPC_CMD_SHUTDOWN, pg_worker_next_id(self), NULL);
+	if (pg_ipc_channel_send(self->channel, shutdown, NULL))
+		pg_ipc_channel_flush(self->channel, (gint)timeout_ms, NULL);
+	/* wait on a private context so nothing else runs meanwhile */
+	context = g_main_context_new();
+	g_main_context_push_thread_default(context);
+	loop = g_main_loop_new(context, FALSE);
+	wait.loop = loop;
+	g_subprocess_wait_async(self->process, NULL, pg_worker_stop_wait_cb, &wait);
+	timeout = g_timeout_source_new(timeout_ms);
+	g_source_set_callback(timeout, pg_worker_stop_timeout_cb, loop, NULL);
+	g_source_attach(timeout, context);
+	g_main_loop_run(loop);
+	if (!wait.exited) {
+		g_warning("worker %u (pid %s) did not stop in %u ms: killing it", self->index,
+			  self->pid, timeout_ms);
+		g_subprocess_force_exit(self->process);
+		while (!wait.exited)
+			g_main_context_iteration(context, TRUE);
+	}
+	g_source_destroy(timeout);
+	g_main_context_pop_thread_default(context);
+	self->alive = FALSE;
+	g_clear_handle_id(&self->ping_id, g_source_remove);
+	pg_ipc_channel_close(self->channel);
+}
+
+void
+pg_worker_free(PgWorker *self)
+{
+	if (self == NULL)
+		return;
+	g_clear_handle_id(&self->ping_id, g_source_remove);
+	if (self->cancellable != NULL)
+		g_cancellable_cancel(self->cancellable);
+	if (self->alive && self->process != NULL)
+		g_subprocess_force_exit(self->process);
+	if (self->channel != NULL) {
+		g_signal_handlers_disconnect_by_data(self->channel, self);
+		pg_ipc_channel_close(self->channel);
+		g_object_unref(self->channel);
+	}
+	g_clear_object(&self->process);
+	g_clear_object(&self->cancellable);
+	g_hash_table_unref(self->accounts);
+	g_free(self->pid);
+	g_free(self->death);
+	g_free(self);
+}
+
+gboolean
+pg_worker_is_alive(const PgWorker *self)
+{
+	return self->alive;
+}
+
+guint
+pg_worker_get_index(const PgWorker *self)
+{
+	return self->index;
+}
+
+const gchar *
+pg_worker_get_pid(const PgWorker *self)
+{
+	return self->pid;
+}
+
+guint64
+pg_worker_get_rss_kib(const PgWorker *self)
+{
+	g_autofree gchar *path = g_strdup_printf("/proc/%s/status", self->pid);
+	g_autofree gchar *contents = NULL;
+	const gchar *line;
+
+	if (!self->alive || !g_file_get_contents(path, &contents, NULL, NULL))
+		return 0;
+	line = strstr(contents, "VmRSS:");
+	return line != NULL ? g_ascii_strtoull(line + strlen("VmRSS:"), NULL, 10) : 0;
+}
+
+guint
+pg_worker_get_n_accounts(const PgWorker *self)
+{
+	return g_hash_table_size(self->accounts);
+}
+
+void
+pg_worker_add_account(PgWorker *self, const gchar *account)
+{
+	g_hash_table_add(self->accounts, g_strdup(account));
+}
+
+void
+pg_worker_remove_account(PgWorker *self, const gchar *account)
+{
+	g_hash_table_remove(self->accounts, account);
+}
+
+gboolean
+pg_worker_has_account(const PgWorker *self, const gchar *account)
+{
+	return g_hash_table_contains(self->accounts, account);
+}
+
+GPtrArray *
+pg_worker_get_accounts(const PgWorker *self)
+{
+	GPtrArray *accounts = g_ptr_array_new();
+	GHashTableIter iter;
+	gpointer key;
+
+	g_hash_table_iter_init(&iter, self->accounts);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		g_ptr_array_add(accounts, key);
+	return accounts;
+}
