@@ -5,6 +5,7 @@ polygate_factory fixture) on this module's Prosody."""
 
 import glob
 import os
+import signal
 import sqlite3
 import struct
 
@@ -134,3 +135,21 @@ def test_rekey_reseals_every_secret_under_a_new_key_and_keeps_registrations(
         reply = user.iq_get(transport, register_get())
         assert is_registered(reply), to_string(reply)
         assert public_value(reply, field) == value
+
+
+def test_debug_log_contains_none_of_the_registered_passwords(polygate_factory, checker, user):
+    # The harness runs the daemon at log_level = debug, where stanzas are
+    # logged: the <password/> fields must be redacted before any log line.
+    daemon = polygate_factory().start(checker)
+    register_with_passwords(user)
+    user.iq_set(IRC, register_form({"nick": "bad nick", "password": "Rejected-Pass-5e"}))
+    daemon.stop()
+    log = daemon.output()
+    assert "DEBUG" in log, "no debug output: the daemon did not log at debug level"
+    for label, password in {**PASSWORDS, "rejected": "Rejected-Pass-5e"}.items():
+        assert password not in log, f"{label} password in the daemon's debug log"
+
+
+def test_sigint_stops_the_daemon_cleanly(polygate_factory, checker):
+    daemon = polygate_factory().start(checker)
+    daemon.stop(sig=signal.SIGINT)  # asserts exit code 0 and no sanitizer report

@@ -5,6 +5,7 @@ no sanitizer (ASan, LSan, UBSan) reported anything.
 
 import os
 import re
+import signal
 import subprocess
 
 from . import util
@@ -135,13 +136,14 @@ class Polygate:
     def tail(self, lines=40):
         return "\n".join(self.output().splitlines()[-lines:])
 
-    def stop(self, timeout=15):
-        """SIGTERM; the daemon must exit 0 within timeout with no sanitizer report."""
+    def stop(self, timeout=15, sig=signal.SIGTERM):
+        """SIGTERM (or sig); the daemon must exit 0 within timeout with no
+        sanitizer report."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
         already_dead = proc.poll() is not None
-        rc, killed = util.stop_process(proc, timeout)
+        rc, killed = util.stop_process(proc, timeout, sig)
         report = sanitizer_report(self.output())
         if report:
             raise util.HarnessError(f"sanitizer report from polygate:\n{self.tail(80)}")
@@ -149,9 +151,9 @@ class Polygate:
             raise util.HarnessError(
                 f"polygate had already exited (code {rc}) before SIGTERM:\n{self.tail()}")
         if killed:
-            raise util.HarnessError(f"polygate ignored SIGTERM for {timeout}s:\n{self.tail()}")
+            raise util.HarnessError(f"polygate ignored {sig.name} for {timeout}s:\n{self.tail()}")
         if rc != 0:
-            raise util.HarnessError(f"polygate exited {rc} after SIGTERM:\n{self.tail()}")
+            raise util.HarnessError(f"polygate exited {rc} after {sig.name}:\n{self.tail()}")
 
     @property
     def running(self):

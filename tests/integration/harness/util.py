@@ -68,12 +68,13 @@ def wait_for(condition, timeout, what, log_path=None, interval=0.1, alive=None):
         time.sleep(interval)  # polling interval of a bounded wait
 
 
-def stop_process(proc, timeout=10):
-    """SIGTERM, bounded wait, then SIGKILL.  Returns the exit code (negative
-    for a signal, as subprocess reports it) and whether it had to be killed."""
+def stop_process(proc, timeout=10, sig=signal.SIGTERM):
+    """sig (SIGTERM), bounded wait, then SIGKILL.  Returns the exit code
+    (negative for a signal, as subprocess reports it) and whether it had to be
+    killed."""
     if proc.poll() is not None:
         return proc.returncode, False
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     try:
         return proc.wait(timeout=timeout), False
     except subprocess.TimeoutExpired:
