@@ -1424,8 +1424,13 @@ pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport)
 void
 pg_session_manager_free(PgSessionManager *self)
 {
+	static const PgTransportDelegate none = {NULL};
+
 	if (self == NULL)
 		return;
+	/* the transports outlive us and still parse what arrives while they close */
+	for (guint i = 0; i < self->transports->len; i++)
+		pg_transport_set_delegate(g_ptr_array_index(self->transports, i), &none, NULL);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	g_hash_table_unref(self->sessions);
