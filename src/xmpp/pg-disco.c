@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "core/pg-error.h"
+#include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
@@ -33,6 +34,7 @@ pg_disco_gateway_type(const PgTransportConfig *transport)
 
 static const gchar *const pg_disco_features[] = {
     PG_NS_DISCO_INFO, PG_NS_DISCO_ITEMS, PG_NS_REGISTER, PG_NS_GATEWAY, PG_NS_PING,
+    PG_NS_COMMANDS,
 };
 
 void
@@ -48,9 +50,12 @@ pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq)
 					      "disco#info is an IQ of type get");
 		return;
 	}
-	/* XEP-0030 §3.1: no nodes are defined on the transport */
+	/* XEP-0030 §3.1: the only nodes on the transport are XEP-0050's */
 	if (xmpp_stanza_get_attribute(request, "node") != NULL) {
-		pg_transport_reply_error_code(self, iq, PG_ERROR_ITEM_NOT_FOUND, NULL);
+		reply = pg_adhoc_disco_info_reply(self, iq,
+						  xmpp_stanza_get_attribute(request, "node"));
+		if (reply != NULL)
+			pg_transport_send(self, reply);
 		return;
 	}
 	reply = pg_stanza_iq_result(iq);
@@ -72,10 +77,19 @@ void
 pg_disco_handle_items(PgTransport *self, xmpp_stanza_t *iq)
 {
 	g_autoptr(xmpp_stanza_t) reply = NULL;
+	xmpp_stanza_t *request = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_ITEMS);
 
 	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0) {
 		pg_transport_reply_error_code(self, iq, PG_ERROR_BAD_REQUEST,
 					      "disco#items is an IQ of type get");
+		return;
+	}
+	/* XEP-0050 §2.1: the commands node lists the ad-hoc commands */
+	if (xmpp_stanza_get_attribute(request, "node") != NULL) {
+		reply = pg_adhoc_disco_items_reply(self, iq,
+						   xmpp_stanza_get_attribute(request, "node"));
+		if (reply != NULL)
+			pg_transport_send(self, reply);
 		return;
 	}
 	reply = pg_stanza_iq_result(iq);

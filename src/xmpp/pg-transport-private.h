@@ -7,11 +7,14 @@
 
 G_BEGIN_DECLS
 
+typedef struct _PgAdhoc PgAdhoc;
+
 struct _PgTransport {
 	const PgConfig *config;               /* borrowed */
 	const PgTransportConfig *transport;   /* borrowed */
 	PgRegistry *registry;                 /* borrowed */
 	PgComponent *component;               /* owned */
+	PgAdhoc *adhoc;                       /* owned: the XEP-0050 commands */
 	PgTransportDelegate delegate;
 	gpointer delegate_data;
 };
@@ -22,6 +25,21 @@ gboolean pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza);
 /* pg-disco.c: XEP-0030 on the transport's domain */
 void pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq);
 void pg_disco_handle_items(PgTransport *self, xmpp_stanza_t *iq);
+
+/* pg-adhoc.c: XEP-0050 ad-hoc commands (the public API is in pg-adhoc.h) */
+PgAdhoc *pg_adhoc_new(void);
+void pg_adhoc_free(PgAdhoc *adhoc);
+void pg_adhoc_add_builtin_commands(PgTransport *self);
+void pg_adhoc_handle_iq(PgTransport *self, xmpp_stanza_t *iq);
+/* Returns: (transfer full) the reply (result or error) to the <command/> IQ
+ * @iq, or NULL if @iq has no 'from'. */
+xmpp_stanza_t *pg_adhoc_reply(PgTransport *self, xmpp_stanza_t *iq);
+/* Returns: (transfer full) the reply to the disco#info / disco#items get @iq
+ * about @node (the commands node or a command's node; else item-not-found). */
+xmpp_stanza_t *pg_adhoc_disco_info_reply(PgTransport *self, xmpp_stanza_t *iq,
+					 const gchar *node);
+xmpp_stanza_t *pg_adhoc_disco_items_reply(PgTransport *self, xmpp_stanza_t *iq,
+					  const gchar *node);
 
 /* pg-register.c: XEP-0077 registration, XEP-0100 gateway and subscriptions */
 void pg_register_handle_iq(PgTransport *self, xmpp_stanza_t *iq);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
@@ -46,6 +47,7 @@ static const PgTransportIqRoute pg_transport_iq_routes[] = {
     {.ns = PG_NS_DISCO_INFO, .name = "query", .func = pg_disco_handle_info},
     {.ns = PG_NS_DISCO_ITEMS, .name = "query", .func = pg_disco_handle_items},
     {.ns = PG_NS_PING, .name = "ping", .func = pg_transport_handle_ping},
+    {.ns = PG_NS_COMMANDS, .name = "command", .func = pg_adhoc_handle_iq},
     {.ns = PG_NS_REGISTER, .name = "query", .func = pg_register_handle_iq},
     {.ns = PG_NS_GATEWAY, .name = "query", .func = pg_register_handle_gateway},
 };
@@ -177,6 +179,8 @@ pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_conf
 	self->config = config;
 	self->transport = transport_config;
 	self->registry = registry;
+	self->adhoc = pg_adhoc_new();
+	pg_adhoc_add_builtin_commands(self);
 	self->component =
 	    pg_component_new(transport_config->jid, transport_config->secret, config->xmpp_host,
 			     config->xmpp_port, &pg_transport_component_callbacks, self);
@@ -201,6 +205,7 @@ pg_transport_free(PgTransport *self)
 	if (self == NULL)
 		return;
 	pg_component_free(self->component);
+	pg_adhoc_free(self->adhoc);
 	g_free(self);
 }
 
