@@ -41,6 +41,7 @@
 #include "registry/pg-account.h"
 #include "session/pg-session.h"
 #include "session/pg-supervisor.h"
+#include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-muc.h"
 #include "xmpp/pg-stanza.h"
@@ -1397,6 +1398,151 @@ static const PgSupervisorCallbacks pg_session_supervisor_callbacks = {
     .account_lost = pg_session_account_lost_cb,
 };
 
+/* ---------------------------------------------------------------- ad-hoc commands */
+
+static const gchar *
+pg_link_state_to_string(PgLinkState state)
+{
+	switch (state) {
+	case PG_LINK_CONNECTING:
+		return "connecting";
+	case PG_LINK_CONNECTED:
+		return "connected";
+	case PG_LINK_WAITING:
+		return "waiting to reconnect";
+	case PG_LINK_FAILED:
+		return "failed";
+	case PG_LINK_OFFLINE:
+	default:
+		return "offline";
+	}
+}
+
+static gchar *
+pg_session_command_reconnect_cb(PgTransport *transport, const gchar *user_jid,
+				GHashTable *form_values, gpointer user_data, GError **error)
+{
+	PgSessionManager *self = user_data;
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	GHashTableIter iter;
+	gpointer value;
+	guint n = 0;
+
+	if (session == NULL || g_hash_table_size(session->links) == 0)
+		return g_strdup("You have no connection on this gateway; go online first.");
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgLink *link = value;
+		pg_supervisor_logout(self->supervisor, link->account);
+		link->backoff_s = PG_LINK_BACKOFF_MIN_S;
+		pg_link_connect(link);
+		n++;
+	}
+	return g_strdup_printf("Reconnecting %u connection(s); your rooms will be rejoined.", n);
+}
+
+static gchar *
+pg_session_command_leave_all_cb(PgTransport *transport, const gchar *user_jid,
+				GHashTable *form_values, gpointer user_data, GError **error)
+{
+	PgSessionManager *self = user_data;
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	GHashTableIter links;
+	gpointer value;
+	guint n = 0;
+
+	if (session == NULL)
+		return g_strdup("You are in no room.");
+	g_hash_table_iter_init(&links, session->links);
+	while (g_hash_table_iter_next(&links, NULL, &value)) {
+		PgLink *link = value;
+		GHashTableIter rooms;
+		gpointer room;
+		g_hash_table_iter_init(&rooms, link->rooms);
+		while (g_hash_table_iter_next(&rooms, NULL, &room)) {
+			GHashTableIter resources;
+			gpointer to;
+			g_hash_table_iter_init(&resources, ((PgRoom *)room)->resources);
+			while (g_hash_table_iter_next(&resources, &to, NULL))
+				pg_room_send_self_unavailable(session, room, to, 0, NULL);
+			if (link->state == PG_LINK_CONNECTED)
+				pg_link_command(
+				    link,
+				    pg_ipc_message_new(PG_IPC_CMD_LEAVE_ROOM, 0, "account",
+						       g_variant_new_string(link->account), "room",
+						       g_variant_new_string(((PgRoom *)room)->name),
+						       NULL),
+				    NULL);
+			g_hash_table_iter_remove(&rooms);
+			n++;
+		}
+	}
+	return g_strdup_printf("Left %u room(s).", n);
+}
+
+static gchar *
+pg_session_command_online_users_cb(PgTransport *transport, const gchar *user_jid,
+				   GHashTable *form_values, gpointer user_data, GError **error)
+{
+	PgSessionManager *self = user_data;
+	GString *text = g_string_new(NULL);
+	GHashTableIter iter;
+	gpointer value;
+	guint n = 0;
+
+	g_hash_table_iter_init(&iter, self->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgSession *session = value;
+		GHashTableIter links;
+		gpointer link;
+		if (session->transport != transport)
+			continue;
+		n++;
+		g_string_append_printf(text, "\n%s (%u resource(s))", session->user_jid,
+				       g_hash_table_size(session->resources));
+		g_hash_table_iter_init(&links, session->links);
+		while (g_hash_table_iter_next(&links, NULL, &link))
+			g_string_append_printf(text, " %s: %s, %u room(s);",
+					       ((PgLink *)link)->server[0] != '\0'
+						   ? ((PgLink *)link)->server
+						   : "legacy",
+					       pg_link_state_to_string(((PgLink *)link)->state),
+					       g_hash_table_size(((PgLink *)link)->rooms));
+	}
+	g_string_prepend(text, "");
+	{
+		g_autofree gchar *head = g_strdup_printf("%u user(s) online", n);
+		g_string_prepend(text, head);
+	}
+	return g_string_free(text, FALSE);
+}
+
+static gchar *
+pg_session_command_worker_stats_cb(PgTransport *transport, const gchar *user_jid,
+				   GHashTable *form_values, gpointer user_data, GError **error)
+{
+	PgSessionManager *self = user_data;
+	g_autoptr(GPtrArray) lines = pg_supervisor_describe_workers(self->supervisor);
+	GString *text = g_string_new(NULL);
+
+	g_string_append_printf(text, "%u worker process(es), %u session(s)", lines->len,
+			       g_hash_table_size(self->sessions));
+	for (guint i = 0; i < lines->len; i++)
+		g_string_append_printf(text, "\n%s", (const gchar *)g_ptr_array_index(lines, i));
+	return g_string_free(text, FALSE);
+}
+
+static const PgAdhocCommand pg_session_commands[] = {
+    {.node = "reconnect", .name = "Reconnect to the legacy network",
+     .execute = pg_session_command_reconnect_cb},
+    {.node = "leave-all-rooms", .name = "Leave all rooms",
+     .execute = pg_session_command_leave_all_cb},
+    {.node = "online-users", .name = "Online users", .admin_only = TRUE,
+     .execute = pg_session_command_online_users_cb},
+    {.node = "worker-stats", .name = "Worker processes", .admin_only = TRUE,
+     .execute = pg_session_command_worker_stats_cb},
+};
+
 /* ---------------------------------------------------------------- manager */
 
 PgSessionManager *
@@ -1419,6 +1565,8 @@ pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport)
 {
 	g_ptr_array_add(self->transports, transport);
 	pg_transport_set_delegate(transport, &pg_session_delegate, self);
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_session_commands); i++)
+		pg_transport_add_command(transport, &pg_session_commands[i], self);
 }
 
 void
@@ -1429,8 +1577,12 @@ pg_session_manager_free(PgSessionManager *self)
 	if (self == NULL)
 		return;
 	/* the transports outlive us and still parse what arrives while they close */
-	for (guint i = 0; i < self->transports->len; i++)
-		pg_transport_set_delegate(g_ptr_array_index(self->transports, i), &none, NULL);
+	for (guint i = 0; i < self->transports->len; i++) {
+		PgTransport *transport = g_ptr_array_index(self->transports, i);
+		pg_transport_set_delegate(transport, &none, NULL);
+		for (gsize j = 0; j < G_N_ELEMENTS(pg_session_commands); j++)
+			pg_transport_remove_command(transport, pg_session_commands[j].node);
+	}
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	g_hash_table_unref(self->sessions);
