@@ -96,13 +96,19 @@ def test_disco_info_of_a_transport_lists_the_commands_feature(polygate, user, ji
     assert NS_COMMANDS in features
 
 
-def test_a_user_is_offered_ping_and_no_admin_command(polygate, user):
-    assert commands_items(user, IRC) == [("ping", "Ping the gateway")]
+USER_NODES = ["ping", "reconnect", "leave-all-rooms"]
+ADMIN_NODES = ["registered-users", "online-users", "worker-stats"]
+
+
+def test_a_user_is_offered_the_user_commands_and_no_admin_command(polygate, user):
+    items = commands_items(user, IRC)
+    assert ("ping", "Ping the gateway") in items
+    assert sorted(node for node, _ in items) == sorted(USER_NODES)
 
 
 def test_an_admin_is_offered_the_admin_commands_too(polygate, alice):
     nodes = [node for node, _ in commands_items(alice, IRC)]
-    assert nodes == ["ping", "registered-users"]
+    assert sorted(nodes) == sorted(USER_NODES + ADMIN_NODES)
 
 
 def test_a_user_of_a_domain_not_served_is_offered_nothing(polygate, mallory):
@@ -177,3 +183,19 @@ def test_next_on_a_single_stage_command_is_a_bad_request_with_bad_action(polygat
 def test_the_transport_keeps_serving_after_command_errors(polygate, user):
     assert_error(execute(user, IRC, "no-such-command"), "item-not-found")
     completed(execute(user, IRC, "ping"), "ping")
+
+
+def test_worker_stats_tells_an_admin_how_many_workers_run(polygate, alice):
+    reply = alice.iq_set(IRC, f"<command xmlns='{NS_COMMANDS}' node='worker-stats' "
+                              "action='execute'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    note = reply.find(q(NS_COMMANDS, "command")).find(q(NS_COMMANDS, "note"))
+    assert note is not None and "worker process(es)" in note.text, to_string(reply)
+
+
+def test_reconnect_without_a_session_says_so(polygate, user):
+    reply = user.iq_set(IRC, f"<command xmlns='{NS_COMMANDS}' node='reconnect' "
+                             "action='execute'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    note = reply.find(q(NS_COMMANDS, "command")).find(q(NS_COMMANDS, "note"))
+    assert "no connection" in note.text, to_string(reply)
