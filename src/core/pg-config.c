@@ -5,11 +5,15 @@
  * fails with all of them.  The component secret is read into a PgSecret and
  * never logged.  A config file holding an inline secret must not be
  * world-readable; a secret_file must not be readable by group or others.
+ * The same goes for the Kannel password and token of an sms transport
+ * (kannel_password / kannel_password_file, kannel_token / kannel_token_file).
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,14 +25,30 @@ static const gchar *const pg_config_polygate_keys[] = {
     "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
     "max_concurrent_logins", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", NULL};
+static const gchar *const pg_config_http_keys[] = {"listen", "port", NULL};
 static const gchar *const pg_config_transport_keys[] = {
     "jid",      "secret",   "secret_file", "type",
     "name",     "allowed_domains",         "irc_server",
     "irc_port", "irc_tls",  "irc_throttle_burst", "irc_throttle_interval",
-    "purple_protocol", NULL};
+    "purple_protocol",
+    "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
+    "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
+    NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
 							"irc_throttle_interval"};
+static const gchar *const pg_config_sms_only_keys[] = {
+    "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
+    "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr"};
+
+#define PG_CONFIG_DEFAULT_HTTP_LISTEN	     "127.0.0.1"
+#define PG_CONFIG_DEFAULT_HTTP_PORT	     8088
+#define PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL "http://127.0.0.1:13013/cgi-bin/sendsms"
+#define PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE  3600
+/* A token is compared against every request's token= and must not be
+ * guessable: 16 characters of [A-Za-z0-9] carry 95 bits, `openssl rand
+ * -hex 16` gives 32 hex digits (128 bits). */
+#define PG_CONFIG_MIN_KANNEL_TOKEN_LEN 16
 
 #define PG_CONFIG_TRANSPORT_PREFIX "transport "
 
@@ -74,6 +94,11 @@ pg_transport_config_free(PgTransportConfig *transport)
 	g_strfreev(transport->allowed_domains);
 	g_free(transport->irc_server);
 	g_free(transport->purple_protocol);
+	g_free(transport->kannel_sendsms_url);
+	g_free(transport->kannel_username);
+	pg_secret_free(transport->kannel_password);
+	pg_secret_free(transport->kannel_token);
+	g_free(transport->kannel_smsc);
 	g_free(transport);
 }
 
@@ -88,6 +113,7 @@ pg_config_free(PgConfig *config)
 	g_strfreev(config->admins);
 	g_free(config->worker_path);
 	g_free(config->xmpp_host);
+	g_free(config->http_listen);
 	if (config->transports != NULL)
 		g_ptr_array_unref(config->transports);
 	g_free(config);
@@ -223,8 +249,10 @@ pg_config_is_valid_bare_jid(const gchar *jid)
 	return pg_config_is_valid_domain(at + 1);
 }
 
+/* @key names the *_file key in messages. */
 static PgSecret *
-pg_config_read_secret_file(PgConfigLoader *loader, const gchar *group, const gchar *path)
+pg_config_read_secret_file(PgConfigLoader *loader, const gchar *group, const gchar *key,
+			   const gchar *path)
 {
 	struct stat st;
 	g_autoptr(GError) error = NULL;
@@ -233,19 +261,19 @@ pg_config_read_secret_file(PgConfigLoader *loader, const gchar *group, const gch
 	PgSecret *secret;
 
 	if (stat(path, &st) != 0) {
-		pg_config_problem(loader, group, "secret_file", "cannot read %s: %s", path,
+		pg_config_problem(loader, group, key, "cannot read %s: %s", path,
 				  g_strerror(errno));
 		return NULL;
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		pg_config_problem(loader, group, "secret_file",
+		pg_config_problem(loader, group, key,
 				  "%s is accessible by group or others (mode %04o); "
 				  "run: chmod 600 %s",
 				  path, (guint)(st.st_mode & 07777), path);
 		return NULL;
 	}
 	if (!g_file_get_contents(path, &contents, &len, &error)) {
-		pg_config_problem(loader, group, "secret_file", "%s", error->message);
+		pg_config_problem(loader, group, key, "%s", error->message);
 		return NULL;
 	}
 	/* one line; a trailing newline is not part of the secret */
@@ -253,11 +281,136 @@ pg_config_read_secret_file(PgConfigLoader *loader, const gchar *group, const gch
 		contents[--len] = '\0';
 	if (len == 0) {
 		pg_secret_wipe_string(contents);
-		pg_config_problem(loader, group, "secret_file", "%s is empty", path);
+		pg_config_problem(loader, group, key, "%s is empty", path);
 		return NULL;
 	}
 	secret = pg_secret_new_take((guint8 *)contents, len);
 	return secret;
+}
+
+/* Exactly one of @key (inline) and @file_key (a 0600 file holding only the
+ * secret).  Sets *@inline_secret when the value is inline.  When neither is
+ * given: NULL, and a problem "missing: @missing" if @missing is not NULL.
+ * Returns: (transfer full) the secret, or NULL. */
+static PgSecret *
+pg_config_get_secret(PgConfigLoader *loader, const gchar *group, const gchar *key,
+		     const gchar *file_key, const gchar *missing, gboolean *inline_secret)
+{
+	g_autofree gchar *file = NULL;
+	gchar *value = g_key_file_get_string(loader->keyfile, group, key, NULL);
+	PgSecret *secret = NULL;
+
+	file = pg_config_get_string(loader, group, file_key, FALSE);
+	if (value != NULL && file != NULL) {
+		pg_config_problem(loader, group, key, "give either %s or %s, not both", key,
+				  file_key);
+	} else if (value != NULL) {
+		if (value[0] == '\0')
+			pg_config_problem(loader, group, key, "empty value");
+		else
+			secret = pg_secret_new_from_string(value);
+		*inline_secret = TRUE;
+	} else if (file != NULL) {
+		g_autofree gchar *path = pg_config_resolve_path(loader, file);
+		secret = pg_config_read_secret_file(loader, group, file_key, path);
+	} else if (missing != NULL) {
+		pg_config_problem(loader, group, key, "missing: %s", missing);
+	}
+	pg_secret_wipe_string(value);
+	return secret;
+}
+
+/* Characters that pass through a URL query unchanged (RFC 3986 §2.3
+ * "unreserved"): Kannel copies get-url/dlr-url text as it is, so a token
+ * with '&', '%', '+' or a space would arrive mangled. */
+static gboolean
+pg_config_is_url_safe(const PgSecret *secret)
+{
+	for (gsize i = 0; i < secret->len; i++) {
+		guint8 c = secret->data[i];
+		if (!g_ascii_isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~')
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pg_config_is_ip_address(const gchar *text)
+{
+	guint8 buf[16];
+	return inet_pton(AF_INET, text, buf) == 1 || inet_pton(AF_INET6, text, buf) == 1;
+}
+
+static void
+pg_config_load_sms(PgConfigLoader *loader, const gchar *group, PgTransportConfig *transport,
+		   gboolean *inline_secret)
+{
+	g_autofree gchar *url = NULL;
+
+	if (transport->type != PG_TRANSPORT_TYPE_SMS) {
+		for (gsize i = 0; i < G_N_ELEMENTS(pg_config_sms_only_keys); i++) {
+			if (g_key_file_has_key(loader->keyfile, group, pg_config_sms_only_keys[i],
+					       NULL))
+				pg_config_problem(loader, group, pg_config_sms_only_keys[i],
+						  "only valid with type = sms");
+		}
+		return;
+	}
+
+	url = pg_config_get_string(loader, group, "kannel_sendsms_url", FALSE);
+	if (url == NULL)
+		url = g_strdup(PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL);
+	if (!g_uri_is_valid(url, G_URI_FLAGS_NONE, NULL) ||
+	    (g_ascii_strncasecmp(url, "http://", 7) != 0 &&
+	     g_ascii_strncasecmp(url, "https://", 8) != 0) ||
+	    strchr(url, '?') != NULL)
+		pg_config_problem(loader, group, "kannel_sendsms_url",
+				  "'%s' is not an http:// or https:// URL without a query "
+				  "(expected e.g. %s)",
+				  url, PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL);
+	else
+		transport->kannel_sendsms_url = g_steal_pointer(&url);
+
+	transport->kannel_username = pg_config_get_string(loader, group, "kannel_username", FALSE);
+	transport->kannel_password =
+	    pg_config_get_secret(loader, group, "kannel_password", "kannel_password_file", NULL,
+				 inline_secret);
+	/* Kannel's sendsms-user always has both */
+	if (transport->kannel_username != NULL && transport->kannel_password == NULL &&
+	    !g_key_file_has_key(loader->keyfile, group, "kannel_password", NULL) &&
+	    !g_key_file_has_key(loader->keyfile, group, "kannel_password_file", NULL))
+		pg_config_problem(loader, group, "kannel_password",
+				  "missing: kannel_username needs kannel_password or "
+				  "kannel_password_file");
+	if (transport->kannel_password != NULL && transport->kannel_username == NULL &&
+	    !g_key_file_has_key(loader->keyfile, group, "kannel_username", NULL))
+		pg_config_problem(loader, group, "kannel_username",
+				  "missing: a Kannel password needs kannel_username");
+
+	/* whether it is required depends on [http] port: checked once all is read */
+	transport->kannel_token = pg_config_get_secret(loader, group, "kannel_token",
+						       "kannel_token_file", NULL, inline_secret);
+	if (transport->kannel_token != NULL) {
+		const gchar *key = g_key_file_has_key(loader->keyfile, group, "kannel_token", NULL)
+				       ? "kannel_token"
+				       : "kannel_token_file";
+		/* never quote the value: it is a secret */
+		if (!pg_config_is_url_safe(transport->kannel_token))
+			pg_config_problem(loader, group, key,
+					  "may hold only letters, digits, '-', '.', '_' and '~' "
+					  "(it is copied into Kannel's URLs as it is)");
+		else if (transport->kannel_token->len < PG_CONFIG_MIN_KANNEL_TOKEN_LEN)
+			pg_config_problem(loader, group, key,
+					  "too short (%" G_GSIZE_FORMAT " characters); use at "
+					  "least %d, e.g. the output of: openssl rand -hex 16",
+					  transport->kannel_token->len,
+					  PG_CONFIG_MIN_KANNEL_TOKEN_LEN);
+	}
+
+	transport->kannel_smsc = pg_config_get_string(loader, group, "kannel_smsc", FALSE);
+	transport->sms_retry_max_age = pg_config_get_uint(
+	    loader, group, "sms_retry_max_age", 10, 7 * 24 * 3600, PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE);
+	transport->sms_dlr = pg_config_get_bool(loader, group, "sms_dlr", TRUE);
 }
 
 static gchar **
@@ -277,9 +430,6 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *jid = NULL;
 	g_autofree gchar *type = NULL;
-	g_autofree gchar *secret_file = NULL;
-	g_autofree gchar *secret_file_path = NULL;
-	gchar *secret_inline = NULL;
 	PgTransportConfig *transport = g_new0(PgTransportConfig, 1);
 	const gchar *name = group + strlen(PG_CONFIG_TRANSPORT_PREFIX);
 
@@ -302,24 +452,9 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 				  type);
 
 	/* the secret: exactly one of secret= and secret_file= */
-	secret_inline = g_key_file_get_string(loader->keyfile, group, "secret", NULL);
-	secret_file = pg_config_get_string(loader, group, "secret_file", FALSE);
-	if (secret_inline != NULL && secret_file != NULL) {
-		pg_config_problem(loader, group, "secret", "give either secret or secret_file, not both");
-	} else if (secret_inline != NULL) {
-		if (secret_inline[0] == '\0')
-			pg_config_problem(loader, group, "secret", "empty value");
-		else
-			transport->secret = pg_secret_new_from_string(secret_inline);
-		*inline_secret = TRUE;
-	} else if (secret_file != NULL) {
-		secret_file_path = pg_config_resolve_path(loader, secret_file);
-		transport->secret = pg_config_read_secret_file(loader, group, secret_file_path);
-	} else {
-		pg_config_problem(loader, group, "secret",
-				  "missing: set secret or secret_file (the XEP-0114 component secret)");
-	}
-	pg_secret_wipe_string(secret_inline);
+	transport->secret = pg_config_get_secret(
+	    loader, group, "secret", "secret_file",
+	    "set secret or secret_file (the XEP-0114 component secret)", inline_secret);
 
 	transport->display_name = pg_config_get_string(loader, group, "name", FALSE);
 	if (transport->display_name == NULL) {
@@ -368,6 +503,7 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
+	pg_config_load_sms(loader, group, transport, inline_secret);
 	return transport;
 }
 
@@ -380,6 +516,41 @@ pg_transport_config_allows_domain(const PgTransportConfig *transport, const gcha
 			return TRUE;
 	}
 	return FALSE;
+}
+
+const PgTransportConfig *
+pg_config_find_transport_by_kannel_token(const PgConfig *config, const guint8 *token, gsize len)
+{
+	guint8 wanted[EVP_MAX_MD_SIZE];
+	guint wanted_len = 0;
+	const PgTransportConfig *found = NULL;
+
+	g_return_val_if_fail(config != NULL, NULL);
+	g_return_val_if_fail(token != NULL || len == 0, NULL);
+
+	/* Compare SHA-256 digests, not the tokens: CRYPTO_memcmp() wants equal
+	 * lengths, and comparing the raw lengths first would tell a prober how
+	 * long the token is.  Every transport is compared; no early exit. */
+	if (EVP_Digest(token != NULL ? token : (const guint8 *)"", len, wanted, &wanted_len,
+		       EVP_sha256(), NULL) != 1)
+		return NULL;
+	for (guint i = 0; i < config->transports->len; i++) {
+		const PgTransportConfig *transport = g_ptr_array_index(config->transports, i);
+		guint8 digest[EVP_MAX_MD_SIZE];
+		guint digest_len = 0;
+
+		if (transport->type != PG_TRANSPORT_TYPE_SMS || transport->kannel_token == NULL)
+			continue;
+		if (EVP_Digest(transport->kannel_token->data, transport->kannel_token->len, digest,
+			       &digest_len, EVP_sha256(), NULL) != 1)
+			continue;
+		if (digest_len == wanted_len && CRYPTO_memcmp(digest, wanted, wanted_len) == 0 &&
+		    found == NULL)
+			found = transport;
+		OPENSSL_cleanse(digest, sizeof(digest));
+	}
+	OPENSSL_cleanse(wanted, sizeof(wanted));
+	return found;
 }
 
 gboolean
@@ -461,13 +632,70 @@ pg_config_load_xmpp(PgConfigLoader *loader, PgConfig *config)
 }
 
 static void
+pg_config_load_http(PgConfigLoader *loader, PgConfig *config)
+{
+	const gchar *group = "http";
+	g_autofree gchar *listen = NULL;
+
+	config->http_listen = g_strdup(PG_CONFIG_DEFAULT_HTTP_LISTEN);
+	config->http_port = PG_CONFIG_DEFAULT_HTTP_PORT;
+	if (!g_key_file_has_group(loader->keyfile, group))
+		return;
+	pg_config_check_keys(loader, group, pg_config_http_keys);
+	listen = pg_config_get_string(loader, group, "listen", FALSE);
+	if (listen != NULL && !pg_config_is_ip_address(listen)) {
+		/* a host name could resolve to anything, and to a public address */
+		pg_config_problem(loader, group, "listen",
+				  "'%s' is not an IPv4 or IPv6 address (e.g. 127.0.0.1 or ::1)",
+				  listen);
+	} else if (listen != NULL) {
+		g_free(config->http_listen);
+		config->http_listen = g_steal_pointer(&listen);
+	}
+	config->http_port = (guint16)pg_config_get_uint(loader, group, "port", 0, 65535,
+							 PG_CONFIG_DEFAULT_HTTP_PORT);
+}
+
+/* Checks that need every group read: Kannel tokens against [http]. */
+static void
+pg_config_check_kannel_tokens(PgConfigLoader *loader, PgConfig *config)
+{
+	for (guint i = 0; i < config->transports->len; i++) {
+		PgTransportConfig *a = g_ptr_array_index(config->transports, i);
+		g_autofree gchar *group = NULL;
+
+		if (a->type != PG_TRANSPORT_TYPE_SMS)
+			continue;
+		group = g_strconcat(PG_CONFIG_TRANSPORT_PREFIX, a->name, NULL);
+		if (config->http_port != 0 && a->kannel_token == NULL &&
+		    !g_key_file_has_key(loader->keyfile, group, "kannel_token", NULL) &&
+		    !g_key_file_has_key(loader->keyfile, group, "kannel_token_file", NULL))
+			pg_config_problem(loader, group, "kannel_token",
+					  "missing: set kannel_token or kannel_token_file (the "
+					  "token Kannel's get-url and dlr-url carry), or turn the "
+					  "HTTP listener off with [http] port = 0");
+		for (guint j = i + 1; j < config->transports->len; j++) {
+			PgTransportConfig *b = g_ptr_array_index(config->transports, j);
+			/* the token says which transport a callback is for */
+			if (b->type == PG_TRANSPORT_TYPE_SMS && a->kannel_token != NULL &&
+			    pg_secret_equal(a->kannel_token, b->kannel_token))
+				pg_config_problem(loader, NULL, NULL,
+						  "[transport %s] and [transport %s] have the same "
+						  "kannel_token; each sms transport needs its own",
+						  a->name, b->name);
+		}
+	}
+}
+
+static void
 pg_config_check_file_mode(PgConfigLoader *loader)
 {
 	struct stat st;
 	if (stat(loader->path, &st) == 0 && (st.st_mode & S_IROTH) != 0)
 		pg_config_problem(loader, NULL, NULL,
-				  "holds a component secret but is world-readable (mode %04o); "
-				  "run: chmod o-rwx %s, or use secret_file",
+				  "holds a secret inline (secret, kannel_password or kannel_token) but "
+				  "is world-readable (mode %04o); run: chmod o-rwx %s, or use "
+				  "secret_file, kannel_password_file, kannel_token_file",
 				  (guint)(st.st_mode & 07777), loader->path);
 }
 
@@ -496,15 +724,17 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	}
 	pg_config_load_polygate(&loader, config);
 	pg_config_load_xmpp(&loader, config);
+	pg_config_load_http(&loader, config);
 
 	groups = g_key_file_get_groups(keyfile, NULL);
 	for (guint i = 0; groups[i] != NULL; i++) {
-		if (g_strcmp0(groups[i], "polygate") == 0 || g_strcmp0(groups[i], "xmpp") == 0)
+		if (g_strcmp0(groups[i], "polygate") == 0 || g_strcmp0(groups[i], "xmpp") == 0 ||
+		    g_strcmp0(groups[i], "http") == 0)
 			continue;
 		if (!g_str_has_prefix(groups[i], PG_CONFIG_TRANSPORT_PREFIX)) {
 			pg_config_problem(&loader, groups[i], NULL,
-					  "unknown group (expected [polygate], [xmpp] or "
-					  "[transport NAME])");
+					  "unknown group (expected [polygate], [xmpp], [http] "
+					  "or [transport NAME])");
 			continue;
 		}
 		g_ptr_array_add(config->transports,
@@ -529,6 +759,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 						  a->name, b->name, a->jid);
 		}
 	}
+	pg_config_check_kannel_tokens(&loader, config);
 	if (inline_secret)
 		pg_config_check_file_mode(&loader);
 

@@ -2,7 +2,9 @@
  *
  *   [polygate]            database, key_file, log_level, admins
  *   [xmpp]                host, port
+ *   [http]                listen, port (Kannel callbacks, /metrics, /healthz)
  *   [transport NAME]      jid, secret | secret_file, type, name, allowed_domains, ...
+ *                         type = sms also: kannel_*, sms_retry_max_age, sms_dlr
  *
  * pg_config_load() validates everything at once and reports every problem,
  * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
@@ -36,6 +38,18 @@ typedef struct {
 	guint irc_throttle_burst;    /* irc: lines sent at once before throttling (default 5) */
 	guint irc_throttle_interval; /* irc: seconds per line after the burst (default 2; 0 = off) */
 	gchar *purple_protocol;   /* purple: libpurple protocol id, e.g. prpl-jabber */
+	/* type = sms only (NULL / defaults on other types) */
+	gchar *kannel_sendsms_url; /* sms: Kannel's sendsms URL (default
+				    * http://127.0.0.1:13013/cgi-bin/sendsms) */
+	gchar *kannel_username;    /* sms: sendsms-user username, or NULL */
+	PgSecret *kannel_password; /* sms: sendsms-user password, or NULL (set iff username is) */
+	PgSecret *kannel_token;    /* sms: the token= that Kannel's get-url and dlr-url carry;
+				    * it names this transport to the HTTP listener.  Set
+				    * whenever the listener is on (http_port != 0). */
+	gchar *kannel_smsc;        /* sms: smsc-id to send through, or NULL for Kannel's routing */
+	guint sms_retry_max_age;   /* sms: seconds an SMS not yet accepted by Kannel keeps
+				    * being retried before it fails (default 3600) */
+	gboolean sms_dlr;          /* sms: ask Kannel for delivery reports (default true) */
 } PgTransportConfig;
 
 typedef struct {
@@ -49,6 +63,8 @@ typedef struct {
 	guint max_concurrent_logins; /* legacy logins in flight at once (default 10) */
 	gchar *xmpp_host;
 	guint16 xmpp_port;
+	gchar *http_listen;       /* IP address of the HTTP listener (default 127.0.0.1) */
+	guint16 http_port;        /* its TCP port (default 8088); 0 = no HTTP listener */
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
 } PgConfig;
 
@@ -64,6 +80,12 @@ gboolean pg_transport_type_from_string(const gchar *text, PgTransportType *type)
 /* TRUE if @domain may use @transport (allowed_domains, "*" = any). */
 gboolean pg_transport_config_allows_domain(const PgTransportConfig *transport, const gchar *domain);
 gboolean pg_config_is_admin(const PgConfig *config, const gchar *bare_jid);
+/* The sms transport whose kannel_token is @token (@len bytes), compared in
+ * constant time against every configured token; NULL if none matches.
+ * Returns: (transfer none). */
+const PgTransportConfig *pg_config_find_transport_by_kannel_token(const PgConfig *config,
+								   const guint8 *token,
+								   gsize len);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgConfig, pg_config_free)
 

@@ -72,6 +72,9 @@ pg_test_assert_contains(const gchar *haystack, const gchar *needle)
 
 /* ---- config: a valid file ---- */
 
+#define PG_TEST_TOKEN	"0123456789abcdef-TOKEN"
+#define PG_TEST_TOKEN_2 "fedcba9876543210-OTHER"
+
 static const gchar pg_test_valid_config[] = "[polygate]\n"
 					    "database = state/registry.db\n"
 					    "key_file = /etc/polygate/registry.key\n"
@@ -90,6 +93,7 @@ static const gchar pg_test_valid_config[] = "[polygate]\n"
 					    "type = sms\n"
 					    "name = Text messages\n"
 					    "allowed_domains = example.org; Example.NET\n"
+					    "kannel_token = " PG_TEST_TOKEN "\n"
 					    "\n"
 					    "[transport xmpp]\n"
 					    "jid = gateway\n"
@@ -160,6 +164,20 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(sms->allowed_domains[1], ==, "example.net");
 	g_assert_true(pg_transport_config_allows_domain(sms, "example.net"));
 	g_assert_null(sms->irc_server);
+	/* Kannel: the defaults */
+	g_assert_cmpstr(sms->kannel_sendsms_url, ==, "http://127.0.0.1:13013/cgi-bin/sendsms");
+	g_assert_null(sms->kannel_username);
+	g_assert_null(sms->kannel_password);
+	g_assert_cmpstr(pg_secret_get_string(sms->kannel_token), ==, PG_TEST_TOKEN);
+	g_assert_null(sms->kannel_smsc);
+	g_assert_cmpuint(sms->sms_retry_max_age, ==, 3600);
+	g_assert_true(sms->sms_dlr);
+	/* ... and nothing Kannel on other types */
+	g_assert_null(irc->kannel_sendsms_url);
+	g_assert_null(irc->kannel_token);
+	/* [http] absent: the defaults */
+	g_assert_cmpstr(config->http_listen, ==, "127.0.0.1");
+	g_assert_cmpuint(config->http_port, ==, 8088);
 
 	g_assert_cmpint(xmpp->type, ==, PG_TRANSPORT_TYPE_PURPLE);
 	g_assert_cmpstr(xmpp->purple_protocol, ==, "prpl-jabber");
@@ -206,10 +224,108 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 	g_assert_cmpstr(gw->allowed_domains[0], ==, "gateway");
 }
 
+/* ---- config: [http] and the Kannel keys of an sms transport ---- */
+
+static void
+test_config_http_and_kannel(PgTestFixture *fixture, gconstpointer user_data)
+{
+	static const gchar text[] = "[polygate]\n"
+				    "database = registry.db\n"
+				    "key_file = registry.key\n"
+				    "[http]\n"
+				    "listen = ::1\n"
+				    "port = 18088\n"
+				    "[transport sms]\n"
+				    "jid = sms.example.org\n"
+				    "secret = s\n"
+				    "type = sms\n"
+				    "kannel_sendsms_url = https://kannel.internal:13013/cgi-bin/sendsms\n"
+				    "kannel_username = polygate\n"
+				    "kannel_password_file = kannel.password\n"
+				    "kannel_token_file = kannel.token\n"
+				    "kannel_smsc = fake\n"
+				    "sms_retry_max_age = 600\n"
+				    "sms_dlr = false\n"
+				    "[transport sms2]\n"
+				    "jid = sms2.example.org\n"
+				    "secret = s\n"
+				    "type = sms\n"
+				    "kannel_username = other\n"
+				    "kannel_password = inline-password\n"
+				    "kannel_token = " PG_TEST_TOKEN_2 "\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = NULL;
+	g_autofree gchar *password_path = g_build_filename(fixture->dir, "kannel.password", NULL);
+	g_autofree gchar *token_path = g_build_filename(fixture->dir, "kannel.token", NULL);
+	PgTransportConfig *sms, *sms2;
+	const PgTransportConfig *found;
+
+	pg_test_write_file(password_path, "file-password\n", 0600);
+	pg_test_write_file(token_path, PG_TEST_TOKEN "\n", 0600);
+	config = pg_config_load_from_data(text, fixture->config_path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(config->http_listen, ==, "::1");
+	g_assert_cmpuint(config->http_port, ==, 18088);
+
+	sms = g_ptr_array_index(config->transports, 0);
+	sms2 = g_ptr_array_index(config->transports, 1);
+	g_assert_cmpstr(sms->kannel_sendsms_url, ==,
+			"https://kannel.internal:13013/cgi-bin/sendsms");
+	g_assert_cmpstr(sms->kannel_username, ==, "polygate");
+	g_assert_cmpstr(pg_secret_get_string(sms->kannel_password), ==, "file-password");
+	g_assert_cmpstr(pg_secret_get_string(sms->kannel_token), ==, PG_TEST_TOKEN);
+	g_assert_cmpstr(sms->kannel_smsc, ==, "fake");
+	g_assert_cmpuint(sms->sms_retry_max_age, ==, 600);
+	g_assert_false(sms->sms_dlr);
+	g_assert_cmpstr(pg_secret_get_string(sms2->kannel_password), ==, "inline-password");
+
+	/* the token names the transport */
+	found = pg_config_find_transport_by_kannel_token(config, (const guint8 *)PG_TEST_TOKEN,
+							 strlen(PG_TEST_TOKEN));
+	g_assert_true(found == sms);
+	found = pg_config_find_transport_by_kannel_token(config, (const guint8 *)PG_TEST_TOKEN_2,
+							 strlen(PG_TEST_TOKEN_2));
+	g_assert_true(found == sms2);
+	/* a prefix, a longer string, a wrong byte, nothing: no transport */
+	g_assert_null(pg_config_find_transport_by_kannel_token(config, (const guint8 *)PG_TEST_TOKEN,
+							       strlen(PG_TEST_TOKEN) - 1));
+	g_assert_null(pg_config_find_transport_by_kannel_token(
+	    config, (const guint8 *)PG_TEST_TOKEN "x", strlen(PG_TEST_TOKEN) + 1));
+	g_assert_null(pg_config_find_transport_by_kannel_token(
+	    config, (const guint8 *)"0123456789abcdef-TOKEM", strlen(PG_TEST_TOKEN)));
+	g_assert_null(pg_config_find_transport_by_kannel_token(config, NULL, 0));
+}
+
+static void
+test_config_http_off_needs_no_token(PgTestFixture *fixture, gconstpointer user_data)
+{
+	static const gchar text[] = "[polygate]\n"
+				    "database = registry.db\n"
+				    "key_file = registry.key\n"
+				    "[http]\n"
+				    "port = 0\n"
+				    "[transport sms]\n"
+				    "jid = sms.example.org\n"
+				    "secret = s\n"
+				    "type = sms\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = pg_config_load_from_data(text, fixture->config_path, &error);
+	PgTransportConfig *sms;
+
+	g_assert_no_error(error);
+	g_assert_cmpuint(config->http_port, ==, 0);
+	sms = g_ptr_array_index(config->transports, 0);
+	g_assert_null(sms->kannel_token);
+	g_assert_null(pg_config_find_transport_by_kannel_token(config, (const guint8 *)"", 0));
+}
+
 /* ---- config: a table of bad inputs ---- */
 
 #define PG_POLYGATE "[polygate]\ndatabase = registry.db\nkey_file = registry.key\n"
 #define PG_IRC      "[transport irc]\njid = irc.example.org\nsecret = s3cret\ntype = irc\n"
+#define PG_SMS                                                                                     \
+	"[transport sms]\njid = sms.example.org\nsecret = s3cret\ntype = sms\n"                     \
+	"kannel_token = " PG_TEST_TOKEN "\n"
 
 typedef struct {
 	const gchar *name;
@@ -229,7 +345,7 @@ static const PgConfigCase pg_config_bad_cases[] = {
     {"unknown-transport-key", PG_POLYGATE PG_IRC "passwd = x\n",
      "[transport irc] passwd: unknown key"},
     {"unknown-group", PG_POLYGATE PG_IRC "[server]\nhost = x\n",
-     "[server] unknown group (expected [polygate], [xmpp] or [transport NAME])"},
+     "[server] unknown group (expected [polygate], [xmpp], [http] or [transport NAME])"},
     {"port-0", PG_POLYGATE "[xmpp]\nport = 0\n" PG_IRC,
      "[xmpp] port: must be a TCP port number from 1 to 65535"},
     {"port-70000", PG_POLYGATE "[xmpp]\nport = 70000\n" PG_IRC,
@@ -302,6 +418,52 @@ static const PgConfigCase pg_config_bad_cases[] = {
     {"purple-protocol-on-irc", PG_POLYGATE PG_IRC "purple_protocol = prpl-jabber\n",
      "[transport irc] purple_protocol: only valid with type = purple"},
     {"no-transport", PG_POLYGATE, "no [transport NAME] group: nothing to serve"},
+    {"http-listen-host-name", PG_POLYGATE "[http]\nlisten = localhost\n" PG_IRC,
+     "[http] listen: 'localhost' is not an IPv4 or IPv6 address"},
+    {"http-port-70000", PG_POLYGATE "[http]\nport = 70000\n" PG_IRC,
+     "[http] port: must be a whole number from 0 to 65535"},
+    {"http-unknown-key", PG_POLYGATE "[http]\nbind = 127.0.0.1\n" PG_IRC,
+     "[http] bind: unknown key"},
+    {"kannel-token-on-irc", PG_POLYGATE PG_IRC "kannel_token = " PG_TEST_TOKEN "\n",
+     "[transport irc] kannel_token: only valid with type = sms"},
+    {"sms-dlr-on-purple",
+     PG_POLYGATE "[transport x]\njid = x.example.org\nsecret = s\ntype = purple\n"
+		 "sms_dlr = false\n",
+     "[transport x] sms_dlr: only valid with type = sms"},
+    {"kannel-token-missing-with-http-on",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n",
+     "[transport sms] kannel_token: missing: set kannel_token or kannel_token_file"},
+    {"kannel-token-too-short", PG_POLYGATE PG_SMS "[transport sms2]\njid = sms2.example.org\n"
+		 "secret = s\ntype = sms\nkannel_token = s3cret\n",
+     "[transport sms2] kannel_token: too short (6 characters)"},
+    {"kannel-token-not-url-safe",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "kannel_token = s3cret&s3cret+s3cret\n",
+     "[transport sms] kannel_token: may hold only letters, digits"},
+    {"kannel-token-shared",
+     PG_POLYGATE PG_SMS "[transport sms2]\njid = sms2.example.org\nsecret = s\ntype = sms\n"
+		 "kannel_token = " PG_TEST_TOKEN "\n",
+     "[transport sms] and [transport sms2] have the same kannel_token"},
+    {"kannel-token-and-token-file", PG_POLYGATE PG_SMS "kannel_token_file = sms.secret\n",
+     "[transport sms] kannel_token: give either kannel_token or kannel_token_file, not both"},
+    {"kannel-token-file-world-readable",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "kannel_token_file = world.secret\n",
+     "[transport sms] kannel_token_file: "},
+    {"kannel-username-without-password", PG_POLYGATE PG_SMS "kannel_username = polygate\n",
+     "[transport sms] kannel_password: missing: kannel_username needs kannel_password"},
+    {"kannel-password-without-username", PG_POLYGATE PG_SMS "kannel_password = s3cret\n",
+     "[transport sms] kannel_username: missing: a Kannel password needs kannel_username"},
+    {"kannel-sendsms-url-not-http",
+     PG_POLYGATE PG_SMS "kannel_sendsms_url = ftp://127.0.0.1/cgi-bin/sendsms\n",
+     "[transport sms] kannel_sendsms_url: 'ftp://127.0.0.1/cgi-bin/sendsms' is not an http://"},
+    {"kannel-sendsms-url-with-query",
+     PG_POLYGATE PG_SMS "kannel_sendsms_url = http://127.0.0.1:13013/cgi-bin/sendsms?x=1\n",
+     "[transport sms] kannel_sendsms_url: "},
+    {"sms-retry-max-age-0", PG_POLYGATE PG_SMS "sms_retry_max_age = 0\n",
+     "[transport sms] sms_retry_max_age: must be a whole number from 10 to 604800"},
+    {"sms-dlr-not-boolean", PG_POLYGATE PG_SMS "sms_dlr = sometimes\n",
+     "[transport sms] sms_dlr: must be true or false"},
     {"not-a-key-file", "this is not a key file\n", "polygate.conf: "},
 };
 
@@ -322,6 +484,7 @@ test_config_bad(PgTestFixture *fixture, gconstpointer user_data)
 	/* a secret value never appears in a message */
 	g_assert_null(strstr(error->message, "s3cret"));
 	g_assert_null(strstr(error->message, "world-secret"));
+	g_assert_null(strstr(error->message, PG_TEST_TOKEN));
 }
 
 static void
@@ -367,8 +530,8 @@ test_config_world_readable_file_with_inline_secret(PgTestFixture *fixture,
 	config = pg_config_load(fixture->config_path, &error);
 	g_assert_null(config);
 	g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
-	pg_test_assert_contains(error->message, "holds a component secret but is world-readable "
-						"(mode 0644)");
+	pg_test_assert_contains(error->message, "holds a secret inline (secret, kannel_password or "
+						"kannel_token) but is world-readable (mode 0644)");
 	g_clear_error(&error);
 
 	g_assert_cmpint(g_chmod(fixture->config_path, 0640), ==, 0);
@@ -515,6 +678,11 @@ main(int argc, char **argv)
 		   pg_test_fixture_setup, test_config_valid, pg_test_fixture_teardown);
 	g_test_add("/core/config/xmpp-group-and-top-level-jid", PgTestFixture, NULL,
 		   pg_test_fixture_setup, test_config_xmpp_group_and_defaults,
+		   pg_test_fixture_teardown);
+	g_test_add("/core/config/http-group-and-kannel-keys", PgTestFixture, NULL,
+		   pg_test_fixture_setup, test_config_http_and_kannel, pg_test_fixture_teardown);
+	g_test_add("/core/config/http-off-needs-no-kannel-token", PgTestFixture, NULL,
+		   pg_test_fixture_setup, test_config_http_off_needs_no_token,
 		   pg_test_fixture_teardown);
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_config_bad_cases); i++) {
 		g_autofree gchar *path =
