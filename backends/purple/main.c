@@ -1,0 +1,152 @@
+/* polygate-purple: the libpurple worker.  Options, hardening, signals, loop.
+ *
+ * Started by the daemon with its end of a socketpair as fd 3 (--ipc-fd 3).
+ * Credentials come only over that socket, never argv, env or disk.  It
+ * sends hello first, exits 0 on shutdown or when the daemon closes the
+ * socket, 1 when the daemon broke the protocol or libpurple cannot start.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "pg-purple"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "core/pg-log.h"
+#include "pg-purple-commands.h"
+#include "pg-purple-events.h"
+#include "pg-purple-ui.h"
+#include "pg-purple-worker.h"
+
+#define PG_PURPLE_NOFILE_MAX 4096
+#define PG_PURPLE_FLUSH_TIMEOUT_MS 2000
+
+static void
+pg_purple_main_harden(void)
+{
+	struct rlimit no_core = {0, 0};
+	struct rlimit files;
+
+	/* no core dumps and no ptrace by our uid: memory holds passwords */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &no_core);
+	if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+		files.rlim_cur = MIN(files.rlim_max, (rlim_t)PG_PURPLE_NOFILE_MAX);
+		setrlimit(RLIMIT_NOFILE, &files);
+	}
+	/* libpurple write()s to sockets */
+	signal(SIGPIPE, SIG_IGN);
+	/* these make libpurple print raw traffic, passwords included */
+	g_unsetenv("PURPLE_UNSAFE_DEBUG");
+	g_unsetenv("PURPLE_VERBOSE_DEBUG");
+	/* libpurple exports its whole API (account passwords too) on the
+	 * session bus when it finds one; without an address or an X display to
+	 * autolaunch from, its D-Bus init fails harmlessly */
+	g_unsetenv("DBUS_SESSION_BUS_ADDRESS");
+	g_unsetenv("DBUS_STARTER_ADDRESS");
+	g_unsetenv("DBUS_STARTER_BUS_TYPE");
+	g_unsetenv("DISPLAY");
+}
+
+static void
+pg_purple_main_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_data)
+{
+	pg_purple_commands_dispatch(msg);
+}
+
+static void
+pg_purple_main_closed_cb(PgIpcChannel *channel, const GError *error, gpointer user_data)
+{
+	if (error != NULL) {
+		g_warning("daemon connection failed: %s", error->message);
+		pg_purple_worker_quit(EXIT_FAILURE);
+		return;
+	}
+	g_info("daemon closed the connection");
+	pg_purple_worker_quit(EXIT_SUCCESS);
+}
+
+static gboolean
+pg_purple_main_signal_cb(gpointer user_data)
+{
+	pg_purple_worker_quit(EXIT_SUCCESS);
+	return G_SOURCE_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const gchar *const default_plugins[] = {PG_PURPLE_DEFAULT_PLUGINS, NULL};
+	gint ipc_fd = -1;
+	gboolean verbose = FALSE;
+	gboolean verbose_purple = FALSE;
+	g_auto(GStrv) plugins = NULL;
+	const GOptionEntry entries[] = {
+	    {"ipc-fd", 0, 0, G_OPTION_ARG_INT, &ipc_fd, "The daemon's socket", "FD"},
+	    {"plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &plugins,
+	     "A libpurple plugin to load (repeat; default: IRC and TLS)", "FILE"},
+	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
+	    {"verbose-purple", 0, 0, G_OPTION_ARG_NONE, &verbose_purple,
+	     "Log libpurple's debug output too (message bodies included)", NULL},
+	    {NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+	PgPurpleWorker *worker;
+
+	pg_purple_main_harden();
+	g_option_context_set_summary(context, "The libpurple worker of polygate; started by "
+					      "polygate, not by hand.");
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (ipc_fd < 0) {
+		g_printerr("--ipc-fd is required\n");
+		return EXIT_FAILURE;
+	}
+	pg_log_setup(verbose || verbose_purple ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_MESSAGE);
+
+	worker = pg_purple_worker_get();
+	worker->loop = g_main_loop_new(NULL, FALSE);
+	worker->channel = pg_ipc_channel_new(ipc_fd, PG_IPC_ROLE_WORKER, &error);
+	if (worker->channel == NULL) {
+		g_printerr("%s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	g_signal_connect(worker->channel, "message", G_CALLBACK(pg_purple_main_message_cb), NULL);
+	g_signal_connect(worker->channel, "closed", G_CALLBACK(pg_purple_main_closed_cb), NULL);
+
+	if (!pg_purple_ui_init(plugins != NULL ? (const gchar *const *)plugins : default_plugins,
+			       verbose_purple, &error)) {
+		g_warning("cannot start libpurple: %s", error->message);
+		pg_purple_worker_emit_error(NULL, 0, error);
+		pg_ipc_channel_flush(worker->channel, PG_PURPLE_FLUSH_TIMEOUT_MS, NULL);
+		pg_purple_ui_shutdown();
+		return EXIT_FAILURE;
+	}
+	pg_purple_events_connect();
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
+	    g_variant_new_string("polygate-purple"), NULL));
+	g_unix_signal_add(SIGTERM, pg_purple_main_signal_cb, NULL);
+	g_unix_signal_add(SIGINT, pg_purple_main_signal_cb, NULL);
+	g_info("ready");
+	g_main_loop_run(worker->loop);
+
+	pg_purple_commands_logout_all("worker shutting down");
+	pg_purple_events_disconnect();
+	pg_purple_ui_shutdown();
+	if (pg_ipc_channel_is_open(worker->channel) &&
+	    !pg_ipc_channel_flush(worker->channel, PG_PURPLE_FLUSH_TIMEOUT_MS, &error))
+		g_debug("last events lost: %s", error->message);
+	g_clear_object(&worker->channel);
+	g_clear_pointer(&worker->loop, g_main_loop_unref);
+	g_clear_pointer(&worker->accounts, g_hash_table_unref);
+	g_clear_pointer(&worker->by_account, g_hash_table_unref);
+	return worker->exit_code;
+}

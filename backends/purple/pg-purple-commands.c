@@ -1,0 +1,625 @@
+/* PG_IPC_CMD_* messages -> libpurple calls.
+ *
+ * DESIGN: one handler per command kind, each answering failure with an
+ * error event that names the request id and an RFC 6120 condition; a
+ * command never kills the worker.  Text from the daemon is plain text and
+ * libpurple parses outgoing text as HTML, so bodies are escaped here
+ * (newlines become <br>, which prpl-irc sends as separate lines) and CR is
+ * dropped.  Names that end up inside a protocol line (IRC targets, channel
+ * names, topics) are refused if they hold control characters, and for
+ * prpl-irc spaces and commas: "bob\r\nQUIT" must not become a command.
+ *
+ * The password arrives in a wiped frame, is copied once into a PgSecret,
+ * handed to libpurple (which copies it again) and wiped here; libpurple's
+ * copies are wiped by pg-purple-events.c as soon as the login finished.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "pg-purple"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "pg-purple-commands.h"
+#include "pg-purple-events.h"
+#include "pg-purple-worker.h"
+
+static gboolean
+pg_purple_commands_check_name(PgPurpleAccount *entry, const gchar *value, const gchar *what,
+			      GError **error)
+{
+	gboolean irc = entry != NULL &&
+		       g_strcmp0(purple_account_get_protocol_id(entry->account), "prpl-irc") == 0;
+
+	if (value == NULL || value[0] == '\0') {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "empty %s", what);
+		return FALSE;
+	}
+	for (const gchar *p = value; *p != '\0'; p++) {
+		guchar c = (guchar)*p;
+		if (c < 0x20 || c == 0x7f || (irc && (c == ' ' || c == ','))) {
+			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "%s contains a forbidden character (0x%02x)", what, c);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Plain text -> the HTML libpurple expects. Returns: (transfer full) */
+static gchar *
+pg_purple_commands_to_html(const gchar *text)
+{
+	g_autofree gchar *escaped = g_markup_escape_text(text, -1);
+	GString *html = g_string_sized_new(strlen(escaped) + 16);
+
+	for (const gchar *p = escaped; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n')
+			g_string_append(html, "<br>");
+		else
+			g_string_append_c(html, *p);
+	}
+	return g_string_free(html, FALSE);
+}
+
+static PgPurpleAccount *
+pg_purple_commands_account(const PgIpcMessage *msg, GError **error)
+{
+	const gchar *key = pg_ipc_message_get_string(msg, "account");
+	PgPurpleAccount *entry = g_hash_table_lookup(pg_purple_worker_get()->accounts, key);
+
+	if (entry == NULL)
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND, "no account %s", key);
+	return entry;
+}
+
+/* The account's connection, if signed on. */
+static PurpleConnection *
+pg_purple_commands_connection(PgPurpleAccount *entry, GError **error)
+{
+	PurpleConnection *gc = purple_account_get_connection(entry->account);
+
+	if (gc == NULL || purple_connection_get_state(gc) != PURPLE_CONNECTED) {
+		g_set_error(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+			    "account %s is not connected", entry->key);
+		return NULL;
+	}
+	return gc;
+}
+
+static PurpleConversation *
+pg_purple_commands_room(PgPurpleAccount *entry, const gchar *room, GError **error)
+{
+	PurpleConversation *conv =
+	    purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, room, entry->account);
+
+	if (conv == NULL || purple_conv_chat_has_left(purple_conversation_get_chat_data(conv))) {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND, "not in room %s", room);
+		return NULL;
+	}
+	return conv;
+}
+
+/* Apply the daemon's a{ss} to the account, typed by the prpl's options.
+ * Settings a prpl reads without declaring them (prpl-irc's
+ * ratelimit-interval, ratelimit-burst) are typed by their value. */
+static gboolean
+pg_purple_commands_apply_options(PurpleAccount *account, PurplePluginProtocolInfo *prpl_info,
+				 GVariant *options, GError **error)
+{
+	GVariantIter iter;
+	const gchar *name;
+	const gchar *value;
+
+	if (options == NULL)
+		return TRUE;
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&s&s}", &name, &value)) {
+		PurplePrefType type = PURPLE_PREF_NONE;
+		gint64 number = 0;
+
+		for (GList *l = prpl_info->protocol_options; l != NULL; l = l->next) {
+			PurpleAccountOption *option = l->data;
+			if (g_strcmp0(purple_account_option_get_setting(option), name) == 0) {
+				type = purple_account_option_get_type(option);
+				break;
+			}
+		}
+		if (type == PURPLE_PREF_NONE) {
+			if (g_ascii_string_to_signed(value, 10, G_MININT, G_MAXINT, &number, NULL))
+				type = PURPLE_PREF_INT;
+			else if (g_strcmp0(value, "true") == 0 || g_strcmp0(value, "false") == 0)
+				type = PURPLE_PREF_BOOLEAN;
+			else
+				type = PURPLE_PREF_STRING;
+		}
+		switch (type) {
+		case PURPLE_PREF_INT:
+			if (!g_ascii_string_to_signed(value, 10, G_MININT, G_MAXINT, &number,
+						      NULL)) {
+				g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+					    "option %s wants an integer, not '%s'", name, value);
+				return FALSE;
+			}
+			purple_account_set_int(account, name, (gint)number);
+			break;
+		case PURPLE_PREF_BOOLEAN:
+			if (g_strcmp0(value, "true") != 0 && g_strcmp0(value, "false") != 0) {
+				g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+					    "option %s wants true or false, not '%s'", name,
+					    value);
+				return FALSE;
+			}
+			purple_account_set_bool(account, name, g_strcmp0(value, "true") == 0);
+			break;
+		default:
+			purple_account_set_string(account, name, value);
+			break;
+		}
+	}
+	return TRUE;
+}
+
+static void
+pg_purple_account_free(PgPurpleAccount *entry)
+{
+	g_free(entry->key);
+	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
+	g_free(entry);
+}
+
+static gboolean
+pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleWorker *worker = pg_purple_worker_get();
+	const gchar *key = pg_ipc_message_get_string(msg, "account");
+	const gchar *protocol = pg_ipc_message_get_string(msg, "protocol");
+	const gchar *username = pg_ipc_message_get_string(msg, "username");
+	g_autoptr(PgSecret) password = pg_ipc_message_dup_secret(msg, "password");
+	g_autoptr(GVariant) options = pg_ipc_message_get_value(msg, "options");
+	PgPurpleAccount *entry = g_hash_table_lookup(worker->accounts, key);
+	PurplePlugin *prpl = purple_find_prpl(protocol);
+	PurplePluginProtocolInfo *prpl_info;
+	PurpleAccount *account;
+
+	if (prpl == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+			    "protocol %s is not loaded in this worker", protocol);
+		return FALSE;
+	}
+	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(prpl);
+	if (entry != NULL) {
+		/* a reconnect the daemon decided on, with fresh credentials */
+		if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED ||
+		    !purple_account_is_disconnected(entry->account)) {
+			g_set_error(error, PG_ERROR, PG_ERROR_CONFLICT,
+				    "account %s is already logged in", key);
+			return FALSE;
+		}
+		if (g_strcmp0(purple_account_get_username(entry->account), username) != 0 ||
+		    g_strcmp0(purple_account_get_protocol_id(entry->account), protocol) != 0) {
+			g_set_error(error, PG_ERROR, PG_ERROR_CONFLICT,
+				    "account %s exists with another username or protocol", key);
+			return FALSE;
+		}
+		if (!pg_purple_commands_apply_options(entry->account, prpl_info, options, error))
+			return FALSE;
+		if (password != NULL)
+			purple_account_set_password(entry->account,
+						    pg_secret_get_string(password));
+		purple_account_connect(entry->account);
+		return TRUE;
+	}
+
+	account = purple_account_new(username, protocol);
+	/* never written to accounts.xml: see pg-purple-ui.c */
+	purple_account_set_remember_password(account, FALSE);
+	if (!pg_purple_commands_apply_options(account, prpl_info, options, error)) {
+		purple_account_destroy(account);
+		return FALSE;
+	}
+	if (password != NULL)
+		purple_account_set_password(account, pg_secret_get_string(password));
+	purple_accounts_add(account);
+
+	entry = g_new0(PgPurpleAccount, 1);
+	entry->key = g_strdup(key);
+	entry->account = account;
+	entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
+	entry->requested_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_insert(worker->accounts, entry->key, entry);
+	g_hash_table_insert(worker->by_account, account, entry);
+	/* connects at once: a new account's status is available */
+	purple_account_set_enabled(account, PG_PURPLE_UI_ID, TRUE);
+	return TRUE;
+}
+
+/* Disconnect, report, forget and free one account. */
+static void
+pg_purple_commands_drop_account(PgPurpleAccount *entry, guint32 request, const gchar *reason)
+{
+	PgPurpleWorker *worker = pg_purple_worker_get();
+	PurpleAccount *account = entry->account;
+
+	pg_purple_events_wipe_password(account);
+	/* report first: the signed-off that follows then stays quiet */
+	if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED) {
+		entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
+		pg_purple_worker_emit(pg_ipc_message_new(
+		    PG_IPC_EVT_LOGIN_STATE, request, "account", g_variant_new_string(entry->key),
+		    "state", g_variant_new_string("disconnected"), "reason",
+		    g_variant_new_string(reason), "fatal", g_variant_new_boolean(FALSE), NULL));
+	}
+	purple_account_set_enabled(account, PG_PURPLE_UI_ID, FALSE);
+	if (!purple_account_is_disconnected(account))
+		purple_account_disconnect(account);
+	g_hash_table_remove(worker->by_account, account);
+	g_hash_table_remove(worker->accounts, entry->key);
+	pg_purple_account_free(entry);
+	/* forgets the account, its buddies and conversations, and frees it */
+	purple_accounts_delete(account);
+}
+
+static gboolean
+pg_purple_commands_logout(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+
+	if (entry == NULL)
+		return FALSE;
+	pg_purple_commands_drop_account(entry, msg->id, "logged out");
+	return TRUE;
+}
+
+void
+pg_purple_commands_logout_all(const gchar *reason)
+{
+	PgPurpleWorker *worker = pg_purple_worker_get();
+	g_autoptr(GList) entries = g_hash_table_get_values(worker->accounts);
+
+	for (GList *l = entries; l != NULL; l = l->next)
+		pg_purple_commands_drop_account(l->data, 0, reason);
+}
+
+static gboolean
+pg_purple_commands_set_status(const PgIpcMessage *msg, GError **error)
+{
+	static const struct {
+		const gchar *name;
+		PurpleStatusPrimitive primitive;
+		PurpleStatusPrimitive fallback;
+	} table[] = {
+	    {"available", PURPLE_STATUS_AVAILABLE, PURPLE_STATUS_AVAILABLE},
+	    {"away", PURPLE_STATUS_AWAY, PURPLE_STATUS_AWAY},
+	    {"xa", PURPLE_STATUS_EXTENDED_AWAY, PURPLE_STATUS_AWAY},
+	    {"dnd", PURPLE_STATUS_UNAVAILABLE, PURPLE_STATUS_AWAY},
+	    {"offline", PURPLE_STATUS_OFFLINE, PURPLE_STATUS_OFFLINE},
+	};
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *status = pg_ipc_message_get_string(msg, "status");
+	const gchar *message = pg_ipc_message_get_string(msg, "message");
+	PurpleStatusType *type = NULL;
+	g_autofree gchar *html = NULL;
+
+	if (entry == NULL)
+		return FALSE;
+	for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
+		if (g_strcmp0(table[i].name, status) != 0)
+			continue;
+		type = purple_account_get_status_type_with_primitive(entry->account,
+								     table[i].primitive);
+		if (type == NULL)
+			type = purple_account_get_status_type_with_primitive(entry->account,
+									     table[i].fallback);
+		break;
+	}
+	if (type == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "unsupported status '%s'",
+			    status);
+		return FALSE;
+	}
+	if (message != NULL && purple_status_type_get_attr(type, "message") != NULL) {
+		html = pg_purple_commands_to_html(message);
+		purple_account_set_status(entry->account, purple_status_type_get_id(type), TRUE,
+					  "message", html, NULL);
+	} else {
+		purple_account_set_status(entry->account, purple_status_type_get_id(type), TRUE,
+					  NULL);
+	}
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *to = pg_ipc_message_get_string(msg, "to");
+	g_autofree gchar *html = NULL;
+	PurpleConnection *gc;
+
+	if (entry == NULL || !pg_purple_commands_check_name(entry, to, "recipient", error))
+		return FALSE;
+	gc = pg_purple_commands_connection(entry, error);
+	if (gc == NULL)
+		return FALSE;
+	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
+	if (serv_send_im(gc, to, html, 0) < 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
+			    "cannot send a message to %s", to);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_typing(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *to = pg_ipc_message_get_string(msg, "to");
+	const gchar *state = pg_ipc_message_get_string(msg, "state");
+	PurpleTypingState typing = PURPLE_NOT_TYPING;
+	PurpleConnection *gc;
+
+	if (entry == NULL || !pg_purple_commands_check_name(entry, to, "recipient", error))
+		return FALSE;
+	gc = pg_purple_commands_connection(entry, error);
+	if (gc == NULL)
+		return FALSE;
+	if (g_strcmp0(state, "typing") == 0)
+		typing = PURPLE_TYPING;
+	else if (g_strcmp0(state, "paused") == 0)
+		typing = PURPLE_TYPED;
+	serv_send_typing(gc, to, typing);
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_join_room(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *room = pg_ipc_message_get_string(msg, "room");
+	g_autoptr(PgSecret) password = pg_ipc_message_dup_secret(msg, "password");
+	PurplePluginProtocolInfo *prpl_info;
+	PurpleConversation *conv;
+	PurpleConnection *gc;
+	GHashTable *components;
+	gchar *secret_value = NULL;
+
+	if (entry == NULL || !pg_purple_commands_check_name(entry, room, "room", error))
+		return FALSE;
+	gc = pg_purple_commands_connection(entry, error);
+	if (gc == NULL)
+		return FALSE;
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, room, entry->account);
+	if (conv != NULL && !purple_conv_chat_has_left(purple_conversation_get_chat_data(conv)) &&
+	    pg_purple_events_room_report(conv))
+		return TRUE;
+	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	if (prpl_info->join_chat == NULL || prpl_info->chat_info_defaults == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
+			    "%s has no rooms", purple_account_get_protocol_id(entry->account));
+		return FALSE;
+	}
+	/* the nick field is not used: prpl-irc has one nick per connection */
+	components = prpl_info->chat_info_defaults(gc, room);
+	if (password != NULL && prpl_info->chat_info != NULL) {
+		GList *entries = prpl_info->chat_info(gc);
+		for (GList *l = entries; l != NULL; l = l->next) {
+			struct proto_chat_entry *field = l->data;
+			if (field->secret && secret_value == NULL) {
+				secret_value = g_strdup(pg_secret_get_string(password));
+				/* keys are the prpl's static identifiers */
+				g_hash_table_replace(components, (gpointer)field->identifier,
+						     secret_value);
+			}
+		}
+		g_list_free_full(entries, g_free);
+	}
+	g_hash_table_replace(entry->requested_rooms, g_utf8_casefold(room, -1), g_strdup(room));
+	serv_join_chat(gc, components);
+	if (secret_value != NULL)
+		explicit_bzero(secret_value, strlen(secret_value));
+	g_hash_table_destroy(components);
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_leave_room(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *room = pg_ipc_message_get_string(msg, "room");
+	g_autofree gchar *folded = NULL;
+	PurpleConversation *conv;
+
+	if (entry == NULL)
+		return FALSE;
+	conv = pg_purple_commands_room(entry, room, error);
+	if (conv == NULL)
+		return FALSE;
+	folded = g_utf8_casefold(room, -1);
+	pg_purple_events_forget_room(conv, NULL);
+	g_hash_table_remove(entry->requested_rooms, folded);
+	/* parts the channel (serv_chat_leave) and frees the conversation */
+	purple_conversation_destroy(conv);
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_room_message(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	PurpleConversation *conv;
+	g_autofree gchar *html = NULL;
+
+	if (entry == NULL)
+		return FALSE;
+	conv = pg_purple_commands_room(entry, pg_ipc_message_get_string(msg, "room"), error);
+	if (conv == NULL)
+		return FALSE;
+	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
+	purple_conv_chat_send(purple_conversation_get_chat_data(conv), html);
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_set_room_subject(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *subject = pg_ipc_message_get_string(msg, "subject");
+	PurplePluginProtocolInfo *prpl_info;
+	PurpleConversation *conv;
+	PurpleConnection *gc;
+
+	if (entry == NULL)
+		return FALSE;
+	/* a topic is one protocol line: no control characters (spaces are fine) */
+	for (const gchar *p = subject; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20) {
+			g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+					    "subject contains a control character");
+			return FALSE;
+		}
+	}
+	gc = pg_purple_commands_connection(entry, error);
+	if (gc == NULL)
+		return FALSE;
+	conv = pg_purple_commands_room(entry, pg_ipc_message_get_string(msg, "room"), error);
+	if (conv == NULL)
+		return FALSE;
+	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	if (prpl_info->set_chat_topic == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
+				    "this protocol cannot set a room subject");
+		return FALSE;
+	}
+	prpl_info->set_chat_topic(gc, purple_conv_chat_get_id(purple_conversation_get_chat_data(conv)),
+				  subject);
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_room_private_message(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *nick = pg_ipc_message_get_string(msg, "nick");
+	PurplePluginProtocolInfo *prpl_info;
+	PurpleConversation *conv;
+	PurpleConnection *gc;
+	g_autofree gchar *who = NULL;
+	g_autofree gchar *html = NULL;
+
+	if (entry == NULL || !pg_purple_commands_check_name(entry, nick, "nick", error))
+		return FALSE;
+	gc = pg_purple_commands_connection(entry, error);
+	if (gc == NULL)
+		return FALSE;
+	conv = pg_purple_commands_room(entry, pg_ipc_message_get_string(msg, "room"), error);
+	if (conv == NULL)
+		return FALSE;
+	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	if (prpl_info->get_cb_real_name != NULL)
+		who = prpl_info->get_cb_real_name(
+		    gc, purple_conv_chat_get_id(purple_conversation_get_chat_data(conv)), nick);
+	if (who == NULL)
+		who = g_strdup(nick);
+	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
+	if (serv_send_im(gc, who, html, 0) < 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
+			    "cannot send a message to %s", nick);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_hello(const PgIpcMessage *msg, GError **error)
+{
+	guint32 version = pg_ipc_message_get_uint32(msg, "version", 0);
+
+	if (version != PG_IPC_PROTOCOL_VERSION) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "daemon speaks protocol %u, this worker %u", version,
+			    (guint)PG_IPC_PROTOCOL_VERSION);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pg_purple_commands_ping(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleWorker *worker = pg_purple_worker_get();
+
+	pg_purple_worker_emit(pg_ipc_message_new(PG_IPC_PONG, msg->id, NULL));
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_STATS, msg->id, "rss_kib", g_variant_new_uint64(pg_purple_worker_rss_kib()),
+	    "accounts", g_variant_new_uint32(g_hash_table_size(worker->accounts)), NULL));
+	return TRUE;
+}
+
+void
+pg_purple_commands_dispatch(const PgIpcMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean ok = TRUE;
+
+	switch (msg->kind) {
+	case PG_IPC_HELLO:
+		ok = pg_purple_commands_hello(msg, &error);
+		if (!ok) {
+			pg_purple_worker_emit_error(NULL, msg->id, error);
+			pg_purple_worker_quit(EXIT_FAILURE);
+			return;
+		}
+		break;
+	case PG_IPC_PING:
+		ok = pg_purple_commands_ping(msg, &error);
+		break;
+	case PG_IPC_PONG:
+		break;
+	case PG_IPC_CMD_LOGIN:
+		ok = pg_purple_commands_login(msg, &error);
+		break;
+	case PG_IPC_CMD_LOGOUT:
+		ok = pg_purple_commands_logout(msg, &error);
+		break;
+	case PG_IPC_CMD_SET_STATUS:
+		ok = pg_purple_commands_set_status(msg, &error);
+		break;
+	case PG_IPC_CMD_SEND_IM:
+		ok = pg_purple_commands_send_im(msg, &error);
+		break;
+	case PG_IPC_CMD_TYPING:
+		ok = pg_purple_commands_typing(msg, &error);
+		break;
+	case PG_IPC_CMD_JOIN_ROOM:
+		ok = pg_purple_commands_join_room(msg, &error);
+		break;
+	case PG_IPC_CMD_LEAVE_ROOM:
+		ok = pg_purple_commands_leave_room(msg, &error);
+		break;
+	case PG_IPC_CMD_ROOM_MESSAGE:
+		ok = pg_purple_commands_room_message(msg, &error);
+		break;
+	case PG_IPC_CMD_SET_ROOM_SUBJECT:
+		ok = pg_purple_commands_set_room_subject(msg, &error);
+		break;
+	case PG_IPC_CMD_ROOM_PRIVATE_MESSAGE:
+		ok = pg_purple_commands_room_private_message(msg, &error);
+		break;
+	case PG_IPC_CMD_SHUTDOWN:
+		pg_purple_worker_quit(EXIT_SUCCESS);
+		break;
+	default:
+		/* the channel only delivers kinds a worker accepts */
+		g_set_error(&error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
+			    "unhandled message kind %s", pg_ipc_kind_to_string(msg->kind));
+		ok = FALSE;
+		break;
+	}
+	if (!ok)
+		pg_purple_worker_emit_error(pg_ipc_message_get_string(msg, "account"), msg->id,
+					    error);
+}

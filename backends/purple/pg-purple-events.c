@@ -1,0 +1,608 @@
+/* libpurple signals -> PG_IPC_EVT_* messages.
+ *
+ * DESIGN: every event names its account by the daemon's key, looked up
+ * from the PurpleAccount; events for accounts we do not know (already
+ * logged out) are dropped.  Text leaves as plain text: libpurple hands out
+ * HTML, which purple_markup_strip_html() turns back into text (it also
+ * decodes entities, so no second unescape: "&amp;lt;" must stay "&lt;").
+ *
+ * Room joins: prpl-irc emits chat-joined on our JOIN, before the server's
+ * NAMES reply, then adds the whole NAMES list in one batch (chat-buddy-joined
+ * with new_arrival FALSE).  So a room stays "joining" until that batch is
+ * over (an idle callback after the first such signal), or until
+ * PG_PURPLE_JOIN_SETTLE_MS passed; then room-joined goes out with the
+ * occupant list and the subject, as a MUC join needs them.  Any other event
+ * for a joining room (a message) flushes the room-joined first, so the
+ * daemon always sees room-joined before anything else about the room.
+ *
+ * Passwords: once signed on (or failed), the worker needs the password no
+ * more; libpurple would g_free() its copies unwiped, so they are wiped here
+ * first.  A new login command brings the password again.
+ *
+ * Memory: libpurple keeps every message of a conversation in its history
+ * (~280 B each, unbounded); we clear it after each write.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "pg-purple"
+
+#include <string.h>
+
+#include "pg-purple-events.h"
+#include "pg-purple-worker.h"
+
+#define PG_PURPLE_JOIN_SETTLE_MS 3000
+
+typedef struct {
+	PurpleConversation *conv;
+	gchar *name;
+	gboolean joined;
+	gchar *subject;
+	gchar *subject_by;
+	guint flush_id;
+} PgPurpleRoom;
+
+static gint pg_purple_events_handle;
+/* PurpleConversation* -> PgPurpleRoom (owned) */
+static GHashTable *pg_purple_events_rooms;
+
+static void
+pg_purple_room_free(PgPurpleRoom *room)
+{
+	g_clear_handle_id(&room->flush_id, g_source_remove);
+	g_free(room->name);
+	g_free(room->subject);
+	g_free(room->subject_by);
+	g_free(room);
+}
+
+gchar *
+pg_purple_events_to_plain(const gchar *html)
+{
+	if (html == NULL)
+		return g_strdup("");
+	return purple_markup_strip_html(html);
+}
+
+void
+pg_purple_events_wipe_password(PurpleAccount *account)
+{
+	PurpleConnection *gc = purple_account_get_connection(account);
+	gchar *password = (gchar *)purple_account_get_password(account);
+
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		purple_account_set_password(account, NULL);
+	}
+	if (gc != NULL && gc->password != NULL) {
+		explicit_bzero(gc->password, strlen(gc->password));
+		g_clear_pointer(&gc->password, g_free);
+	}
+}
+
+static const gchar *
+pg_purple_events_status_name(PurpleStatus *status)
+{
+	switch (purple_status_type_get_primitive(purple_status_get_type(status))) {
+	case PURPLE_STATUS_AVAILABLE:
+	case PURPLE_STATUS_MOBILE:
+	case PURPLE_STATUS_TUNE:
+	case PURPLE_STATUS_MOOD:
+		return "available";
+	case PURPLE_STATUS_AWAY:
+		return "away";
+	case PURPLE_STATUS_EXTENDED_AWAY:
+		return "xa";
+	case PURPLE_STATUS_UNAVAILABLE:
+		return "dnd";
+	default:
+		return "offline";
+	}
+}
+
+/* Login state ---------------------------------------------------------------- */
+
+static void
+pg_purple_events_login_state(PgPurpleAccount *entry, PgPurpleLoginState state,
+			     const gchar *reason, gboolean fatal)
+{
+	static const gchar *const names[] = {
+	    [PG_PURPLE_LOGIN_CONNECTING] = "connecting",
+	    [PG_PURPLE_LOGIN_CONNECTED] = "connected",
+	    [PG_PURPLE_LOGIN_DISCONNECTED] = "disconnected",
+	};
+
+	entry->state = state;
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_LOGIN_STATE, 0, "account", g_variant_new_string(entry->key), "state",
+	    g_variant_new_string(names[state]), "reason",
+	    reason != NULL ? g_variant_new_string(reason) : NULL, "fatal",
+	    g_variant_new_boolean(fatal), NULL));
+}
+
+static void
+pg_purple_events_account_connecting_cb(PurpleAccount *account, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+
+	if (entry != NULL)
+		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTING, NULL, FALSE);
+}
+
+static void
+pg_purple_events_signed_on_cb(PurpleConnection *gc, gpointer user_data)
+{
+	PurpleAccount *account = purple_connection_get_account(gc);
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+
+	pg_purple_events_wipe_password(account);
+	if (entry != NULL)
+		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTED, NULL, FALSE);
+}
+
+static void
+pg_purple_events_connection_error_cb(PurpleConnection *gc, PurpleConnectionError reason,
+				     const gchar *description, gpointer user_data)
+{
+	PurpleAccount *account = purple_connection_get_account(gc);
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+
+	pg_purple_events_wipe_password(account);
+	if (entry == NULL)
+		return;
+	/* libpurple never reconnects by itself: the daemon decides */
+	pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_DISCONNECTED,
+				     description != NULL ? description : "connection error",
+				     purple_connection_error_is_fatal(reason));
+}
+
+static void
+pg_purple_events_signed_off_cb(PurpleConnection *gc, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(purple_connection_get_account(gc));
+
+	if (entry != NULL && entry->state != PG_PURPLE_LOGIN_DISCONNECTED)
+		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_DISCONNECTED, NULL, FALSE);
+}
+
+/* Rooms ------------------------------------------------------------------------ */
+
+static PgPurpleAccount *
+pg_purple_events_conv_account(PurpleConversation *conv)
+{
+	return pg_purple_worker_lookup(purple_conversation_get_account(conv));
+}
+
+static gchar *
+pg_purple_events_occupant_flags(PurpleConvChatBuddyFlags flags)
+{
+	GString *text = g_string_new(NULL);
+	static const struct {
+		PurpleConvChatBuddyFlags flag;
+		const gchar *name;
+	} table[] = {
+	    {PURPLE_CBFLAGS_FOUNDER, "founder"},
+	    {PURPLE_CBFLAGS_OP, "op"},
+	    {PURPLE_CBFLAGS_HALFOP, "halfop"},
+	    {PURPLE_CBFLAGS_VOICE, "voice"},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
+		if ((flags & table[i].flag) == 0)
+			continue;
+		if (text->len > 0)
+			g_string_append_c(text, ',');
+		g_string_append(text, table[i].name);
+	}
+	return g_string_free(text, FALSE);
+}
+
+static void
+pg_purple_events_room_flush(PgPurpleRoom *room)
+{
+	PgPurpleAccount *entry = pg_purple_events_conv_account(room->conv);
+	PurpleConvChat *chat = purple_conversation_get_chat_data(room->conv);
+	GVariantBuilder occupants;
+
+	g_clear_handle_id(&room->flush_id, g_source_remove);
+	if (room->joined || entry == NULL)
+		return;
+	room->joined = TRUE;
+	g_variant_builder_init(&occupants, G_VARIANT_TYPE("a(ss)"));
+	for (GList *l = purple_conv_chat_get_users(chat); l != NULL; l = l->next) {
+		PurpleConvChatBuddy *buddy = l->data;
+		g_autofree gchar *flags =
+		    pg_purple_events_occupant_flags(purple_conv_chat_user_get_flags(
+			chat, purple_conv_chat_cb_get_name(buddy)));
+		g_variant_builder_add(&occupants, "(ss)", purple_conv_chat_cb_get_name(buddy),
+				      flags);
+	}
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_ROOM_JOINED, 0, "account", g_variant_new_string(entry->key), "room",
+	    g_variant_new_string(room->name), "nick",
+	    g_variant_new_string(purple_conv_chat_get_nick(chat)), "occupants",
+	    g_variant_builder_end(&occupants), "subject",
+	    room->subject != NULL ? g_variant_new_string(room->subject) : NULL, NULL));
+}
+
+static gboolean
+pg_purple_events_room_flush_cb(gpointer user_data)
+{
+	PgPurpleRoom *room = user_data;
+
+	room->flush_id = 0;
+	pg_purple_events_room_flush(room);
+	return G_SOURCE_REMOVE;
+}
+
+/* The room, with room-joined already sent; NULL if not ours. */
+static PgPurpleRoom *
+pg_purple_events_room_joined(PurpleConversation *conv)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+
+	if (room != NULL && !room->joined)
+		pg_purple_events_room_flush(room);
+	return room;
+}
+
+static void
+pg_purple_events_chat_joined_cb(PurpleConversation *conv, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_events_conv_account(conv);
+	g_autofree gchar *folded = NULL;
+	const gchar *requested;
+	PgPurpleRoom *room;
+
+	if (entry == NULL || g_hash_table_contains(pg_purple_events_rooms, conv))
+		return;
+	folded = g_utf8_casefold(purple_conversation_get_name(conv), -1);
+	requested = g_hash_table_lookup(entry->requested_rooms, folded);
+	room = g_new0(PgPurpleRoom, 1);
+	room->conv = conv;
+	/* report the name the daemon used, whatever case the server echoed */
+	room->name = g_strdup(requested != NULL ? requested : purple_conversation_get_name(conv));
+	room->flush_id =
+	    g_timeout_add(PG_PURPLE_JOIN_SETTLE_MS, pg_purple_events_room_flush_cb, room);
+	g_hash_table_insert(pg_purple_events_rooms, conv, room);
+}
+
+void
+pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+	PgPurpleAccount *entry = pg_purple_events_conv_account(conv);
+
+	if (room == NULL)
+		return;
+	if (entry != NULL && room->joined) {
+		pg_purple_worker_emit(pg_ipc_message_new(
+		    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
+		    g_variant_new_string(room->name), "reason",
+		    reason != NULL ? g_variant_new_string(reason) : NULL, NULL));
+	}
+	g_hash_table_remove(pg_purple_events_rooms, conv);
+}
+
+gboolean
+pg_purple_events_room_report(PurpleConversation *conv)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+
+	if (room == NULL)
+		return FALSE;
+	/* a joining room reports itself when its NAMES batch is over */
+	if (room->joined) {
+		room->joined = FALSE;
+		pg_purple_events_room_flush(room);
+	}
+	return TRUE;
+}
+
+static void
+pg_purple_events_chat_left_cb(PurpleConversation *conv, gpointer user_data)
+{
+	pg_purple_events_forget_room(conv, NULL);
+}
+
+static void
+pg_purple_events_deleting_conversation_cb(PurpleConversation *conv, gpointer user_data)
+{
+	pg_purple_events_forget_room(conv, NULL);
+}
+
+static void
+pg_purple_events_occupant(PgPurpleRoom *room, const gchar *nick, const gchar *change,
+			  const gchar *new_nick, const gchar *reason)
+{
+	PgPurpleAccount *entry = pg_purple_events_conv_account(room->conv);
+
+	if (entry == NULL)
+		return;
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_ROOM_OCCUPANT, 0, "account", g_variant_new_string(entry->key), "room",
+	    g_variant_new_string(room->name), "nick", g_variant_new_string(nick), "change",
+	    g_variant_new_string(change), "new_nick",
+	    new_nick != NULL ? g_variant_new_string(new_nick) : NULL, "reason",
+	    reason != NULL && reason[0] != '\0' ? g_variant_new_string(reason) : NULL, NULL));
+}
+
+static void
+pg_purple_events_chat_buddy_joined_cb(PurpleConversation *conv, const gchar *name,
+				      PurpleConvChatBuddyFlags flags, gboolean new_arrival,
+				      gpointer user_data)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+
+	if (room == NULL)
+		return;
+	if (!room->joined) {
+		/* the NAMES batch: flush once it is over (see DESIGN) */
+		g_clear_handle_id(&room->flush_id, g_source_remove);
+		room->flush_id = g_idle_add(pg_purple_events_room_flush_cb, room);
+		return;
+	}
+	pg_purple_events_occupant(room, name, "join", NULL, NULL);
+}
+
+static void
+pg_purple_events_chat_buddy_left_cb(PurpleConversation *conv, const gchar *name,
+				    const gchar *reason, gpointer user_data)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+	const gchar *change = "part";
+
+	if (room == NULL || !room->joined)
+		return;
+	/* prpl-irc's own (untranslated: we never call setlocale) wording */
+	if (reason != NULL && g_str_has_prefix(reason, "Quit: ")) {
+		change = "quit";
+		reason += strlen("Quit: ");
+	} else if (reason != NULL && g_str_has_prefix(reason, "Kicked by ")) {
+		change = "kick";
+	}
+	pg_purple_events_occupant(room, name, change, NULL, reason);
+}
+
+/* libpurple 2.x has no chat-buddy-renamed signal: renames reach only the
+ * conversation UiOps. */
+static void
+pg_purple_events_chat_rename_user(PurpleConversation *conv, const char *old_name,
+				  const char *new_name, const char *new_alias)
+{
+	PgPurpleRoom *room = pg_purple_events_room_joined(conv);
+
+	if (room != NULL)
+		pg_purple_events_occupant(room, old_name, "nick", new_name, NULL);
+}
+
+static PurpleConversationUiOps pg_purple_events_conversation_ops = {
+    .chat_rename_user = pg_purple_events_chat_rename_user,
+};
+
+static void
+pg_purple_events_chat_join_failed_cb(PurpleConnection *gc, GHashTable *components,
+				     gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(purple_connection_get_account(gc));
+	PurplePluginProtocolInfo *prpl_info =
+	    PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
+	g_autofree gchar *name = NULL;
+	g_autofree gchar *folded = NULL;
+	const gchar *requested;
+
+	if (entry == NULL || prpl_info->get_chat_name == NULL)
+		return;
+	name = prpl_info->get_chat_name(components);
+	if (name == NULL)
+		return;
+	folded = g_utf8_casefold(name, -1);
+	requested = g_hash_table_lookup(entry->requested_rooms, folded);
+	/* a room-left for a room never joined: the join was refused */
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
+	    g_variant_new_string(requested != NULL ? requested : name), "reason",
+	    g_variant_new_string("join failed"), NULL));
+	g_hash_table_remove(entry->requested_rooms, folded);
+}
+
+static void
+pg_purple_events_chat_topic_changed_cb(PurpleConversation *conv, const gchar *who,
+				       const gchar *topic, gpointer user_data)
+{
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+	PgPurpleAccount *entry = pg_purple_events_conv_account(conv);
+
+	if (room == NULL || entry == NULL)
+		return;
+	g_free(room->subject);
+	room->subject = g_strdup(topic != NULL ? topic : "");
+	g_free(room->subject_by);
+	room->subject_by = g_strdup(who);
+	if (!room->joined)
+		return; /* goes out with room-joined */
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_ROOM_SUBJECT, 0, "account", g_variant_new_string(entry->key), "room",
+	    g_variant_new_string(room->name), "subject", g_variant_new_string(room->subject),
+	    "by", who != NULL ? g_variant_new_string(who) : NULL, NULL));
+}
+
+static void
+pg_purple_events_received_chat_msg_cb(PurpleAccount *account, const gchar *sender,
+				      const gchar *message, PurpleConversation *conv,
+				      PurpleMessageFlags flags, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+	PgPurpleRoom *room = pg_purple_events_room_joined(conv);
+	g_autofree gchar *body = NULL;
+
+	if (entry == NULL || room == NULL)
+		return;
+	body = pg_purple_events_to_plain(message);
+	/* our own sends come back with PURPLE_MESSAGE_SEND: the daemon decides
+	 * whether to echo them (MUC wants the echo) */
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_ROOM_MESSAGE, 0, "account", g_variant_new_string(entry->key), "room",
+	    g_variant_new_string(room->name), "from", g_variant_new_string(sender), "body",
+	    g_variant_new_string(body), "own",
+	    g_variant_new_boolean((flags & PURPLE_MESSAGE_SEND) != 0), NULL));
+}
+
+/* IMs, typing, presence ------------------------------------------------------ */
+
+static void
+pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
+				    const gchar *message, PurpleConversation *conv,
+				    PurpleMessageFlags flags, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+	g_autofree gchar *body = NULL;
+
+	if (entry == NULL)
+		return;
+	body = pg_purple_events_to_plain(message);
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_IM_RECEIVED, 0, "account", g_variant_new_string(entry->key), "from",
+	    g_variant_new_string(sender), "body", g_variant_new_string(body), "flags",
+	    g_variant_new_uint32(flags), NULL));
+}
+
+static void
+pg_purple_events_wrote_msg_cb(PurpleAccount *account, const gchar *who, const gchar *message,
+			      PurpleConversation *conv, PurpleMessageFlags flags,
+			      gpointer user_data)
+{
+	/* emitted after libpurple appended the message to the history */
+	purple_conversation_clear_message_history(conv);
+}
+
+static void
+pg_purple_events_typing(PurpleAccount *account, const gchar *name, const gchar *state)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+
+	if (entry == NULL || name == NULL)
+		return;
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_TYPING, 0, "account", g_variant_new_string(entry->key), "from",
+	    g_variant_new_string(name), "state", g_variant_new_string(state), NULL));
+}
+
+static void
+pg_purple_events_buddy_typing_cb(PurpleAccount *account, const gchar *name, gpointer user_data)
+{
+	pg_purple_events_typing(account, name, "typing");
+}
+
+static void
+pg_purple_events_buddy_typed_cb(PurpleAccount *account, const gchar *name, gpointer user_data)
+{
+	pg_purple_events_typing(account, name, "paused");
+}
+
+static void
+pg_purple_events_buddy_typing_stopped_cb(PurpleAccount *account, const gchar *name,
+					 gpointer user_data)
+{
+	pg_purple_events_typing(account, name, "active");
+}
+
+static void
+pg_purple_events_buddy_presence(PurpleBuddy *buddy)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(purple_buddy_get_account(buddy));
+	PurpleStatus *status;
+	const gchar *message;
+	g_autofree gchar *plain = NULL;
+
+	if (entry == NULL)
+		return;
+	status = purple_presence_get_active_status(purple_buddy_get_presence(buddy));
+	message = status != NULL ? purple_status_get_attr_string(status, "message") : NULL;
+	if (message != NULL)
+		plain = pg_purple_events_to_plain(message);
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_BUDDY_PRESENCE, 0, "account", g_variant_new_string(entry->key), "who",
+	    g_variant_new_string(purple_buddy_get_name(buddy)), "status",
+	    g_variant_new_string(status != NULL ? pg_purple_events_status_name(status)
+						: "offline"),
+	    "message", plain != NULL ? g_variant_new_string(plain) : NULL, NULL));
+}
+
+static void
+pg_purple_events_buddy_status_changed_cb(PurpleBuddy *buddy, PurpleStatus *old_status,
+					 PurpleStatus *new_status, gpointer user_data)
+{
+	pg_purple_events_buddy_presence(buddy);
+}
+
+static void
+pg_purple_events_buddy_signed_cb(PurpleBuddy *buddy, gpointer user_data)
+{
+	pg_purple_events_buddy_presence(buddy);
+}
+
+/* Wiring --------------------------------------------------------------------- */
+
+void
+pg_purple_events_connect(void)
+{
+	void *handle = &pg_purple_events_handle;
+	void *connections = purple_connections_get_handle();
+	void *conversations = purple_conversations_get_handle();
+	void *blist = purple_blist_get_handle();
+
+	pg_purple_events_rooms = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+						       (GDestroyNotify)pg_purple_room_free);
+	purple_signal_connect(purple_accounts_get_handle(), "account-connecting", handle,
+			      PURPLE_CALLBACK(pg_purple_events_account_connecting_cb), NULL);
+	purple_signal_connect(connections, "signed-on", handle,
+			      PURPLE_CALLBACK(pg_purple_events_signed_on_cb), NULL);
+	purple_signal_connect(connections, "signed-off", handle,
+			      PURPLE_CALLBACK(pg_purple_events_signed_off_cb), NULL);
+	purple_signal_connect(connections, "connection-error", handle,
+			      PURPLE_CALLBACK(pg_purple_events_connection_error_cb), NULL);
+	purple_signal_connect(conversations, "chat-joined", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_joined_cb), NULL);
+	purple_signal_connect(conversations, "chat-left", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_left_cb), NULL);
+	purple_signal_connect(conversations, "deleting-conversation", handle,
+			      PURPLE_CALLBACK(pg_purple_events_deleting_conversation_cb), NULL);
+	purple_signal_connect(conversations, "chat-buddy-joined", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_buddy_joined_cb), NULL);
+	purple_signal_connect(conversations, "chat-buddy-left", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_buddy_left_cb), NULL);
+	purple_signal_connect(conversations, "chat-join-failed", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_join_failed_cb), NULL);
+	purple_conversations_set_ui_ops(&pg_purple_events_conversation_ops);
+	purple_signal_connect(conversations, "chat-topic-changed", handle,
+			      PURPLE_CALLBACK(pg_purple_events_chat_topic_changed_cb), NULL);
+	purple_signal_connect(conversations, "received-chat-msg", handle,
+			      PURPLE_CALLBACK(pg_purple_events_received_chat_msg_cb), NULL);
+	purple_signal_connect(conversations, "received-im-msg", handle,
+			      PURPLE_CALLBACK(pg_purple_events_received_im_msg_cb), NULL);
+	purple_signal_connect(conversations, "wrote-im-msg", handle,
+			      PURPLE_CALLBACK(pg_purple_events_wrote_msg_cb), NULL);
+	purple_signal_connect(conversations, "wrote-chat-msg", handle,
+			      PURPLE_CALLBACK(pg_purple_events_wrote_msg_cb), NULL);
+	purple_signal_connect(conversations, "buddy-typing", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_typing_cb), NULL);
+	purple_signal_connect(conversations, "buddy-typed", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_typed_cb), NULL);
+	purple_signal_connect(conversations, "buddy-typing-stopped", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_typing_stopped_cb), NULL);
+	purple_signal_connect(blist, "buddy-status-changed", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_status_changed_cb), NULL);
+	purple_signal_connect(blist, "buddy-signed-on", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_signed_cb), NULL);
+	purple_signal_connect(blist, "buddy-signed-off", handle,
+			      PURPLE_CALLBACK(pg_purple_events_buddy_signed_cb), NULL);
+}
+
+void
+pg_purple_events_disconnect(void)
+{
+	purple_signals_disconnect_by_handle(&pg_purple_events_handle);
+	purple_conversations_set_ui_ops(NULL);
+	g_clear_pointer(&pg_purple_events_rooms, g_hash_table_unref);
+}

@@ -1,0 +1,21 @@
+/* libpurple signals -> PG_IPC_EVT_* messages. */
+#pragma once
+
+#include <glib.h>
+#include <purple.h>
+
+G_BEGIN_DECLS
+
+void pg_purple_events_connect(void);
+void pg_purple_events_disconnect(void);
+
+/* libpurple HTML -> plain text for the daemon. Returns: (transfer full) */
+gchar *pg_purple_events_to_plain(const gchar *html);
+/* Overwrite and drop the password copies of @account (and its connection). */
+void pg_purple_events_wipe_password(PurpleAccount *account);
+/* Send room-joined again for a room we are already in (a repeated join). */
+gboolean pg_purple_events_room_report(PurpleConversation *conv);
+/* The daemon left @conv itself: report room-left now, not on chat-left. */
+void pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason);
+
+G_END_DECLS

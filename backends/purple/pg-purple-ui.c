@@ -1,0 +1,533 @@
+/* libpurple as a headless UI for polygate-purple.
+ *
+ * DESIGN: libpurple wants a UI: an event loop, a user dir, a debug sink,
+ * DNS, prompts.  This file is that UI, on GLib, with these guarantees:
+ * - User dir: a fresh 0700 dir under $XDG_RUNTIME_DIR (else the tmp dir),
+ *   removed on exit.  libpurple writes accounts.xml, prefs.xml, status.xml,
+ *   blist.xml there; accounts are created with remember_password FALSE, so
+ *   accounts.xml never holds a password (tests/worker checks every file).
+ *   Logging (HTML logs of every chat) is off from before log init.
+ * - Plugins: purple_core_init() probes, i.e. dlopen()s, every plugin in the
+ *   compiled-in plugin dir (LIBDIR), and the XMPP prpl alone drags in
+ *   GStreamer: ~89 MB RSS against ~10 MB with IRC only (LIBNOTES.md).  The
+ *   probe walks purple_plugins_get_search_paths(), whose list libpurple
+ *   hands out by reference.  Before core init we add our own dir (symlinks to
+ *   exactly the wanted plugins) as the first entry; purple_plugins_init()
+ *   then appends LIBDIR, and the first thing the probe does, before it opens
+ *   LIBDIR, is log "probing <first file of our dir>" through our debug
+ *   UiOps.  There we point every other search path entry at our dir too,
+ *   so LIBDIR is never opened.  Public API only, no privileges, no mount
+ *   namespace; pg_purple_ui_check_plugins() verifies the outcome after init
+ *   and fails the start if any other plugin got in.  Symlinks (not copies)
+ *   keep one inode, so all workers share the plugin pages.
+ * - DNS: resolve_host on GResolver, so libpurple never forks resolver
+ *   children (which it would leave behind).
+ * - Debug output is dropped unless --verbose-purple; then it goes to
+ *   g_debug().  PURPLE_UNSAFE_DEBUG/PURPLE_VERBOSE_DEBUG are cleared by main.
+ * - Prompts (request UiOps): nobody can answer them yet, so each is
+ *   answered "no" from an idle callback (the last action, which is Cancel or
+ *   Reject in libpurple's dialogs; cancel for input and fields) instead of
+ *   leaving a login hanging.  Routing them to the user is future work.
+ * - Network prefs: no UPnP/NAT-PMP discovery, no auto IP, no idle reporting,
+ *   no proxy from the environment.
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "pg-purple"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <purple.h>
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "pg-purple-ui.h"
+#include "pg-purple-worker.h"
+
+static gchar *pg_purple_ui_user_dir;
+static gchar *pg_purple_ui_plugin_dir;
+static gboolean pg_purple_ui_verbose;
+static gboolean pg_purple_ui_core_started;
+
+const gchar *
+pg_purple_ui_get_user_dir(void)
+{
+	return pg_purple_ui_user_dir;
+}
+
+/* Event loop ---------------------------------------------------------------- */
+
+typedef struct {
+	PurpleInputFunction function;
+	gpointer data;
+	PurpleInputCondition condition;
+} PgPurpleInput;
+
+static gboolean
+pg_purple_ui_input_cb(gint fd, GIOCondition condition, gpointer user_data)
+{
+	PgPurpleInput *input = user_data;
+	PurpleInputCondition purple_condition = 0;
+
+	if ((input->condition & PURPLE_INPUT_READ) &&
+	    (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+		purple_condition |= PURPLE_INPUT_READ;
+	if ((input->condition & PURPLE_INPUT_WRITE) &&
+	    (condition & (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)))
+		purple_condition |= PURPLE_INPUT_WRITE;
+	if (purple_condition != 0)
+		input->function(input->data, fd, purple_condition);
+	return G_SOURCE_CONTINUE;
+}
+
+static guint
+pg_purple_ui_input_add(gint fd, PurpleInputCondition condition, PurpleInputFunction function,
+		       gpointer data)
+{
+	PgPurpleInput *input = g_new0(PgPurpleInput, 1);
+	GIOCondition watch = 0;
+	GSource *source;
+	guint id;
+
+	input->function = function;
+	input->data = data;
+	input->condition = condition;
+	if (condition & PURPLE_INPUT_READ)
+		watch |= G_IO_IN | G_IO_HUP | G_IO_ERR;
+	if (condition & PURPLE_INPUT_WRITE)
+		watch |= G_IO_OUT | G_IO_HUP | G_IO_ERR;
+	source = g_unix_fd_source_new(fd, watch);
+	g_source_set_callback(source, G_SOURCE_FUNC(pg_purple_ui_input_cb), input, g_free);
+	id = g_source_attach(source, NULL);
+	g_source_unref(source);
+	return id;
+}
+
+static PurpleEventLoopUiOps pg_purple_ui_eventloop_ops = {
+    .timeout_add = g_timeout_add,
+    .timeout_remove = g_source_remove,
+    .input_add = pg_purple_ui_input_add,
+    .input_remove = g_source_remove,
+    .timeout_add_seconds = g_timeout_add_seconds,
+};
+
+/* Debug and plugin confinement --------------------------------------------- */
+
+/* Point every plugin search path that is not ours at our dir. */
+static void
+pg_purple_ui_confine_search_paths(void)
+{
+	if (pg_purple_ui_plugin_dir == NULL)
+		return;
+	for (GList *l = purple_plugins_get_search_paths(); l != NULL; l = l->next) {
+		if (g_strcmp0(l->data, pg_purple_ui_plugin_dir) == 0)
+			continue;
+		/* libpurple g_free()s these in purple_plugins_uninit() */
+		g_free(l->data);
+		l->data = g_strdup(pg_purple_ui_plugin_dir);
+	}
+}
+
+static gboolean
+pg_purple_ui_debug_is_enabled(PurpleDebugLevel level, const gchar *category)
+{
+	/* see DESIGN: runs before the probe opens the next search path */
+	if (g_strcmp0(category, "plugins") == 0)
+		pg_purple_ui_confine_search_paths();
+	return pg_purple_ui_verbose;
+}
+
+static void
+pg_purple_ui_debug_print(PurpleDebugLevel level, const gchar *category, const gchar *text)
+{
+	if (g_strcmp0(category, "plugins") == 0)
+		pg_purple_ui_confine_search_paths();
+	if (pg_purple_ui_verbose)
+		g_debug("libpurple/%s: %s", category != NULL ? category : "-", g_strchomp((gchar *)text));
+}
+
+static PurpleDebugUiOps pg_purple_ui_debug_ops = {
+    .print = pg_purple_ui_debug_print,
+    .is_enabled = pg_purple_ui_debug_is_enabled,
+};
+
+/* DNS on GResolver ---------------------------------------------------------- */
+
+typedef struct {
+	PurpleDnsQueryData *query;
+	PurpleDnsQueryResolvedCallback resolved_cb;
+	PurpleDnsQueryFailedCallback failed_cb;
+	GCancellable *cancellable;
+} PgPurpleDnsQuery;
+
+/* PurpleDnsQueryData* -> PgPurpleDnsQuery, for cancellation */
+static GHashTable *pg_purple_ui_dns_queries;
+
+static void
+pg_purple_dns_query_free(PgPurpleDnsQuery *dns)
+{
+	g_clear_object(&dns->cancellable);
+	g_free(dns);
+}
+
+static void
+pg_purple_ui_resolved_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	PgPurpleDnsQuery *dns = user_data;
+	g_autoptr(GError) error = NULL;
+	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error);
+	GSList *hosts = NULL;
+	gushort port;
+
+	if (g_cancellable_is_cancelled(dns->cancellable)) {
+		/* libpurple destroyed the query: it must not be touched */
+		g_resolver_free_addresses(addresses);
+		pg_purple_dns_query_free(dns);
+		return;
+	}
+	g_hash_table_remove(pg_purple_ui_dns_queries, dns->query);
+	if (addresses == NULL) {
+		dns->failed_cb(dns->query, error != NULL ? error->message : "no address");
+		pg_purple_dns_query_free(dns);
+		return;
+	}
+	port = (gushort)purple_dnsquery_get_port(dns->query);
+	/* libpurple's format: a flat list of (socklen, struct sockaddr *) pairs */
+	for (GList *l = addresses; l != NULL; l = l->next) {
+		g_autoptr(GSocketAddress) address = g_inet_socket_address_new(l->data, port);
+		gssize size = g_socket_address_get_native_size(address);
+		gpointer native;
+
+		if (size <= 0)
+			continue;
+		native = g_malloc0(size);
+		if (!g_socket_address_to_native(address, native, size, NULL)) {
+			g_free(native);
+			continue;
+		}
+		hosts = g_slist_append(hosts, GSIZE_TO_POINTER((gsize)size));
+		hosts = g_slist_append(hosts, native);
+	}
+	g_resolver_free_addresses(addresses);
+	dns->resolved_cb(dns->query, hosts);
+	pg_purple_dns_query_free(dns);
+}
+
+static gboolean
+pg_purple_ui_resolve_host(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallback resolved_cb,
+			  PurpleDnsQueryFailedCallback failed_cb)
+{
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+	PgPurpleDnsQuery *dns = g_new0(PgPurpleDnsQuery, 1);
+
+	dns->query = query;
+	dns->resolved_cb = resolved_cb;
+	dns->failed_cb = failed_cb;
+	dns->cancellable = g_cancellable_new();
+	g_hash_table_insert(pg_purple_ui_dns_queries, query, dns);
+	g_resolver_lookup_by_name_async(resolver, purple_dnsquery_get_host(query),
+					dns->cancellable, pg_purple_ui_resolved_cb, dns);
+	return TRUE;
+}
+
+static void
+pg_purple_ui_dns_destroy(PurpleDnsQueryData *query)
+{
+	PgPurpleDnsQuery *dns = g_hash_table_lookup(pg_purple_ui_dns_queries, query);
+
+	if (dns == NULL)
+		return;
+	g_hash_table_remove(pg_purple_ui_dns_queries, query);
+	/* the pending callback sees the cancellation and frees @dns */
+	g_cancellable_cancel(dns->cancellable);
+}
+
+static PurpleDnsQueryUiOps pg_purple_ui_dns_ops = {
+    .resolve_host = pg_purple_ui_resolve_host,
+    .destroy = pg_purple_ui_dns_destroy,
+};
+
+/* Prompts: answered "no" until they can be routed to the user ------------- */
+
+typedef struct {
+	PurpleRequestType type;
+	guint idle_id;
+	GCallback callback;
+	gpointer user_data;
+	gint action; /* for actions */
+	PurpleRequestFields *fields;
+} PgPurpleRequest;
+
+static gboolean
+pg_purple_ui_request_answer_cb(gpointer user_data)
+{
+	PgPurpleRequest *request = user_data;
+
+	request->idle_id = 0;
+	if (request->callback != NULL) {
+		switch (request->type) {
+		case PURPLE_REQUEST_ACTION:
+			((PurpleRequestActionCb)request->callback)(request->user_data,
+								   request->action);
+			break;
+		case PURPLE_REQUEST_INPUT:
+			((PurpleRequestInputCb)request->callback)(request->user_data, NULL);
+			break;
+		case PURPLE_REQUEST_FIELDS:
+			((PurpleRequestFieldsCb)request->callback)(request->user_data,
+								   request->fields);
+			break;
+		default:
+			break;
+		}
+	}
+	/* calls our close_request, which frees @request */
+	purple_request_close(request->type, request);
+	return G_SOURCE_REMOVE;
+}
+
+static PgPurpleRequest *
+pg_purple_ui_request_new(PurpleRequestType type, const gchar *title, const gchar *primary,
+			 GCallback callback, gpointer user_data)
+{
+	PgPurpleRequest *request = g_new0(PgPurpleRequest, 1);
+
+	g_message("declining a libpurple prompt nobody can answer: %s%s%s",
+		  title != NULL ? title : "", title != NULL && primary != NULL ? ": " : "",
+		  primary != NULL ? primary : "");
+	request->type = type;
+	request->callback = callback;
+	request->user_data = user_data;
+	request->idle_id = g_idle_add(pg_purple_ui_request_answer_cb, request);
+	return request;
+}
+
+static void *
+pg_purple_ui_request_input(const char *title, const char *primary, const char *secondary,
+			   const char *default_value, gboolean multiline, gboolean masked,
+			   gchar *hint, const char *ok_text, GCallback ok_cb,
+			   const char *cancel_text, GCallback cancel_cb, PurpleAccount *account,
+			   const char *who, PurpleConversation *conv, void *user_data)
+{
+	return pg_purple_ui_request_new(PURPLE_REQUEST_INPUT, title, primary, cancel_cb,
+					user_data);
+}
+
+static void *
+pg_purple_ui_request_action(const char *title, const char *primary, const char *secondary,
+			    int default_action, PurpleAccount *account, const char *who,
+			    PurpleConversation *conv, void *user_data, size_t action_count,
+			    va_list actions)
+{
+	GCallback last = NULL;
+	PgPurpleRequest *request;
+
+	for (size_t i = 0; i < action_count; i++) {
+		(void)va_arg(actions, const char *);
+		last = va_arg(actions, GCallback);
+	}
+	request = pg_purple_ui_request_new(PURPLE_REQUEST_ACTION, title, primary, last,
+					   user_data);
+	request->action = action_count > 0 ? (gint)action_count - 1 : 0;
+	return request;
+}
+
+static void *
+pg_purple_ui_request_fields(const char *title, const char *primary, const char *secondary,
+			    PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
+			    const char *cancel_text, GCallback cancel_cb, PurpleAccount *account,
+			    const char *who, PurpleConversation *conv, void *user_data)
+{
+	PgPurpleRequest *request =
+	    pg_purple_ui_request_new(PURPLE_REQUEST_FIELDS, title, primary, cancel_cb, user_data);
+	request->fields = fields;
+	return request;
+}
+
+static void
+pg_purple_ui_close_request(PurpleRequestType type, void *ui_handle)
+{
+	PgPurpleRequest *request = ui_handle;
+
+	g_clear_handle_id(&request->idle_id, g_source_remove);
+	g_free(request);
+}
+
+static PurpleRequestUiOps pg_purple_ui_request_ops = {
+    .request_input = pg_purple_ui_request_input,
+    .request_action = pg_purple_ui_request_action,
+    .request_fields = pg_purple_ui_request_fields,
+    .close_request = pg_purple_ui_close_request,
+};
+
+/* Core ---------------------------------------------------------------------- */
+
+static void
+pg_purple_ui_set_prefs(void)
+{
+	/* Set before the subsystems add their defaults (which never override).
+	 * Chat logs are on by default: 4.3 MB of HTML for 200 joins. */
+	purple_prefs_add_none("/purple/logging");
+	purple_prefs_set_bool("/purple/logging/log_ims", FALSE);
+	purple_prefs_set_bool("/purple/logging/log_chats", FALSE);
+	purple_prefs_set_bool("/purple/logging/log_system", FALSE);
+	purple_prefs_add_none("/purple/network");
+	purple_prefs_set_bool("/purple/network/map_ports", FALSE);
+	purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
+	purple_prefs_add_none("/purple/away");
+	purple_prefs_set_string("/purple/away/idle_reporting", "none");
+	purple_prefs_add_none("/purple/proxy");
+	purple_prefs_set_string("/purple/proxy/type", "none");
+}
+
+static PurpleCoreUiOps pg_purple_ui_core_ops = {
+    .ui_prefs_init = pg_purple_ui_set_prefs,
+};
+
+static gboolean
+pg_purple_ui_link_plugins(const gchar *const *plugins, GError **error)
+{
+	if (g_mkdir(pg_purple_ui_plugin_dir, 0700) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot create %s: %s",
+			    pg_purple_ui_plugin_dir, g_strerror(errno));
+		return FALSE;
+	}
+	for (guint i = 0; plugins[i] != NULL; i++) {
+		g_autofree gchar *target = g_path_is_absolute(plugins[i])
+					       ? g_strdup(plugins[i])
+					       : g_build_filename(PG_PURPLE_PLUGINDIR, plugins[i], NULL);
+		g_autofree gchar *basename = g_path_get_basename(target);
+		g_autofree gchar *link = g_build_filename(pg_purple_ui_plugin_dir, basename, NULL);
+
+		if (!g_file_test(target, G_FILE_TEST_IS_REGULAR)) {
+			g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "plugin %s not found",
+				    target);
+			return FALSE;
+		}
+		if (symlink(target, link) != 0) {
+			g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot link %s: %s", link,
+				    g_strerror(errno));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Fail loudly if the confinement did not hold (e.g. a libpurple that
+ * probes differently): better no worker than 80 MB ones. */
+static gboolean
+pg_purple_ui_check_plugins(GError **error)
+{
+	for (GList *l = purple_plugins_get_all(); l != NULL; l = l->next) {
+		PurplePlugin *plugin = l->data;
+		g_autofree gchar *dir = NULL;
+
+		if (plugin->path == NULL)
+			continue;
+		dir = g_path_get_dirname(plugin->path);
+		if (g_strcmp0(dir, pg_purple_ui_plugin_dir) != 0) {
+			g_set_error(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
+				    "plugin %s was loaded from outside %s", plugin->path,
+				    pg_purple_ui_plugin_dir);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gchar *
+pg_purple_ui_make_user_dir(GError **error)
+{
+	const gchar *runtime = g_getenv("XDG_RUNTIME_DIR");
+	g_autofree gchar *template = NULL;
+
+	if (runtime != NULL && g_path_is_absolute(runtime) &&
+	    g_file_test(runtime, G_FILE_TEST_IS_DIR)) {
+		template = g_build_filename(runtime, "polygate-purple-XXXXXX", NULL);
+		if (g_mkdtemp_full(template, 0700) != NULL)
+			return g_steal_pointer(&template);
+		g_debug("cannot use %s: %s", runtime, g_strerror(errno));
+	}
+	return g_dir_make_tmp("polygate-purple-XXXXXX", error);
+}
+
+gboolean
+pg_purple_ui_init(const gchar *const *plugins, gboolean verbose, GError **error)
+{
+	pg_purple_ui_verbose = verbose;
+	pg_purple_ui_dns_queries = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pg_purple_ui_user_dir = pg_purple_ui_make_user_dir(error);
+	if (pg_purple_ui_user_dir == NULL) {
+		g_prefix_error(error, "cannot create the libpurple user dir: ");
+		return FALSE;
+	}
+	pg_purple_ui_plugin_dir = g_build_filename(pg_purple_ui_user_dir, "plugins", NULL);
+	if (!pg_purple_ui_link_plugins(plugins, error))
+		return FALSE;
+
+	purple_util_set_user_dir(pg_purple_ui_user_dir);
+	purple_debug_set_enabled(FALSE);
+	purple_debug_set_ui_ops(&pg_purple_ui_debug_ops);
+	purple_core_set_ui_ops(&pg_purple_ui_core_ops);
+	purple_eventloop_set_ui_ops(&pg_purple_ui_eventloop_ops);
+	purple_dnsquery_set_ui_ops(&pg_purple_ui_dns_ops);
+	purple_request_set_ui_ops(&pg_purple_ui_request_ops);
+	/* our dir first: see DESIGN */
+	purple_plugins_add_search_path(pg_purple_ui_plugin_dir);
+
+	if (!purple_core_init(PG_PURPLE_UI_ID)) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
+				    "purple_core_init() failed");
+		return FALSE;
+	}
+	pg_purple_ui_core_started = TRUE;
+	pg_purple_ui_confine_search_paths();
+	if (!pg_purple_ui_check_plugins(error))
+		return FALSE;
+	purple_set_blist(purple_blist_new());
+	/* again, in case a subsystem reset them */
+	purple_prefs_set_bool("/purple/logging/log_ims", FALSE);
+	purple_prefs_set_bool("/purple/logging/log_chats", FALSE);
+	purple_prefs_set_bool("/purple/logging/log_system", FALSE);
+	return TRUE;
+}
+
+/* rm -r that never follows a symlink (our plugin links point at /usr). */
+static void
+pg_purple_ui_remove_tree(const gchar *path)
+{
+	GStatBuf st;
+
+	if (g_lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+		const gchar *name;
+
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *child = g_build_filename(path, name, NULL);
+			pg_purple_ui_remove_tree(child);
+		}
+		if (g_rmdir(path) != 0)
+			g_warning("cannot remove %s: %s", path, g_strerror(errno));
+	} else if (g_unlink(path) != 0) {
+		g_warning("cannot remove %s: %s", path, g_strerror(errno));
+	}
+}
+
+void
+pg_purple_ui_shutdown(void)
+{
+	if (pg_purple_ui_core_started) {
+		purple_core_quit();
+		pg_purple_ui_core_started = FALSE;
+	}
+	if (pg_purple_ui_user_dir != NULL) {
+		pg_purple_ui_remove_tree(pg_purple_ui_user_dir);
+		g_clear_pointer(&pg_purple_ui_user_dir, g_free);
+	}
+	g_clear_pointer(&pg_purple_ui_plugin_dir, g_free);
+	g_clear_pointer(&pg_purple_ui_dns_queries, g_hash_table_unref);
+}

@@ -1,0 +1,19 @@
+/* libpurple as a headless UI: user dir, plugins, UiOps, core init. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Default plugins when --plugin is not given: IRC plus TLS. */
+#define PG_PURPLE_DEFAULT_PLUGINS "libirc.so", "ssl.so", "ssl-nss.so"
+
+/* Create the private user dir, confine plugin probing to @plugins (bare
+ * file names resolve in libpurple's plugin dir, absolute paths are taken as
+ * they are), install the UiOps and start the core. */
+gboolean pg_purple_ui_init(const gchar *const *plugins, gboolean verbose, GError **error);
+/* Stop the core and remove the user dir.  Safe if init failed half way. */
+void pg_purple_ui_shutdown(void);
+const gchar *pg_purple_ui_get_user_dir(void);
+
+G_END_DECLS

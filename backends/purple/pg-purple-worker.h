@@ -1,0 +1,53 @@
+/* State shared by the files of polygate-purple.
+ *
+ * libpurple is a process-wide singleton full of globals, so the worker is
+ * one too: a single PgPurpleWorker, reached with pg_purple_worker_get().
+ * File-static state is fine here (STYLE.md), never in the daemon.
+ */
+#pragma once
+
+#include <glib.h>
+#include <purple.h>
+
+#include "ipc/pg-ipc-channel.h"
+
+G_BEGIN_DECLS
+
+#define PG_PURPLE_UI_ID "polygate"
+
+typedef enum {
+	PG_PURPLE_LOGIN_CONNECTING,
+	PG_PURPLE_LOGIN_CONNECTED,
+	PG_PURPLE_LOGIN_DISCONNECTED,
+} PgPurpleLoginState;
+
+/* One legacy account, named by the daemon's opaque key. */
+typedef struct {
+	gchar *key;
+	PurpleAccount *account;
+	PgPurpleLoginState state;
+	/* casefolded room name -> the name the daemon asked for */
+	GHashTable *requested_rooms;
+} PgPurpleAccount;
+
+typedef struct {
+	GMainLoop *loop;
+	PgIpcChannel *channel;
+	/* key -> PgPurpleAccount (owned) */
+	GHashTable *accounts;
+	/* PurpleAccount* -> PgPurpleAccount (borrowed) */
+	GHashTable *by_account;
+	gint exit_code;
+} PgPurpleWorker;
+
+PgPurpleWorker *pg_purple_worker_get(void);
+PgPurpleAccount *pg_purple_worker_lookup(PurpleAccount *account);
+/* Send an event to the daemon; takes @msg.  Failures are logged: an event
+ * that cannot be sent means the daemon is gone, and "closed" ends us. */
+void pg_purple_worker_emit(PgIpcMessage *msg);
+void pg_purple_worker_emit_error(const gchar *account, guint32 request, const GError *error);
+void pg_purple_worker_quit(gint exit_code);
+/* Resident set size of this process in KiB, 0 if unknown. */
+guint64 pg_purple_worker_rss_kib(void);
+
+G_END_DECLS
