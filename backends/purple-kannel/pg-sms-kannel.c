@@ -112,8 +112,10 @@ pg_sms_kannel_http_request(const PgSmsSendsms *request, const gchar *user_agent,
 	}
 	/* an IPv6 literal needs its brackets back in the Host header */
 	port = g_uri_get_port(uri);
-	host = g_strdup_printf(strchr(g_uri_get_host(uri), ':') != NULL ? "[%s]" : "%s",
-			       g_uri_get_host(uri));
+	if (strchr(g_uri_get_host(uri), ':') != NULL)
+		host = g_strdup_printf("[%s]", g_uri_get_host(uri));
+	else
+		host = g_strdup(g_uri_get_host(uri));
 	if (port > 0) {
 		gchar *with_port = g_strdup_printf("%s:%d", host, port);
 
