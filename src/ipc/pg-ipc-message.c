@@ -384,7 +384,7 @@ pg_ipc_message_decode(const guint8 *data, gsize len, PgIpcRole receiver, GError 
 			    receiver == PG_IPC_ROLE_WORKER ? "worker" : "daemon");
 		return NULL;
 	}
-	msg = pg_ipc_message_new_from_fields(kind, id, g_steal_pointer(&fields));
+	msg = pg_ipc_message_new_from_fields(kind, id, fields);
 	if (!pg_ipc_message_validate(msg, error))
 		return NULL;
 	return g_steal_pointer(&msg);

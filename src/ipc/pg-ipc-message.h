@@ -141,7 +141,9 @@ PgIpcKind pg_ipc_kind_from_string(const gchar *name, PgIpcRole role);
  * Returns: (transfer full) */
 PgIpcMessage *pg_ipc_message_new(PgIpcKind kind, guint32 id, const gchar *first_field, ...)
     G_GNUC_WARN_UNUSED_RESULT;
-/* @fields: an a{sv} (a floating reference is sunk). Returns: (transfer full) */
+/* @fields: an a{sv}; a floating reference is sunk, otherwise the message
+ * takes a reference of its own (the caller keeps theirs), as
+ * g_variant_ref_sink() does.  Returns: (transfer full) */
 PgIpcMessage *pg_ipc_message_new_from_fields(PgIpcKind kind, guint32 id, GVariant *fields)
     G_GNUC_WARN_UNUSED_RESULT;
 void pg_ipc_message_free(PgIpcMessage *msg);

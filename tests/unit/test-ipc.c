@@ -249,7 +249,7 @@ test_ipc_decode_rejects(gconstpointer user_data)
 	g_autoptr(PgIpcMessage) msg = NULL;
 
 	g_assert_no_error(error);
-	payload = pg_ipc_test_raw_payload(bad->kind, g_variant_ref(fields));
+	payload = pg_ipc_test_raw_payload(bad->kind, fields);
 	msg = pg_ipc_test_decode_bytes(payload, bad->receiver, &error);
 	g_assert_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST);
 	g_assert_null(msg);
@@ -378,7 +378,7 @@ pg_ipc_fixture_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer use
 {
 	PgIpcChannelFixture *fixture = user_data;
 	g_ptr_array_add(fixture->received,
-			pg_ipc_message_new_from_fields(msg->kind, msg->id, g_variant_ref(msg->fields)));
+			pg_ipc_message_new_from_fields(msg->kind, msg->id, msg->fields));
 }
 
 static void
