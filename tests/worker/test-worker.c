@@ -75,6 +75,19 @@ pg_test_child_setup(gpointer user_data)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* ngircd drops PR_SET_PDEATHSIG when it switches to nobody, so a failed
+ * assertion kills it here (g_error() raises SIGTRAP, g_assert SIGABRT). */
+static volatile pid_t pg_test_ngircd_pid;
+
+static void
+pg_test_abort_handler(int signum)
+{
+	if (pg_test_ngircd_pid > 0)
+		kill(pg_test_ngircd_pid, SIGKILL);
+	signal(signum, SIG_DFL);
+	raise(signum);
+}
+
 /* ngircd ---------------------------------------------------------------------------- */
 
 static guint16
@@ -155,6 +168,10 @@ pg_test_ngircd_start(void)
 	pg_test_ngircd.process =
 	    g_subprocess_launcher_spawn(launcher, &error, ngircd, "-n", "-f", conf, NULL);
 	g_assert_no_error(error);
+	pg_test_ngircd_pid =
+	    (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(pg_test_ngircd.process), NULL, 10);
+	signal(SIGABRT, pg_test_abort_handler);
+	signal(SIGTRAP, pg_test_abort_handler);
 	/* TESTBED.md: ready when the port accepts TCP; poll every 100 ms */
 	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	while (!pg_test_port_open(pg_test_ngircd.port)) {
@@ -190,6 +207,7 @@ pg_test_remove_tree(const gchar *path)
 static void
 pg_test_ngircd_stop(void)
 {
+	pg_test_ngircd_pid = 0;
 	if (pg_test_ngircd.process != NULL) {
 		g_subprocess_send_signal(pg_test_ngircd.process, SIGTERM);
 		g_subprocess_wait(pg_test_ngircd.process, NULL, NULL);
