@@ -1,0 +1,648 @@
+/* PgHttp: Kannel callbacks, /metrics and /healthz on one libsoup 3 server.
+ *
+ * DESIGN
+ * - One SoupServer on the thread-default main context (the daemon's main
+ *   loop), one default handler that routes by exact path through a table, so
+ *   an unknown path is 404 and a known path with another method is 405.
+ * - Kannel requests are authenticated before anything else is looked at: the
+ *   token= parameter is compared, in constant time, with every sms
+ *   transport's kannel_token (pg_config_find_transport_by_kannel_token()), and
+ *   the match names the transport.  A refusal is logged with the method, the
+ *   path and the peer only: the query holds the token and the message text.
+ * - The query is parsed here, not with soup_form_decode(): a UCS-2 text
+ *   (Kannel's %b with coding=2) is full of NUL bytes, which a C string table
+ *   would cut off.  Every value is kept with its length in a PgSecret, which
+ *   is wiped when freed: values are tokens and message texts.
+ * - The delegate answers synchronously with an HTTP status; the daemon's
+ *   routing is quick (a registry lookup, a stanza or an IPC frame).
+ */
+#define G_LOG_DOMAIN "PgHttp"
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "core/pg-secret.h"
+#include "http/pg-http.h"
+
+/* A concatenated SMS of 255 parts is under 40 KB even as UCS-2; anything
+ * larger is not from Kannel. */
+#define PG_HTTP_MAX_BODY (64 * 1024)
+
+struct _PgHttp {
+	SoupServer *server;
+	const PgConfig *config;           /* borrowed */
+	const PgHttpDelegate *delegate;   /* borrowed */
+	gpointer user_data;
+	guint16 port;
+	/* for /metrics */
+	guint64 requests_total;
+	guint64 kannel_refused_total;
+	guint64 kannel_bad_request_total;
+	guint64 kannel_inbound_total;
+	guint64 kannel_dlr_total;
+};
+
+typedef void (*PgHttpRouteFunc)(PgHttp *self, SoupServerMessage *msg);
+
+typedef struct {
+	const gchar *path;
+	const gchar *allow;   /* the Allow header of a 405 */
+	gboolean head;        /* HEAD and GET are allowed */
+	gboolean post;        /* POST is allowed */
+	gboolean kannel;      /* needs a Kannel token */
+	PgHttpRouteFunc func; /* for a Kannel route: called after the token check */
+} PgHttpRoute;
+
+static void pg_http_healthz(PgHttp *self, SoupServerMessage *msg);
+static void pg_http_metrics(PgHttp *self, SoupServerMessage *msg);
+
+/* ---- replies ---- */
+
+static void
+pg_http_reply(SoupServerMessage *msg, guint status, const gchar *content_type, const gchar *body)
+{
+	soup_server_message_set_status(msg, status, NULL);
+	if (body == NULL)
+		body = "";
+	soup_server_message_set_response(msg, content_type != NULL ? content_type : "text/plain",
+					  SOUP_MEMORY_COPY, body, strlen(body));
+}
+
+static void
+pg_http_reply_status(SoupServerMessage *msg, guint status)
+{
+	g_autofree gchar *body = NULL;
+	const gchar *phrase = soup_status_get_phrase(status);
+
+	body = g_strdup_printf("%s\n", phrase != NULL ? phrase : "");
+	pg_http_reply(msg, status, "text/plain; charset=utf-8", body);
+}
+
+/* ---- the query: name=value&..., '+' is a space, %XX a byte ---- */
+
+static gint
+pg_http_hex_value(gchar c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Returns: (transfer full) the decoded bytes, or NULL if a '%' is not
+ * followed by two hex digits. */
+static PgSecret *
+pg_http_form_decode(const gchar *text, gsize len)
+{
+	g_autoptr(PgSecret) value = pg_secret_new_take(g_malloc0(len + 1), 0);
+	gsize n = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		if (text[i] == '+') {
+			value->data[n++] = ' ';
+		} else if (text[i] == '%') {
+			gint high, low;
+			if (len - i < 3)
+				return NULL;
+			high = pg_http_hex_value(text[i + 1]);
+			low = pg_http_hex_value(text[i + 2]);
+			if (high < 0 || low < 0)
+				return NULL;
+			value->data[n++] = (guint8)(high << 4 | low);
+			i += 2;
+		} else {
+			value->data[n++] = (guint8)text[i];
+		}
+	}
+	value->data[n] = '\0';
+	value->len = n;
+	return g_steal_pointer(&value);
+}
+
+/* Parses a raw (still percent-encoded) query into name -> PgSecret.
+ * Returns: (transfer full) the table, or NULL with a reason in @why
+ * (a malformed escape, or a name given twice). */
+static GHashTable *
+pg_http_parse_query(const gchar *query, const gchar **why)
+{
+	g_autoptr(GHashTable) params = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+							      (GDestroyNotify)pg_secret_free);
+	const gchar *p = query;
+
+	while (p != NULL && *p != '\0') {
+		const gchar *end = strchr(p, '&');
+		const gchar *eq;
+		gsize len = end != NULL ? (gsize)(end - p) : strlen(p);
+		g_autoptr(PgSecret) name = NULL;
+		g_autoptr(PgSecret) value = NULL;
+
+		eq = memchr(p, '=', len);
+		if (len > 0) {
+			gsize name_len = eq != NULL ? (gsize)(eq - p) : len;
+			name = pg_http_form_decode(p, name_len);
+			value = eq != NULL ? pg_http_form_decode(eq + 1, len - name_len - 1)
+					   : pg_secret_new((const guint8 *)"", 0);
+			if (name == NULL || value == NULL) {
+				*why = "malformed %-escape in the query";
+				return NULL;
+			}
+			if (strlen(pg_secret_get_string(name)) != name->len) {
+				*why = "NUL in a parameter name";
+				return NULL;
+			}
+			if (g_hash_table_contains(params, name->data)) {
+				*why = "a parameter is given twice";
+				return NULL;
+			}
+			g_hash_table_insert(params, g_strdup(pg_secret_get_string(name)),
+					    g_steal_pointer(&value));
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return g_steal_pointer(&params);
+}
+
+/* A parameter as a C string: (transfer none), NULL if absent, and NULL with
+ * *@bad set if it holds a NUL or is not UTF-8. */
+static const gchar *
+pg_http_param_string(GHashTable *params, const gchar *name, gboolean *bad)
+{
+	PgSecret *value = g_hash_table_lookup(params, name);
+	const gchar *text;
+
+	if (value == NULL)
+		return NULL;
+	text = pg_secret_get_string(value);
+	if (strlen(text) != value->len || !g_utf8_validate(text, (gssize)value->len, NULL)) {
+		*bad = TRUE;
+		return NULL;
+	}
+	return text;
+}
+
+/* ---- text decoding ---- */
+
+static gboolean
+pg_http_charset_is(const gchar *charset, const gchar *name)
+{
+	return g_ascii_strcasecmp(charset, name) == 0;
+}
+
+/* Returns: (transfer full) @data (@len bytes) as UTF-8 without NUL, or NULL
+ * with PG_ERROR_BAD_REQUEST.  @charset may be NULL; @coding is Kannel's %c
+ * (-1 if not given). */
+static PgSecret *
+pg_http_decode_text(const guint8 *data, gsize len, const gchar *charset, gint coding,
+		    GError **error)
+{
+	g_autoptr(GError) convert_error = NULL;
+	PgSecret *text = NULL;
+
+	if (charset == NULL || charset[0] == '\0')
+		charset = coding == 2 ? "UTF-16BE" : "UTF-8";
+
+	if (pg_http_charset_is(charset, "UTF-8") || pg_http_charset_is(charset, "UTF8") ||
+	    pg_http_charset_is(charset, "binary") || pg_http_charset_is(charset, "8-BIT") ||
+	    pg_http_charset_is(charset, "GSM")) {
+		if (g_utf8_validate_len((const gchar *)data, len, NULL)) {
+			text = pg_secret_new(data, len);
+		} else if (pg_http_charset_is(charset, "GSM")) {
+			/* Kannels before 1.4 keep 7-bit text as Latin-1 */
+			charset = "WINDOWS-1252";
+		} else {
+			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "the text is not valid UTF-8 (charset %s)", charset);
+			return NULL;
+		}
+	}
+	if (text == NULL) {
+		gsize written = 0;
+		gchar *converted = g_convert((const gchar *)data, (gssize)len, "UTF-8", charset,
+					     NULL, &written, &convert_error);
+		if (converted == NULL) {
+			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "cannot read the text as %s: %s", charset,
+				    convert_error->message);
+			return NULL;
+		}
+		text = pg_secret_new_take((guint8 *)converted, written);
+	}
+	if (memchr(text->data, '\0', text->len) != NULL) {
+		pg_secret_free(text);
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "the text holds a NUL");
+		return NULL;
+	}
+	return text;
+}
+
+/* Kannel's %c: 0, 1 or 2; -1 when absent; FALSE if malformed. */
+static gboolean
+pg_http_parse_coding(const gchar *text, gint *coding)
+{
+	guint64 value = 0;
+
+	*coding = -1;
+	if (text == NULL || text[0] == '\0')
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 0, 2, &value, NULL))
+		return FALSE;
+	*coding = (gint)value;
+	return TRUE;
+}
+
+/* ---- Kannel routes ---- */
+
+static void
+pg_http_bad_request(PgHttp *self, SoupServerMessage *msg, const gchar *path, const gchar *why)
+{
+	self->kannel_bad_request_total++;
+	g_info("bad request to %s from %s: %s", path,
+	       soup_server_message_get_remote_host(msg) != NULL
+		   ? soup_server_message_get_remote_host(msg)
+		   : "?",
+	       why);
+	pg_http_reply(msg, SOUP_STATUS_BAD_REQUEST, "text/plain; charset=utf-8", why);
+}
+
+static guint
+pg_http_checked_status(guint status)
+{
+	/* a delegate's bug must not become a malformed reply */
+	if (status < 200 || status > 599) {
+		g_warning("delegate answered HTTP status %u; sending 500", status);
+		return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+	}
+	return status;
+}
+
+static void
+pg_http_kannel_inbound(PgHttp *self, SoupServerMessage *msg, GHashTable *params,
+		       const PgTransportConfig *transport)
+{
+	const gchar *path = "/kannel/inbound";
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	gboolean post = g_strcmp0(soup_server_message_get_method(msg), SOUP_METHOD_POST) == 0;
+	gboolean bad = FALSE;
+	const gchar *from = pg_http_param_string(params, "from", &bad);
+	const gchar *to = pg_http_param_string(params, "to", &bad);
+	const gchar *charset = pg_http_param_string(params, "charset", &bad);
+	const gchar *coding_text = pg_http_param_string(params, "coding", &bad);
+	g_autoptr(GHashTable) content_params = NULL;
+	g_autoptr(GBytes) body = NULL;
+	g_autoptr(PgSecret) text = NULL;
+	g_autoptr(GError) error = NULL;
+	const guint8 *data;
+	gsize len = 0;
+	gint coding = -1;
+	guint status;
+
+	if (bad) {
+		pg_http_bad_request(self, msg, path, "a parameter is not UTF-8 or holds a NUL");
+		return;
+	}
+	if (post) {
+		/* post-url: Kannel's own headers, unless the query says otherwise */
+		if (from == NULL)
+			from = soup_message_headers_get_one(headers, "X-Kannel-From");
+		if (to == NULL)
+			to = soup_message_headers_get_one(headers, "X-Kannel-To");
+		if (coding_text == NULL)
+			coding_text = soup_message_headers_get_one(headers, "X-Kannel-Coding");
+		if (charset == NULL &&
+		    soup_message_headers_get_content_type(headers, &content_params) != NULL &&
+		    content_params != NULL)
+			charset = g_hash_table_lookup(content_params, "charset");
+		body = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+		data = g_bytes_get_data(body, &len);
+		if (data == NULL)
+			data = (const guint8 *)"";
+	} else {
+		PgSecret *value = g_hash_table_lookup(params, "text");
+		if (value == NULL) {
+			pg_http_bad_request(self, msg, path, "text is missing");
+			return;
+		}
+		data = value->data;
+		len = value->len;
+	}
+	if (from == NULL || from[0] == '\0' || to == NULL || to[0] == '\0') {
+		pg_http_bad_request(self, msg, path, "from and to are required");
+		return;
+	}
+	if (!g_utf8_validate(from, -1, NULL) || !g_utf8_validate(to, -1, NULL)) {
+		pg_http_bad_request(self, msg, path, "from or to is not UTF-8");
+		return;
+	}
+	if (!pg_http_parse_coding(coding_text, &coding)) {
+		pg_http_bad_request(self, msg, path, "coding must be 0, 1 or 2");
+		return;
+	}
+	if (len > PG_HTTP_MAX_BODY) {
+		pg_http_bad_request(self, msg, path, "the text is too long");
+		return;
+	}
+	text = pg_http_decode_text(data, len, charset, coding, &error);
+	if (text == NULL) {
+		pg_http_bad_request(self, msg, path, error->message);
+		return;
+	}
+	self->kannel_inbound_total++;
+	g_debug("inbound SMS on %s from %s to %s, %" G_GSIZE_FORMAT " bytes", transport->name,
+		from, to, text->len);
+	if (self->delegate->inbound == NULL) {
+		pg_http_reply_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+		return;
+	}
+	status = self->delegate->inbound(self, transport, from, to, pg_secret_get_string(text),
+					 self->user_data);
+	/* an empty answer: with max-messages != 0 Kannel would send it as a reply SMS */
+	pg_http_reply(msg, pg_http_checked_status(status), "text/plain; charset=utf-8", "");
+}
+
+static void
+pg_http_kannel_dlr(PgHttp *self, SoupServerMessage *msg, GHashTable *params,
+		   const PgTransportConfig *transport)
+{
+	const gchar *path = "/kannel/dlr";
+	gboolean bad = FALSE;
+	const gchar *id = pg_http_param_string(params, "id", &bad);
+	const gchar *status_text = pg_http_param_string(params, "status", &bad);
+	PgSecret *answer_value = g_hash_table_lookup(params, "answer");
+	g_autofree gchar *answer = NULL;
+	gint64 dlr_status = 0;
+	guint status;
+
+	if (bad) {
+		pg_http_bad_request(self, msg, path, "a parameter is not UTF-8 or holds a NUL");
+		return;
+	}
+	if (id == NULL || id[0] == '\0') {
+		pg_http_bad_request(self, msg, path, "id is required");
+		return;
+	}
+	if (status_text == NULL ||
+	    !g_ascii_string_to_signed(status_text, 10, 0, G_MAXUINT16, &dlr_status, NULL)) {
+		pg_http_bad_request(self, msg, path, "status must be a whole number (Kannel's %d)");
+		return;
+	}
+	/* the SMSC's free text: never a reason to drop the report */
+	answer = answer_value != NULL
+		     ? g_utf8_make_valid((const gchar *)answer_value->data, (gssize)answer_value->len)
+		     : g_strdup("");
+	self->kannel_dlr_total++;
+	g_debug("delivery report on %s for %s: status %" G_GINT64_FORMAT, transport->name, id,
+		dlr_status);
+	if (self->delegate->dlr == NULL) {
+		pg_http_reply_status(msg, SOUP_STATUS_SERVICE_UNAVAILABLE);
+		return;
+	}
+	status = self->delegate->dlr(self, transport, id, (gint)dlr_status, answer, self->user_data);
+	pg_http_reply(msg, pg_http_checked_status(status), "text/plain; charset=utf-8", "");
+}
+
+/* Authenticates a Kannel request, then hands it to @func. */
+static void
+pg_http_kannel(PgHttp *self, SoupServerMessage *msg, const gchar *path,
+	       void (*func)(PgHttp *, SoupServerMessage *, GHashTable *, const PgTransportConfig *))
+{
+	GUri *uri = soup_server_message_get_uri(msg);
+	const gchar *remote = soup_server_message_get_remote_host(msg);
+	const gchar *why = NULL;
+	g_autoptr(GHashTable) params = NULL;
+	const PgTransportConfig *transport = NULL;
+	PgSecret *token;
+
+	/* SoupServer parses with G_URI_FLAGS_ENCODED_QUERY: this is the raw query */
+	params = pg_http_parse_query(g_uri_get_query(uri), &why);
+	if (params == NULL) {
+		pg_http_bad_request(self, msg, path, why);
+		return;
+	}
+	token = g_hash_table_lookup(params, "token");
+	if (token != NULL)
+		transport = pg_config_find_transport_by_kannel_token(self->config, token->data,
+								      token->len);
+	if (transport == NULL) {
+		self->kannel_refused_total++;
+		/* the method, the path, the peer: never the query (token, text) */
+		g_warning("refused %s %s from %s: %s", soup_server_message_get_method(msg), path,
+			  remote != NULL ? remote : "?",
+			  token == NULL ? "no token" : "wrong token");
+		pg_http_reply_status(msg, SOUP_STATUS_FORBIDDEN);
+		return;
+	}
+	func(self, msg, params, transport);
+}
+
+static void
+pg_http_kannel_inbound_route(PgHttp *self, SoupServerMessage *msg)
+{
+	pg_http_kannel(self, msg, "/kannel/inbound", pg_http_kannel_inbound);
+}
+
+static void
+pg_http_kannel_dlr_route(PgHttp *self, SoupServerMessage *msg)
+{
+	pg_http_kannel(self, msg, "/kannel/dlr", pg_http_kannel_dlr);
+}
+
+/* ---- /healthz, /metrics ---- */
+
+static void
+pg_http_healthz(PgHttp *self, SoupServerMessage *msg)
+{
+	pg_http_reply(msg, SOUP_STATUS_OK, "text/plain; charset=utf-8", "ok\n");
+}
+
+static void
+pg_http_metrics_counter(GString *out, const gchar *name, const gchar *help, guint64 value)
+{
+	g_string_append_printf(out, "# HELP %s %s\n# TYPE %s counter\n%s %" G_GUINT64_FORMAT "\n",
+			       name, help, name, name, value);
+}
+
+static void
+pg_http_metrics(PgHttp *self, SoupServerMessage *msg)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autofree gchar *daemon = NULL;
+
+	if (self->delegate->metrics != NULL)
+		daemon = self->delegate->metrics(self->user_data);
+	if (daemon != NULL) {
+		g_string_append(out, daemon);
+		if (out->len > 0 && out->str[out->len - 1] != '\n')
+			g_string_append_c(out, '\n');
+	} else {
+		g_string_append(out, "# HELP polygate_up Whether the gateway is running.\n"
+				     "# TYPE polygate_up gauge\n"
+				     "polygate_up 1\n");
+	}
+	pg_http_metrics_counter(out, "polygate_http_requests_total",
+				"HTTP requests received (all paths).", self->requests_total);
+	pg_http_metrics_counter(out, "polygate_http_kannel_refused_total",
+				"Kannel callbacks refused for a missing or wrong token.",
+				self->kannel_refused_total);
+	pg_http_metrics_counter(out, "polygate_http_kannel_bad_requests_total",
+				"Kannel callbacks refused as malformed.",
+				self->kannel_bad_request_total);
+	pg_http_metrics_counter(out, "polygate_http_kannel_inbound_total",
+				"Inbound SMS handed to the gateway.", self->kannel_inbound_total);
+	pg_http_metrics_counter(out, "polygate_http_kannel_dlr_total",
+				"Delivery reports handed to the gateway.", self->kannel_dlr_total);
+	pg_http_reply(msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", out->str);
+}
+
+/* ---- routing ---- */
+
+static const PgHttpRoute pg_http_routes[] = {
+    {.path = "/healthz", .allow = "GET, HEAD", .head = TRUE, .func = pg_http_healthz},
+    {.path = "/metrics", .allow = "GET, HEAD", .head = TRUE, .func = pg_http_metrics},
+    /* no HEAD on Kannel routes: it would run the delegate for a body nobody reads */
+    {.path = "/kannel/inbound",
+     .allow = "GET, POST",
+     .post = TRUE,
+     .kannel = TRUE,
+     .func = pg_http_kannel_inbound_route},
+    {.path = "/kannel/dlr", .allow = "GET", .kannel = TRUE, .func = pg_http_kannel_dlr_route},
+};
+
+static void
+pg_http_handler_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+		   gpointer user_data)
+{
+	PgHttp *self = user_data;
+	const gchar *method = soup_server_message_get_method(msg);
+
+	self->requests_total++;
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_http_routes); i++) {
+		const PgHttpRoute *route = &pg_http_routes[i];
+		gboolean allowed;
+
+		if (g_strcmp0(path, route->path) != 0)
+			continue;
+		allowed = g_strcmp0(method, SOUP_METHOD_GET) == 0 ||
+			  (route->head && g_strcmp0(method, SOUP_METHOD_HEAD) == 0) ||
+			  (route->post && g_strcmp0(method, SOUP_METHOD_POST) == 0);
+		if (!allowed) {
+			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+						     "Allow", route->allow);
+			pg_http_reply_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
+			return;
+		}
+		route->func(self, msg);
+		return;
+	}
+	pg_http_reply_status(msg, SOUP_STATUS_NOT_FOUND);
+}
+
+/* Runs when the headers are in, before the body is read: an oversized
+ * declared body is refused without reading it (any path: none of ours
+ * takes a large body). */
+static void
+pg_http_early_handler_cb(SoupServer *server, SoupServerMessage *msg, const char *path,
+			 GHashTable *query, gpointer user_data)
+{
+	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+
+	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+	    soup_message_headers_get_content_length(headers) > PG_HTTP_MAX_BODY)
+		pg_http_reply_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+}
+
+/* ---- lifetime ---- */
+
+PgHttp *
+pg_http_new_for_address(const PgConfig *config, const gchar *address, guint16 port,
+			const PgHttpDelegate *delegate, gpointer user_data, GError **error)
+{
+	g_autoptr(PgHttp) self = NULL;
+	g_autoptr(GInetAddress) inet = NULL;
+	g_autoptr(GSocketAddress) socket_address = NULL;
+	g_autoptr(GError) listen_error = NULL;
+	GSList *listeners;
+
+	g_return_val_if_fail(config != NULL, NULL);
+	g_return_val_if_fail(address != NULL, NULL);
+	g_return_val_if_fail(delegate != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	inet = g_inet_address_new_from_string(address);
+	if (inet == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG,
+			    "HTTP listener: '%s' is not an IPv4 or IPv6 address", address);
+		return NULL;
+	}
+	self = g_new0(PgHttp, 1);
+	self->config = config;
+	self->delegate = delegate;
+	self->user_data = user_data;
+	self->server = soup_server_new("server-header", PACKAGE_NAME, NULL);
+	/* both on the default path: libsoup keeps one entry per path, and an
+	 * entry with only an early handler would answer 500 for its subtree */
+	soup_server_add_early_handler(self->server, NULL, pg_http_early_handler_cb, self, NULL);
+	soup_server_add_handler(self->server, NULL, pg_http_handler_cb, self, NULL);
+
+	socket_address = g_inet_socket_address_new(inet, port);
+	if (!soup_server_listen(self->server, socket_address, 0, &listen_error)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_IO, "HTTP listener: cannot listen on %s%s%s:%u: %s",
+			    g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6 ? "[" : "",
+			    address,
+			    g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6 ? "]" : "", port,
+			    listen_error->message);
+		return NULL;
+	}
+	listeners = soup_server_get_listeners(self->server);
+	for (GSList *l = listeners; l != NULL; l = l->next) {
+		g_autoptr(GSocketAddress) local = g_socket_get_local_address(l->data, NULL);
+		if (local != NULL && G_IS_INET_SOCKET_ADDRESS(local))
+			self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
+	}
+	g_slist_free(listeners);
+	if (!g_inet_address_get_is_loopback(inet))
+		g_warning("HTTP listener on %s is not on loopback: it has no TLS, and /metrics "
+			  "needs no token; keep it reachable only by Kannel and your scraper",
+			  address);
+	g_info("HTTP listener on %s port %u", address, self->port);
+	return g_steal_pointer(&self);
+}
+
+PgHttp *
+pg_http_new(const PgConfig *config, const PgHttpDelegate *delegate, gpointer user_data,
+	    GError **error)
+{
+	g_return_val_if_fail(config != NULL, NULL);
+
+	if (config->http_port == 0) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_CONFIG,
+				    "HTTP listener is off ([http] port = 0)");
+		return NULL;
+	}
+	return pg_http_new_for_address(config, config->http_listen, config->http_port, delegate,
+				       user_data, error);
+}
+
+void
+pg_http_free(PgHttp *self)
+{
+	if (self == NULL)
+		return;
+	if (self->server != NULL) {
+		soup_server_disconnect(self->server);
+		g_object_unref(self->server);
+	}
+	g_free(self);
+}
+
+guint16
+pg_http_get_port(PgHttp *self)
+{
+	g_return_val_if_fail(self != NULL, 0);
+	return self->port;
+}
