@@ -1307,6 +1307,14 @@ pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 	xmpp_stanza_t *origin =
 	    pg_session_recall(session, pg_ipc_message_get_uint32(msg, "request", 0));
 
+	/* while a link connects, its commands wait here: an error for it is
+	 * about the login itself (e.g. an unknown protocol), which will not get
+	 * better by retrying */
+	if (link->state == PG_LINK_CONNECTING) {
+		pg_supervisor_login_done(session->manager->supervisor, link->account);
+		pg_link_on_disconnected(link, text, TRUE);
+		return;
+	}
 	if (origin != NULL) {
 		xmpp_stanza_t *reply = xmpp_stanza_reply_error(
 		    origin, "cancel", condition != NULL ? condition : "undefined-condition", text);

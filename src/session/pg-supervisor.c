@@ -7,12 +7,15 @@
 #include "session/pg-supervisor.h"
 #include "session/pg-worker.h"
 
+#include <string.h>
+
 /* a login that never reports back frees its slot after this long */
 #define PG_SUPERVISOR_LOGIN_TIMEOUT_S 30
 #define PG_SUPERVISOR_STOP_TIMEOUT_MS 2000
 
 typedef struct {
 	gchar *account;
+	gchar *protocol;
 	PgIpcMessage *login;
 } PgSupervisorLogin;
 
@@ -38,6 +41,7 @@ static void
 pg_supervisor_login_free(PgSupervisorLogin *login)
 {
 	g_free(login->account);
+	g_free(login->protocol);
 	pg_ipc_message_free(login->login);
 	g_free(login);
 }
@@ -93,20 +97,50 @@ static const PgWorkerCallbacks pg_supervisor_worker_callbacks = {
     .exited = pg_supervisor_worker_exited_cb,
 };
 
-/* A worker with room for one more account, started if need be. */
+/* The libpurple plugins a worker for @protocol loads, and nothing else
+ * (LIBNOTES.md: every plugin loaded costs memory in every worker). */
+static GPtrArray *
+pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol)
+{
+	GPtrArray *plugins = g_ptr_array_new_with_free_func(g_free);
+
+	if (g_strcmp0(protocol, "prpl-polygate-sms") == 0) {
+		/* our own plugin: beside the worker in a build tree, else installed */
+		g_autofree gchar *dir = g_path_get_dirname(self->worker_path);
+		g_autofree gchar *built =
+		    g_build_filename(dir, "..", "purple-kannel", "libpolygate-sms.so", NULL);
+		g_ptr_array_add(plugins, g_file_test(built, G_FILE_TEST_EXISTS)
+					     ? g_steal_pointer(&built)
+					     : g_strdup("libpolygate-sms.so"));
+		g_ptr_array_add(plugins, NULL);
+		return plugins;
+	}
+	/* prpl-NAME lives in libNAME.so; TLS comes from ssl.so + ssl-nss.so */
+	if (g_str_has_prefix(protocol, "prpl-"))
+		g_ptr_array_add(plugins, g_strdup_printf("lib%s.so", protocol + strlen("prpl-")));
+	g_ptr_array_add(plugins, g_strdup("ssl.so"));
+	g_ptr_array_add(plugins, g_strdup("ssl-nss.so"));
+	g_ptr_array_add(plugins, NULL);
+	return plugins;
+}
+
+/* A worker for @protocol with room for one more account, started if need be. */
 static PgWorker *
-pg_supervisor_place(PgSupervisor *self, GError **error)
+pg_supervisor_place(PgSupervisor *self, const gchar *protocol, GError **error)
 {
 	PgWorker *worker;
+	g_autoptr(GPtrArray) plugins = NULL;
 
 	for (guint i = 0; i < self->workers->len; i++) {
 		worker = g_ptr_array_index(self->workers, i);
 		if (pg_worker_is_alive(worker) &&
+		    g_strcmp0(pg_worker_get_protocol(worker), protocol) == 0 &&
 		    pg_worker_get_n_accounts(worker) < self->users_per_worker)
 			return worker;
 	}
-	worker = pg_worker_spawn(self->worker_path, self->next_index++,
-				 &pg_supervisor_worker_callbacks, self, error);
+	plugins = pg_supervisor_plugins_for(self, protocol);
+	worker = pg_worker_spawn(self->worker_path, protocol, (const gchar *const *)plugins->pdata,
+				 self->next_index++, &pg_supervisor_worker_callbacks, self, error);
 	if (worker == NULL)
 		return NULL;
 	g_ptr_array_add(self->workers, worker);
@@ -120,7 +154,7 @@ pg_supervisor_start_login(PgSupervisor *self, PgSupervisorLogin *login)
 	PgWorker *worker = g_hash_table_lookup(self->placement, login->account);
 
 	if (worker == NULL) {
-		worker = pg_supervisor_place(self, &error);
+		worker = pg_supervisor_place(self, login->protocol, &error);
 		if (worker == NULL) {
 			g_warning("%s", error->message);
 			if (self->callbacks.account_lost != NULL)
@@ -215,6 +249,7 @@ pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *logi
 {
 	PgSupervisorLogin *entry = g_new0(PgSupervisorLogin, 1);
 	entry->account = g_strdup(account);
+	entry->protocol = g_strdup(pg_ipc_message_get_string(login, "protocol"));
 	entry->login = login;
 	g_queue_push_tail(self->queue, entry);
 	pg_supervisor_pump(self);

@@ -30,6 +30,7 @@
 
 struct _PgWorker {
 	guint index;
+	gchar *protocol;
 	gchar *pid;
 	GSubprocess *process;
 	PgIpcChannel *channel;
@@ -161,9 +162,10 @@ pg_worker_ping_cb(gpointer user_data)
 }
 
 PgWorker *
-pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbacks,
-		gpointer user_data, GError **error)
+pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *plugins, guint index,
+		const PgWorkerCallbacks *callbacks, gpointer user_data, GError **error)
 {
+	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GSubprocessLauncher) launcher = NULL;
 	g_autoptr(PgWorker) self = g_new0(PgWorker, 1);
 	g_autoptr(PgIpcMessage) hello = NULL;
@@ -171,6 +173,7 @@ pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbac
 	int fds[2];
 
 	self->index = index;
+	self->protocol = g_strdup(protocol);
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -187,8 +190,14 @@ pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbac
 	g_subprocess_launcher_unsetenv(launcher, "PURPLE_VERBOSE_DEBUG");
 	g_subprocess_launcher_unsetenv(launcher, "NSS_SSL_ENABLE_RENEGOTIATION");
 	g_subprocess_launcher_take_fd(launcher, fds[1], 3);
-	self->process = g_subprocess_launcher_spawn(launcher, &local_error, path, "--ipc-fd", "3",
-						    NULL);
+	g_ptr_array_add(argv, g_strdup(path));
+	g_ptr_array_add(argv, g_strdup("--ipc-fd"));
+	g_ptr_array_add(argv, g_strdup("3"));
+	for (guint i = 0; plugins != NULL && plugins[i] != NULL; i++)
+		g_ptr_array_add(argv, g_strdup_printf("--plugin=%s", plugins[i]));
+	g_ptr_array_add(argv, NULL);
+	self->process = g_subprocess_launcher_spawnv(
+	    launcher, (const gchar *const *)argv->pdata, &local_error);
 	if (self->process == NULL) {
 		close(fds[0]);
 		g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot start the worker %s: %s", path,
@@ -216,7 +225,7 @@ pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbac
 	}
 	self->last_pong = g_get_monotonic_time();
 	self->ping_id = g_timeout_add_seconds(PG_WORKER_PING_INTERVAL, pg_worker_ping_cb, self);
-	g_info("worker %u started, pid %s", index, self->pid);
+	g_info("worker %u (%s) started, pid %s", index, protocol, self->pid);
 	return g_steal_pointer(&self);
 }
 
@@ -315,9 +324,16 @@ pg_worker_free(PgWorker *self)
 	g_clear_object(&self->process);
 	g_clear_object(&self->cancellable);
 	g_hash_table_unref(self->accounts);
+	g_free(self->protocol);
 	g_free(self->pid);
 	g_free(self->death);
 	g_free(self);
+}
+
+const gchar *
+pg_worker_get_protocol(const PgWorker *self)
+{
+	return self->protocol;
 }
 
 gboolean

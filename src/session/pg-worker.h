@@ -28,9 +28,12 @@ typedef struct {
 	void (*exited)(PgWorker *worker, const gchar *reason, gpointer user_data);
 } PgWorkerCallbacks;
 
-/* Spawn @path.  Returns: (transfer full) or NULL with @error. */
-PgWorker *pg_worker_spawn(const gchar *path, guint index, const PgWorkerCallbacks *callbacks,
-			  gpointer user_data, GError **error);
+/* Spawn @path for accounts of @protocol, loading only @plugins (file names
+ * or paths of libpurple plugins).  Returns: (transfer full) or NULL with @error. */
+PgWorker *pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *plugins,
+			  guint index, const PgWorkerCallbacks *callbacks, gpointer user_data,
+			  GError **error);
+const gchar *pg_worker_get_protocol(const PgWorker *self);
 /* Send a command; FALSE with @error if the worker is gone or the queue is full. */
 gboolean pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error);
 guint32 pg_worker_next_id(PgWorker *self);
