@@ -166,9 +166,10 @@ class IrcClient:
     def join(self, channel, timeout=10):
         """JOIN and wait for the server's end of NAMES (366)."""
         self.send(f"JOIN {channel}")
-        self.wait_for(lambda l: l.command == "366" and len(l.params) > 1
-                      and l.params[1].lower() == channel.lower(),
-                      timeout, f"{self.nick} to join {channel}")
+        end = self.wait_for(lambda l: l.command == "366" and len(l.params) > 1
+                            and l.params[1].lower() == channel.lower(),
+                            timeout, f"{self.nick} to join {channel}")
+        self.mark_seen(upto=end)
 
     def part(self, channel, reason="bye"):
         self.send(f"PART {channel} :{reason}")
@@ -243,7 +244,10 @@ class IrcClient:
         with self._cond:
             return [line for _, line in self._lines if predicate(line)]
 
-    def mark_seen(self):
+    def mark_seen(self, upto=None):
+        """Mark every line received so far (or up to the line upto) consumed."""
         with self._cond:
             for entry in self._lines:
                 entry[0] = True
+                if entry[1] is upto:
+                    break

@@ -20,6 +20,7 @@ Two transports are served: irc.localhost (no fixed server: JIDs carry
 %127.0.0.1) and ircnet.localhost (irc_server = 127.0.0.1: JIDs without it).
 """
 
+import copy
 import itertools
 import os
 import re
@@ -27,6 +28,8 @@ import uuid
 from xml.sax.saxutils import escape, quoteattr
 
 import pytest
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from . import util
 from .client import XmppClient, to_string
@@ -101,8 +104,10 @@ def worker_pids(parent_pid):
 
 
 def transports_for(ngircd_port, throttle_interval=0, throttle_burst=None):
-    common = {"type": "irc", "irc_port": ngircd_port,
-              "irc_throttle_interval": throttle_interval}
+    """Both IRC transports; throttle_interval=None leaves the default."""
+    common = {"type": "irc", "irc_port": ngircd_port}
+    if throttle_interval is not None:
+        common["irc_throttle_interval"] = throttle_interval
     if throttle_burst is not None:
         common["irc_throttle_burst"] = throttle_burst
     return (
@@ -160,8 +165,45 @@ def leave_room(client, room, nick):
     send_presence(client, f"{room}/{nick}", ptype="unavailable")
 
 
+def record_stream(client):
+    """From now on keep every presence and message the client receives:
+    client.stream = [(kind, element), ...] in arrival order, and
+    client.all_messages = [[consumed, element], ...].  slixmpp's "message"
+    event (which the base client listens to) fires only for messages with
+    a <body/>, so a subject change would be invisible there."""
+    client.stream = []
+    client.all_messages = []
+
+    def on_presence(stanza):
+        with client._cond:
+            client.stream.append(("presence", copy.deepcopy(stanza.xml)))
+            client._cond.notify_all()
+
+    def on_message(stanza):
+        element = copy.deepcopy(stanza.xml)
+        with client._cond:
+            client.stream.append(("message", element))
+            client.all_messages.append([False, element])
+            client._cond.notify_all()
+
+    def add():
+        client.xmpp.add_event_handler("presence", on_presence)
+        client.xmpp.register_handler(Callback(
+            "polygate-tests all messages", MatchXPath(f"{{{NS_CLIENT}}}message"), on_message))
+    client._loop.run(_call(add), 5)
+
+
+async def _call(function):
+    return function()
+
+
+def stream(client, predicate=lambda kind, element: True):
+    with client._cond:
+        return [(k, e) for k, e in client.stream if predicate(k, e)]
+
+
 def _wait(client, kind, predicate, timeout, what, log_paths=()):
-    entries = client._presences if kind == "presence" else client._messages
+    entries = client._presences if kind == "presence" else client.all_messages
     with client._cond:
         def find():
             for entry in entries:
@@ -187,8 +229,9 @@ def wait_presence(client, predicate, timeout=10, what="a presence", log_paths=()
 
 
 def messages(client, predicate=lambda m: True):
+    """Every message received so far (consumed or not), subject-only ones too."""
     with client._cond:
-        return [m for _, m in client._messages if predicate(m)]
+        return [m for _, m in client.all_messages if predicate(m)]
 
 
 def presences(client, predicate=lambda p: True):
@@ -199,7 +242,7 @@ def presences(client, predicate=lambda p: True):
 
 def consume_all(client):
     with client._cond:
-        for entry in client._presences + client._messages:
+        for entry in client._presences + client.all_messages:
             entry[0] = True
 
 
@@ -410,6 +453,7 @@ def make_irc_user(irc_prosody, gateway):
         for transport in transports:
             reply = client.iq_set(transport, register_form(dict(fields, nick=nick)))
             assert reply.get("type") == "result", to_string(reply)
+        record_stream(client)
         user = IrcUser(client, nick, gateway)
         if online:
             for transport in transports:
