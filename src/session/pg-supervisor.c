@@ -115,8 +115,13 @@ pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol)
 		g_ptr_array_add(plugins, NULL);
 		return plugins;
 	}
-	/* prpl-NAME lives in libNAME.so; TLS comes from ssl.so + ssl-nss.so */
-	if (g_str_has_prefix(protocol, "prpl-"))
+	/* prpl-NAME lives in libNAME.so, but for two of libpurple's own; TLS
+	 * comes from ssl.so + ssl-nss.so */
+	if (g_strcmp0(protocol, "prpl-jabber") == 0)
+		g_ptr_array_add(plugins, g_strdup("libxmpp.so"));
+	else if (g_strcmp0(protocol, "prpl-meanwhile") == 0)
+		g_ptr_array_add(plugins, g_strdup("libsametime.so"));
+	else if (g_str_has_prefix(protocol, "prpl-"))
 		g_ptr_array_add(plugins, g_strdup_printf("lib%s.so", protocol + strlen("prpl-")));
 	g_ptr_array_add(plugins, g_strdup("ssl.so"));
 	g_ptr_array_add(plugins, g_strdup("ssl-nss.so"));
