@@ -10,36 +10,7 @@ from harness.ircgw import (  # noqa: F401 (fixtures)
     NS_DISCO_INFO, disco_info_identities, gateway, gateway_options, groupchat_from,
     irc_checker, irc_prosody, is_from, join_room, leave_room, make_irc_client, make_irc_user,
     messages, muc_item, ngircd, ngircd_password, occupant_presence, ptype, room_jid,
-    send_message, statuses, stream, subject, unique)
-
-
-def bare(jid):
-    return (jid or "").split("/", 1)[0].lower()
-
-
-def in_a_room(make_irc_user, make_irc_client, topic=None):
-    """bob (IRC, chanop) in a new channel, then the XMPP user joins it.
-    Returns (user, bob, channel, room JID)."""
-    bob = make_irc_client("bob")
-    channel = "#" + unique("c")
-    bob.join(channel)
-    if topic is not None:
-        bob.topic(channel, topic)
-        bob.wait_for(lambda l: l.is_("TOPIC", nick=bob.nick, target=channel), 10,
-                     "bob's TOPIC echo")
-    user = make_irc_user()
-    room = user.join(channel)
-    bob.wait_for(lambda l: l.is_("JOIN", nick=user.nick), 10, f"{user.nick} to JOIN",
-                 user.logs)
-    return user, bob, channel, room
-
-
-def sync(user, bob, channel, room):
-    """bob says something and the user sees it: everything bob or the
-    gateway sent before has arrived."""
-    token = "sync " + unique("s")
-    bob.privmsg(channel, token)
-    user.wait_message(groupchat_from(f"{room}/{bob.nick}", token), 15, "the sync line")
+    send_message, statuses, stream, subject, unique, bare, in_a_room, sync)
 
 
 # -- joining -------------------------------------------------------------------

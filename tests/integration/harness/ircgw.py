@@ -482,6 +482,46 @@ def make_irc_client(ngircd):
         client.close()
 
 
+# -- scenarios -------------------------------------------------------------------
+
+def bare(jid):
+    return (jid or "").split("/", 1)[0].lower()
+
+
+def in_a_room(make_irc_user, make_irc_client, topic=None):
+    """bob (raw IRC client, chanop) in a new channel, then the XMPP user joins it.
+    Returns (user, bob, channel, room JID)."""
+    bob = make_irc_client("bob")
+    channel = "#" + unique("c")
+    bob.join(channel)
+    if topic is not None:
+        bob.topic(channel, topic)
+        bob.wait_for(lambda l: l.is_("TOPIC", nick=bob.nick, target=channel), 10,
+                     "bob's TOPIC echo")
+    user = make_irc_user()
+    room = user.join(channel)
+    bob.wait_for(lambda l: l.is_("JOIN", nick=user.nick), 10, f"{user.nick} to JOIN",
+                 user.logs)
+    return user, bob, channel, room
+
+
+def sync(user, bob, channel, room):
+    """bob says something and the user sees it: everything bob or the
+    gateway sent before has arrived."""
+    token = "sync " + unique("s")
+    bob.privmsg(channel, token)
+    user.wait_message(groupchat_from(f"{room}/{bob.nick}", token), 15, "the sync line")
+
+
+def send_burst(client, room, texts, mtype="groupchat"):
+    """Many messages in one write to the XMPP server (a paste); their ids."""
+    ids = [f"b-{uuid.uuid4().hex[:10]}" for _ in texts]
+    client.send_raw("".join(
+        f"<message xmlns='{NS_CLIENT}' to={quoteattr(room)} type={quoteattr(mtype)} "
+        f"id={quoteattr(i)}><body>{escape(t)}</body></message>" for i, t in zip(ids, texts)))
+    return ids
+
+
 def wait_until(condition, timeout, what, log_paths=()):
     """util.wait_for with several log tails on failure."""
     try:

@@ -1,0 +1,41 @@
+"""A paste from XMPP into a channel: every line reaches IRC, in order.
+
+This module's gateway runs with irc_throttle_interval = 0 (prpl-irc's own
+throttle off), so the burst is limited by nothing but the chain itself.
+test_irc_throttle.py checks the default throttle.
+"""
+
+from harness.ircgw import (  # noqa: F401 (fixtures)
+    gateway, gateway_options, groupchat_from, in_a_room, irc_checker, irc_prosody,
+    make_irc_client, make_irc_user, messages, ngircd, ngircd_password, send_burst, wait_until)
+
+LINES = [f"paste line {i:02d}: the quick brown fox" for i in range(50)]
+
+
+def test_a_burst_of_50_lines_reaches_irc_complete_and_in_order(make_irc_user, make_irc_client):
+    alice, bob, channel, _room = in_a_room(make_irc_user, make_irc_client)
+    send_burst(alice.client, _room, LINES)
+
+    def received():
+        return [l.text for l in bob.lines(lambda l: l.is_("PRIVMSG", nick=alice.nick,
+                                                          target=channel))]
+    try:
+        wait_until(lambda: len(received()) >= len(LINES), 30,
+                   f"{len(LINES)} PRIVMSGs at bob", alice.logs)
+    finally:
+        got = received()
+        missing = [t for t in LINES if t not in got]
+        assert not missing, f"{len(missing)} lines lost, first: {missing[:3]}"
+    assert got == LINES, "the lines arrived out of order"
+
+
+def test_a_burst_of_50_lines_is_reflected_once_each_in_order_with_the_ids(
+        make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    ids = send_burst(alice.client, room, LINES)
+    own = groupchat_from(f"{room}/{alice.nick}")
+    wait_until(lambda: len(messages(alice.client, own)) >= len(LINES), 30,
+               f"{len(LINES)} reflections", alice.logs)
+    echoes = messages(alice.client, own)
+    assert [m.find("{jabber:client}body").text for m in echoes] == LINES
+    assert [m.get("id") for m in echoes] == ids
