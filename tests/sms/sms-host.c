@@ -284,6 +284,8 @@ main(int argc, char **argv)
 		g_printerr("usage: %s PLUGIN_DIR USER_DIR\n", argv[0]);
 		return EXIT_FAILURE;
 	}
+	/* keep plugins mapped at exit, so leak reports can name their functions */
+	g_setenv("PURPLE_LEAKCHECK_HELP", "1", TRUE);
 	/* libpurple would export itself on the session bus otherwise */
 	g_unsetenv("DBUS_SESSION_BUS_ADDRESS");
 	sms_host_loop = g_main_loop_new(NULL, FALSE);
