@@ -167,6 +167,7 @@ pg_purple_account_free(PgPurpleAccount *entry)
 {
 	g_free(entry->key);
 	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
+	pg_secret_free(entry->identify_password);
 	g_free(entry);
 }
 
@@ -209,6 +210,8 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 		if (password != NULL)
 			purple_account_set_password(entry->account,
 						    pg_secret_get_string(password));
+		pg_secret_free(entry->identify_password);
+		entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
 		purple_account_connect(entry->account);
 		return TRUE;
 	}
@@ -229,6 +232,7 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 	entry->account = account;
 	entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
 	entry->requested_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
 	g_hash_table_insert(worker->accounts, entry->key, entry);
 	g_hash_table_insert(worker->by_account, account, entry);
 	/* connects at once: a new account's status is available */

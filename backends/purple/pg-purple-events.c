@@ -24,6 +24,9 @@
  */
 #include "config.h"
 
+#include <openssl/crypto.h>
+#include <string.h>
+
 #define G_LOG_DOMAIN "pg-purple"
 
 #include <string.h>
@@ -136,8 +139,21 @@ pg_purple_events_signed_on_cb(PurpleConnection *gc, gpointer user_data)
 	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
 
 	pg_purple_events_wipe_password(account);
-	if (entry != NULL)
-		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTED, NULL, FALSE);
+	if (entry == NULL)
+		return;
+	if (entry->identify_password != NULL) {
+		/* NickServ identification (atheme, anope: "IDENTIFY <password>").
+		 * The text goes through prpl-irc's HTML parsing like any message,
+		 * so it is escaped; every copy is wiped after the send. */
+		g_autofree gchar *escaped =
+		    g_markup_escape_text(pg_secret_get_string(entry->identify_password), -1);
+		g_autofree gchar *line = g_strdup_printf("IDENTIFY %s", escaped);
+		serv_send_im(gc, "NickServ", line, 0);
+		OPENSSL_cleanse(escaped, strlen(escaped));
+		OPENSSL_cleanse(line, strlen(line));
+		g_clear_pointer(&entry->identify_password, pg_secret_free);
+	}
+	pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTED, NULL, FALSE);
 }
 
 static void

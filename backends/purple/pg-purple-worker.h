@@ -28,6 +28,8 @@ typedef struct {
 	PgPurpleLoginState state;
 	/* casefolded room name -> the name the daemon asked for */
 	GHashTable *requested_rooms;
+	/* IRC: NickServ password, sent once signed on, then wiped (nullable) */
+	PgSecret *identify_password;
 } PgPurpleAccount;
 
 typedef struct {

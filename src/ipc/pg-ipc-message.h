@@ -47,6 +47,8 @@
  *   own          room-message: TRUE for the echo of our own message
  *   condition    error: an RFC 6120 §8.3.3 condition name, e.g. item-not-found
  *   request      error: the id of the command that failed (0 if none)
+ *   identify_password  login: for prpl-irc, the NickServ password; the worker
+ *                sends "IDENTIFY <password>" to NickServ once signed on
  *   options      login: protocol account options by libpurple setting name
  *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
  *                ratelimit-interval, ratelimit-burst ...); values are parsed
@@ -60,8 +62,10 @@
 
 G_BEGIN_DECLS
 
-/* v1: first version. */
-#define PG_IPC_PROTOCOL_VERSION 1
+/* v1: first version.
+ * v2: login carries identify_password (IRC NickServ), sent by the worker
+ *     right after sign-on. */
+#define PG_IPC_PROTOCOL_VERSION 2
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -73,7 +77,8 @@ G_BEGIN_DECLS
 	X(PONG, "pong", BOTH, "")                                                                 \
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
-	  "account:s protocol:s username:s password:s?! options:a{ss}?")                          \
+	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
+	  "options:a{ss}?")                          \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s")                                   \

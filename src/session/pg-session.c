@@ -84,6 +84,7 @@ struct _PgLink {
 	GHashTable *rooms;  /* lower-case name -> PgRoom */
 	GQueue *pending;    /* PgIpcMessage (owned) to send once connected */
 	gchar *last_error;
+	gboolean no_sasl;   /* IRC: the server refused SASL; identify with NickServ */
 };
 
 struct _PgSession {
@@ -331,6 +332,7 @@ pg_link_build_login(PgLink *link, GError **error)
 	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
 	g_autofree gchar *username = NULL;
 	const PgSecret *password = NULL;
+	const PgSecret *identify = NULL;
 	const gchar *protocol;
 
 	account = pg_registry_get_account(pg_transport_get_registry(session->transport),
@@ -342,9 +344,23 @@ pg_link_build_login(PgLink *link, GError **error)
 		g_autofree gchar *port = g_strdup_printf("%u", transport->irc_port);
 		g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 		g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
+		const PgSecret *nickserv = pg_account_get_secret(account, "password");
 		protocol = "prpl-irc";
 		username = g_strdup_printf("%s@%s", account->legacy_id, link->server);
 		password = pg_account_get_secret(account, "server_password");
+		/* The NickServ password authenticates with SASL PLAIN where the
+		 * network offers it (prpl-irc uses the account password for SASL,
+		 * so not when a server password takes that place); otherwise, or
+		 * once the server said it has no SASL, the worker identifies with
+		 * NickServ after sign-on. */
+		if (nickserv != NULL && password == NULL && !link->no_sasl) {
+			password = nickserv;
+			g_variant_builder_add(options, "{ss}", "sasl", "true");
+			g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
+		} else {
+			identify = nickserv;
+			g_variant_builder_add(options, "{ss}", "sasl", "false");
+		}
 		g_variant_builder_add(options, "{ss}", "port", port);
 		g_variant_builder_add(options, "{ss}", "ssl", transport->irc_tls ? "true" : "false");
 		g_variant_builder_add(options, "{ss}", "encoding", "UTF-8,ISO-8859-1");
@@ -367,7 +383,8 @@ pg_link_build_login(PgLink *link, GError **error)
 	return pg_ipc_message_new(
 	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(link->account), "protocol",
 	    g_variant_new_string(protocol), "username", g_variant_new_string(username), "password",
-	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "options",
+	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "identify_password",
+	    identify != NULL ? pg_ipc_variant_new_secret(identify) : NULL, "options",
 	    g_variant_builder_end(options), NULL);
 }
 
@@ -1052,6 +1069,16 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	gpointer value;
 	gboolean was_connected = link->state == PG_LINK_CONNECTED;
 
+	/* prpl-irc fails the login when SASL was asked for and the server has
+	 * none ("...Server does not support SASL authentication."): fall back to
+	 * NickServ at once, which is what the user's registration asked for */
+	if (reason != NULL && strstr(reason, "does not support SASL") != NULL && !link->no_sasl) {
+		g_message("%s: the server has no SASL; identifying with NickServ instead",
+			  link->account);
+		link->no_sasl = TRUE;
+		pg_link_connect(link);
+		return;
+	}
 	g_free(link->last_error);
 	link->last_error = g_strdup(reason != NULL ? reason : "connection lost");
 	g_message("%s: disconnected: %s%s", link->account, link->last_error,
