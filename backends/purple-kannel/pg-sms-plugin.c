@@ -419,9 +419,13 @@ static const gchar *
 pg_sms_normalize(const PurpleAccount *account, const gchar *who)
 {
 	/* libpurple's contract: a static buffer, valid until the next call */
-	static gchar normalized[32];
-	g_autofree gchar *number = pg_sms_number_normalize(who, NULL);
+	static gchar normalized[256];
+	g_autofree gchar *number = NULL;
 
+	if (who == NULL)
+		return NULL;
+	/* not a number: leave it as it is, send_im will refuse it */
+	number = pg_sms_number_normalize(who, NULL);
 	g_strlcpy(normalized, number != NULL ? number : who, sizeof(normalized));
 	return normalized;
 }
