@@ -225,6 +225,9 @@ pg_sms_status_types(PurpleAccount *account)
 
 	types = g_list_append(types, purple_status_type_new(PURPLE_STATUS_AVAILABLE, NULL, NULL,
 							    TRUE));
+	/* means nothing to SMS; it lets a UI mirror "away" without an error
+	 * (libpurple UIs fall back to it for extended away and busy) */
+	types = g_list_append(types, purple_status_type_new(PURPLE_STATUS_AWAY, NULL, NULL, TRUE));
 	types = g_list_append(types, purple_status_type_new(PURPLE_STATUS_OFFLINE, NULL, NULL,
 							    TRUE));
 	return types;
