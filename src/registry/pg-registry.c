@@ -41,16 +41,19 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "registry/pg-registry-private.h"
 #include "registry/pg-registry.h"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
 
 /* Schema history (PRAGMA user_version):
  *   v0  empty file
  *   v1  table account (transport, user_jid, legacy_id, settings a{ss},
  *       secrets sealed, created_at, updated_at), index on (transport, legacy_id)
+ *   v2  table sms_outbox, the durable SMS queue (pg-sms-queue.c): body sealed,
+ *       state, attempts, next_attempt_at, legacy_id for delivery reports;
+ *       indexes for the head of each (transport, user, recipient) queue, for
+ *       due messages, and on (transport, legacy_id)
  * To change the schema: add a step to pg_registry_migrations[], bump this. */
-#define PG_REGISTRY_SCHEMA_VERSION 1
+#define PG_REGISTRY_SCHEMA_VERSION 2
 
 /* pg_registry_migrations[v] upgrades schema v-1 to v; each may hold several statements. */
 static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1] = {
@@ -65,6 +68,32 @@ static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1]
 	  "  PRIMARY KEY (transport, user_jid)"
 	  ");"
 	  "CREATE INDEX account_transport_legacy_id ON account (transport, legacy_id);",
+    /* AUTOINCREMENT: an id is never reused, since it is part of the body's
+     * associated data and may sit in a dlr-url or an XMPP error long after */
+    [2] = "CREATE TABLE sms_outbox ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  transport TEXT NOT NULL,"
+	  "  user_jid TEXT NOT NULL,"
+	  "  recipient TEXT NOT NULL,"
+	  "  body BLOB NOT NULL,"
+	  "  xmpp_id TEXT,"
+	  "  state TEXT NOT NULL CHECK (state IN "
+	  "    ('queued', 'sending', 'accepted', 'delivered', 'failed')),"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  next_attempt_at INTEGER NOT NULL,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL,"
+	  "  legacy_id TEXT,"
+	  "  last_error TEXT"
+	  ");"
+	  /* the head of each queue: MIN(id) among its unfinished messages */
+	  "CREATE INDEX sms_outbox_queue ON sms_outbox (transport, user_jid, recipient, id) "
+	  "  WHERE state IN ('queued', 'sending');"
+	  "CREATE INDEX sms_outbox_due ON sms_outbox (next_attempt_at, id) "
+	  "  WHERE state = 'queued';"
+	  "CREATE INDEX sms_outbox_legacy_id ON sms_outbox (transport, legacy_id) "
+	  "  WHERE legacy_id IS NOT NULL;"
+	  "CREATE INDEX sms_outbox_user ON sms_outbox (transport, user_jid, id);",
 };
 
 /* Long enough to ride out a checkpoint or another process's short write. */
@@ -73,15 +102,9 @@ static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1]
 #define PG_REGISTRY_ACCOUNT_COLUMNS                                                                \
 	"transport, user_jid, legacy_id, settings, secrets, created_at, updated_at"
 
-struct _PgRegistry {
-	sqlite3 *db;
-	PgVault *vault; /* borrowed */
-	gchar *path;
-};
-
 /* ---- SQLite helpers ---- */
 
-static gboolean
+gboolean
 pg_registry_set_error(PgRegistry *self, GError **error, const gchar *what)
 {
 	g_set_error(error, PG_ERROR, PG_ERROR_DATABASE, "%s: %s: %s", self->path, what,
@@ -89,7 +112,7 @@ pg_registry_set_error(PgRegistry *self, GError **error, const gchar *what)
 	return FALSE;
 }
 
-static gboolean
+gboolean
 pg_registry_prepare(PgRegistry *self, const gchar *sql, sqlite3_stmt **stmt, GError **error)
 {
 	if (sqlite3_prepare_v2(self->db, sql, -1, stmt, NULL) != SQLITE_OK)
@@ -98,7 +121,7 @@ pg_registry_prepare(PgRegistry *self, const gchar *sql, sqlite3_stmt **stmt, GEr
 }
 
 /* Steps @stmt until it is done, ignoring any rows (PRAGMAs may return one). */
-static gboolean
+gboolean
 pg_registry_step_done(PgRegistry *self, sqlite3_stmt *stmt, GError **error)
 {
 	int rc;
@@ -111,7 +134,7 @@ pg_registry_step_done(PgRegistry *self, sqlite3_stmt *stmt, GError **error)
 }
 
 /* Runs one or more ';'-separated statements, each prepared in turn. */
-static gboolean
+gboolean
 pg_registry_exec(PgRegistry *self, const gchar *sql, GError **error)
 {
 	const gchar *tail = sql;
@@ -130,7 +153,7 @@ pg_registry_exec(PgRegistry *self, const gchar *sql, GError **error)
 	return TRUE;
 }
 
-static gboolean
+gboolean
 pg_registry_begin(PgRegistry *self, GError **error)
 {
 	/* IMMEDIATE: take the write lock now, so a read-then-write transaction
@@ -138,13 +161,13 @@ pg_registry_begin(PgRegistry *self, GError **error)
 	return pg_registry_exec(self, "BEGIN IMMEDIATE;", error);
 }
 
-static gboolean
+gboolean
 pg_registry_commit(PgRegistry *self, GError **error)
 {
 	return pg_registry_exec(self, "COMMIT;", error);
 }
 
-static void
+void
 pg_registry_rollback(PgRegistry *self)
 {
 	g_autoptr(GError) error = NULL;
@@ -170,7 +193,7 @@ pg_registry_get_user_version(PgRegistry *self, gint *version, GError **error)
 }
 
 /* An empty blob must be bound as a zero-length blob, not as NULL */
-static void
+void
 pg_registry_bind_bytes(sqlite3_stmt *stmt, int index, GBytes *bytes)
 {
 	gsize len = 0;
@@ -180,7 +203,7 @@ pg_registry_bind_bytes(sqlite3_stmt *stmt, int index, GBytes *bytes)
 }
 
 /* Returns: (transfer full) the blob in column @index, or NULL if it is SQL NULL. */
-static GBytes *
+GBytes *
 pg_registry_column_bytes(sqlite3_stmt *stmt, int index)
 {
 	const void *data;
@@ -356,7 +379,7 @@ pg_registry_unseal_secrets(PgRegistry *self, PgAccount *account, GBytes *sealed,
 
 /* ---- rows ---- */
 
-static const gchar *
+const gchar *
 pg_registry_column_text(sqlite3_stmt *stmt, int index)
 {
 	return (const gchar *)sqlite3_column_text(stmt, index);
@@ -801,7 +824,8 @@ pg_registry_reseal_locked(PgRegistry *self, guint *resealed, GError **error)
 			return FALSE;
 	}
 	*resealed = rows->len;
-	return TRUE;
+	/* the SMS outbox is sealed under the same key */
+	return pg_sms_queue_reseal_locked(self, resealed, error);
 }
 
 static gboolean
@@ -849,9 +873,12 @@ pg_registry_forget_old_keys_locked(PgRegistry *self, GError **error)
 	if (sqlite3_step(stmt) != SQLITE_ROW)
 		return pg_registry_set_error(self, error, "cannot check key ids");
 	stale = sqlite3_column_int64(stmt, 0);
+	if (stale == 0 &&
+	    !pg_sms_queue_count_stale_locked(self, prefix, sizeof(prefix), &stale, error))
+		return FALSE;
 	if (stale > 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_CRYPTO,
-			    "%s: %" G_GINT64_FORMAT " accounts are still sealed under an old key "
+			    "%s: %" G_GINT64_FORMAT " rows are still sealed under an old key "
 			    "(another process wrote meanwhile?); old keys are kept, "
 			    "run rekey again",
 			    self->path, stale);
@@ -885,7 +912,7 @@ pg_registry_rekey(PgRegistry *self, guint *resealed, GError **error)
 	}
 	if (!pg_registry_commit(self, error))
 		return FALSE;
-	g_message("%s: resealed %u accounts under key id %u", self->path, count,
+	g_message("%s: resealed %u rows (accounts, queued SMS) under key id %u", self->path, count,
 		  pg_vault_get_current_key_id(self->vault));
 	if (resealed != NULL)
 		*resealed = count;
