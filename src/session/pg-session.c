@@ -1076,7 +1076,9 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 		g_message("%s: the server has no SASL; identifying with NickServ instead",
 			  link->account);
 		link->no_sasl = TRUE;
-		pg_link_connect(link);
+		/* not at once: libpurple finishes the failed connection only after
+		 * its error callback, so the worker still holds the account */
+		pg_link_schedule_retry(link);
 		return;
 	}
 	g_free(link->last_error);
