@@ -112,7 +112,9 @@ PgHttp *pg_http_new(const PgConfig *config, const PgHttpDelegate *delegate, gpoi
 PgHttp *pg_http_new_for_address(const PgConfig *config, const gchar *address, guint16 port,
 				const PgHttpDelegate *delegate, gpointer user_data,
 				GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Stops listening and frees; requests in progress are dropped. */
+/* Stops listening and frees; requests in progress are dropped.  Never call
+ * it from inside a delegate callback (the request being answered would
+ * outlive its server): defer it to an idle source. */
 void pg_http_free(PgHttp *self);
 
 /* The port actually bound. */
