@@ -23,6 +23,7 @@ import pytest
 
 from harness import kannel as kannel_harness
 from harness import util
+from harness.polygate import find_binary
 
 OWN_NUMBER = "+15551230001"
 PEER = "+491510000001"
@@ -38,14 +39,30 @@ def _quote(value):
     return urllib.parse.quote(str(value), safe="")
 
 
+def find_host():
+    """(sms-host, plugin dir): PG_SMS_HOST and PG_SMS_PLUGIN_DIR (meson test sets
+    them), else the build dir of the daemon the other integration tests use
+    (POLYGATE_BIN, as contrib/scripts/test.sh runs them)."""
+    binary = os.environ.get("PG_SMS_HOST")
+    plugin_dir = os.environ.get("PG_SMS_PLUGIN_DIR")
+    if binary and plugin_dir:
+        return binary, plugin_dir
+    daemon = find_binary()
+    if daemon is None:
+        return None, None
+    plugin_dir = os.path.join(os.path.dirname(os.path.dirname(daemon)), "backends",
+                              "purple-kannel")
+    return os.path.join(plugin_dir, "sms-host"), plugin_dir
+
+
 class SmsHost:
     """tests/sms/sms-host: one libpurple process with one SMS account."""
 
     def __init__(self, directory):
-        binary = os.environ.get("PG_SMS_HOST")
-        plugin_dir = os.environ.get("PG_SMS_PLUGIN_DIR")
-        if not binary or not plugin_dir:
-            pytest.fail("set PG_SMS_HOST and PG_SMS_PLUGIN_DIR (meson test does)",
+        binary, plugin_dir = find_host()
+        if binary is None or not os.access(binary, os.X_OK):
+            pytest.fail(f"sms-host not built ({binary}); set PG_SMS_HOST and "
+                        "PG_SMS_PLUGIN_DIR (meson test --suite integration-sms does)",
                         pytrace=False)
         self.user_dir = os.path.join(directory, "purple")
         os.makedirs(self.user_dir, exist_ok=True)
