@@ -23,6 +23,9 @@ log_level = info
 host = 127.0.0.1
 port = {port}
 
+[http]
+port = 0
+
 [transport irc]
 jid = irc.localhost
 secret = {secret}

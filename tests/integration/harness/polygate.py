@@ -61,6 +61,10 @@ class Polygate:
         self.log_path = os.path.join(self.dir, "polygate.log")
         self.proc = None
         self._log_offset = 0
+        # each daemon its own HTTP port (Kannel callbacks, /metrics) and, per
+        # SMS transport, the token Kannel's callbacks carry
+        self.http_port = util.free_port()
+        self.kannel_token = util.secret()
         self.write_config()
 
     @property
@@ -80,6 +84,7 @@ class Polygate:
         if self.admins:
             lines.append("admins = " + ";".join(self.admins) + ";")
         lines += ["", "[xmpp]", "host = 127.0.0.1", f"port = {self.prosody.component_port}", ""]
+        lines += ["[http]", "listen = 127.0.0.1", f"port = {self.http_port}", ""]
         for t in self.transports:
             lines += [
                 f"[transport {t['name']}]",
@@ -91,6 +96,13 @@ class Polygate:
             for key in ("allowed_domains", "irc_server", "purple_protocol"):
                 if key in t:
                     lines.append(f"{key} = {t[key]}")
+            if t["type"] == "sms" and "kannel_token" not in t:
+                lines.append(f"kannel_token = {self.kannel_token}")
+            # anything else the test gives (irc_port, kannel_*, sms_*...)
+            for key, value in t.items():
+                if key not in ("name", "jid", "type", "display", "allowed_domains",
+                               "irc_server", "purple_protocol"):
+                    lines.append(f"{key} = {value}")
             lines.append("")
         # An inline component secret makes polygate refuse a world-readable
         # config: create it 0600 from the start.
