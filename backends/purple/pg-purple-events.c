@@ -24,11 +24,9 @@
  */
 #include "config.h"
 
-#include <openssl/crypto.h>
-#include <string.h>
-
 #define G_LOG_DOMAIN "pg-purple"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "pg-purple-events.h"
@@ -44,6 +42,9 @@ typedef struct {
 	gchar *subject_by;
 	guint flush_id;
 } PgPurpleRoom;
+
+static void pg_purple_events_occupant(PgPurpleRoom *room, const gchar *nick, const gchar *change,
+				      const gchar *new_nick, const gchar *reason);
 
 static gint pg_purple_events_handle;
 /* PurpleConversation* -> PgPurpleRoom (owned) */
@@ -483,11 +484,57 @@ pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 	    g_variant_new_uint32(flags), NULL));
 }
 
+/* prpl-irc tells a kicked user only with a system line in the room
+ * ("You have been kicked by %s: (%s)", irc/msgs.c irc_msg_kick) just before
+ * it leaves the conversation; match it in whatever language libpurple
+ * speaks here, so the daemon can say 307 (XEP-0045 §8.2) and not just
+ * "left". */
+static gboolean
+pg_purple_events_parse_self_kick(const gchar *message, gchar **by, gchar **reason)
+{
+	const gchar *format = g_dgettext("pidgin", "You have been kicked by %s: (%s)");
+	g_autofree gchar *plain = purple_markup_strip_html(message);
+	g_autofree gchar *text = purple_unescape_html(plain);
+	g_auto(GStrv) parts = g_strsplit(format, "%s", -1);
+	g_autoptr(GString) pattern = g_string_new("^");
+	g_autoptr(GRegex) regex = NULL;
+	g_autoptr(GMatchInfo) match = NULL;
+
+	if (g_strv_length(parts) != 3)
+		return FALSE;
+	for (guint i = 0; parts[i] != NULL; i++) {
+		g_autofree gchar *escaped = g_regex_escape_string(parts[i], -1);
+		g_string_append(pattern, escaped);
+		if (parts[i + 1] != NULL)
+			g_string_append(pattern, "(.*?)");
+	}
+	g_string_append_c(pattern, '$');
+	regex = g_regex_new(pattern->str, G_REGEX_DOTALL, 0, NULL);
+	if (regex == NULL || !g_regex_match(regex, text, 0, &match))
+		return FALSE;
+	*by = g_match_info_fetch(match, 1);
+	*reason = g_match_info_fetch(match, 2);
+	return TRUE;
+}
+
 static void
 pg_purple_events_wrote_msg_cb(PurpleAccount *account, const gchar *who, const gchar *message,
 			      PurpleConversation *conv, PurpleMessageFlags flags,
 			      gpointer user_data)
 {
+	PgPurpleRoom *room = g_hash_table_lookup(pg_purple_events_rooms, conv);
+	g_autofree gchar *by = NULL;
+	g_autofree gchar *reason = NULL;
+
+	if (room != NULL && room->joined && (flags & PURPLE_MESSAGE_SYSTEM) != 0 &&
+	    purple_conversation_get_type(conv) == PURPLE_CONV_TYPE_CHAT &&
+	    pg_purple_events_parse_self_kick(message, &by, &reason)) {
+		g_autofree gchar *why = g_strdup_printf("kicked by %s: %s", by, reason);
+		pg_purple_events_occupant(room, purple_conv_chat_get_nick(PURPLE_CONV_CHAT(conv)),
+					  "kick", NULL, why);
+		/* the chat-left that follows must not report a plain leave */
+		room->joined = FALSE;
+	}
 	/* emitted after libpurple appended the message to the history */
 	purple_conversation_clear_message_history(conv);
 }
