@@ -103,6 +103,50 @@ def worker_pids(parent_pid):
     return pids
 
 
+def irc_client_port(ngircd_log, nick):
+    """The local TCP port of nick's latest connection to ngircd, from
+    ngircd's log ("Accepted connection N from ..." then "User "nick!..."
+    registered (connection N)"), or None."""
+    accepted = {}
+    port = None
+    for line in ngircd_log.splitlines():
+        m = re.search(r'Accepted connection (\d+) from "127\.0\.0\.1:(\d+)"', line)
+        if m:
+            accepted[m.group(1)] = int(m.group(2))
+            continue
+        m = re.search(r'User "([^!"]+)![^"]*" registered \(connection (\d+)\)', line)
+        if m and m.group(1).lower() == nick.lower():
+            port = accepted.get(m.group(2))
+    return port
+
+
+def pid_with_local_port(port, pids):
+    """Which of pids holds a TCP socket bound locally to 127.0.0.1:port."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for row in f:
+                    fields = row.split()
+                    if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{fields[9]}]")
+        except OSError:
+            continue
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
 def transports_for(ngircd_port, throttle_interval=0, throttle_burst=None):
     """Both IRC transports; throttle_interval=None leaves the default."""
     common = {"type": "irc", "irc_port": ngircd_port}
@@ -304,6 +348,15 @@ def occupant_presence(occupant, type_="available", codes=()):
     return match
 
 
+def notice_from(*senders):
+    """Predicate: a message with a body from one of senders (bare JIDs): a
+    notice from the transport (chat) or from a room (groupchat, no nick)."""
+    wanted = {s.lower() for s in senders}
+    def match(m):
+        return (m.get("from") or "").lower() in wanted and body(m) is not None
+    return match
+
+
 def transport_notice(transport):
     """Predicate: a chat message from the transport itself (a notice)."""
     def match(m):
@@ -414,6 +467,20 @@ class IrcUser:
         util.wait_for(lambda: pattern.search(self.gateway.ngircd.log()), timeout,
                       f"{self.nick} to register on ngircd", self.gateway.log_path,
                       alive=lambda: self.gateway.running)
+
+    def worker_pid(self):
+        """The polygate-purple child of the daemon that holds our IRC
+        connection (matched by its socket's local port)."""
+        port = irc_client_port(self.gateway.ngircd.log(), self.nick)
+        if port is None:
+            return None
+        return pid_with_local_port(port, self.gateway.worker_pids())
+
+    def reconnect(self, timeout=15):
+        """A new XMPP stream for the same account (what a client does after
+        its server restarted); the stream recording starts afresh."""
+        self.client.reconnect(timeout)
+        record_stream(self.client)
 
     def join(self, channel, transport=IRC, timeout=20):
         """Join channel as our nick; wait for the self-presence (110) and
