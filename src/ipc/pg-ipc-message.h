@@ -47,6 +47,10 @@
  *   own          room-message: TRUE for the echo of our own message
  *   condition    error: an RFC 6120 §8.3.3 condition name, e.g. item-not-found
  *   request      error: the id of the command that failed (0 if none)
+ *   message_id   send-im (SMS): the id the SMS plugin puts in the dlr-url;
+ *                sms-sent: the id of the message this answer is about
+ *   outcome      sms-sent: 0 accepted by Kannel, 1 temporary failure (retry),
+ *                2 permanent failure
  *   identify_password  login: for prpl-irc, the NickServ password; the worker
  *                sends "IDENTIFY <password>" to NickServ once signed on
  *   options      login: protocol account options by libpurple setting name
@@ -64,8 +68,12 @@ G_BEGIN_DECLS
 
 /* v1: first version.
  * v2: login carries identify_password (IRC NickServ), sent by the worker
- *     right after sign-on. */
-#define PG_IPC_PROTOCOL_VERSION 2
+ *     right after sign-on.
+ * v3: SMS: send-im may carry the message_id the plugin must use (so the
+ *     daemon knows a delivery report's id before the send); inject-im hands
+ *     an inbound SMS to the plugin's connection; sms-sent reports Kannel's
+ *     answer to each send. */
+#define PG_IPC_PROTOCOL_VERSION 3
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -81,7 +89,8 @@ G_BEGIN_DECLS
 	  "options:a{ss}?")                          \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
-	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s")                                   \
+	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s?")                     \
+	X(CMD_INJECT_IM, "inject-im", CMD, "account:s from:s body:s")                             \
 	X(CMD_TYPING, "typing", CMD, "account:s to:s state:s")                                    \
 	X(CMD_JOIN_ROOM, "join-room", CMD, "account:s room:s nick:s? password:s?!")               \
 	X(CMD_LEAVE_ROOM, "leave-room", CMD, "account:s room:s")                                  \
@@ -103,7 +112,8 @@ G_BEGIN_DECLS
 	X(EVT_ROOM_SUBJECT, "room-subject", EVT, "account:s room:s subject:s by:s?")              \
 	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
-	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")
+	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
+	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")
 
 typedef enum {
 	PG_IPC_KIND_INVALID = 0,
