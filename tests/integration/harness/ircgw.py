@@ -24,6 +24,7 @@ import copy
 import itertools
 import os
 import re
+import time
 import uuid
 from xml.sax.saxutils import escape, quoteattr
 
@@ -587,6 +588,18 @@ def send_burst(client, room, texts, mtype="groupchat"):
         f"<message xmlns='{NS_CLIENT}' to={quoteattr(room)} type={quoteattr(mtype)} "
         f"id={quoteattr(i)}><body>{escape(t)}</body></message>" for i, t in zip(ids, texts)))
     return ids
+
+
+def happens_within(condition, timeout, interval=0.1):
+    """Watch condition() for timeout seconds: True as soon as it holds,
+    False if it never did (for "X must not happen": a bounded observation
+    window, not a synchronisation)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)  # polling interval of a bounded observation
+    return bool(condition())
 
 
 def wait_until(condition, timeout, what, log_paths=()):
