@@ -23,7 +23,8 @@
  *       (a request refused before it left), with outcome a PgSmsOutcome:
  *       0 accepted, 1 temporary failure, 2 permanent failure.
  *   The message id is also the "id" parameter of the dlr-url, so delivery
- *   reports can be matched to it.
+ *   reports can be matched to it.  It is random, unless the UI chose it by
+ *   setting the account's "next-message-id" just before the send.
  *
  * Invariant: a PgSmsRequest is owned by its connection's pending list from
  * the moment the fetch starts until pg_sms_request_finish() runs, which
@@ -72,6 +73,12 @@
 #define PG_SMS_OPTION_MAX_PARTS	  "max-parts"
 #define PG_SMS_OPTION_TIMEOUT	  "timeout"
 #define PG_SMS_OPTION_SHOW_ERRORS "show-errors"
+/* Not an account option a person sees: a UI that must know a message's id
+ * before the send (to match delivery reports that may arrive before it
+ * hears back) sets it right before serv_send_im(); send_im takes it and
+ * clears it, so it applies to exactly one message. */
+#define PG_SMS_SETTING_NEXT_MESSAGE_ID "next-message-id"
+#define PG_SMS_MESSAGE_ID_MAX	       64
 
 G_STATIC_ASSERT(PG_SMS_OUTCOME_ACCEPTED == 0 && PG_SMS_OUTCOME_TEMPORARY == 1 &&
 		PG_SMS_OUTCOME_PERMANENT == 2);
@@ -312,6 +319,46 @@ pg_sms_plain_text(const gchar *message)
 	return g_utf8_normalize(plain, -1, G_NORMALIZE_NFC);
 }
 
+/* The id travels as the "id" parameter of the dlr-url, so a UI's id is
+ * restricted to characters that need no escaping in a URL (RFC 3986
+ * unreserved, minus "~"), and kept short. */
+static gboolean
+pg_sms_message_id_is_valid(const gchar *id)
+{
+	gsize len = 0;
+
+	for (const gchar *p = id; *p != '\0'; p++, len++) {
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-')
+			return FALSE;
+	}
+	return len > 0 && len <= PG_SMS_MESSAGE_ID_MAX;
+}
+
+/* The id of the message being sent: the UI's "next-message-id" if it set a
+ * valid one (taken and cleared, so it is used once), else a random UUID.
+ * Returns: (transfer full) */
+static gchar *
+pg_sms_take_message_id(PurpleAccount *account)
+{
+	const gchar *wanted =
+	    purple_account_get_string(account, PG_SMS_SETTING_NEXT_MESSAGE_ID, NULL);
+	g_autofree gchar *id = NULL;
+
+	if (wanted == NULL || *wanted == '\0')
+		return g_uuid_string_random();
+	id = g_strdup(wanted);
+	/* frees the string @wanted points into */
+	purple_account_set_string(account, PG_SMS_SETTING_NEXT_MESSAGE_ID, NULL);
+	if (!pg_sms_message_id_is_valid(id)) {
+		purple_debug_warning(PG_SMS_DEBUG,
+				     "ignoring an invalid next-message-id (want at most %d of "
+				     "[A-Za-z0-9._-]); using a random one\n",
+				     PG_SMS_MESSAGE_ID_MAX);
+		return g_uuid_string_random();
+	}
+	return g_steal_pointer(&id);
+}
+
 /* Refused before anything left: report now, return what libpurple expects. */
 static gint
 pg_sms_refuse(PurpleAccount *account, const gchar *to, const gchar *message_id, gint err,
@@ -327,7 +374,7 @@ pg_sms_send_im(PurpleConnection *gc, const gchar *who, const gchar *message,
 {
 	PurpleAccount *account = purple_connection_get_account(gc);
 	PgSmsConnection *connection = purple_connection_get_protocol_data(gc);
-	g_autofree gchar *message_id = g_uuid_string_random();
+	g_autofree gchar *message_id = pg_sms_take_message_id(account);
 	g_autofree gchar *to = pg_sms_number_normalize(who, NULL);
 	g_autofree gchar *text = pg_sms_plain_text(message);
 	g_autofree gchar *dlr_url = NULL;

@@ -242,6 +242,34 @@ def test_a_400_character_text_arrives_whole_in_three_parts(kannel, smsc, sink, h
                   15, "delivery report for the long message")
 
 
+def test_a_message_id_chosen_by_the_ui_is_used_once(kannel, smsc, sink, host):
+    host.login(kannel_options(kannel, sink), password=kannel.sendsms_password)
+    chosen = "outbox-42_v1.0"
+    host.command("send-with-id", PEER, chosen, "with my id")
+    assert host.expect("sms-sending")[2] == chosen
+    sent = host.expect("sms-sent", lambda e: e[2] == chosen)
+    assert sent[3] == str(ACCEPTED)
+    assert smsc.wait_message().text == "with my id"
+    sink.wait_for(lambda p, q: q.get("id") == chosen and q.get("status") == "1",
+                  15, f"delivery report for {chosen}")
+    # the setting was taken: the next message gets a fresh random id again
+    message_id, sent = host.send(PEER, "no id")
+    assert message_id != chosen and len(message_id) == 36
+    assert sent[3] == str(ACCEPTED)
+    smsc.wait_message()
+
+
+@pytest.mark.parametrize("bad", ["has space", "a&status=1", "x" * 65, "é"])
+def test_an_unsafe_message_id_is_ignored_for_a_random_one(kannel, smsc, host, bad):
+    host.login(kannel_options(kannel), password=kannel.sendsms_password)
+    host.command("send-with-id", PEER, bad, "bad id")
+    message_id = host.expect("sms-sending")[2]
+    assert message_id != bad and len(message_id) == 36
+    sent = host.expect("sms-sent", lambda e: e[2] == message_id)
+    assert sent[3] == str(ACCEPTED)
+    assert smsc.wait_message().text == "bad id"
+
+
 def test_markup_is_stripped_and_entities_decoded(kannel, smsc, host):
     host.login(kannel_options(kannel), password=kannel.sendsms_password)
     _, sent = host.send(PEER, "<b>5 &lt; 6</b> &amp; &quot;q&quot;")

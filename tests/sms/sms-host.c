@@ -4,13 +4,16 @@
  * It loads the plugin the way Pidgin does (a search path, then libpurple's
  * own probe), creates one account and speaks a line protocol:
  *   stdin  (commands):  set KEY VALUE | setint KEY N | setbool KEY 0|1 |
- *                       login USERNAME PASSWORD | send TO HTML | inject FROM HTML |
+ *                       login USERNAME PASSWORD | send TO HTML |
+ *                       send-with-id TO MESSAGE_ID HTML | inject FROM HTML |
  *                       logout | quit
  *   stdout (events):    ready | signed-on | connection-error REASON |
  *                       sms-sending TO ID | sms-sent TO ID OUTCOME REASON |
  *                       received-im FROM TEXT | conv-error WHO TEXT | signed-off
  * Every field is percent-encoded (RFC 3986), separated by one space.
  * "send" goes through a conversation (purple_conv_im_send), as Pidgin does;
+ * "send-with-id" first sets the account's "next-message-id", as the worker
+ * does when the daemon chose the id;
  * "inject" is what the Polygate worker does with an inbound SMS
  * (serv_got_im on the plugin's connection).
  *
@@ -236,7 +239,10 @@ sms_host_command(gchar **words)
 		sms_host_login(words[1], words[2]);
 	else if (n == 3 && g_str_equal(words[0], "send"))
 		sms_host_send(words[1], words[2]);
-	else if (n == 3 && g_str_equal(words[0], "inject"))
+	else if (n == 4 && g_str_equal(words[0], "send-with-id")) {
+		purple_account_set_string(sms_host_account, "next-message-id", words[2]);
+		sms_host_send(words[1], words[3]);
+	} else if (n == 3 && g_str_equal(words[0], "inject"))
 		sms_host_inject(words[1], words[2]);
 	else if (n == 1 && g_str_equal(words[0], "logout"))
 		purple_account_set_enabled(sms_host_account, SMS_HOST_UI, FALSE);
