@@ -11,13 +11,24 @@
  *
  * The password arrives in a wiped frame, is copied once into a PgSecret,
  * handed to libpurple (which copies it again) and wiped here; libpurple's
- * copies are wiped by pg-purple-events.c as soon as the login finished.
+ * copies are wiped by pg-purple-events.c as soon as the login finished
+ * (prpl-polygate-sms excepted: it needs its password for every send).
+ *
+ * SMS (prpl-polygate-sms, backends/purple-kannel/README.md): send-im may
+ * carry the message id the daemon chose; it reaches the plugin as the
+ * account setting "next-message-id", which the plugin takes and clears in
+ * send_im.  The plugin reports every send, refusals included, with its
+ * "sms-sent" signal (pg-purple-events.c turns it into sms-sent), so a
+ * refused send is not reported a second time as an error.  inject-im is
+ * the other direction: an SMS Kannel handed to the daemon becomes a
+ * received IM on the account's connection, and so im-received.
  */
 #include "config.h"
 
 #define G_LOG_DOMAIN "pg-purple"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/pg-error.h"
 #include "pg-purple-commands.h"
@@ -207,9 +218,12 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 		}
 		if (!pg_purple_commands_apply_options(entry->account, prpl_info, options, error))
 			return FALSE;
-		if (password != NULL)
+		if (password != NULL) {
+			/* an SMS account still holds the last one (see events.c) */
+			pg_purple_events_wipe_password(entry->account);
 			purple_account_set_password(entry->account,
 						    pg_secret_get_string(password));
+		}
 		pg_secret_free(entry->identify_password);
 		entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
 		purple_account_connect(entry->account);
@@ -336,24 +350,115 @@ pg_purple_commands_set_status(const PgIpcMessage *msg, GError **error)
 }
 
 static gboolean
+pg_purple_commands_is_sms(PgPurpleAccount *entry)
+{
+	return g_strcmp0(purple_account_get_protocol_id(entry->account),
+			 PG_PURPLE_SMS_PROTOCOL) == 0;
+}
+
+/* The plugin's own rule (it goes into a URL unescaped): 1 to 64 of
+ * [A-Za-z0-9._-].  The plugin would replace a bad id with a random one,
+ * which the daemon could never match; refuse it here instead. */
+static gboolean
+pg_purple_commands_check_message_id(const gchar *message_id, GError **error)
+{
+	gsize len = strlen(message_id);
+
+	for (const gchar *p = message_id; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '.' && *p != '_' && *p != '-') {
+			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "message_id contains a forbidden character (0x%02x)",
+				    (guchar)*p);
+			return FALSE;
+		}
+	}
+	if (len == 0 || len > PG_PURPLE_MESSAGE_ID_MAX) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+			    "message_id must be 1 to %d characters long",
+			    PG_PURPLE_MESSAGE_ID_MAX);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
 pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
 {
+	PgPurpleWorker *worker = pg_purple_worker_get();
 	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
 	const gchar *to = pg_ipc_message_get_string(msg, "to");
+	const gchar *message_id = pg_ipc_message_get_string(msg, "message_id");
 	g_autofree gchar *html = NULL;
 	PurpleConnection *gc;
+	gboolean sms;
+	gint sent;
 
 	if (entry == NULL || !pg_purple_commands_check_name(entry, to, "recipient", error))
+		return FALSE;
+	sms = pg_purple_commands_is_sms(entry);
+	/* other protocols have no use for it (and would keep the setting) */
+	if (!sms)
+		message_id = NULL;
+	if (message_id != NULL && !pg_purple_commands_check_message_id(message_id, error))
 		return FALSE;
 	gc = pg_purple_commands_connection(entry, error);
 	if (gc == NULL)
 		return FALSE;
 	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
-	if (serv_send_im(gc, to, html, 0) < 0) {
+	if (message_id != NULL)
+		purple_account_set_string(entry->account, PG_PURPLE_SETTING_NEXT_MESSAGE_ID,
+					  message_id);
+	worker->sending_request = msg->id;
+	sent = serv_send_im(gc, to, html, 0);
+	worker->sending_request = 0;
+	/* send_im takes the id; should it not have run, a later send must not
+	 * reuse this one */
+	if (message_id != NULL &&
+	    purple_account_get_string(entry->account, PG_PURPLE_SETTING_NEXT_MESSAGE_ID, NULL) !=
+		NULL)
+		purple_account_set_string(entry->account, PG_PURPLE_SETTING_NEXT_MESSAGE_ID, NULL);
+	/* an SMS refusal was already reported, with its reason, as sms-sent */
+	if (sent < 0 && !sms) {
 		g_set_error(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
 			    "cannot send a message to %s", to);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* An inbound SMS, which Kannel handed to the daemon: it becomes a received
+ * IM on the account's connection, so the ordinary received-im-msg path
+ * reports it (as im-received) and any libpurple plugin sees it too.  Only
+ * for prpl-polygate-sms, which has no inbound path of its own: on any other
+ * protocol this would forge a message from a user of that network. */
+static gboolean
+pg_purple_commands_inject_im(const PgIpcMessage *msg, GError **error)
+{
+	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
+	const gchar *from = pg_ipc_message_get_string(msg, "from");
+	g_autofree gchar *html = NULL;
+	g_autofree gchar *received = NULL;
+	PurpleConnection *gc;
+
+	if (entry == NULL || !pg_purple_commands_check_name(entry, from, "sender", error))
+		return FALSE;
+	if (!pg_purple_commands_is_sms(entry)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
+			    "inject-im is for %s accounts only", PG_PURPLE_SMS_PROTOCOL);
+		return FALSE;
+	}
+	gc = purple_account_get_connection(entry->account);
+	if (gc == NULL || purple_connection_get_state(gc) != PURPLE_CONNECTED) {
+		g_set_error(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
+			    "account %s is not connected", entry->key);
+		return FALSE;
+	}
+	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
+	/* im-received strips the HTML again, and purple_markup_strip_html()
+	 * turns any raw whitespace but a space into a space; an entity comes
+	 * back as the character itself */
+	received = purple_strreplace(html, "\t", "&#9;");
+	serv_got_im(gc, from, received, PURPLE_MESSAGE_RECV, time(NULL));
 	return TRUE;
 }
 
@@ -594,6 +699,9 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		break;
 	case PG_IPC_CMD_SEND_IM:
 		ok = pg_purple_commands_send_im(msg, &error);
+		break;
+	case PG_IPC_CMD_INJECT_IM:
+		ok = pg_purple_commands_inject_im(msg, &error);
 		break;
 	case PG_IPC_CMD_TYPING:
 		ok = pg_purple_commands_typing(msg, &error);

@@ -17,7 +17,14 @@
  *
  * Passwords: once signed on (or failed), the worker needs the password no
  * more; libpurple would g_free() its copies unwiped, so they are wiped here
- * first.  A new login command brings the password again.
+ * first.  A new login command brings the password again.  The exception is
+ * prpl-polygate-sms: its password is Kannel's sendsms-user password, which
+ * goes into every send, so it stays until logout (drop_account wipes it).
+ *
+ * SMS: prpl-polygate-sms reports each send with its plugin signal
+ * "sms-sent" (account, to, message_id, outcome, reason), exactly once per
+ * message, which becomes sms-sent.  When it comes synchronously from inside
+ * a send-im (a refusal), the event carries that command's request id.
  *
  * Memory: libpurple keeps every message of a conversation in its history
  * (~280 B each, unbounded); we clear it after each write.
@@ -139,7 +146,8 @@ pg_purple_events_signed_on_cb(PurpleConnection *gc, gpointer user_data)
 	PurpleAccount *account = purple_connection_get_account(gc);
 	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
 
-	pg_purple_events_wipe_password(account);
+	if (g_strcmp0(purple_account_get_protocol_id(account), PG_PURPLE_SMS_PROTOCOL) != 0)
+		pg_purple_events_wipe_password(account);
 	if (entry == NULL)
 		return;
 	if (entry->identify_password != NULL) {
@@ -605,6 +613,24 @@ pg_purple_events_buddy_signed_cb(PurpleBuddy *buddy, gpointer user_data)
 	pg_purple_events_buddy_presence(buddy);
 }
 
+/* SMS -------------------------------------------------------------------------- */
+
+static void
+pg_purple_events_sms_sent_cb(PurpleAccount *account, const gchar *to, const gchar *message_id,
+			     gint outcome, const gchar *reason, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+
+	if (entry == NULL || to == NULL || message_id == NULL || outcome < 0)
+		return;
+	pg_purple_worker_emit(pg_ipc_message_new(
+	    PG_IPC_EVT_SMS_SENT, pg_purple_worker_get()->sending_request, "account",
+	    g_variant_new_string(entry->key), "to", g_variant_new_string(to), "message_id",
+	    g_variant_new_string(message_id), "outcome", g_variant_new_uint32((guint32)outcome),
+	    "reason", reason != NULL && reason[0] != '\0' ? g_variant_new_string(reason) : NULL,
+	    NULL));
+}
+
 /* Wiring --------------------------------------------------------------------- */
 
 void
@@ -614,6 +640,7 @@ pg_purple_events_connect(void)
 	void *connections = purple_connections_get_handle();
 	void *conversations = purple_conversations_get_handle();
 	void *blist = purple_blist_get_handle();
+	PurplePlugin *sms;
 
 	pg_purple_events_rooms = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 						       (GDestroyNotify)pg_purple_room_free);
@@ -660,6 +687,11 @@ pg_purple_events_connect(void)
 			      PURPLE_CALLBACK(pg_purple_events_buddy_signed_cb), NULL);
 	purple_signal_connect(blist, "buddy-signed-off", handle,
 			      PURPLE_CALLBACK(pg_purple_events_buddy_signed_cb), NULL);
+	/* the plugin registers its signals when loaded, i.e. by core init */
+	sms = purple_plugins_find_with_id(PG_PURPLE_SMS_PROTOCOL);
+	if (sms != NULL && purple_plugin_is_loaded(sms))
+		purple_signal_connect(sms, "sms-sent", handle,
+				      PURPLE_CALLBACK(pg_purple_events_sms_sent_cb), NULL);
 }
 
 void

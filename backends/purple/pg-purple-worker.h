@@ -14,6 +14,11 @@
 G_BEGIN_DECLS
 
 #define PG_PURPLE_UI_ID "polygate"
+/* backends/purple-kannel: SMS through Kannel, with its own signals */
+#define PG_PURPLE_SMS_PROTOCOL "prpl-polygate-sms"
+/* its account setting for the id of the next message, and the id's limit */
+#define PG_PURPLE_SETTING_NEXT_MESSAGE_ID "next-message-id"
+#define PG_PURPLE_MESSAGE_ID_MAX 64
 
 typedef enum {
 	PG_PURPLE_LOGIN_CONNECTING,
@@ -40,6 +45,9 @@ typedef struct {
 	/* PurpleAccount* -> PgPurpleAccount (borrowed) */
 	GHashTable *by_account;
 	gint exit_code;
+	/* the send-im being handed to libpurple, so that an "sms-sent" the SMS
+	 * plugin reports synchronously (a refusal) carries its request id */
+	guint32 sending_request;
 } PgPurpleWorker;
 
 PgPurpleWorker *pg_purple_worker_get(void);
