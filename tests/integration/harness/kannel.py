@@ -127,6 +127,10 @@ class Kannel:
                 stdout=log, stderr=subprocess.STDOUT)
         util.wait_for(lambda: self.status() is not None, timeout, "bearerbox status page",
                       self.bearerbox_log, alive=lambda: self.bearerbox.poll() is None)
+        return self.start_smsbox(timeout)
+
+    def start_smsbox(self, timeout=20):
+        """(Re)start smsbox alone, bearerbox running; returns when sendsms listens."""
         with open(self.smsbox_log, "ab") as log:
             self.smsbox = subprocess.Popen(
                 [SMSBOX, "-v", "1", self.config_path], cwd=self.dir,
@@ -136,6 +140,15 @@ class Kannel:
                       timeout, "smsbox connected and sendsms listening", self.smsbox_log,
                       alive=lambda: self.smsbox.poll() is None)
         return self
+
+    def stop_smsbox(self, timeout=10):
+        """Stop smsbox alone (sendsms then refuses connections); bearerbox and the
+        SMSC link stay up.  Returns util.stop_process()'s (code, killed)."""
+        result = util.stop_process(self.smsbox, timeout=timeout)
+        self.smsbox = None
+        util.wait_for(lambda: not util.port_open("127.0.0.1", self.sendsms_port),
+                      timeout, "sendsms port closed", self.smsbox_log)
+        return result
 
     def wait_smsc_online(self, timeout=20):
         util.wait_for(lambda: f"FAKE:{self.fake_port} (online" in (self.status() or ""),
