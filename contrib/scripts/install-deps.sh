@@ -18,7 +18,7 @@ PACKAGES=(
 	# servers driven by the integration tests and the demo
 	prosody lua-unbound ngircd kannel kannel-extras biboumi
 	# test client and runner
-	python3 python3-slixmpp python3-pytest
+	python3 python3-slixmpp python3-pytest python3-gi gir1.2-glib-2.0
 	# tools used by the scripts and the tests
 	openssl curl sqlite3 valgrind procps ca-certificates
 )
