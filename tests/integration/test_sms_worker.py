@@ -360,6 +360,18 @@ def test_a_refused_sms_is_reported_once_as_sms_sent_and_not_as_an_error(kannel, 
     assert worker.errors() == []
 
 
+def test_the_daemons_string_options_reach_the_plugin_typed(kannel, worker):
+    # max-parts and timeout are int options, show-errors a bool: all arrive
+    # as strings and the worker types them by the plugin's declarations
+    key = "heidi@example.org/sms"
+    login_connected(worker, key, daemon_options(kannel, **{"max-parts": "1"}),
+                    kannel.sendsms_password)
+    worker.send("send-im", account=key, to=PEER, body="y" * 161, message_id="long-1")
+    sent = worker.expect("sms-sent", lambda e: e["message_id"] == "long-1")
+    assert sent["outcome"] == PERMANENT
+    assert "needs 2 SMS parts; at most 1" in sent["reason"]
+
+
 def test_an_unsafe_message_id_is_a_bad_request(kannel, worker):
     key = "dave@example.org/sms"
     login_connected(worker, key, daemon_options(kannel), kannel.sendsms_password)
