@@ -120,6 +120,13 @@ pg_main_run(const PgConfig *config)
 		pg_transport_start(transport);
 	}
 	g_info("worker: %s", worker_path);
+	if (!pg_session_manager_start(sessions, &error)) {
+		g_printerr("%s\n", error->message);
+		g_clear_pointer(&sessions, pg_session_manager_free);
+		g_ptr_array_set_size(transports, 0);
+		xmpp_shutdown();
+		return EXIT_FAILURE;
+	}
 	g_unix_signal_add(SIGTERM, pg_main_quit_cb, loop);
 	g_unix_signal_add(SIGINT, pg_main_quit_cb, loop);
 	g_message("ready: %u transport(s), XMPP server %s:%u", transports->len, config->xmpp_host,

@@ -39,7 +39,8 @@
 #include "core/pg-phone.h"
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
-#include "session/pg-session.h"
+#include "session/pg-session-private.h"
+#include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-jid.h"
@@ -52,65 +53,6 @@
 #define PG_SESSION_RECENT_MAX 64    /* requests remembered for error replies */
 #define PG_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
 
-typedef struct _PgSession PgSession;
-typedef struct _PgLink PgLink;
-
-typedef enum {
-	PG_LINK_OFFLINE,
-	PG_LINK_CONNECTING,
-	PG_LINK_CONNECTED,
-	PG_LINK_WAITING, /* backoff before the next try */
-	PG_LINK_FAILED,  /* fatal error: not retried until the user asks */
-} PgLinkState;
-
-typedef struct {
-	gchar *name;           /* as the legacy network spells it, e.g. #chan */
-	gchar *jid;            /* the room's bare JID */
-	gchar *nick;           /* our nick in it */
-	GHashTable *resources; /* full JIDs of the user's joined resources */
-	GHashTable *occupants; /* nick -> flags */
-	gchar *subject;
-	gboolean joined;       /* the legacy network confirmed */
-	GQueue *echo_ids;      /* ids of our messages waiting for their echo */
-} PgRoom;
-
-struct _PgLink {
-	PgSession *session;
-	gchar *server;      /* IRC server, or "" */
-	gchar *account;     /* account key */
-	PgLinkState state;
-	guint backoff_s;
-	guint retry_id;
-	GHashTable *rooms;  /* lower-case name -> PgRoom */
-	GQueue *pending;    /* PgIpcMessage (owned) to send once connected */
-	gchar *last_error;
-	gboolean no_sasl;   /* IRC: the server refused SASL; identify with NickServ */
-};
-
-struct _PgSession {
-	PgSessionManager *manager;
-	PgTransport *transport;
-	gchar *user_jid;
-	GHashTable *resources; /* full JID -> show ("" = available) */
-	GHashTable *links;     /* server -> PgLink */
-	guint grace_id;
-	GQueue *recent;        /* PgSessionRequest: for error replies by request id */
-};
-
-typedef struct {
-	guint32 id;
-	xmpp_stanza_t *stanza;
-} PgSessionRequest;
-
-struct _PgSessionManager {
-	const PgConfig *config;
-	PgSupervisor *supervisor;
-	GHashTable *sessions; /* "user\ntransport" -> PgSession (owned) */
-	GHashTable *links;    /* account key -> PgLink (borrowed) */
-	GPtrArray *transports;
-};
-
-static void pg_link_connect(PgLink *link);
 static void pg_session_end(PgSession *session);
 
 /* ---------------------------------------------------------------- rooms */
@@ -143,13 +85,13 @@ pg_room_new(const gchar *name, const gchar *jid, const gchar *nick)
 
 /* ---------------------------------------------------------------- sending */
 
-static xmpp_ctx_t *
+xmpp_ctx_t *
 pg_session_ctx(PgSession *session)
 {
 	return pg_transport_get_ctx(session->transport);
 }
 
-static void
+void
 pg_session_send(PgSession *session, xmpp_stanza_t *stanza)
 {
 	pg_transport_send(session->transport, stanza);
@@ -175,7 +117,7 @@ pg_session_notice(PgSession *session, const gchar *format, ...)
 	pg_session_send(session, message);
 }
 
-static gchar *
+gchar *
 pg_session_contact_jid(PgLink *link, const gchar *who)
 {
 	const PgTransportConfig *transport = pg_transport_get_config(link->session->transport);
@@ -283,7 +225,7 @@ pg_link_new(PgSession *session, const gchar *server)
 	return link;
 }
 
-static PgLink *
+PgLink *
 pg_session_get_link(PgSession *session, const gchar *server)
 {
 	PgLink *link = g_hash_table_lookup(session->links, server);
@@ -295,7 +237,7 @@ pg_session_get_link(PgSession *session, const gchar *server)
 }
 
 /* Send @msg (transfer full) now, or keep it until the link is up. */
-static void
+void
 pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 {
 	g_autoptr(GError) error = NULL;
@@ -368,10 +310,30 @@ pg_link_build_login(PgLink *link, GError **error)
 		g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
 		break;
 	}
-	case PG_TRANSPORT_TYPE_SMS:
+	case PG_TRANSPORT_TYPE_SMS: {
+		const PgConfig *config = session->manager->config;
 		protocol = "prpl-polygate-sms";
 		username = g_strdup(account->legacy_id);
+		password = transport->kannel_password;
+		g_variant_builder_add(options, "{ss}", "sendsms-url", transport->kannel_sendsms_url);
+		if (transport->kannel_username != NULL)
+			g_variant_builder_add(options, "{ss}", "sendsms-username",
+					      transport->kannel_username);
+		if (transport->kannel_smsc != NULL)
+			g_variant_builder_add(options, "{ss}", "smsc", transport->kannel_smsc);
+		/* the plugin appends &id=<message id>&status=%d; the token is how
+		 * our listener knows the report comes from Kannel */
+		if (transport->sms_dlr && config->http_port != 0 && transport->kannel_token != NULL) {
+			g_autofree gchar *dlr = g_strdup_printf(
+			    "http://%s:%u/kannel/dlr?token=%s&answer=%%A",
+			    g_strcmp0(config->http_listen, "0.0.0.0") == 0 ? "127.0.0.1"
+									  : config->http_listen,
+			    config->http_port, pg_secret_get_string(transport->kannel_token));
+			g_variant_builder_add(options, "{ss}", "dlr-url", dlr);
+		}
+		g_variant_builder_add(options, "{ss}", "show-errors", "false");
 		break;
+	}
 	case PG_TRANSPORT_TYPE_PURPLE:
 	default:
 		protocol = transport->purple_protocol != NULL ? transport->purple_protocol
@@ -388,7 +350,7 @@ pg_link_build_login(PgLink *link, GError **error)
 	    g_variant_builder_end(options), NULL);
 }
 
-static void
+void
 pg_link_connect(PgLink *link)
 {
 	g_autoptr(GError) error = NULL;
@@ -525,18 +487,19 @@ pg_session_free(PgSession *session)
 	g_hash_table_unref(session->links);
 	g_hash_table_unref(session->resources);
 	g_queue_free_full(session->recent, (GDestroyNotify)pg_session_request_free);
+	g_hash_table_unref(session->contacts);
 	g_free(session->user_jid);
 	g_free(session);
 }
 
-static PgSession *
+PgSession *
 pg_session_lookup(PgSessionManager *self, const gchar *user_jid, PgTransport *transport)
 {
 	g_autofree gchar *key = pg_session_key(user_jid, transport);
 	return g_hash_table_lookup(self->sessions, key);
 }
 
-static PgSession *
+PgSession *
 pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *transport)
 {
 	PgSession *session = pg_session_lookup(self, user_jid, transport);
@@ -551,6 +514,7 @@ pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *tr
 	session->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					       (GDestroyNotify)pg_link_free);
 	session->recent = g_queue_new();
+	session->contacts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_hash_table_insert(self->sessions, pg_session_key(user_jid, transport), session);
 	g_message("%s: session of %s started", pg_transport_get_jid(transport), user_jid);
 	return session;
@@ -638,7 +602,7 @@ pg_session_connect_default(PgSession *session)
 
 /* ---------------------------------------------------------------- stanzas from users */
 
-static gboolean
+gboolean
 pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const gchar *user_jid)
 {
 	g_autoptr(PgAccount) account = pg_registry_get_account(
@@ -837,6 +801,8 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 					      "register with this gateway first");
 		return TRUE;
 	}
+	if (config->type == PG_TRANSPORT_TYPE_SMS)
+		return pg_sms_handle_message(self->sms, transport, message, user_jid);
 	session = pg_session_ensure(self, user_jid, transport);
 
 	if (config->type == PG_TRANSPORT_TYPE_IRC) {
@@ -1081,10 +1047,23 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 		pg_link_schedule_retry(link);
 		return;
 	}
+	/* libpurple reports a server's refusal of our credentials or of us (an
+	 * IRC server's "ERROR :Access denied: Bad password?", a K-line) as a
+	 * plain network error; retrying that only hammers the server */
+	if (!fatal && !was_connected && reason != NULL) {
+		static const gchar *const refusals[] = {"password", "access denied", "banned",
+							"k-lined", "g-lined", "not authorized"};
+		g_autofree gchar *lower = g_utf8_strdown(reason, -1);
+		for (gsize i = 0; i < G_N_ELEMENTS(refusals); i++) {
+			if (strstr(lower, refusals[i]) != NULL)
+				fatal = TRUE;
+		}
+	}
 	g_free(link->last_error);
 	link->last_error = g_strdup(reason != NULL ? reason : "connection lost");
 	g_message("%s: disconnected: %s%s", link->account, link->last_error,
 		  fatal ? " (not retried)" : "");
+	pg_sms_on_link_down(session->manager->sms, link);
 	if (fatal) {
 		link->state = PG_LINK_FAILED;
 		g_queue_clear_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
@@ -1411,6 +1390,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 	case PG_IPC_EVT_ERROR:
 		pg_link_on_error(link, msg);
 		return;
+	case PG_IPC_EVT_SMS_SENT:
+		pg_sms_on_sent(self->sms, link, msg);
+		return;
 	default:
 		return;
 	}
@@ -1606,6 +1588,43 @@ pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport)
 		pg_transport_add_command(transport, &pg_session_commands[i], self);
 }
 
+gboolean
+pg_session_manager_start(PgSessionManager *self, GError **error)
+{
+	self->sms = pg_sms_new(self, error);
+	return self->sms != NULL;
+}
+
+gchar *
+pg_session_manager_metrics(PgSessionManager *self)
+{
+	GString *text = g_string_new(NULL);
+	GHashTableIter iter;
+	gpointer value;
+	guint links[PG_LINK_FAILED + 1] = {0};
+	g_autoptr(GPtrArray) workers = pg_supervisor_describe_workers(self->supervisor);
+
+	g_hash_table_iter_init(&iter, self->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		links[((PgLink *)value)->state]++;
+	g_string_append(text, "# HELP polygate_sessions Sessions (user x transport) in memory.\n"
+			      "# TYPE polygate_sessions gauge\n");
+	g_string_append_printf(text, "polygate_sessions %u\n", g_hash_table_size(self->sessions));
+	g_string_append(text, "# HELP polygate_links Legacy connections by state.\n"
+			      "# TYPE polygate_links gauge\n");
+	for (guint state = PG_LINK_OFFLINE; state <= PG_LINK_FAILED; state++)
+		g_string_append_printf(text, "polygate_links{state=\"%s\"} %u\n",
+				       pg_link_state_to_string(state), links[state]);
+	g_string_append(text, "# HELP polygate_workers Worker processes running.\n"
+			      "# TYPE polygate_workers gauge\n");
+	g_string_append_printf(text, "polygate_workers %u\n", workers->len);
+	g_string_append(text, "# HELP polygate_worker_rss_kib_total Resident memory of all "
+			      "workers.\n# TYPE polygate_worker_rss_kib_total gauge\n");
+	g_string_append_printf(text, "polygate_worker_rss_kib_total %" G_GUINT64_FORMAT "\n",
+			       pg_supervisor_get_total_rss_kib(self->supervisor));
+	return g_string_free(text, FALSE);
+}
+
 void
 pg_session_manager_free(PgSessionManager *self)
 {
@@ -1620,6 +1639,7 @@ pg_session_manager_free(PgSessionManager *self)
 		for (gsize j = 0; j < G_N_ELEMENTS(pg_session_commands); j++)
 			pg_transport_remove_command(transport, pg_session_commands[j].node);
 	}
+	g_clear_pointer(&self->sms, pg_sms_free);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	g_hash_table_unref(self->sessions);

@@ -28,6 +28,11 @@ typedef struct _PgSessionManager PgSessionManager;
 PgSessionManager *pg_session_manager_new(const PgConfig *config, const gchar *worker_path);
 /* Serve @transport (borrowed; outlives the manager). */
 void pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport);
+/* After the transports are added: the SMS outbox and the HTTP listener.
+ * FALSE with @error if the listener cannot start. */
+gboolean pg_session_manager_start(PgSessionManager *self, GError **error);
+/* Returns: (transfer full) the session metrics in Prometheus text format. */
+gchar *pg_session_manager_metrics(PgSessionManager *self);
 /* Log every session out and stop the workers. */
 void pg_session_manager_free(PgSessionManager *self);
 

@@ -343,3 +343,12 @@ pg_supervisor_get_n_workers(PgSupervisor *self)
 {
 	return self->workers->len;
 }
+
+guint64
+pg_supervisor_get_total_rss_kib(PgSupervisor *self)
+{
+	guint64 total = 0;
+	for (guint i = 0; i < self->workers->len; i++)
+		total += pg_worker_get_rss_kib(g_ptr_array_index(self->workers, i));
+	return total;
+}

@@ -47,6 +47,7 @@ gboolean pg_supervisor_has_account(PgSupervisor *self, const gchar *account);
 /* For admins: one line per worker, "pid N: K account(s), RSS M KiB". (transfer full) */
 GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);
 guint pg_supervisor_get_n_workers(PgSupervisor *self);
+guint64 pg_supervisor_get_total_rss_kib(PgSupervisor *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgSupervisor, pg_supervisor_free)
 
