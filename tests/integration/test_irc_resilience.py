@@ -56,7 +56,7 @@ def test_after_ngircd_restarts_the_user_reconnects_and_rejoins(
     bob.close()
 
     alice.wait_message(notice_from(IRC, room), 15, "a notice that the connection was lost")
-    fresh_self_presence(alice, room, 60)
+    fresh_self_presence(alice, room, 30)
     with IrcClient(ngircd.port, bob.nick + "b").connect() as carol:
         carol.join(channel)
         carol.send(f"NAMES {channel}")
@@ -80,5 +80,6 @@ def test_after_prosody_restarts_the_component_returns_and_the_user_rejoins(
     join_room(alice.client, room, alice.nick)
     fresh_self_presence(alice, room, 20)
     talk_both_ways(alice, bob, channel, room, "after prosody restarted")
-    # the IRC side never noticed: no second JOIN
-    assert len(bob.lines(lambda l: l.is_("JOIN", nick=alice.nick))) == 1
+    # (Whether IRC saw a PART and a new JOIN depends on whether Prosody's
+    # shutdown delivered the client's unavailable presence to the room
+    # first: both are correct.)
