@@ -13,8 +13,8 @@ LINES = [f"paste line {i:02d}: the quick brown fox" for i in range(50)]
 
 
 def test_a_burst_of_50_lines_reaches_irc_complete_and_in_order(make_irc_user, make_irc_client):
-    alice, bob, channel, _room = in_a_room(make_irc_user, make_irc_client)
-    send_burst(alice.client, _room, LINES)
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    send_burst(alice.client, room, LINES)
 
     def received():
         return [l.text for l in bob.lines(lambda l: l.is_("PRIVMSG", nick=alice.nick,
