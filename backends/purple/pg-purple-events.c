@@ -279,8 +279,13 @@ pg_purple_events_chat_joined_cb(PurpleConversation *conv, gpointer user_data)
 	const gchar *requested;
 	PgPurpleRoom *room;
 
-	if (entry == NULL || g_hash_table_contains(pg_purple_events_rooms, conv))
+	if (entry == NULL)
 		return;
+	/* A conversation we already know joins again after a reconnect:
+	 * libpurple ends a lost connection's chats without chat-left and reuses
+	 * them when the account rejoins, so the old record is stale; the daemon
+	 * needs a fresh room-joined (occupants, subject) for its MUC rejoin. */
+	g_hash_table_remove(pg_purple_events_rooms, conv);
 	folded = g_utf8_casefold(purple_conversation_get_name(conv), -1);
 	requested = g_hash_table_lookup(entry->requested_rooms, folded);
 	room = g_new0(PgPurpleRoom, 1);
