@@ -67,7 +67,7 @@ ninja -C "$BUILD_DIR" || {
 mkdir -p "$RESULTS"
 
 # -- sanitizer settings for every process started below --------------------------
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:print_summary=1"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:print_summary=1:fast_unwind_on_malloc=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:print_summary=1"
 LSAN_SUPPRESSIONS="$PG_REPO_ROOT/tests/integration/lsan.supp"
 if [[ -f "$LSAN_SUPPRESSIONS" ]]; then
