@@ -774,6 +774,18 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 	}
 	if (type == NULL || g_strcmp0(type, "unavailable") == 0)
 		pg_session_handle_user_presence(self, transport, presence, user_jid);
+	/* available to nick%server: that IRC server comes up too, so the contact
+	 * can reach the user (without a fixed irc_server nothing else would
+	 * connect before the user's first message or join) */
+	if (type == NULL && config->type == PG_TRANSPORT_TYPE_IRC) {
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, NULL);
+		PgSession *session = pg_session_lookup(self, user_jid, transport);
+		if (address != NULL && session != NULL) {
+			PgLink *link = pg_session_get_link(session, address->server);
+			if (link->state == PG_LINK_OFFLINE)
+				pg_link_connect(link);
+		}
+	}
 	return TRUE;
 }
 
@@ -989,6 +1001,9 @@ pg_link_on_connected(PgLink *link)
 	gpointer value;
 	g_autoptr(GError) error = NULL;
 
+	/* a retry may be pending when the connection came up anyway (prpl-irc
+	 * can finish registering after a SASL refusal it reported) */
+	g_clear_handle_id(&link->retry_id, g_source_remove);
 	link->state = PG_LINK_CONNECTED;
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_clear_pointer(&link->last_error, g_free);
@@ -1061,6 +1076,8 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	}
 	g_free(link->last_error);
 	link->last_error = g_strdup(reason != NULL ? reason : "connection lost");
+	/* "Disconnected.\nERROR :Server going down": one line for a notice */
+	g_strdelimit(link->last_error, "\r\n", ' ');
 	g_message("%s: disconnected: %s%s", link->account, link->last_error,
 		  fatal ? " (not retried)" : "");
 	pg_sms_on_link_down(session->manager->sms, link);
