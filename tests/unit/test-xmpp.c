@@ -208,6 +208,71 @@ test_jid_from_legacy_table(void)
 	}
 }
 
+typedef struct {
+	const gchar *irc_server; /* the transport's fixed server, or NULL */
+	const gchar *jid;
+	const gchar *name;       /* NULL: refused */
+	const gchar *server;
+	const gchar *resource;
+	gboolean is_channel;
+	const gchar *back;       /* pg_jid_irc_to_jid() of the parsed parts */
+} TestIrcCase;
+
+static const TestIrcCase test_irc_cases[] = {
+    {NULL, "#chan%irc.example.net@gw.example.org/alice", "#chan", "irc.example.net", "alice",
+     TRUE, "#chan%irc.example.net@gw.example.org/alice"},
+    {NULL, "bob%IRC.Example.net@gw.example.org", "bob", "irc.example.net", NULL, FALSE,
+     "bob%irc.example.net@gw.example.org"},
+    {"irc.example.net", "bob@gw.example.org", "bob", "irc.example.net", NULL, FALSE,
+     "bob@gw.example.org"},
+    {"irc.example.net", "#c@gw.example.org/me", "#c", "irc.example.net", "me", TRUE,
+     "#c@gw.example.org/me"},
+    {"irc.example.net", "bob%other.net@gw.example.org", "bob", "other.net", NULL, FALSE,
+     "bob%other.net@gw.example.org"},
+    /* XEP-0106: a channel name with characters a local part cannot hold */
+    {NULL, "#a\\26b%irc.example.net@gw.example.org", "#a&b", "irc.example.net", NULL, TRUE,
+     "#a\\26b%irc.example.net@gw.example.org"},
+    {NULL, "#a\\40b%irc.example.net@gw.example.org", "#a@b", "irc.example.net", NULL, TRUE,
+     "#a\\40b%irc.example.net@gw.example.org"},
+    {.jid = "bob@gw.example.org"},
+    {.jid = "gw.example.org"},
+    {.jid = "bad nick%irc.example.net@gw.example.org"},
+    {.jid = "#bad,chan%irc.example.net@gw.example.org"},
+    {.jid = "bob%bad/host@gw.example.org"},
+};
+
+static void
+test_jid_irc_table(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(test_irc_cases); i++) {
+		const TestIrcCase *c = &test_irc_cases[i];
+		PgTransportConfig transport = {
+		    .jid = (gchar *)"gw.example.org",
+		    .type = PG_TRANSPORT_TYPE_IRC,
+		    .irc_server = (gchar *)c->irc_server,
+		};
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(&transport, c->jid, &error);
+		g_autofree gchar *back = NULL;
+
+		g_test_message("case %zu: %s", i, c->jid);
+		if (c->name == NULL) {
+			g_assert_null(address);
+			g_assert_true(g_error_matches(error, PG_ERROR, PG_ERROR_JID_MALFORMED) ||
+				      g_error_matches(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND));
+			continue;
+		}
+		g_assert_no_error(error);
+		g_assert_cmpstr(address->name, ==, c->name);
+		g_assert_cmpstr(address->server, ==, c->server);
+		g_assert_cmpstr(address->resource, ==, c->resource);
+		g_assert_cmpint(address->is_channel, ==, c->is_channel);
+		back = pg_jid_irc_to_jid(&transport, address->name, address->server,
+					 address->resource);
+		g_assert_cmpstr(back, ==, c->back);
+	}
+}
+
 static void
 test_stanza_error_reply(void)
 {
@@ -279,6 +344,7 @@ main(int argc, char **argv)
 	g_test_add_func("/xmpp/jid/xep-0106-escape-table", test_jid_escape_table);
 	g_test_add_func("/xmpp/jid/irc-nick-validity", test_jid_irc_nick);
 	g_test_add_func("/xmpp/jid/legacy-id-to-jid-table", test_jid_from_legacy_table);
+	g_test_add_func("/xmpp/jid/irc-address-table", test_jid_irc_table);
 	g_test_add_func("/xmpp/stanza/error-reply-never-echoes-payload", test_stanza_error_reply);
 	g_test_add_func("/xmpp/stanza/every-error-has-a-condition", test_stanza_error_conditions);
 	g_test_add_func("/xmpp/stanza/bare-jid", test_stanza_bare_jid);
