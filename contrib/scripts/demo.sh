@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run a local Polygate demo: Prosody on 127.0.0.1 with a demo account, and
-# polygate serving irc.localhost, sms.localhost and purple.localhost.
+# Run a local Polygate demo on 127.0.0.1: Prosody with a demo account, an IRC
+# network (ngircd), an SMS gateway (Kannel bearerbox + smsbox with a fake SMSC),
+# and polygate serving irc.localhost, sms.localhost and purple.localhost.
 # Run as root on Debian 12, from a clone:
 #
 #     contrib/scripts/demo.sh
@@ -8,30 +9,44 @@
 # Everything generated (secrets, configs, certificate, Prosody data, the
 # registry) lives in .demo/ at the top of the clone and is reused by the next
 # run, so the demo account's password stays the same.  Remove .demo/ to start
-# afresh.  polygate runs in the foreground; Ctrl-C stops it and Prosody.
+# afresh.  polygate runs in the foreground; Ctrl-C stops it and every service.
 #
-# Environment: PG_DEMO_C2S_PORT (5222), PG_DEMO_COMPONENT_PORT (5347).
+# Environment (ports on 127.0.0.1): PG_DEMO_C2S_PORT (5222),
+# PG_DEMO_COMPONENT_PORT (5347), PG_DEMO_IRC_PORT (6667), PG_DEMO_HTTP_PORT
+# (8088, polygate's listener for Kannel), PG_DEMO_KANNEL_PORT (13000: Kannel
+# uses it for its admin page, +1 smsbox link, +10 fake SMSC, +13 sendsms);
+# PG_DEMO_DIR (.demo) and PG_DEMO_BUILD_DIR (build-demo).
 #
 # The demo is a list of services: each has a config writer and a starter that
 # records its PID with demo_track_pid, and cleanup stops them in reverse
-# order.  IRC (ngircd) and SMS (Kannel with a fake SMSC) slot in as two more
-# services in demo_start_services; they are not there yet.
+# order.  The Kannel config is contrib/kannel/kannel.conf with the demo's
+# ports, secrets and paths filled in and its fake SMSC group enabled.
 set -euo pipefail
 
 # shellcheck source=contrib/scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$PG_REPO_ROOT"
 
-DEMO_DIR="$PG_REPO_ROOT/.demo"
-BUILD_DIR="build-demo"
+DEMO_DIR="${PG_DEMO_DIR:-$PG_REPO_ROOT/.demo}"
+BUILD_DIR="${PG_DEMO_BUILD_DIR:-build-demo}"
 C2S_PORT="${PG_DEMO_C2S_PORT:-5222}"
 COMPONENT_PORT="${PG_DEMO_COMPONENT_PORT:-5347}"
+IRC_PORT="${PG_DEMO_IRC_PORT:-6667}"
+HTTP_PORT="${PG_DEMO_HTTP_PORT:-8088}"
+KANNEL_PORT="${PG_DEMO_KANNEL_PORT:-13000}"
+KANNEL_ADMIN_PORT="$KANNEL_PORT"
+KANNEL_SMSBOX_PORT="$((KANNEL_PORT + 1))"
+KANNEL_FAKE_PORT="$((KANNEL_PORT + 10))"
+KANNEL_SENDSMS_PORT="$((KANNEL_PORT + 13))"
 DOMAIN="localhost"
 DEMO_USER="demo"
+PYTHON=/usr/bin/python3
 
-# name jid type display-name [extra key=value]: one line per transport.
+# name jid type display-name [key=value ...]: one line per transport (values
+# without spaces); demo_transport_keys adds the keys that depend on ports and
+# secrets.
 TRANSPORTS=(
-	"irc irc.localhost irc IRC_gateway"
+	"irc irc.localhost irc IRC_gateway irc_server=127.0.0.1"
 	"sms sms.localhost sms SMS_gateway"
 	"purple purple.localhost purple XMPP_gateway purple_protocol=prpl-jabber"
 )
@@ -74,10 +89,16 @@ demo_secrets() {
 	chmod 600 "$file"
 	# shellcheck disable=SC1090
 	. "$file"
+	local names=()
 	for entry in "${TRANSPORTS[@]}"; do
 		read -r name _ <<<"$entry"
-		if [[ -z "$(eval "echo \${SECRET_${name}:-}")" ]]; then
-			echo "SECRET_${name}=$(pg_secret)" >>"$file"
+		names+=("SECRET_${name}")
+	done
+	# Kannel's admin page, its sendsms-user, the token of Kannel's callbacks
+	names+=(KANNEL_ADMIN_PASSWORD KANNEL_SENDSMS_PASSWORD KANNEL_TOKEN)
+	for name in "${names[@]}"; do
+		if [[ -z "$(eval "echo \${${name}:-}")" ]]; then
+			echo "${name}=$(pg_secret)" >>"$file"
 			# shellcheck disable=SC1090
 			. "$file"
 		fi
@@ -141,8 +162,26 @@ demo_start_prosody() {
 }
 
 # -- polygate ---------------------------------------------------------------------------
+# The keys of a transport type that come from the demo's ports and secrets.
+demo_transport_keys() {
+	case "$1" in
+	irc)
+		printf 'irc_port = %s\n' "$IRC_PORT"
+		;;
+	sms)
+		cat <<EOF
+kannel_sendsms_url = http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
+kannel_username = polygate
+kannel_password = $KANNEL_SENDSMS_PASSWORD
+kannel_token = $KANNEL_TOKEN
+kannel_smsc = fake
+EOF
+		;;
+	esac
+}
+
 demo_polygate_config() {
-	local file="$DEMO_DIR/polygate.conf" entry name jid type display extra
+	local file="$DEMO_DIR/polygate.conf" entry name jid type display extra kv
 	(
 		umask 077
 		{
@@ -158,21 +197,138 @@ admins = $DEMO_USER@$DOMAIN;
 [xmpp]
 host = 127.0.0.1
 port = $COMPONENT_PORT
+
+# Kannel's callbacks (inbound SMS, delivery reports) and /metrics
+[http]
+listen = 127.0.0.1
+port = $HTTP_PORT
 EOF
 			for entry in "${TRANSPORTS[@]}"; do
 				read -r name jid type display extra <<<"$entry"
 				printf '\n[transport %s]\njid = %s\nsecret = %s\ntype = %s\nname = %s\n' \
 					"$name" "$jid" "$(demo_secret_of "$name")" "$type" "${display//_/ }"
-				[[ -n "${extra:-}" ]] && printf '%s = %s\n' "${extra%%=*}" "${extra#*=}"
+				for kv in ${extra:-}; do
+					printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+				done
+				demo_transport_keys "$type"
 			done
 		} >"$file"
 	)
 	chmod 600 "$file"
 }
 
+# -- ngircd (the IRC network) ------------------------------------------------------
+demo_start_ngircd() {
+	local dir="$DEMO_DIR/ngircd" pid
+	mkdir -p "$dir/conf.d"
+	pg_port_open 127.0.0.1 "$IRC_PORT" &&
+		pg_die "127.0.0.1:$IRC_PORT is already in use (a system ngircd? try: service ngircd stop," \
+			"or set PG_DEMO_IRC_PORT)"
+	echo "Polygate demo IRC network" >"$dir/ngircd.motd"
+	# TESTBED.md: no flood penalties, no per-IP limit, own IncludeDir, no lookups
+	cat >"$dir/ngircd.conf" <<EOF
+# Generated by contrib/scripts/demo.sh; rewritten on every run.
+[Global]
+	Name = ircd.localhost
+	Info = Polygate demo network
+	Listen = 127.0.0.1
+	Ports = $IRC_PORT
+	MotdFile = $dir/ngircd.motd
+[Limits]
+	MaxConnectionsIP = 0
+	MaxJoins = 0
+	MaxNickLength = 30
+	MaxPenaltyTime = 0
+[Options]
+	DNS = no
+	Ident = no
+	PAM = no
+	DefaultUserModes = F
+	IncludeDir = $dir/conf.d
+EOF
+	pg_log "starting ngircd on 127.0.0.1:$IRC_PORT (log: $dir/ngircd.log)"
+	# -n: foreground, so $! is its PID (as root it cannot write a PidFile)
+	setsid ngircd -n -f "$dir/ngircd.conf" </dev/null >>"$dir/ngircd.log" 2>&1 &
+	pid=$!
+	demo_track_pid "$pid" ngircd
+	pg_wait_port 127.0.0.1 "$IRC_PORT" 15 "$pid" "$dir/ngircd.log"
+}
+
+# -- Kannel (the SMS gateway) with a fake SMSC ------------------------------------------
+demo_kannel_config() {
+	local dir="$DEMO_DIR/kannel" template="$PG_REPO_ROOT/contrib/kannel/kannel.conf"
+	local file="$dir/kannel.conf"
+	mkdir -p "$dir"
+	(
+		umask 077
+		# the operator's config with the demo's values; its fake SMSC enabled
+		sed -e "s|^admin-port = 13000|admin-port = $KANNEL_ADMIN_PORT|" \
+			-e "s|^smsbox-port = 13001|smsbox-port = $KANNEL_SMSBOX_PORT|" \
+			-e "s|^bearerbox-port = 13001|bearerbox-port = $KANNEL_SMSBOX_PORT|" \
+			-e "s|^sendsms-port = 13013|sendsms-port = $KANNEL_SENDSMS_PORT|" \
+			-e "s|CHANGE-ME-admin|$KANNEL_ADMIN_PASSWORD|" \
+			-e "s|CHANGE-ME-sendsms|$KANNEL_SENDSMS_PASSWORD|" \
+			-e "s|token=CHANGE-ME-token|token=$KANNEL_TOKEN|" \
+			-e "s|http://127.0.0.1:8088/|http://127.0.0.1:$HTTP_PORT/|" \
+			-e "s|\"/var/log/kannel/|\"$dir/|" \
+			-e '/^# -- A fake SMSC/,$ s/^# \(group\|smsc\|smsc-id\|host\|our-host\|port\|connect-allow-ip\) = /\1 = /' \
+			-e "/^smsc = fake/,\$ s|^port = 13010|port = $KANNEL_FAKE_PORT|" \
+			"$template" >"$file"
+	)
+	chmod 600 "$file"
+	# the template changed under us: better to stop than to run something else
+	local want
+	for want in "admin-port = $KANNEL_ADMIN_PORT" "sendsms-port = $KANNEL_SENDSMS_PORT" \
+		"smsc = fake" "port = $KANNEL_FAKE_PORT" "token=$KANNEL_TOKEN" \
+		"127.0.0.1:$HTTP_PORT/kannel/inbound" "password = $KANNEL_SENDSMS_PASSWORD"; do
+		grep -qF -- "$want" "$file" || pg_die "$file: expected '$want' (contrib/kannel/kannel.conf changed?)"
+	done
+}
+
+demo_kannel_status() {
+	curl -fsS "http://127.0.0.1:$KANNEL_ADMIN_PORT/status.txt?password=$KANNEL_ADMIN_PASSWORD"
+}
+
+demo_kannel_has_smsbox() {
+	demo_kannel_status | grep -q 'smsbox:' && pg_port_open 127.0.0.1 "$KANNEL_SENDSMS_PORT"
+}
+
+demo_kannel_smsc_online() {
+	demo_kannel_status | grep -q "FAKE:$KANNEL_FAKE_PORT (online"
+}
+
+demo_start_kannel() {
+	local dir="$DEMO_DIR/kannel" port pid
+	for port in "$KANNEL_ADMIN_PORT" "$KANNEL_SMSBOX_PORT" "$KANNEL_FAKE_PORT" \
+		"$KANNEL_SENDSMS_PORT" "$HTTP_PORT"; do
+		pg_port_open 127.0.0.1 "$port" &&
+			pg_die "127.0.0.1:$port is already in use (a system Kannel? try: service kannel stop," \
+				"or set PG_DEMO_KANNEL_PORT / PG_DEMO_HTTP_PORT)"
+	done
+	demo_kannel_config
+	pg_log "starting Kannel bearerbox + smsbox (logs: $dir/)"
+	setsid bearerbox -v 1 "$dir/kannel.conf" </dev/null >>"$dir/bearerbox.stdout" 2>&1 &
+	pid=$!
+	demo_track_pid "$pid" bearerbox
+	pg_wait_until 20 "$pid" "$dir/bearerbox.log" "Kannel bearerbox's status page" -- demo_kannel_status
+	setsid smsbox -v 1 "$dir/kannel.conf" </dev/null >>"$dir/smsbox.stdout" 2>&1 &
+	pid=$!
+	demo_track_pid "$pid" smsbox
+	pg_wait_until 20 "$pid" "$dir/smsbox.log" "smsbox connected, sendsms listening" -- demo_kannel_has_smsbox
+	pg_log "starting the fake SMSC (messages: $dir/fake-smsc.log)"
+	rm -f "$dir/mo.fifo"
+	mkfifo -m 600 "$dir/mo.fifo"
+	setsid "$PYTHON" "$PG_REPO_ROOT/contrib/kannel/fake_smsc.py" --port "$KANNEL_FAKE_PORT" \
+		--mo-fifo "$dir/mo.fifo" </dev/null >>"$dir/fake-smsc.log" 2>&1 &
+	pid=$!
+	demo_track_pid "$pid" fake-smsc
+	pg_wait_until 20 "$pid" "$dir/fake-smsc.log" "the fake SMSC online in bearerbox" -- demo_kannel_smsc_online
+}
+
 demo_start_services() {
 	demo_start_prosody
-	# Later: demo_start_ngircd (IRC network), demo_start_kannel (SMS gateway).
+	demo_start_ngircd
+	demo_start_kannel
 }
 
 demo_instructions() {
@@ -191,10 +347,20 @@ demo_instructions() {
    irc.localhost      register with an IRC nick
    sms.localhost      register with your phone number (E.164, e.g. +15551234567)
    purple.localhost   register with a legacy XMPP account (prpl-jabber)
- Registration works now; relaying messages through the transports comes with
- later issues (no IRC network or SMS gateway is started yet).
 
- Files: $DEMO_DIR  (Prosody log: .demo/prosody/prosody.log)
+ IRC (ngircd on 127.0.0.1:$IRC_PORT): after registering on irc.localhost, join
+   the room  #demo@irc.localhost/yournick   (any channel: #name@irc.localhost)
+   or chat with an IRC user:  nick@irc.localhost
+   Any IRC client can join too: irssi -c 127.0.0.1 -p $IRC_PORT
+
+ SMS (Kannel + a fake SMSC): after registering on sms.localhost with, say,
+ +15551234567, message +491510000001@sms.localhost; what the "phone network"
+ receives is printed in  $DEMO_DIR/kannel/fake-smsc.log . Text yourself back:
+   curl "http://127.0.0.1:$HTTP_PORT/kannel/inbound?token=$KANNEL_TOKEN&from=%2B491510000001&to=%2B15551234567&text=Hello%20from%20a%20phone"
+ or, through Kannel itself (the fake SMSC reads "FROM TO TEXT" lines):
+   echo "+491510000001 +15551234567 Hello from a phone" > $DEMO_DIR/kannel/mo.fifo
+
+ Files: $DEMO_DIR  (logs: prosody/prosody.log, ngircd/ngircd.log, kannel/*.log)
  Stop:  Ctrl-C
 ============================================================================
 
@@ -209,10 +375,12 @@ main() {
 	else
 		meson setup "$BUILD_DIR" >/dev/null
 	fi
-	# Only what the demo runs (not the tests): later issues add the worker,
-	# backends/purple/polygate-purple, here.
-	pg_log "building $BUILD_DIR/src/polygate"
-	ninja -C "$BUILD_DIR" src/polygate >/dev/null || ninja -C "$BUILD_DIR" src/polygate
+	# Only what the demo runs (not the tests): the daemon, its worker and the
+	# SMS plugin (the daemon finds both beside it in the build tree).
+	local targets=(src/polygate backends/purple/polygate-purple
+		backends/purple-kannel/libpolygate-sms.so)
+	pg_log "building ${targets[*]} in $BUILD_DIR"
+	ninja -C "$BUILD_DIR" "${targets[@]}" >/dev/null || ninja -C "$BUILD_DIR" "${targets[@]}"
 	local polygate="$PG_REPO_ROOT/$BUILD_DIR/src/polygate"
 
 	mkdir -p "$DEMO_DIR"

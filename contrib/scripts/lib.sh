@@ -89,3 +89,39 @@ pg_selfsigned_cert() {
 		pg_die "openssl could not create a certificate for $domain in $dir"
 	chmod 600 "$dir/$domain.key"
 }
+
+# pg_wait_until SECONDS PID LOGFILE WHAT -- COMMAND...
+# Run COMMAND every 100 ms until it succeeds.  Fails early if PID (may be
+# empty) dies; on failure prints WHAT and the tail of LOGFILE (may be empty).
+pg_wait_until() {
+	local seconds="$1" pid="$2" logfile="$3" what="$4" i
+	shift 5 # the four arguments and "--"
+	for ((i = 0; i < seconds * 10; i++)); do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+			printf 'error: process %s exited while waiting for %s\n' "$pid" "$what" >&2
+			[[ -n "$logfile" && -f "$logfile" ]] && tail -n 30 "$logfile" >&2
+			return 1
+		fi
+		sleep 0.1 # polling interval of a bounded wait, not synchronisation
+	done
+	printf 'error: %s: not within %ss\n' "$what" "$seconds" >&2
+	[[ -n "$logfile" && -f "$logfile" ]] && tail -n 30 "$logfile" >&2
+	return 1
+}
+
+# pg_url_encode STRING: percent-encode every byte but [A-Za-z0-9._~-].
+pg_url_encode() {
+	local s="$1" out="" c i
+	local LC_ALL=C
+	for ((i = 0; i < ${#s}; i++)); do
+		c="${s:i:1}"
+		case "$c" in
+		[A-Za-z0-9._~-]) out+="$c" ;;
+		*) out+="$(printf '%%%02X' "'$c")" ;;
+		esac
+	done
+	printf '%s\n' "$out"
+}
