@@ -111,17 +111,3 @@ pg_wait_until() {
 	[[ -n "$logfile" && -f "$logfile" ]] && tail -n 30 "$logfile" >&2
 	return 1
 }
-
-# pg_url_encode STRING: percent-encode every byte but [A-Za-z0-9._~-].
-pg_url_encode() {
-	local s="$1" out="" c i
-	local LC_ALL=C
-	for ((i = 0; i < ${#s}; i++)); do
-		c="${s:i:1}"
-		case "$c" in
-		[A-Za-z0-9._~-]) out+="$c" ;;
-		*) out+="$(printf '%%%02X' "'$c")" ;;
-		esac
-	done
-	printf '%s\n' "$out"
-}
