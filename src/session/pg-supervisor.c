@@ -307,12 +307,10 @@ pg_supervisor_logout(PgSupervisor *self, const gchar *account)
 	}
 	pg_worker_remove_account(worker, account);
 	g_hash_table_remove(self->placement, account);
-	if (pg_worker_get_n_accounts(worker) == 0) {
-		guint index = 0;
-		pg_worker_stop(worker, PG_SUPERVISOR_STOP_TIMEOUT_MS);
-		if (g_ptr_array_find(self->workers, worker, &index))
-			g_ptr_array_remove_index_fast(self->workers, index);
-	}
+	/* an empty worker goes; its exit comes back through the exited
+	 * callback like any other, without blocking the main loop meanwhile */
+	if (pg_worker_get_n_accounts(worker) == 0)
+		pg_worker_shutdown(worker, PG_SUPERVISOR_STOP_TIMEOUT_MS);
 	pg_supervisor_pump(self);
 }
 

@@ -39,6 +39,8 @@ struct _PgWorker {
 	gpointer user_data;
 	GHashTable *accounts; /* account key set */
 	guint ping_id;
+	guint kill_id;        /* pg_worker_shutdown()'s deadline */
+	gboolean stopping;
 	gint64 last_pong;     /* monotonic µs */
 	gboolean hello_seen;
 	gboolean alive;
@@ -52,9 +54,13 @@ pg_worker_report_exit(PgWorker *self, const gchar *reason)
 		return;
 	self->alive = FALSE;
 	g_clear_handle_id(&self->ping_id, g_source_remove);
+	g_clear_handle_id(&self->kill_id, g_source_remove);
 	if (self->channel != NULL)
 		pg_ipc_channel_close(self->channel);
-	g_warning("worker %u (pid %s) is gone: %s", self->index, self->pid, reason);
+	if (self->stopping)
+		g_info("worker %u (pid %s) stopped: %s", self->index, self->pid, reason);
+	else
+		g_warning("worker %u (pid %s) is gone: %s", self->index, self->pid, reason);
 	if (self->callbacks.exited != NULL)
 		self->callbacks.exited(self, reason, self->user_data);
 }
@@ -306,12 +312,39 @@ pg_worker_stop(PgWorker *self, guint timeout_ms)
 	pg_ipc_channel_close(self->channel);
 }
 
+static gboolean
+pg_worker_kill_cb(gpointer user_data)
+{
+	PgWorker *self = user_data;
+	self->kill_id = 0;
+	g_warning("worker %u (pid %s) did not stop in time: killing it", self->index, self->pid);
+	pg_worker_kill(self, "stopped by the gateway (killed: it did not exit)");
+	return G_SOURCE_REMOVE;
+}
+
+void
+pg_worker_shutdown(PgWorker *self, guint timeout_ms)
+{
+	g_autoptr(PgIpcMessage) shutdown = NULL;
+
+	if (!self->alive || self->stopping)
+		return;
+	self->stopping = TRUE;
+	if (self->death == NULL)
+		self->death = g_strdup("stopped by the gateway");
+	shutdown = pg_ipc_message_new(PG_IPC_CMD_SHUTDOWN, pg_worker_next_id(self), NULL);
+	if (!pg_ipc_channel_send(self->channel, shutdown, NULL))
+		g_subprocess_force_exit(self->process);
+	self->kill_id = g_timeout_add(timeout_ms, pg_worker_kill_cb, self);
+}
+
 void
 pg_worker_free(PgWorker *self)
 {
 	if (self == NULL)
 		return;
 	g_clear_handle_id(&self->ping_id, g_source_remove);
+	g_clear_handle_id(&self->kill_id, g_source_remove);
 	if (self->cancellable != NULL)
 		g_cancellable_cancel(self->cancellable);
 	if (self->alive && self->process != NULL)
@@ -339,7 +372,7 @@ pg_worker_get_protocol(const PgWorker *self)
 gboolean
 pg_worker_is_alive(const PgWorker *self)
 {
-	return self->alive;
+	return self->alive && !self->stopping;
 }
 
 guint

@@ -37,10 +37,15 @@ const gchar *pg_worker_get_protocol(const PgWorker *self);
 /* Send a command; FALSE with @error if the worker is gone or the queue is full. */
 gboolean pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error);
 guint32 pg_worker_next_id(PgWorker *self);
-/* Ask it to shut down, then kill it if it has not exited after @timeout_ms. */
+/* Ask it to shut down, then kill it if it has not exited after @timeout_ms;
+ * waits for the exit (daemon shutdown only: it blocks the main loop). */
 void pg_worker_stop(PgWorker *self, guint timeout_ms);
+/* The same without waiting: the exit is reported through callbacks->exited
+ * as usual.  From now on the worker takes no new account. */
+void pg_worker_shutdown(PgWorker *self, guint timeout_ms);
 void pg_worker_free(PgWorker *self);
 
+/* Running and not shutting down. */
 gboolean pg_worker_is_alive(const PgWorker *self);
 guint pg_worker_get_index(const PgWorker *self);
 const gchar *pg_worker_get_pid(const PgWorker *self);
