@@ -98,23 +98,49 @@ pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *us
 }
 
 /* A message error about an SMS the user sent (RFC 6120 §8.3), from the
- * contact it was for, carrying the user's message id. */
+ * contact it was for, carrying the user's message id.  RFC 6121
+ * §8.5.2.1.1: a server silently drops a message of type error sent to a
+ * bare JID, so it goes to each of the user's online resources; with none
+ * online, the user learns it from a chat message, which the server keeps
+ * offline. */
 static void
-pg_sms_send_error(PgTransport *transport, const PgSmsMessage *msg, const gchar *condition,
-		  const gchar *type, const gchar *text)
+pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
+		  const gchar *condition, const gchar *type, const gchar *text)
 {
 	g_autofree gchar *from = pg_sms_contact_jid(transport, msg->recipient);
-	xmpp_stanza_t *message =
-	    xmpp_message_new(pg_transport_get_ctx(transport), "error", msg->user_jid, msg->xmpp_id);
-	xmpp_stanza_t *error;
+	PgSession *session = pg_session_lookup(self->manager, msg->user_jid, transport);
+	g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func(g_free);
+	GHashTableIter iter;
+	gpointer resource;
 
-	xmpp_stanza_set_from(message, from);
-	error = pg_stanza_add_child(message, "error", NULL);
-	xmpp_stanza_set_type(error, type);
-	pg_stanza_add_child(error, condition, PG_NS_STANZAS);
-	xmpp_stanza_set_ns(pg_stanza_add_text_child(error, "text", text), PG_NS_STANZAS);
-	pg_transport_send(transport, message);
-	xmpp_stanza_release(message);
+	if (session != NULL) {
+		g_hash_table_iter_init(&iter, session->resources);
+		while (g_hash_table_iter_next(&iter, &resource, NULL))
+			g_ptr_array_add(targets, g_strdup(resource));
+	}
+	for (guint i = 0; i < targets->len; i++) {
+		xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport), "error",
+							  g_ptr_array_index(targets, i),
+							  msg->xmpp_id);
+		xmpp_stanza_t *error;
+
+		xmpp_stanza_set_from(message, from);
+		error = pg_stanza_add_child(message, "error", NULL);
+		xmpp_stanza_set_type(error, type);
+		pg_stanza_add_child(error, condition, PG_NS_STANZAS);
+		xmpp_stanza_set_ns(pg_stanza_add_text_child(error, "text", text), PG_NS_STANZAS);
+		pg_transport_send(transport, message);
+		xmpp_stanza_release(message);
+	}
+	if (targets->len == 0) {
+		g_autofree gchar *notice = g_strdup_printf("Your text message was not sent: %s", text);
+		xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport), "chat",
+							  msg->user_jid, NULL);
+		xmpp_stanza_set_from(message, from);
+		xmpp_message_set_body(message, notice);
+		pg_transport_send(transport, message);
+		xmpp_stanza_release(message);
+	}
 }
 
 /* ---------------------------------------------------------------- the outbox */
@@ -266,7 +292,7 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 	default:
 		/* RFC 6120 §8.3.3.11: the SMS gateway refused it for good */
 		pg_sms_queue_mark_failed(self->registry, sms->id, reason, now, NULL);
-		pg_sms_send_error(transport, sms, "not-acceptable", "cancel",
+		pg_sms_send_error(self, transport, sms, "not-acceptable", "cancel",
 				  reason != NULL ? reason : "the SMS gateway refused the message");
 		break;
 	}
@@ -330,7 +356,7 @@ pg_sms_sweep_cb(gpointer user_data)
 			    "the SMS gateway did not take the message within %u s (%s)",
 			    config->sms_retry_max_age,
 			    sms->last_error != NULL ? sms->last_error : "no answer");
-			pg_sms_send_error(transport, sms, "remote-server-timeout", "wait", text);
+			pg_sms_send_error(self, transport, sms, "remote-server-timeout", "wait", text);
 		}
 	}
 	pg_sms_queue_purge(self->registry, now - PG_SMS_PURGE_AFTER_S, NULL, NULL);
@@ -424,7 +450,7 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 		    answer);
 		if (sms->state != PG_SMS_STATE_FAILED) {
 			pg_sms_queue_mark_failed(self->registry, sms->id, text, now, NULL);
-			pg_sms_send_error(transport, sms, "recipient-unavailable", "cancel", text);
+			pg_sms_send_error(self, transport, sms, "recipient-unavailable", "cancel", text);
 		}
 	}
 	/* buffered (4) and SMSC acknowledgement (8): nothing to tell yet */
