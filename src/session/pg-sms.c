@@ -277,8 +277,13 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 		g_debug("sms-sent for an unknown message: %s", error->message);
 		return;
 	}
-	if (sms->state != PG_SMS_STATE_SENDING)
-		return; /* already resolved (e.g. requeued after a worker crash) */
+	if (sms->state != PG_SMS_STATE_SENDING) {
+		/* already resolved: its delivery report overtook this answer (the
+		 * report comes straight from Kannel, the answer through the
+		 * worker), or it was requeued after a worker crash */
+		pg_sms_pump(self);
+		return;
+	}
 	switch (outcome) {
 	case 0:
 		pg_sms_queue_mark_accepted(self->registry, sms->id, NULL, now, NULL);
@@ -453,7 +458,11 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 			pg_sms_send_error(self, transport, sms, "recipient-unavailable", "cancel", text);
 		}
 	}
-	/* buffered (4) and SMSC acknowledgement (8): nothing to tell yet */
+	/* buffered (4) and SMSC acknowledgement (8): nothing to tell yet.  A
+	 * final report may resolve a message still "sending" (it can overtake
+	 * the sendsms answer), which frees its recipient's queue. */
+	if (sms->state == PG_SMS_STATE_SENDING)
+		pg_sms_pump(self);
 	return 200;
 }
 
