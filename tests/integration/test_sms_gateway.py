@@ -6,6 +6,7 @@ Every wait has a deadline; nothing waits on a sleep.
 """
 
 import os
+import threading
 import time
 import urllib.parse
 
@@ -103,6 +104,26 @@ def test_a_failed_delivery_report_becomes_a_message_error(smsgw, make_sms_user):
     assert deliver_dlr(params["dlr-url"], 2, handset=peer)[0] == 200
     assert not [m for m in _messages(user) if m.find("{urn:xmpp:receipts}received")
                 is not None and (m.get("from") or "").startswith(peer)]
+
+
+def test_a_delivery_report_that_overtakes_kannels_answer_does_not_stall_the_queue(
+        smsgw, make_sms_user):
+    # The fake SMSC reports delivery within milliseconds; Kannel's answer to
+    # the sendsms request travels back through the worker and may come later.
+    # Hold that answer until the report (its receipt) is through.
+    user = make_sms_user()
+    peer = unique_number("+4915")
+    release = threading.Event()
+    smsgw.proxy.hold_reply[peer] = release
+    try:
+        first = user.send(peer, "first, answered late")
+        second = user.send(peer, "second, queued behind it")
+        assert_arrives(smsgw, user, peer, "first, answered late")
+        user.wait_message(receipt_for(contact(peer), first), 20, "the receipt of the first")
+    finally:
+        release.set()
+    assert_arrives(smsgw, user, peer, "second, queued behind it")
+    user.wait_message(receipt_for(contact(peer), second), 20, "the receipt of the second")
 
 
 def _messages(user):

@@ -18,7 +18,9 @@ request (its id is "pg<outbox row id>").  For the receivers a test names in
 `hold_dlr` it strips dlr-mask/dlr-url before forwarding: Kannel's fake SMSC
 always reports success (gw/smsc/smsc_fake.c has no way to fail a message), so
 a failed delivery report is made by calling that recorded dlr-url with
-status=2 exactly as Kannel would (deliver_dlr()).  When Kannel's sendsms is
+status=2 exactly as Kannel would (deliver_dlr()).  For the receivers in
+`hold_reply` it holds Kannel's answer back until the test sets the event (a
+slow answer that a delivery report overtakes).  When Kannel's sendsms is
 down the proxy resets the plugin's connection (SO_LINGER 0): no HTTP reply at
 all, as with a refused connection.
 
@@ -141,6 +143,7 @@ class SendsmsProxy:
         self.upstream_port = upstream_port
         self.requests = []      # dicts of the sendsms parameters, password removed
         self.hold_dlr = set()   # receivers whose dlr-mask/dlr-url are not passed on
+        self.hold_reply = {}    # receiver -> threading.Event: Kannel's answer waits for it
         self.record = True
         self._cond = threading.Condition()
         proxy = self
@@ -175,6 +178,10 @@ class SendsmsProxy:
                                                struct.pack("ii", 1, 0))
                     self.close_connection = True
                     return
+                # a slow answer: Kannel took the SMS, its answer is late
+                held = proxy.hold_reply.get(to)
+                if held is not None:
+                    held.wait(60)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(data)))
