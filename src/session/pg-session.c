@@ -993,6 +993,14 @@ static const PgTransportDelegate pg_session_delegate = {
 
 /* ---------------------------------------------------------------- events from workers */
 
+/* The room an event names (rooms are keyed by their lower-case name). */
+static PgRoom *
+pg_link_event_room(PgLink *link, const PgIpcMessage *msg)
+{
+	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+	return g_hash_table_lookup(link->rooms, key);
+}
+
 static void
 pg_link_on_connected(PgLink *link)
 {
@@ -1176,8 +1184,7 @@ static void
 pg_link_on_room_occupant(PgLink *link, const PgIpcMessage *msg)
 {
 	PgSession *session = link->session;
-	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
-	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	PgRoom *room = pg_link_event_room(link, msg);
 	const gchar *nick = pg_ipc_message_get_string(msg, "nick");
 	const gchar *change = pg_ipc_message_get_string(msg, "change");
 	const gchar *new_nick = pg_ipc_message_get_string(msg, "new_nick");
@@ -1212,8 +1219,10 @@ pg_link_on_room_occupant(PgLink *link, const PgIpcMessage *msg)
 		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", statuses,
 					   NULL, reason);
 		g_hash_table_remove(room->occupants, nick);
-		if (self)
-			g_hash_table_remove(link->rooms, key);
+		if (self) {
+			g_autofree gchar *key = g_utf8_strdown(room->name, -1);
+			g_hash_table_remove(link->rooms, key); /* frees room */
+		}
 	} else {
 		/* part, quit */
 		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", NULL, NULL,
@@ -1226,8 +1235,7 @@ static void
 pg_link_on_room_message(PgLink *link, const PgIpcMessage *msg)
 {
 	PgSession *session = link->session;
-	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
-	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	PgRoom *room = pg_link_event_room(link, msg);
 	gboolean own = pg_ipc_message_get_boolean(msg, "own", FALSE);
 	g_autofree gchar *id = NULL;
 	const gchar *from = pg_ipc_message_get_string(msg, "from");
@@ -1251,8 +1259,7 @@ static void
 pg_link_on_room_subject(PgLink *link, const PgIpcMessage *msg)
 {
 	PgSession *session = link->session;
-	g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
-	PgRoom *room = g_hash_table_lookup(link->rooms, key);
+	PgRoom *room = pg_link_event_room(link, msg);
 	GHashTableIter iter;
 	gpointer to;
 
@@ -1389,8 +1396,7 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		pg_link_on_room_subject(link, msg);
 		return;
 	case PG_IPC_EVT_ROOM_LEFT: {
-		g_autofree gchar *key = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
-		PgRoom *room = g_hash_table_lookup(link->rooms, key);
+		PgRoom *room = pg_link_event_room(link, msg);
 		if (room != NULL)
 			pg_link_drop_room(link, room, 0, pg_ipc_message_get_string(msg, "reason"));
 		return;
