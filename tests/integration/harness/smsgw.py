@@ -144,6 +144,7 @@ class SendsmsProxy:
         self.requests = []      # dicts of the sendsms parameters, password removed
         self.hold_dlr = set()   # receivers whose dlr-mask/dlr-url are not passed on
         self.hold_reply = {}    # receiver -> threading.Event: Kannel's answer waits for it
+        self.answered = []      # (receiver, HTTP status) once Kannel's answer went back
         self.record = True
         self._cond = threading.Condition()
         proxy = self
@@ -187,6 +188,10 @@ class SendsmsProxy:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                self.wfile.flush()
+                with proxy._cond:
+                    proxy.answered.append((to, status))
+                    proxy._cond.notify_all()
 
             def log_message(self, *args):
                 pass
@@ -212,6 +217,22 @@ class SendsmsProxy:
                 if left <= 0:
                     raise util.HarnessError(
                         f"no {what} within {timeout}s; got {self.requests[-5:]}")
+                self._cond.wait(left)
+
+    def wait_answered(self, receiver, count=1, timeout=20):
+        """Until Kannel's answers to count requests for receiver went back to
+        the plugin; returns their HTTP statuses."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                statuses = [st for to, st in self.answered if to == receiver]
+                if len(statuses) >= count:
+                    return statuses
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise util.HarnessError(
+                        f"Kannel answered {len(statuses)} of {count} requests for {receiver} "
+                        f"within {timeout}s")
                 self._cond.wait(left)
 
     def close(self):
