@@ -288,12 +288,23 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 	case 0:
 		pg_sms_queue_mark_accepted(self->registry, sms->id, NULL, now, NULL);
 		break;
-	case 1:
+	case 1: {
+		guint max_age = pg_transport_get_config(transport)->sms_retry_max_age;
+		if (now - sms->created_at >= (gint64)max_age) {
+			/* tried long enough: fail it now rather than at the next sweep */
+			g_autofree gchar *text = g_strdup_printf(
+			    "the SMS gateway did not take the message within %u s (%s)", max_age,
+			    reason != NULL ? reason : "temporary failure");
+			pg_sms_queue_mark_failed(self->registry, sms->id, text, now, NULL);
+			pg_sms_send_error(self, transport, sms, "remote-server-timeout", "wait", text);
+			break;
+		}
 		g_message("SMS %" G_GINT64_FORMAT " of %s: Kannel did not take it (%s); retrying",
 			  sms->id, sms->user_jid, reason != NULL ? reason : "temporary failure");
 		pg_sms_queue_mark_retry(self->registry, sms->id, pg_sms_retry_delay(sms->attempts),
 					reason, now, NULL);
 		break;
+	}
 	default:
 		/* RFC 6120 §8.3.3.11: the SMS gateway refused it for good */
 		pg_sms_queue_mark_failed(self->registry, sms->id, reason, now, NULL);

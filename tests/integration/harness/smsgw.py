@@ -145,6 +145,8 @@ class SendsmsProxy:
         self.hold_dlr = set()   # receivers whose dlr-mask/dlr-url are not passed on
         self.hold_reply = {}    # receiver -> threading.Event: Kannel's answer waits for it
         self.answered = []      # (receiver, HTTP status) once Kannel's answer went back
+        self.refuse = {}        # receiver -> (status, body): answered here, not forwarded
+        self.reset = set()      # receivers whose request is reset, as if sendsms were down
         self.record = True
         self._cond = threading.Condition()
         proxy = self
@@ -167,6 +169,23 @@ class SendsmsProxy:
                         proxy.requests.append(params)
                         proxy._cond.notify_all()
                 url = f"http://127.0.0.1:{proxy.upstream_port}{path}?{query}"
+                if to in proxy.refuse:
+                    status, body = proxy.refuse[to]
+                    data = body.encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    with proxy._cond:
+                        proxy.answered.append((to, status))
+                        proxy._cond.notify_all()
+                    return
+                if to in proxy.reset:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
                 try:
                     with urllib.request.urlopen(url, timeout=30) as reply:
                         status, data = reply.status, reply.read()
