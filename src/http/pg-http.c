@@ -610,7 +610,6 @@ pg_http_new_for_address(const PgConfig *config, const gchar *address, guint16 po
 			    address,
 			    g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6 ? "]" : "", port,
 			    listen_error->message);
-		pg_http_free(self);
 		return NULL;
 	}
 	listeners = soup_server_get_listeners(self->server);
