@@ -1002,6 +1002,13 @@ async def run_gateway(env, gateway, n, alice, crowd, tag):
             receiver = alice
         budget = min(args.burst_timeout, max(60.0, burst * n / 100.0))
         await wait_tracks([receiver], token, burst, budget, args.stall)
+        early = (receiver.tracks.get(token) or Track()).count
+        # everyone else (and alice's own reflections when she sent it)
+        fan = await drain(token, burst, "burst fan-out")
+        after = sampler.snapshot()
+        if receiver is bob and (bob.tracks.get(token) or Track()).count < burst:
+            # bob was given up on above; the drain gave him more time too
+            await wait_tracks([bob], token, burst, 5, 5)
         track = receiver.tracks.get(token) or Track()
         elapsed = (track.last_t - sent) if track.last_t is not None else None
         entry = {
@@ -1010,10 +1017,12 @@ async def run_gateway(env, gateway, n, alice, crowd, tag):
             "seconds": elapsed,
             "rate": (track.count / elapsed) if elapsed else None,
             "first_ms": (track.first_t - sent) * 1000 if track.first_t else None,
+            "stalled_at": early if early < track.count else None,
         }
-        # everyone else (and alice's own reflections when she sent it)
-        fan = await drain(token, burst, "burst fan-out")
-        after = sampler.snapshot()
+        if entry["stalled_at"] is not None:
+            result["problems"].append(
+                f"burst {direction}: the receiver had {early} of {burst} when nothing more "
+                f"came for {args.stall:.0f} s; the rest arrived later")
         gw_cpu, other_cpu, own_cpu = Sampler.delta(before, after)
         entry["fanout"] = fan
         lasts = [s["last_t"] for s in fan.values() if s["last_t"] is not None]
