@@ -32,6 +32,7 @@
 
 #include "core/pg-error.h"
 #include "pg-purple-commands.h"
+#include "pg-purple-sendq.h"
 #include "pg-purple-events.h"
 #include "pg-purple-worker.h"
 
@@ -674,6 +675,8 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 	g_autoptr(GError) error = NULL;
 	gboolean ok = TRUE;
 
+	/* lines handed to prpl-irc go out now, not at its next queue tick */
+	pg_purple_sendq_kick();
 	switch (msg->kind) {
 	case PG_IPC_HELLO:
 		ok = pg_purple_commands_hello(msg, &error);
