@@ -231,16 +231,26 @@ pg_supervisor_new(const gchar *worker_path, guint users_per_worker, guint max_co
 void
 pg_supervisor_free(PgSupervisor *self)
 {
+	gint64 deadline;
+
 	if (self == NULL)
 		return;
 	g_clear_handle_id(&self->in_flight_check_id, g_source_remove);
-	g_clear_handle_id(&self->reap_id, g_source_remove);
-	g_queue_free_full(self->queue, (GDestroyNotify)pg_supervisor_login_free);
-	/* no account_lost reports while we tear down */
+	/* no reports and no new logins while we tear down */
 	self->callbacks.account_lost = NULL;
 	self->callbacks.event = NULL;
+	g_queue_clear_full(self->queue, (GDestroyNotify)pg_supervisor_login_free);
+	/* All workers are told at once and awaited together (each is killed by
+	 * its own timer if it does not exit), so shutting down N workers takes
+	 * as long as the slowest one, not N times the timeout; their exits come
+	 * through the usual callback, which moves them to self->dead. */
 	for (guint i = 0; i < self->workers->len; i++)
-		pg_worker_stop(g_ptr_array_index(self->workers, i), PG_SUPERVISOR_STOP_TIMEOUT_MS);
+		pg_worker_shutdown(g_ptr_array_index(self->workers, i), PG_SUPERVISOR_STOP_TIMEOUT_MS);
+	deadline = g_get_monotonic_time() + (PG_SUPERVISOR_STOP_TIMEOUT_MS + 1000) * 1000;
+	while (self->workers->len > 0 && g_get_monotonic_time() < deadline)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_handle_id(&self->reap_id, g_source_remove);
+	g_queue_free(self->queue);
 	g_hash_table_unref(self->placement);
 	g_hash_table_unref(self->in_flight);
 	g_ptr_array_unref(self->workers);
