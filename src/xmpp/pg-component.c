@@ -38,7 +38,10 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/select.h>
+#include <unistd.h>
 
 #include "xmpp/pg-component.h"
 #include "xmpp/pg-stanza.h"
@@ -57,6 +60,7 @@ struct _PgComponent {
 	xmpp_ctx_t *ctx;
 	xmpp_conn_t *conn;
 	int fd;             /* -1 when no socket */
+	int reserved_fd;    /* a low fd held for the next socket, or -1 */
 	GSource *io_source; /* watches fd */
 	gpointer io_tag;
 	guint tick_id;      /* 1 s timer while a socket exists */
@@ -98,6 +102,14 @@ static GSourceFuncs pg_component_source_funcs = {
     .dispatch = pg_component_source_dispatch,
 };
 
+/* Hold the lowest free fd for the next socket (see the sockopt callback). */
+static void
+pg_component_reserve_fd(PgComponent *self)
+{
+	if (self->reserved_fd < 0)
+		self->reserved_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void
 pg_component_drop_io(PgComponent *self)
 {
@@ -108,6 +120,7 @@ pg_component_drop_io(PgComponent *self)
 	}
 	g_clear_handle_id(&self->tick_id, g_source_remove);
 	self->fd = -1;
+	pg_component_reserve_fd(self);
 }
 
 static gboolean
@@ -164,8 +177,24 @@ pg_component_sockopt_cb(xmpp_conn_t *conn, void *sock)
 
 	if (self == NULL)
 		return 0;
+	/* xmpp_run_once() uses select(), which cannot watch an fd past
+	 * FD_SETSIZE, and a daemon with thousands of worker sockets opens fds
+	 * far past it.  So the socket moves onto the low fd this component
+	 * reserved while fds were still low (at start, or right after its last
+	 * socket closed).  libstrophe passes the address of the variable it
+	 * goes on to use (sock.c, sock_connect()), so the new number sticks. */
+	if (self->reserved_fd >= 0 && self->reserved_fd < *(int *)sock) {
+		if (dup2(*(int *)sock, self->reserved_fd) < 0 ||
+		    fcntl(self->reserved_fd, F_SETFD, FD_CLOEXEC) < 0) {
+			g_warning("%s: cannot move the socket to a low fd: %s", self->jid,
+				  g_strerror(errno));
+			return -1;
+		}
+		close(*(int *)sock);
+		*(int *)sock = self->reserved_fd;
+		self->reserved_fd = -1;
+	}
 	self->fd = *(int *)sock;
-	/* xmpp_run_once uses select(): an fd past FD_SETSIZE would overflow it */
 	if (self->fd >= FD_SETSIZE) {
 		g_warning("%s: socket %d is past FD_SETSIZE; refusing it", self->jid, self->fd);
 		return -1;
@@ -306,6 +335,8 @@ pg_component_new(const gchar *jid, const PgSecret *secret, const gchar *host, gu
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->fd = -1;
+	self->reserved_fd = -1;
+	pg_component_reserve_fd(self);
 	self->backoff_ms = PG_COMPONENT_BACKOFF_MIN_MS;
 
 	self->ctx = pg_stanza_ctx_new();
@@ -360,6 +391,8 @@ pg_component_free(PgComponent *self)
 	g_clear_handle_id(&self->reconnect_id, g_source_remove);
 	xmpp_conn_release(self->conn);
 	xmpp_ctx_free(self->ctx);
+	if (self->reserved_fd >= 0)
+		close(self->reserved_fd);
 	pg_secret_free(self->secret);
 	g_free(self->jid);
 	g_free(self->host);
