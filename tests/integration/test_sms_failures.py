@@ -60,3 +60,19 @@ def test_a_text_kannel_never_takes_fails_after_the_max_age(smsgw, user):
     assert (etype, condition) == ("wait", "remote-server-timeout"), to_string(error)
     assert "10 s" in (text or ""), to_string(error)
     assert smsgw.inbox.count(lambda m: m.receiver == peer) == 0
+
+
+def test_a_delivered_text_gets_a_receipt_only_if_it_asked_for_one(smsgw, user):
+    """XEP-0184 §5.4: no receipt for a message without <request/>."""
+    from harness.smsgw import receipt_for
+    peer = unique_number("+4918")
+    unasked = user.send(peer, "no receipt wanted", receipt=False)
+    asked = user.send(peer, "receipt wanted")
+    # texts to one number go, and are reported, in order: once the second
+    # one's receipt is here, the first one's delivery report was handled
+    user.wait_message(receipt_for(f"{peer}@sms.localhost", asked), 30,
+                      f"a receipt for {asked}")
+    received = [m for _, m in user.client.all_messages
+                if m.find("{urn:xmpp:receipts}received") is not None]
+    ids = {m.find("{urn:xmpp:receipts}received").get("id") for m in received}
+    assert asked in ids and unasked not in ids, ids
