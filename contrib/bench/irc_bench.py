@@ -134,23 +134,6 @@ def proc_start_ticks(pid):
         return None
 
 
-def children_named(parent_pid, name):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == parent_pid and comm == name[:15]:
-            pids.append(int(entry))
-    return pids
-
-
 # -- gateways ------------------------------------------------------------------
 
 class PolygateGateway:
@@ -184,7 +167,7 @@ class PolygateGateway:
     def pids(self):
         if not self.daemon.running:
             return []
-        workers = children_named(self.daemon.pid, WORKER_NAME)
+        workers = util.children_named(self.daemon.pid, WORKER_NAME)
         for pid in workers:
             self.seen_workers.setdefault(pid, proc_start_ticks(pid))
         return [self.daemon.pid] + workers

@@ -87,21 +87,7 @@ class IrcPolygate(Polygate):
 
 
 def worker_pids(parent_pid):
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # pid (comm) state ppid ...: comm may hold spaces, so split at ')'
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == parent_pid and comm == WORKER_NAME[:15]:
-            pids.append(int(entry))
-    return pids
+    return util.children_named(parent_pid, WORKER_NAME)
 
 
 def irc_client_port(ngircd_log, nick):

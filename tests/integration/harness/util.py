@@ -96,3 +96,22 @@ def selfsigned_cert(directory, domain="localhost"):
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(key, 0o600)
     return crt, key
+
+
+def children_named(parent_pid, name):
+    """PIDs of parent_pid's children whose command name is name (/proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split at ')'
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if ppid == parent_pid and comm == name[:15]:  # comm is cut at 15
+            pids.append(int(entry))
+    return pids
