@@ -194,23 +194,31 @@ class IrcClient:
             pass
 
     def whois(self, nick, timeout=10):
-        """WHOIS nick; every reply line up to the end (318), as a list."""
+        """WHOIS nick; every reply line of this WHOIS, as a list.
+
+        A server answers an unknown nick with 401 *and* 318, so "the first
+        401 or 318" can leave the 318 behind to be taken for the end of the
+        next WHOIS (whose replies were then read before they came).  The end
+        here is a PING fence: the server answers in order, so every reply to
+        this WHOIS comes before the PONG carrying this call's own token."""
+        self._fences = getattr(self, "_fences", 0) + 1
+        token = f"whois-{self._fences}"
         with self._cond:
             start = len(self._lines)
         self.send(f"WHOIS {nick}")
-        self.wait_for(lambda l: l.command in ("318", "401") and len(l.params) > 1
-                      and l.params[1].lower() == nick.lower(), timeout,
-                      f"the end of WHOIS {nick}")
+        self.send(f"PING :{token}")
+        fence = self.wait_for(lambda l: l.command == "PONG" and l.text == token, timeout,
+                              f"the end of WHOIS {nick}")
         with self._cond:
             replies = []
             for entry in self._lines[start:]:
                 line = entry[1]
+                if line is fence:
+                    break
                 if line.command.isdigit() and len(line.params) > 1 \
                         and line.params[1].lower() == nick.lower():
                     entry[0] = True
                     replies.append(line)
-                    if line.command in ("318", "401"):
-                        break
         return replies
 
     # -- receiving ---------------------------------------------------------
