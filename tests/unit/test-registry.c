@@ -15,75 +15,24 @@
 #include "registry/pg-registry.h"
 #include "registry/pg-vault.h"
 
+#include "pg-test-registry.h"
+
 #define PG_TEST_PASSWORD "hunter2-correct-horse-battery"
 
 /* ---- helpers ---- */
 
-typedef struct {
-	gchar *dir;
-	gchar *key_file;
-	gchar *db_path;
-	PgVault *vault;
-	PgRegistry *registry;
-} PgTestFixture;
-
-static void
-pg_test_rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-
-	if (dir != NULL) {
-		const gchar *name;
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			pg_test_rm_rf(child);
-		}
-		g_rmdir(path);
-		return;
-	}
-	g_unlink(path);
-}
+typedef PgTestRegistry PgTestFixture;
 
 static void
 pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fixture->dir = g_dir_make_tmp("polygate-test-registry-XXXXXX", &error);
-	g_assert_no_error(error);
-	fixture->key_file = g_build_filename(fixture->dir, "keys", "registry.key", NULL);
-	fixture->db_path = g_build_filename(fixture->dir, "db", "registry.db", NULL);
-}
-
-/* Opens the vault from the key file and the registry on it. */
-static void
-pg_test_fixture_open(PgTestFixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-
-	fixture->vault = pg_vault_open(fixture->key_file, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(fixture->vault);
-	fixture->registry = pg_registry_open(fixture->db_path, fixture->vault, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(fixture->registry);
-}
-
-static void
-pg_test_fixture_close(PgTestFixture *fixture)
-{
-	g_clear_pointer(&fixture->registry, pg_registry_free);
-	g_clear_pointer(&fixture->vault, pg_vault_free);
+	pg_test_registry_init(fixture, "test-registry", "keys/registry.key", "db/registry.db");
 }
 
 static void
 pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
 {
-	pg_test_fixture_close(fixture);
-	pg_test_rm_rf(fixture->dir);
-	g_free(fixture->dir);
-	g_free(fixture->key_file);
-	g_free(fixture->db_path);
+	pg_test_registry_clear(fixture);
 }
 
 static void
@@ -563,7 +512,7 @@ test_registry_account_crud(PgTestFixture *fixture, gconstpointer user_data)
 	g_autoptr(PgAccount) got = NULL;
 	gint64 created_at;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_account_set_secret(account, "token", pg_secret_new((const guint8 *)"\0\1\2", 3));
 	pg_test_put(fixture, account, TRUE);
 
@@ -633,7 +582,7 @@ test_registry_account_without_secrets_or_legacy_id(PgTestFixture *fixture,
 	g_autoptr(PgAccount) account = pg_account_new("xmpp.example.org", "bob@example.org", NULL);
 	g_autoptr(PgAccount) got = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, account, TRUE);
 	got = pg_registry_get_account(fixture->registry, "xmpp.example.org", "bob@example.org",
 				      &error);
@@ -662,7 +611,7 @@ test_registry_list_and_find(PgTestFixture *fixture, gconstpointer user_data)
 	g_autoptr(GPtrArray) none = NULL;
 	g_autoptr(PgAccount) found = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
 		g_autofree gchar *password = g_strdup_printf("password-%" G_GSIZE_FORMAT, i);
 		g_autoptr(PgAccount) account = pg_test_account_new(
@@ -711,11 +660,11 @@ test_registry_secrets_survive_reopen(PgTestFixture *fixture, gconstpointer user_
 							   "alice", PG_TEST_PASSWORD);
 	g_autoptr(PgAccount) got = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, account, TRUE);
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	got = pg_registry_get_account(fixture->registry, "irc.example.org", "alice@example.org",
 				      &error);
 	g_assert_no_error(error);
@@ -746,17 +695,17 @@ test_registry_moved_ciphertext_is_refused(PgTestFixture *fixture, gconstpointer 
 	    "irc.example.org", "mallory@example.org", "mallory", "mallory's own");
 	g_autoptr(PgAccount) got = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, alice, TRUE);
 	pg_test_put(fixture, mallory, TRUE);
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 
 	/* someone with write access to the file copies alice's blob into mallory's row */
 	pg_test_sqlite_exec(fixture->db_path,
 			    "UPDATE account SET secrets = (SELECT secrets FROM account "
 			    "WHERE user_jid = 'alice@example.org') "
 			    "WHERE user_jid = 'mallory@example.org';");
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	got = pg_registry_get_account(fixture->registry, "irc.example.org", "mallory@example.org",
 				      &error);
 	g_assert_null(got);
@@ -779,9 +728,9 @@ test_registry_newer_schema_is_refused(PgTestFixture *fixture, gconstpointer user
 	g_autoptr(GBytes) after = NULL;
 	g_autofree gchar *expected = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, account, TRUE);
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	pg_test_sqlite_exec(fixture->db_path, "PRAGMA user_version = 99;");
 
 	before = pg_test_read_file(fixture->db_path);
@@ -825,7 +774,7 @@ test_registry_rekey(PgTestFixture *fixture, gconstpointer user_data)
 	g_autofree gchar *old_key_hex = NULL;
 	guint resealed = 0;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	for (guint i = 0; i < 5; i++) {
 		g_autofree gchar *user_jid = g_strdup_printf("user%u@example.org", i);
 		g_autofree gchar *password = g_strdup_printf("password-%u", i);
@@ -851,8 +800,8 @@ test_registry_rekey(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(pg_test_file_mode(fixture->key_file), ==, 0600);
 
 	/* a fresh vault from the file reads every row */
-	pg_test_fixture_close(fixture);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_close(fixture);
+	pg_test_registry_open(fixture);
 	accounts = pg_registry_list_accounts(fixture->registry, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(accounts->len, ==, 5);
@@ -883,13 +832,13 @@ test_registry_rekey_interrupted_after_rotation(PgTestFixture *fixture, gconstpoi
 	g_autoptr(PgAccount) got = NULL;
 	guint resealed = 0;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, account, TRUE);
 	g_assert_true(pg_vault_rotate(fixture->vault, &error));
 	g_assert_no_error(error);
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	g_assert_cmpuint(pg_vault_get_n_keys(fixture->vault), ==, 2);
 	got = pg_registry_get_account(fixture->registry, "irc.example.org", "alice@example.org",
 				      &error);
@@ -901,8 +850,8 @@ test_registry_rekey_interrupted_after_rotation(PgTestFixture *fixture, gconstpoi
 	g_assert_true(pg_registry_rekey(fixture->registry, &resealed, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(resealed, ==, 1);
-	pg_test_fixture_close(fixture);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_close(fixture);
+	pg_test_registry_open(fixture);
 	g_assert_cmpuint(pg_vault_get_n_keys(fixture->vault), ==, 1);
 	g_assert_cmpuint(pg_vault_get_current_key_id(fixture->vault), ==, 3);
 	got = pg_registry_get_account(fixture->registry, "irc.example.org", "alice@example.org",
@@ -921,7 +870,7 @@ test_registry_no_plaintext_on_disk(PgTestFixture *fixture, gconstpointer user_da
 	g_autoptr(GBytes) db = NULL;
 	g_autoptr(GBytes) wal = NULL;
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	pg_test_put(fixture, account, TRUE);
 	/* an update writes the password again, in a new WAL frame */
 	pg_test_put(fixture, account, FALSE);
@@ -940,7 +889,7 @@ test_registry_no_plaintext_on_disk(PgTestFixture *fixture, gconstpointer user_da
 	g_clear_pointer(&wal, g_bytes_unref);
 
 	/* after close, the checkpoint has moved everything into the main file */
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	db = pg_test_read_file(fixture->db_path);
 	wal = pg_test_read_file(wal_path);
 	g_assert_true(pg_test_bytes_contain(db, "alice-nick"));

@@ -15,6 +15,8 @@
 #include "registry/pg-sms-queue.h"
 #include "registry/pg-vault.h"
 
+#include "pg-test-registry.h"
+
 #define PG_TEST_TRANSPORT "sms.example.org"
 #define PG_TEST_ALICE	  "alice@example.org"
 #define PG_TEST_BOB	  "bob@example.org"
@@ -25,70 +27,19 @@
 
 /* ---- helpers ---- */
 
-typedef struct {
-	gchar *dir;
-	gchar *key_file;
-	gchar *db_path;
-	PgVault *vault;
-	PgRegistry *registry;
-} PgTestFixture;
-
-static void
-pg_test_rm_rf(const gchar *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-
-	if (dir != NULL) {
-		const gchar *name;
-		while ((name = g_dir_read_name(dir)) != NULL) {
-			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			pg_test_rm_rf(child);
-		}
-		g_rmdir(path);
-		return;
-	}
-	g_unlink(path);
-}
-
-static void
-pg_test_fixture_open(PgTestFixture *fixture)
-{
-	g_autoptr(GError) error = NULL;
-
-	fixture->vault = pg_vault_open(fixture->key_file, &error);
-	g_assert_no_error(error);
-	fixture->registry = pg_registry_open(fixture->db_path, fixture->vault, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(fixture->registry);
-}
-
-static void
-pg_test_fixture_close(PgTestFixture *fixture)
-{
-	g_clear_pointer(&fixture->registry, pg_registry_free);
-	g_clear_pointer(&fixture->vault, pg_vault_free);
-}
+typedef PgTestRegistry PgTestFixture;
 
 static void
 pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
 {
-	g_autoptr(GError) error = NULL;
-
-	fixture->dir = g_dir_make_tmp("polygate-test-sms-queue-XXXXXX", &error);
-	g_assert_no_error(error);
-	fixture->key_file = g_build_filename(fixture->dir, "registry.key", NULL);
-	fixture->db_path = g_build_filename(fixture->dir, "registry.db", NULL);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_init(fixture, "test-sms-queue", "registry.key", "registry.db");
+	pg_test_registry_open(fixture);
 }
 
 static void
 pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
 {
-	pg_test_fixture_close(fixture);
-	pg_test_rm_rf(fixture->dir);
-	g_free(fixture->dir);
-	g_free(fixture->key_file);
-	g_free(fixture->db_path);
+	pg_test_registry_clear(fixture);
 }
 
 static void
@@ -233,12 +184,12 @@ test_migration_from_v1_keeps_accounts(PgTestFixture *fixture, gconstpointer user
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgAccount) carol = NULL;
 
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	g_unlink(fixture->db_path);
 	pg_test_sqlite_exec(fixture->db_path, pg_test_v1_schema);
 	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 1);
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 2);
 	carol = pg_registry_get_account(fixture->registry, "sms.example.org", "carol@example.org",
 					&error);
@@ -263,10 +214,10 @@ test_migration_from_v1_keeps_sealed_secrets(PgTestFixture *fixture, gconstpointe
 	pg_account_set_secret(account, "password", pg_secret_new_from_string(PG_TEST_PASSWORD));
 	g_assert_true(pg_registry_put_account(fixture->registry, account, NULL, &error));
 	g_assert_no_error(error);
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	pg_test_sqlite_exec(fixture->db_path, "DROP TABLE sms_outbox; PRAGMA user_version = 1;");
 
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 2);
 	got = pg_registry_get_account(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE, &error);
 	g_assert_no_error(error);
@@ -557,8 +508,8 @@ test_survives_close_and_reopen(PgTestFixture *fixture, gconstpointer user_data)
 	pg_test_enqueue(fixture, PG_TEST_BOB, PG_TEST_NUMBER_1, "bob's");
 	pg_test_mark_sending(fixture, a1, "pg-a1");
 	/* the daemon dies with a1 in flight */
-	pg_test_fixture_close(fixture);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_close(fixture);
+	pg_test_registry_open(fixture);
 
 	list = pg_sms_queue_list_for_user(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE,
 					  &error);
@@ -615,7 +566,7 @@ test_body_is_not_on_disk(PgTestFixture *fixture, gconstpointer user_data)
 	/* the plaintext columns are there, so the search itself works */
 	g_assert_true(pg_test_bytes_contain(db, PG_TEST_NUMBER_1) ||
 		      pg_test_bytes_contain(wal, PG_TEST_NUMBER_1));
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	g_clear_pointer(&db, g_bytes_unref);
 	g_clear_pointer(&wal, g_bytes_unref);
 	db = pg_test_read_file(fixture->db_path);
@@ -635,7 +586,7 @@ test_moved_body_is_refused(PgTestFixture *fixture, gconstpointer user_data)
 	gint64 b2 = pg_test_enqueue(fixture, PG_TEST_BOB, PG_TEST_NUMBER_2, "bob's next");
 	g_autofree gchar *sql = NULL;
 
-	pg_test_fixture_close(fixture);
+	pg_test_registry_close(fixture);
 	/* alice's sealed text copied into bob's row; and a recipient changed */
 	sql = g_strdup_printf("UPDATE sms_outbox SET body = (SELECT body FROM sms_outbox "
 			      "WHERE id = %" G_GINT64_FORMAT ") WHERE id = %" G_GINT64_FORMAT ";"
@@ -643,7 +594,7 @@ test_moved_body_is_refused(PgTestFixture *fixture, gconstpointer user_data)
 			      "WHERE id = %" G_GINT64_FORMAT ";",
 			      a1, b1, a1);
 	pg_test_sqlite_exec(fixture->db_path, sql);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_open(fixture);
 
 	message = pg_sms_queue_get(fixture->registry, b1, &error);
 	g_assert_null(message);
@@ -682,8 +633,8 @@ test_rekey_reseals_bodies(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(pg_vault_get_n_keys(fixture->vault), ==, 1);
 	g_assert_cmpuint(pg_vault_get_current_key_id(fixture->vault), !=, old_key);
 	/* readable with the new key file alone */
-	pg_test_fixture_close(fixture);
-	pg_test_fixture_open(fixture);
+	pg_test_registry_close(fixture);
+	pg_test_registry_open(fixture);
 	message = pg_test_get(fixture, id);
 	g_assert_cmpstr(pg_secret_get_string(message->body), ==, "sealed twice");
 	sql = g_strdup_printf("SELECT COUNT(*) FROM sms_outbox WHERE substr(body, 1, 4) = "

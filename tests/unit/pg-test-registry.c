@@ -1,0 +1,68 @@
+/* The registry fixture of the unit tests: see pg-test-registry.h. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "pg-test-registry.h"
+
+void
+pg_test_rm_rf(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+
+	if (dir != NULL) {
+		const gchar *name;
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *child = g_build_filename(path, name, NULL);
+			pg_test_rm_rf(child);
+		}
+		g_rmdir(path);
+		return;
+	}
+	g_unlink(path);
+}
+
+void
+pg_test_registry_init(PgTestRegistry *fixture, const gchar *name, const gchar *key_file,
+		      const gchar *db_path)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *template = g_strdup_printf("polygate-%s-XXXXXX", name);
+
+	fixture->dir = g_dir_make_tmp(template, &error);
+	g_assert_no_error(error);
+	fixture->key_file = g_build_filename(fixture->dir, key_file, NULL);
+	fixture->db_path = g_build_filename(fixture->dir, db_path, NULL);
+	fixture->vault = NULL;
+	fixture->registry = NULL;
+}
+
+void
+pg_test_registry_open(PgTestRegistry *fixture)
+{
+	g_autoptr(GError) error = NULL;
+
+	fixture->vault = pg_vault_open(fixture->key_file, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fixture->vault);
+	fixture->registry = pg_registry_open(fixture->db_path, fixture->vault, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fixture->registry);
+}
+
+void
+pg_test_registry_close(PgTestRegistry *fixture)
+{
+	g_clear_pointer(&fixture->registry, pg_registry_free);
+	g_clear_pointer(&fixture->vault, pg_vault_free);
+}
+
+void
+pg_test_registry_clear(PgTestRegistry *fixture)
+{
+	pg_test_registry_close(fixture);
+	pg_test_rm_rf(fixture->dir);
+	g_clear_pointer(&fixture->dir, g_free);
+	g_clear_pointer(&fixture->key_file, g_free);
+	g_clear_pointer(&fixture->db_path, g_free);
+}

@@ -1,0 +1,38 @@
+/* A registry in a fresh temporary directory, shared by the unit tests of
+ * src/registry (test-registry.c, test-sms-queue.c). */
+#pragma once
+
+#include <glib.h>
+
+#include "registry/pg-registry.h"
+#include "registry/pg-vault.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	gchar *dir;
+	gchar *key_file;
+	gchar *db_path;
+	PgVault *vault;
+	PgRegistry *registry;
+} PgTestRegistry;
+
+/* Creates a temporary directory named after `name` and the (not yet
+ * existing) paths of the key file and the database inside it, relative to
+ * that directory (they may name subdirectories).  Opens nothing. */
+void pg_test_registry_init(PgTestRegistry *fixture, const gchar *name, const gchar *key_file,
+			   const gchar *db_path);
+
+/* Opens the vault from the key file and the registry on it; asserts success. */
+void pg_test_registry_open(PgTestRegistry *fixture);
+
+/* Closes the registry and the vault (they can be opened again). */
+void pg_test_registry_close(PgTestRegistry *fixture);
+
+/* Closes, removes the directory with all it holds and frees the paths. */
+void pg_test_registry_clear(PgTestRegistry *fixture);
+
+/* Removes path: a file, or a directory with everything below it. */
+void pg_test_rm_rf(const gchar *path);
+
+G_END_DECLS
