@@ -1638,6 +1638,14 @@ pg_session_manager_metrics(PgSessionManager *self)
 	for (guint state = PG_LINK_OFFLINE; state <= PG_LINK_FAILED; state++)
 		g_string_append_printf(text, "polygate_links{state=\"%s\"} %u\n",
 				       pg_link_state_to_string(state), links[state]);
+	g_string_append(text, "# HELP polygate_logins Legacy logins sent to a worker and not "
+			      "answered yet (in_flight, at most max_concurrent_logins), and "
+			      "logins waiting for a slot (queued).\n"
+			      "# TYPE polygate_logins gauge\n");
+	g_string_append_printf(text, "polygate_logins{state=\"in_flight\"} %u\n",
+			       pg_supervisor_get_n_logins_in_flight(self->supervisor));
+	g_string_append_printf(text, "polygate_logins{state=\"queued\"} %u\n",
+			       pg_supervisor_get_n_logins_queued(self->supervisor));
 	g_string_append(text, "# HELP polygate_workers Worker processes running.\n"
 			      "# TYPE polygate_workers gauge\n");
 	g_string_append_printf(text, "polygate_workers %u\n", workers->len);

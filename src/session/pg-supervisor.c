@@ -352,6 +352,18 @@ pg_supervisor_get_n_workers(PgSupervisor *self)
 	return self->workers->len;
 }
 
+guint
+pg_supervisor_get_n_logins_in_flight(PgSupervisor *self)
+{
+	return g_hash_table_size(self->in_flight);
+}
+
+guint
+pg_supervisor_get_n_logins_queued(PgSupervisor *self)
+{
+	return g_queue_get_length(self->queue);
+}
+
 guint64
 pg_supervisor_get_total_rss_kib(PgSupervisor *self)
 {

@@ -49,6 +49,11 @@ GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);
 guint pg_supervisor_get_n_workers(PgSupervisor *self);
 guint64 pg_supervisor_get_total_rss_kib(PgSupervisor *self);
 
+/* Logins sent to a worker and not yet answered, and logins waiting for one
+ * of the max_concurrent_logins slots. */
+guint pg_supervisor_get_n_logins_in_flight(PgSupervisor *self);
+guint pg_supervisor_get_n_logins_queued(PgSupervisor *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgSupervisor, pg_supervisor_free)
 
 G_END_DECLS
