@@ -52,8 +52,11 @@
  *       state, attempts, next_attempt_at, legacy_id for delivery reports;
  *       indexes for the head of each (transport, user, recipient) queue, for
  *       due messages, and on (transport, legacy_id)
+ *   v3  sms_outbox.want_receipt: the sender asked for a XEP-0184 receipt
+ *       (kept with the message, so a delivery report after a restart still
+ *       gets its receipt)
  * To change the schema: add a step to pg_registry_migrations[], bump this. */
-#define PG_REGISTRY_SCHEMA_VERSION 2
+#define PG_REGISTRY_SCHEMA_VERSION 3
 
 /* pg_registry_migrations[v] upgrades schema v-1 to v; each may hold several statements. */
 static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1] = {
@@ -94,6 +97,7 @@ static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1]
 	  "CREATE INDEX sms_outbox_legacy_id ON sms_outbox (transport, legacy_id) "
 	  "  WHERE legacy_id IS NOT NULL;"
 	  "CREATE INDEX sms_outbox_user ON sms_outbox (transport, user_jid, id);",
+    [3] = "ALTER TABLE sms_outbox ADD COLUMN want_receipt INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* Long enough to ride out a checkpoint or another process's short write. */

@@ -27,7 +27,7 @@
 
 #define PG_SMS_QUEUE_COLUMNS                                                                       \
 	"id, transport, user_jid, recipient, body, xmpp_id, state, attempts, next_attempt_at, "   \
-	"created_at, updated_at, legacy_id, last_error"
+	"created_at, updated_at, legacy_id, last_error, want_receipt"
 
 /* An unfinished message: the head of its queue is the lowest such id. */
 #define PG_SMS_QUEUE_PENDING "state IN ('queued', 'sending')"
@@ -148,6 +148,7 @@ pg_sms_queue_message_from_row(PgRegistry *self, sqlite3_stmt *stmt, GError **uns
 	message->updated_at = sqlite3_column_int64(stmt, 10);
 	message->legacy_id = g_strdup(pg_registry_column_text(stmt, 11));
 	message->last_error = g_strdup(pg_registry_column_text(stmt, 12));
+	message->want_receipt = sqlite3_column_int64(stmt, 13) != 0;
 	message->body = pg_sms_queue_unseal(self, message->transport, message->user_jid,
 					    message->recipient, message->id, sealed, unseal_error);
 	return message;
@@ -200,7 +201,8 @@ pg_sms_queue_query_one(PgRegistry *self, sqlite3_stmt *stmt, const gchar *what, 
 static gint64
 pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gchar *user_jid,
 			    const gchar *recipient, const guint8 *body, gsize len,
-			    const gchar *xmpp_id, gint64 now, GError **error)
+			    const gchar *xmpp_id, gboolean want_receipt, gint64 now,
+			    GError **error)
 {
 	g_autoptr(sqlite3_stmt) insert = NULL;
 	g_autoptr(sqlite3_stmt) update = NULL;
@@ -209,8 +211,9 @@ pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gcha
 
 	if (!pg_registry_prepare(self,
 				 "INSERT INTO sms_outbox (transport, user_jid, recipient, body, "
-				 "xmpp_id, state, attempts, next_attempt_at, created_at, updated_at) "
-				 "VALUES (?1, ?2, ?3, X'', ?4, 'queued', 0, ?5, ?5, ?5);",
+				 "xmpp_id, state, attempts, next_attempt_at, created_at, updated_at, "
+				 "want_receipt) "
+				 "VALUES (?1, ?2, ?3, X'', ?4, 'queued', 0, ?5, ?5, ?5, ?6);",
 				 &insert, error))
 		return 0;
 	sqlite3_bind_text(insert, 1, transport, -1, SQLITE_STATIC);
@@ -218,6 +221,7 @@ pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gcha
 	sqlite3_bind_text(insert, 3, recipient, -1, SQLITE_STATIC);
 	sqlite3_bind_text(insert, 4, xmpp_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(insert, 5, now);
+	sqlite3_bind_int(insert, 6, want_receipt && xmpp_id != NULL);
 	if (!pg_registry_step_done(self, insert, error))
 		return 0;
 	id = sqlite3_last_insert_rowid(self->db);
@@ -238,7 +242,7 @@ pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gcha
 gint64
 pg_sms_queue_enqueue(PgRegistry *self, const gchar *transport, const gchar *user_jid,
 		     const gchar *recipient, const guint8 *body, gsize len, const gchar *xmpp_id,
-		     gint64 now, GError **error)
+		     gboolean want_receipt, gint64 now, GError **error)
 {
 	gint64 id;
 
@@ -250,7 +254,7 @@ pg_sms_queue_enqueue(PgRegistry *self, const gchar *transport, const gchar *user
 		return 0;
 	id = pg_sms_queue_enqueue_locked(self, transport, user_jid, recipient,
 					 body != NULL ? body : (const guint8 *)"", len, xmpp_id,
-					 now, error);
+					 want_receipt, now, error);
 	if (id == 0) {
 		pg_registry_rollback(self);
 		return 0;

@@ -63,16 +63,20 @@ typedef struct {
 	gint64 updated_at;
 	gchar *legacy_id;   /* the id in the dlr-url, or NULL */
 	gchar *last_error;  /* why the last attempt failed, or NULL */
+	gboolean want_receipt; /* the sender asked for a XEP-0184 receipt (needs xmpp_id) */
 } PgSmsMessage;
 
 const gchar *pg_sms_state_to_string(PgSmsState state);
 void pg_sms_message_free(PgSmsMessage *message);
 
 /* Queues @body (@len bytes) from @user_jid to @recipient, due at once.
+ * @want_receipt records that the sender asked for a delivery receipt
+ * (XEP-0184 §5.4); it is kept only with an @xmpp_id to name in the receipt.
  * Returns: the new message's id, or 0 with @error set. */
 gint64 pg_sms_queue_enqueue(PgRegistry *registry, const gchar *transport, const gchar *user_jid,
 			    const gchar *recipient, const guint8 *body, gsize len,
-			    const gchar *xmpp_id, gint64 now, GError **error);
+			    const gchar *xmpp_id, gboolean want_receipt, gint64 now,
+			    GError **error);
 
 /* The heads of the queues that are due at @now, oldest first, at most
  * @limit (0 = no limit), of @transport (NULL = every transport).

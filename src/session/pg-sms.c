@@ -38,10 +38,6 @@ struct _PgSms {
 	PgHttp *http;
 	guint pump_id;
 	guint sweep_id;
-	/* outbox ids whose sender asked for a XEP-0184 receipt.  In memory
-	 * only: after a restart no receipt is sent for older texts, which
-	 * §5.4 allows ("MUST NOT" send one unasked, never "must" send one). */
-	GHashTable *want_receipt;
 };
 
 static gint64
@@ -233,6 +229,7 @@ pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *messag
 	g_autofree gchar *contact = NULL;
 	g_autoptr(GError) error = NULL;
 	const gchar *at = strchr(bare, '@');
+	gboolean want_receipt;
 	gint64 id;
 
 	if (body == NULL || body[0] == '\0')
@@ -243,17 +240,16 @@ pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *messag
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;
 	}
+	/* XEP-0184 §5.4: a receipt only for a message that asked for one */
+	want_receipt = xmpp_stanza_get_child_by_name_and_ns(message, "request", PG_NS_RECEIPTS) !=
+		       NULL;
 	id = pg_sms_queue_enqueue(self->registry, pg_transport_get_jid(transport), user_jid, number,
 				  (const guint8 *)body, strlen(body), xmpp_stanza_get_id(message),
-				  pg_sms_now(), &error);
+				  want_receipt, pg_sms_now(), &error);
 	if (id == 0) {
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;
 	}
-	/* XEP-0184 §5.4: a receipt only for a message that asked for one */
-	if (xmpp_stanza_get_child_by_name_and_ns(message, "request", PG_NS_RECEIPTS) != NULL &&
-	    xmpp_stanza_get_id(message) != NULL)
-		g_hash_table_add(self->want_receipt, g_memdup2(&id, sizeof(id)));
 	contact = pg_sms_contact_jid(transport, number);
 	pg_sms_offer_contact(transport, pg_session_ensure(self->manager, user_jid, transport),
 			     user_jid, contact);
@@ -305,7 +301,6 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 			g_autofree gchar *text = g_strdup_printf(
 			    "the SMS gateway did not take the message within %u s (%s)", max_age,
 			    reason != NULL ? reason : "temporary failure");
-			g_hash_table_remove(self->want_receipt, &sms->id);
 			pg_sms_queue_mark_failed(self->registry, sms->id, text, now, NULL);
 			pg_sms_send_error(self, transport, sms, "remote-server-timeout", "wait", text);
 			break;
@@ -318,7 +313,6 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 	}
 	default:
 		/* RFC 6120 §8.3.3.11: the SMS gateway refused it for good */
-		g_hash_table_remove(self->want_receipt, &sms->id);
 		pg_sms_queue_mark_failed(self->registry, sms->id, reason, now, NULL);
 		pg_sms_send_error(self, transport, sms, "not-acceptable", "cancel",
 				  reason != NULL ? reason : "the SMS gateway refused the message");
@@ -382,7 +376,6 @@ pg_sms_sweep_cb(gpointer user_data)
 			PgSmsMessage *sms = g_ptr_array_index(expired, j);
 			g_autofree gchar *text = NULL;
 
-			g_hash_table_remove(self->want_receipt, &sms->id);
 			text = g_strdup_printf(
 			    "the SMS gateway did not take the message within %u s (%s)",
 			    config->sms_retry_max_age,
@@ -461,8 +454,13 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 	if (sms == NULL)
 		return 404;
 	if ((status & PG_HTTP_DLR_DELIVERED) != 0) {
-		pg_sms_queue_mark_delivered(self->registry, sms->id, now, NULL);
-		if (sms->xmpp_id != NULL && g_hash_table_remove(self->want_receipt, &sms->id)) {
+		/* one receipt, on the report that moves it to delivered; the
+		 * request is stored with the message, so this holds across a
+		 * restart between the send and the report */
+		gboolean first = sms->state == PG_SMS_STATE_SENDING ||
+				 sms->state == PG_SMS_STATE_ACCEPTED;
+		if (pg_sms_queue_mark_delivered(self->registry, sms->id, now, NULL) && first &&
+		    sms->want_receipt && sms->xmpp_id != NULL) {
 			/* XEP-0184 §4: the receipt names the message it acknowledges */
 			g_autofree gchar *from = pg_sms_contact_jid(transport, sms->recipient);
 			g_autofree gchar *id = g_uuid_string_random();
@@ -479,7 +477,6 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 		g_autofree gchar *text = g_strdup_printf(
 		    "the text message could not be delivered%s%s", answer[0] != '\0' ? ": " : "",
 		    answer);
-		g_hash_table_remove(self->want_receipt, &sms->id);
 		if (sms->state != PG_SMS_STATE_FAILED) {
 			pg_sms_queue_mark_failed(self->registry, sms->id, text, now, NULL);
 			pg_sms_send_error(self, transport, sms, "recipient-unavailable", "cancel", text);
@@ -514,13 +511,11 @@ pg_sms_new(PgSessionManager *manager, GError **error)
 	guint requeued = 0;
 
 	self->manager = manager;
-	self->want_receipt = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	for (guint i = 0; i < manager->transports->len && self->registry == NULL; i++)
 		self->registry = pg_transport_get_registry(g_ptr_array_index(manager->transports, i));
 	if (manager->config->http_port != 0) {
 		self->http = pg_http_new(manager->config, &pg_sms_http_delegate, self, error);
 		if (self->http == NULL) {
-			g_hash_table_unref(self->want_receipt);
 			g_free(self);
 			return NULL;
 		}
@@ -548,6 +543,5 @@ pg_sms_free(PgSms *self)
 	g_clear_handle_id(&self->pump_id, g_source_remove);
 	g_clear_handle_id(&self->sweep_id, g_source_remove);
 	g_clear_pointer(&self->http, pg_http_free);
-	g_hash_table_unref(self->want_receipt);
 	g_free(self);
 }

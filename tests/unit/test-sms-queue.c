@@ -1,6 +1,7 @@
 /* Unit tests of src/registry/pg-sms-queue.c: the durable SMS outbox (schema
- * v2): migration from v1, order per recipient, retries, delivery reports by
- * legacy id, expiry, durability, and no text on disk. */
+ * v2 and v3): migrations from v1 and v2, receipt requests kept with the
+ * message, order per recipient, retries, delivery reports by legacy id,
+ * expiry, durability, and no text on disk. */
 #define G_LOG_DOMAIN "test-sms-queue"
 
 #include "config.h"
@@ -77,7 +78,8 @@ pg_test_enqueue_at(PgTestFixture *fixture, const gchar *user_jid, const gchar *r
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *xmpp_id = g_strdup_printf("xmpp-%s", text);
 	gint64 id = pg_sms_queue_enqueue(fixture->registry, PG_TEST_TRANSPORT, user_jid, recipient,
-					 (const guint8 *)text, strlen(text), xmpp_id, now, &error);
+					 (const guint8 *)text, strlen(text), xmpp_id, FALSE, now,
+					 &error);
 
 	g_assert_no_error(error);
 	g_assert_cmpint(id, >, 0);
@@ -190,7 +192,7 @@ test_migration_from_v1_keeps_accounts(PgTestFixture *fixture, gconstpointer user
 	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 1);
 
 	pg_test_registry_open(fixture);
-	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 2);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
 	carol = pg_registry_get_account(fixture->registry, "sms.example.org", "carol@example.org",
 					&error);
 	g_assert_no_error(error);
@@ -218,13 +220,70 @@ test_migration_from_v1_keeps_sealed_secrets(PgTestFixture *fixture, gconstpointe
 	pg_test_sqlite_exec(fixture->db_path, "DROP TABLE sms_outbox; PRAGMA user_version = 1;");
 
 	pg_test_registry_open(fixture);
-	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 2);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
 	got = pg_registry_get_account(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(pg_secret_get_string(pg_account_get_secret(got, "password")), ==,
 			PG_TEST_PASSWORD);
 	g_assert_cmpint(pg_sms_queue_count_pending(fixture->registry, NULL, NULL, &error), ==, 0);
 	g_assert_no_error(error);
+}
+
+static void
+test_migration_from_v2_keeps_messages(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgSmsMessage) got = NULL;
+	gint64 id = pg_test_enqueue(fixture, PG_TEST_ALICE, PG_TEST_NUMBER_1, "before v3");
+
+	/* the file taken back to v2, as a v2 Polygate left it (no want_receipt) */
+	pg_test_registry_close(fixture);
+	pg_test_sqlite_exec(fixture->db_path, "ALTER TABLE sms_outbox DROP COLUMN want_receipt;"
+					      "PRAGMA user_version = 2;");
+
+	pg_test_registry_open(fixture);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
+	got = pg_sms_queue_get(fixture->registry, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(pg_secret_get_string(got->body), ==, "before v3");
+	g_assert_false(got->want_receipt);
+	pg_test_assert_due(fixture, PG_TEST_T0, "before v3");
+}
+
+/* ---- receipts ---- */
+
+/* The sender's receipt request is stored with the message: a delivery
+ * report after a restart still finds it; without an xmpp_id there is
+ * nothing to name in a receipt, so none is recorded. */
+static void
+test_receipt_request_survives_reopen(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgSmsMessage) asked = NULL;
+	g_autoptr(PgSmsMessage) plain = NULL;
+	g_autoptr(PgSmsMessage) no_id = NULL;
+	gint64 asked_id = pg_sms_queue_enqueue(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE,
+					       PG_TEST_NUMBER_1, (const guint8 *)"a", 1, "x-1", TRUE,
+					       PG_TEST_T0, &error);
+	gint64 plain_id = pg_sms_queue_enqueue(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE,
+					       PG_TEST_NUMBER_1, (const guint8 *)"b", 1, "x-2",
+					       FALSE, PG_TEST_T0, &error);
+	gint64 no_id_id = pg_sms_queue_enqueue(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE,
+					       PG_TEST_NUMBER_1, (const guint8 *)"c", 1, NULL, TRUE,
+					       PG_TEST_T0, &error);
+
+	g_assert_no_error(error);
+	pg_test_registry_close(fixture);
+	pg_test_registry_open(fixture);
+	asked = pg_sms_queue_get(fixture->registry, asked_id, &error);
+	g_assert_no_error(error);
+	plain = pg_sms_queue_get(fixture->registry, plain_id, &error);
+	g_assert_no_error(error);
+	no_id = pg_sms_queue_get(fixture->registry, no_id_id, &error);
+	g_assert_no_error(error);
+	g_assert_true(asked->want_receipt);
+	g_assert_false(plain->want_receipt);
+	g_assert_false(no_id->want_receipt);
 }
 
 /* ---- order ---- */
@@ -555,7 +614,7 @@ test_body_is_not_on_disk(PgTestFixture *fixture, gconstpointer user_data)
 	/* (not pg_test_enqueue(): its xmpp_id, in clear, repeats the text) */
 	pg_sms_queue_enqueue(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE, PG_TEST_NUMBER_1,
 			     (const guint8 *)PG_TEST_SECRET_TEXT, strlen(PG_TEST_SECRET_TEXT),
-			     "purple-42", PG_TEST_T0, &error);
+			     "purple-42", FALSE, PG_TEST_T0, &error);
 	g_assert_no_error(error);
 	/* while open (the WAL holds the commit), then after a checkpoint */
 	db = pg_test_read_file(fixture->db_path);
@@ -654,6 +713,10 @@ main(int argc, char **argv)
 		    test_migration_from_v1_keeps_accounts);
 	PG_TEST_ADD("/sms-queue/migration/v1-database-keeps-sealed-secrets",
 		    test_migration_from_v1_keeps_sealed_secrets);
+	PG_TEST_ADD("/sms-queue/migration/v2-database-keeps-messages",
+		    test_migration_from_v2_keeps_messages);
+	PG_TEST_ADD("/sms-queue/receipts/request-survives-reopen",
+		    test_receipt_request_survives_reopen);
 	PG_TEST_ADD("/sms-queue/order/one-in-flight-per-recipient-oldest-first",
 		    test_order_per_recipient);
 	PG_TEST_ADD("/sms-queue/order/retry-blocks-the-same-recipient-only",
