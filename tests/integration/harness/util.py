@@ -16,11 +16,26 @@ class HarnessError(AssertionError):
     """A server or the daemon did not behave; the message carries the log tail."""
 
 
+_given_ports = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0),
+    and never handed out before in this run.
+
+    The port is free only until the caller's server binds it, often seconds
+    later: meanwhile the kernel may give the same port to the next bind(0),
+    e.g. Prosody's c2s and component ports, or Kannel's four, picked one
+    after the other and bound together later.  Remembering what was handed
+    out keeps two of our servers from ever being given one port."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
+    raise HarnessError("no free TCP port that was not handed out already")
 
 
 def secret():
@@ -68,7 +83,7 @@ def wait_for(condition, timeout, what, log_path=None, interval=0.1, alive=None):
         time.sleep(interval)  # polling interval of a bounded wait
 
 
-def stop_process(proc, timeout=10, sig=signal.SIGTERM):
+def stop_process(proc, timeout=20, sig=signal.SIGTERM):
     """sig (SIGTERM), bounded wait, then SIGKILL.  Returns the exit code
     (negative for a signal, as subprocess reports it) and whether it had to be
     killed."""
