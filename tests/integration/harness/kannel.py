@@ -141,7 +141,7 @@ class Kannel:
                       alive=lambda: self.smsbox.poll() is None)
         return self
 
-    def stop_smsbox(self, timeout=10):
+    def stop_smsbox(self, timeout=20):
         """Stop smsbox alone (sendsms then refuses connections); bearerbox and the
         SMSC link stay up.  Returns util.stop_process()'s (code, killed)."""
         result = util.stop_process(self.smsbox, timeout=timeout)
@@ -150,10 +150,13 @@ class Kannel:
                       timeout, "sendsms port closed", self.smsbox_log)
         return result
 
+    def smsc_online(self):
+        """Whether bearerbox's status page shows the fake SMSC link online."""
+        return f"FAKE:{self.fake_port} (online" in (self.status() or "")
+
     def wait_smsc_online(self, timeout=20):
-        util.wait_for(lambda: f"FAKE:{self.fake_port} (online" in (self.status() or ""),
-                      timeout, "fake SMSC online in bearerbox", self.bearerbox_log,
-                      alive=lambda: self.bearerbox.poll() is None)
+        util.wait_for(self.smsc_online, timeout, "fake SMSC online in bearerbox",
+                      self.bearerbox_log, alive=lambda: self.bearerbox.poll() is None)
 
     def stop(self):
         """smsbox first (it holds the link to bearerbox), each TERM, bounded wait, KILL."""
@@ -161,7 +164,7 @@ class Kannel:
         for name in ("smsbox", "bearerbox"):
             proc = getattr(self, name)
             if proc is not None:
-                results[name] = util.stop_process(proc, timeout=10)
+                results[name] = util.stop_process(proc, timeout=20)
                 setattr(self, name, None)
         return results
 
@@ -266,7 +269,7 @@ class FakeSmsc:
                     self.messages.put(SmsMessage(sender, receiver, kind,
                                                  _decode(kind, whole), parts=total))
 
-    def wait_message(self, timeout=15):
+    def wait_message(self, timeout=30):
         """The next complete MT message, or fail at the deadline."""
         try:
             return self.messages.get(timeout=timeout)
@@ -279,7 +282,14 @@ class FakeSmsc:
     def send_mo(self, sender, receiver, text):
         self.sock.sendall(f"{sender} {receiver} text {text}\n".encode("utf-8"))
 
-    def close(self):
+    def close(self, timeout=20):
+        """Close the link and wait until bearerbox has seen it go.
+
+        bearerbox serves one fake-SMSC client at a time and notices a close
+        in its own time: until then its status page still says "online",
+        and a FakeSmsc connecting meanwhile (the next test's) would take
+        that for its own link, while bearerbox may still write the next MT
+        message into the dead one."""
         if self.sock is not None:
             try:
                 self.sock.shutdown(socket.SHUT_RDWR)
@@ -287,6 +297,11 @@ class FakeSmsc:
                 pass
             self.sock.close()
             self.sock = None
+            bearerbox = self.kannel.bearerbox
+            if bearerbox is not None and bearerbox.poll() is None:
+                util.wait_for(lambda: not self.kannel.smsc_online(), timeout,
+                              "bearerbox to see the fake SMSC disconnect",
+                              self.kannel.bearerbox_log)
         if self._thread is not None:
             self._thread.join(timeout=5)
 

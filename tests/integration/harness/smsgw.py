@@ -31,6 +31,7 @@ Kannel + daemon per module):  smsgw, make_sms_user.
 import itertools
 import os
 import queue
+import re
 import socket
 import struct
 import threading
@@ -56,6 +57,7 @@ SMS = "sms.localhost"
 NS_CLIENT = "jabber:client"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_PING = "urn:xmpp:ping"
 
 
 # -- numbers --------------------------------------------------------------------
@@ -108,7 +110,7 @@ class SmscInbox:
                     return entry[1]
         return None
 
-    def wait(self, predicate, timeout=20, what="an MT message", log_paths=()):
+    def wait(self, predicate, timeout=30, what="an MT message", log_paths=()):
         deadline = time.monotonic() + timeout
         while True:
             found = self._take(predicate)
@@ -124,7 +126,7 @@ class SmscInbox:
                     f"raw lines: {self.smsc.lines[-5:]}{tails}")
             self._drain(min(left, 0.5))
 
-    def wait_to(self, receiver, timeout=20, log_paths=()):
+    def wait_to(self, receiver, timeout=30, log_paths=()):
         return self.wait(lambda m: m.receiver == receiver, timeout,
                          f"an MT message to {receiver}", log_paths)
 
@@ -225,7 +227,7 @@ class SendsmsProxy:
     def url(self):
         return f"http://127.0.0.1:{self.port}/cgi-bin/sendsms"
 
-    def wait_request(self, predicate, timeout=20, what="a sendsms request"):
+    def wait_request(self, predicate, timeout=30, what="a sendsms request"):
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -238,7 +240,7 @@ class SendsmsProxy:
                         f"no {what} within {timeout}s; got {self.requests[-5:]}")
                 self._cond.wait(left)
 
-    def wait_answered(self, receiver, count=1, timeout=20):
+    def wait_answered(self, receiver, count=1, timeout=30):
         """Until Kannel's answers to count requests for receiver went back to
         the plugin; returns their HTTP statuses."""
         deadline = time.monotonic() + timeout
@@ -373,7 +375,10 @@ class SmsGateway:
         if self.checker is not None:
             self.checker.disconnect()
         if self.smsc is not None:
-            self.smsc.close()
+            try:
+                self.smsc.close()
+            except util.HarnessError as e:
+                errors.append(str(e))
         for name, (code, killed) in self.kannel.stop().items():
             if killed:
                 errors.append(f"{name} needed SIGKILL to stop")
@@ -429,11 +434,29 @@ class SmsUser:
             f"id={quoteattr(msg_id)}><body>{escape(text)}</body>{request}</message>")
         return msg_id
 
-    def wait_message(self, predicate, timeout=20, what="a message"):
+    def wait_message(self, predicate, timeout=30, what="a message"):
         return wait_message(self.client, predicate, timeout, what, self.gateway.log_paths)
 
-    def wait_presence(self, predicate, timeout=20, what="a presence"):
+    def wait_presence(self, predicate, timeout=30, what="a presence"):
         return wait_presence(self.client, predicate, timeout, what, self.gateway.log_paths)
+
+    def fence(self, timeout=30):
+        """A ping to the transport and its answer: every stanza the daemon
+        sent this user before it handled the ping has arrived (the daemon
+        answers in order, and Prosody passes one component's stanzas on in
+        order).  For "X did not happen" checks after the daemon did Y."""
+        reply = self.client.iq_get(SMS, f"<ping xmlns='{NS_PING}'/>", timeout=timeout)
+        assert reply.get("type") == "result", to_string(reply)
+
+    def dlr_handled(self, dlr_url, status, timeout=30):
+        """Until the daemon logged the delivery report `status` for the
+        outbox id in dlr_url (it logs, then acts, in one main-loop turn: a
+        fence() after this sees what it sent for the report)."""
+        pattern = re.compile(rf"delivery report on \S+ for {re.escape(dlr_id(dlr_url))}: "
+                             rf"status {status}\b")
+        util.wait_for(lambda: pattern.search(self.gateway.daemon.output()), timeout,
+                      f"the daemon to handle delivery report {status} of {dlr_url}",
+                      self.gateway.daemon.log_path)
 
 
 def chat_from(jid, text=None):
