@@ -5,7 +5,7 @@ from harness import util
 from harness.client import to_string
 from harness.xep import is_registered, register_form, register_get
 
-RECONNECT_DEADLINE = 15
+RECONNECT_DEADLINE = 40
 
 
 def test_transports_answer_again_after_the_xmpp_server_restarts(polygate, prosody, checker,

@@ -164,15 +164,15 @@ class XmppClient:
         return self.connect(timeout)
 
     # -- IQ ----------------------------------------------------------------
-    def iq(self, itype, to, payload=None, timeout=10):
+    def iq(self, itype, to, payload=None, timeout=20):
         """Send an IQ with payload (XML text or element); return the reply <iq/>,
         whether result or error.  A missing reply fails the test."""
         return self._loop.run(self._iq(itype, to, payload, timeout), timeout + 5)
 
-    def iq_get(self, to, payload=None, timeout=10):
+    def iq_get(self, to, payload=None, timeout=20):
         return self.iq("get", to, payload, timeout)
 
-    def iq_set(self, to, payload=None, timeout=10):
+    def iq_set(self, to, payload=None, timeout=20):
         return self.iq("set", to, payload, timeout)
 
     async def _iq(self, itype, to, payload, timeout):
@@ -223,7 +223,7 @@ class XmppClient:
             return False
         return True
 
-    def wait_for_presence(self, from_=None, ptype=None, timeout=10):
+    def wait_for_presence(self, from_=None, ptype=None, timeout=20):
         """Wait for a not yet consumed presence from from_ (bare or full JID)
         of type ptype ('available', 'subscribe', ...); consume and return it."""
         with self._cond:

@@ -112,7 +112,7 @@ class Polygate:
         os.chmod(self.config_path, 0o600)
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, checker=None, timeout=15):
+    def start(self, checker=None, timeout=30):
         """Start the daemon; with a checker client, wait until every transport
         answers disco#info."""
         if self.binary is None:
@@ -130,10 +130,16 @@ class Polygate:
         return self
 
     def answers_disco(self, checker, jid):
-        reply = checker.iq_get(jid, f"<query xmlns='{NS_DISCO_INFO}'/>", timeout=3)
+        # No answer in time is "not yet", as an error reply is: the daemon
+        # may be busy (re)connecting on a loaded machine, and wait_ready's
+        # own deadline decides when it is too late.
+        try:
+            reply = checker.iq_get(jid, f"<query xmlns='{NS_DISCO_INFO}'/>", timeout=5)
+        except util.HarnessError:
+            return False
         return reply.get("type") == "result"
 
-    def wait_ready(self, checker, timeout=15):
+    def wait_ready(self, checker, timeout=30):
         for jid in self.jids:
             util.wait_for(lambda: self.answers_disco(checker, jid), timeout,
                           f"{jid} to answer disco#info", self.log_path, interval=0.2,
@@ -148,7 +154,7 @@ class Polygate:
     def tail(self, lines=40):
         return "\n".join(self.output().splitlines()[-lines:])
 
-    def stop(self, timeout=15, sig=signal.SIGTERM):
+    def stop(self, timeout=30, sig=signal.SIGTERM):
         """SIGTERM (or sig); the daemon must exit 0 within timeout with no
         sanitizer report."""
         if self.proc is None:
