@@ -20,7 +20,7 @@ def test_a_burst_of_50_lines_reaches_irc_complete_and_in_order(make_irc_user, ma
         return [l.text for l in bob.lines(lambda l: l.is_("PRIVMSG", nick=alice.nick,
                                                           target=channel))]
     try:
-        wait_until(lambda: len(received()) >= len(LINES), 30,
+        wait_until(lambda: len(received()) >= len(LINES), 90,
                    f"{len(LINES)} PRIVMSGs at bob", alice.logs)
     finally:
         got = received()
@@ -34,7 +34,7 @@ def test_a_burst_of_50_lines_is_reflected_once_each_in_order_with_the_ids(
     alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
     ids = send_burst(alice.client, room, LINES)
     own = groupchat_from(f"{room}/{alice.nick}")
-    wait_until(lambda: len(messages(alice.client, own)) >= len(LINES), 30,
+    wait_until(lambda: len(messages(alice.client, own)) >= len(LINES), 90,
                f"{len(LINES)} reflections", alice.logs)
     echoes = messages(alice.client, own)
     assert [m.find("{jabber:client}body").text for m in echoes] == LINES

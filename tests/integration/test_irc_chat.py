@@ -22,7 +22,7 @@ def test_a_chat_to_nick_percent_server_reaches_the_irc_user_from_the_users_nick(
     alice = make_irc_user()
     alice.send(contact_jid(bob.nick), "hello bob, from xmpp")
     bob.wait_for_privmsg("hello bob, from xmpp", sender=alice.nick, target=bob.nick,
-                         timeout=20, log_paths=alice.logs)
+                         timeout=45, log_paths=alice.logs)
 
 
 def test_a_privmsg_from_irc_arrives_as_a_chat_from_nick_percent_server(
@@ -30,10 +30,10 @@ def test_a_privmsg_from_irc_arrives_as_a_chat_from_nick_percent_server(
     bob = make_irc_client("bob")
     alice = make_irc_user()
     alice.send(contact_jid(bob.nick), "ping")
-    bob.wait_for_privmsg("ping", sender=alice.nick, timeout=20, log_paths=alice.logs)
+    bob.wait_for_privmsg("ping", sender=alice.nick, timeout=45, log_paths=alice.logs)
     bob.privmsg(alice.nick, "hi alice, from irc")
     message = alice.wait_message(chat_from(contact_jid(bob.nick), "hi alice, from irc"),
-                                 timeout=15, what="bob's PRIVMSG")
+                                 timeout=30, what="bob's PRIVMSG")
     assert message.get("type") == "chat"
 
 
@@ -42,10 +42,10 @@ def test_with_a_fixed_irc_server_the_contact_is_just_nick_at_transport(
     bob = make_irc_client("bob")
     alice = make_irc_user(transports=(IRCNET,))
     alice.send(f"{bob.nick}@{IRCNET}", "no server in this JID")
-    bob.wait_for_privmsg("no server in this JID", sender=alice.nick, timeout=20,
+    bob.wait_for_privmsg("no server in this JID", sender=alice.nick, timeout=45,
                          log_paths=alice.logs)
     bob.privmsg(alice.nick, "and back")
-    alice.wait_message(chat_from(f"{bob.nick}@{IRCNET}", "and back"), timeout=15,
+    alice.wait_message(chat_from(f"{bob.nick}@{IRCNET}", "and back"), timeout=30,
                        what="bob's reply from nick@ircnet.localhost")
 
 
@@ -56,7 +56,7 @@ def test_latin1_bytes_from_irc_arrive_decoded_not_lost(make_irc_user, make_irc_c
     bob.privmsg(alice.nick, "caf\u00e9 cr\u00e8me \u00e0 la fran\u00e7aise".encode("latin-1"))
     alice.wait_message(chat_from(contact_jid(bob.nick, IRCNET),
                                  "caf\u00e9 cr\u00e8me \u00e0 la fran\u00e7aise"),
-                       timeout=15, what="the latin-1 line, decoded")
+                       timeout=30, what="the latin-1 line, decoded")
 
 
 def test_utf8_text_goes_both_ways_unchanged(make_irc_user, make_irc_client):
@@ -64,10 +64,10 @@ def test_utf8_text_goes_both_ways_unchanged(make_irc_user, make_irc_client):
     alice = make_irc_user()
     text = "Gr\u00fc\u00dfe \u2603 \u65e5\u672c <b>&amp;</b>"
     alice.send(contact_jid(bob.nick), text)
-    line = bob.wait_for_privmsg(text, sender=alice.nick, timeout=20, log_paths=alice.logs)
+    line = bob.wait_for_privmsg(text, sender=alice.nick, timeout=45, log_paths=alice.logs)
     assert line.raw.endswith(text.encode("utf-8"))
     bob.privmsg(alice.nick, text)
-    alice.wait_message(chat_from(contact_jid(bob.nick), text), timeout=15,
+    alice.wait_message(chat_from(contact_jid(bob.nick), text), timeout=30,
                        what="the same text back from IRC")
 
 
@@ -84,10 +84,10 @@ def test_the_users_xmpp_away_shows_as_away_on_irc_and_back(make_irc_user, make_i
     assert _away_message(bob, alice.nick) is None, "away before the user said so"
 
     send_presence(alice.client, IRCNET, show="away", status="gone for lunch")
-    message = wait_until(lambda: _away_message(bob, alice.nick), 15,
+    message = wait_until(lambda: _away_message(bob, alice.nick), 30,
                          f"WHOIS {alice.nick} to show 301 (away)", alice.logs)
     assert "gone for lunch" in message
 
     send_presence(alice.client, IRCNET)
-    wait_until(lambda: _away_message(bob, alice.nick) is None, 15,
+    wait_until(lambda: _away_message(bob, alice.nick) is None, 30,
                f"WHOIS {alice.nick} to drop 301 once available again", alice.logs)

@@ -18,14 +18,14 @@ def test_a_hung_worker_is_killed_and_the_user_is_back_in_the_room_alone(
     assert pid is not None, f"no worker holds {alice.nick}'s IRC connection"
     os.kill(pid, signal.SIGSTOP)  # alive but silent: only the pings can tell
     try:
-        notice = alice.wait_message(notice_from(IRC, room), 40,
+        notice = alice.wait_message(notice_from(IRC, room), 60,
                                     "a notice that the hung worker was replaced")
         assert "hung" in "".join(notice.itertext()), notice
-        bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick, target=channel), 45,
+        bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick, target=channel), 60,
                      f"{alice.nick} to JOIN {channel} again", alice.logs)
         alice.wait_presence(
             lambda p: p.get("from") == f"{room}/{alice.nick}" and ptype(p) == "available"
-            and 110 in statuses(p), 30, "a fresh self-presence (110) after the rejoin")
+            and 110 in statuses(p), 60, "a fresh self-presence (110) after the rejoin")
         assert gateway.running
         new_pid = alice.worker_pid()
         assert new_pid is not None and new_pid != pid

@@ -39,7 +39,7 @@ def test_a_registered_nickserv_password_logs_the_user_into_the_account(
     ngircd.register_account(nick, "n1ckserv-pw")
     alice = make_irc_user(transports=(IRCNET,), nick=nick, password="n1ckserv-pw")
     with IrcClient(ngircd.port, unique("bob")).connect() as bob:
-        account = wait_until(lambda: logged_in_as(bob, nick), 30,
+        account = wait_until(lambda: logged_in_as(bob, nick), 60,
                              f"WHOIS {nick} to show it logged in (330)",
                              alice.logs + ngircd.log_paths)
         assert account.lower() == nick.lower()
@@ -51,7 +51,7 @@ def test_a_wrong_nickserv_password_does_not_log_the_user_in_and_tells_them(
     nick = unique("ns")
     ngircd.register_account(nick, "the-right-pw")
     alice = make_irc_user(transports=(IRCNET,), nick=nick, password="a-wrong-pw")
-    notice = alice.wait_message(transport_notice(IRCNET), 30,
+    notice = alice.wait_message(transport_notice(IRCNET), 60,
                                 "a notice about the failed NickServ login")
     text = notice.find("{jabber:client}body").text or ""
     assert "password" in text.lower() or "auth" in text.lower(), text

@@ -22,10 +22,10 @@ def fresh_self_presence(user, room, timeout):
 
 def talk_both_ways(user, bob, channel, room, tag):
     user.send(room, f"{tag}: from xmpp", mtype="groupchat")
-    bob.wait_for_privmsg(f"{tag}: from xmpp", sender=user.nick, target=channel, timeout=15,
+    bob.wait_for_privmsg(f"{tag}: from xmpp", sender=user.nick, target=channel, timeout=30,
                          log_paths=user.logs)
     bob.privmsg(channel, f"{tag}: from irc")
-    user.wait_message(groupchat_from(f"{room}/{bob.nick}", f"{tag}: from irc"), 15,
+    user.wait_message(groupchat_from(f"{room}/{bob.nick}", f"{tag}: from irc"), 30,
                       f"bob's line after the {tag}")
 
 
@@ -38,11 +38,11 @@ def test_after_the_worker_is_killed_the_user_is_told_and_the_room_comes_back_alo
                              f"{gateway.worker_pids()})")
     os.kill(pid, signal.SIGKILL)
 
-    alice.wait_message(notice_from(IRC, room), 15, "a notice that the connection was lost")
+    alice.wait_message(notice_from(IRC, room), 30, "a notice that the connection was lost")
     # no action by the user from here on
-    bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick, target=channel), 45,
+    bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick, target=channel), 60,
                  f"{alice.nick} to JOIN {channel} again", alice.logs)
-    fresh_self_presence(alice, room, 30)
+    fresh_self_presence(alice, room, 60)
     assert gateway.running
     new_pid = alice.worker_pid()
     assert new_pid is not None and new_pid != pid
@@ -55,12 +55,14 @@ def test_after_ngircd_restarts_the_user_reconnects_and_rejoins(
     ngircd.restart()
     bob.close()
 
-    alice.wait_message(notice_from(IRC, room), 15, "a notice that the connection was lost")
-    fresh_self_presence(alice, room, 30)
+    alice.wait_message(notice_from(IRC, room), 30, "a notice that the connection was lost")
+    fresh_self_presence(alice, room, 60)
     with IrcClient(ngircd.port, bob.nick + "b").connect() as carol:
         carol.join(channel)
         carol.send(f"NAMES {channel}")
-        names = carol.wait_for(lambda l: l.command == "353", 10, "NAMES after the restart")
+        names = carol.wait_for(lambda l: l.command == "353" and len(l.params) > 2
+                               and l.params[2].lower() == channel.lower(), 20,
+                               "NAMES after the restart")
         assert alice.nick.lower() in [n.lstrip("@+").lower() for n in names.text.split()]
         talk_both_ways(alice, carol, channel, room, "after ngircd restarted")
         carol.quit()
@@ -78,7 +80,7 @@ def test_after_prosody_restarts_the_component_returns_and_the_user_rejoins(
     alice.reconnect()
     alice.go_online(IRC)
     join_room(alice.client, room, alice.nick)
-    fresh_self_presence(alice, room, 20)
+    fresh_self_presence(alice, room, 60)
     talk_both_ways(alice, bob, channel, room, "after prosody restarted")
     # (Whether IRC saw a PART and a new JOIN depends on whether Prosody's
     # shutdown delivered the client's unavailable presence to the room

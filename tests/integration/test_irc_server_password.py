@@ -12,7 +12,7 @@ import pytest
 
 from harness.ircgw import (  # noqa: F401 (fixtures)
     IRCNET, gateway, gateway_options, happens_within, irc_checker, irc_prosody, make_irc_user,
-    messages, ngircd, transport_notice, wait_until)
+    messages, ngircd, transport_notice, unique, wait_until)
 from harness.irc import IrcClient
 
 PASSWORD = "s3rver-pass"
@@ -25,7 +25,7 @@ def ngircd_password():
 
 @pytest.fixture
 def bob(ngircd):
-    client = IrcClient(ngircd.port, "bobpw", password=PASSWORD).connect()
+    client = IrcClient(ngircd.port, unique("bobpw"), password=PASSWORD).connect()
     yield client
     client.quit()
     client.close()
@@ -40,16 +40,16 @@ def test_the_right_server_password_lets_the_user_in(make_irc_user, bob):
     alice = make_irc_user(transports=(IRCNET,), server_password=PASSWORD)
     alice.wait_on_irc()
     alice.send(f"{bob.nick}@{IRCNET}", "let in by the password")
-    bob.wait_for_privmsg("let in by the password", sender=alice.nick, timeout=15,
+    bob.wait_for_privmsg("let in by the password", sender=alice.nick, timeout=30,
                          log_paths=alice.logs)
 
 
 def test_a_wrong_server_password_is_reported_with_the_reason_once_and_not_retried(
         make_irc_user, ngircd):
     alice = make_irc_user(transports=(IRCNET,), server_password="not-the-password")
-    wait_until(lambda: rejections(ngircd, alice.nick) >= 1, 20,
+    wait_until(lambda: rejections(ngircd, alice.nick) >= 1, 45,
                f"ngircd to reject {alice.nick}'s password", alice.logs)
-    notice = alice.wait_message(transport_notice(IRCNET), 15,
+    notice = alice.wait_message(transport_notice(IRCNET), 30,
                                 "a notice about the failed login")
     text = notice.find("{jabber:client}body").text or ""
     assert re.search(r"password|access denied", text, re.I), \

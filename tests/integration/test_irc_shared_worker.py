@@ -20,17 +20,17 @@ def test_two_users_of_one_worker_in_one_channel_see_each_line_once(
     alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
     carol = make_irc_user()
     carol.join(channel)
-    bob.wait_for(lambda l: l.is_("JOIN", nick=carol.nick), 10, "carol's JOIN")
+    bob.wait_for(lambda l: l.is_("JOIN", nick=carol.nick), 20, "carol's JOIN")
     assert alice.worker_pid() is not None
     assert alice.worker_pid() == carol.worker_pid(), "the two users should share a worker"
-    alice.wait_presence(occupant_presence(f"{room}/{carol.nick}", "available"), 15,
+    alice.wait_presence(occupant_presence(f"{room}/{carol.nick}", "available"), 30,
                         "carol's arrival, seen by alice")
 
     alice.send(room, "from alice", mtype="groupchat")
     carol.send(room, "from carol", mtype="groupchat")
-    carol.wait_message(groupchat_from(f"{room}/{alice.nick}", "from alice"), 15,
+    carol.wait_message(groupchat_from(f"{room}/{alice.nick}", "from alice"), 30,
                        "alice's line at carol")
-    alice.wait_message(groupchat_from(f"{room}/{carol.nick}", "from carol"), 15,
+    alice.wait_message(groupchat_from(f"{room}/{carol.nick}", "from carol"), 30,
                        "carol's line at alice")
     sync(alice, bob, channel, room)
     sync(carol, bob, channel, room)

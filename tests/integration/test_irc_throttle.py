@@ -23,6 +23,6 @@ def test_a_burst_of_8_lines_under_the_default_throttle_loses_nothing(
     def received():
         return [l.text for l in bob.lines(lambda l: l.is_("PRIVMSG", nick=alice.nick,
                                                           target=channel))]
-    wait_until(lambda: len(received()) >= len(lines), 60,
+    wait_until(lambda: len(received()) >= len(lines), 120,
                f"{len(lines)} throttled PRIVMSGs at bob", alice.logs)
     assert received() == lines

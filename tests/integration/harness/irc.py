@@ -84,6 +84,9 @@ class IrcClient:
         self.realname = realname or f"test client {nick}"
         self.sock = None
         self._cond = threading.Condition()
+        # the reader thread answers PINGs while the test sends: one writer
+        # at a time, so a PONG never lands inside a long burst
+        self._send_lock = threading.Lock()
         self._lines = []  # [consumed, IrcLine]
         self._closed = False
         self._reader = None
@@ -149,13 +152,15 @@ class IrcClient:
     def send(self, line):
         """Send one line (str, or bytes sent as they are); CRLF is added."""
         data = line if isinstance(line, bytes) else line.encode("utf-8")
-        self.sock.sendall(data + b"\r\n")
+        with self._send_lock:
+            self.sock.sendall(data + b"\r\n")
 
     def send_many(self, lines):
         """Several lines in one write (a burst)."""
         data = b"".join((l if isinstance(l, bytes) else l.encode("utf-8")) + b"\r\n"
                         for l in lines)
-        self.sock.sendall(data)
+        with self._send_lock:
+            self.sock.sendall(data)
 
     def privmsg(self, target, text):
         if isinstance(text, bytes):

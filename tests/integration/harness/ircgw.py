@@ -251,11 +251,11 @@ def _wait(client, kind, predicate, timeout, what, log_paths=()):
                             f"last {kind}s received:\n{seen}{tails}")
 
 
-def wait_message(client, predicate, timeout=10, what="a message", log_paths=()):
+def wait_message(client, predicate, timeout=30, what="a message", log_paths=()):
     return _wait(client, "message", predicate, timeout, what, log_paths)
 
 
-def wait_presence(client, predicate, timeout=10, what="a presence", log_paths=()):
+def wait_presence(client, predicate, timeout=30, what="a presence", log_paths=()):
     return _wait(client, "presence", predicate, timeout, what, log_paths)
 
 
@@ -448,9 +448,10 @@ class IrcUser:
     def go_online(self, transport=IRC, show=None, status=None):
         send_presence(self.client, transport, show=show, status=status)
 
-    def wait_on_irc(self, timeout=20):
-        """Until ngircd logs our nick's registration (the worker logged in)."""
-        pattern = re.compile(rf'User "{re.escape(self.nick)}!')
+    def wait_on_irc(self, timeout=45):
+        """Until ngircd logs our nick's registration (the worker logged in);
+        a rejected login ('User "nick!..." rejected') does not count."""
+        pattern = re.compile(rf'User "{re.escape(self.nick)}![^"]*" registered')
         util.wait_for(lambda: pattern.search(self.gateway.ngircd.log()), timeout,
                       f"{self.nick} to register on ngircd", self.gateway.log_path,
                       alive=lambda: self.gateway.running)
@@ -469,7 +470,7 @@ class IrcUser:
         self.client.reconnect(timeout)
         record_stream(self.client)
 
-    def join(self, channel, transport=IRC, timeout=20):
+    def join(self, channel, transport=IRC, timeout=45):
         """Join channel as our nick; wait for the self-presence (110) and
         return every presence from the room up to it, in order."""
         room = room_jid(channel, transport)
@@ -482,10 +483,10 @@ class IrcUser:
     def send(self, to, text, mtype="chat", msg_id=None):
         return send_message(self.client, to, text, mtype, msg_id)
 
-    def wait_message(self, predicate, timeout=10, what="a message"):
+    def wait_message(self, predicate, timeout=30, what="a message"):
         return wait_message(self.client, predicate, timeout, what, self.logs)
 
-    def wait_presence(self, predicate, timeout=10, what="a presence"):
+    def wait_presence(self, predicate, timeout=30, what="a presence"):
         return wait_presence(self.client, predicate, timeout, what, self.logs)
 
 
@@ -550,11 +551,11 @@ def in_a_room(make_irc_user, make_irc_client, topic=None):
     bob.join(channel)
     if topic is not None:
         bob.topic(channel, topic)
-        bob.wait_for(lambda l: l.is_("TOPIC", nick=bob.nick, target=channel), 10,
+        bob.wait_for(lambda l: l.is_("TOPIC", nick=bob.nick, target=channel), 20,
                      "bob's TOPIC echo")
     user = make_irc_user()
     room = user.join(channel)
-    bob.wait_for(lambda l: l.is_("JOIN", nick=user.nick), 10, f"{user.nick} to JOIN",
+    bob.wait_for(lambda l: l.is_("JOIN", nick=user.nick), 30, f"{user.nick} to JOIN",
                  user.logs)
     return user, bob, channel, room
 
@@ -564,7 +565,7 @@ def sync(user, bob, channel, room):
     gateway sent before has arrived."""
     token = "sync " + unique("s")
     bob.privmsg(channel, token)
-    user.wait_message(groupchat_from(f"{room}/{bob.nick}", token), 15, "the sync line")
+    user.wait_message(groupchat_from(f"{room}/{bob.nick}", token), 30, "the sync line")
 
 
 def send_burst(client, room, texts, mtype="groupchat"):
