@@ -11,7 +11,6 @@ linked (inspircd then offers sasl in CAP LS).
 import os
 import shutil
 import subprocess
-import time
 
 from . import util
 
@@ -167,7 +166,10 @@ general {{
                             or (l.command == "NOTICE" and "registered" in l.text), timeout,
                             f"NickServ to register {nick}", self.log_paths)
             client.quit()
-            deadline = time.monotonic() + 5
-            while client.connected and time.monotonic() < deadline:
-                time.sleep(0.05)  # polling interval: until the server closed us
+            # The nick is free for the gateway's user only once the server
+            # has processed the QUIT (it then closes the connection); a login
+            # before that finds the nick in use and gets another one.
+            util.wait_for(lambda: not client.connected, timeout,
+                          f"inspircd to close {nick}'s connection after QUIT",
+                          self.inspircd_log, interval=0.05)
 
