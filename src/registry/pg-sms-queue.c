@@ -523,6 +523,23 @@ pg_sms_queue_count_pending(PgRegistry *self, const gchar *transport, const gchar
 	return sqlite3_column_int64(stmt, 0);
 }
 
+gint64
+pg_sms_queue_count_sending(PgRegistry *self, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	g_return_val_if_fail(self != NULL, -1);
+
+	if (!pg_registry_prepare(self, "SELECT COUNT(*) FROM sms_outbox WHERE state = 'sending';",
+				 &stmt, error))
+		return -1;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		pg_registry_set_error(self, error, "cannot count the SMS queue");
+		return -1;
+	}
+	return sqlite3_column_int64(stmt, 0);
+}
+
 /* ---- housekeeping ---- */
 
 static GPtrArray *

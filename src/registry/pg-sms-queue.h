@@ -127,6 +127,10 @@ GPtrArray *pg_sms_queue_list_for_user(PgRegistry *registry, const gchar *transpo
 gint64 pg_sms_queue_count_pending(PgRegistry *registry, const gchar *transport,
 				  const gchar *user_jid, GError **error);
 
+/* Messages handed to the SMS gateway and not answered yet (state sending),
+ * of every transport; -1 on error. */
+gint64 pg_sms_queue_count_sending(PgRegistry *registry, GError **error);
+
 /* Fails every message of @transport still queued and created at or before
  * @now - @max_age (the transport's sms_retry_max_age), so the daemon can send
  * each user an error.  A message in flight (sending) is left to its answer.

@@ -47,6 +47,9 @@
 #include "xmpp/pg-muc.h"
 #include "xmpp/pg-stanza.h"
 
+/* How long a stop waits for the SMS gateway's answers (pg_sms_drain()). */
+#define PG_SESSION_SMS_DRAIN_MS 5000
+
 #define PG_LINK_BACKOFF_MIN_S 2
 #define PG_LINK_BACKOFF_MAX_S 120
 #define PG_LINK_PENDING_MAX 500     /* commands kept while a link connects */
@@ -567,6 +570,12 @@ pg_session_update_status(PgSession *session, const gchar *message)
 	gpointer value;
 	const gchar *status = pg_session_status(session);
 
+	/* No available resource: the user went away (the grace timer logs the
+	 * session out) or never came (a session that only sends SMS).  libpurple
+	 * takes an "offline" status as "disconnect the account", which would
+	 * cut an SMS in flight and drop the grace period: keep the status. */
+	if (g_strcmp0(status, "offline") == 0)
+		return;
 	g_hash_table_iter_init(&iter, session->links);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		PgLink *link = value;
@@ -1663,6 +1672,9 @@ pg_session_manager_free(PgSessionManager *self)
 
 	if (self == NULL)
 		return;
+	/* texts handed to the SMS gateway get their answers first, while the
+	 * workers and the transports still run (pg_sms_drain() says why) */
+	pg_sms_drain(self->sms, PG_SESSION_SMS_DRAIN_MS);
 	/* the transports outlive us and still parse what arrives while they close */
 	for (guint i = 0; i < self->transports->len; i++) {
 		PgTransport *transport = g_ptr_array_index(self->transports, i);

@@ -38,6 +38,7 @@ struct _PgSms {
 	PgHttp *http;
 	guint pump_id;
 	guint sweep_id;
+	gboolean draining; /* stopping: nothing new goes to the SMS gateway */
 };
 
 static gint64
@@ -154,6 +155,8 @@ pg_sms_pump(PgSms *self)
 	g_autoptr(GPtrArray) due = NULL;
 	gint64 now = pg_sms_now();
 
+	if (self->draining)
+		return;
 	due = pg_sms_queue_next_due(self->registry, NULL, now, PG_SMS_PUMP_BATCH, &error);
 	if (due == NULL) {
 		g_warning("SMS outbox: %s", error->message);
@@ -208,7 +211,7 @@ pg_sms_schedule(PgSms *self)
 	gint64 delay;
 
 	g_clear_handle_id(&self->pump_id, g_source_remove);
-	if (next == G_MAXINT64)
+	if (next == G_MAXINT64 || self->draining)
 		return;
 	delay = CLAMP(next - pg_sms_now(), 0, 60);
 	if (delay == 0)
@@ -533,6 +536,48 @@ pg_sms_new(PgSessionManager *manager, GError **error)
 		self->sweep_id = g_timeout_add_seconds(PG_SMS_SWEEP_S, pg_sms_sweep_cb, self);
 	}
 	return self;
+}
+
+static gboolean
+pg_sms_drain_deadline_cb(gpointer user_data)
+{
+	gboolean *expired = user_data;
+	*expired = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* DESIGN: a text whose sendsms request is under way when the gateway stops
+ * may or may not have reached Kannel; the worker cannot tell, so it is
+ * queued again and sent a second time after the restart.  A crash cannot
+ * avoid that, a restart can: wait for the answers first (they take
+ * milliseconds), with a deadline so that a hung SMS gateway cannot hold
+ * the stop. */
+void
+pg_sms_drain(PgSms *self, guint timeout_ms)
+{
+	gboolean expired = FALSE;
+	guint deadline_id;
+	gint64 sending;
+
+	if (self == NULL)
+		return;
+	self->draining = TRUE;
+	g_clear_handle_id(&self->pump_id, g_source_remove);
+	sending = pg_sms_queue_count_sending(self->registry, NULL);
+	if (sending <= 0)
+		return;
+	g_message("waiting up to %u ms for the answers to %" G_GINT64_FORMAT
+		  " text(s) handed to the SMS gateway",
+		  timeout_ms, sending);
+	deadline_id = g_timeout_add(timeout_ms, pg_sms_drain_deadline_cb, &expired);
+	while (!expired && pg_sms_queue_count_sending(self->registry, NULL) > 0)
+		g_main_context_iteration(NULL, TRUE);
+	if (expired)
+		g_warning("SMS: %" G_GINT64_FORMAT " text(s) still unanswered at shutdown; "
+			  "they are sent again after the restart",
+			  pg_sms_queue_count_sending(self->registry, NULL));
+	else
+		g_source_remove(deadline_id);
 }
 
 void

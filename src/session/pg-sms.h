@@ -35,6 +35,11 @@ typedef struct _PgTransport PgTransport;
 PgSms *pg_sms_new(PgSessionManager *manager, GError **error);
 void pg_sms_free(PgSms *self);
 
+/* A graceful stop: sends nothing more and runs the main context until every
+ * text handed to the SMS gateway has its answer, or @timeout_ms passed.
+ * Call it while the workers still run. */
+void pg_sms_drain(PgSms *self, guint timeout_ms);
+
 /* A message from @user_jid (registered) to a number on an SMS transport. */
 gboolean pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *message,
 			       const gchar *user_jid);

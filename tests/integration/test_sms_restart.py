@@ -8,6 +8,7 @@ be sent only after the restart, the way Kannel sends it: to the dlr-url.
 """
 
 import sqlite3
+import threading
 
 import pytest
 
@@ -21,16 +22,20 @@ pytestmark = pytest.mark.usefixtures("smsgw")
 __all__ = ["smsgw", "make_sms_user"]  # fixtures used by name below
 
 
-def outbox_state(smsgw, legacy_id):
-    """The state of the outbox row with legacy_id, read from the daemon's
+def outbox(smsgw, column, key, value):
+    """column of the outbox row whose key is value, read from the daemon's
     database file (WAL: a reader does not disturb the daemon)."""
     db = sqlite3.connect(f"file:{smsgw.daemon.database}?mode=ro", uri=True, timeout=5)
     try:
-        row = db.execute("SELECT state FROM sms_outbox WHERE legacy_id = ?",
-                         (legacy_id,)).fetchone()
+        row = db.execute(f"SELECT {column} FROM sms_outbox WHERE {key} = ?",
+                         (value,)).fetchone()
     finally:
         db.close()
     return row[0] if row else None
+
+
+def outbox_state(smsgw, legacy_id):
+    return outbox(smsgw, "state", "legacy_id", legacy_id)
 
 
 def restart_daemon(smsgw):
@@ -63,3 +68,53 @@ def test_a_receipt_asked_for_before_a_restart_comes_after_it(smsgw, make_sms_use
     receipt = user.wait_message(receipt_for(contact(peer), msg_id), 20,
                                 f"the receipt for {msg_id} after the restart")
     assert receipt.get("type") != "error", to_string(receipt)
+
+
+def test_a_text_under_way_at_a_stop_is_answered_first_and_not_sent_twice(
+        smsgw, make_sms_user):
+    user = make_sms_user()
+    peer = unique_number("+4915")
+    release = threading.Event()
+    smsgw.proxy.hold_reply[peer] = release
+    # no delivery report either: it would settle the text before the stop
+    smsgw.proxy.hold_dlr.add(peer)
+    try:
+        user.send(peer, "under way at the stop")
+        # Kannel has it (the SMSC got it); its answer is held back
+        assert smsgw.inbox.wait_to(peer, 30, smsgw.log_paths).text == "under way at the stop"
+
+        errors = []
+
+        def stop():
+            try:
+                smsgw.daemon.stop()
+            except util.HarnessError as e:
+                errors.append(e)
+
+        stopper = threading.Thread(target=stop, name="stop-daemon")
+        stopper.start()
+        util.wait_for(lambda: "handed to the SMS gateway" in smsgw.daemon.output(), 15,
+                      "the stopping daemon to wait for the SMS gateway's answer",
+                      smsgw.daemon.log_path)
+        release.set()
+        stopper.join(30)
+        assert not stopper.is_alive(), "the daemon did not stop"
+        assert not errors, errors
+    finally:
+        release.set()
+        smsgw.proxy.hold_reply.pop(peer, None)
+
+    smsgw.daemon.start(smsgw.checker)
+    util.wait_for(lambda: util.port_open("127.0.0.1", smsgw.daemon.http_port), 15,
+                  "the restarted daemon's HTTP listener", smsgw.daemon.log_path,
+                  alive=lambda: smsgw.daemon.running)
+    # one queue per recipient, oldest first: had the first text been queued
+    # again, it would reach the SMSC before this one
+    after = user.send(peer, "after the restart")
+    assert smsgw.inbox.wait_to(peer, 30, smsgw.log_paths).text == "after the restart"
+    # and at the first attempt: the session that comes up to send it (the
+    # user's presence is not known yet after a restart) keeps its account
+    # while the request is under way
+    user.send(peer, "and one more")
+    assert smsgw.inbox.wait_to(peer, 30, smsgw.log_paths).text == "and one more"
+    assert outbox(smsgw, "attempts", "xmpp_id", after) == 1
