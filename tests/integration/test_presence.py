@@ -7,7 +7,7 @@ state (RFC 6121 §3), so each test uses a brand-new account and, where a test
 needs it, performs the whole XEP-0100 §4.1.1 subscription exchange."""
 
 from harness.client import to_string
-from harness.xep import register_form, register_remove
+from harness.xep import NS_PING, register_form, register_remove
 
 IRC = "irc.localhost"
 SMS = "sms.localhost"
@@ -15,6 +15,15 @@ SMS = "sms.localhost"
 
 def register(client, transport, fields):
     reply = client.iq_set(transport, register_form(fields))
+    assert reply.get("type") == "result", to_string(reply)
+
+
+def fence(client, transport):
+    """A ping to the transport and its answer: every presence the daemon sent
+    before it (e.g. its answer to the probe Prosody sends on a new
+    subscription) has arrived, so a wait after consume_presences() sees
+    only what came later."""
+    reply = client.iq_get(transport, f"<ping xmlns='{NS_PING}'/>")
     assert reply.get("type") == "result", to_string(reply)
 
 
@@ -37,6 +46,10 @@ def test_first_registration_makes_the_transport_ask_to_subscribe(polygate, user)
 def test_subscribe_from_a_registered_user_is_approved_with_presence(polygate, user):
     register(user, SMS, {"phone": "+15550100201"})
     user.wait_for_presence(SMS, "subscribe")
+    # the available presence awaited below must answer this subscription,
+    # not be one the transport sent before
+    fence(user, SMS)
+    user.consume_presences()
     user.send_presence(SMS, "subscribed")
     user.send_presence(SMS, "subscribe")
     user.wait_for_presence(SMS, "subscribed")
@@ -47,6 +60,7 @@ def test_subscribe_from_a_registered_user_is_approved_with_presence(polygate, us
 def test_probe_from_a_registered_user_gets_available_presence(polygate, user):
     register(user, IRC, {"nick": "prober"})
     subscribe_both_ways(user, IRC)
+    fence(user, IRC)
     user.consume_presences()
     user.send_presence(IRC, "probe")
     available = user.wait_for_presence(IRC, "available")
