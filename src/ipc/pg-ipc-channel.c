@@ -18,9 +18,18 @@
  *   the peer is dropped, never trusted again.  A write error does not emit
  *   "closed" from inside send() (callers would be re-entered); the read side
  *   sees the same dead socket and reports it from the loop.
- * - Re-entrancy: a "message" handler may send, close or drop its last
- *   reference to the channel; the dispatcher holds a reference and re-checks
- *   the fd after every emission.
+ * - Pausing (pg_ipc_channel_set_reading): the read source is destroyed, so
+ *   the peer's frames wait in the kernel's socket buffer and then in the
+ *   peer (back-pressure the other way: the daemon stops reading workers
+ *   while the XMPP server is behind).  A pause asked for by a "message"
+ *   handler takes effect at once: the frames already read stay in the
+ *   reassembly buffer, unparsed, and on resume the new source is made ready
+ *   at once (g_source_set_ready_time) so they are emitted before any new
+ *   read, in order.  While paused nothing reports a dead peer; the owner
+ *   learns of a dead process by other means (the daemon: the child's exit).
+ * - Re-entrancy: a "message" handler may send, close, pause or drop its
+ *   last reference to the channel; the dispatcher holds a reference and
+ *   re-checks the fd and the pause after every emission.
  */
 #include "config.h"
 
@@ -58,6 +67,7 @@ struct _PgIpcChannel {
 	gsize queued;
 	gsize queue_max;
 	gboolean write_failed;
+	gboolean paused; /* pg_ipc_channel_set_reading(FALSE): no in_source */
 	guint32 next_id;
 };
 
@@ -175,6 +185,9 @@ pg_ipc_channel_parse(PgIpcChannel *self)
 		/* the handler may have closed us, which freed rbuf */
 		if (self->fd < 0)
 			return FALSE;
+		/* or paused us: the rest waits in rbuf for the resume */
+		if (self->paused)
+			break;
 	}
 	if (pos > 0) {
 		gsize rest = self->rlen - pos;
@@ -195,9 +208,19 @@ pg_ipc_channel_read_cb(gint fd, GIOCondition condition, gpointer user_data)
 {
 	g_autoptr(PgIpcChannel) self = g_object_ref(PG_IPC_CHANNEL(user_data));
 
+	/* frames read before a pause come first (a resume made us ready) */
+	if (self->in_source != NULL)
+		g_source_set_ready_time(self->in_source, -1);
+	if (self->rlen > 0 && !pg_ipc_channel_parse(self))
+		return G_SOURCE_REMOVE;
+
 	for (guint round = 0; round < PG_IPC_CHANNEL_READ_ROUNDS; round++) {
 		gssize n;
 		gsize space;
+
+		/* paused by a handler: this source is already destroyed */
+		if (self->paused)
+			return G_SOURCE_REMOVE;
 
 		if (self->rcap - self->rlen < PG_IPC_CHANNEL_READ_CHUNK / 4)
 			pg_ipc_channel_reserve(self, self->rlen + PG_IPC_CHANNEL_READ_CHUNK);
@@ -355,22 +378,28 @@ pg_ipc_channel_send(PgIpcChannel *self, const PgIpcMessage *msg, GError **error)
 gboolean
 pg_ipc_channel_flush(PgIpcChannel *self, gint timeout_ms, GError **error)
 {
+	return pg_ipc_channel_flush_to(self, 0, timeout_ms, error);
+}
+
+gboolean
+pg_ipc_channel_flush_to(PgIpcChannel *self, gsize max_queued, gint timeout_ms, GError **error)
+{
 	gint64 deadline = timeout_ms < 0 ? -1 : g_get_monotonic_time() + timeout_ms * 1000;
 
 	g_return_val_if_fail(PG_IPC_IS_CHANNEL(self), FALSE);
 
-	while (self->fd >= 0 && !g_queue_is_empty(&self->wqueue)) {
+	while (self->fd >= 0 && self->queued > max_queued) {
 		struct pollfd pfd = {.fd = self->fd, .events = POLLOUT};
 		gint wait = -1;
 
 		if (!pg_ipc_channel_write_some(self, error))
 			return FALSE;
-		if (g_queue_is_empty(&self->wqueue))
+		if (self->queued <= max_queued)
 			break;
 		if (deadline >= 0) {
 			gint64 left = deadline - g_get_monotonic_time();
 			if (left <= 0) {
-				g_set_error(error, PG_ERROR, PG_ERROR_IO,
+				g_set_error(error, PG_ERROR, PG_ERROR_REMOTE_SERVER_TIMEOUT,
 					    "peer did not read %" G_GSIZE_FORMAT
 					    " queued bytes in time",
 					    self->queued);
@@ -383,12 +412,40 @@ pg_ipc_channel_flush(PgIpcChannel *self, gint timeout_ms, GError **error)
 			return FALSE;
 		}
 	}
-	pg_ipc_channel_drop_source(&self->out_source);
+	if (g_queue_is_empty(&self->wqueue))
+		pg_ipc_channel_drop_source(&self->out_source);
 	if (self->fd < 0) {
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_IO, "channel is closed");
 		return FALSE;
 	}
 	return TRUE;
+}
+
+void
+pg_ipc_channel_set_reading(PgIpcChannel *self, gboolean reading)
+{
+	g_return_if_fail(PG_IPC_IS_CHANNEL(self));
+
+	if (self->paused == !reading)
+		return;
+	self->paused = !reading;
+	if (self->fd < 0)
+		return;
+	if (!reading) {
+		pg_ipc_channel_drop_source(&self->in_source);
+		return;
+	}
+	self->in_source =
+	    pg_ipc_channel_add_source(self, G_IO_IN | G_IO_HUP | G_IO_ERR, pg_ipc_channel_read_cb);
+	if (self->rlen > 0)
+		g_source_set_ready_time(self->in_source, 0);
+}
+
+gboolean
+pg_ipc_channel_is_reading(PgIpcChannel *self)
+{
+	g_return_val_if_fail(PG_IPC_IS_CHANNEL(self), FALSE);
+	return !self->paused;
 }
 
 gboolean

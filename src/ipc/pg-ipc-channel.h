@@ -36,6 +36,19 @@ gboolean pg_ipc_channel_send(PgIpcChannel *self, const PgIpcMessage *msg, GError
 /* Block up to @timeout_ms (-1: forever) until the write queue is empty.
  * For a worker about to exit, so its last events are not lost. */
 gboolean pg_ipc_channel_flush(PgIpcChannel *self, gint timeout_ms, GError **error);
+/* The same until at most @max_queued bytes are left queued: for a sender
+ * that must wait for a slow reader rather than buffer without limit.
+ * FALSE with @error on a write error or a closed channel (PG_ERROR_IO) or
+ * at the timeout (PG_ERROR_REMOTE_SERVER_TIMEOUT; nothing is lost then). */
+gboolean pg_ipc_channel_flush_to(PgIpcChannel *self, gsize max_queued, gint timeout_ms,
+				 GError **error);
+/* Stop (FALSE) or resume (TRUE) reading from the peer.  While paused no
+ * "message" is emitted, not even for frames already read (a handler may
+ * pause from inside an emission: the next frame waits), and a closed peer
+ * is not noticed; the peer is held back by the socket buffer filling up.
+ * On resume, frames already read are emitted first, from the main loop. */
+void pg_ipc_channel_set_reading(PgIpcChannel *self, gboolean reading);
+gboolean pg_ipc_channel_is_reading(PgIpcChannel *self);
 /* Close the fd and drop queued data; no "closed" signal. Idempotent. */
 void pg_ipc_channel_close(PgIpcChannel *self);
 
