@@ -30,6 +30,29 @@
  * (libstrophe only resets it).  Chosen over patching a vendored libstrophe
  * so that Debian's package, with its security updates, stays the one we use.
  *
+ * BACKPRESSURE: a burst on the legacy side fans out (one IRC line to 100
+ * users is 100 stanzas), and the XMPP server may take them slower than the
+ * workers produce them; whatever it has not taken waits in libstrophe's
+ * send queue, in our heap.  pg_component_send() therefore records every
+ * stanza's size in a PgBacklog (pg-backlog.c: libstrophe counts stanzas,
+ * not bytes), and when the bytes queued reach PG_COMPONENT_BACKLOG_HIGH the
+ * component reports itself congested through callbacks->congested; the
+ * owner stops reading the workers (pg-supervisor.c), so the rest of the
+ * burst waits in the workers, in kernel socket buffers and in the legacy
+ * server, not here.  At PG_COMPONENT_BACKLOG_LOW the component reports
+ * relief.  We never stop reading the XMPP socket: replies to a user's own
+ * requests keep flowing, only later than the backlog.  The watermarks are
+ * constants: 1 MiB bounds the daemon's heap whatever the server's speed,
+ * and 256 KiB left when reading resumes is still ~0.1 s of a busy Prosody's
+ * work (~10,000 stanzas/s of ~300 bytes on loopback), far more than the
+ * workers need to refill it, so the server never waits for us.
+ *
+ * GIVING MEMORY BACK: even bounded, a backlog leaves freed heap behind that
+ * glibc keeps.  When the queue has drained to nothing after peaking at
+ * PG_COMPONENT_TRIM_AFTER bytes, malloc_trim(0) returns the free pages to
+ * the system (glibc: "release free memory from the heap", including pages
+ * inside the heap, by madvise); at most once per PG_COMPONENT_TRIM_INTERVAL_S.
+ *
  * SECRETS: libstrophe keeps its own copy of the component secret
  * (xmpp_conn_set_pass strdups it) and frees it without wiping; that copy is
  * outside our control for the connection's lifetime.
@@ -40,14 +63,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/select.h>
 #include <unistd.h>
 
+#include "xmpp/pg-backlog.h"
 #include "xmpp/pg-component.h"
 #include "xmpp/pg-stanza.h"
 
 #define PG_COMPONENT_BACKOFF_MIN_MS 500
 #define PG_COMPONENT_BACKOFF_MAX_MS 30000
+#define PG_COMPONENT_TRIM_AFTER PG_COMPONENT_BACKLOG_LOW
+#define PG_COMPONENT_TRIM_INTERVAL_S 5
 
 struct _PgComponent {
 	gchar *jid;
@@ -70,6 +99,7 @@ struct _PgComponent {
 	gboolean stopping;
 	gboolean in_run_once;
 	guint connect_count;
+	PgBacklog *backlog;
 };
 
 typedef struct {
@@ -132,6 +162,68 @@ pg_component_tick_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void
+pg_component_backlog_changed(PgComponent *self, PgBacklogChange change)
+{
+	gboolean congested = change == PG_BACKLOG_CONGESTED;
+
+	if (change == PG_BACKLOG_STEADY)
+		return;
+	g_debug("%s: send queue %s at %" G_GSIZE_FORMAT " bytes (%u stanzas)", self->jid,
+		congested ? "congested" : "relieved", pg_backlog_get_bytes(self->backlog),
+		pg_backlog_get_count(self->backlog));
+	if (self->callbacks.congested != NULL)
+		self->callbacks.congested(self, congested, self->user_data);
+}
+
+/* Resident set size in KiB, for the trim's log line; 0 if unknown. */
+static guint64
+pg_component_rss_kib(void)
+{
+	g_autofree gchar *statm = NULL;
+	g_auto(GStrv) fields = NULL;
+
+	if (!g_file_get_contents("/proc/self/statm", &statm, NULL, NULL))
+		return 0;
+	fields = g_strsplit(statm, " ", 3);
+	if (g_strv_length(fields) < 2)
+		return 0;
+	return g_ascii_strtoull(fields[1], NULL, 10) * (guint64)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static void
+pg_component_maybe_trim(PgComponent *self)
+{
+	gsize peak = 0;
+
+	if (!pg_backlog_should_trim(self->backlog, g_get_monotonic_time(), &peak))
+		return;
+#ifdef __GLIBC__
+	{
+		guint64 before = pg_component_rss_kib();
+		gint64 start = g_get_monotonic_time();
+		malloc_trim(0);
+		g_debug("%s: send queue drained after peaking at %" G_GSIZE_FORMAT
+			" bytes; malloc_trim took %" G_GINT64_FORMAT " us, RSS %" G_GUINT64_FORMAT
+			" -> %" G_GUINT64_FORMAT " KiB",
+			self->jid, peak, g_get_monotonic_time() - start, before,
+			pg_component_rss_kib());
+	}
+#endif
+}
+
+/* libstrophe wrote some of the queue, or dropped it with the stream. */
+static void
+pg_component_sync_backlog(PgComponent *self)
+{
+	guint queued = 0;
+
+	if (self->conn != NULL && xmpp_conn_is_connected(self->conn))
+		queued = (guint)MAX(xmpp_conn_send_queue_len(self->conn), 0);
+	pg_component_backlog_changed(self, pg_backlog_sync(self->backlog, queued));
+	pg_component_maybe_trim(self);
+}
+
 /* Recompute what we wait for on the socket after libstrophe ran.  Called
  * after every xmpp_run_once and after every send. */
 static void
@@ -141,6 +233,7 @@ pg_component_update_io(PgComponent *self)
 
 	if (self->in_run_once)
 		return;
+	pg_component_sync_backlog(self);
 	if (self->conn == NULL || xmpp_conn_is_disconnected(self->conn)) {
 		/* libstrophe closed the socket: the fd number may be reused at once */
 		pg_component_drop_io(self);
@@ -338,6 +431,9 @@ pg_component_new(const gchar *jid, const PgSecret *secret, const gchar *host, gu
 	self->reserved_fd = -1;
 	pg_component_reserve_fd(self);
 	self->backoff_ms = PG_COMPONENT_BACKOFF_MIN_MS;
+	self->backlog = pg_backlog_new(PG_COMPONENT_BACKLOG_HIGH, PG_COMPONENT_BACKLOG_LOW,
+				       PG_COMPONENT_TRIM_AFTER,
+				       PG_COMPONENT_TRIM_INTERVAL_S * G_USEC_PER_SEC);
 
 	self->ctx = pg_stanza_ctx_new();
 	self->conn = xmpp_conn_new(self->ctx);
@@ -393,6 +489,7 @@ pg_component_free(PgComponent *self)
 	xmpp_ctx_free(self->ctx);
 	if (self->reserved_fd >= 0)
 		close(self->reserved_fd);
+	pg_backlog_free(self->backlog);
 	pg_secret_free(self->secret);
 	g_free(self->jid);
 	g_free(self->host);
@@ -402,12 +499,22 @@ pg_component_free(PgComponent *self)
 void
 pg_component_send(PgComponent *self, xmpp_stanza_t *stanza)
 {
+	g_autofree gchar *text = NULL;
+	size_t len = 0;
+
 	if (!self->connected) {
 		g_debug("%s: not connected, dropping a <%s/>", self->jid,
 			xmpp_stanza_get_name(stanza));
 		return;
 	}
-	xmpp_send(self->conn, stanza);
+	/* what xmpp_send() does, but we learn the size (see BACKPRESSURE) */
+	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK) {
+		g_warning("%s: cannot serialise a <%s/>, dropping it", self->jid,
+			  xmpp_stanza_get_name(stanza));
+		return;
+	}
+	xmpp_send_raw(self->conn, text, len);
+	pg_component_backlog_changed(self, pg_backlog_push(self->backlog, len));
 	pg_component_update_io(self);
 }
 
@@ -415,6 +522,18 @@ gboolean
 pg_component_is_connected(const PgComponent *self)
 {
 	return self->connected;
+}
+
+gboolean
+pg_component_is_congested(const PgComponent *self)
+{
+	return pg_backlog_is_congested(self->backlog);
+}
+
+gsize
+pg_component_get_backlog_bytes(const PgComponent *self)
+{
+	return pg_backlog_get_bytes(self->backlog);
 }
 
 const gchar *

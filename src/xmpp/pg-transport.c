@@ -138,6 +138,14 @@ pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_
 		self->delegate.connected(self, connected, self->delegate_data);
 }
 
+static void
+pg_transport_congested_cb(PgComponent *component, gboolean congested, gpointer user_data)
+{
+	PgTransport *self = user_data;
+	if (self->delegate.congested != NULL)
+		self->delegate.congested(self, congested, self->delegate_data);
+}
+
 gboolean
 pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza)
 {
@@ -169,6 +177,7 @@ pg_transport_get_registry(const PgTransport *self)
 static const PgComponentCallbacks pg_transport_component_callbacks = {
     .stanza = pg_transport_stanza_cb,
     .state = pg_transport_state_cb,
+    .congested = pg_transport_congested_cb,
 };
 
 PgTransport *
@@ -213,6 +222,12 @@ gboolean
 pg_transport_is_connected(const PgTransport *self)
 {
 	return pg_component_is_connected(self->component);
+}
+
+gboolean
+pg_transport_is_congested(const PgTransport *self)
+{
+	return pg_component_is_congested(self->component);
 }
 
 const gchar *

@@ -30,6 +30,10 @@ typedef struct {
 	void (*unregistered)(PgTransport *transport, const gchar *user_jid, gpointer user_data);
 	/* The component (re)connected to the XMPP server, or lost it. */
 	void (*connected)(PgTransport *transport, gboolean connected, gpointer user_data);
+	/* The XMPP server fell behind: what we send waits in our memory past a
+	 * high watermark (congested = TRUE), or it caught up again.  May be
+	 * called from inside pg_transport_send(). */
+	void (*congested)(PgTransport *transport, gboolean congested, gpointer user_data);
 } PgTransportDelegate;
 
 PgTransport *pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_config,
@@ -42,6 +46,7 @@ void pg_transport_set_delegate(PgTransport *self, const PgTransportDelegate *del
 			       gpointer user_data);
 
 gboolean pg_transport_is_connected(const PgTransport *self);
+gboolean pg_transport_is_congested(const PgTransport *self);
 const gchar *pg_transport_get_jid(const PgTransport *self);
 const PgTransportConfig *pg_transport_get_config(const PgTransport *self);
 PgRegistry *pg_transport_get_registry(const PgTransport *self);
