@@ -994,10 +994,24 @@ pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer use
 		connected ? "connected" : "disconnected");
 }
 
+/* Back-pressure: while any component's send queue is past its high
+ * watermark, no worker is read (pg-supervisor.c says why all of them). */
+static void
+pg_session_congested_cb(PgTransport *transport, gboolean congested, gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	gboolean any = FALSE;
+
+	for (guint i = 0; i < self->transports->len && !any; i++)
+		any = pg_transport_is_congested(g_ptr_array_index(self->transports, i));
+	pg_supervisor_set_reading(self->supervisor, !any);
+}
+
 static const PgTransportDelegate pg_session_delegate = {
     .stanza = pg_session_stanza_cb,
     .unregistered = pg_session_unregistered_cb,
     .connected = pg_session_connected_cb,
+    .congested = pg_session_congested_cb,
 };
 
 /* ---------------------------------------------------------------- events from workers */

@@ -1,4 +1,11 @@
-/* Worker pool and login queue; see pg-supervisor.h for the design. */
+/* Worker pool and login queue; see pg-supervisor.h for the design.
+ *
+ * BACKPRESSURE: pg_supervisor_set_reading(FALSE) pauses every worker's
+ * channel, and a worker started meanwhile starts paused.  All of them, not
+ * those of one transport: pools are per libpurple protocol, so one worker
+ * may serve several transports, and every component of a daemon talks to
+ * the same XMPP server (one [xmpp] host), which is what fell behind.
+ */
 #define G_LOG_DOMAIN "pg-session"
 
 #include "config.h"
@@ -33,6 +40,7 @@ struct _PgSupervisor {
 	guint next_index;
 	GPtrArray *dead;           /* workers to free from an idle */
 	guint reap_id;
+	gboolean paused;           /* pg_supervisor_set_reading(FALSE) */
 };
 
 static void pg_supervisor_pump(PgSupervisor *self);
@@ -148,6 +156,8 @@ pg_supervisor_place(PgSupervisor *self, const gchar *protocol, GError **error)
 				 self->next_index++, &pg_supervisor_worker_callbacks, self, error);
 	if (worker == NULL)
 		return NULL;
+	if (self->paused)
+		pg_worker_set_reading(worker, FALSE);
 	g_ptr_array_add(self->workers, worker);
 	return worker;
 }
@@ -240,6 +250,8 @@ pg_supervisor_free(PgSupervisor *self)
 	self->callbacks.account_lost = NULL;
 	self->callbacks.event = NULL;
 	g_queue_clear_full(self->queue, (GDestroyNotify)pg_supervisor_login_free);
+	/* a worker blocked on writing to us must get to read its shutdown */
+	pg_supervisor_set_reading(self, TRUE);
 	/* All workers are told at once and awaited together (each is killed by
 	 * its own timer if it does not exit), so shutting down N workers takes
 	 * as long as the slowest one, not N times the timeout; their exits come
@@ -322,6 +334,23 @@ pg_supervisor_logout(PgSupervisor *self, const gchar *account)
 	if (pg_worker_get_n_accounts(worker) == 0)
 		pg_worker_shutdown(worker, PG_SUPERVISOR_STOP_TIMEOUT_MS);
 	pg_supervisor_pump(self);
+}
+
+void
+pg_supervisor_set_reading(PgSupervisor *self, gboolean reading)
+{
+	if (self->paused == !reading)
+		return;
+	self->paused = !reading;
+	g_debug("%s reading %u worker(s)", reading ? "resumed" : "paused", self->workers->len);
+	for (guint i = 0; i < self->workers->len; i++)
+		pg_worker_set_reading(g_ptr_array_index(self->workers, i), reading);
+}
+
+gboolean
+pg_supervisor_is_reading(PgSupervisor *self)
+{
+	return !self->paused;
 }
 
 gboolean

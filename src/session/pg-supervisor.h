@@ -43,6 +43,11 @@ gboolean pg_supervisor_send(PgSupervisor *self, const gchar *account, PgIpcMessa
 /* Log @account out and forget where it was. */
 void pg_supervisor_logout(PgSupervisor *self, const gchar *account);
 gboolean pg_supervisor_has_account(PgSupervisor *self, const gchar *account);
+/* Stop (FALSE) or resume (TRUE) reading every worker's events, for
+ * back-pressure from the XMPP side; workers started meanwhile start paused.
+ * Commands still go out while paused. */
+void pg_supervisor_set_reading(PgSupervisor *self, gboolean reading);
+gboolean pg_supervisor_is_reading(PgSupervisor *self);
 
 /* For admins: one line per worker, "pid N: K account(s), RSS M KiB". (transfer full) */
 GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);

@@ -7,6 +7,13 @@
  * would print raw protocol traffic, passwords included.
  * life: hello both ways (versions must match), then commands; a ping timer
  * detects a hung worker; g_subprocess_wait_async() learns of its death.
+ * hang detection: any frame from the worker is a sign of life, not only a
+ * pong (during a burst its pong waits behind thousands of events).  While
+ * the supervisor has paused reading (pg_worker_set_reading: the XMPP
+ * server is behind), the worker's pong sits unread in the socket, and the
+ * worker itself may be blocked writing to us; so paused time does not
+ * count as silence: on resume the last sign of life moves forward by the
+ * pause's length, and only silence while we were reading can kill it.
  * death: reported once through callbacks->exited, whatever the cause.
  *
  * INVARIANT: callbacks->exited may free nothing of ours; the owner frees the
@@ -41,7 +48,8 @@ struct _PgWorker {
 	guint ping_id;
 	guint kill_id;        /* pg_worker_shutdown()'s deadline */
 	gboolean stopping;
-	gint64 last_pong;     /* monotonic µs */
+	gint64 last_seen;     /* monotonic µs of the last frame, shifted by pauses */
+	gint64 paused_since;  /* monotonic µs, 0 while reading */
 	gboolean hello_seen;
 	gboolean alive;
 	gchar *death;         /* first reason we saw, for the exit report */
@@ -105,6 +113,7 @@ pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_dat
 	PgWorker *self = user_data;
 	g_autoptr(GError) error = NULL;
 
+	self->last_seen = g_get_monotonic_time();
 	switch (msg->kind) {
 	case PG_IPC_HELLO:
 		if (pg_ipc_message_get_uint32(msg, "version", 0) != PG_IPC_PROTOCOL_VERSION) {
@@ -120,8 +129,7 @@ pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_dat
 		return;
 	}
 	case PG_IPC_PONG:
-		self->last_pong = g_get_monotonic_time();
-		return;
+		return; /* last_seen is set above */
 	default:
 		break;
 	}
@@ -144,7 +152,7 @@ pg_worker_closed_cb(PgIpcChannel *channel, const GError *error, gpointer user_da
 		pg_worker_kill(self, why);
 	} else if (self->process != NULL && self->death == NULL) {
 		/* EOF without exit yet: give it the ping timeout to exit by itself */
-		self->last_pong = MIN(self->last_pong, g_get_monotonic_time() -
+		self->last_seen = MIN(self->last_seen, g_get_monotonic_time() -
 							   PG_WORKER_PING_INTERVAL * G_USEC_PER_SEC);
 	}
 }
@@ -154,9 +162,11 @@ pg_worker_ping_cb(gpointer user_data)
 {
 	PgWorker *self = user_data;
 	g_autoptr(PgIpcMessage) ping = NULL;
-	gint64 silent = g_get_monotonic_time() - self->last_pong;
+	gint64 silent = g_get_monotonic_time() - self->last_seen;
 
-	if (silent > (PG_WORKER_PING_INTERVAL + PG_WORKER_PING_TIMEOUT) * G_USEC_PER_SEC) {
+	/* paused: its answers wait unread, silence proves nothing (see DESIGN) */
+	if (self->paused_since == 0 &&
+	    silent > (PG_WORKER_PING_INTERVAL + PG_WORKER_PING_TIMEOUT) * G_USEC_PER_SEC) {
 		g_autofree gchar *why = g_strdup_printf(
 		    "hung (no answer to ping for %" G_GINT64_FORMAT " s)", silent / G_USEC_PER_SEC);
 		pg_worker_kill(self, why);
@@ -229,7 +239,7 @@ pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *pl
 		g_subprocess_force_exit(self->process);
 		return NULL;
 	}
-	self->last_pong = g_get_monotonic_time();
+	self->last_seen = g_get_monotonic_time();
 	self->ping_id = g_timeout_add_seconds(PG_WORKER_PING_INTERVAL, pg_worker_ping_cb, self);
 	g_info("worker %u (%s) started, pid %s", index, protocol, self->pid);
 	return g_steal_pointer(&self);
@@ -244,6 +254,23 @@ pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error)
 		return FALSE;
 	}
 	return pg_ipc_channel_send(self->channel, msg, error);
+}
+
+void
+pg_worker_set_reading(PgWorker *self, gboolean reading)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (reading == (self->paused_since == 0))
+		return;
+	if (reading) {
+		self->last_seen += now - self->paused_since;
+		self->paused_since = 0;
+	} else {
+		self->paused_since = now;
+	}
+	if (self->channel != NULL)
+		pg_ipc_channel_set_reading(self->channel, reading);
 }
 
 guint32

@@ -3,9 +3,9 @@
  * The worker is spawned with GSubprocess; its end of a socketpair() becomes
  * its fd 3, so credentials travel over that socket, never in argv or the
  * environment (both show in /proc).  A ping every PG_WORKER_PING_INTERVAL
- * seconds that stays unanswered for PG_WORKER_PING_TIMEOUT seconds marks
- * the worker hung: it is killed, and the owner hears "exited" like for any
- * other death.  The owner (PgSupervisor) decides about restarts.
+ * seconds that stays unanswered for PG_WORKER_PING_TIMEOUT seconds (of time
+ * we were reading it; any frame counts as an answer) marks the worker hung:
+ * it is killed, and the owner hears "exited" like for any other death.  The owner (PgSupervisor) decides about restarts.
  */
 #pragma once
 
@@ -37,6 +37,10 @@ const gchar *pg_worker_get_protocol(const PgWorker *self);
 /* Send a command; FALSE with @error if the worker is gone or the queue is full. */
 gboolean pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error);
 guint32 pg_worker_next_id(PgWorker *self);
+/* Stop (FALSE) or resume (TRUE) reading the worker's events; they wait in
+ * the socket and in the worker meanwhile.  Paused time does not count
+ * towards the ping timeout. */
+void pg_worker_set_reading(PgWorker *self, gboolean reading);
 /* Ask it to shut down, then kill it if it has not exited after @timeout_ms;
  * waits for the exit (daemon shutdown only: it blocks the main loop). */
 void pg_worker_stop(PgWorker *self, guint timeout_ms);
