@@ -1,4 +1,20 @@
-/* The worker singleton: accounts table, event sink, exit. */
+/* The worker singleton: accounts table, event sink, exit.
+ *
+ * BACKPRESSURE: when the XMPP server falls behind, the daemon stops reading
+ * our socket (src/session/pg-supervisor.c).  Our channel's write queue is
+ * bounded (PG_IPC_CHANNEL_QUEUE_MAX): past it a send fails, and an event
+ * would be lost.  So once PG_PURPLE_WORKER_QUEUE_HIGH bytes wait, emitting
+ * blocks the whole worker in poll() until the daemon has read it down to
+ * PG_PURPLE_WORKER_QUEUE_LOW.  Blocked, we read no legacy socket either:
+ * the rest of a burst waits in the kernel and in the legacy server (TCP
+ * flow control), not in our heap.  Nothing is dropped and nothing aborts.
+ * The price: while blocked we answer no legacy keepalive, so a daemon held
+ * back for minutes (the server's ping timeout, 2-3 minutes on IRC) gets the
+ * accounts disconnected, which the daemon then reports and reconnects like
+ * any other drop; and a server that limits its send queue per client can
+ * disconnect us sooner.  1 MiB (a few thousand events) rides out the short
+ * stalls of a busy XMPP server without ever blocking.
+ */
 #include "config.h"
 
 #define G_LOG_DOMAIN "pg-purple"
@@ -8,6 +24,11 @@
 
 #include "core/pg-error.h"
 #include "pg-purple-worker.h"
+
+#define PG_PURPLE_WORKER_QUEUE_HIGH (1024 * 1024)
+#define PG_PURPLE_WORKER_QUEUE_LOW (256 * 1024)
+/* how often a long wait for the daemon is logged */
+#define PG_PURPLE_WORKER_WAIT_LOG_MS 30000
 
 static PgPurpleWorker pg_purple_worker = {
     .exit_code = EXIT_SUCCESS,
@@ -32,6 +53,30 @@ pg_purple_worker_lookup(PurpleAccount *account)
 	return g_hash_table_lookup(pg_purple_worker_get()->by_account, account);
 }
 
+/* Block until the daemon has read our queue down to the low watermark (see
+ * BACKPRESSURE).  FALSE if the channel broke meanwhile. */
+static gboolean
+pg_purple_worker_wait_for_daemon(PgPurpleWorker *worker)
+{
+	guint waited_s = 0;
+
+	while (TRUE) {
+		g_autoptr(GError) error = NULL;
+
+		if (pg_ipc_channel_flush_to(worker->channel, PG_PURPLE_WORKER_QUEUE_LOW,
+					    PG_PURPLE_WORKER_WAIT_LOG_MS, &error))
+			return TRUE;
+		if (!g_error_matches(error, PG_ERROR, PG_ERROR_REMOTE_SERVER_TIMEOUT)) {
+			g_debug("the daemon's socket broke while we waited: %s", error->message);
+			return FALSE;
+		}
+		waited_s += PG_PURPLE_WORKER_WAIT_LOG_MS / 1000;
+		g_message("the daemon has not read our events for %u s (%" G_GSIZE_FORMAT
+			  " bytes waiting); still waiting",
+			  waited_s, pg_ipc_channel_get_queued_bytes(worker->channel));
+	}
+}
+
 void
 pg_purple_worker_emit(PgIpcMessage *msg)
 {
@@ -41,15 +86,25 @@ pg_purple_worker_emit(PgIpcMessage *msg)
 
 	if (worker->channel == NULL || !pg_ipc_channel_is_open(worker->channel))
 		return;
-	if (!pg_ipc_channel_send(worker->channel, owned, &error)) {
+	/* full (a frame bigger than the room left): wait for room, not drop */
+	if (!pg_ipc_channel_send(worker->channel, owned, &error) &&
+	    g_error_matches(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT) &&
+	    pg_purple_worker_wait_for_daemon(worker)) {
+		g_clear_error(&error);
+		pg_ipc_channel_send(worker->channel, owned, &error);
+	}
+	if (error != NULL) {
 		/* a dead peer is reported by the channel's "closed" */
 		if (g_error_matches(error, PG_ERROR, PG_ERROR_IO))
 			g_debug("cannot send %s to the daemon: %s",
 				pg_ipc_kind_to_string(owned->kind), error->message);
 		else
-			g_warning("cannot send %s to the daemon: %s", pg_ipc_kind_to_string(owned->kind),
-			  error->message);
+			g_warning("cannot send %s to the daemon: %s",
+				  pg_ipc_kind_to_string(owned->kind), error->message);
+		return;
 	}
+	if (pg_ipc_channel_get_queued_bytes(worker->channel) >= PG_PURPLE_WORKER_QUEUE_HIGH)
+		pg_purple_worker_wait_for_daemon(worker);
 }
 
 void
