@@ -984,14 +984,53 @@ pg_session_unregistered_cb(PgTransport *transport, const gchar *user_jid, gpoint
 		pg_session_end(session);
 }
 
+/* Probes every user registered on @transport for their presence.
+ *
+ * DESIGN: the XMPP server tells a component of a user's presence only when
+ * it changes.  After the gateway restarts, online users would get no
+ * session until their next presence change; after the XMPP server
+ * restarts, clients that came back before the component did sent their
+ * presence into the void.  So each time the component connects it probes
+ * (RFC 6121 §4.3) the users it holds a subscription to (XEP-0100 §4.1.1:
+ * the registration asked for one), and the server answers with every
+ * available resource, which starts the sessions as a presence would.
+ * Users who did not approve the subscription are not answered: they come
+ * back with their next presence, as before. */
+static void
+pg_session_probe_users(PgTransport *transport)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) accounts = NULL;
+	const gchar *jid = pg_transport_get_jid(transport);
+
+	accounts = pg_registry_list_accounts(pg_transport_get_registry(transport), jid, &error);
+	if (accounts == NULL) {
+		g_warning("%s: cannot list the registered users to probe: %s", jid,
+			  error->message);
+		return;
+	}
+	if (accounts->len > 0)
+		g_info("%s: probing the presence of %u registered user(s)", jid, accounts->len);
+	for (guint i = 0; i < accounts->len; i++) {
+		const PgAccount *account = g_ptr_array_index(accounts, i);
+		xmpp_stanza_t *probe = xmpp_presence_new(pg_transport_get_ctx(transport));
+		xmpp_stanza_set_type(probe, "probe");
+		xmpp_stanza_set_from(probe, jid);
+		xmpp_stanza_set_to(probe, account->user_jid);
+		pg_transport_send(transport, probe);
+		xmpp_stanza_release(probe);
+	}
+}
+
 static void
 pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer user_data)
 {
-	/* After the XMPP server restarts, users' clients send presence again
-	 * (RFC 6121 §4.2: the server re-broadcasts) and sessions carry on; the
-	 * legacy side stayed connected all along. */
 	g_debug("%s: component %s", pg_transport_get_jid(transport),
 		connected ? "connected" : "disconnected");
+	/* the legacy side stayed connected all along; the XMPP side learns
+	 * again who is online */
+	if (connected)
+		pg_session_probe_users(transport);
 }
 
 /* Back-pressure: while any component's send queue is past its high

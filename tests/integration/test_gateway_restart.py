@@ -1,0 +1,38 @@
+"""The gateway restarts under an online user: their session comes back with
+no action on their side.
+
+The XMPP server tells a component of a presence only when it changes, so
+the restarted gateway probes the users it is subscribed to (RFC 6121 §4.3)
+and Prosody answers for every available resource.  The chain is real:
+slixmpp -> Prosody -> polygate -> polygate-purple -> ngircd.
+"""
+
+import re
+
+from harness import util
+from harness.ircgw import (  # noqa: F401 (fixtures)
+    IRCNET, gateway, gateway_options, irc_checker, irc_prosody, make_irc_user, ngircd,
+    ngircd_password)
+
+
+def registrations(ngircd, nick):
+    """How many times nick has registered on ngircd (from its log)."""
+    return len(re.findall(rf'User "{re.escape(nick)}![^"]*" registered', ngircd.log()))
+
+
+def test_an_online_user_is_back_on_irc_after_the_gateway_restarts(
+        gateway, irc_checker, make_irc_user, ngircd):
+    user = make_irc_user(transports=(IRCNET,), online=False)
+    # XEP-0100 §4.1.1: the user approves the transport's subscription
+    user.client.wait_for_presence(IRCNET, "subscribe")
+    user.client.send_presence(IRCNET, "subscribed")
+    user.go_online(IRCNET)
+    user.wait_on_irc()
+    assert registrations(ngircd, user.nick) == 1
+
+    gateway.stop()
+    gateway.start(irc_checker)
+
+    # the client sends nothing: the gateway asks
+    util.wait_for(lambda: registrations(ngircd, user.nick) == 2, 30,
+                  f"{user.nick} to be back on IRC after the restart", gateway.log_path)
