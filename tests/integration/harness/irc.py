@@ -139,7 +139,10 @@ class IrcClient:
             parsed = [IrcLine(raw.rstrip(b"\r")) for raw in complete if raw.strip()]
             for line in parsed:
                 if line.command == "PING":
-                    self.send(f"PONG :{line.text}")
+                    try:
+                        self.send(f"PONG :{line.text}")
+                    except OSError:
+                        pass  # closing: the next recv() reports it
             with self._cond:
                 self._lines.extend([False, line] for line in parsed)
                 self._cond.notify_all()
