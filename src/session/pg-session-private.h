@@ -42,6 +42,7 @@ struct _PgLink {
 	GQueue *pending;    /* PgIpcMessage (owned) to send once connected */
 	gchar *last_error;
 	gboolean no_sasl;   /* IRC: the server refused SASL; identify with NickServ */
+	GHashTable *online; /* contact JIDs last shown available to the user */
 };
 
 struct _PgSession {

@@ -201,6 +201,7 @@ pg_link_free(PgLink *link)
 	    link->state == PG_LINK_CONNECTING)
 		pg_supervisor_logout(manager->supervisor, link->account);
 	g_hash_table_unref(link->rooms);
+	g_hash_table_unref(link->online);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);
 	g_free(link->account);
@@ -223,6 +224,7 @@ pg_link_new(PgSession *session, const gchar *server)
 	link->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)pg_room_free);
 	link->pending = g_queue_new();
+	link->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_hash_table_insert(session->manager->links, link->account, link);
 	return link;
@@ -1383,10 +1385,14 @@ pg_link_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 
 	xmpp_stanza_set_from(presence, from);
 	xmpp_stanza_set_to(presence, session->user_jid);
-	if (g_strcmp0(status, "offline") == 0)
+	if (g_strcmp0(status, "offline") == 0) {
 		xmpp_stanza_set_type(presence, "unavailable");
-	else if (g_strcmp0(status, "available") != 0)
-		pg_stanza_add_text_child(presence, "show", status);
+		g_hash_table_remove(link->online, from);
+	} else {
+		g_hash_table_add(link->online, g_strdup(from));
+		if (g_strcmp0(status, "available") != 0)
+			pg_stanza_add_text_child(presence, "show", status);
+	}
 	if (text != NULL && text[0] != '\0')
 		pg_stanza_add_text_child(presence, "status", text);
 	pg_session_send(session, presence);
@@ -1718,6 +1724,54 @@ pg_session_manager_metrics(PgSessionManager *self)
 	return g_string_free(text, FALSE);
 }
 
+/* The gateway stops: the user's client must not keep showing what it can
+ * no longer reach.  Every room the user is in says it removed them because
+ * the service shuts down (XEP-0045 status 332), every legacy contact shown
+ * online goes offline and so does the transport (XEP-0100 §4.5.1, as on
+ * logging out). */
+static void
+pg_session_say_goodbye(PgSession *session)
+{
+	GHashTableIter links;
+	gpointer value;
+	xmpp_stanza_t *presence;
+
+	if (g_hash_table_size(session->resources) == 0)
+		return;
+	g_hash_table_iter_init(&links, session->links);
+	while (g_hash_table_iter_next(&links, NULL, &value)) {
+		PgLink *link = value;
+		GHashTableIter iter;
+		gpointer key;
+
+		g_hash_table_iter_init(&iter, link->rooms);
+		while (g_hash_table_iter_next(&iter, NULL, &value)) {
+			PgRoom *room = value;
+			GHashTableIter resources;
+			gpointer to;
+			g_hash_table_iter_init(&resources, room->resources);
+			while (g_hash_table_iter_next(&resources, &to, NULL))
+				pg_room_send_self_unavailable(session, room, to,
+							      PG_MUC_STATUS_SHUTDOWN,
+							      "The gateway is shutting down");
+		}
+		g_hash_table_iter_init(&iter, link->online);
+		while (g_hash_table_iter_next(&iter, &key, NULL)) {
+			presence = xmpp_presence_new(pg_session_ctx(session));
+			xmpp_stanza_set_type(presence, "unavailable");
+			xmpp_stanza_set_from(presence, key);
+			xmpp_stanza_set_to(presence, session->user_jid);
+			pg_session_send(session, presence);
+		}
+		g_hash_table_remove_all(link->online);
+	}
+	presence = xmpp_presence_new(pg_session_ctx(session));
+	xmpp_stanza_set_type(presence, "unavailable");
+	xmpp_stanza_set_from(presence, pg_transport_get_jid(session->transport));
+	xmpp_stanza_set_to(presence, session->user_jid);
+	pg_session_send(session, presence);
+}
+
 void
 pg_session_manager_free(PgSessionManager *self)
 {
@@ -1728,6 +1782,13 @@ pg_session_manager_free(PgSessionManager *self)
 	/* texts handed to the SMS gateway get their answers first, while the
 	 * workers and the transports still run (pg_sms_drain() says why) */
 	pg_sms_drain(self->sms, PG_SESSION_SMS_DRAIN_MS);
+	{
+		GHashTableIter iter;
+		gpointer session;
+		g_hash_table_iter_init(&iter, self->sessions);
+		while (g_hash_table_iter_next(&iter, NULL, &session))
+			pg_session_say_goodbye(session);
+	}
 	/* the transports outlive us and still parse what arrives while they close */
 	for (guint i = 0; i < self->transports->len; i++) {
 		PgTransport *transport = g_ptr_array_index(self->transports, i);
