@@ -104,7 +104,7 @@ class XmppClient:
         self.full_jid = None
 
     # -- connection --------------------------------------------------------
-    def connect(self, timeout=15):
+    def connect(self, timeout=30):
         self._loop.run(self._connect(timeout), timeout + 5)
         return self
 
@@ -156,7 +156,7 @@ class XmppClient:
         except Exception:  # teardown must not hide the test's own failure
             pass
 
-    def reconnect(self, timeout=15):
+    def reconnect(self, timeout=30):
         """A new stream for the same account (after a server restart); what
         was received before is kept, marked as seen."""
         self.disconnect()

@@ -92,7 +92,7 @@ class IrcClient:
         self._reader = None
 
     # -- connection --------------------------------------------------------
-    def connect(self, timeout=10):
+    def connect(self, timeout=20):
         self.sock = socket.create_connection(self.address, timeout=timeout)
         self.sock.settimeout(None)
         self._reader = threading.Thread(target=self._read_loop, name=f"irc-{self.nick}",

@@ -464,7 +464,7 @@ class IrcUser:
             return None
         return pid_with_local_port(port, self.gateway.worker_pids())
 
-    def reconnect(self, timeout=15):
+    def reconnect(self, timeout=30):
         """A new XMPP stream for the same account (what a client does after
         its server restarted); the stream recording starts afresh."""
         self.client.reconnect(timeout)

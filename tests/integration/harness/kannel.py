@@ -120,7 +120,7 @@ class Kannel:
         except OSError:
             return None
 
-    def start(self, timeout=20):
+    def start(self, timeout=30):
         with open(self.bearerbox_log, "ab") as log:
             self.bearerbox = subprocess.Popen(
                 [BEARERBOX, "-v", "1", self.config_path], cwd=self.dir,
@@ -129,7 +129,7 @@ class Kannel:
                       self.bearerbox_log, alive=lambda: self.bearerbox.poll() is None)
         return self.start_smsbox(timeout)
 
-    def start_smsbox(self, timeout=20):
+    def start_smsbox(self, timeout=30):
         """(Re)start smsbox alone, bearerbox running; returns when sendsms listens."""
         with open(self.smsbox_log, "ab") as log:
             self.smsbox = subprocess.Popen(
@@ -209,7 +209,7 @@ class FakeSmsc:
         # UDH parts carry no coding; the test says how to decode them
         self.ucs2_parts = ucs2_parts
 
-    def connect(self, timeout=20):
+    def connect(self, timeout=30):
         deadline = time.monotonic() + timeout
         self.sock = util.wait_for(
             lambda: self._try_connect(), timeout, "fake SMSC port accepting",

@@ -66,7 +66,7 @@ class Ngircd:
             f.write("\n".join(lines))
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, timeout=15):
+    def start(self, timeout=30):
         assert self.proc is None or self.proc.poll() is not None, "ngircd already running"
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -87,7 +87,7 @@ class Ngircd:
             raise util.HarnessError(
                 f"ngircd ignored SIGTERM; log tail:\n{util.log_tail(self.log_path)}")
 
-    def restart(self, timeout=15):
+    def restart(self, timeout=30):
         self.stop()
         return self.start(timeout)
 

@@ -71,7 +71,7 @@ class Prosody:
             f.write("\n".join(lines) + "\n")
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, timeout=15):
+    def start(self, timeout=30):
         assert self.proc is None or self.proc.poll() is not None, "Prosody already running"
         out = open(self.stdout_path, "ab")
         self.proc = subprocess.Popen(
@@ -95,7 +95,7 @@ class Prosody:
             raise util.HarnessError(
                 f"Prosody ignored SIGTERM; log tail:\n{util.log_tail(self.log_path)}")
 
-    def restart(self, timeout=15):
+    def restart(self, timeout=30):
         self.stop()
         return self.start(timeout)
 

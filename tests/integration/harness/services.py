@@ -115,7 +115,7 @@ general {{
             return ""
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, timeout=20):
+    def start(self, timeout=30):
         out = open(self.inspircd_out, "ab")
         self.inspircd = subprocess.Popen(
             [INSPIRCD, "--config", os.path.join(self.dir, "inspircd.conf"), "--nofork",
@@ -157,7 +157,7 @@ general {{
             raise util.HarnessError("; ".join(errors))
 
     # -- accounts ----------------------------------------------------------
-    def register_account(self, nick, password, timeout=15):
+    def register_account(self, nick, password, timeout=30):
         """Register nick with NickServ from a throwaway raw connection."""
         from .irc import IrcClient
         with IrcClient(self.port, nick).connect(timeout) as client:
