@@ -78,6 +78,9 @@ void pg_session_send(PgSession *session, xmpp_stanza_t *stanza);
 PgSession *pg_session_lookup(PgSessionManager *self, const gchar *user_jid, PgTransport *transport);
 PgSession *pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *transport);
 PgLink *pg_session_get_link(PgSession *session, const gchar *server);
+/* A session with no available resource ends after the grace period (unless
+ * a resource comes back, or the SMS outbox still has its texts). */
+void pg_session_release(PgSession *session);
 gboolean pg_session_user_registered(PgSessionManager *self, PgTransport *transport,
 				    const gchar *user_jid);
 /* The JID of legacy contact @who.  Returns: (transfer full) */

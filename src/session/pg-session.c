@@ -539,9 +539,19 @@ pg_session_grace_cb(gpointer user_data)
 {
 	PgSession *session = user_data;
 	session->grace_id = 0;
-	if (g_hash_table_size(session->resources) == 0)
+	/* texts still to send keep it (pg-sms.c releases it once they went) */
+	if (g_hash_table_size(session->resources) == 0 &&
+	    !pg_sms_holds_session(session->manager->sms, session))
 		pg_session_end(session);
 	return G_SOURCE_REMOVE;
+}
+
+void
+pg_session_release(PgSession *session)
+{
+	if (g_hash_table_size(session->resources) > 0 || session->grace_id != 0)
+		return;
+	session->grace_id = g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
 }
 
 /* XMPP <show/> of the most available resource -> legacy status. */

@@ -269,6 +269,8 @@ pg_sms_retry_delay(guint attempts)
 	return MIN(delay, PG_SMS_RETRY_MAX_S);
 }
 
+static void pg_sms_release_session(PgSms *self, PgTransport *transport, const gchar *user_jid);
+
 void
 pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 {
@@ -322,6 +324,7 @@ pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg)
 		break;
 	}
 	pg_sms_pump(self);
+	pg_sms_release_session(self, transport, sms->user_jid);
 }
 
 void
@@ -358,6 +361,27 @@ pg_sms_on_link_down(PgSms *self, PgLink *link)
 	pg_sms_schedule(self);
 }
 
+gboolean
+pg_sms_holds_session(PgSms *self, PgSession *session)
+{
+	if (self == NULL || pg_transport_get_config(session->transport)->type != PG_TRANSPORT_TYPE_SMS)
+		return FALSE;
+	return pg_sms_queue_count_pending(self->registry, pg_transport_get_jid(session->transport),
+					  session->user_jid, NULL) != 0;
+}
+
+/* A session that came up only to send (its user has no available
+ * resource) ends once its texts are out of the queue: each is answered,
+ * accepted or given up.  The grace period leaves room for the next text. */
+static void
+pg_sms_release_session(PgSms *self, PgTransport *transport, const gchar *user_jid)
+{
+	PgSession *session = pg_session_lookup(self->manager, user_jid, transport);
+
+	if (session != NULL && !pg_sms_holds_session(self, session))
+		pg_session_release(session);
+}
+
 /* Every PG_SMS_SWEEP_S: fail what waited too long, forget old rows, and end
  * the sessions that only existed to send. */
 static gboolean
@@ -365,6 +389,8 @@ pg_sms_sweep_cb(gpointer user_data)
 {
 	PgSms *self = user_data;
 	gint64 now = pg_sms_now();
+	GHashTableIter iter;
+	gpointer value;
 
 	for (guint i = 0; i < self->manager->transports->len; i++) {
 		PgTransport *transport = g_ptr_array_index(self->manager->transports, i);
@@ -387,6 +413,13 @@ pg_sms_sweep_cb(gpointer user_data)
 		}
 	}
 	pg_sms_queue_purge(self->registry, now - PG_SMS_PURGE_AFTER_S, NULL, NULL);
+	g_hash_table_iter_init(&iter, self->manager->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgSession *session = value;
+		if (!pg_sms_holds_session(self, session) &&
+		    pg_transport_get_config(session->transport)->type == PG_TRANSPORT_TYPE_SMS)
+			pg_session_release(session);
+	}
 	return G_SOURCE_CONTINUE;
 }
 

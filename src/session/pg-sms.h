@@ -48,4 +48,8 @@ void pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg);
 /* @link lost its worker or failed: what it was sending goes back to the queue. */
 void pg_sms_on_link_down(PgSms *self, PgLink *link);
 
+/* Whether @session still has texts queued or in flight (so that it must not
+ * end yet).  FALSE for a session of another transport type, or no @self. */
+gboolean pg_sms_holds_session(PgSms *self, PgSession *session);
+
 G_END_DECLS

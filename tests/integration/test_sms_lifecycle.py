@@ -1,5 +1,6 @@
-"""SMS across a gateway restart: what the user asked for is kept with the
-message in the registry, not in the daemon's memory.
+"""SMS sessions over time: across a gateway restart (what the user asked
+for is kept with the message in the registry, not in the daemon's memory),
+and a session that came up only to send ends once its texts are out.
 
 The whole chain is real (harness/smsgw.py): Prosody, polygate, the worker
 with prpl-polygate-sms, Kannel with its fake SMSC.  Kannel's own delivery
@@ -7,8 +8,10 @@ report is held back (the proxy strips the dlr-url) so that the report can
 be sent only after the restart, the way Kannel sends it: to the dlr-url.
 """
 
+import re
 import sqlite3
 import threading
+import urllib.request
 
 import pytest
 
@@ -118,3 +121,38 @@ def test_a_text_under_way_at_a_stop_is_answered_first_and_not_sent_twice(
     user.send(peer, "and one more")
     assert smsgw.inbox.wait_to(peer, 30, smsgw.log_paths).text == "and one more"
     assert outbox(smsgw, "attempts", "xmpp_id", after) == 1
+
+
+def metric(smsgw, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{smsgw.http_port}/metrics",
+                                timeout=5) as reply:
+        text = reply.read().decode()
+    return int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+
+
+def test_a_session_that_only_sends_ends_once_its_text_is_out(smsgw, make_sms_user):
+    # The text waits for a retry (sendsms "down" for this number) while its
+    # user goes offline altogether: nothing but the outbox brings the
+    # session (and a worker) up for the retry, and nothing but the outbox
+    # can end it.
+    user = make_sms_user(online=False)
+    peer = unique_number("+4915")
+    smsgw.proxy.hold_dlr.add(peer)
+    smsgw.proxy.reset.add(peer)
+    sent = user.send(peer, "just this one")
+    util.wait_for(lambda: (outbox(smsgw, "state", "xmpp_id", sent),
+                           outbox(smsgw, "attempts", "xmpp_id", sent)) == ("queued", 1), 20,
+                  "the text to wait for a retry", smsgw.daemon.log_path)
+    user.client.disconnect()
+    smsgw.proxy.reset.discard(peer)
+
+    assert smsgw.inbox.wait_to(peer, 30, smsgw.log_paths).text == "just this one"
+    util.wait_for(lambda: outbox(smsgw, "state", "xmpp_id", sent) == "accepted", 20,
+                  "Kannel's answer to be recorded", smsgw.daemon.log_path)
+
+    def sessions(what):
+        return smsgw.daemon.output().count(f"session of {user.jid} {what}")
+    util.wait_for(lambda: sessions("started") == sessions("ended"), 30,
+                  "every session of the user to end", smsgw.daemon.log_path)
+    util.wait_for(lambda: metric(smsgw, "polygate_workers") == 0, 30,
+                  "its worker to stop", smsgw.daemon.log_path)
