@@ -39,6 +39,7 @@ LINES = 2500
 # take before Prosody's window closes: >10 MiB measured.
 RSS_GROWTH_MAX_KIB = 4 * 1024
 OBSERVE_S = 10
+PAUSE_DEADLINE_S = 120
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,7 +102,7 @@ def test_a_frozen_xmpp_server_does_not_grow_the_daemon_and_loses_nothing(
         user.join(channel)
         users.append(user)
     for user in users[1:]:  # in_a_room waited for the first one
-        bob.wait_for(lambda l, nick=user.nick: l.is_("JOIN", nick=nick), 15,
+        bob.wait_for(lambda l, nick=user.nick: l.is_("JOIN", nick=nick), 30,
                      f"{user.nick}'s JOIN", first.logs)
 
     # warm up every path (and the allocator) with a small burst that all get
@@ -121,16 +122,21 @@ def test_a_frozen_xmpp_server_does_not_grow_the_daemon_and_loses_nothing(
             peak[0] = max(peak[0], rss_kib(gateway.pid))
             return peak[0] - baseline > RSS_GROWTH_MAX_KIB
 
-        # a bounded observation: the fan-out reaches the daemon within a few
-        # seconds (it is all on loopback); RSS must not pass the bound
-        exceeded = happens_within(grew_too_much, OBSERVE_S)
+        # RSS must not pass the bound while the fan-out reaches the daemon
+        # (a few seconds on loopback, more on a loaded machine: watched until
+        # the daemon pauses its workers, with a deadline), nor for a bounded
+        # observation after that
+        def paused():
+            return re.search(r"paused reading \d+ worker", gateway.output()[log_offset:])
+
+        happens_within(lambda: grew_too_much() or paused(), PAUSE_DEADLINE_S)
+        exceeded = grew_too_much() or happens_within(grew_too_much, OBSERVE_S)
         print(f"daemon RSS {baseline} KiB before the burst, peak growth "
               f"{peak[0] - baseline} KiB while frozen")
         assert not exceeded, (
             f"the daemon's RSS grew by {peak[0] - baseline} KiB (bound "
             f"{RSS_GROWTH_MAX_KIB} KiB) while the XMPP server was frozen")
-        assert re.search(r"paused reading \d+ worker", gateway.output()[log_offset:]), \
-            "the daemon never paused reading its workers"
+        assert paused(), "the daemon never paused reading its workers"
         assert gateway.running
     finally:
         os.kill(irc_prosody.proc.pid, signal.SIGCONT)
