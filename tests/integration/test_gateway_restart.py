@@ -34,7 +34,7 @@ def test_an_online_user_is_back_on_irc_after_the_gateway_restarts(
     gateway.start(irc_checker)
 
     # the client sends nothing: the gateway asks
-    util.wait_for(lambda: registrations(ngircd, user.nick) == 2, 30,
+    util.wait_for(lambda: registrations(ngircd, user.nick) == 2, 60,
                   f"{user.nick} to be back on IRC after the restart", gateway.log_path)
 
 
@@ -46,7 +46,7 @@ def test_a_stopping_gateway_takes_the_user_out_of_rooms_and_goes_offline(
     user.client.send_presence(IRCNET, "subscribe")
     user.client.wait_for_presence(IRCNET, "subscribed")
     user.go_online(IRCNET)
-    user.wait_presence(lambda p: is_from(p, IRCNET) and ptype(p) == "available", 20,
+    user.wait_presence(lambda p: is_from(p, IRCNET) and ptype(p) == "available", 30,
                        "the transport online")
     room = user.join(unique("#bye"), IRCNET)
 
@@ -54,8 +54,8 @@ def test_a_stopping_gateway_takes_the_user_out_of_rooms_and_goes_offline(
 
     # XEP-0045: removed from the room because the service shuts down
     user.wait_presence(occupant_presence(f"{room}/{user.nick}", "unavailable", (110, 332)),
-                       20, f"the self-presence of {room} with status 332")
+                       30, f"the self-presence of {room} with status 332")
     # XEP-0100 §4.5.1: the transport is offline
-    user.wait_presence(lambda p: is_from(p, IRCNET) and ptype(p) == "unavailable", 20,
+    user.wait_presence(lambda p: is_from(p, IRCNET) and ptype(p) == "unavailable", 30,
                        "the transport offline")
     gateway.start(irc_checker)
