@@ -464,16 +464,25 @@ pg_room_send_self_unavailable(PgSession *session, PgRoom *room, const gchar *to,
 			      reason);
 }
 
+/* Every resource of the user in @room leaves it on the XMPP side. */
 static void
-pg_link_drop_room(PgLink *link, PgRoom *room, gint status, const gchar *reason)
+pg_room_send_self_unavailable_all(PgSession *session, PgRoom *room, gint extra,
+				  const gchar *reason)
 {
 	GHashTableIter iter;
 	gpointer to;
-	g_autofree gchar *key = g_utf8_strdown(room->name, -1);
 
 	g_hash_table_iter_init(&iter, room->resources);
 	while (g_hash_table_iter_next(&iter, &to, NULL))
-		pg_room_send_self_unavailable(link->session, room, to, status, reason);
+		pg_room_send_self_unavailable(session, room, to, extra, reason);
+}
+
+static void
+pg_link_drop_room(PgLink *link, PgRoom *room, gint status, const gchar *reason)
+{
+	g_autofree gchar *key = g_utf8_strdown(room->name, -1);
+
+	pg_room_send_self_unavailable_all(link->session, room, status, reason);
 	g_hash_table_remove(link->rooms, key);
 }
 
@@ -1171,14 +1180,8 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 				  what, link->last_error);
 		g_hash_table_iter_init(&iter, link->rooms);
 		while (g_hash_table_iter_next(&iter, NULL, &value)) {
-			PgRoom *room = value;
-			GHashTableIter resources;
-			gpointer to;
-			g_hash_table_iter_init(&resources, room->resources);
-			while (g_hash_table_iter_next(&resources, &to, NULL))
-				pg_room_send_self_unavailable(session, room, to,
-							      PG_MUC_STATUS_SHUTDOWN,
-							      link->last_error);
+			pg_room_send_self_unavailable_all(session, value, PG_MUC_STATUS_SHUTDOWN,
+							  link->last_error);
 			g_hash_table_iter_remove(&iter);
 		}
 		return;
@@ -1580,11 +1583,7 @@ pg_session_command_leave_all_cb(PgTransport *transport, const gchar *user_jid,
 		gpointer room;
 		g_hash_table_iter_init(&rooms, link->rooms);
 		while (g_hash_table_iter_next(&rooms, NULL, &room)) {
-			GHashTableIter resources;
-			gpointer to;
-			g_hash_table_iter_init(&resources, ((PgRoom *)room)->resources);
-			while (g_hash_table_iter_next(&resources, &to, NULL))
-				pg_room_send_self_unavailable(session, room, to, 0, NULL);
+			pg_room_send_self_unavailable_all(session, room, 0, NULL);
 			if (link->state == PG_LINK_CONNECTED)
 				pg_link_command(
 				    link,
@@ -1755,16 +1754,9 @@ pg_session_say_goodbye(PgSession *session)
 		gpointer key;
 
 		g_hash_table_iter_init(&iter, link->rooms);
-		while (g_hash_table_iter_next(&iter, NULL, &value)) {
-			PgRoom *room = value;
-			GHashTableIter resources;
-			gpointer to;
-			g_hash_table_iter_init(&resources, room->resources);
-			while (g_hash_table_iter_next(&resources, &to, NULL))
-				pg_room_send_self_unavailable(session, room, to,
-							      PG_MUC_STATUS_SHUTDOWN,
-							      "The gateway is shutting down");
-		}
+		while (g_hash_table_iter_next(&iter, NULL, &value))
+			pg_room_send_self_unavailable_all(session, value, PG_MUC_STATUS_SHUTDOWN,
+							  "The gateway is shutting down");
 		g_hash_table_iter_init(&iter, link->online);
 		while (g_hash_table_iter_next(&iter, &key, NULL)) {
 			presence = xmpp_presence_new(pg_session_ctx(session));
