@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build Polygate with ASan + UBSan and run every test suite: the GTest unit
-# tests (meson test --suite unit) and the integration tests (pytest against a
-# real Prosody on 127.0.0.1).  Run as root on Debian 12, from a clone:
+# tests (meson test --suite unit), the worker's suite under valgrind (a plain
+# build in build-valgrind) and the integration tests (pytest against real
+# servers on 127.0.0.1).  Run as root on Debian 12, from a clone:
 #
 #     contrib/scripts/test.sh
 #
@@ -122,6 +123,19 @@ read -r _ unit_failed _ <<<"$unit_counts"
 if ((unit_rc != 0 && unit_failed == 0)); then
 	echo "meson test exited $unit_rc with no failure counted: counting one" >&2
 	failed=$((failed + 1))
+fi
+
+# -- the worker under valgrind ------------------------------------------------------
+# The worker's own suite (tests/worker: login, rooms, a wrong password, five
+# accounts in one worker, against ngircd) with every polygate-purple under
+# memcheck: 0 errors and no definite leak outside libpurple's own init.  A
+# plain build of its own (valgrind cannot run an ASan binary); ~1 min.
+pg_log "worker suite under valgrind memcheck"
+if "$(dirname "${BASH_SOURCE[0]}")/valgrind-worker.sh" "${PG_VALGRIND_BUILD_DIR:-build-valgrind}"; then
+	add_counts "1 0 0"
+else
+	echo "valgrind-worker.sh failed" >&2
+	add_counts "0 1 0"
 fi
 
 # -- integration tests --------------------------------------------------------------
