@@ -42,10 +42,22 @@
  * server, not here.  At PG_COMPONENT_BACKLOG_LOW the component reports
  * relief.  We never stop reading the XMPP socket: replies to a user's own
  * requests keep flowing, only later than the backlog.  The watermarks are
- * constants: 1 MiB bounds the daemon's heap whatever the server's speed,
- * and 256 KiB left when reading resumes is still ~0.1 s of a busy Prosody's
- * work (~10,000 stanzas/s of ~300 bytes on loopback), far more than the
- * workers need to refill it, so the server never waits for us.
+ * constants, 4 MiB and 1 MiB: that bounds the daemon's heap whatever the
+ * server's speed, and 1 MiB left when reading resumes is ~0.25 s of a busy
+ * Prosody's work (~10,000 stanzas/s of ~400 bytes on loopback), far more
+ * than the workers need to refill it, so the server never waits for us.
+ * Measured (contrib/bench/README.md, 100 users in one IRC channel): 1 MiB /
+ * 256 KiB paused so often that a worker shared by 50 users, blocked on
+ * writing to us, was slow to send its own users' lines (a paste reached IRC
+ * at 333 lines/s instead of 1006); 4 MiB / 1 MiB gave 578 lines/s and
+ * everything else as fast as before or faster, for the same RSS after the
+ * burst (16 MiB instead of 179 MiB without back-pressure).
+ * Not paused: the HTTP listener (src/http).  A Kannel callback yields an IPC
+ * frame to a worker (whose answer is then held back like any event) or, for
+ * a user with no session, one stanza; SMS arrive at the SMSC's pace, a few
+ * hundred bytes each, so they cannot grow the queue by much, and answering
+ * Kannel with an error instead would lose the text (smsbox does not retry
+ * a failed get-url unless http-request-retry is set).
  *
  * GIVING MEMORY BACK: even bounded, a backlog leaves freed heap behind that
  * glibc keeps.  When the queue has drained to nothing after peaking at
@@ -75,7 +87,7 @@
 
 #define PG_COMPONENT_BACKOFF_MIN_MS 500
 #define PG_COMPONENT_BACKOFF_MAX_MS 30000
-#define PG_COMPONENT_TRIM_AFTER PG_COMPONENT_BACKLOG_LOW
+#define PG_COMPONENT_TRIM_AFTER (256 * 1024)
 #define PG_COMPONENT_TRIM_INTERVAL_S 5
 
 struct _PgComponent {

@@ -27,8 +27,8 @@ typedef struct {
 
 /* Bytes in the send queue at which a component reports itself congested,
  * and at which it reports relief again (see pg-component.c, BACKPRESSURE). */
-#define PG_COMPONENT_BACKLOG_HIGH (1024 * 1024)
-#define PG_COMPONENT_BACKLOG_LOW (256 * 1024)
+#define PG_COMPONENT_BACKLOG_HIGH (4 * 1024 * 1024)
+#define PG_COMPONENT_BACKLOG_LOW (1024 * 1024)
 
 /* @secret is copied.  Nothing happens until pg_component_start(). */
 PgComponent *pg_component_new(const gchar *jid, const PgSecret *secret, const gchar *host,
