@@ -14,6 +14,10 @@
  * occupant list and the subject, as a MUC join needs them.  Any other event
  * for a joining room (a message) flushes the room-joined first, so the
  * daemon always sees room-joined before anything else about the room.
+ * prpl-irc adds the batch from one call (on RPL_ENDOFNAMES), so the idle
+ * may run as soon as that dispatch returns: it has G_PRIORITY_HIGH, because
+ * a default idle waits until no IRC socket of the worker is ready, and in
+ * a join storm (every JOIN fans out to every account) one nearly always is.
  *
  * Passwords: once signed on (or failed), the worker needs the password no
  * more; libpurple would g_free() its copies unwiped, so they are wiped here
@@ -369,7 +373,8 @@ pg_purple_events_chat_buddy_joined_cb(PurpleConversation *conv, const gchar *nam
 	if (!room->joined) {
 		/* the NAMES batch: flush once it is over (see DESIGN) */
 		g_clear_handle_id(&room->flush_id, g_source_remove);
-		room->flush_id = g_idle_add(pg_purple_events_room_flush_cb, room);
+		room->flush_id = g_idle_add_full(G_PRIORITY_HIGH, pg_purple_events_room_flush_cb,
+						 room, NULL);
 		return;
 	}
 	pg_purple_events_occupant(room, name, "join", NULL, NULL);

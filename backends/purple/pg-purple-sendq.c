@@ -18,6 +18,14 @@
  * its token bucket work as designed (nothing is sent that the throttle
  * would hold back), only without the wait for the tick.
  *
+ * That idle has G_PRIORITY_HIGH, not g_idle_add()'s DEFAULT_IDLE: a worker
+ * with many accounts in one channel always has IRC sockets ready (every
+ * line fans out to all of them), and a default idle runs only once none is,
+ * so a user's line (or JOIN) could wait until the worker had read the
+ * fan-out of everything before it.  The commands that queued the lines
+ * have all been dispatched by then; only the sending moves ahead of the
+ * reading.
+ *
  * If a libpurple ever drains differently, nothing is recorded and lines go
  * out on the plugin's own schedule, as before: slower, never wrong.
  */
@@ -125,5 +133,6 @@ pg_purple_sendq_kick(void)
 {
 	if (pg_purple_sendq_idle_id == 0 && pg_purple_sendq_timers != NULL &&
 	    g_hash_table_size(pg_purple_sendq_timers) > 0)
-		pg_purple_sendq_idle_id = g_idle_add(pg_purple_sendq_idle_cb, NULL);
+		pg_purple_sendq_idle_id =
+		    g_idle_add_full(G_PRIORITY_HIGH, pg_purple_sendq_idle_cb, NULL, NULL);
 }
