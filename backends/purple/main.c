@@ -130,7 +130,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	pg_purple_events_connect();
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
 	    g_variant_new_string("polygate-purple"), NULL));
 	g_unix_signal_add(SIGTERM, pg_purple_main_signal_cb, NULL);

@@ -266,7 +266,7 @@ pg_purple_commands_drop_account(PgPurpleAccount *entry, guint32 request, const g
 	/* report first: the signed-off that follows then stays quiet */
 	if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED) {
 		entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
-		pg_purple_worker_emit(pg_ipc_message_new(
+		pg_purple_worker_emit(pg_purple_worker_message_new(
 		    PG_IPC_EVT_LOGIN_STATE, request, "account", g_variant_new_string(entry->key),
 		    "state", g_variant_new_string("disconnected"), "reason",
 		    g_variant_new_string(reason), "fatal", g_variant_new_boolean(FALSE), NULL));
@@ -662,8 +662,8 @@ pg_purple_commands_ping(const PgIpcMessage *msg, GError **error)
 {
 	PgPurpleWorker *worker = pg_purple_worker_get();
 
-	pg_purple_worker_emit(pg_ipc_message_new(PG_IPC_PONG, msg->id, NULL));
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(PG_IPC_PONG, msg->id, NULL));
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_STATS, msg->id, "rss_kib", g_variant_new_uint64(pg_purple_worker_rss_kib()),
 	    "accounts", g_variant_new_uint32(g_hash_table_size(worker->accounts)), NULL));
 	return TRUE;

@@ -129,7 +129,7 @@ pg_purple_events_login_state(PgPurpleAccount *entry, PgPurpleLoginState state,
 	};
 
 	entry->state = state;
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_LOGIN_STATE, 0, "account", g_variant_new_string(entry->key), "state",
 	    g_variant_new_string(names[state]), "reason",
 	    reason != NULL ? g_variant_new_string(reason) : NULL, "fatal",
@@ -247,7 +247,7 @@ pg_purple_events_room_flush(PgPurpleRoom *room)
 		g_variant_builder_add(&occupants, "(ss)", purple_conv_chat_cb_get_name(buddy),
 				      flags);
 	}
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_JOINED, 0, "account", g_variant_new_string(entry->key), "room",
 	    g_variant_new_string(room->name), "nick",
 	    g_variant_new_string(purple_conv_chat_get_nick(chat)), "occupants",
@@ -311,7 +311,7 @@ pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason)
 	if (room == NULL)
 		return;
 	if (entry != NULL && room->joined) {
-		pg_purple_worker_emit(pg_ipc_message_new(
+		pg_purple_worker_emit(pg_purple_worker_message_new(
 		    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
 		    g_variant_new_string(room->name), "reason",
 		    reason != NULL ? g_variant_new_string(reason) : NULL, NULL));
@@ -354,7 +354,7 @@ pg_purple_events_occupant(PgPurpleRoom *room, const gchar *nick, const gchar *ch
 
 	if (entry == NULL)
 		return;
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_OCCUPANT, 0, "account", g_variant_new_string(entry->key), "room",
 	    g_variant_new_string(room->name), "nick", g_variant_new_string(nick), "change",
 	    g_variant_new_string(change), "new_nick",
@@ -435,7 +435,7 @@ pg_purple_events_chat_join_failed_cb(PurpleConnection *gc, GHashTable *component
 	folded = g_utf8_casefold(name, -1);
 	requested = g_hash_table_lookup(entry->requested_rooms, folded);
 	/* a room-left for a room never joined: the join was refused */
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
 	    g_variant_new_string(requested != NULL ? requested : name), "reason",
 	    g_variant_new_string("join failed"), NULL));
@@ -457,7 +457,7 @@ pg_purple_events_chat_topic_changed_cb(PurpleConversation *conv, const gchar *wh
 	room->subject_by = g_strdup(who);
 	if (!room->joined)
 		return; /* goes out with room-joined */
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_SUBJECT, 0, "account", g_variant_new_string(entry->key), "room",
 	    g_variant_new_string(room->name), "subject", g_variant_new_string(room->subject),
 	    "by", who != NULL ? g_variant_new_string(who) : NULL, NULL));
@@ -491,7 +491,7 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 	body = pg_purple_events_to_plain(*message);
 	/* our own sends come back with PURPLE_MESSAGE_SEND: the daemon decides
 	 * whether to echo them (MUC wants the echo) */
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_MESSAGE, 0, "account", g_variant_new_string(entry->key), "room",
 	    g_variant_new_string(room->name), "from", g_variant_new_string(*sender), "body",
 	    g_variant_new_string(body), "own",
@@ -512,7 +512,7 @@ pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 	if (entry == NULL)
 		return;
 	body = pg_purple_events_to_plain(message);
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_IM_RECEIVED, 0, "account", g_variant_new_string(entry->key), "from",
 	    g_variant_new_string(sender), "body", g_variant_new_string(body), "flags",
 	    g_variant_new_uint32(flags), NULL));
@@ -580,7 +580,7 @@ pg_purple_events_typing(PurpleAccount *account, const gchar *name, const gchar *
 
 	if (entry == NULL || name == NULL)
 		return;
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_TYPING, 0, "account", g_variant_new_string(entry->key), "from",
 	    g_variant_new_string(name), "state", g_variant_new_string(state), NULL));
 }
@@ -618,7 +618,7 @@ pg_purple_events_buddy_presence(PurpleBuddy *buddy)
 	message = status != NULL ? purple_status_get_attr_string(status, "message") : NULL;
 	if (message != NULL)
 		plain = pg_purple_events_to_plain(message);
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_BUDDY_PRESENCE, 0, "account", g_variant_new_string(entry->key), "who",
 	    g_variant_new_string(purple_buddy_get_name(buddy)), "status",
 	    g_variant_new_string(status != NULL ? pg_purple_events_status_name(status)
@@ -649,7 +649,7 @@ pg_purple_events_sms_sent_cb(PurpleAccount *account, const gchar *to, const gcha
 
 	if (entry == NULL || to == NULL || message_id == NULL || outcome < 0)
 		return;
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_SMS_SENT, pg_purple_worker_get()->sending_request, "account",
 	    g_variant_new_string(entry->key), "to", g_variant_new_string(to), "message_id",
 	    g_variant_new_string(message_id), "outcome", g_variant_new_uint32((guint32)outcome),

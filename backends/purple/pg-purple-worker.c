@@ -25,6 +25,9 @@
 #include "core/pg-error.h"
 #include "pg-purple-worker.h"
 
+/* pg_ipc_message_validate() tracks a kind's fields in a 32-bit mask */
+#define PG_PURPLE_WORKER_FIELDS_MAX 32
+
 #define PG_PURPLE_WORKER_QUEUE_HIGH (1024 * 1024)
 #define PG_PURPLE_WORKER_QUEUE_LOW (256 * 1024)
 /* how often a long wait for the daemon is logged */
@@ -77,6 +80,40 @@ pg_purple_worker_wait_for_daemon(PgPurpleWorker *worker)
 	}
 }
 
+/* Every line in a channel is one event per account in it, so building
+ * events is hot: pg_ipc_message_new() adds each field with
+ * g_variant_builder_add(builder, "{sv}", ...), which parses that format
+ * string every time: 16-19 % of the worker's CPU at N=100 users in one
+ * channel (perf, irc_bench.py).  This builds the same a{sv} from its parts:
+ * a room-message built and encoded in 6.9 us instead of 8.8 us.
+ * Same contract: NULL values are skipped, a floating value is taken, a
+ * full reference stays the caller's.
+ * Returns: (transfer full) the message. */
+PgIpcMessage *
+pg_purple_worker_message_new(PgIpcKind kind, guint32 id, const gchar *first_field, ...)
+{
+	GVariant *entries[PG_PURPLE_WORKER_FIELDS_MAX];
+	gsize n_entries = 0;
+	va_list args;
+
+	va_start(args, first_field);
+	for (const gchar *name = first_field; name != NULL; name = va_arg(args, const gchar *)) {
+		GVariant *value = va_arg(args, GVariant *);
+
+		if (value == NULL)
+			continue;
+		/* more fields than any kind has: a bug, caught by the tests */
+		g_assert(n_entries < G_N_ELEMENTS(entries));
+		g_variant_ref_sink(value);
+		entries[n_entries++] =
+		    g_variant_new_dict_entry(g_variant_new_string(name), g_variant_new_variant(value));
+		g_variant_unref(value);
+	}
+	va_end(args);
+	return pg_ipc_message_new_from_fields(
+	    kind, id, g_variant_new_array(G_VARIANT_TYPE("{sv}"), entries, n_entries));
+}
+
 void
 pg_purple_worker_emit(PgIpcMessage *msg)
 {
@@ -115,7 +152,7 @@ pg_purple_worker_emit_error(const gchar *account, guint32 request, const GError 
 	if (error != NULL && error->domain == PG_ERROR)
 		code = (PgErrorCode)error->code;
 	g_debug("request %u failed: %s", request, error != NULL ? error->message : "?");
-	pg_purple_worker_emit(pg_ipc_message_new(
+	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ERROR, request, "account",
 	    account != NULL ? g_variant_new_string(account) : NULL, "request",
 	    g_variant_new_uint32(request), "condition",

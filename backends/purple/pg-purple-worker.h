@@ -51,6 +51,10 @@ typedef struct {
 } PgPurpleWorker;
 
 PgPurpleWorker *pg_purple_worker_get(void);
+/* pg_ipc_message_new() with the same arguments and the same message, built
+ * without GVariant format strings (see pg-purple-worker.c). */
+PgIpcMessage *pg_purple_worker_message_new(PgIpcKind kind, guint32 id, const gchar *first_field,
+					   ...) G_GNUC_WARN_UNUSED_RESULT;
 PgPurpleAccount *pg_purple_worker_lookup(PurpleAccount *account);
 /* Send an event to the daemon; takes @msg.  Failures are logged: an event
  * that cannot be sent means the daemon is gone, and "closed" ends us. */
