@@ -104,6 +104,7 @@ struct _PgComponent {
 	int reserved_fd;    /* a low fd held for the next socket, or -1 */
 	GSource *io_source; /* watches fd */
 	gpointer io_tag;
+	GIOCondition io_condition; /* what io_tag watches now */
 	guint tick_id;      /* 1 s timer while a socket exists */
 	guint reconnect_id; /* pending reconnect */
 	guint backoff_ms;
@@ -260,12 +261,18 @@ pg_component_update_io(PgComponent *self)
 		self->io_source = (GSource *)source;
 		g_source_set_name(self->io_source, "pg-component");
 		self->io_tag = g_source_add_unix_fd(self->io_source, self->fd, condition);
+		self->io_condition = condition;
 		g_source_attach(self->io_source, NULL);
 		self->tick_id = g_timeout_add_seconds(1, pg_component_tick_cb, self);
 	}
 	if (xmpp_conn_is_connecting(self->conn) || xmpp_conn_send_queue_len(self->conn) > 0)
 		condition |= G_IO_OUT;
-	g_source_modify_unix_fd(self->io_source, self->io_tag, condition);
+	/* each change wakes the main context (an eventfd write): a burst of
+	 * sends would pay one per stanza for a condition already set */
+	if (condition != self->io_condition) {
+		g_source_modify_unix_fd(self->io_source, self->io_tag, condition);
+		self->io_condition = condition;
+	}
 }
 
 /* libstrophe's sockopt callback gets no user data, and there is no getter
