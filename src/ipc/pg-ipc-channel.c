@@ -232,10 +232,17 @@ pg_ipc_channel_read_cb(gint fd, GIOCondition condition, gpointer user_data)
 				continue;
 			if (saved == EAGAIN || saved == EWOULDBLOCK)
 				break;
-			pg_ipc_channel_fail(self, g_error_new(PG_ERROR, PG_ERROR_IO,
-							      "cannot read from peer: %s",
-							      g_strerror(saved)));
-			return G_SOURCE_REMOVE;
+			/* a socketpair reports ECONNRESET, not EOF, when the peer
+			 * closed its end with data of ours still unread: that is
+			 * the peer hanging up all the same */
+			if (saved != ECONNRESET) {
+				pg_ipc_channel_fail(self,
+						    g_error_new(PG_ERROR, PG_ERROR_IO,
+								"cannot read from peer: %s",
+								g_strerror(saved)));
+				return G_SOURCE_REMOVE;
+			}
+			n = 0;
 		}
 		if (n == 0) {
 			if (self->rlen > 0) {
@@ -287,8 +294,12 @@ pg_ipc_channel_write_some(PgIpcChannel *self, GError **error)
 				continue;
 			if (saved == EAGAIN || saved == EWOULDBLOCK)
 				return TRUE;
-			g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot write to peer: %s",
-				    g_strerror(saved));
+			if (saved == EPIPE || saved == ECONNRESET)
+				g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+						    "the peer closed the connection");
+			else
+				g_set_error(error, PG_ERROR, PG_ERROR_IO,
+					    "cannot write to peer: %s", g_strerror(saved));
 			return FALSE;
 		}
 		done = (gsize)n;
@@ -316,6 +327,9 @@ pg_ipc_channel_write_cb(gint fd, GIOCondition condition, gpointer user_data)
 
 	if (!pg_ipc_channel_write_some(self, &error)) {
 		g_clear_pointer(&self->out_source, g_source_unref);
+		/* the peer hung up: what we still had for it has no reader left */
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED))
+			g_clear_error(&error);
 		pg_ipc_channel_fail(self, g_steal_pointer(&error));
 		return G_SOURCE_REMOVE;
 	}

@@ -538,6 +538,35 @@ test_ipc_channel_ten_thousand_in_order(PgIpcChannelFixture *fixture, gconstpoint
 	g_assert_cmpuint(pg_ipc_channel_get_queued_bytes(sender), ==, 0);
 }
 
+/* A peer that hangs up with our frames unread makes the socketpair report
+ * ECONNRESET (reading) or EPIPE (writing), not an end of stream: it is a
+ * hang-up all the same, not a failure (a worker whose daemon closed first
+ * must exit cleanly). */
+static void
+test_ipc_channel_peer_closed_with_our_data_unread(PgIpcChannelFixture *fixture,
+						  gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 1; i <= 3; i++) {
+		g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(PG_IPC_PING, i, NULL);
+		g_assert_true(pg_ipc_channel_send(fixture->channel, msg, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_true(pg_ipc_channel_flush(fixture->channel, 5000, &error));
+	g_assert_no_error(error);
+	close(fixture->peer_fd); /* three pings unread */
+	fixture->peer_fd = -1;
+	{
+		/* and one more to write into the hung-up socket */
+		g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(PG_IPC_PING, 4, NULL);
+		pg_ipc_channel_send(fixture->channel, msg, NULL);
+	}
+	pg_ipc_fixture_wait(fixture, 0, TRUE);
+	g_assert_no_error(fixture->closed_error);
+	g_assert_false(pg_ipc_channel_is_open(fixture->channel));
+}
+
 static void
 test_ipc_channel_peer_closed(PgIpcChannelFixture *fixture, gconstpointer user_data)
 {
@@ -674,6 +703,8 @@ main(int argc, char **argv)
 				test_ipc_channel_ten_thousand_in_order);
 	PG_IPC_ADD_CHANNEL_TEST("/ipc/channel/peer-closing-emits-closed",
 				test_ipc_channel_peer_closed);
+	PG_IPC_ADD_CHANNEL_TEST("/ipc/channel/peer-closing-with-our-data-unread-is-a-clean-close",
+				test_ipc_channel_peer_closed_with_our_data_unread);
 	PG_IPC_ADD_CHANNEL_TEST("/ipc/channel/truncated-frame-at-end-is-an-error",
 				test_ipc_channel_truncated_at_end);
 	PG_IPC_ADD_CHANNEL_TEST("/ipc/channel/oversized-frame-drops-peer",
