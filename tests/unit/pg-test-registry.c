@@ -1,6 +1,8 @@
 /* The registry fixture of the unit tests: see pg-test-registry.h. */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 #include "pg-test-registry.h"
@@ -65,4 +67,31 @@ pg_test_registry_clear(PgTestRegistry *fixture)
 	g_clear_pointer(&fixture->dir, g_free);
 	g_clear_pointer(&fixture->key_file, g_free);
 	g_clear_pointer(&fixture->db_path, g_free);
+}
+
+GBytes *
+pg_test_read_file(const gchar *path)
+{
+	g_autoptr(GError) error = NULL;
+	gchar *contents = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &contents, &len, &error)) {
+		g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+		return NULL;
+	}
+	return g_bytes_new_take(contents, len);
+}
+
+gboolean
+pg_test_bytes_contain(GBytes *bytes, const gchar *needle)
+{
+	gsize len = 0, needle_len = strlen(needle);
+	const guint8 *data = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
+
+	for (gsize i = 0; data != NULL && i + needle_len <= len; i++) {
+		if (memcmp(data + i, needle, needle_len) == 0)
+			return TRUE;
+	}
+	return FALSE;
 }

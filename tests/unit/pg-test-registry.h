@@ -32,6 +32,13 @@ void pg_test_registry_close(PgTestRegistry *fixture);
 /* Closes, removes the directory with all it holds and frees the paths. */
 void pg_test_registry_clear(PgTestRegistry *fixture);
 
+/* Returns: (transfer full) the bytes of the file at @path, or NULL if it
+ * does not exist (any other error fails the test). */
+GBytes *pg_test_read_file(const gchar *path);
+
+/* Whether @needle (a C string) occurs in @bytes (NULL: no bytes). */
+gboolean pg_test_bytes_contain(GBytes *bytes, const gchar *needle);
+
 /* Removes path: a file, or a directory with everything below it. */
 void pg_test_rm_rf(const gchar *path);
 

@@ -47,34 +47,6 @@ pg_test_write_file(const gchar *path, const gchar *contents, mode_t mode)
 	g_assert_cmpint(g_chmod(path, mode), ==, 0);
 }
 
-/* Returns: (transfer full) the file's bytes, or NULL if it does not exist. */
-static GBytes *
-pg_test_read_file(const gchar *path)
-{
-	g_autoptr(GError) error = NULL;
-	gchar *contents = NULL;
-	gsize len = 0;
-
-	if (!g_file_get_contents(path, &contents, &len, &error)) {
-		g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-		return NULL;
-	}
-	return g_bytes_new_take(contents, len);
-}
-
-static gboolean
-pg_test_bytes_contain(GBytes *bytes, const gchar *needle)
-{
-	gsize len = 0, needle_len = strlen(needle);
-	const guint8 *data = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
-
-	for (gsize i = 0; data != NULL && i + needle_len <= len; i++) {
-		if (memcmp(data + i, needle, needle_len) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 static guint
 pg_test_count_lines(const gchar *path)
 {

@@ -140,31 +140,6 @@ pg_test_mark_sending(PgTestFixture *fixture, gint64 id, const gchar *legacy_id)
 	g_assert_no_error(error);
 }
 
-/* Returns: (transfer full) the file's bytes, or NULL if it does not exist. */
-static GBytes *
-pg_test_read_file(const gchar *path)
-{
-	gchar *contents = NULL;
-	gsize len = 0;
-
-	if (!g_file_get_contents(path, &contents, &len, NULL))
-		return NULL;
-	return g_bytes_new_take(contents, len);
-}
-
-static gboolean
-pg_test_bytes_contain(GBytes *bytes, const gchar *needle)
-{
-	gsize len = 0, needle_len = strlen(needle);
-	const guint8 *data = bytes != NULL ? g_bytes_get_data(bytes, &len) : NULL;
-
-	for (gsize i = 0; data != NULL && i + needle_len <= len; i++) {
-		if (memcmp(data + i, needle, needle_len) == 0)
-			return TRUE;
-	}
-	return FALSE;
-}
-
 /* ---- migration ---- */
 
 /* The v1 schema as Polygate 0.1 wrote it: the file a v2 Polygate meets. */
