@@ -1814,12 +1814,23 @@ pg_session_manager_metrics(PgSessionManager *self)
  * the service shuts down (XEP-0045 status 332), every legacy contact shown
  * online goes offline and so does the transport (XEP-0100 §4.5.1, as on
  * logging out). */
+/* Unavailable presence from @from (a contact or the transport) to the user. */
+static void
+pg_session_send_unavailable(PgSession *session, const gchar *from)
+{
+	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
+
+	xmpp_stanza_set_type(presence, "unavailable");
+	xmpp_stanza_set_from(presence, from);
+	xmpp_stanza_set_to(presence, session->user_jid);
+	pg_session_send(session, presence);
+}
+
 static void
 pg_session_say_goodbye(PgSession *session)
 {
 	GHashTableIter links;
 	gpointer value;
-	xmpp_stanza_t *presence;
 
 	if (g_hash_table_size(session->resources) == 0)
 		return;
@@ -1834,20 +1845,11 @@ pg_session_say_goodbye(PgSession *session)
 			pg_room_send_self_unavailable_all(session, value, PG_MUC_STATUS_SHUTDOWN,
 							  "The gateway is shutting down");
 		g_hash_table_iter_init(&iter, link->online);
-		while (g_hash_table_iter_next(&iter, &key, NULL)) {
-			presence = xmpp_presence_new(pg_session_ctx(session));
-			xmpp_stanza_set_type(presence, "unavailable");
-			xmpp_stanza_set_from(presence, key);
-			xmpp_stanza_set_to(presence, session->user_jid);
-			pg_session_send(session, presence);
-		}
+		while (g_hash_table_iter_next(&iter, &key, NULL))
+			pg_session_send_unavailable(session, key);
 		g_hash_table_remove_all(link->online);
 	}
-	presence = xmpp_presence_new(pg_session_ctx(session));
-	xmpp_stanza_set_type(presence, "unavailable");
-	xmpp_stanza_set_from(presence, pg_transport_get_jid(session->transport));
-	xmpp_stanza_set_to(presence, session->user_jid);
-	pg_session_send(session, presence);
+	pg_session_send_unavailable(session, pg_transport_get_jid(session->transport));
 }
 
 void
