@@ -754,6 +754,30 @@ pg_registry_list_accounts(PgRegistry *self, const gchar *transport, GError **err
 	return g_steal_pointer(&accounts);
 }
 
+GPtrArray *
+pg_registry_list_user_jids(PgRegistry *self, const gchar *transport, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(GPtrArray) jids = NULL;
+	int rc;
+
+	g_return_val_if_fail(self != NULL && transport != NULL, NULL);
+
+	if (!pg_registry_prepare(self,
+				 "SELECT user_jid FROM account WHERE transport = ?1 ORDER BY user_jid;",
+				 &stmt, error))
+		return NULL;
+	sqlite3_bind_text(stmt, 1, transport, -1, SQLITE_STATIC);
+	jids = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(jids, g_strdup(pg_registry_column_text(stmt, 0)));
+	if (rc != SQLITE_DONE) {
+		pg_registry_set_error(self, error, "cannot list accounts");
+		return NULL;
+	}
+	return g_steal_pointer(&jids);
+}
+
 /* ---- rekey ---- */
 
 typedef struct {

@@ -48,6 +48,11 @@ gboolean pg_registry_remove_account(PgRegistry *self, const gchar *transport,
  * @transport (NULL: of every transport), ordered by transport then user JID. */
 GPtrArray *pg_registry_list_accounts(PgRegistry *self, const gchar *transport,
 				     GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Returns: (transfer full) (element-type utf8) the bare JIDs of the users
+ * registered on @transport, sorted; nothing is unsealed (for work that
+ * needs only who, such as presence probes). */
+GPtrArray *pg_registry_list_user_jids(PgRegistry *self, const gchar *transport,
+				      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Rotates the vault key and reseals every row under the new one, then drops
  * the old keys from the key file.  Safe to kill at any point: no secret is

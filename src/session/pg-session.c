@@ -1021,23 +1021,23 @@ static void
 pg_session_probe_users(PgTransport *transport)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) accounts = NULL;
+	g_autoptr(GPtrArray) users = NULL;
 	const gchar *jid = pg_transport_get_jid(transport);
 
-	accounts = pg_registry_list_accounts(pg_transport_get_registry(transport), jid, &error);
-	if (accounts == NULL) {
+	/* only who: listing the accounts would unseal every secret */
+	users = pg_registry_list_user_jids(pg_transport_get_registry(transport), jid, &error);
+	if (users == NULL) {
 		g_warning("%s: cannot list the registered users to probe: %s", jid,
 			  error->message);
 		return;
 	}
-	if (accounts->len > 0)
-		g_info("%s: probing the presence of %u registered user(s)", jid, accounts->len);
-	for (guint i = 0; i < accounts->len; i++) {
-		const PgAccount *account = g_ptr_array_index(accounts, i);
+	if (users->len > 0)
+		g_info("%s: probing the presence of %u registered user(s)", jid, users->len);
+	for (guint i = 0; i < users->len; i++) {
 		xmpp_stanza_t *probe = xmpp_presence_new(pg_transport_get_ctx(transport));
 		xmpp_stanza_set_type(probe, "probe");
 		xmpp_stanza_set_from(probe, jid);
-		xmpp_stanza_set_to(probe, account->user_jid);
+		xmpp_stanza_set_to(probe, g_ptr_array_index(users, i));
 		pg_transport_send(transport, probe);
 		xmpp_stanza_release(probe);
 	}

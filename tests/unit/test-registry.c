@@ -609,6 +609,18 @@ test_registry_list_and_find(PgTestFixture *fixture, gconstpointer user_data)
 	none = pg_registry_list_accounts(fixture->registry, "nowhere.example.org", &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(none->len, ==, 0);
+	{
+		/* who is registered, without unsealing anything */
+		g_autoptr(GPtrArray) sms = pg_registry_list_user_jids(fixture->registry,
+								      "sms.example.org", &error);
+		g_autoptr(GPtrArray) nobody = pg_registry_list_user_jids(
+		    fixture->registry, "nowhere.example.org", &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(sms->len, ==, 2);
+		g_assert_cmpstr(sms->pdata[0], ==, "carol@example.org");
+		g_assert_cmpstr(sms->pdata[1], ==, "dave@example.org");
+		g_assert_cmpuint(nobody->len, ==, 0);
+	}
 
 	found = pg_registry_find_by_legacy_id(fixture->registry, "sms.example.org",
 					      "+442079460958", &error);
