@@ -8,11 +8,14 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strophe.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "core/pg-config.h"
@@ -25,6 +28,21 @@
 #define PG_MAIN_DEFAULT_CONFIG "/etc/polygate/polygate.conf"
 #define PG_MAIN_SHUTDOWN_FLUSH_MS 2000
 
+
+/* Before anything is read: the registry key and every unsealed secret pass
+ * through this process's memory, so no core dump and no ptrace or
+ * /proc/PID/mem by another process of our uid (issue 8, item 10; the
+ * worker does the same in backends/purple/main.c). */
+static void
+pg_main_harden(void)
+{
+	struct rlimit no_core = {0, 0};
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		g_printerr("polygate: cannot make the process non-dumpable: %s\n",
+			   g_strerror(errno));
+	setrlimit(RLIMIT_CORE, &no_core);
+}
 
 static gboolean
 pg_main_quit_cb(gpointer user_data)
@@ -165,6 +183,7 @@ main(int argc, char **argv)
 	    {NULL},
 	};
 
+	pg_main_harden();
 	setlocale(LC_ALL, "");
 	context = g_option_context_new("[rekey]");
 	g_option_context_set_summary(
