@@ -15,6 +15,12 @@
  * count as silence: on resume the last sign of life moves forward by the
  * pause's length, and only silence while we were reading can kill it.
  * death: reported once through callbacks->exited, whatever the cause.
+ * trust: every event is judged by pg_worker_policy_check() against the
+ * accounts placed here; a worker that lies is killed at once (its channel
+ * closed first, so nothing more it wrote is read) and its users go through
+ * the usual exited path.  Accounts taken off the worker stay in a small
+ * "retired" set, so that its late events about them are dropped, not taken
+ * for lies.
  *
  * INVARIANT: callbacks->exited may free nothing of ours; the owner frees the
  * worker later (from an idle or its own teardown), never from inside the
@@ -34,6 +40,10 @@
 #include "core/pg-error.h"
 #include "ipc/pg-ipc-channel.h"
 #include "session/pg-worker.h"
+#include "session/pg-worker-policy.h"
+
+/* accounts remembered after they left a worker (see DESIGN "trust") */
+#define PG_WORKER_RETIRED_MAX 256
 
 struct _PgWorker {
 	guint index;
@@ -45,6 +55,8 @@ struct _PgWorker {
 	PgWorkerCallbacks callbacks;
 	gpointer user_data;
 	GHashTable *accounts; /* account key set */
+	GHashTable *retired;  /* account keys taken off it (set, bounded) */
+	GQueue *retired_order; /* the same keys, oldest first (borrowed) */
 	guint ping_id;
 	guint kill_id;        /* pg_worker_shutdown()'s deadline */
 	gboolean stopping;
@@ -107,6 +119,30 @@ pg_worker_wait_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 	pg_worker_report_exit(self, reason);
 }
 
+/* TRUE if @msg may go on to the owner; a liar is killed here. */
+static gboolean
+pg_worker_judge(PgWorker *self, const PgIpcMessage *msg)
+{
+	g_autofree gchar *why = NULL;
+
+	switch (pg_worker_policy_check(self->protocol, self->accounts, self->retired, msg, &why)) {
+	case PG_WORKER_VERDICT_ACCEPT:
+		return TRUE;
+	case PG_WORKER_VERDICT_STALE:
+		g_debug("worker %u: dropped %s for an account it no longer holds", self->index,
+			pg_ipc_kind_to_string(msg->kind));
+		return FALSE;
+	case PG_WORKER_VERDICT_LIE:
+	default:
+		break;
+	}
+	g_warning("worker %u (pid %s) %s: killing it", self->index, self->pid, why);
+	/* not one more frame from it: what it wrote after the lie is no better */
+	pg_ipc_channel_close(self->channel);
+	pg_worker_kill(self, "killed by the gateway: it sent an event it may not send");
+	return FALSE;
+}
+
 static void
 pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_data)
 {
@@ -137,6 +173,8 @@ pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_dat
 		pg_worker_kill(self, "sent events before its hello");
 		return;
 	}
+	if (!pg_worker_judge(self, msg))
+		return;
 	if (self->callbacks.event != NULL)
 		self->callbacks.event(self, msg, self->user_data);
 }
@@ -193,6 +231,8 @@ pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *pl
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->retired = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	self->retired_order = g_queue_new();
 	self->cancellable = g_cancellable_new();
 	self->pid = g_strdup("?");
 
@@ -384,6 +424,8 @@ pg_worker_free(PgWorker *self)
 	g_clear_object(&self->process);
 	g_clear_object(&self->cancellable);
 	g_hash_table_unref(self->accounts);
+	g_queue_free(self->retired_order);
+	g_hash_table_unref(self->retired);
 	g_free(self->protocol);
 	g_free(self->pid);
 	g_free(self->death);
@@ -433,16 +475,36 @@ pg_worker_get_n_accounts(const PgWorker *self)
 	return g_hash_table_size(self->accounts);
 }
 
+static void
+pg_worker_unretire(PgWorker *self, const gchar *account)
+{
+	gchar *key = NULL;
+
+	if (!g_hash_table_lookup_extended(self->retired, account, (gpointer *)&key, NULL))
+		return;
+	g_queue_remove(self->retired_order, key);
+	g_hash_table_remove(self->retired, account);
+}
+
 void
 pg_worker_add_account(PgWorker *self, const gchar *account)
 {
+	pg_worker_unretire(self, account);
 	g_hash_table_add(self->accounts, g_strdup(account));
 }
 
 void
 pg_worker_remove_account(PgWorker *self, const gchar *account)
 {
-	g_hash_table_remove(self->accounts, account);
+	gchar *key;
+
+	if (!g_hash_table_remove(self->accounts, account))
+		return;
+	key = g_strdup(account);
+	g_hash_table_add(self->retired, key);
+	g_queue_push_tail(self->retired_order, key);
+	if (g_queue_get_length(self->retired_order) > PG_WORKER_RETIRED_MAX)
+		g_hash_table_remove(self->retired, g_queue_pop_head(self->retired_order));
 }
 
 gboolean

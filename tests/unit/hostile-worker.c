@@ -1,0 +1,129 @@
+/* A worker that lies, for tests/unit/test-worker-policy.c only (never
+ * installed).  The daemon starts it exactly as it starts polygate-purple
+ * (--ipc-fd 3, --plugin=...); it speaks the worker protocol, and the
+ * protocol of its logins, "prpl-hostile-MODE", says how it misbehaves once
+ * it holds a login:
+ *   foreign   the second login answers with a room message for an account
+ *             the daemon never placed here ("mallory/irc")
+ *   sms-sent  the first login answers with sms-sent, though this is no SMS
+ *             worker
+ *   late      after the logout of the first account, one more event for it
+ *             (a race, not a lie), then a typing event for the second
+ * Every login is answered "connected" first, as a real worker would.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/pg-ipc-channel.h"
+
+static gchar *pg_hostile_mode;
+static guint pg_hostile_logins;
+static GMainLoop *pg_hostile_loop;
+static gchar *pg_hostile_second;
+
+static void
+pg_hostile_send(PgIpcChannel *channel, PgIpcMessage *owned)
+{
+	g_autoptr(PgIpcMessage) msg = owned;
+	g_autoptr(GError) error = NULL;
+
+	if (!pg_ipc_channel_send(channel, msg, &error))
+		g_printerr("hostile-worker: %s\n", error->message);
+}
+
+static PgIpcMessage *
+pg_hostile_room_message(const gchar *account)
+{
+	return pg_ipc_message_new(PG_IPC_EVT_ROOM_MESSAGE, 0, "account",
+				  g_variant_new_string(account), "room", g_variant_new_string("#x"),
+				  "from", g_variant_new_string("eve"), "body",
+				  g_variant_new_string("in someone else's name"), "own",
+				  g_variant_new_boolean(FALSE), NULL);
+}
+
+static void
+pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *protocol)
+{
+	if (pg_hostile_mode == NULL && g_str_has_prefix(protocol, "prpl-hostile-"))
+		pg_hostile_mode = g_strdup(protocol + strlen("prpl-hostile-"));
+	pg_hostile_logins++;
+	pg_hostile_send(channel, pg_ipc_message_new(PG_IPC_EVT_LOGIN_STATE, 0, "account",
+						    g_variant_new_string(account), "state",
+						    g_variant_new_string("connected"), "fatal",
+						    g_variant_new_boolean(FALSE), NULL));
+	if (g_strcmp0(pg_hostile_mode, "foreign") == 0 && pg_hostile_logins == 2)
+		pg_hostile_send(channel, pg_hostile_room_message("mallory/irc"));
+	if (g_strcmp0(pg_hostile_mode, "sms-sent") == 0 && pg_hostile_logins == 1)
+		pg_hostile_send(channel,
+				pg_ipc_message_new(PG_IPC_EVT_SMS_SENT, 0, "account",
+						   g_variant_new_string(account), "to",
+						   g_variant_new_string("+15550100"), "message_id",
+						   g_variant_new_string("1"), "outcome",
+						   g_variant_new_uint32(0), NULL));
+	if (pg_hostile_logins == 2)
+		pg_hostile_second = g_strdup(account);
+}
+
+static void
+pg_hostile_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_data)
+{
+	const gchar *account = pg_ipc_message_get_string(msg, "account");
+
+	switch (msg->kind) {
+	case PG_IPC_CMD_LOGIN:
+		pg_hostile_login(channel, account, pg_ipc_message_get_string(msg, "protocol"));
+		return;
+	case PG_IPC_CMD_LOGOUT:
+		if (g_strcmp0(pg_hostile_mode, "late") != 0 || pg_hostile_second == NULL)
+			return;
+		pg_hostile_send(channel, pg_hostile_room_message(account));
+		pg_hostile_send(channel, pg_ipc_message_new(
+					     PG_IPC_EVT_TYPING, 0, "account",
+					     g_variant_new_string(pg_hostile_second), "from",
+					     g_variant_new_string("eve"), "state",
+					     g_variant_new_string("typing"), NULL));
+		return;
+	case PG_IPC_PING:
+		pg_hostile_send(channel, pg_ipc_message_new(PG_IPC_PONG, msg->id, NULL));
+		return;
+	case PG_IPC_CMD_SHUTDOWN:
+		g_main_loop_quit(pg_hostile_loop);
+		return;
+	default:
+		return;
+	}
+}
+
+static void
+pg_hostile_closed_cb(PgIpcChannel *channel, const GError *error, gpointer user_data)
+{
+	g_main_loop_quit(pg_hostile_loop);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgIpcChannel) channel = NULL;
+
+	channel = pg_ipc_channel_new(3, PG_IPC_ROLE_WORKER, &error);
+	if (channel == NULL) {
+		g_printerr("hostile-worker: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	pg_hostile_loop = g_main_loop_new(NULL, FALSE);
+	g_signal_connect(channel, "message", G_CALLBACK(pg_hostile_message_cb), NULL);
+	g_signal_connect(channel, "closed", G_CALLBACK(pg_hostile_closed_cb), NULL);
+	pg_hostile_send(channel, pg_ipc_message_new(PG_IPC_HELLO, 0, "version",
+						    g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION),
+						    "program", g_variant_new_string("hostile"),
+						    NULL));
+	g_main_loop_run(pg_hostile_loop);
+	pg_ipc_channel_flush(channel, 1000, NULL);
+	g_main_loop_unref(pg_hostile_loop);
+	g_free(pg_hostile_second);
+	g_free(pg_hostile_mode);
+	return EXIT_SUCCESS;
+}
