@@ -116,7 +116,7 @@ pg_session_notice(PgSession *session, const gchar *format, ...)
 	text = g_strdup_vprintf(format, args);
 	va_end(args);
 	message = xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
-	xmpp_message_set_body(message, text);
+	pg_stanza_set_body(message, text);
 	pg_session_send(session, message);
 }
 
@@ -954,7 +954,7 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	if (address->is_channel && address->resource == NULL) {
 		xmpp_stanza_set_attribute(identity, "category", "conference");
 		xmpp_stanza_set_attribute(identity, "type", "irc");
-		xmpp_stanza_set_attribute(identity, "name", address->name);
+		pg_stanza_set_attribute(identity, "name", address->name);
 		for (gsize i = 0; i < G_N_ELEMENTS(room_features); i++) {
 			xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
 			xmpp_stanza_set_attribute(feature, "var", room_features[i]);
@@ -963,7 +963,7 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 		xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
 		xmpp_stanza_set_attribute(identity, "category", "client");
 		xmpp_stanza_set_attribute(identity, "type", "pc");
-		xmpp_stanza_set_attribute(identity, "name", address->name);
+		pg_stanza_set_attribute(identity, "name", address->name);
 		xmpp_stanza_set_attribute(feature, "var", PG_NS_DISCO_INFO);
 	}
 	pg_transport_send(transport, reply);
@@ -1438,8 +1438,8 @@ pg_link_on_im(PgLink *link, const PgIpcMessage *msg)
 	xmpp_stanza_t *message =
 	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
 
-	xmpp_stanza_set_from(message, from);
-	xmpp_message_set_body(message, pg_ipc_message_get_string(msg, "body"));
+	pg_stanza_set_from(message, from);
+	pg_stanza_set_body(message, pg_ipc_message_get_string(msg, "body"));
 	pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);
 	pg_session_send(session, message);
 }
@@ -1454,7 +1454,7 @@ pg_link_on_typing(PgLink *link, const PgIpcMessage *msg)
 	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
 
 	/* XEP-0085 §5: composing / paused / active */
-	xmpp_stanza_set_from(message, from);
+	pg_stanza_set_from(message, from);
 	pg_stanza_add_child(message,
 			    g_strcmp0(state, "typing") == 0 ? "composing"
 			    : g_strcmp0(state, "paused") == 0 ? "paused"
@@ -1472,14 +1472,16 @@ pg_link_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 	const gchar *text = pg_ipc_message_get_string(msg, "message");
 	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
 
-	xmpp_stanza_set_from(presence, from);
+	pg_stanza_set_from(presence, from);
 	xmpp_stanza_set_to(presence, session->user_jid);
 	if (g_strcmp0(status, "offline") == 0) {
 		xmpp_stanza_set_type(presence, "unavailable");
 		g_hash_table_remove(link->online, from);
 	} else {
 		g_hash_table_add(link->online, g_strdup(from));
-		if (g_strcmp0(status, "available") != 0)
+		/* RFC 6121 §4.7.2.1: <show/> is one of four words */
+		if (g_strv_contains((const gchar *const[]){"away", "chat", "dnd", "xa", NULL},
+				    status != NULL ? status : ""))
 			pg_stanza_add_text_child(presence, "show", status);
 	}
 	if (text != NULL && text[0] != '\0')
@@ -1505,8 +1507,7 @@ pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 		return;
 	}
 	if (origin != NULL) {
-		xmpp_stanza_t *reply = xmpp_stanza_reply_error(
-		    origin, "cancel", condition != NULL ? condition : "undefined-condition", text);
+		xmpp_stanza_t *reply = pg_stanza_reply_error(origin, "cancel", condition, text);
 		if (reply != NULL)
 			pg_session_send(session, reply);
 		return;
@@ -1821,7 +1822,7 @@ pg_session_send_unavailable(PgSession *session, const gchar *from)
 	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
 
 	xmpp_stanza_set_type(presence, "unavailable");
-	xmpp_stanza_set_from(presence, from);
+	pg_stanza_set_from(presence, from);
 	xmpp_stanza_set_to(presence, session->user_jid);
 	pg_session_send(session, presence);
 }

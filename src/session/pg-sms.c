@@ -92,7 +92,7 @@ pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *us
 	}
 	presence = xmpp_presence_new(pg_transport_get_ctx(transport));
 	xmpp_stanza_set_type(presence, "subscribe");
-	xmpp_stanza_set_from(presence, contact_jid);
+	pg_stanza_set_from(presence, contact_jid);
 	xmpp_stanza_set_to(presence, user_jid);
 	pg_transport_send(transport, presence);
 	xmpp_stanza_release(presence);
@@ -125,7 +125,7 @@ pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
 							  msg->xmpp_id);
 		xmpp_stanza_t *error;
 
-		xmpp_stanza_set_from(message, from);
+		pg_stanza_set_from(message, from);
 		error = pg_stanza_add_child(message, "error", NULL);
 		xmpp_stanza_set_type(error, type);
 		pg_stanza_add_child(error, condition, PG_NS_STANZAS);
@@ -137,8 +137,8 @@ pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
 		g_autofree gchar *notice = g_strdup_printf("Your text message was not sent: %s", text);
 		xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport), "chat",
 							  msg->user_jid, NULL);
-		xmpp_stanza_set_from(message, from);
-		xmpp_message_set_body(message, notice);
+		pg_stanza_set_from(message, from);
+		pg_stanza_set_body(message, notice);
 		pg_transport_send(transport, message);
 		xmpp_stanza_release(message);
 	}
@@ -467,8 +467,8 @@ pg_sms_http_inbound_cb(PgHttp *http, const PgTransportConfig *config, const gcha
 		/* no session: to the bare JID, which the server stores offline */
 		xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport), "chat",
 							  account->user_jid, NULL);
-		xmpp_stanza_set_from(message, contact);
-		xmpp_message_set_body(message, text);
+		pg_stanza_set_from(message, contact);
+		pg_stanza_set_body(message, text);
 		pg_transport_send(transport, message);
 		xmpp_stanza_release(message);
 	}
@@ -503,9 +503,9 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 			xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport),
 								  NULL, sms->user_jid, id);
 			xmpp_stanza_t *received;
-			xmpp_stanza_set_from(message, from);
+			pg_stanza_set_from(message, from);
 			received = pg_stanza_add_child(message, "received", PG_NS_RECEIPTS);
-			xmpp_stanza_set_attribute(received, "id", sms->xmpp_id);
+			pg_stanza_set_attribute(received, "id", sms->xmpp_id);
 			pg_transport_send(transport, message);
 			xmpp_stanza_release(message);
 		}

@@ -83,6 +83,7 @@
 
 #include "xmpp/pg-backlog.h"
 #include "xmpp/pg-component.h"
+#include "xmpp/pg-text.h"
 #include "xmpp/pg-stanza.h"
 
 #define PG_COMPONENT_BACKOFF_MIN_MS 500
@@ -531,6 +532,20 @@ pg_component_send(PgComponent *self, xmpp_stanza_t *stanza)
 		g_warning("%s: cannot serialise a <%s/>, dropping it", self->jid,
 			  xmpp_stanza_get_name(stanza));
 		return;
+	}
+	/* The last line of the text boundary (pg-text.h): the builders clean
+	 * every text, but one character XML forbids that got past them would
+	 * end the stream for every user of the transport (RFC 6120
+	 * §4.9.3.13 not-well-formed), so the whole stanza is checked once more;
+	 * a clean one costs a scan, no copy. */
+	if (G_UNLIKELY(!pg_text_is_clean(text, (gssize)len, PG_TEXT_XML))) {
+		g_autofree gchar *cleaned = pg_text_sanitize(text, (gssize)len, PG_TEXT_XML, NULL);
+		g_warning("%s: a <%s/> held characters XML 1.0 forbids; sent with U+FFFD "
+			  "instead (a builder skipped the text boundary)",
+			  self->jid, xmpp_stanza_get_name(stanza));
+		g_free(text);
+		text = g_steal_pointer(&cleaned);
+		len = strlen(text);
 	}
 	xmpp_send_raw(self->conn, text, len);
 	pg_component_backlog_changed(self, pg_backlog_push(self->backlog, len));

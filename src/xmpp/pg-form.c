@@ -79,7 +79,7 @@ pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx)
 		if (field->type != NULL)
 			xmpp_stanza_set_attribute(node, "type", field->type);
 		if (field->label != NULL)
-			xmpp_stanza_set_attribute(node, "label", field->label);
+			pg_stanza_set_attribute(node, "label", field->label);
 		if (field->required)
 			pg_stanza_add_child(node, "required", NULL);
 		if (field->value != NULL)

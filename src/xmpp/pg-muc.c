@@ -42,8 +42,8 @@ pg_muc_occupant_presence(xmpp_ctx_t *ctx, const gchar *room_jid, const gchar *ni
 	xmpp_stanza_t *x;
 	xmpp_stanza_t *item;
 
-	xmpp_stanza_set_from(presence, from);
-	xmpp_stanza_set_to(presence, to);
+	pg_stanza_set_from(presence, from);
+	pg_stanza_set_to(presence, to);
 	if (type != NULL)
 		xmpp_stanza_set_type(presence, type);
 	x = pg_stanza_add_child(presence, "x", PG_NS_MUC_USER);
@@ -51,7 +51,7 @@ pg_muc_occupant_presence(xmpp_ctx_t *ctx, const gchar *room_jid, const gchar *ni
 	xmpp_stanza_set_attribute(item, "affiliation", affiliation != NULL ? affiliation : "none");
 	xmpp_stanza_set_attribute(item, "role", role != NULL ? role : "participant");
 	if (new_nick != NULL)
-		xmpp_stanza_set_attribute(item, "nick", new_nick);
+		pg_stanza_set_name_attribute(item, "nick", new_nick);
 	if (reason != NULL && reason[0] != '\0')
 		pg_stanza_add_text_child(item, "reason", reason);
 	for (guint i = 0; statuses != NULL && statuses[i] != 0; i++) {
@@ -70,8 +70,8 @@ pg_muc_message(xmpp_ctx_t *ctx, const gchar *room_jid, const gchar *nick, const 
 	    nick != NULL ? g_strdup_printf("%s/%s", room_jid, nick) : g_strdup(room_jid);
 	xmpp_stanza_t *message = xmpp_message_new(ctx, "groupchat", to, id);
 
-	xmpp_stanza_set_from(message, from);
-	xmpp_message_set_body(message, body);
+	pg_stanza_set_from(message, from);
+	pg_stanza_set_body(message, body);
 	return message;
 }
 
@@ -83,7 +83,7 @@ pg_muc_subject(xmpp_ctx_t *ctx, const gchar *room_jid, const gchar *by, const gc
 	    by != NULL && by[0] != '\0' ? g_strdup_printf("%s/%s", room_jid, by) : g_strdup(room_jid);
 	xmpp_stanza_t *message = xmpp_message_new(ctx, "groupchat", to, NULL);
 
-	xmpp_stanza_set_from(message, from);
+	pg_stanza_set_from(message, from);
 	/* an empty <subject/> clears it (XEP-0045 §8.1) */
 	pg_stanza_add_text_child(message, "subject", subject);
 	return message;

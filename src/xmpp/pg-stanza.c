@@ -6,6 +6,7 @@
 
 #include "core/pg-error.h"
 #include "xmpp/pg-stanza.h"
+#include "xmpp/pg-text.h"
 
 static void *
 pg_stanza_alloc_cb(size_t size, void *userdata)
@@ -97,6 +98,9 @@ xmpp_stanza_t *
 pg_stanza_add_text_child(xmpp_stanza_t *parent, const gchar *name, const gchar *text)
 {
 	xmpp_stanza_t *child = pg_stanza_add_child(parent, name, NULL);
+	g_autofree gchar *cleaned = NULL;
+
+	text = pg_text_clean(text, PG_TEXT_BODY, &cleaned);
 	if (text != NULL && text[0] != '\0') {
 		xmpp_stanza_t *body = xmpp_stanza_new(xmpp_stanza_get_context(parent));
 		xmpp_stanza_set_text(body, text);
@@ -104,6 +108,43 @@ pg_stanza_add_text_child(xmpp_stanza_t *parent, const gchar *name, const gchar *
 		xmpp_stanza_release(body);
 	}
 	return child;
+}
+
+void
+pg_stanza_set_body(xmpp_stanza_t *message, const gchar *text)
+{
+	g_autofree gchar *cleaned = NULL;
+
+	text = pg_text_clean(text, PG_TEXT_BODY, &cleaned);
+	xmpp_message_set_body(message, text != NULL ? text : "");
+}
+
+void
+pg_stanza_set_attribute(xmpp_stanza_t *stanza, const gchar *name, const gchar *value)
+{
+	g_autofree gchar *cleaned = NULL;
+
+	xmpp_stanza_set_attribute(stanza, name, pg_text_clean(value, PG_TEXT_LINE, &cleaned));
+}
+
+void
+pg_stanza_set_name_attribute(xmpp_stanza_t *stanza, const gchar *name, const gchar *value)
+{
+	g_autofree gchar *cleaned = NULL;
+
+	xmpp_stanza_set_attribute(stanza, name, pg_text_clean(value, PG_TEXT_NAME, &cleaned));
+}
+
+void
+pg_stanza_set_from(xmpp_stanza_t *stanza, const gchar *jid)
+{
+	pg_stanza_set_name_attribute(stanza, "from", jid);
+}
+
+void
+pg_stanza_set_to(xmpp_stanza_t *stanza, const gchar *jid)
+{
+	pg_stanza_set_name_attribute(stanza, "to", jid);
 }
 
 gchar *
@@ -142,7 +183,56 @@ pg_stanza_error_reply(xmpp_stanza_t *request, const GError *error)
 		g_warning("internal error answered to %s: %s", xmpp_stanza_get_from(request),
 			  error->message);
 	}
-	return xmpp_stanza_reply_error(request, pg_error_to_type(code), pg_error_to_condition(code),
+	return pg_stanza_reply_error(request, pg_error_to_type(code), pg_error_to_condition(code),
+				     text);
+}
+
+/* RFC 6120 §8.3.3 */
+static const gchar *const pg_stanza_conditions[] = {
+    "bad-request",	    "conflict",
+    "feature-not-implemented", "forbidden",
+    "gone",		    "internal-server-error",
+    "item-not-found",	    "jid-malformed",
+    "not-acceptable",	    "not-allowed",
+    "not-authorized",	    "policy-violation",
+    "recipient-unavailable",   "redirect",
+    "registration-required",   "remote-server-not-found",
+    "remote-server-timeout",   "resource-constraint",
+    "service-unavailable",     "subscription-required",
+    "undefined-condition",     "unexpected-request",
+};
+
+static gboolean
+pg_stanza_is_one_of(const gchar *value, const gchar *const *names, gsize n_names)
+{
+	for (gsize i = 0; value != NULL && i < n_names; i++) {
+		if (strcmp(value, names[i]) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+xmpp_stanza_t *
+pg_stanza_reply_error(xmpp_stanza_t *request, const gchar *type, const gchar *condition,
+		      const gchar *text)
+{
+	/* RFC 6120 §8.3.2 */
+	static const gchar *const types[] = {"auth", "cancel", "continue", "modify", "wait"};
+	g_autofree gchar *cleaned = NULL;
+
+	if (xmpp_stanza_get_from(request) == NULL)
+		return NULL;
+	/* an element name from outside could break the stream as surely as a
+	 * control character: only the names RFC 6120 defines get through */
+	if (!pg_stanza_is_one_of(condition, pg_stanza_conditions,
+				 G_N_ELEMENTS(pg_stanza_conditions))) {
+		condition = "undefined-condition";
+		type = "cancel";
+	} else if (!pg_stanza_is_one_of(type, types, G_N_ELEMENTS(types))) {
+		type = "cancel";
+	}
+	text = pg_text_clean(text, PG_TEXT_BODY, &cleaned);
+	return xmpp_stanza_reply_error(request, type, condition,
 				       text != NULL && text[0] != '\0' ? text : NULL);
 }
 
