@@ -16,7 +16,7 @@ PACKAGES=(
 	meson ninja-build pkg-config gcc
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libssl-dev libpurple-dev libsoup-3.0-dev
 	# servers driven by the integration tests and the demo
-	prosody lua-unbound ngircd kannel kannel-extras biboumi inspircd atheme-services
+	prosody lua-unbound ngircd kannel kannel-extras biboumi inspircd atheme-services ejabberd
 	# test client and runner
 	python3 python3-slixmpp python3-pytest python3-gi gir1.2-glib-2.0
 	# tools used by the scripts and the tests

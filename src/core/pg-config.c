@@ -24,7 +24,7 @@
 static const gchar *const pg_config_polygate_keys[] = {
     "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
     "max_concurrent_logins", NULL};
-static const gchar *const pg_config_xmpp_keys[] = {"host", "port", NULL};
+static const gchar *const pg_config_xmpp_keys[] = {"host", "port", "probe_timeout", NULL};
 static const gchar *const pg_config_http_keys[] = {"listen", "port", NULL};
 static const gchar *const pg_config_transport_keys[] = {
     "jid",      "secret",   "secret_file", "type",
@@ -43,6 +43,7 @@ static const gchar *const pg_config_sms_only_keys[] = {
 
 #define PG_CONFIG_DEFAULT_HTTP_LISTEN	     "127.0.0.1"
 #define PG_CONFIG_DEFAULT_HTTP_PORT	     8088
+#define PG_CONFIG_DEFAULT_PROBE_TIMEOUT      45 /* [xmpp] probe_timeout, seconds */
 #define PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL "http://127.0.0.1:13013/cgi-bin/sendsms"
 #define PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE  3600
 /* A token is compared against every request's token= and must not be
@@ -613,6 +614,7 @@ pg_config_load_xmpp(PgConfigLoader *loader, PgConfig *config)
 
 	config->xmpp_host = g_strdup("127.0.0.1");
 	config->xmpp_port = 5347;
+	config->probe_timeout = PG_CONFIG_DEFAULT_PROBE_TIMEOUT;
 	if (!g_key_file_has_group(loader->keyfile, group))
 		return;
 	pg_config_check_keys(loader, group, pg_config_xmpp_keys);
@@ -629,6 +631,8 @@ pg_config_load_xmpp(PgConfigLoader *loader, PgConfig *config)
 		else
 			config->xmpp_port = (guint16)port;
 	}
+	config->probe_timeout = pg_config_get_uint(loader, group, "probe_timeout", 1, 3600,
+						   PG_CONFIG_DEFAULT_PROBE_TIMEOUT);
 }
 
 static void

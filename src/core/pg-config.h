@@ -66,6 +66,8 @@ typedef struct {
 	gchar *http_listen;       /* IP address of the HTTP listener (default 127.0.0.1) */
 	guint16 http_port;        /* its TCP port (default 8088); 0 = no HTTP listener */
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
+	guint probe_timeout;      /* [xmpp] seconds the server has to confirm each online
+				   * resource after a component connects (default 45) */
 } PgConfig;
 
 /* Returns: (transfer full) the config, or NULL with every problem in @error (PG_ERROR_CONFIG). */

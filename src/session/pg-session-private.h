@@ -70,6 +70,7 @@ struct _PgSessionManager {
 	GHashTable *links;    /* account key -> PgLink (borrowed) */
 	GPtrArray *transports;
 	PgSms *sms;           /* the SMS outbox and Kannel callbacks (pg-sms.c) */
+	struct _PgSessionAudit *audit; /* sessions vs. probe answers (pg-session-audit.c) */
 };
 
 xmpp_ctx_t *pg_session_ctx(PgSession *session);
@@ -89,5 +90,12 @@ gchar *pg_session_contact_jid(PgLink *link, const gchar *who);
  * link is up; @origin (nullable) is the stanza to answer with an error. */
 void pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin);
 void pg_link_connect(PgLink *link);
+/* @resource (a full JID) of the user went unavailable; @status_text
+ * (nullable) is its <status/>. */
+void pg_session_drop_resource(PgSession *session, const gchar *resource,
+			      const gchar *status_text);
+/* End @session now if no resource and no text to send holds it, else let
+ * the grace period decide. */
+void pg_session_end_if_idle(PgSession *session);
 
 G_END_DECLS

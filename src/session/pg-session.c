@@ -39,6 +39,7 @@
 #include "core/pg-phone.h"
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
+#include "session/pg-session-audit.h"
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
@@ -640,6 +641,44 @@ pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const
 	return account != NULL;
 }
 
+/* @resource (a full JID) went unavailable: it leaves every room it was in;
+ * the session ends after the grace period if it was the last one. */
+void
+pg_session_drop_resource(PgSession *session, const gchar *resource, const gchar *status_text)
+{
+	GHashTableIter links;
+	gpointer value;
+
+	g_hash_table_remove(session->resources, resource);
+	g_hash_table_iter_init(&links, session->links);
+	while (g_hash_table_iter_next(&links, NULL, &value)) {
+		PgLink *link = value;
+		GHashTableIter rooms;
+		gpointer room;
+		g_hash_table_iter_init(&rooms, link->rooms);
+		while (g_hash_table_iter_next(&rooms, NULL, &room))
+			g_hash_table_remove(((PgRoom *)room)->resources, resource);
+	}
+	if (g_hash_table_size(session->resources) == 0) {
+		g_clear_handle_id(&session->grace_id, g_source_remove);
+		session->grace_id =
+		    g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
+	} else {
+		pg_session_update_status(session, status_text);
+	}
+}
+
+void
+pg_session_end_if_idle(PgSession *session)
+{
+	g_clear_handle_id(&session->grace_id, g_source_remove);
+	if (g_hash_table_size(session->resources) == 0 &&
+	    !pg_sms_holds_session(session->manager->sms, session))
+		pg_session_end(session);
+	else
+		pg_session_release(session);
+}
+
 static void
 pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 				xmpp_stanza_t *presence, const gchar *user_jid)
@@ -652,28 +691,8 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 	if (g_strcmp0(type, "unavailable") == 0) {
 		if (session == NULL)
 			return;
-		g_hash_table_remove(session->resources, from);
-		/* the resource leaves every room it was in */
-		{
-			GHashTableIter links;
-			gpointer value;
-			g_hash_table_iter_init(&links, session->links);
-			while (g_hash_table_iter_next(&links, NULL, &value)) {
-				PgLink *link = value;
-				GHashTableIter rooms;
-				gpointer room;
-				g_hash_table_iter_init(&rooms, link->rooms);
-				while (g_hash_table_iter_next(&rooms, NULL, &room))
-					g_hash_table_remove(((PgRoom *)room)->resources, from);
-			}
-		}
-		if (g_hash_table_size(session->resources) == 0) {
-			g_clear_handle_id(&session->grace_id, g_source_remove);
-			session->grace_id =
-			    g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
-		} else {
-			pg_session_update_status(session, status_text);
-		}
+		pg_session_audit_presence(self->audit, transport, user_jid, from, FALSE);
+		pg_session_drop_resource(session, from, status_text);
 		return;
 	}
 	if (type != NULL)
@@ -681,6 +700,7 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 	if (!pg_session_user_registered(self, transport, user_jid))
 		return;
 	session = pg_session_ensure(self, user_jid, transport);
+	pg_session_audit_presence(self->audit, transport, user_jid, from, TRUE);
 	g_clear_handle_id(&session->grace_id, g_source_remove);
 	{
 		g_autofree gchar *show = pg_stanza_get_child_text(presence, "show");
@@ -1050,8 +1070,12 @@ pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer use
 		connected ? "connected" : "disconnected");
 	/* the legacy side stayed connected all along; the XMPP side learns
 	 * again who is online */
-	if (connected)
+	if (connected) {
 		pg_session_probe_users(transport);
+		pg_session_audit_start(((PgSessionManager *)user_data)->audit, transport);
+	} else {
+		pg_session_audit_stop(((PgSessionManager *)user_data)->audit, transport);
+	}
 }
 
 /* Back-pressure: while any component's send queue is past its high
@@ -1750,6 +1774,7 @@ pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
 					       (GDestroyNotify)pg_session_free);
 	self->links = g_hash_table_new(g_str_hash, g_str_equal);
 	self->transports = g_ptr_array_new();
+	self->audit = pg_session_audit_new(self, config->probe_timeout);
 	self->supervisor =
 	    pg_supervisor_new(worker_path, config->users_per_worker, config->max_concurrent_logins,
 			      &pg_session_supervisor_callbacks, self);
@@ -1878,6 +1903,7 @@ pg_session_manager_free(PgSessionManager *self)
 			pg_transport_remove_command(transport, pg_session_commands[j].node);
 	}
 	g_clear_pointer(&self->sms, pg_sms_free);
+	g_clear_pointer(&self->audit, pg_session_audit_free);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	g_hash_table_unref(self->sessions);

@@ -130,6 +130,7 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_null(config->worker_path);
 	g_assert_cmpuint(config->users_per_worker, ==, 1);
 	g_assert_cmpuint(config->max_concurrent_logins, ==, 10);
+	g_assert_cmpuint(config->probe_timeout, ==, 45);
 
 	g_assert_cmpuint(config->transports->len, ==, 3);
 	irc = g_ptr_array_index(config->transports, 0);
@@ -195,6 +196,7 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 				    "[xmpp]\n"
 				    "host = xmpp.internal\n"
 				    "port = 5275\n"
+				    "probe_timeout = 10\n"
 				    "[transport gw]\n"
 				    "jid = gateway\n"
 				    "secret = s\n"
@@ -211,6 +213,7 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 	g_assert_no_error(error);
 	g_assert_cmpstr(config->xmpp_host, ==, "xmpp.internal");
 	g_assert_cmpuint(config->xmpp_port, ==, 5275);
+	g_assert_cmpuint(config->probe_timeout, ==, 10);
 	g_assert_cmpstr(config->key_file, ==, key_file);
 	g_assert_cmpint(config->log_level, ==, G_LOG_LEVEL_MESSAGE);
 	g_assert_null(config->admins);
@@ -415,6 +418,8 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport irc] irc_tls: must be true or false"},
     {"users-per-worker-0", "[polygate]\ndatabase = d\nkey_file = k\nusers_per_worker = 0\n" PG_IRC,
      "[polygate] users_per_worker: must be a whole number from 1 to 10000"},
+    {"probe-timeout-0", PG_POLYGATE "[xmpp]\nprobe_timeout = 0\n" PG_IRC,
+     "[xmpp] probe_timeout: must be a whole number from 1 to 3600"},
     {"purple-protocol-on-irc", PG_POLYGATE PG_IRC "purple_protocol = prpl-jabber\n",
      "[transport irc] purple_protocol: only valid with type = purple"},
     {"no-transport", PG_POLYGATE, "no [transport NAME] group: nothing to serve"},

@@ -14,7 +14,8 @@ polygate-purple (libpurple prpl-irc) -> ngircd <- raw IRC test client.
   Prosody + ngircd + daemon per test module):
       irc_prosody, ngircd, irc_checker, gateway, make_irc_user, make_irc_client
   A module may define `gateway_options` (a dict) to change the daemon's
-  config, and `ngircd_password` to give ngircd a server password.
+  config ("global" and "xmpp" hold [polygate] and [xmpp] keys), and
+  `ngircd_password` to give ngircd a server password.
 
 Two transports are served: irc.localhost (no fixed server: JIDs carry
 %127.0.0.1) and ircnet.localhost (irc_server = 127.0.0.1: JIDs without it).
@@ -60,8 +61,9 @@ class IrcPolygate(Polygate):
     users_per_worker) and the irc_* transport keys."""
 
     def __init__(self, binary, directory, prosody, transports, global_options=None,
-                 log_level="debug"):
+                 log_level="debug", xmpp_options=None):
         self.global_options = dict(global_options or {})
+        self.xmpp_options = dict(xmpp_options or {})
         super().__init__(binary, directory, prosody, transports=transports,
                          log_level=log_level)
 
@@ -74,6 +76,8 @@ class IrcPolygate(Polygate):
             out.append(line)
             if line == "[polygate]":
                 out += [f"{k} = {v}" for k, v in self.global_options.items()]
+            if line == "[xmpp]":
+                out += [f"{k} = {v}" for k, v in self.xmpp_options.items()]
             for t in self.transports:
                 if line == f"[transport {t['name']}]":
                     out += [f"{k} = {t[k]}" for k in EXTRA_TRANSPORT_KEYS if k in t]
@@ -406,6 +410,7 @@ def gateway(tmp_path_factory, irc_prosody, ngircd, irc_checker, gateway_options)
                     pytrace=False)
     options = dict(gateway_options)
     global_options = dict(options.pop("global", {}))
+    xmpp_options = dict(options.pop("xmpp", {}))
     if os.environ.get("POLYGATE_WORKER"):
         global_options.setdefault("worker", os.path.abspath(os.environ["POLYGATE_WORKER"]))
     worker = global_options.get("worker") or os.path.join(
@@ -415,7 +420,7 @@ def gateway(tmp_path_factory, irc_prosody, ngircd, irc_checker, gateway_options)
                     "backends/purple", pytrace=False)
     daemon = IrcPolygate(binary, str(tmp_path_factory.mktemp("polygate-irc")), irc_prosody,
                          transports_for(ngircd.port, **options),
-                         global_options=global_options)
+                         global_options=global_options, xmpp_options=xmpp_options)
     daemon.ngircd = ngircd
     try:
         daemon.start(irc_checker)
