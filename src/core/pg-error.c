@@ -28,6 +28,9 @@ static const PgErrorInfo pg_error_infos[PG_ERROR_LAST] = {
     [PG_ERROR_RESOURCE_CONSTRAINT] = {"resource-constraint", "wait"},
     [PG_ERROR_SERVICE_UNAVAILABLE] = {"service-unavailable", "cancel"},
     [PG_ERROR_UNDEFINED_CONDITION] = {"undefined-condition", "cancel"},
+    /* §8.3.3.12; "cancel": a per-user limit (pg-limits.h) does not go away by
+     * retrying the same request */
+    [PG_ERROR_POLICY_VIOLATION] = {"policy-violation", "cancel"},
     [PG_ERROR_CONFIG] = {"internal-server-error", "wait"},
     [PG_ERROR_DATABASE] = {"internal-server-error", "wait"},
     [PG_ERROR_CRYPTO] = {"internal-server-error", "wait"},

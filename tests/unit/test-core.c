@@ -658,6 +658,7 @@ static const PgErrorCase pg_error_cases[] = {
     {PG_ERROR_REMOTE_SERVER_TIMEOUT, "remote-server-timeout", "wait"},
     {PG_ERROR_DATABASE, "internal-server-error", "wait"},
     {PG_ERROR_CRYPTO, "internal-server-error", "wait"},
+    {PG_ERROR_POLICY_VIOLATION, "policy-violation", "cancel"},
     {PG_ERROR_LAST, "undefined-condition", "cancel"},
 };
 
