@@ -23,7 +23,7 @@
 
 static const gchar *const pg_config_polygate_keys[] = {
     "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
-    "max_concurrent_logins", NULL};
+    "max_concurrent_logins", "max_links", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", "probe_timeout", NULL};
 static const gchar *const pg_config_http_keys[] = {"listen", "port", NULL};
 static const gchar *const pg_config_transport_keys[] = {
@@ -33,19 +33,29 @@ static const gchar *const pg_config_transport_keys[] = {
     "purple_protocol",
     "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
+    "max_links_per_user", "max_rooms_per_user", "max_queued_bytes_per_user",
+    "max_sms_per_minute_per_user", "max_sms_per_day_per_user",
     NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
-							"irc_throttle_interval"};
+							"irc_throttle_interval", "max_links_per_user",
+							"max_rooms_per_user"};
 static const gchar *const pg_config_sms_only_keys[] = {
     "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
-    "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr"};
+    "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
+    "max_sms_per_minute_per_user", "max_sms_per_day_per_user"};
 
 #define PG_CONFIG_DEFAULT_HTTP_LISTEN	     "127.0.0.1"
 #define PG_CONFIG_DEFAULT_HTTP_PORT	     8088
 #define PG_CONFIG_DEFAULT_PROBE_TIMEOUT      45 /* [xmpp] probe_timeout, seconds */
 #define PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL "http://127.0.0.1:13013/cgi-bin/sendsms"
 #define PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE  3600
+#define PG_CONFIG_DEFAULT_MAX_LINKS	     1000
+#define PG_CONFIG_DEFAULT_MAX_LINKS_PER_USER 5
+#define PG_CONFIG_DEFAULT_MAX_ROOMS_PER_USER 100
+#define PG_CONFIG_DEFAULT_MAX_QUEUED_BYTES_PER_USER (256 * 1024)
+#define PG_CONFIG_DEFAULT_MAX_SMS_PER_MINUTE 10
+#define PG_CONFIG_DEFAULT_MAX_SMS_PER_DAY    200
 /* A token is compared against every request's token= and must not be
  * guessable: 16 characters of [A-Za-z0-9] carry 95 bits, `openssl rand
  * -hex 16` gives 32 hex digits (128 bits). */
@@ -412,6 +422,12 @@ pg_config_load_sms(PgConfigLoader *loader, const gchar *group, PgTransportConfig
 	transport->sms_retry_max_age = pg_config_get_uint(
 	    loader, group, "sms_retry_max_age", 10, 7 * 24 * 3600, PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE);
 	transport->sms_dlr = pg_config_get_bool(loader, group, "sms_dlr", TRUE);
+	transport->max_sms_per_minute_per_user =
+	    pg_config_get_uint(loader, group, "max_sms_per_minute_per_user", 0, 100000,
+			       PG_CONFIG_DEFAULT_MAX_SMS_PER_MINUTE);
+	transport->max_sms_per_day_per_user =
+	    pg_config_get_uint(loader, group, "max_sms_per_day_per_user", 0, 10000000,
+			       PG_CONFIG_DEFAULT_MAX_SMS_PER_DAY);
 }
 
 static gchar **
@@ -501,6 +517,14 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 			pg_config_problem(loader, group, pg_config_irc_only_keys[i],
 					  "only valid with type = irc");
 	}
+	/* conf/polygate.conf.example says why these defaults */
+	transport->max_links_per_user = pg_config_get_uint(
+	    loader, group, "max_links_per_user", 0, 10000, PG_CONFIG_DEFAULT_MAX_LINKS_PER_USER);
+	transport->max_rooms_per_user = pg_config_get_uint(
+	    loader, group, "max_rooms_per_user", 0, 100000, PG_CONFIG_DEFAULT_MAX_ROOMS_PER_USER);
+	transport->max_queued_bytes_per_user =
+	    pg_config_get_uint(loader, group, "max_queued_bytes_per_user", 0, 1024 * 1024 * 1024,
+			       PG_CONFIG_DEFAULT_MAX_QUEUED_BYTES_PER_USER);
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
@@ -592,6 +616,8 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 	    pg_config_get_uint(loader, group, "users_per_worker", 1, 10000, 1);
 	config->max_concurrent_logins =
 	    pg_config_get_uint(loader, group, "max_concurrent_logins", 1, 10000, 10);
+	config->max_links = pg_config_get_uint(loader, group, "max_links", 0, 1000000,
+					       PG_CONFIG_DEFAULT_MAX_LINKS);
 	if (g_key_file_has_key(loader->keyfile, group, "admins", NULL)) {
 		g_auto(GStrv) admins =
 		    g_key_file_get_string_list(loader->keyfile, group, "admins", NULL, NULL);
@@ -720,6 +746,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	config->log_level = G_LOG_LEVEL_MESSAGE;
 	config->users_per_worker = 1;
 	config->max_concurrent_logins = 10;
+	config->max_links = PG_CONFIG_DEFAULT_MAX_LINKS;
 	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
 
 	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {

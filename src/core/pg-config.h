@@ -5,6 +5,7 @@
  *   [http]                listen, port (Kannel callbacks, /metrics, /healthz)
  *   [transport NAME]      jid, secret | secret_file, type, name, allowed_domains, ...
  *                         type = sms also: kannel_*, sms_retry_max_age, sms_dlr
+ *                         per-user limits: max_*_per_user
  *
  * pg_config_load() validates everything at once and reports every problem,
  * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
@@ -50,6 +51,13 @@ typedef struct {
 	guint sms_retry_max_age;   /* sms: seconds an SMS not yet accepted by Kannel keeps
 				    * being retried before it fails (default 3600) */
 	gboolean sms_dlr;          /* sms: ask Kannel for delivery reports (default true) */
+	/* per-user limits, checked by session/pg-limits.c; 0 = no limit */
+	guint max_links_per_user;        /* irc: servers connected at once (default 5) */
+	guint max_rooms_per_user;        /* irc: rooms joined at once (default 100) */
+	guint max_queued_bytes_per_user; /* bytes of the user's commands waiting for their
+					  * legacy connection (default 262144) */
+	guint max_sms_per_minute_per_user; /* sms: texts taken in any 60 s (default 10) */
+	guint max_sms_per_day_per_user;    /* sms: texts taken in any 24 h (default 200) */
 } PgTransportConfig;
 
 typedef struct {
@@ -68,6 +76,8 @@ typedef struct {
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
 	guint probe_timeout;      /* [xmpp] seconds the server has to confirm each online
 				   * resource after a component connects (default 45) */
+	guint max_links;          /* legacy connections of all users at once (default 1000;
+				   * 0 = no limit), checked by session/pg-limits.c */
 } PgConfig;
 
 /* Returns: (transfer full) the config, or NULL with every problem in @error (PG_ERROR_CONFIG). */

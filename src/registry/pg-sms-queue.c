@@ -524,6 +524,32 @@ pg_sms_queue_count_pending(PgRegistry *self, const gchar *transport, const gchar
 }
 
 gint64
+pg_sms_queue_count_since(PgRegistry *self, const gchar *transport, const gchar *user_jid,
+			 gint64 since, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	g_return_val_if_fail(self != NULL, -1);
+	g_return_val_if_fail(transport != NULL && user_jid != NULL, -1);
+
+	/* the index sms_outbox_user (transport, user_jid, id) narrows it to the
+	 * user's rows of the last week */
+	if (!pg_registry_prepare(self,
+				 "SELECT COUNT(*) FROM sms_outbox WHERE transport = ?1 "
+				 "AND user_jid = ?2 AND created_at > ?3;",
+				 &stmt, error))
+		return -1;
+	sqlite3_bind_text(stmt, 1, transport, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, user_jid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, since);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		pg_registry_set_error(self, error, "cannot count the user's texts");
+		return -1;
+	}
+	return sqlite3_column_int64(stmt, 0);
+}
+
+gint64
 pg_sms_queue_count_sending(PgRegistry *self, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;

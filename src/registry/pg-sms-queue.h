@@ -130,6 +130,12 @@ gint64 pg_sms_queue_count_pending(PgRegistry *registry, const gchar *transport,
 /* Messages handed to the SMS gateway and not answered yet (state sending),
  * of every transport; -1 on error. */
 gint64 pg_sms_queue_count_sending(PgRegistry *registry, GError **error);
+/* Messages of @user_jid on @transport created after @since (Unix seconds), in
+ * any state: what the user sent in a time window, for the per-user SMS rate
+ * (session/pg-limits.h).  Finished rows stay PG_SMS_PURGE_AFTER_S (7 days) in
+ * pg-sms.c, so windows up to that are counted whole.  -1 on error. */
+gint64 pg_sms_queue_count_since(PgRegistry *registry, const gchar *transport,
+				const gchar *user_jid, gint64 since, GError **error);
 
 /* Fails every message of @transport still queued and created at or before
  * @now - @max_age (the transport's sms_retry_max_age), so the daemon can send

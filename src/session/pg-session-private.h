@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipc/pg-ipc-message.h"
+#include "session/pg-limits.h"
 #include "session/pg-session.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-transport.h"
@@ -71,6 +72,7 @@ struct _PgSessionManager {
 	GPtrArray *transports;
 	PgSms *sms;           /* the SMS outbox and Kannel callbacks (pg-sms.c) */
 	struct _PgSessionAudit *audit; /* sessions vs. probe answers (pg-session-audit.c) */
+	PgLimits *limits;     /* per-user and gateway-wide limits (pg-limits.c) */
 };
 
 xmpp_ctx_t *pg_session_ctx(PgSession *session);

@@ -250,6 +250,11 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 	g_autoptr(PgIpcMessage) owned = msg;
 
 	if (link->state != PG_LINK_CONNECTED) {
+		if (origin != NULL &&
+		    !pg_limits_allow_queue(link->session->manager->limits, link, owned, &error)) {
+			pg_transport_reply_error(link->session->transport, origin, error);
+			return;
+		}
 		if (g_queue_get_length(link->pending) >= PG_LINK_PENDING_MAX) {
 			if (origin != NULL)
 				pg_transport_reply_error_code(
@@ -617,16 +622,22 @@ pg_session_update_status(PgSession *session, const gchar *message)
 /* The fixed IRC server, or the one link of a non-IRC transport, comes up
  * with the session; other IRC servers connect on first use. */
 static void
-pg_session_connect_default(PgSession *session)
+pg_session_connect_default(PgSession *session, xmpp_stanza_t *presence)
 {
 	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	g_autoptr(GError) error = NULL;
 	PgLink *link;
 
 	if (transport->type == PG_TRANSPORT_TYPE_IRC && transport->irc_server == NULL)
 		return;
-	link = pg_session_get_link(session, transport->type == PG_TRANSPORT_TYPE_IRC
-						? transport->irc_server
-						: "");
+	link = pg_limits_get_link(session->manager->limits, session,
+				  transport->type == PG_TRANSPORT_TYPE_IRC ? transport->irc_server
+									    : "",
+				  &error);
+	if (link == NULL) {
+		pg_transport_reply_error(session->transport, presence, error);
+		return;
+	}
 	if (link->state == PG_LINK_OFFLINE)
 		pg_link_connect(link);
 }
@@ -707,7 +718,7 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 		g_hash_table_insert(session->resources, g_strdup(from),
 				    g_strdup(show != NULL ? show : ""));
 	}
-	pg_session_connect_default(session);
+	pg_session_connect_default(session, presence);
 	pg_session_update_status(session, status_text);
 }
 
@@ -722,6 +733,7 @@ pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 	g_autofree gchar *room_jid = pg_jid_irc_to_jid(config, address->name, address->server, NULL);
 	g_autofree gchar *key = g_utf8_strdown(address->name, -1);
 	PgSession *session = pg_session_lookup(self, user_jid, transport);
+	g_autoptr(GError) error = NULL;
 	PgLink *link;
 	PgRoom *room;
 
@@ -760,8 +772,13 @@ pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 	g_clear_handle_id(&session->grace_id, g_source_remove);
 	if (!g_hash_table_contains(session->resources, from))
 		g_hash_table_insert(session->resources, g_strdup(from), g_strdup(""));
-	link = pg_session_get_link(session, address->server);
-	room = g_hash_table_lookup(link->rooms, key);
+	link = pg_limits_get_link(self->limits, session, address->server, &error);
+	room = link != NULL ? g_hash_table_lookup(link->rooms, key) : NULL;
+	if (link == NULL || (room == NULL && !pg_limits_allow_room(self->limits, session, &error))) {
+		/* XEP-0045 §7.2: a refused join is an error presence from room/nick */
+		pg_transport_reply_error(transport, presence, error);
+		return;
+	}
 	if (room == NULL) {
 		room = pg_room_new(address->name, room_jid, address->resource);
 		g_hash_table_insert(link->rooms, g_strdup(key), room);
@@ -831,8 +848,12 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, NULL);
 		PgSession *session = pg_session_lookup(self, user_jid, transport);
 		if (address != NULL && session != NULL) {
-			PgLink *link = pg_session_get_link(session, address->server);
-			if (link->state == PG_LINK_OFFLINE)
+			g_autoptr(GError) error = NULL;
+			PgLink *link = pg_limits_get_link(self->limits, session, address->server,
+							  &error);
+			if (link == NULL)
+				pg_transport_reply_error(transport, presence, error);
+			else if (link->state == PG_LINK_OFFLINE)
 				pg_link_connect(link);
 		}
 	}
@@ -873,7 +894,11 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 			pg_transport_reply_error(transport, message, error);
 			return TRUE;
 		}
-		link = pg_session_get_link(session, address->server);
+		link = pg_limits_get_link(self->limits, session, address->server, &error);
+		if (link == NULL) {
+			pg_transport_reply_error(transport, message, error);
+			return TRUE;
+		}
 		if (address->is_channel && address->resource == NULL) {
 			g_autofree gchar *key = g_utf8_strdown(address->name, -1);
 			PgRoom *room = g_hash_table_lookup(link->rooms, key);
@@ -918,7 +943,11 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 			pg_transport_reply_error(transport, message, error);
 			return TRUE;
 		}
-		link = pg_session_get_link(session, server);
+		link = pg_limits_get_link(self->limits, session, server, &error);
+		if (link == NULL) {
+			pg_transport_reply_error(transport, message, error);
+			return TRUE;
+		}
 	}
 	if (body == NULL) {
 		xmpp_stanza_t *state = xmpp_stanza_get_child_by_ns(message, PG_NS_CHATSTATES);
@@ -1775,6 +1804,7 @@ pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
 	self->links = g_hash_table_new(g_str_hash, g_str_equal);
 	self->transports = g_ptr_array_new();
 	self->audit = pg_session_audit_new(self, config->probe_timeout);
+	self->limits = pg_limits_new(config);
 	self->supervisor =
 	    pg_supervisor_new(worker_path, config->users_per_worker, config->max_concurrent_logins,
 			      &pg_session_supervisor_callbacks, self);
@@ -1832,6 +1862,7 @@ pg_session_manager_metrics(PgSessionManager *self)
 			      "workers.\n# TYPE polygate_worker_rss_kib_total gauge\n");
 	g_string_append_printf(text, "polygate_worker_rss_kib_total %" G_GUINT64_FORMAT "\n",
 			       pg_supervisor_get_total_rss_kib(self->supervisor));
+	pg_limits_append_metrics(self->limits, text);
 	return g_string_free(text, FALSE);
 }
 
@@ -1909,6 +1940,7 @@ pg_session_manager_free(PgSessionManager *self)
 	g_hash_table_unref(self->sessions);
 	g_hash_table_unref(self->links);
 	g_ptr_array_unref(self->transports);
+	pg_limits_free(self->limits);
 	g_free(self);
 }
 

@@ -243,6 +243,10 @@ pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *messag
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;
 	}
+	if (!pg_limits_allow_sms(self->manager->limits, transport, user_jid, pg_sms_now(), &error)) {
+		pg_transport_reply_error(transport, message, error);
+		return TRUE;
+	}
 	/* XEP-0184 §5.4: a receipt only for a message that asked for one */
 	want_receipt = xmpp_stanza_get_child_by_name_and_ns(message, "request", PG_NS_RECEIPTS) !=
 		       NULL;

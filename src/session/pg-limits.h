@@ -1,0 +1,99 @@
+/* PgLimits: what one user may take of the gateway, and what all may.
+ *
+ * Per user, per transport ([transport NAME], 0 = no limit):
+ *   max_links_per_user         legacy connections (IRC servers) at once
+ *   max_rooms_per_user         rooms joined at once, over all the user's links
+ *   max_queued_bytes_per_user  bytes of the user's commands waiting for a link
+ *                              that is not up yet (the serialised IPC fields)
+ *   max_sms_per_minute_per_user, max_sms_per_day_per_user
+ *                              texts taken into the SMS outbox in any 60 s and
+ *                              any 24 h; counted from the outbox itself
+ *                              (pg_sms_queue_count_since()), so a restart of
+ *                              the gateway does not reset them
+ * Gateway-wide ([polygate]):
+ *   max_links                  legacy connections of all users at once; with
+ *                              users_per_worker = 1 that bounds the processes
+ *
+ * A request past a limit is refused with a GError for a stanza error on the
+ * stanza that asked (RFC 6120 §8.3.3.12 policy-violation for a user's own
+ * limits, §8.3.3.17 resource-constraint where waiting helps: the queue, the
+ * SMS minute, the gateway's connections), whose text names the limit, its
+ * key and its value.  Nothing is dropped silently.  Each refusal is counted
+ * and /metrics shows the counts and the configured values
+ * (pg_limits_append_metrics()).
+ *
+ * conf/polygate.conf.example gives the defaults and why.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "core/pg-config.h"
+#include "ipc/pg-ipc-message.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+	PG_LIMIT_LINKS,
+	PG_LIMIT_ROOMS,
+	PG_LIMIT_QUEUED_BYTES,
+	PG_LIMIT_SMS_PER_MINUTE,
+	PG_LIMIT_SMS_PER_DAY,
+	PG_LIMIT_GATEWAY_LINKS,
+	PG_LIMIT_LAST
+} PgLimit;
+
+typedef struct _PgLimits PgLimits;
+typedef struct _PgSession PgSession;
+typedef struct _PgLink PgLink;
+typedef struct _PgTransport PgTransport;
+
+/* @config is borrowed and outlives the limits. */
+PgLimits *pg_limits_new(const PgConfig *config);
+void pg_limits_free(PgLimits *self);
+
+/* The label of @limit in /metrics: "links", "rooms", ... */
+const gchar *pg_limit_to_string(PgLimit limit);
+/* The configured value of @limit for @transport (0 = no limit). */
+guint pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport,
+			  PgLimit limit);
+
+/* Whether @adding more fit when @used are taken: @used + @adding <= the value
+ * of @limit, or no limit.  Otherwise FALSE with @error (PG_ERROR_POLICY_VIOLATION
+ * or PG_ERROR_RESOURCE_CONSTRAINT, its message for the user), and the
+ * refusal is counted for @transport. */
+gboolean pg_limits_check(PgLimits *self, const PgTransportConfig *transport, PgLimit limit,
+			 guint64 used, guint64 adding, GError **error);
+guint64 pg_limits_get_rejections(const PgLimits *self, const PgTransportConfig *transport,
+				 PgLimit limit);
+
+/* The link of @session to @server (pg_session_get_link()), made if the
+ * user's and the gateway's link limits allow.  At a limit, the session's
+ * idle links (offline or failed, with no room and nothing queued) are
+ * dropped first, so servers that never answered do not hold the user's
+ * slots.  Returns: (transfer none) the link, or NULL with @error. */
+PgLink *pg_limits_get_link(PgLimits *self, PgSession *session, const gchar *server,
+			   GError **error);
+/* Whether the user of @session may join one more room. */
+gboolean pg_limits_allow_room(PgLimits *self, PgSession *session, GError **error);
+/* Whether @msg may wait in @link's pending queue: the bytes already queued
+ * on all the session's links, plus its own, within max_queued_bytes_per_user.
+ * Joins are not counted (max_rooms_per_user bounds them). */
+gboolean pg_limits_allow_queue(PgLimits *self, PgLink *link, const PgIpcMessage *msg,
+			       GError **error);
+/* The bytes a queued @msg holds (its serialised fields). */
+gsize pg_limits_message_size(const PgIpcMessage *msg);
+/* Whether @user_jid may send one more text on @transport at @now (Unix
+ * seconds): the outbox's count over the last minute and the last day. */
+gboolean pg_limits_allow_sms(PgLimits *self, PgTransport *transport, const gchar *user_jid,
+			     gint64 now, GError **error);
+
+/* The limits and the refusals, Prometheus text format:
+ *   polygate_limit_per_user{transport,limit}           gauge
+ *   polygate_limit_gateway{limit="links"}              gauge
+ *   polygate_limit_rejections_total{transport,limit}   counter */
+void pg_limits_append_metrics(const PgLimits *self, GString *text);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgLimits, pg_limits_free)
+
+G_END_DECLS
