@@ -1,7 +1,8 @@
 /* Inside src/registry only: the SQLite half of PgRegistry, shared by
- * pg-registry.c (accounts, schema, rekey) and pg-sms-queue.c (the SMS
- * outbox).  Nothing outside src/registry may include this: the public
- * interface (pg-registry.h, pg-sms-queue.h) stays free of SQLite types. */
+ * pg-registry.c (accounts, schema, rekey), pg-sms-queue.c (the SMS outbox)
+ * and pg-sms-inbox.c (the SMS inbox).  Nothing outside src/registry may
+ * include this: the public interface (pg-registry.h, pg-sms-queue.h,
+ * pg-sms-inbox.h) stays free of SQLite types. */
 #pragma once
 
 #include <glib.h>
@@ -43,6 +44,10 @@ const gchar *pg_registry_column_text(sqlite3_stmt *stmt, int index);
  * and count the bodies still sealed under another key than @key_id_prefix. */
 gboolean pg_sms_queue_reseal_locked(PgRegistry *self, guint *resealed, GError **error);
 gboolean pg_sms_queue_count_stale_locked(PgRegistry *self, const guint8 *key_id_prefix,
+					 gsize prefix_len, gint64 *stale, GError **error);
+/* pg-sms-inbox.c, the same for the SMS inbox. */
+gboolean pg_sms_inbox_reseal_locked(PgRegistry *self, guint *resealed, GError **error);
+gboolean pg_sms_inbox_count_stale_locked(PgRegistry *self, const guint8 *key_id_prefix,
 					 gsize prefix_len, gint64 *stale, GError **error);
 
 G_END_DECLS

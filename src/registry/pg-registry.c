@@ -55,8 +55,11 @@
  *   v3  sms_outbox.want_receipt: the sender asked for a XEP-0184 receipt
  *       (kept with the message, so a delivery report after a restart still
  *       gets its receipt)
+ *   v4  table sms_inbox (pg-sms-inbox.c): inbound SMS and delivery reports
+ *       that arrived while the user could not be told, body sealed, kept
+ *       until the component is back; index per (transport, user, id)
  * To change the schema: add a step to pg_registry_migrations[], bump this. */
-#define PG_REGISTRY_SCHEMA_VERSION 3
+#define PG_REGISTRY_SCHEMA_VERSION 4
 
 /* pg_registry_migrations[v] upgrades schema v-1 to v; each may hold several statements. */
 static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1] = {
@@ -98,6 +101,20 @@ static const gchar *const pg_registry_migrations[PG_REGISTRY_SCHEMA_VERSION + 1]
 	  "  WHERE legacy_id IS NOT NULL;"
 	  "CREATE INDEX sms_outbox_user ON sms_outbox (transport, user_jid, id);",
     [3] = "ALTER TABLE sms_outbox ADD COLUMN want_receipt INTEGER NOT NULL DEFAULT 0;",
+    /* AUTOINCREMENT: the id orders a user's items and is in the body's AD */
+    [4] = "CREATE TABLE sms_inbox ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  transport TEXT NOT NULL,"
+	  "  user_jid TEXT NOT NULL,"
+	  "  kind TEXT NOT NULL CHECK (kind IN ('sms', 'receipt', 'failure')),"
+	  "  peer TEXT NOT NULL,"
+	  "  body BLOB NOT NULL,"
+	  "  xmpp_id TEXT,"
+	  "  condition TEXT,"
+	  "  error_type TEXT,"
+	  "  created_at INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX sms_inbox_user ON sms_inbox (transport, user_jid, id);",
 };
 
 /* Long enough to ride out a checkpoint or another process's short write. */
@@ -852,8 +869,9 @@ pg_registry_reseal_locked(PgRegistry *self, guint *resealed, GError **error)
 			return FALSE;
 	}
 	*resealed = rows->len;
-	/* the SMS outbox is sealed under the same key */
-	return pg_sms_queue_reseal_locked(self, resealed, error);
+	/* the SMS outbox and inbox are sealed under the same key */
+	return pg_sms_queue_reseal_locked(self, resealed, error) &&
+	       pg_sms_inbox_reseal_locked(self, resealed, error);
 }
 
 static gboolean
@@ -903,6 +921,9 @@ pg_registry_forget_old_keys_locked(PgRegistry *self, GError **error)
 	stale = sqlite3_column_int64(stmt, 0);
 	if (stale == 0 &&
 	    !pg_sms_queue_count_stale_locked(self, prefix, sizeof(prefix), &stale, error))
+		return FALSE;
+	if (stale == 0 &&
+	    !pg_sms_inbox_count_stale_locked(self, prefix, sizeof(prefix), &stale, error))
 		return FALSE;
 	if (stale > 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_CRYPTO,

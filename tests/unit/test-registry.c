@@ -724,7 +724,7 @@ test_registry_newer_schema_is_refused(PgTestFixture *fixture, gconstpointer user
 	g_assert_null(registry);
 	g_assert_error(error, PG_ERROR, PG_ERROR_DATABASE);
 	expected = g_strdup_printf("%s has schema version 99, but this Polygate knows only up to "
-				   "version 3",
+				   "version 4",
 				   fixture->db_path);
 	if (!g_str_has_prefix(error->message, expected))
 		g_error("expected \"%s\" at the start of \"%s\"", expected, error->message);

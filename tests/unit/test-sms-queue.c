@@ -167,7 +167,7 @@ test_migration_from_v1_keeps_accounts(PgTestFixture *fixture, gconstpointer user
 	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 1);
 
 	pg_test_registry_open(fixture);
-	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 4);
 	carol = pg_registry_get_account(fixture->registry, "sms.example.org", "carol@example.org",
 					&error);
 	g_assert_no_error(error);
@@ -192,10 +192,11 @@ test_migration_from_v1_keeps_sealed_secrets(PgTestFixture *fixture, gconstpointe
 	g_assert_true(pg_registry_put_account(fixture->registry, account, NULL, &error));
 	g_assert_no_error(error);
 	pg_test_registry_close(fixture);
-	pg_test_sqlite_exec(fixture->db_path, "DROP TABLE sms_outbox; PRAGMA user_version = 1;");
+	pg_test_sqlite_exec(fixture->db_path, "DROP TABLE sms_outbox; DROP TABLE sms_inbox;"
+					      "PRAGMA user_version = 1;");
 
 	pg_test_registry_open(fixture);
-	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 4);
 	got = pg_registry_get_account(fixture->registry, PG_TEST_TRANSPORT, PG_TEST_ALICE, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(pg_secret_get_string(pg_account_get_secret(got, "password")), ==,
@@ -214,10 +215,11 @@ test_migration_from_v2_keeps_messages(PgTestFixture *fixture, gconstpointer user
 	/* the file taken back to v2, as a v2 Polygate left it (no want_receipt) */
 	pg_test_registry_close(fixture);
 	pg_test_sqlite_exec(fixture->db_path, "ALTER TABLE sms_outbox DROP COLUMN want_receipt;"
+					      "DROP TABLE sms_inbox;"
 					      "PRAGMA user_version = 2;");
 
 	pg_test_registry_open(fixture);
-	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 3);
+	g_assert_cmpint(pg_test_sqlite_int(fixture->db_path, "PRAGMA user_version;"), ==, 4);
 	got = pg_sms_queue_get(fixture->registry, id, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(pg_secret_get_string(got->body), ==, "before v3");
