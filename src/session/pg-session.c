@@ -1097,9 +1097,10 @@ pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer use
 {
 	g_debug("%s: component %s", pg_transport_get_jid(transport),
 		connected ? "connected" : "disconnected");
-	/* the legacy side stayed connected all along; the XMPP side learns
-	 * again who is online */
+	/* the legacy side stayed connected all along; the XMPP side gets what
+	 * was kept meanwhile (pg-sms.h) and learns again who is online */
 	if (connected) {
+		pg_sms_deliver_kept(((PgSessionManager *)user_data)->sms, transport);
 		pg_session_probe_users(transport);
 		pg_session_audit_start(((PgSessionManager *)user_data)->audit, transport);
 	} else {
@@ -1487,10 +1488,15 @@ static void
 pg_link_on_im(PgLink *link, const PgIpcMessage *msg)
 {
 	PgSession *session = link->session;
-	g_autofree gchar *from = pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "from"));
-	xmpp_stanza_t *message =
-	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
+	g_autofree gchar *from = NULL;
+	xmpp_stanza_t *message;
 
+	/* an SMS that arrives while the XMPP server is away is kept (pg-sms.h) */
+	if (pg_sms_keep_im(session->manager->sms, link, pg_ipc_message_get_string(msg, "from"),
+			   pg_ipc_message_get_string(msg, "body")))
+		return;
+	from = pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "from"));
+	message = xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
 	pg_stanza_set_from(message, from);
 	pg_stanza_set_body(message, pg_ipc_message_get_string(msg, "body"));
 	pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);

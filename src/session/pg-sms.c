@@ -20,9 +20,7 @@
 #include "core/pg-phone.h"
 #include "http/pg-http.h"
 #include "registry/pg-account.h"
-#include "registry/pg-sms-queue.h"
-#include "session/pg-session-private.h"
-#include "session/pg-sms.h"
+#include "session/pg-sms-private.h"
 #include "xmpp/pg-stanza.h"
 
 #define PG_SMS_PUMP_BATCH 200
@@ -32,16 +30,7 @@
 #define PG_SMS_PURGE_AFTER_S (7 * 24 * 3600)
 #define PG_NS_RECEIPTS "urn:xmpp:receipts"
 
-struct _PgSms {
-	PgSessionManager *manager;
-	PgRegistry *registry;
-	PgHttp *http;
-	guint pump_id;
-	guint sweep_id;
-	gboolean draining; /* stopping: nothing new goes to the SMS gateway */
-};
-
-static gint64
+gint64
 pg_sms_now(void)
 {
 	return g_get_real_time() / G_USEC_PER_SEC;
@@ -58,7 +47,7 @@ pg_sms_find_transport(PgSms *self, const gchar *jid)
 	return NULL;
 }
 
-static gchar *
+gchar *
 pg_sms_contact_jid(PgTransport *transport, const gchar *number)
 {
 	return g_strdup_printf("%s@%s", number, pg_transport_get_jid(transport));
@@ -79,7 +68,7 @@ pg_sms_normalize_kannel_number(const gchar *number)
 
 /* XEP-0100 §4.1.2: a contact the user texts (or who texts them) is offered
  * to their roster once per session with a subscription request from it. */
-static void
+void
 pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *user_jid,
 		     const gchar *contact_jid)
 {
@@ -104,7 +93,7 @@ pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *us
  * bare JID, so it goes to each of the user's online resources; with none
  * online, the user learns it from a chat message, which the server keeps
  * offline. */
-static void
+void
 pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
 		  const gchar *condition, const gchar *type, const gchar *text)
 {
@@ -114,6 +103,10 @@ pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
 	GHashTableIter iter;
 	gpointer resource;
 
+	/* the XMPP server is away: the error waits in the inbox */
+	if (pg_sms_keep(self, transport, msg->user_jid, PG_SMS_INBOX_FAILURE, msg->recipient, text,
+			msg->xmpp_id, condition, type) == PG_SMS_KEPT)
+		return;
 	if (session != NULL) {
 		g_hash_table_iter_init(&iter, session->resources);
 		while (g_hash_table_iter_next(&iter, &resource, NULL))
@@ -455,6 +448,22 @@ pg_sms_http_inbound_cb(PgHttp *http, const PgTransportConfig *config, const gcha
 			  receiver);
 		return 404;
 	}
+	/* Kannel's answer says whether it may forget the SMS, so 200 comes only
+	 * once the SMS is out to the XMPP server or committed to the inbox.  If
+	 * it cannot be kept, 503: smsbox retries a failed get-url only if its
+	 * http-request-retry is set (the Kannel User's Guide, smsbox group; the
+	 * retries live in smsbox's memory) and else texts the sender its
+	 * reply-requestfailed, which is still better than a 200 for a lost SMS. */
+	switch (pg_sms_keep(self, transport, account->user_jid, PG_SMS_INBOX_SMS, sender, text, NULL,
+			    NULL, NULL)) {
+	case PG_SMS_KEPT:
+		return 200;
+	case PG_SMS_NOT_KEPT:
+		return 503;
+	case PG_SMS_SEND_NOW:
+	default:
+		break;
+	}
 	contact = pg_sms_contact_jid(transport, sender);
 	session = pg_session_lookup(self->manager, account->user_jid, transport);
 	link = session != NULL ? g_hash_table_lookup(session->links, "") : NULL;
@@ -499,20 +508,17 @@ pg_sms_http_dlr_cb(PgHttp *http, const PgTransportConfig *config, const gchar *m
 		 * restart between the send and the report */
 		gboolean first = sms->state == PG_SMS_STATE_SENDING ||
 				 sms->state == PG_SMS_STATE_ACCEPTED;
-		if (pg_sms_queue_mark_delivered(self->registry, sms->id, now, NULL) && first &&
-		    sms->want_receipt && sms->xmpp_id != NULL) {
-			/* XEP-0184 §4: the receipt names the message it acknowledges */
-			g_autofree gchar *from = pg_sms_contact_jid(transport, sms->recipient);
-			g_autofree gchar *id = g_uuid_string_random();
-			xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(transport),
-								  NULL, sms->user_jid, id);
-			xmpp_stanza_t *received;
-			pg_stanza_set_from(message, from);
-			received = pg_stanza_add_child(message, "received", PG_NS_RECEIPTS);
-			pg_stanza_set_attribute(received, "id", sms->xmpp_id);
-			pg_transport_send(transport, message);
-			xmpp_stanza_release(message);
-		}
+		gboolean receipt = first && sms->want_receipt && sms->xmpp_id != NULL;
+		PgSmsKeep keep = receipt ? pg_sms_keep(self, transport, sms->user_jid,
+						       PG_SMS_INBOX_RECEIPT, sms->recipient,
+						       sms->xmpp_id, NULL, NULL, NULL)
+					 : PG_SMS_SEND_NOW;
+
+		if (keep == PG_SMS_NOT_KEPT)
+			return 503; /* Kannel may report it again; nothing changed */
+		if (pg_sms_queue_mark_delivered(self->registry, sms->id, now, NULL) && receipt &&
+		    keep == PG_SMS_SEND_NOW)
+			pg_sms_send_receipt(transport, sms->user_jid, sms->recipient, sms->xmpp_id);
 	} else if ((status & (PG_HTTP_DLR_FAILED | PG_HTTP_DLR_SMSC_NACK)) != 0) {
 		g_autofree gchar *text = g_strdup_printf(
 		    "the text message could not be delivered%s%s", answer[0] != '\0' ? ": " : "",
@@ -624,6 +630,7 @@ pg_sms_free(PgSms *self)
 		return;
 	g_clear_handle_id(&self->pump_id, g_source_remove);
 	g_clear_handle_id(&self->sweep_id, g_source_remove);
+	g_clear_handle_id(&self->deliver_id, g_source_remove);
 	g_clear_pointer(&self->http, pg_http_free);
 	g_free(self);
 }

@@ -14,6 +14,9 @@
  * registered it: through their worker if their SMS link is up, else
  * straight to their bare JID, so the XMPP server keeps it offline.  A
  * delivery report becomes a XEP-0184 receipt, a failed one a message error.
+ * While the component is disconnected from the XMPP server, each of these
+ * is kept, sealed, in the registry's inbox (pg-sms-inbox.h) before Kannel
+ * gets its 200, and sent when the component is back.
  */
 #pragma once
 
@@ -47,6 +50,12 @@ gboolean pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_
 void pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg);
 /* @link lost its worker or failed: what it was sending goes back to the queue. */
 void pg_sms_on_link_down(PgSms *self, PgLink *link);
+
+/* The component of @transport is back: send what was kept meanwhile. */
+void pg_sms_deliver_kept(PgSms *self, PgTransport *transport);
+/* An inbound SMS from @from that @link's worker reported (im-received): if
+ * the component is away, it is kept for later.  Returns: TRUE if kept. */
+gboolean pg_sms_keep_im(PgSms *self, PgLink *link, const gchar *from, const gchar *body);
 
 /* Whether @session still has texts queued or in flight (so that it must not
  * end yet).  FALSE for a session of another transport type, or no @self. */

@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
+from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream.matcher import MatchXPath
 
 from . import util
 
@@ -101,6 +103,10 @@ class XmppClient:
         self._cond = threading.Condition()
         self._presences = []  # (consumed flag list, element)
         self._messages = []
+        # every <message/> of every stream of this client, body or not, in
+        # arrival order; kept across reconnect() (slixmpp's "message" event
+        # fires only for messages with a body)
+        self.every_message = []
         self.full_jid = None
 
     # -- connection --------------------------------------------------------
@@ -133,6 +139,11 @@ class XmppClient:
         xmpp.add_event_handler("connection_failed", failed)
         xmpp.add_event_handler("presence", self._on_presence)
         xmpp.add_event_handler("message", self._on_message)
+        # registered before the stream opens: offline messages that come
+        # right after the initial presence are caught too
+        xmpp.register_handler(Callback("harness every message",
+                                       MatchXPath(f"{{{NS_CLIENT}}}message"),
+                                       self._on_any_message))
         self.xmpp = xmpp
         xmpp.connect(self.address, force_starttls=False, disable_starttls=True)
         await asyncio.wait_for(started, timeout)
@@ -209,6 +220,23 @@ class XmppClient:
         with self._cond:
             self._messages.append([False, copy.deepcopy(message.xml)])
             self._cond.notify_all()
+
+    def _on_any_message(self, message):
+        with self._cond:
+            self.every_message.append(copy.deepcopy(message.xml))
+            self._cond.notify_all()
+
+    def wait_every_message(self, predicate, timeout=20, what="a message"):
+        """The first message in every_message that matches (consumed or not,
+        any stream of this client); fails the test after timeout."""
+        with self._cond:
+            found = self._cond.wait_for(
+                lambda: [m for m in self.every_message if predicate(m)], timeout)
+            if not found:
+                seen = "\n".join(to_string(e) for e in self.every_message[-10:]) or "(none)"
+                raise util.HarnessError(f"{self.jid}: no {what} within {timeout}s; "
+                                        f"last messages:\n{seen}")
+            return found[0]
 
     @staticmethod
     def _presence_type(element):
