@@ -1918,7 +1918,7 @@ pg_session_say_goodbye(PgSession *session)
 void
 pg_session_manager_free(PgSessionManager *self)
 {
-	static const PgTransportDelegate none = {NULL};
+	static const PgTransportDelegate none = {.stanza = NULL};
 
 	if (self == NULL)
 		return;
