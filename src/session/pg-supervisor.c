@@ -41,6 +41,7 @@ struct _PgSupervisor {
 	GPtrArray *dead;           /* workers to free from an idle */
 	guint reap_id;
 	gboolean paused;           /* pg_supervisor_set_reading(FALSE) */
+	gboolean holding;          /* pg_supervisor_hold_logins(TRUE) */
 };
 
 static void pg_supervisor_pump(PgSupervisor *self);
@@ -194,6 +195,8 @@ pg_supervisor_start_login(PgSupervisor *self, PgSupervisorLogin *login)
 static void
 pg_supervisor_pump(PgSupervisor *self)
 {
+	if (self->holding)
+		return;
 	while (g_hash_table_size(self->in_flight) < self->max_concurrent_logins &&
 	       !g_queue_is_empty(self->queue)) {
 		PgSupervisorLogin *login = g_queue_pop_head(self->queue);
@@ -269,6 +272,13 @@ pg_supervisor_free(PgSupervisor *self)
 	g_ptr_array_unref(self->dead);
 	g_free(self->worker_path);
 	g_free(self);
+}
+
+void
+pg_supervisor_hold_logins(PgSupervisor *self, gboolean hold)
+{
+	self->holding = hold;
+	pg_supervisor_pump(self);
 }
 
 gboolean

@@ -35,6 +35,9 @@ void pg_supervisor_free(PgSupervisor *self);
  * FALSE with @error if no worker can be started. */
 gboolean pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *login,
 			     GError **error);
+/* Keep every login queued (TRUE), starting no worker, until released
+ * (FALSE): for tests/fuzz/fuzz-handlers.c, where links must stay pending. */
+void pg_supervisor_hold_logins(PgSupervisor *self, gboolean hold);
 /* The login of @account finished (either way): frees its slot. */
 void pg_supervisor_login_done(PgSupervisor *self, const gchar *account);
 /* Send a command for @account to its worker; the id is set here. */

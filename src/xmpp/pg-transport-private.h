@@ -9,6 +9,10 @@ G_BEGIN_DECLS
 
 typedef struct _PgAdhoc PgAdhoc;
 
+/* Where sent stanzas go instead of the component (tests, tests/fuzz). */
+typedef void (*PgTransportSendFunc)(PgTransport *self, xmpp_stanza_t *stanza,
+				    gpointer user_data);
+
 struct _PgTransport {
 	const PgConfig *config;               /* borrowed */
 	const PgTransportConfig *transport;   /* borrowed */
@@ -17,7 +21,15 @@ struct _PgTransport {
 	PgAdhoc *adhoc;                       /* owned: the XEP-0050 commands */
 	PgTransportDelegate delegate;
 	gpointer delegate_data;
+	PgTransportSendFunc send_func; /* NULL: the component */
+	gpointer send_data;
 };
+
+/* The seam of tests/fuzz/fuzz-handlers.c, a fake component: route @stanza
+ * as if the component had received it, and hand every stanza sent to @func
+ * (borrowed, during the call) instead of the component. */
+void pg_transport_receive(PgTransport *self, xmpp_stanza_t *stanza);
+void pg_transport_set_send_func(PgTransport *self, PgTransportSendFunc func, gpointer user_data);
 
 /* Offer @stanza to the session layer; FALSE if none took it. */
 gboolean pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza);

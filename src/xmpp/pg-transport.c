@@ -128,6 +128,19 @@ pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer u
 		pg_transport_handle_message(self, stanza);
 }
 
+void
+pg_transport_receive(PgTransport *self, xmpp_stanza_t *stanza)
+{
+	pg_transport_stanza_cb(self->component, stanza, self);
+}
+
+void
+pg_transport_set_send_func(PgTransport *self, PgTransportSendFunc func, gpointer user_data)
+{
+	self->send_func = func;
+	self->send_data = user_data;
+}
+
 static void
 pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_data)
 {
@@ -247,6 +260,10 @@ pg_transport_send(PgTransport *self, xmpp_stanza_t *stanza)
 {
 	if (xmpp_stanza_get_from(stanza) == NULL)
 		xmpp_stanza_set_from(stanza, self->transport->jid);
+	if (self->send_func != NULL) {
+		self->send_func(self, stanza, self->send_data);
+		return;
+	}
 	pg_component_send(self->component, stanza);
 }
 
