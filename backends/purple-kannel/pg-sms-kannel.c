@@ -26,8 +26,6 @@
 
 #include "pg-sms-kannel.h"
 
-#define PG_SMS_REASON_MAX 200 /* characters of Kannel's answer kept as reason */
-
 static void
 pg_sms_kannel_append_param(GString *query, const gchar *name, const gchar *value)
 {

@@ -60,6 +60,9 @@ gchar *pg_sms_kannel_http_request(const PgSmsSendsms *request, const gchar *user
  * (pg_sms_kannel_query() does that once). */
 gchar *pg_sms_kannel_dlr_url(const gchar *url_template, const gchar *message_id);
 
+/* Characters of Kannel's answer kept as the reason. */
+#define PG_SMS_REASON_MAX 200
+
 /* Classify Kannel's reply: @response is the raw HTTP response with its
  * headers (libpurple's include_headers = TRUE), @len its length.
  * @http_status: (out) (optional) the status code, 0 if there was none.
