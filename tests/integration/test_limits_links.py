@@ -14,7 +14,6 @@ worker processes.
 """
 
 import re
-import urllib.request
 from xml.sax.saxutils import quoteattr
 
 from harness import util
@@ -22,30 +21,12 @@ from harness.client import error_condition, to_string
 from harness.ircgw import (  # noqa: F401 (fixtures)
     IRC, NS_CLIENT, NS_MUC, gateway, gateway_options, irc_checker, irc_prosody, make_irc_user,
     ngircd, ngircd_password, presences, send_message, wait_message)
+from harness.metrics import error_text, metric, metrics
 
 DEFAULT_MAX_LINKS = 5
 SERVERS = 1000
 BATCH = 50
 NS_PING = "urn:xmpp:ping"
-NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
-
-
-def metrics(gateway):
-    url = f"http://127.0.0.1:{gateway.http_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as reply:
-        return reply.read().decode()
-
-
-def metric(text, name, **labels):
-    """The value of one sample, or None."""
-    for line in text.splitlines():
-        m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
-        if m is None or m.group(1) != name:
-            continue
-        found = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
-        if all(found.get(k) == v for k, v in labels.items()):
-            return float(m.group(3))
-    return None
 
 
 def links(gateway):
@@ -59,12 +40,6 @@ def fence(client, jid=IRC):
     stanza the client sent before it (Prosody passes them on in order)."""
     reply = client.iq_get(jid, f"<ping xmlns='{NS_PING}'/>", timeout=60)
     assert reply.get("type") == "result", to_string(reply)
-
-
-def error_text(stanza):
-    error = stanza.find(f"{{{NS_CLIENT}}}error")
-    text = error.find(f"{{{NS_STANZAS}}}text") if error is not None else None
-    return text.text if text is not None else ""
 
 
 def room(n):

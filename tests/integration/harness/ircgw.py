@@ -138,9 +138,10 @@ def pid_with_local_port(port, pids):
     return None
 
 
-def transports_for(ngircd_port, throttle_interval=0, throttle_burst=None):
-    """Both IRC transports; throttle_interval=None leaves the default."""
-    common = {"type": "irc", "irc_port": ngircd_port}
+def transports_for(ngircd_port, throttle_interval=0, throttle_burst=None, **extra):
+    """Both IRC transports; throttle_interval=None leaves the default; extra
+    keys (e.g. max_rooms_per_user) go into both transport groups."""
+    common = {"type": "irc", "irc_port": ngircd_port, **extra}
     if throttle_interval is not None:
         common["irc_throttle_interval"] = throttle_interval
     if throttle_burst is not None:
