@@ -405,9 +405,6 @@ def test_fault_prosody_restart(gateway, irc_prosody, irc_checker, make_irc_user,
 
 # -- SMS ----------------------------------------------------------------------------
 
-@pytest.mark.xfail(
-    reason="an inbound SMS that arrives while the component is disconnected gets 200 "
-           "and is dropped", strict=False)
 def test_fault_prosody_stopped_while_inbound_sms_arrive(smsgw):
     client = new_client(smsgw, "faultsms")
     jid, password = client.jid, smsgw.prosody.passwords[client.jid]
