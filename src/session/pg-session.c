@@ -134,9 +134,9 @@ pg_session_contact_jid(PgLink *link, const gchar *who)
 	}
 }
 
-/* The legacy ID of a contact JID's local part. */
+/* The legacy ID of a contact JID's local part (@jid as the boundary parsed it). */
 static gchar *
-pg_session_contact_id(PgSession *session, const gchar *jid, gchar **server, GError **error)
+pg_session_contact_id(PgSession *session, const PgJid *jid, gchar **server, GError **error)
 {
 	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
 
@@ -148,14 +148,9 @@ pg_session_contact_id(PgSession *session, const gchar *jid, gchar **server, GErr
 		return g_steal_pointer(&address->name);
 	}
 	*server = g_strdup("");
-	{
-		g_autofree gchar *bare = pg_stanza_bare_jid(jid);
-		const gchar *at = strchr(bare, '@');
-		g_autofree gchar *node = g_strndup(bare, at - bare);
-		if (transport->type == PG_TRANSPORT_TYPE_SMS)
-			return pg_phone_normalize_e164(node, error);
-		return pg_jid_unescape_node(node);
-	}
+	if (transport->type == PG_TRANSPORT_TYPE_SMS)
+		return pg_jid_parse_sms(transport, jid, error);
+	return pg_jid_parse_purple(transport, jid, error);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -801,13 +796,12 @@ pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 
 static gboolean
 pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
-			   xmpp_stanza_t *presence, const gchar *user_jid)
+			   xmpp_stanza_t *presence, const gchar *user_jid, const PgJid *to)
 {
-	const gchar *to = xmpp_stanza_get_to(presence);
 	const gchar *type = xmpp_stanza_get_type(presence);
 	const PgTransportConfig *config = pg_transport_get_config(transport);
 
-	if (to == NULL || strchr(to, '@') == NULL) {
+	if (to->local == NULL) {
 		pg_session_handle_user_presence(self, transport, presence, user_jid);
 		return TRUE;
 	}
@@ -828,8 +822,7 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 	 * like IRC have none); available/unavailable count as the user's */
 	if (g_strcmp0(type, "subscribe") == 0 || g_strcmp0(type, "probe") == 0) {
 		xmpp_stanza_t *reply = xmpp_presence_new(pg_transport_get_ctx(transport));
-		g_autofree gchar *bare_to = pg_stanza_bare_jid(to);
-		xmpp_stanza_set_from(reply, bare_to);
+		xmpp_stanza_set_from(reply, to->bare);
 		xmpp_stanza_set_to(reply, user_jid);
 		if (g_strcmp0(type, "subscribe") == 0)
 			xmpp_stanza_set_type(reply, "subscribed");
@@ -862,9 +855,8 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 
 static gboolean
 pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *message,
-			  const gchar *user_jid)
+			  const gchar *user_jid, const PgJid *to)
 {
-	const gchar *to = xmpp_stanza_get_to(message);
 	const gchar *type = xmpp_stanza_get_type(message);
 	const PgTransportConfig *config = pg_transport_get_config(transport);
 	g_autofree gchar *body = pg_stanza_get_child_text(message, "body");
@@ -877,7 +869,7 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 
 	if (g_strcmp0(type, "error") == 0)
 		return TRUE;
-	if (to == NULL || strchr(to, '@') == NULL)
+	if (to->local == NULL)
 		return FALSE; /* to the transport itself: service-unavailable */
 	if (!pg_session_user_registered(self, transport, user_jid)) {
 		pg_transport_reply_error_code(transport, message, PG_ERROR_REGISTRATION_REQUIRED,
@@ -885,7 +877,7 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 		return TRUE;
 	}
 	if (config->type == PG_TRANSPORT_TYPE_SMS)
-		return pg_sms_handle_message(self->sms, transport, message, user_jid);
+		return pg_sms_handle_message(self->sms, transport, message, user_jid, to);
 	session = pg_session_ensure(self, user_jid, transport);
 
 	if (config->type == PG_TRANSPORT_TYPE_IRC) {
@@ -972,7 +964,8 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 
 /* disco#info on a room or contact JID (XEP-0030, XEP-0045 §6.4). */
 static gboolean
-pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq)
+pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq,
+		     const PgJid *to)
 {
 	const PgTransportConfig *config = pg_transport_get_config(transport);
 	xmpp_stanza_t *query = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_INFO);
@@ -994,7 +987,7 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 		return FALSE;
 	if (config->type != PG_TRANSPORT_TYPE_IRC)
 		return FALSE;
-	address = pg_jid_parse_irc(config, xmpp_stanza_get_to(iq), NULL);
+	address = pg_jid_parse_irc(config, to, NULL);
 	if (address == NULL)
 		return FALSE;
 	reply = pg_stanza_iq_result(iq);
@@ -1021,27 +1014,27 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 }
 
 static gboolean
-pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid *from,
+		     const PgJid *to, gpointer user_data)
 {
 	PgSessionManager *self = user_data;
 	const gchar *name = xmpp_stanza_get_name(stanza);
-	g_autofree gchar *user_jid = pg_stanza_bare_jid(xmpp_stanza_get_from(stanza));
-	const gchar *at = user_jid != NULL ? strchr(user_jid, '@') : NULL;
+	const gchar *user_jid = from->bare;
 
-	if (at == NULL)
+	if (from->local == NULL)
 		return FALSE;
-	if (!pg_transport_config_allows_domain(pg_transport_get_config(transport), at + 1)) {
+	if (!pg_transport_config_allows_domain(pg_transport_get_config(transport), from->domain)) {
 		if (g_strcmp0(name, "iq") == 0 || g_strcmp0(name, "message") == 0)
 			pg_transport_reply_error_code(transport, stanza, PG_ERROR_FORBIDDEN,
 						      "this gateway does not serve your domain");
 		return TRUE;
 	}
 	if (g_strcmp0(name, "presence") == 0)
-		return pg_session_handle_presence(self, transport, stanza, user_jid);
+		return pg_session_handle_presence(self, transport, stanza, user_jid, to);
 	if (g_strcmp0(name, "message") == 0)
-		return pg_session_handle_message(self, transport, stanza, user_jid);
+		return pg_session_handle_message(self, transport, stanza, user_jid, to);
 	if (g_strcmp0(name, "iq") == 0)
-		return pg_session_handle_iq(self, transport, stanza);
+		return pg_session_handle_iq(self, transport, stanza, to);
 	return FALSE;
 }
 

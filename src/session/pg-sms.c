@@ -215,23 +215,18 @@ pg_sms_schedule(PgSms *self)
 
 gboolean
 pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *message,
-		      const gchar *user_jid)
+		      const gchar *user_jid, const PgJid *to)
 {
-	const gchar *to = xmpp_stanza_get_to(message);
 	g_autofree gchar *body = pg_stanza_get_child_text(message, "body");
-	g_autofree gchar *bare = pg_stanza_bare_jid(to);
-	g_autofree gchar *node = NULL;
 	g_autofree gchar *number = NULL;
 	g_autofree gchar *contact = NULL;
 	g_autoptr(GError) error = NULL;
-	const gchar *at = strchr(bare, '@');
 	gboolean want_receipt;
 	gint64 id;
 
 	if (body == NULL || body[0] == '\0')
 		return TRUE; /* chat states and receipts: SMS has none */
-	node = g_strndup(bare, at - bare);
-	number = pg_phone_normalize_e164(node, &error);
+	number = pg_jid_parse_sms(pg_transport_get_config(transport), to, &error);
 	if (number == NULL) {
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;

@@ -24,6 +24,7 @@
 #include <strophe.h>
 
 #include "ipc/pg-ipc-message.h"
+#include "xmpp/pg-jid.h"
 
 G_BEGIN_DECLS
 
@@ -43,9 +44,10 @@ void pg_sms_free(PgSms *self);
  * Call it while the workers still run. */
 void pg_sms_drain(PgSms *self, guint timeout_ms);
 
-/* A message from @user_jid (registered) to a number on an SMS transport. */
+/* A message from @user_jid (registered) to @to, a number on an SMS transport
+ * (as the JID boundary parsed it, pg-jid.h). */
 gboolean pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *message,
-			       const gchar *user_jid);
+			       const gchar *user_jid, const PgJid *to);
 /* A worker's sms-sent event for @link. */
 void pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg);
 /* @link lost its worker or failed: what it was sending goes back to the queue. */

@@ -132,24 +132,23 @@ pg_transport_remove_command(PgTransport *self, const gchar *node)
 static gchar *
 pg_adhoc_requester(PgTransport *self, xmpp_stanza_t *iq, gboolean *is_admin, GError **error)
 {
-	g_autofree gchar *bare = pg_stanza_bare_jid(xmpp_stanza_get_from(iq));
-	const gchar *at = bare != NULL ? strchr(bare, '@') : NULL;
+	g_autoptr(PgJid) from = pg_jid_parse(xmpp_stanza_get_from(iq), NULL);
 
-	*is_admin = bare != NULL && pg_config_is_admin(self->config, bare);
+	*is_admin = from != NULL && pg_config_is_admin(self->config, from->bare);
 	/* an operator's admin JID is trusted even outside allowed_domains */
 	if (*is_admin)
-		return g_steal_pointer(&bare);
-	if (at == NULL || at == bare) {
+		return g_strdup(from->bare);
+	if (from == NULL || from->local == NULL) {
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_FORBIDDEN,
 				    "only user accounts can run commands on this gateway");
 		return NULL;
 	}
-	if (!pg_transport_config_allows_domain(self->transport, at + 1)) {
+	if (!pg_transport_config_allows_domain(self->transport, from->domain)) {
 		g_set_error(error, PG_ERROR, PG_ERROR_FORBIDDEN,
-			    "this gateway does not serve users of %s", at + 1);
+			    "this gateway does not serve users of %s", from->domain);
 		return NULL;
 	}
-	return g_steal_pointer(&bare);
+	return g_strdup(from->bare);
 }
 
 static gboolean

@@ -105,20 +105,19 @@ pg_register_instructions(const PgTransportConfig *transport)
 static gchar *
 pg_register_requester(PgTransport *self, xmpp_stanza_t *stanza, GError **error)
 {
-	g_autofree gchar *bare = pg_stanza_bare_jid(xmpp_stanza_get_from(stanza));
-	const gchar *at = bare != NULL ? strchr(bare, '@') : NULL;
+	g_autoptr(PgJid) from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
 
-	if (at == NULL || at == bare) {
+	if (from == NULL || from->local == NULL) {
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_FORBIDDEN,
 				    "only user accounts can register with this gateway");
 		return NULL;
 	}
-	if (!pg_transport_config_allows_domain(self->transport, at + 1)) {
+	if (!pg_transport_config_allows_domain(self->transport, from->domain)) {
 		g_set_error(error, PG_ERROR, PG_ERROR_FORBIDDEN,
-			    "this gateway does not serve users of %s", at + 1);
+			    "this gateway does not serve users of %s", from->domain);
 		return NULL;
 	}
-	return g_steal_pointer(&bare);
+	return g_strdup(from->bare);
 }
 
 static void
@@ -441,23 +440,20 @@ pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq)
 /* Presence to the transport's own domain: subscriptions (RFC 6121 §3) and
  * probes (RFC 6121 §4.3).  A registered user is a subscriber both ways. */
 void
-pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence)
+pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence, const PgJid *from,
+			    const PgJid *to)
 {
 	const gchar *type = xmpp_stanza_get_type(presence);
-	const gchar *to = xmpp_stanza_get_to(presence);
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *user_jid = NULL;
+	const gchar *user_jid = from->bare;
 	g_autoptr(PgAccount) account = NULL;
 
-	if (to != NULL && strchr(to, '@') != NULL) {
+	if (to->local != NULL) {
 		/* presence to legacy contacts and rooms: the sessions' business */
-		pg_transport_delegate_stanza(self, presence);
+		pg_transport_delegate_stanza(self, presence, from, to);
 		return;
 	}
 	if (g_strcmp0(type, "error") == 0)
-		return;
-	user_jid = pg_stanza_bare_jid(xmpp_stanza_get_from(presence));
-	if (user_jid == NULL)
 		return;
 	account = pg_registry_get_account(self->registry, self->transport->jid, user_jid, &error);
 
@@ -479,8 +475,8 @@ pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence)
 		/* the user is online: the transport shows itself online to them,
 		 * and their session may start */
 		pg_register_send_presence(self, user_jid, NULL);
-		pg_transport_delegate_stanza(self, presence);
+		pg_transport_delegate_stanza(self, presence, from, to);
 	} else if (g_strcmp0(type, "unavailable") == 0) {
-		pg_transport_delegate_stanza(self, presence);
+		pg_transport_delegate_stanza(self, presence, from, to);
 	}
 }

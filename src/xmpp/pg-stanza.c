@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-text.h"
 
@@ -239,17 +240,6 @@ pg_stanza_reply_error(xmpp_stanza_t *request, const gchar *type, const gchar *co
 gchar *
 pg_stanza_bare_jid(const gchar *jid)
 {
-	const gchar *slash;
-	const gchar *at;
-	g_autofree gchar *bare = NULL;
-
-	if (jid == NULL)
-		return NULL;
-	slash = strchr(jid, '/');
-	bare = slash != NULL ? g_strndup(jid, slash - jid) : g_strdup(jid);
-	/* RFC 7622 §3.2: the domainpart is case-insensitive; keep the local part */
-	at = strchr(bare, '@');
-	for (gchar *p = at != NULL ? (gchar *)at + 1 : bare; *p != '\0'; p++)
-		*p = g_ascii_tolower(*p);
-	return g_steal_pointer(&bare);
+	g_autoptr(PgJid) parsed = pg_jid_parse(jid, NULL);
+	return parsed != NULL ? g_strdup(parsed->bare) : NULL;
 }

@@ -73,7 +73,8 @@ xmpp_stanza_t *pg_stanza_error_reply(xmpp_stanza_t *request, const GError *error
 xmpp_stanza_t *pg_stanza_reply_error(xmpp_stanza_t *request, const gchar *type,
 				     const gchar *condition, const gchar *text);
 
-/* The bare form of @jid (no resource), lowercased domain; (transfer full). */
+/* The bare form of @jid (no resource), lowercased domain, by the RFC 7622
+ * parser (pg-jid.h); NULL if @jid is NULL or malformed.  (transfer full) */
 gchar *pg_stanza_bare_jid(const gchar *jid);
 
 G_END_DECLS

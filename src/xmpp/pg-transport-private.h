@@ -3,6 +3,7 @@
 #pragma once
 
 #include "xmpp/pg-component.h"
+#include "xmpp/pg-jid.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
@@ -31,8 +32,18 @@ struct _PgTransport {
 void pg_transport_receive(PgTransport *self, xmpp_stanza_t *stanza);
 void pg_transport_set_send_func(PgTransport *self, PgTransportSendFunc func, gpointer user_data);
 
-/* Offer @stanza to the session layer; FALSE if none took it. */
-gboolean pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza);
+/* Offer @stanza, from @from to @to (as parsed at the boundary), to the
+ * session layer; FALSE if none took it. */
+gboolean pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza, const PgJid *from,
+				      const PgJid *to);
+
+/* The JID boundary: parse @stanza's 'from' and 'to' (RFC 7622) and check that
+ * 'to' is @transport's domain, or a JID under it that names something on its
+ * network.  TRUE: route it, with *@from and *@to (transfer full).  FALSE with
+ * @error: answer that error (unless the stanza is itself an error).  FALSE
+ * without: drop it, there is nobody to answer. */
+gboolean pg_transport_check_addresses(const PgTransportConfig *transport, xmpp_stanza_t *stanza,
+				      PgJid **from, PgJid **to, GError **error);
 
 /* pg-disco.c: XEP-0030 on the transport's domain */
 void pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq);
@@ -56,6 +67,7 @@ xmpp_stanza_t *pg_adhoc_disco_items_reply(PgTransport *self, xmpp_stanza_t *iq,
 /* pg-register.c: XEP-0077 registration, XEP-0100 gateway and subscriptions */
 void pg_register_handle_iq(PgTransport *self, xmpp_stanza_t *iq);
 void pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq);
-void pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence);
+void pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence, const PgJid *from,
+				 const PgJid *to);
 
 G_END_DECLS

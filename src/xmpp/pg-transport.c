@@ -7,6 +7,13 @@
  * service-unavailable, never ignored (RFC 6120 §8.4: "an entity that
  * receives an IQ request ... it does not understand MUST return an error").
  * Errors are never answered with errors (RFC 6120 §8.3.1).
+ *
+ * JID BOUNDARY: before any routing, pg_transport_check_addresses() parses
+ * 'from' and 'to' once with the RFC 7622 parser (pg-jid.h) and checks that
+ * 'to' is this transport's domain or a JID under it that names something on
+ * this network.  What fails never reaches a handler, a session or another
+ * transport's state; the handlers below get the parsed JIDs, never raw
+ * strings to split.
  */
 #define G_LOG_DOMAIN "pg-xmpp"
 
@@ -16,6 +23,7 @@
 
 #include "core/pg-error.h"
 #include "xmpp/pg-adhoc.h"
+#include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
@@ -70,10 +78,9 @@ pg_transport_iq_payload(xmpp_stanza_t *iq, guint *n_children)
 }
 
 static void
-pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
+pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq, const PgJid *from, const PgJid *to)
 {
 	const gchar *type = xmpp_stanza_get_type(iq);
-	const gchar *to = xmpp_stanza_get_to(iq);
 	xmpp_stanza_t *payload;
 	guint n_children = 0;
 
@@ -87,8 +94,8 @@ pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
 		return;
 	}
 	/* contacts and rooms belong to the sessions */
-	if (to != NULL && strchr(to, '@') != NULL) {
-		if (!pg_transport_delegate_stanza(self, iq))
+	if (to->local != NULL) {
+		if (!pg_transport_delegate_stanza(self, iq, from, to))
 			pg_transport_reply_error_code(self, iq, PG_ERROR_SERVICE_UNAVAILABLE, NULL);
 		return;
 	}
@@ -104,12 +111,53 @@ pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq)
 }
 
 static void
-pg_transport_handle_message(PgTransport *self, xmpp_stanza_t *message)
+pg_transport_handle_message(PgTransport *self, xmpp_stanza_t *message, const PgJid *from,
+			    const PgJid *to)
 {
-	if (pg_transport_delegate_stanza(self, message))
+	if (pg_transport_delegate_stanza(self, message, from, to))
 		return;
 	pg_transport_reply_error_code(self, message, PG_ERROR_SERVICE_UNAVAILABLE,
 				      "this transport does not relay messages");
+}
+
+gboolean
+pg_transport_check_addresses(const PgTransportConfig *transport, xmpp_stanza_t *stanza,
+			     PgJid **from, PgJid **to, GError **error)
+{
+	const gchar *to_text = xmpp_stanza_get_to(stanza);
+	g_autoptr(PgJid) from_jid = NULL;
+	g_autoptr(PgJid) to_jid = NULL;
+
+	/* no 'from': nobody to answer (the server stamps it on what users send) */
+	if (xmpp_stanza_get_from(stanza) == NULL)
+		return FALSE;
+	from_jid = pg_jid_parse(xmpp_stanza_get_from(stanza), error);
+	if (from_jid == NULL)
+		return FALSE;
+	/* RFC 6120 §8.1.1.1: no 'to' is the entity the stream is with, here
+	 * the transport's own domain */
+	to_jid = pg_jid_parse(to_text != NULL ? to_text : transport->jid, error);
+	if (to_jid == NULL)
+		return FALSE;
+	/* Another domain's stanza (ejabberd's global_routes: true sends every
+	 * component the stanzas of all of them): RFC 6120 §8.3.3.7, the
+	 * addressed JID cannot be found here.  It never reaches a handler. */
+	if (g_ascii_strcasecmp(to_jid->domain, transport->jid) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+			    "this is %s; the address is not on this gateway", transport->jid);
+		return FALSE;
+	}
+	if (to_jid->local == NULL && to_jid->resource != NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+			    "%s has no resources; write to the bare domain", transport->jid);
+		return FALSE;
+	}
+	/* a contact or room: its shape on this network (pg-jid.h) */
+	if (to_jid->local != NULL && !pg_jid_check_contact(transport, to_jid, error))
+		return FALSE;
+	*from = g_steal_pointer(&from_jid);
+	*to = g_steal_pointer(&to_jid);
+	return TRUE;
 }
 
 static void
@@ -117,15 +165,27 @@ pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer u
 {
 	PgTransport *self = user_data;
 	const gchar *name = xmpp_stanza_get_name(stanza);
+	g_autoptr(PgJid) from = NULL;
+	g_autoptr(PgJid) to = NULL;
+	g_autoptr(GError) error = NULL;
 
-	if (xmpp_stanza_get_from(stanza) == NULL)
+	if (g_strcmp0(name, "iq") != 0 && g_strcmp0(name, "presence") != 0 &&
+	    g_strcmp0(name, "message") != 0)
 		return; /* e.g. the handshake reply; nothing to answer */
+	if (!pg_transport_check_addresses(self->transport, stanza, &from, &to, &error)) {
+		if (error == NULL)
+			return;
+		/* an error of type error is dropped there (RFC 6120 §8.3.1) */
+		g_debug("%s: refused a %s: %s", self->transport->jid, name, error->message);
+		pg_transport_reply_error(self, stanza, error);
+		return;
+	}
 	if (g_strcmp0(name, "iq") == 0)
-		pg_transport_handle_iq(self, stanza);
+		pg_transport_handle_iq(self, stanza, from, to);
 	else if (g_strcmp0(name, "presence") == 0)
-		pg_register_handle_presence(self, stanza);
-	else if (g_strcmp0(name, "message") == 0)
-		pg_transport_handle_message(self, stanza);
+		pg_register_handle_presence(self, stanza, from, to);
+	else
+		pg_transport_handle_message(self, stanza, from, to);
 }
 
 void
@@ -160,11 +220,12 @@ pg_transport_congested_cb(PgComponent *component, gboolean congested, gpointer u
 }
 
 gboolean
-pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza)
+pg_transport_delegate_stanza(PgTransport *self, xmpp_stanza_t *stanza, const PgJid *from,
+			     const PgJid *to)
 {
 	if (self->delegate.stanza == NULL)
 		return FALSE;
-	return self->delegate.stanza(self, stanza, self->delegate_data);
+	return self->delegate.stanza(self, stanza, from, to, self->delegate_data);
 }
 
 void
@@ -275,8 +336,19 @@ pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const GError
 	if (g_strcmp0(xmpp_stanza_get_type(request), "error") == 0)
 		return; /* RFC 6120 §8.3.1: never answer an error with an error */
 	reply = pg_stanza_error_reply(request, error);
-	if (reply != NULL)
-		pg_transport_send(self, reply);
+	if (reply == NULL)
+		return;
+	/* The reply comes from the request's 'to'.  When that is malformed or
+	 * another domain's, it comes from ours instead: the server would close
+	 * the component stream over a 'from' outside its domain (XEP-0114 §3.1
+	 * leaves it to the server; Prosody's validate_from_addresses does). */
+	{
+		g_autoptr(PgJid) reply_from = pg_jid_parse(xmpp_stanza_get_from(reply), NULL);
+		if (reply_from == NULL ||
+		    g_ascii_strcasecmp(reply_from->domain, self->transport->jid) != 0)
+			xmpp_stanza_set_from(reply, self->transport->jid);
+	}
+	pg_transport_send(self, reply);
 }
 
 void

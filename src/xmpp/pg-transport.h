@@ -12,6 +12,7 @@
 
 #include "core/pg-config.h"
 #include "registry/pg-registry.h"
+#include "xmpp/pg-jid.h"
 
 G_BEGIN_DECLS
 
@@ -24,8 +25,11 @@ typedef struct {
 	/* A stanza the transport does not answer itself: messages, presence
 	 * (available/unavailable from users, anything to a legacy JID) and IQs
 	 * to legacy JIDs.  Return TRUE if handled; FALSE gets the sender a
-	 * service-unavailable error. */
-	gboolean (*stanza)(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data);
+	 * service-unavailable error.  @from and @to are the stanza's addresses
+	 * as the JID boundary parsed them (pg-jid.h): @to is on this transport
+	 * and names something on its network. */
+	gboolean (*stanza)(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid *from,
+			   const PgJid *to, gpointer user_data);
 	/* The user removed their registration (XEP-0077 <remove/>). */
 	void (*unregistered)(PgTransport *transport, const gchar *user_jid, gpointer user_data);
 	/* The component (re)connected to the XMPP server, or lost it. */

@@ -252,7 +252,9 @@ test_jid_irc_table(void)
 		    .irc_server = (gchar *)c->irc_server,
 		};
 		g_autoptr(GError) error = NULL;
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(&transport, c->jid, &error);
+		g_autoptr(PgJid) jid = pg_jid_parse(c->jid, &error);
+		g_autoptr(PgIrcAddress) address =
+		    jid != NULL ? pg_jid_parse_irc(&transport, jid, &error) : NULL;
 		g_autofree gchar *back = NULL;
 
 		g_test_message("case %zu: %s", i, c->jid);
