@@ -25,7 +25,12 @@ def _lua_string(value):
 
 
 class Prosody:
-    def __init__(self, directory, cert_dir, components=DEFAULT_COMPONENTS):
+    def __init__(self, directory, cert_dir, components=DEFAULT_COMPONENTS, plugin_paths=(),
+                 extra_lines=()):
+        """plugin_paths: directories of test-only Prosody modules; extra_lines:
+        config lines appended at the end (e.g. a Component using one)."""
+        self.plugin_paths = [os.path.abspath(p) for p in plugin_paths]
+        self.extra_lines = list(extra_lines)
         self.dir = os.path.abspath(directory)
         self.c2s_port = util.free_port()
         self.component_port = util.free_port()
@@ -59,6 +64,11 @@ class Prosody:
             'modules_disabled = { "s2s" }',
             "c2s_require_encryption = false",
             "allow_unencrypted_plain_auth = true",
+        ]
+        if self.plugin_paths:
+            lines.append("plugin_paths = { " + ", ".join(_lua_string(p) for p in self.plugin_paths)
+                         + " }")
+        lines += [
             "",
             f'VirtualHost "{DOMAIN}"',
             f'VirtualHost "{EVIL_DOMAIN}"',
@@ -67,6 +77,7 @@ class Prosody:
         for jid, secret in self.components.items():
             lines.append(f'Component "{jid}"')
             lines.append(f"  component_secret = {_lua_string(secret)}")
+        lines += self.extra_lines
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 
