@@ -1,0 +1,115 @@
+/* Micro-benchmark of the JID boundary (issue 8: the text and JID boundaries
+ * together must add at most 1 µs per stanza).
+ *
+ * For each stanza shape it times what every stanza pays before routing
+ * (pg_transport_check_addresses(): the RFC 7622 parse of 'from' and 'to',
+ * the domain check, the per-network shape check), plus the per-network parse
+ * the session layer does again (pg_jid_parse_irc() / _sms() / _purple()),
+ * and prints the median of five runs in ns per stanza.  Build it optimized,
+ * without sanitizers:
+ *
+ *     meson setup build-bench . -Dbuildtype=release && ninja -C build-bench
+ *     build-bench/contrib/bench/bench-jid [iterations]
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "xmpp/pg-jid.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+#define BENCH_RUNS 5
+
+typedef struct {
+	const gchar *name;
+	PgTransportType type;
+	const gchar *from;
+	const gchar *to;
+} BenchCase;
+
+static const BenchCase bench_cases[] = {
+    {"irc room message", PG_TRANSPORT_TYPE_IRC, "alice@example.org/phone",
+     "#chan%irc.example.net@gw.example.org"},
+    {"irc private message", PG_TRANSPORT_TYPE_IRC, "alice@example.org/phone",
+     "bob%irc.example.net@gw.example.org"},
+    {"irc room join (occupant)", PG_TRANSPORT_TYPE_IRC, "alice@example.org/phone",
+     "#chan%irc.example.net@gw.example.org/alice"},
+    {"sms message", PG_TRANSPORT_TYPE_SMS, "alice@example.org/phone",
+     "+15551234567@gw.example.org"},
+    {"purple message", PG_TRANSPORT_TYPE_PURPLE, "alice@example.org/phone",
+     "bob\\40legacy.example@gw.example.org"},
+    {"iq to the domain", PG_TRANSPORT_TYPE_IRC, "alice@example.org/phone", "gw.example.org"},
+    {"non-ASCII user and room", PG_TRANSPORT_TYPE_IRC, "\xc3\xb1" "and\xc3\xba@example.org/t\xc3\xa9l",
+     "#caf\xc3\xa9%irc.example.net@gw.example.org/\xc3\xb1"},
+    {"refused: domain/resource", PG_TRANSPORT_TYPE_SMS, "alice@example.org/phone",
+     "gw.example.org/a@b"},
+    {"refused: other domain", PG_TRANSPORT_TYPE_SMS, "alice@example.org/phone",
+     "#chan%irc.example.net@irc.example.org/nick"},
+};
+
+static gint
+bench_compare(gconstpointer a, gconstpointer b)
+{
+	gdouble x = *(const gdouble *)a;
+	gdouble y = *(const gdouble *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* One stanza's boundary and the session layer's per-network parse. */
+static void
+bench_one(const PgTransportConfig *transport, xmpp_stanza_t *stanza)
+{
+	g_autoptr(PgJid) from = NULL;
+	g_autoptr(PgJid) to = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!pg_transport_check_addresses(transport, stanza, &from, &to, &error))
+		return;
+	if (to->local == NULL)
+		return;
+	switch (transport->type) {
+	case PG_TRANSPORT_TYPE_IRC: {
+		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(transport, to, NULL);
+		break;
+	}
+	case PG_TRANSPORT_TYPE_SMS: {
+		g_autofree gchar *number = pg_jid_parse_sms(transport, to, NULL);
+		break;
+	}
+	case PG_TRANSPORT_TYPE_PURPLE:
+	default: {
+		g_autofree gchar *legacy = pg_jid_parse_purple(transport, to, NULL);
+		break;
+	}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	guint iterations = argc > 1 ? (guint)strtoul(argv[1], NULL, 10) : 1000000;
+	xmpp_ctx_t *ctx = pg_stanza_ctx_new();
+
+	g_print("JID boundary, ns per stanza (median of %d runs of %u)\n", BENCH_RUNS,
+		iterations);
+	for (gsize i = 0; i < G_N_ELEMENTS(bench_cases); i++) {
+		const BenchCase *c = &bench_cases[i];
+		PgTransportConfig transport = {.jid = (gchar *)"gw.example.org", .type = c->type};
+		xmpp_stanza_t *stanza = xmpp_message_new(ctx, "chat", c->to, NULL);
+		gdouble runs[BENCH_RUNS];
+
+		xmpp_stanza_set_from(stanza, c->from);
+		for (gint r = 0; r < BENCH_RUNS; r++) {
+			gint64 start = g_get_monotonic_time();
+			for (guint n = 0; n < iterations; n++)
+				bench_one(&transport, stanza);
+			runs[r] = (gdouble)(g_get_monotonic_time() - start) * 1000.0 / iterations;
+		}
+		qsort(runs, BENCH_RUNS, sizeof(runs[0]), (GCompareFunc)bench_compare);
+		g_print("  %-28s %7.1f ns\n", c->name, runs[BENCH_RUNS / 2]);
+		xmpp_stanza_release(stanza);
+	}
+	xmpp_ctx_free(ctx);
+	return 0;
+}
