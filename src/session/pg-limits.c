@@ -271,6 +271,15 @@ pg_limits_message_size(const PgIpcMessage *msg)
 	return g_variant_get_size(msg->fields);
 }
 
+/* Joins and leaves: bounded by max_rooms_per_user, so neither counted nor
+ * refused by the bytes (refusing a join there would leave the room half
+ * made). */
+static gboolean
+pg_limits_is_room_membership(const PgIpcMessage *msg)
+{
+	return msg->kind == PG_IPC_CMD_JOIN_ROOM || msg->kind == PG_IPC_CMD_LEAVE_ROOM;
+}
+
 gboolean
 pg_limits_allow_queue(PgLimits *self, PgLink *link, const PgIpcMessage *msg, GError **error)
 {
@@ -279,12 +288,14 @@ pg_limits_allow_queue(PgLimits *self, PgLink *link, const PgIpcMessage *msg, GEr
 	gpointer value;
 	guint64 queued = 0;
 
-	if (msg->kind == PG_IPC_CMD_JOIN_ROOM || msg->kind == PG_IPC_CMD_LEAVE_ROOM)
+	if (pg_limits_is_room_membership(msg))
 		return TRUE;
 	g_hash_table_iter_init(&iter, session->links);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		for (GList *l = ((PgLink *)value)->pending->head; l != NULL; l = l->next)
-			queued += pg_limits_message_size(l->data);
+		for (GList *l = ((PgLink *)value)->pending->head; l != NULL; l = l->next) {
+			if (!pg_limits_is_room_membership(l->data))
+				queued += pg_limits_message_size(l->data);
+		}
 	}
 	return pg_limits_check_for(self, pg_transport_get_config(session->transport),
 				   PG_LIMIT_QUEUED_BYTES, queued, pg_limits_message_size(msg),

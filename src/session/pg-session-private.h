@@ -89,8 +89,9 @@ gboolean pg_session_user_registered(PgSessionManager *self, PgTransport *transpo
 /* The JID of legacy contact @who.  Returns: (transfer full) */
 gchar *pg_session_contact_jid(PgLink *link, const gchar *who);
 /* Send @msg (transfer full) to the link's worker now, or keep it until the
- * link is up; @origin (nullable) is the stanza to answer with an error. */
-void pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin);
+ * link is up; @origin (nullable) is the stanza to answer with an error.
+ * FALSE if it was refused (@origin answered) or could not be sent. */
+gboolean pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin);
 void pg_link_connect(PgLink *link);
 /* @resource (a full JID) of the user went unavailable; @status_text
  * (nullable) is its <status/>. */

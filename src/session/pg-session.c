@@ -238,7 +238,7 @@ pg_session_get_link(PgSession *session, const gchar *server)
 }
 
 /* Send @msg (transfer full) now, or keep it until the link is up. */
-void
+gboolean
 pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 {
 	g_autoptr(GError) error = NULL;
@@ -248,27 +248,28 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 		if (origin != NULL &&
 		    !pg_limits_allow_queue(link->session->manager->limits, link, owned, &error)) {
 			pg_transport_reply_error(link->session->transport, origin, error);
-			return;
+			return FALSE;
 		}
 		if (g_queue_get_length(link->pending) >= PG_LINK_PENDING_MAX) {
 			if (origin != NULL)
 				pg_transport_reply_error_code(
 				    link->session->transport, origin, PG_ERROR_RESOURCE_CONSTRAINT,
 				    "too many messages wait for the legacy connection");
-			return;
+			return FALSE;
 		}
 		g_queue_push_tail(link->pending, g_steal_pointer(&owned));
 		if (link->state == PG_LINK_OFFLINE || link->state == PG_LINK_FAILED)
 			pg_link_connect(link);
-		return;
+		return TRUE;
 	}
 	if (!pg_supervisor_send(link->session->manager->supervisor, link->account, owned, &error)) {
 		if (origin != NULL)
 			pg_transport_reply_error(link->session->transport, origin, error);
-		return;
+		return FALSE;
 	}
 	if (origin != NULL)
 		pg_session_remember(link->session, owned->id, origin);
+	return TRUE;
 }
 
 static PgIpcMessage *
@@ -914,16 +915,19 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 			}
 			if (body == NULL)
 				return TRUE; /* chat states and the like: IRC has none */
-			g_queue_push_tail(room->echo_ids,
-					  g_strdup(xmpp_stanza_get_id(message) != NULL
-						       ? xmpp_stanza_get_id(message)
-						       : ""));
-			pg_link_command(link,
-					pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
-							   g_variant_new_string(link->account),
-							   "room", g_variant_new_string(room->name),
-							   "body", g_variant_new_string(body), NULL),
-					message);
+			/* a refused line has no echo to wait for (the echo comes
+			 * with a later event, after this push) */
+			if (pg_link_command(link,
+					    pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
+							       g_variant_new_string(link->account),
+							       "room", g_variant_new_string(room->name),
+							       "body", g_variant_new_string(body),
+							       NULL),
+					    message))
+				g_queue_push_tail(room->echo_ids,
+						  g_strdup(xmpp_stanza_get_id(message) != NULL
+							       ? xmpp_stanza_get_id(message)
+							       : ""));
 			return TRUE;
 		}
 		/* a private message: to nick%server, or to room/nick (IRC PMs are

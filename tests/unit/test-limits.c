@@ -10,12 +10,14 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "registry/pg-account.h"
 #include "registry/pg-registry.h"
 #include "registry/pg-sms-queue.h"
 #include "registry/pg-vault.h"
 #include "session/pg-limits.h"
 #include "session/pg-session-private.h"
-#include "xmpp/pg-transport.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
 
 #define PG_TEST_IRC  "irc.example.org"
 #define PG_TEST_SMS  "sms.example.org"
@@ -59,7 +61,15 @@ typedef struct {
 	PgTransport *irc;
 	PgTransport *sms;
 	PgSessionManager *manager;
+	xmpp_ctx_t *ctx;
+	GPtrArray *sent; /* xmpp_stanza_t: what the transports sent */
 } PgTestFixture;
+
+static void
+pg_test_stanza_release(gpointer stanza)
+{
+	xmpp_stanza_release(stanza);
+}
 
 static void
 pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
@@ -86,6 +96,10 @@ pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
 	fixture->manager = pg_session_manager_new(fixture->config, "/nonexistent/polygate-purple");
 	pg_session_manager_add_transport(fixture->manager, fixture->irc);
 	pg_session_manager_add_transport(fixture->manager, fixture->sms);
+	/* no worker: links stay connecting, and what the user sends waits */
+	pg_supervisor_hold_logins(fixture->manager->supervisor, TRUE);
+	fixture->ctx = pg_stanza_ctx_new();
+	fixture->sent = g_ptr_array_new_with_free_func(pg_test_stanza_release);
 }
 
 static void
@@ -95,11 +109,13 @@ pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
 	const gchar *name;
 
 	g_clear_pointer(&fixture->manager, pg_session_manager_free);
+	g_clear_pointer(&fixture->sent, g_ptr_array_unref);
 	g_clear_pointer(&fixture->irc, pg_transport_free);
 	g_clear_pointer(&fixture->sms, pg_transport_free);
 	g_clear_pointer(&fixture->registry, pg_registry_free);
 	g_clear_pointer(&fixture->vault, pg_vault_free);
 	g_clear_pointer(&fixture->config, pg_config_free);
+	g_clear_pointer(&fixture->ctx, xmpp_ctx_free);
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree gchar *path = g_build_filename(fixture->dir, name, NULL);
 		g_unlink(path);
@@ -142,6 +158,46 @@ pg_test_room_message(PgLink *link, gsize body_len)
 				  g_variant_new_string(link->account), "room",
 				  g_variant_new_string("#a"), "body", g_variant_new_string(body),
 				  NULL);
+}
+
+static void
+pg_test_sent_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgTestFixture *fixture = user_data;
+	g_ptr_array_add(fixture->sent, xmpp_stanza_clone(stanza));
+}
+
+/* Feed @xml to the IRC transport as if the XMPP server sent it. */
+static void
+pg_test_receive(PgTestFixture *fixture, const gchar *xml)
+{
+	xmpp_stanza_t *stanza = xmpp_stanza_new_from_string(fixture->ctx, xml);
+
+	g_assert_nonnull(stanza);
+	pg_transport_receive(fixture->irc, stanza);
+	xmpp_stanza_release(stanza);
+}
+
+/* The error condition of the stanza sent last to @to, or NULL. */
+static const gchar *
+pg_test_last_error(PgTestFixture *fixture, const gchar *from)
+{
+	for (guint i = fixture->sent->len; i > 0; i--) {
+		xmpp_stanza_t *stanza = g_ptr_array_index(fixture->sent, i - 1);
+		xmpp_stanza_t *error;
+
+		if (g_strcmp0(xmpp_stanza_get_from(stanza), from) != 0)
+			continue;
+		error = xmpp_stanza_get_child_by_name(stanza, "error");
+		if (error == NULL || g_strcmp0(xmpp_stanza_get_type(stanza), "error") != 0)
+			return NULL;
+		for (xmpp_stanza_t *child = xmpp_stanza_get_children(error); child != NULL;
+		     child = xmpp_stanza_get_next(child)) {
+			if (g_strcmp0(xmpp_stanza_get_name(child), "text") != 0)
+				return xmpp_stanza_get_name(child);
+		}
+	}
+	return NULL;
 }
 
 /* ---- the checks on their own ---- */
@@ -497,6 +553,58 @@ test_limits_metrics(PgTestFixture *fixture, gconstpointer user_data)
 				      "\",limit=\"links\"} 0\n"));
 }
 
+/* Through the real stanza handlers (pg-session.c), with no worker. */
+static void
+test_limits_session_stanzas(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(PgAccount) account = pg_account_new(PG_TEST_IRC, PG_TEST_USER, "alice");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *body = g_strnfill(400, 'x');
+	PgSession *session;
+	PgLink *link;
+	PgRoom *room;
+
+	pg_account_set_setting(account, "nick", "alice");
+	g_assert_true(pg_registry_put_account(fixture->registry, account, NULL, &error));
+	g_assert_no_error(error);
+	pg_transport_set_send_func(fixture->irc, pg_test_sent_cb, fixture);
+
+	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
+				 "to='#a%a.example@" PG_TEST_IRC "/alice'>"
+				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
+				 "to='#b%b.example@" PG_TEST_IRC "/alice'>"
+				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+	g_assert_null(pg_test_last_error(fixture, "#b%b.example@" PG_TEST_IRC "/alice"));
+	/* max_rooms_per_user = 2: an error presence from the third room */
+	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
+				 "to='#c%c.example@" PG_TEST_IRC "/alice'>"
+				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
+	g_assert_cmpstr(pg_test_last_error(fixture, "#c%c.example@" PG_TEST_IRC "/alice"), ==,
+			"policy-violation");
+	session = pg_session_lookup(fixture->manager, PG_TEST_USER, fixture->irc);
+	g_assert_nonnull(session);
+	link = g_hash_table_lookup(session->links, "a.example");
+	room = g_hash_table_lookup(link->rooms, "#a");
+	g_assert_nonnull(room);
+
+	/* max_queued_bytes_per_user = 1000: two lines of 400 wait with the two
+	 * joins (not counted), the third is refused and leaves no id behind
+	 * for an echo that will never come */
+	for (guint i = 1; i <= 3; i++) {
+		g_autofree gchar *xml = g_strdup_printf(
+		    "<message from='" PG_TEST_USER "/phone' to='#a%%a.example@" PG_TEST_IRC "' "
+		    "type='groupchat' id='m%u'><body>%s</body></message>",
+		    i, body);
+		pg_test_receive(fixture, xml);
+	}
+	g_assert_cmpstr(pg_test_last_error(fixture, "#a%a.example@" PG_TEST_IRC), ==,
+			"resource-constraint");
+	g_assert_cmpuint(g_queue_get_length(link->pending), ==, 3);
+	g_assert_cmpuint(g_queue_get_length(room->echo_ids), ==, 2);
+	g_assert_cmpstr(g_queue_peek_tail(room->echo_ids), ==, "m2");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -514,5 +622,7 @@ main(int argc, char **argv)
 	PG_TEST_ADD("/limits/queue/bytes-over-all-links", test_limits_queued_bytes);
 	PG_TEST_ADD("/limits/sms/minute-and-day-from-the-outbox", test_limits_sms);
 	PG_TEST_ADD("/limits/metrics/values-and-rejections", test_limits_metrics);
+	PG_TEST_ADD("/limits/session/errors-on-the-stanzas-that-hit-a-limit",
+		    test_limits_session_stanzas);
 	return g_test_run();
 }
