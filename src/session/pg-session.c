@@ -17,9 +17,11 @@
  * manager->links (borrowed pointers, removed when the link is freed).
  *
  * INVARIANT: a link is freed only from pg_session_free() or
- * pg_session_drop_link(), never while one of its own events is handled
- * further up the stack; event handlers therefore re-look-up nothing after
- * calling out.
+ * pg_session_drop_link(), or as an idle link of the session a user's
+ * stanza is for (pg_limits_get_link()), never while one of its own events
+ * is handled further up the stack; event handlers therefore re-look-up
+ * nothing after calling out, and a stanza handler holds no link across a
+ * pg_limits_get_link().
  *
  * XMPP side, per XEP-0045: a user's resource joins a room with presence to
  * room@transport/nick; we answer with the occupant list, then the
