@@ -700,8 +700,11 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 	if (g_strcmp0(type, "unavailable") == 0) {
 		if (session == NULL)
 			return;
+		/* a probe's answer may end the whole session: look it up again */
 		pg_session_audit_presence(self->audit, transport, user_jid, from, FALSE);
-		pg_session_drop_resource(session, from, status_text);
+		session = pg_session_lookup(self, user_jid, transport);
+		if (session != NULL)
+			pg_session_drop_resource(session, from, status_text);
 		return;
 	}
 	if (type != NULL)
