@@ -148,6 +148,7 @@ class PolygateGateway:
         self.users_per_worker = users_per_worker
         transport = {"name": "irc", "jid": POLYGATE_JID, "type": "irc",
                      "display": "IRC gateway", "irc_port": ngircd_port,
+                     "irc_allow": "127.0.0.0/8;",
                      "irc_throttle_interval": 0}
         self.daemon = Polygate(binary, directory, prosody, transports=(transport,),
                                log_level="info")

@@ -46,7 +46,7 @@ PYTHON=/usr/bin/python3
 # without spaces); demo_transport_keys adds the keys that depend on ports and
 # secrets.
 TRANSPORTS=(
-	"irc irc.localhost irc IRC_gateway irc_server=127.0.0.1"
+	"irc irc.localhost irc IRC_gateway irc_server=127.0.0.1 irc_allow=127.0.0.1;"
 	"sms sms.localhost sms SMS_gateway"
 	"purple purple.localhost purple XMPP_gateway purple_protocol=prpl-jabber"
 )

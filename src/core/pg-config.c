@@ -35,11 +35,11 @@ static const gchar *const pg_config_transport_keys[] = {
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
     "max_links_per_user", "max_rooms_per_user", "max_queued_bytes_per_user",
     "max_sms_per_minute_per_user", "max_sms_per_day_per_user",
-    NULL};
+    "irc_allow", "irc_deny", NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
 							"irc_throttle_interval", "max_links_per_user",
-							"max_rooms_per_user"};
+							"max_rooms_per_user", "irc_allow", "irc_deny"};
 static const gchar *const pg_config_sms_only_keys[] = {
     "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
@@ -110,6 +110,7 @@ pg_transport_config_free(PgTransportConfig *transport)
 	pg_secret_free(transport->kannel_password);
 	pg_secret_free(transport->kannel_token);
 	g_free(transport->kannel_smsc);
+	pg_net_policy_free(transport->irc_policy);
 	g_free(transport);
 }
 
@@ -441,6 +442,35 @@ pg_config_default_allowed_domains(const gchar *jid)
 	return domains;
 }
 
+/* irc_allow and irc_deny: lists of pg-netpolicy.h entries. */
+static PgNetPolicy *
+pg_config_load_irc_policy(PgConfigLoader *loader, const gchar *group)
+{
+	static const gchar *const keys[] = {"irc_allow", "irc_deny"};
+	PgNetPolicy *policy = pg_net_policy_new();
+
+	for (gsize k = 0; k < G_N_ELEMENTS(keys); k++) {
+		g_auto(GStrv) entries = NULL;
+		gsize n = 0;
+		guint used = 0;
+
+		if (!g_key_file_has_key(loader->keyfile, group, keys[k], NULL))
+			continue;
+		entries = g_key_file_get_string_list(loader->keyfile, group, keys[k], &n, NULL);
+		for (gsize i = 0; i < n; i++) {
+			g_autoptr(GError) error = NULL;
+			if (g_strstrip(entries[i])[0] == '\0')
+				continue;
+			if (!pg_net_policy_add(policy, k == 0, entries[i], &error))
+				pg_config_problem(loader, group, keys[k], "%s", error->message);
+			used++;
+		}
+		if (used == 0)
+			pg_config_problem(loader, group, keys[k], "needs at least one entry");
+	}
+	return policy;
+}
+
 static PgTransportConfig *
 pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *inline_secret)
 {
@@ -507,6 +537,10 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 		pg_config_problem(loader, group, "irc_server", "only valid with type = irc");
 	transport->irc_port = (guint16)pg_config_get_uint(loader, group, "irc_port", 1, 65535, 6667);
 	transport->irc_tls = pg_config_get_bool(loader, group, "irc_tls", FALSE);
+	transport->irc_tls_set = g_key_file_has_key(loader->keyfile, group, "irc_tls", NULL);
+	transport->irc_port_set = g_key_file_has_key(loader->keyfile, group, "irc_port", NULL);
+	if (transport->type == PG_TRANSPORT_TYPE_IRC)
+		transport->irc_policy = pg_config_load_irc_policy(loader, group);
 	transport->irc_throttle_burst =
 	    pg_config_get_uint(loader, group, "irc_throttle_burst", 1, 1000, 5);
 	transport->irc_throttle_interval =

@@ -6,6 +6,7 @@
  *   [transport NAME]      jid, secret | secret_file, type, name, allowed_domains, ...
  *                         type = sms also: kannel_*, sms_retry_max_age, sms_dlr
  *                         per-user limits: max_*_per_user
+ *                         type = irc also: irc_*, irc_allow, irc_deny
  *
  * pg_config_load() validates everything at once and reports every problem,
  * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
@@ -16,6 +17,7 @@
 
 #include <glib.h>
 
+#include "core/pg-netpolicy.h"
 #include "core/pg-secret.h"
 
 G_BEGIN_DECLS
@@ -35,7 +37,7 @@ typedef struct {
 	gchar **allowed_domains;  /* user domains allowed to register; "*" = anyone */
 	gchar *irc_server;        /* irc: fixed server (JIDs may omit %server), or NULL */
 	guint16 irc_port;         /* irc: port of every IRC server (default 6667) */
-	gboolean irc_tls;         /* irc: TLS to the IRC server (default false) */
+	gboolean irc_tls;         /* irc: TLS to the IRC server, when irc_tls_set */
 	guint irc_throttle_burst;    /* irc: lines sent at once before throttling (default 5) */
 	guint irc_throttle_interval; /* irc: seconds per line after the burst (default 2; 0 = off) */
 	gchar *purple_protocol;   /* purple: libpurple protocol id, e.g. prpl-jabber */
@@ -58,6 +60,11 @@ typedef struct {
 					  * legacy connection (default 262144) */
 	guint max_sms_per_minute_per_user; /* sms: texts taken in any 60 s (default 10) */
 	guint max_sms_per_day_per_user;    /* sms: texts taken in any 24 h (default 200) */
+	PgNetPolicy *irc_policy;   /* irc: irc_allow / irc_deny (never NULL on irc) */
+	gboolean irc_tls_set;      /* irc: irc_tls was given; else TLS unless the server is
+				    * on loopback */
+	gboolean irc_port_set;     /* irc: irc_port was given; else 6697 with TLS, 6667
+				    * without */
 } PgTransportConfig;
 
 typedef struct {

@@ -146,6 +146,10 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_null(irc->purple_protocol);
 	g_assert_cmpuint(irc->irc_port, ==, 6667);
 	g_assert_false(irc->irc_tls);
+	g_assert_false(irc->irc_tls_set); /* TLS unless the server is on loopback */
+	g_assert_false(irc->irc_port_set);
+	g_assert_nonnull(irc->irc_policy);
+	g_assert_false(pg_net_policy_has_allow_list(irc->irc_policy));
 	g_assert_cmpuint(irc->irc_throttle_burst, ==, 5);
 	g_assert_cmpuint(irc->irc_throttle_interval, ==, 2);
 	/* allowed_domains defaults to the parent of the component's domain */
@@ -416,6 +420,16 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport irc] irc_port: must be a whole number from 1 to 65535"},
     {"irc-tls-not-boolean", PG_POLYGATE PG_IRC "irc_tls = maybe\n",
      "[transport irc] irc_tls: must be true or false"},
+    {"irc-allow-bad-entry", PG_POLYGATE PG_IRC "irc_allow = *.libera.chat;127.0.0.0/33;\n",
+     "[transport irc] irc_allow: '127.0.0.0/33' is not a host name"},
+    {"irc-deny-bad-port", PG_POLYGATE PG_IRC "irc_deny = irc.example.net:99999;\n",
+     "[transport irc] irc_deny: 'irc.example.net:99999' is not a host name"},
+    {"irc-allow-empty", PG_POLYGATE PG_IRC "irc_allow = ;\n",
+     "[transport irc] irc_allow: needs at least one entry"},
+    {"irc-allow-on-sms",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "irc_allow = *;\n",
+     "[transport sms] irc_allow: only valid with type = irc"},
     {"users-per-worker-0", "[polygate]\ndatabase = d\nkey_file = k\nusers_per_worker = 0\n" PG_IRC,
      "[polygate] users_per_worker: must be a whole number from 1 to 10000"},
     {"probe-timeout-0", PG_POLYGATE "[xmpp]\nprobe_timeout = 0\n" PG_IRC,

@@ -50,7 +50,11 @@ IRC = "irc.localhost"          # no fixed server
 IRCNET = "ircnet.localhost"    # irc_server = 127.0.0.1
 SERVER = "127.0.0.1"
 
-EXTRA_TRANSPORT_KEYS = ("irc_port", "irc_tls", "irc_throttle_burst", "irc_throttle_interval")
+EXTRA_TRANSPORT_KEYS = ("irc_port", "irc_tls", "irc_throttle_burst", "irc_throttle_interval",
+                        "irc_allow", "irc_deny")
+# The IRC servers of the tests run on loopback, which Polygate refuses
+# unless the operator allows it: any public server, and all of loopback.
+LOOPBACK_ALLOWED = "*;127.0.0.0/8;::1;"
 WORKER_NAME = "polygate-purple"
 
 
@@ -140,8 +144,9 @@ def pid_with_local_port(port, pids):
 
 def transports_for(ngircd_port, throttle_interval=0, throttle_burst=None, **extra):
     """Both IRC transports; throttle_interval=None leaves the default; extra
-    keys (e.g. max_rooms_per_user) go into both transport groups."""
-    common = {"type": "irc", "irc_port": ngircd_port, **extra}
+    keys (e.g. max_rooms_per_user, irc_allow, irc_deny) go into both
+    transport groups.  Loopback is allowed unless extra says otherwise."""
+    common = {"type": "irc", "irc_port": ngircd_port, "irc_allow": LOOPBACK_ALLOWED, **extra}
     if throttle_interval is not None:
         common["irc_throttle_interval"] = throttle_interval
     if throttle_burst is not None:
