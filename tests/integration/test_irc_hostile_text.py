@@ -1,0 +1,185 @@
+"""Hostile text from IRC never cuts the transport (issue 8, item 1).
+
+An IRC user sends every C0 control byte (but NUL, CR and LF, which end an
+IRC line) and bytes that are not UTF-8, through every path that carries IRC
+text into a stanza: a channel line, a private message, a /me action, a
+channel and a private notice, a topic, a part reason and a quit reason.
+Before the text boundary (src/xmpp/pg-text.c), the first such byte was
+written verbatim into the component stream, and Prosody closed it as
+not-well-formed: every user of the transport dropped.
+
+Each test passes only if the text arrives cleaned (controls and mIRC codes
+gone, TAB kept, the rest intact), the daemon is the same process, its
+component to Prosody did not reconnect (it logs "<jid>: connected to" once
+per connection) and no stanza needed the component's last-resort repair.
+"""
+
+import pytest
+
+from harness.ircgw import (  # noqa: F401 (fixtures)
+    IRC, IRCNET, body, contact_jid, gateway, gateway_options, groupchat_from,
+    in_a_room, irc_checker, irc_prosody, make_irc_client, make_irc_user, muc_item, ngircd,
+    ngircd_password, occupant_presence, subject, unique)
+
+# Every C0 byte an IRC line can carry; NUL, CR and LF end it.
+C0 = [b for b in range(0x01, 0x20) if b not in (0x0a, 0x0d)]
+
+
+def hostile(token):
+    """A line holding every C0 byte, each followed by 'q' (not a digit nor a
+    hex digit, so no mIRC colour code takes it), and what must arrive."""
+    raw = token.encode() + b" " + b"".join(bytes([b]) + b"q" for b in C0) + b" end"
+    want = token + " " + "".join(("\t" if b == 0x09 else "") + "q" for b in C0) + " end"
+    return raw, want
+
+
+# Not UTF-8: prpl-irc reads such a line as Latin-1 (src/session/pg-session.c
+# gives it "UTF-8,ISO-8859-1"); the daemon drops the C1 controls that
+# yields, and the controls mixed in.
+INVALID = b" caf\xe9 \xc0\xbc \xed\xa0\x80 \xff\x11 \xe2\x82 end"
+INVALID_WANT = " caf\u00e9 \u00c0\u00bc \u00ed\u00a0 \u00ff \u00e2 end"
+
+
+def xml_clean(text):
+    """No character XML 1.0 forbids, nor a C1 control or DEL."""
+    return text is not None and not any(
+        (ord(c) < 0x20 and c not in "\t\n\r") or 0x7f <= ord(c) <= 0x9f
+        or c in "\ufffe\uffff" for c in text)
+
+
+def same(text, want):
+    """text is want, cleaned: no forbidden character, and equal but for
+    whitespace (prpl-irc turns some TABs into spaces on the way)."""
+    return xml_clean(text) and "".join(text.split()) == "".join(want.split())
+
+
+def line_from(jid, want):
+    """Predicate: a message from jid (full, or a bare prefix) whose body is want."""
+    return lambda m: (m.get("from") or "").lower().startswith(jid.lower()) \
+        and body(m) is not None and same(body(m), want)
+
+
+class Watch:
+    """The daemon's PID and its component connections before a test."""
+
+    def __init__(self, gateway):
+        self.gateway = gateway
+        self.pid = gateway.pid
+        self.connects = self._connects()
+
+    def _connects(self):
+        out = self.gateway.output()
+        return {jid: out.count(f"{jid}: connected to") for jid in (IRC, IRCNET)}
+
+    def assert_unharmed(self):
+        assert self.gateway.running, "the daemon died"
+        assert self.gateway.pid == self.pid, "the daemon was restarted"
+        assert self._connects() == self.connects, \
+            "a component reconnected: the server cut its stream\n" + self.gateway.tail(30)
+        assert "XML 1.0 forbids" not in self.gateway.output(), \
+            "a builder skipped the text boundary"
+
+
+@pytest.fixture
+def watch(gateway):
+    w = Watch(gateway)
+    yield w
+    w.assert_unharmed()
+
+
+def test_every_c0_byte_in_a_channel_line_arrives_cleaned(watch, make_irc_user,
+                                                          make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    lines = [hostile(unique("t"))]
+    # and one line per byte, so a failure names the byte
+    singles = [(f"b{b:02x}".encode() + b" x" + bytes([b]) + b"y", f"b{b:02x} x"
+                + ("\t" if b == 0x09 else "") + "y") for b in C0]
+    bob.send_many([b"PRIVMSG " + channel.encode() + b" :" + raw
+                   for raw, _ in lines + singles])
+    for _, want in lines + singles:
+        alice.wait_message(line_from(f"{room}/{bob.nick}", want), 30,
+                           f"the channel line {want!r}")
+
+
+def test_invalid_utf8_in_a_channel_line_arrives_decoded_and_cleaned(watch, make_irc_user,
+                                                                     make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    token = unique("u")
+    bob.privmsg(channel, token.encode() + INVALID)
+    alice.wait_message(line_from(f"{room}/{bob.nick}", token + INVALID_WANT), 30,
+                       "the non-UTF-8 channel line")
+
+
+def test_every_c0_byte_in_a_me_action_arrives_cleaned(watch, make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    raw, want = hostile(unique("a"))
+    bob.privmsg(channel, b"\x01ACTION " + raw + b"\x01")
+    alice.wait_message(line_from(f"{room}/{bob.nick}", "/me " + want), 30, "the action")
+
+
+def test_every_c0_byte_in_a_channel_notice_arrives_cleaned(watch, make_irc_user,
+                                                            make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    raw, want = hostile(unique("n"))
+    bob.send(b"NOTICE " + channel.encode() + b" :" + raw)
+    alice.wait_message(line_from(room, "(notice) " + want), 30, "the channel notice")
+
+
+def test_every_c0_byte_in_a_topic_arrives_cleaned(watch, make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    raw, want = hostile(unique("s"))
+    bob.send(b"TOPIC " + channel.encode() + b" :" + raw + INVALID)
+    alice.wait_message(lambda m: (m.get("from") or "").lower().startswith(room.lower())
+                       and same(subject(m), want + INVALID_WANT), 30, "the new subject")
+
+
+def test_every_c0_byte_in_a_part_reason_arrives_cleaned(watch, make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    raw, want = hostile(unique("p"))
+    bob.send(b"PART " + channel.encode() + b" :" + raw)
+    gone = alice.wait_presence(occupant_presence(f"{room}/{bob.nick}", "unavailable"), 30,
+                               "bob's unavailable after PART")
+    reason = muc_item(gone).find("{http://jabber.org/protocol/muc#user}reason")
+    assert reason is not None and same(reason.text, want), \
+        f"the part reason: {None if reason is None else reason.text!r}"
+
+
+def test_every_c0_byte_in_a_quit_reason_arrives_cleaned(watch, make_irc_user,
+                                                         make_irc_client):
+    alice, bob, _channel, room = in_a_room(make_irc_user, make_irc_client)
+    raw, want = hostile(unique("q"))
+    bob.send(b"QUIT :" + raw + INVALID)  # ngircd quotes it: quit: "..."
+    gone = alice.wait_presence(occupant_presence(f"{room}/{bob.nick}", "unavailable"), 30,
+                               "bob's unavailable after QUIT")
+    reason = muc_item(gone).find("{http://jabber.org/protocol/muc#user}reason")
+    assert reason is not None and same(reason.text, 'quit: "' + want + INVALID_WANT + '"'), \
+        f"the quit reason: {None if reason is None else reason.text!r}"
+
+
+def test_every_c0_byte_in_a_private_message_and_notice_arrives_cleaned(
+        watch, make_irc_user, make_irc_client):
+    bob = make_irc_client("bob")
+    alice = make_irc_user(transports=(IRCNET,))
+    alice.wait_on_irc()
+    contact = contact_jid(bob.nick, IRCNET)
+    raw, want = hostile(unique("m"))
+    bob.privmsg(alice.nick, raw)
+    alice.wait_message(line_from(contact, want), 30, "the private message")
+    token = unique("i")
+    bob.privmsg(alice.nick, token.encode() + INVALID)
+    alice.wait_message(line_from(contact, token + INVALID_WANT), 30, "the non-UTF-8 message")
+    raw, want = hostile(unique("o"))
+    bob.send(b"NOTICE " + alice.nick.encode() + b" :" + raw)
+    alice.wait_message(line_from(contact, "(notice) " + want), 30, "the private notice")
+
+
+def test_a_nick_with_a_control_byte_is_refused_by_ngircd_and_harms_nothing(
+        watch, make_irc_user, make_irc_client):
+    """ngircd refuses such a nick (432), so this path cannot carry one here;
+    tests/unit/test-text.c covers names built from hostile nicks."""
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    bob.send(b"NICK b\x02o\x11b")
+    bob.wait_for(lambda l: l.command == "432", 20, "ngircd's 432 Erroneous nickname")
+    token = unique("after")
+    bob.privmsg(channel, token)
+    alice.wait_message(groupchat_from(f"{room}/{bob.nick}", token), 30, "a line after it")
