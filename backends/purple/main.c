@@ -18,6 +18,7 @@
 #include "core/pg-log.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
+#include "pg-purple-sandbox.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-worker.h"
 
@@ -84,10 +85,18 @@ main(int argc, char **argv)
 	gboolean verbose = FALSE;
 	gboolean verbose_purple = FALSE;
 	g_auto(GStrv) plugins = NULL;
+	g_autofree gchar *sandbox = NULL;
+	g_autofree gchar *user_dir = NULL;
+	PgPurpleSandboxMode sandbox_mode = PG_PURPLE_SANDBOX_BEST_EFFORT;
+	gint sandbox_abi = 0;
 	const GOptionEntry entries[] = {
 	    {"ipc-fd", 0, 0, G_OPTION_ARG_INT, &ipc_fd, "The daemon's socket", "FD"},
 	    {"plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &plugins,
 	     "A libpurple plugin to load (repeat; default: IRC and TLS)", "FILE"},
+	    {"sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox,
+	     "Landlock sandbox: required, best-effort (default) or off", "MODE"},
+	    {"user-dir", 0, 0, G_OPTION_ARG_FILENAME, &user_dir,
+	     "libpurple's user dir: an empty 0700 dir (default: a fresh one)", "DIR"},
 	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL},
 	    {"verbose-purple", 0, 0, G_OPTION_ARG_NONE, &verbose_purple,
 	     "Log libpurple's debug output too (message bodies included)", NULL},
@@ -109,6 +118,10 @@ main(int argc, char **argv)
 		g_printerr("--ipc-fd is required\n");
 		return EXIT_FAILURE;
 	}
+	if (sandbox != NULL && !pg_purple_sandbox_mode_from_string(sandbox, &sandbox_mode)) {
+		g_printerr("--sandbox: '%s' is not required, best-effort or off\n", sandbox);
+		return EXIT_FAILURE;
+	}
 	pg_log_setup(verbose || verbose_purple ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_MESSAGE);
 
 	worker = pg_purple_worker_get();
@@ -121,9 +134,14 @@ main(int argc, char **argv)
 	g_signal_connect(worker->channel, "message", G_CALLBACK(pg_purple_main_message_cb), NULL);
 	g_signal_connect(worker->channel, "closed", G_CALLBACK(pg_purple_main_closed_cb), NULL);
 
+	/* The sandbox goes on once libpurple is up (plugins loaded, user dir
+	 * made) and before the first command is read: no credential and no
+	 * byte to a legacy server comes before it. */
 	if (!pg_purple_ui_init(plugins != NULL ? (const gchar *const *)plugins : default_plugins,
-			       verbose_purple, &error)) {
-		g_warning("cannot start libpurple: %s", error->message);
+			       user_dir, verbose_purple, &error) ||
+	    !pg_purple_sandbox_apply(sandbox_mode, pg_purple_ui_get_user_dir(), NULL, &sandbox_abi,
+				     &error)) {
+		g_warning("cannot start: %s", error->message);
 		pg_purple_worker_emit_error(NULL, 0, error);
 		pg_ipc_channel_flush(worker->channel, PG_PURPLE_FLUSH_TIMEOUT_MS, NULL);
 		pg_purple_ui_shutdown();

@@ -2,7 +2,10 @@
  *
  * DESIGN: libpurple wants a UI: an event loop, a user dir, a debug sink,
  * DNS, prompts.  This file is that UI, on GLib, with these guarantees:
- * - User dir: a fresh 0700 dir under $XDG_RUNTIME_DIR (else the tmp dir),
+ * - User dir: the empty 0700 dir the daemon made for this worker
+ *   (--user-dir; the daemon removes it once the worker is gone, since a
+ *   sandboxed worker cannot remove an entry of its parent), else a fresh
+ *   0700 dir under $XDG_RUNTIME_DIR (else the tmp dir); its contents are
  *   removed on exit.  libpurple writes accounts.xml, prefs.xml, status.xml,
  *   blist.xml there; accounts are created with remember_password FALSE, so
  *   accounts.xml never holds a password (tests/worker checks every file).
@@ -41,12 +44,15 @@
 #include <glib/gstdio.h>
 #include <purple.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/pg-error.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-worker.h"
 
 static gchar *pg_purple_ui_user_dir;
+static gboolean pg_purple_ui_user_dir_given; /* by the daemon: not ours to rmdir */
 static gchar *pg_purple_ui_plugin_dir;
 static gboolean pg_purple_ui_verbose;
 static gboolean pg_purple_ui_core_started;
@@ -443,11 +449,39 @@ pg_purple_ui_check_plugins(GError **error)
 	return TRUE;
 }
 
+/* The daemon's dir: a real directory (not a link), ours, 0700, empty. */
 static gchar *
-pg_purple_ui_make_user_dir(GError **error)
+pg_purple_ui_check_user_dir(const gchar *path, GError **error)
+{
+	GStatBuf st;
+	g_autoptr(GDir) dir = NULL;
+
+	if (!g_path_is_absolute(path) || g_lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & 0077) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG,
+			    "%s is not an absolute path to a 0700 directory of ours", path);
+		return NULL;
+	}
+	dir = g_dir_open(path, 0, error);
+	if (dir == NULL)
+		return NULL;
+	if (g_dir_read_name(dir) != NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "%s is not empty", path);
+		return NULL;
+	}
+	return g_strdup(path);
+}
+
+static gchar *
+pg_purple_ui_make_user_dir(const gchar *given, GError **error)
 {
 	const gchar *runtime = g_getenv("XDG_RUNTIME_DIR");
 	g_autofree gchar *template = NULL;
+
+	if (given != NULL) {
+		pg_purple_ui_user_dir_given = TRUE;
+		return pg_purple_ui_check_user_dir(given, error);
+	}
 
 	if (runtime != NULL && g_path_is_absolute(runtime) &&
 	    g_file_test(runtime, G_FILE_TEST_IS_DIR)) {
@@ -460,11 +494,12 @@ pg_purple_ui_make_user_dir(GError **error)
 }
 
 gboolean
-pg_purple_ui_init(const gchar *const *plugins, gboolean verbose, GError **error)
+pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, gboolean verbose,
+		  GError **error)
 {
 	pg_purple_ui_verbose = verbose;
 	pg_purple_ui_dns_queries = g_hash_table_new(g_direct_hash, g_direct_equal);
-	pg_purple_ui_user_dir = pg_purple_ui_make_user_dir(error);
+	pg_purple_ui_user_dir = pg_purple_ui_make_user_dir(user_dir, error);
 	if (pg_purple_ui_user_dir == NULL) {
 		g_prefix_error(error, "cannot create the libpurple user dir: ");
 		return FALSE;
@@ -500,9 +535,10 @@ pg_purple_ui_init(const gchar *const *plugins, gboolean verbose, GError **error)
 	return TRUE;
 }
 
-/* rm -r that never follows a symlink (our plugin links point at /usr). */
+/* rm -r that never follows a symlink (our plugin links point at /usr);
+ * with @keep_top, only what is inside @path. */
 static void
-pg_purple_ui_remove_tree(const gchar *path)
+pg_purple_ui_remove_tree(const gchar *path, gboolean keep_top)
 {
 	GStatBuf st;
 
@@ -514,9 +550,9 @@ pg_purple_ui_remove_tree(const gchar *path)
 
 		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 			g_autofree gchar *child = g_build_filename(path, name, NULL);
-			pg_purple_ui_remove_tree(child);
+			pg_purple_ui_remove_tree(child, FALSE);
 		}
-		if (g_rmdir(path) != 0)
+		if (!keep_top && g_rmdir(path) != 0)
 			g_warning("cannot remove %s: %s", path, g_strerror(errno));
 	} else if (g_unlink(path) != 0) {
 		g_warning("cannot remove %s: %s", path, g_strerror(errno));
@@ -531,7 +567,7 @@ pg_purple_ui_shutdown(void)
 		pg_purple_ui_core_started = FALSE;
 	}
 	if (pg_purple_ui_user_dir != NULL) {
-		pg_purple_ui_remove_tree(pg_purple_ui_user_dir);
+		pg_purple_ui_remove_tree(pg_purple_ui_user_dir, pg_purple_ui_user_dir_given);
 		g_clear_pointer(&pg_purple_ui_user_dir, g_free);
 	}
 	g_clear_pointer(&pg_purple_ui_plugin_dir, g_free);

@@ -11,7 +11,11 @@ G_BEGIN_DECLS
 /* Create the private user dir, confine plugin probing to @plugins (bare
  * file names resolve in libpurple's plugin dir, absolute paths are taken as
  * they are), install the UiOps and start the core. */
-gboolean pg_purple_ui_init(const gchar *const *plugins, gboolean verbose, GError **error);
+/* @user_dir: an empty 0700 dir the daemon made for this worker (its
+ * contents are removed on shutdown, the dir itself is the daemon's to
+ * remove), or NULL for a fresh one under $XDG_RUNTIME_DIR or the tmp dir. */
+gboolean pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, gboolean verbose,
+			   GError **error);
 /* Stop the core and remove the user dir.  Safe if init failed half way. */
 void pg_purple_ui_shutdown(void);
 const gchar *pg_purple_ui_get_user_dir(void);
