@@ -19,8 +19,10 @@
 #include <sys/stat.h>
 
 #include "core/pg-config.h"
+#include "core/pg-error.h"
 #include "core/pg-log.h"
 #include "registry/pg-registry.h"
+#include "registry/pg-registry-lock.h"
 #include "registry/pg-vault.h"
 #include "session/pg-session.h"
 #include "xmpp/pg-transport.h"
@@ -57,11 +59,24 @@ static int
 pg_main_rekey(const PgConfig *config)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(PgRegistryLock) lock = NULL;
 	g_autoptr(PgVault) vault = NULL;
 	g_autoptr(PgRegistry) registry = NULL;
 	guint old_key_id;
 	guint resealed = 0;
 
+	/* a running gateway keeps the keys it read at start: re-sealing under
+	 * it would leave it unable to unseal (pg-registry-lock.h) */
+	lock = pg_registry_lock_acquire(config->database, "rekey", &error);
+	if (lock == NULL) {
+		if (g_error_matches(error, PG_ERROR, PG_ERROR_CONFLICT))
+			g_printerr("polygate rekey: refused, nothing was changed: %s.\n"
+				   "Stop the running gateway first, then run rekey again.\n",
+				   error->message);
+		else
+			g_printerr("polygate rekey: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
 	vault = pg_vault_open(config->key_file, &error);
 	if (vault == NULL) {
 		g_printerr("%s\n", error->message);
@@ -116,7 +131,14 @@ pg_main_run(const PgConfig *config)
 	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_free);
 	g_autoptr(PgSessionManager) sessions = NULL;
 	g_autofree gchar *worker_path = pg_main_worker_path(config);
+	g_autoptr(PgRegistryLock) lock = NULL;
 
+	/* held until we exit: no rekey and no second gateway meanwhile */
+	lock = pg_registry_lock_acquire(config->database, "the gateway", &error);
+	if (lock == NULL) {
+		g_printerr("polygate: cannot start: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
 	vault = pg_vault_open(config->key_file, &error);
 	if (vault == NULL) {
 		g_printerr("%s\n", error->message);
@@ -193,7 +215,7 @@ main(int argc, char **argv)
 	    context, "Commands:\n"
 		     "  (none)   run the gateway in the foreground until SIGTERM/SIGINT\n"
 		     "  rekey    re-seal every stored secret under a new key, then drop the old\n"
-		     "           key from the key file (stop the gateway first)\n\n"
+		     "           key from the key file (refused while the gateway runs)\n\n"
 		     "See conf/polygate.conf.example for every configuration key.\n");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
