@@ -23,7 +23,7 @@
 
 static const gchar *const pg_config_polygate_keys[] = {
     "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
-    "max_concurrent_logins", "max_links", NULL};
+    "max_concurrent_logins", "max_links", "worker_sandbox", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", "probe_timeout", NULL};
 static const gchar *const pg_config_http_keys[] = {"listen", "port", NULL};
 static const gchar *const pg_config_transport_keys[] = {
@@ -124,6 +124,7 @@ pg_config_free(PgConfig *config)
 	g_free(config->key_file);
 	g_strfreev(config->admins);
 	g_free(config->worker_path);
+	g_free(config->worker_sandbox);
 	g_free(config->xmpp_host);
 	g_free(config->http_listen);
 	if (config->transports != NULL)
@@ -626,6 +627,7 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 	g_autofree gchar *key_file = NULL;
 	g_autofree gchar *log_level = NULL;
 	g_autofree gchar *worker = NULL;
+	g_autofree gchar *sandbox = NULL;
 
 	if (!g_key_file_has_group(loader->keyfile, group)) {
 		pg_config_problem(loader, group, NULL, "missing group");
@@ -652,6 +654,15 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 	    pg_config_get_uint(loader, group, "max_concurrent_logins", 1, 10000, 10);
 	config->max_links = pg_config_get_uint(loader, group, "max_links", 0, 1000000,
 					       PG_CONFIG_DEFAULT_MAX_LINKS);
+	sandbox = pg_config_get_string(loader, group, "worker_sandbox", FALSE);
+	if (sandbox != NULL && g_strcmp0(sandbox, "required") != 0 &&
+	    g_strcmp0(sandbox, "best-effort") != 0 && g_strcmp0(sandbox, "off") != 0)
+		pg_config_problem(loader, group, "worker_sandbox",
+				  "'%s' is not one of required, best-effort, off", sandbox);
+	else if (sandbox != NULL) {
+		g_free(config->worker_sandbox);
+		config->worker_sandbox = g_steal_pointer(&sandbox);
+	}
 	if (g_key_file_has_key(loader->keyfile, group, "admins", NULL)) {
 		g_auto(GStrv) admins =
 		    g_key_file_get_string_list(loader->keyfile, group, "admins", NULL, NULL);
@@ -781,6 +792,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	config->users_per_worker = 1;
 	config->max_concurrent_logins = 10;
 	config->max_links = PG_CONFIG_DEFAULT_MAX_LINKS;
+	config->worker_sandbox = g_strdup("best-effort");
 	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
 
 	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {

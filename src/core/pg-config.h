@@ -85,6 +85,8 @@ typedef struct {
 				   * resource after a component connects (default 45) */
 	guint max_links;          /* legacy connections of all users at once (default 1000;
 				   * 0 = no limit), checked by session/pg-limits.c */
+	gchar *worker_sandbox;    /* the workers' Landlock sandbox: required | best-effort
+				   * (default) | off */
 } PgConfig;
 
 /* Returns: (transfer full) the config, or NULL with every problem in @error (PG_ERROR_CONFIG). */

@@ -45,6 +45,7 @@
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
+#include "session/pg-worker-dirs.h"
 #include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-muc.h"
@@ -1831,6 +1832,11 @@ pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport)
 gboolean
 pg_session_manager_start(PgSessionManager *self, GError **error)
 {
+	g_autofree gchar *worker_dirs = pg_worker_dirs_base_for(self->config->database);
+
+	if (!pg_supervisor_set_worker_sandbox(self->supervisor, self->config->worker_sandbox,
+					      worker_dirs, error))
+		return FALSE;
 	self->sms = pg_sms_new(self, error);
 	return self->sms != NULL;
 }
@@ -1871,6 +1877,11 @@ pg_session_manager_metrics(PgSessionManager *self)
 	g_string_append_printf(text, "polygate_worker_rss_kib_total %" G_GUINT64_FORMAT "\n",
 			       pg_supervisor_get_total_rss_kib(self->supervisor));
 	pg_limits_append_metrics(self->limits, text);
+	g_string_append(text, "# HELP polygate_worker_sandbox_abi Landlock ABI version of the "
+			      "workers' sandbox; 0: they run unconfined.\n"
+			      "# TYPE polygate_worker_sandbox_abi gauge\n");
+	g_string_append_printf(text, "polygate_worker_sandbox_abi %d\n",
+			       pg_supervisor_get_sandbox_abi(self->supervisor));
 	return g_string_free(text, FALSE);
 }
 

@@ -13,8 +13,11 @@
 #include "core/pg-error.h"
 #include "session/pg-supervisor.h"
 #include "session/pg-worker.h"
+#include "session/pg-worker-dirs.h"
 
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* a login that never reports back frees its slot after this long */
 #define PG_SUPERVISOR_LOGIN_TIMEOUT_S 30
@@ -42,6 +45,9 @@ struct _PgSupervisor {
 	guint reap_id;
 	gboolean paused;           /* pg_supervisor_set_reading(FALSE) */
 	gboolean holding;          /* pg_supervisor_hold_logins(TRUE) */
+	gchar *sandbox;            /* the workers' --sandbox, or NULL */
+	gchar *dirs_base;          /* where their private dirs go, or NULL */
+	gint sandbox_abi;          /* Landlock ABI the workers get, 0: unconfined */
 };
 
 static void pg_supervisor_pump(PgSupervisor *self);
@@ -72,6 +78,27 @@ pg_supervisor_worker_event_cb(PgWorker *worker, const PgIpcMessage *msg, gpointe
 		self->callbacks.event(self, msg, self->user_data);
 }
 
+/* Remove @dead's private dir and any other that no live worker owns. */
+static void
+pg_supervisor_sweep_dirs(PgSupervisor *self, PgWorker *dead)
+{
+	g_autoptr(GHashTable) keep = NULL;
+
+	if (self->dirs_base == NULL)
+		return;
+	if (pg_worker_get_user_dir(dead) != NULL)
+		pg_worker_dirs_remove(pg_worker_get_user_dir(dead));
+	keep = g_hash_table_new(g_str_hash, g_str_equal);
+	for (guint i = 0; i < self->workers->len; i++) {
+		PgWorker *worker = g_ptr_array_index(self->workers, i);
+		/* every worker in self->workers still runs; a dead one was
+		 * moved to self->dead by its own exited callback */
+		if (pg_worker_get_user_dir(worker) != NULL)
+			g_hash_table_add(keep, (gpointer)pg_worker_get_user_dir(worker));
+	}
+	pg_worker_dirs_sweep(self->dirs_base, keep);
+}
+
 static void
 pg_supervisor_worker_exited_cb(PgWorker *worker, const gchar *reason, gpointer user_data)
 {
@@ -93,6 +120,8 @@ pg_supervisor_worker_exited_cb(PgWorker *worker, const gchar *reason, gpointer u
 		g_ptr_array_add(self->dead, g_ptr_array_steal_index_fast(self->workers, index));
 	if (self->reap_id == 0)
 		self->reap_id = g_idle_add(pg_supervisor_reap_cb, self);
+	/* the process is gone (exited comes from its wait): its dir can go */
+	pg_supervisor_sweep_dirs(self, worker);
 	for (guint i = 0; i < names->len; i++) {
 		if (self->callbacks.account_lost != NULL)
 			self->callbacks.account_lost(self, g_ptr_array_index(names, i), reason,
@@ -144,6 +173,7 @@ pg_supervisor_place(PgSupervisor *self, const gchar *protocol, GError **error)
 {
 	PgWorker *worker;
 	g_autoptr(GPtrArray) plugins = NULL;
+	g_autofree gchar *user_dir = NULL;
 
 	for (guint i = 0; i < self->workers->len; i++) {
 		worker = g_ptr_array_index(self->workers, i);
@@ -153,10 +183,19 @@ pg_supervisor_place(PgSupervisor *self, const gchar *protocol, GError **error)
 			return worker;
 	}
 	plugins = pg_supervisor_plugins_for(self, protocol);
+	if (self->dirs_base != NULL) {
+		user_dir = pg_worker_dirs_create(self->dirs_base, self->next_index, error);
+		if (user_dir == NULL)
+			return NULL;
+	}
 	worker = pg_worker_spawn(self->worker_path, protocol, (const gchar *const *)plugins->pdata,
-				 self->next_index++, &pg_supervisor_worker_callbacks, self, error);
-	if (worker == NULL)
+				 self->sandbox, user_dir, self->next_index++,
+				 &pg_supervisor_worker_callbacks, self, error);
+	if (worker == NULL) {
+		if (user_dir != NULL)
+			pg_worker_dirs_remove(user_dir);
 		return NULL;
+	}
 	if (self->paused)
 		pg_worker_set_reading(worker, FALSE);
 	g_ptr_array_add(self->workers, worker);
@@ -271,6 +310,8 @@ pg_supervisor_free(PgSupervisor *self)
 	g_ptr_array_unref(self->workers);
 	g_ptr_array_unref(self->dead);
 	g_free(self->worker_path);
+	g_free(self->sandbox);
+	g_free(self->dirs_base);
 	g_free(self);
 }
 
@@ -279,6 +320,56 @@ pg_supervisor_hold_logins(PgSupervisor *self, gboolean hold)
 {
 	self->holding = hold;
 	pg_supervisor_pump(self);
+}
+
+/* What the worker's sandbox will find (backends/purple/pg-purple-sandbox.c
+ * asks the same): the kernel's Landlock ABI version, 0 if none. */
+static gint
+pg_supervisor_landlock_abi(void)
+{
+#ifdef SYS_landlock_create_ruleset
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* ..._VERSION */);
+	return abi > 0 ? (gint)abi : 0;
+#else
+	return 0;
+#endif
+}
+
+gboolean
+pg_supervisor_set_worker_sandbox(PgSupervisor *self, const gchar *sandbox, const gchar *dirs_base,
+				 GError **error)
+{
+	guint swept;
+
+	/* before the first worker: see the sweep below */
+	g_return_val_if_fail(self->workers->len == 0, FALSE);
+	g_free(self->sandbox);
+	self->sandbox = g_strdup(sandbox);
+	self->sandbox_abi = g_strcmp0(sandbox, "off") == 0 ? 0 : pg_supervisor_landlock_abi();
+	if (g_strcmp0(sandbox, "off") == 0) {
+		g_warning("workers run without their sandbox (worker_sandbox = off)");
+	} else if (self->sandbox_abi == 0 && g_strcmp0(sandbox, "required") == 0) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+				    "worker_sandbox = required, but the kernel offers no Landlock "
+				    "(Linux 5.13 or later with landlock in its LSM list)");
+		return FALSE;
+	} else if (self->sandbox_abi == 0) {
+		g_warning("the kernel offers no Landlock: workers run unconfined and can read "
+			  "whatever this uid can (worker_sandbox = best-effort)");
+	} else {
+		g_message("workers run in a Landlock sandbox (ABI %d)", self->sandbox_abi);
+	}
+	g_clear_pointer(&self->dirs_base, g_free);
+	if (dirs_base == NULL)
+		return TRUE;
+	if (!pg_worker_dirs_prepare(dirs_base, error))
+		return FALSE;
+	self->dirs_base = g_strdup(dirs_base);
+	/* at start no worker of ours runs: whatever is there was left by a crash */
+	swept = pg_worker_dirs_sweep(self->dirs_base, NULL);
+	if (swept > 0)
+		g_message("removed %u worker dir(s) left behind in %s", swept, self->dirs_base);
+	return TRUE;
 }
 
 gboolean
@@ -383,6 +474,12 @@ pg_supervisor_describe_workers(PgSupervisor *self)
 					   pg_worker_get_rss_kib(worker)));
 	}
 	return lines;
+}
+
+gint
+pg_supervisor_get_sandbox_abi(PgSupervisor *self)
+{
+	return self->sandbox_abi;
 }
 
 guint

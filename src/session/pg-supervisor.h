@@ -30,6 +30,12 @@ PgSupervisor *pg_supervisor_new(const gchar *worker_path, guint users_per_worker
 				guint max_concurrent_logins,
 				const PgSupervisorCallbacks *callbacks, gpointer user_data);
 void pg_supervisor_free(PgSupervisor *self);
+/* Start workers in their sandbox of mode @sandbox (NULL: the worker's
+ * default), each with a private dir under @dirs_base (NULL: the worker
+ * makes its own); @dirs_base is created and swept of whatever a crash left
+ * there (pg-worker-dirs.h).  FALSE with @error if @dirs_base is unusable. */
+gboolean pg_supervisor_set_worker_sandbox(PgSupervisor *self, const gchar *sandbox,
+					  const gchar *dirs_base, GError **error);
 
 /* Queue a login for @account; @login (transfer full) is a CMD_LOGIN message.
  * FALSE with @error if no worker can be started. */
@@ -55,6 +61,9 @@ gboolean pg_supervisor_is_reading(PgSupervisor *self);
 /* For admins: one line per worker, "pid N: K account(s), RSS M KiB". (transfer full) */
 GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);
 guint pg_supervisor_get_n_workers(PgSupervisor *self);
+/* The Landlock ABI version new workers confine themselves with; 0 when they
+ * run unconfined (no Landlock in the kernel, or worker_sandbox = off). */
+gint pg_supervisor_get_sandbox_abi(PgSupervisor *self);
 guint64 pg_supervisor_get_total_rss_kib(PgSupervisor *self);
 
 /* Logins sent to a worker and not yet answered, and logins waiting for one

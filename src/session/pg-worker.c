@@ -48,6 +48,7 @@
 struct _PgWorker {
 	guint index;
 	gchar *protocol;
+	gchar *user_dir;      /* given at spawn, or NULL */
 	gchar *pid;
 	GSubprocess *process;
 	PgIpcChannel *channel;
@@ -216,7 +217,8 @@ pg_worker_ping_cb(gpointer user_data)
 }
 
 PgWorker *
-pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *plugins, guint index,
+pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *plugins,
+		const gchar *sandbox, const gchar *user_dir, guint index,
 		const PgWorkerCallbacks *callbacks, gpointer user_data, GError **error)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
@@ -228,6 +230,7 @@ pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *pl
 
 	self->index = index;
 	self->protocol = g_strdup(protocol);
+	self->user_dir = g_strdup(user_dir);
 	self->callbacks = *callbacks;
 	self->user_data = user_data;
 	self->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -251,6 +254,10 @@ pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *pl
 	g_ptr_array_add(argv, g_strdup("3"));
 	for (guint i = 0; plugins != NULL && plugins[i] != NULL; i++)
 		g_ptr_array_add(argv, g_strdup_printf("--plugin=%s", plugins[i]));
+	if (sandbox != NULL)
+		g_ptr_array_add(argv, g_strdup_printf("--sandbox=%s", sandbox));
+	if (user_dir != NULL)
+		g_ptr_array_add(argv, g_strdup_printf("--user-dir=%s", user_dir));
 	g_ptr_array_add(argv, NULL);
 	self->process = g_subprocess_launcher_spawnv(
 	    launcher, (const gchar *const *)argv->pdata, &local_error);
@@ -427,6 +434,7 @@ pg_worker_free(PgWorker *self)
 	g_queue_free(self->retired_order);
 	g_hash_table_unref(self->retired);
 	g_free(self->protocol);
+	g_free(self->user_dir);
 	g_free(self->pid);
 	g_free(self->death);
 	g_free(self);
@@ -436,6 +444,12 @@ const gchar *
 pg_worker_get_protocol(const PgWorker *self)
 {
 	return self->protocol;
+}
+
+const gchar *
+pg_worker_get_user_dir(const PgWorker *self)
+{
+	return self->user_dir;
 }
 
 gboolean

@@ -29,10 +29,15 @@ typedef struct {
 } PgWorkerCallbacks;
 
 /* Spawn @path for accounts of @protocol, loading only @plugins (file names
- * or paths of libpurple plugins).  Returns: (transfer full) or NULL with @error. */
+ * or paths of libpurple plugins), in its sandbox of mode @sandbox ("required",
+ * "best-effort", "off"; NULL: the worker's default) with @user_dir (an empty
+ * 0700 dir; NULL: the worker makes one) as its private dir.
+ * Returns: (transfer full) or NULL with @error. */
 PgWorker *pg_worker_spawn(const gchar *path, const gchar *protocol, const gchar *const *plugins,
-			  guint index, const PgWorkerCallbacks *callbacks, gpointer user_data,
-			  GError **error);
+			  const gchar *sandbox, const gchar *user_dir, guint index,
+			  const PgWorkerCallbacks *callbacks, gpointer user_data, GError **error);
+/* The private dir given at spawn, or NULL. */
+const gchar *pg_worker_get_user_dir(const PgWorker *self);
 const gchar *pg_worker_get_protocol(const PgWorker *self);
 /* Send a command; FALSE with @error if the worker is gone or the queue is full. */
 gboolean pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error);

@@ -72,9 +72,10 @@ def unprivileged_daemon(polygate_binary, tmp_path):
             [shutil.which("setpriv"), f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
              "--inh-caps=-all", "--bounding-set=-all", polygate_binary, "--config", str(config)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
-    # the key file appears once the vault is open, well after main() began
-    util.wait_for(lambda: (directory / "registry.key").exists(), 30, "the key file",
-                  str(log_path), alive=lambda: proc.poll() is None)
+    # "ready" comes once its signal handlers are in place, long after main()
+    # made itself non-dumpable
+    util.wait_for(lambda: "ready: " in log_path.read_text(errors="replace"), 30,
+                  "the daemon to be ready", str(log_path), alive=lambda: proc.poll() is None)
     yield proc, uid, gid
     rc, killed = util.stop_process(proc, 30)
     text = log_path.read_text(errors="replace")

@@ -35,9 +35,12 @@ def register_with_passwords(user):
 
 
 def database_files(daemon):
-    """registry.db and its -wal/-shm companions, as raw bytes."""
+    """registry.db and its -wal/-shm companions (and its .lock), as raw
+    bytes; not the workers' dirs (registry.db.workers/)."""
     files = {}
     for path in glob.glob(daemon.database + "*"):
+        if not os.path.isfile(path):
+            continue
         with open(path, "rb") as f:
             files[os.path.basename(path)] = f.read()
     assert daemon.database.rsplit("/", 1)[1] in files, f"no database at {daemon.database}"
@@ -135,6 +138,44 @@ def test_rekey_reseals_every_secret_under_a_new_key_and_keeps_registrations(
         reply = user.iq_get(transport, register_get())
         assert is_registered(reply), to_string(reply)
         assert public_value(reply, field) == value
+
+
+def test_rekey_is_refused_while_the_daemon_runs_and_changes_nothing(
+        polygate_factory, checker, user):
+    # Issue 8, item 9: a running daemon keeps the keys it read at start, so
+    # a rekey under it would leave it unable to unseal what rekey re-sealed.
+    daemon = polygate_factory().start(checker)
+    register_with_passwords(user)
+    with open(daemon.key_file, "rb") as f:
+        key_before = f.read()
+    blobs_before = sealed_blob_key_ids(daemon)
+
+    result = daemon.run_cli("rekey", "--config", daemon.config_path)
+    assert result.returncode != 0, result.stdout + result.stderr
+    message = result.stdout + result.stderr
+    assert "running" in message and str(daemon.pid) in message, message
+    assert "nothing was changed" in message.lower(), message
+
+    with open(daemon.key_file, "rb") as f:
+        assert f.read() == key_before
+    assert sealed_blob_key_ids(daemon) == blobs_before
+    # the running daemon still unseals what it sealed: a re-registration
+    # reads the old secrets, and the user's registration is intact
+    reply = user.iq_get(IRC, register_get())
+    assert is_registered(reply), to_string(reply)
+    assert daemon.running
+    daemon.stop()
+    # once it is stopped, rekey goes through
+    result = daemon.run_cli("rekey", "--config", daemon.config_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_second_daemon_on_the_same_registry_is_refused(polygate_factory, checker):
+    daemon = polygate_factory().start(checker)
+    result = daemon.run_cli("--config", daemon.config_path, timeout=20)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert str(daemon.pid) in result.stdout + result.stderr
+    assert daemon.running
 
 
 def test_debug_log_contains_none_of_the_registered_passwords(polygate_factory, checker, user):

@@ -9,19 +9,30 @@
  *             worker
  *   late      after the logout of the first account, one more event for it
  *             (a race, not a lie), then a typing event for the second
- * Every login is answered "connected" first, as a real worker would.
+ *   probe     for each login option "open.N" = PATH, it tries to open PATH
+ *             for reading (or, for "create.N", to create it), and answers
+ *             with an error event whose text is "PATH: opened" or
+ *             "PATH: <strerror>"; then "create" in its own dir likewise
+ * Every login is answered "connected" first, as a real worker would.  With
+ * --sandbox it applies the worker's own sandbox (pg-purple-sandbox.c) to
+ * --user-dir before it reads any command, as polygate-purple does.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipc/pg-ipc-channel.h"
+#include "pg-purple-sandbox.h"
 
 static gchar *pg_hostile_mode;
 static guint pg_hostile_logins;
 static GMainLoop *pg_hostile_loop;
 static gchar *pg_hostile_second;
+static gchar *pg_hostile_user_dir;
 
 static void
 pg_hostile_send(PgIpcChannel *channel, PgIpcMessage *owned)
@@ -31,6 +42,44 @@ pg_hostile_send(PgIpcChannel *channel, PgIpcMessage *owned)
 
 	if (!pg_ipc_channel_send(channel, msg, &error))
 		g_printerr("hostile-worker: %s\n", error->message);
+}
+
+static void
+pg_hostile_probe_one(PgIpcChannel *channel, const gchar *account, const gchar *path,
+		     gboolean create)
+{
+	int fd = create ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)
+			: open(path, O_RDONLY | O_CLOEXEC);
+	g_autofree gchar *text = g_strdup_printf("%s: %s", path,
+						 fd >= 0 ? "opened" : g_strerror(errno));
+
+	if (fd >= 0)
+		close(fd);
+	pg_hostile_send(channel, pg_ipc_message_new(
+				     PG_IPC_EVT_ERROR, 0, "account", g_variant_new_string(account),
+				     "condition", g_variant_new_string("undefined-condition"),
+				     "text", g_variant_new_string(text), NULL));
+}
+
+static void
+pg_hostile_probe(PgIpcChannel *channel, const PgIpcMessage *login)
+{
+	const gchar *account = pg_ipc_message_get_string(login, "account");
+	g_autoptr(GVariant) options = pg_ipc_message_get_value(login, "options");
+	g_autofree gchar *own = NULL;
+	GVariantIter iter;
+	const gchar *key;
+	const gchar *value;
+
+	if (options != NULL) {
+		g_variant_iter_init(&iter, options);
+		while (g_variant_iter_next(&iter, "{&s&s}", &key, &value))
+			pg_hostile_probe_one(channel, account, value,
+					     g_str_has_prefix(key, "create."));
+	}
+	own = g_build_filename(pg_hostile_user_dir != NULL ? pg_hostile_user_dir : "/nonexistent",
+			       "probe", NULL);
+	pg_hostile_probe_one(channel, account, own, TRUE);
 }
 
 static PgIpcMessage *
@@ -74,6 +123,8 @@ pg_hostile_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_da
 	switch (msg->kind) {
 	case PG_IPC_CMD_LOGIN:
 		pg_hostile_login(channel, account, pg_ipc_message_get_string(msg, "protocol"));
+		if (g_strcmp0(pg_hostile_mode, "probe") == 0)
+			pg_hostile_probe(channel, msg);
 		return;
 	case PG_IPC_CMD_LOGOUT:
 		if (g_strcmp0(pg_hostile_mode, "late") != 0 || pg_hostile_second == NULL)
@@ -107,8 +158,34 @@ main(int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgIpcChannel) channel = NULL;
+	g_autofree gchar *sandbox = NULL;
+	g_auto(GStrv) plugins = NULL;
+	gint ipc_fd = -1;
+	const GOptionEntry entries[] = {
+	    {"ipc-fd", 0, 0, G_OPTION_ARG_INT, &ipc_fd, NULL, NULL},
+	    {"plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &plugins, NULL, NULL},
+	    {"sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox, NULL, NULL},
+	    {"user-dir", 0, 0, G_OPTION_ARG_FILENAME, &pg_hostile_user_dir, NULL, NULL},
+	    {NULL},
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new(NULL);
 
-	channel = pg_ipc_channel_new(3, PG_IPC_ROLE_WORKER, &error);
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("hostile-worker: %s\n", error->message);
+		return EXIT_FAILURE;
+	}
+	if (sandbox != NULL) {
+		PgPurpleSandboxMode mode;
+		gint abi;
+		if (!pg_purple_sandbox_mode_from_string(sandbox, &mode) ||
+		    !pg_purple_sandbox_apply(mode, pg_hostile_user_dir, NULL, &abi, &error)) {
+			g_printerr("hostile-worker: sandbox %s: %s\n", sandbox,
+				   error != NULL ? error->message : "unknown mode");
+			return EXIT_FAILURE;
+		}
+	}
+	channel = pg_ipc_channel_new(ipc_fd, PG_IPC_ROLE_WORKER, &error);
 	if (channel == NULL) {
 		g_printerr("hostile-worker: %s\n", error->message);
 		return EXIT_FAILURE;
@@ -125,5 +202,6 @@ main(int argc, char **argv)
 	g_main_loop_unref(pg_hostile_loop);
 	g_free(pg_hostile_second);
 	g_free(pg_hostile_mode);
+	g_free(pg_hostile_user_dir);
 	return EXIT_SUCCESS;
 }
