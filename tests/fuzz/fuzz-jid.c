@@ -86,6 +86,16 @@ fuzz_networks(const PgTransportConfig *transport, const PgJid *jid)
 	g_autofree gchar *number = pg_jid_parse_sms(transport, jid, NULL);
 	g_autofree gchar *legacy = pg_jid_parse_purple(transport, jid, NULL);
 
+	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
+		/* the boundary's allocation-free check agrees with the full parse */
+		g_autoptr(GError) check_error = NULL;
+		g_autoptr(GError) parse_error = NULL;
+		g_autoptr(PgIrcAddress) parsed = pg_jid_parse_irc(transport, jid, &parse_error);
+		gboolean ok = pg_jid_check_contact(transport, jid, &check_error);
+		g_assert_cmpint(ok, ==, parsed != NULL);
+		if (!ok)
+			g_assert_cmpint(check_error->code, ==, parse_error->code);
+	}
 	if (address != NULL) {
 		g_autofree gchar *again = pg_jid_irc_to_jid(transport, address->name,
 							     address->server, NULL);
