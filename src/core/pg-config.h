@@ -65,6 +65,8 @@ typedef struct {
 				    * on loopback */
 	gboolean irc_port_set;     /* irc: irc_port was given; else 6697 with TLS, 6667
 				    * without */
+	guint link_give_up_after; /* failed tries after which a link that never connected
+				   * gives up (default 3; 0 = retry forever) */
 } PgTransportConfig;
 
 typedef struct {

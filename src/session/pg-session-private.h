@@ -44,6 +44,10 @@ struct _PgLink {
 	gchar *last_error;
 	gboolean no_sasl;   /* IRC: the server refused SASL; identify with NickServ */
 	GHashTable *online; /* contact JIDs last shown available to the user */
+	/* pg-link-queue.c */
+	GQueue *origins;        /* PgLinkOrigin: the stanzas behind commands in pending */
+	guint failed_tries;     /* logins that failed since the last give-up or success */
+	gboolean ever_connected; /* the link was up once: it retries, never gives up */
 };
 
 struct _PgSession {

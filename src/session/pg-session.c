@@ -42,6 +42,7 @@
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
 #include "session/pg-session-audit.h"
+#include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
@@ -201,6 +202,7 @@ pg_link_free(PgLink *link)
 		pg_supervisor_logout(manager->supervisor, link->account);
 	g_hash_table_unref(link->rooms);
 	g_hash_table_unref(link->online);
+	pg_link_queue_free(link);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);
 	g_free(link->account);
@@ -260,6 +262,7 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 				    "too many messages wait for the legacy connection");
 			return FALSE;
 		}
+		pg_link_queue_remember(link, owned, origin);
 		g_queue_push_tail(link->pending, g_steal_pointer(&owned));
 		if (link->state == PG_LINK_OFFLINE || link->state == PG_LINK_FAILED)
 			pg_link_connect(link);
@@ -1203,6 +1206,7 @@ pg_link_on_connected(PgLink *link)
 	 * can finish registering after a SASL refusal it reported) */
 	g_clear_handle_id(&link->retry_id, g_source_remove);
 	link->state = PG_LINK_CONNECTED;
+	pg_link_queue_on_connected(link);
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_clear_pointer(&link->last_error, g_free);
 	g_info("%s: connected", link->account);
@@ -1229,10 +1233,18 @@ pg_link_on_connected(PgLink *link)
 	}
 	while (!g_queue_is_empty(link->pending)) {
 		g_autoptr(PgIpcMessage) msg = g_queue_pop_head(link->pending);
+		xmpp_stanza_t *origin = pg_link_queue_steal_origin(link, msg);
+		/* its answer, an error included, finds the stanza by request id */
 		if (!pg_supervisor_send(session->manager->supervisor, link->account, msg, &error)) {
 			g_warning("%s: %s", link->account, error->message);
+			if (origin != NULL)
+				pg_transport_reply_error(session->transport, origin, error);
 			g_clear_error(&error);
+		} else if (origin != NULL) {
+			pg_session_remember(session, msg->id, origin);
 		}
+		if (origin != NULL)
+			xmpp_stanza_release(origin);
 	}
 	pg_session_update_status(session, NULL);
 }
@@ -1279,9 +1291,12 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	g_message("%s: disconnected: %s%s", link->account, link->last_error,
 		  fatal ? " (not retried)" : "");
 	pg_sms_on_link_down(session->manager->sms, link);
+	/* a link that never came up gives up after a few tries (pg-link-queue.h) */
+	if (!fatal && !was_connected && pg_link_queue_give_up_if_due(link, link->last_error))
+		return;
 	if (fatal) {
 		link->state = PG_LINK_FAILED;
-		g_queue_clear_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
+		pg_link_queue_fail_all(link, PG_ERROR_SERVICE_UNAVAILABLE, link->last_error);
 		pg_session_notice(session, "Cannot connect to %s: %s. Fix the registration and "
 					   "rejoin.",
 				  what, link->last_error);
