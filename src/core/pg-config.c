@@ -25,7 +25,8 @@ static const gchar *const pg_config_polygate_keys[] = {
     "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
     "max_concurrent_logins", "max_links", "worker_sandbox", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", "probe_timeout", NULL};
-static const gchar *const pg_config_http_keys[] = {"listen", "port", NULL};
+static const gchar *const pg_config_http_keys[] = {
+    "listen", "port", "max_connections", "idle_timeout", "request_timeout", "max_body", NULL};
 static const gchar *const pg_config_transport_keys[] = {
     "jid",      "secret",   "secret_file", "type",
     "name",     "allowed_domains",         "irc_server",
@@ -47,6 +48,14 @@ static const gchar *const pg_config_sms_only_keys[] = {
 
 #define PG_CONFIG_DEFAULT_HTTP_LISTEN	     "127.0.0.1"
 #define PG_CONFIG_DEFAULT_HTTP_PORT	     8088
+/* [http] limits: Kannel's smsbox keeps a few connections per URL and
+ * delivers bursts over them; 64 leaves room for bursts and a scraper while
+ * bounding what idle sockets can hold (file descriptors, libsoup state). */
+#define PG_CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS 64
+#define PG_CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT    30 /* seconds */
+#define PG_CONFIG_DEFAULT_HTTP_REQUEST_TIMEOUT 10 /* seconds */
+/* A concatenated SMS of 255 parts is under 40 KB even as UCS-2 */
+#define PG_CONFIG_DEFAULT_HTTP_MAX_BODY	       (64 * 1024)
 #define PG_CONFIG_DEFAULT_PROBE_TIMEOUT      45 /* [xmpp] probe_timeout, seconds */
 #define PG_CONFIG_DEFAULT_KANNEL_SENDSMS_URL "http://127.0.0.1:13013/cgi-bin/sendsms"
 #define PG_CONFIG_DEFAULT_SMS_RETRY_MAX_AGE  3600
@@ -717,6 +726,10 @@ pg_config_load_http(PgConfigLoader *loader, PgConfig *config)
 
 	config->http_listen = g_strdup(PG_CONFIG_DEFAULT_HTTP_LISTEN);
 	config->http_port = PG_CONFIG_DEFAULT_HTTP_PORT;
+	config->http_max_connections = PG_CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS;
+	config->http_idle_timeout = PG_CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT;
+	config->http_request_timeout = PG_CONFIG_DEFAULT_HTTP_REQUEST_TIMEOUT;
+	config->http_max_body = PG_CONFIG_DEFAULT_HTTP_MAX_BODY;
 	if (!g_key_file_has_group(loader->keyfile, group))
 		return;
 	pg_config_check_keys(loader, group, pg_config_http_keys);
@@ -732,6 +745,18 @@ pg_config_load_http(PgConfigLoader *loader, PgConfig *config)
 	}
 	config->http_port = (guint16)pg_config_get_uint(loader, group, "port", 0, 65535,
 							 PG_CONFIG_DEFAULT_HTTP_PORT);
+	config->http_max_connections =
+	    pg_config_get_uint(loader, group, "max_connections", 1, 65536,
+			       PG_CONFIG_DEFAULT_HTTP_MAX_CONNECTIONS);
+	config->http_idle_timeout = pg_config_get_uint(loader, group, "idle_timeout", 1, 3600,
+						       PG_CONFIG_DEFAULT_HTTP_IDLE_TIMEOUT);
+	config->http_request_timeout =
+	    pg_config_get_uint(loader, group, "request_timeout", 1, 3600,
+			       PG_CONFIG_DEFAULT_HTTP_REQUEST_TIMEOUT);
+	/* at least what one concatenated UCS-2 SMS needs; at most 16 MiB */
+	config->http_max_body = pg_config_get_uint(loader, group, "max_body", 4096,
+						   16 * 1024 * 1024,
+						   PG_CONFIG_DEFAULT_HTTP_MAX_BODY);
 }
 
 /* Checks that need every group read: Kannel tokens against [http]. */

@@ -2,7 +2,8 @@
  *
  *   [polygate]            database, key_file, log_level, admins
  *   [xmpp]                host, port
- *   [http]                listen, port (Kannel callbacks, /metrics, /healthz)
+ *   [http]                listen, port, max_connections, idle_timeout,
+ *                         request_timeout, max_body (Kannel callbacks, /metrics, /healthz)
  *   [transport NAME]      jid, secret | secret_file, type, name, allowed_domains, ...
  *                         type = sms also: kannel_*, sms_retry_max_age, sms_dlr
  *                         per-user limits: max_*_per_user
@@ -89,6 +90,11 @@ typedef struct {
 				   * 0 = no limit), checked by session/pg-limits.c */
 	gchar *worker_sandbox;    /* the workers' Landlock sandbox: required | best-effort
 				   * (default) | off */
+	/* [http] limits of the listener (src/http/pg-http-guard.c) */
+	guint http_max_connections; /* open at once (default 64) */
+	guint http_idle_timeout;    /* seconds a connection may wait for a byte (default 30) */
+	guint http_request_timeout; /* seconds a whole request may take to arrive (default 10) */
+	guint http_max_body;        /* bytes of a request body (default 65536) */
 } PgConfig;
 
 /* Returns: (transfer full) the config, or NULL with every problem in @error (PG_ERROR_CONFIG). */

@@ -15,6 +15,13 @@
  *   is wiped when freed: values are tokens and message texts.
  * - The delegate answers synchronously with an HTTP status; the daemon's
  *   routing is quick (a registry lookup, a stanza or an IPC frame).
+ * - Nothing is read that will be refused (issue 8): a request with a body
+ *   is routed and its token checked in the early handler, when its headers
+ *   are in, and a refusal (404, 405, 400, 403, 413 for a declared length
+ *   over max_body) is answered there without reading the body
+ *   (pg_http_guard_refuse()).  A chunked body is counted as it arrives and
+ *   refused with 413 the moment it passes max_body.  Connections, their
+ *   idle time and a request's time to arrive are bounded by PgHttpGuard.
  */
 #define G_LOG_DOMAIN "PgHttp"
 
@@ -26,11 +33,9 @@
 #include "core/pg-error.h"
 #include "core/pg-secret.h"
 #include "http/pg-http.h"
+#include "http/pg-http-guard.h"
 #include "http/pg-http-query.h"
 
-/* A concatenated SMS of 255 parts is under 40 KB even as UCS-2; anything
- * larger is not from Kannel. */
-#define PG_HTTP_MAX_BODY (64 * 1024)
 #define PG_HTTP_LISTEN_BACKLOG 1024
 
 struct _PgHttp {
@@ -39,12 +44,15 @@ struct _PgHttp {
 	const PgHttpDelegate *delegate;   /* borrowed */
 	gpointer user_data;
 	guint16 port;
+	PgHttpGuard *guard; /* connection limits and timeouts */
+	gsize max_body;     /* [http] max_body */
 	/* for /metrics */
 	guint64 requests_total;
 	guint64 kannel_refused_total;
 	guint64 kannel_bad_request_total;
 	guint64 kannel_inbound_total;
 	guint64 kannel_dlr_total;
+	guint64 body_too_large_total;
 };
 
 typedef void (*PgHttpRouteFunc)(PgHttp *self, SoupServerMessage *msg);
@@ -170,7 +178,7 @@ pg_http_kannel_inbound(PgHttp *self, SoupServerMessage *msg, GHashTable *params,
 		pg_http_bad_request(self, msg, path, "coding must be 0, 1 or 2");
 		return;
 	}
-	if (len > PG_HTTP_MAX_BODY) {
+	if (len > self->max_body) {
 		pg_http_bad_request(self, msg, path, "the text is too long");
 		return;
 	}
@@ -233,25 +241,29 @@ pg_http_kannel_dlr(PgHttp *self, SoupServerMessage *msg, GHashTable *params,
 	pg_http_reply(msg, pg_http_checked_status(status), "text/plain; charset=utf-8", "");
 }
 
-/* Authenticates a Kannel request, then hands it to @func. */
-static void
-pg_http_kannel(PgHttp *self, SoupServerMessage *msg, const gchar *path,
-	       void (*func)(PgHttp *, SoupServerMessage *, GHashTable *, const PgTransportConfig *))
+/* Checks the token= of a Kannel request.  Returns: (transfer none) its
+ * transport, and the parsed query in *@params; or NULL with the status to
+ * refuse with in *@status (400 malformed query, with the reason in *@why;
+ * 403 no or wrong token), counted and logged (never the query: it holds
+ * the token and the text). */
+static const PgTransportConfig *
+pg_http_kannel_authenticate(PgHttp *self, SoupServerMessage *msg, const gchar *path,
+			    GHashTable **params, guint *status, const gchar **why)
 {
 	GUri *uri = soup_server_message_get_uri(msg);
 	const gchar *remote = soup_server_message_get_remote_host(msg);
-	const gchar *why = NULL;
-	g_autoptr(GHashTable) params = NULL;
 	const PgTransportConfig *transport = NULL;
 	PgSecret *token;
 
 	/* SoupServer parses with G_URI_FLAGS_ENCODED_QUERY: this is the raw query */
-	params = pg_http_query_parse(g_uri_get_query(uri), &why);
-	if (params == NULL) {
-		pg_http_bad_request(self, msg, path, why);
-		return;
+	*params = pg_http_query_parse(g_uri_get_query(uri), why);
+	if (*params == NULL) {
+		self->kannel_bad_request_total++;
+		g_info("bad request to %s from %s: %s", path, remote != NULL ? remote : "?", *why);
+		*status = SOUP_STATUS_BAD_REQUEST;
+		return NULL;
 	}
-	token = g_hash_table_lookup(params, "token");
+	token = g_hash_table_lookup(*params, "token");
 	if (token != NULL)
 		transport = pg_config_find_transport_by_kannel_token(self->config, token->data,
 								      token->len);
@@ -261,7 +273,29 @@ pg_http_kannel(PgHttp *self, SoupServerMessage *msg, const gchar *path,
 		g_warning("refused %s %s from %s: %s", soup_server_message_get_method(msg), path,
 			  remote != NULL ? remote : "?",
 			  token == NULL ? "no token" : "wrong token");
-		pg_http_reply_status(msg, SOUP_STATUS_FORBIDDEN);
+		g_clear_pointer(params, g_hash_table_unref);
+		*status = SOUP_STATUS_FORBIDDEN;
+		return NULL;
+	}
+	return transport;
+}
+
+/* Authenticates a Kannel request, then hands it to @func. */
+static void
+pg_http_kannel(PgHttp *self, SoupServerMessage *msg, const gchar *path,
+	       void (*func)(PgHttp *, SoupServerMessage *, GHashTable *, const PgTransportConfig *))
+{
+	g_autoptr(GHashTable) params = NULL;
+	const PgTransportConfig *transport;
+	const gchar *why = NULL;
+	guint status = 0;
+
+	transport = pg_http_kannel_authenticate(self, msg, path, &params, &status, &why);
+	if (transport == NULL) {
+		if (status == SOUP_STATUS_BAD_REQUEST)
+			pg_http_reply(msg, status, "text/plain; charset=utf-8", why);
+		else
+			pg_http_reply_status(msg, status);
 		return;
 	}
 	func(self, msg, params, transport);
@@ -294,6 +328,39 @@ pg_http_metrics_counter(GString *out, const gchar *name, const gchar *help, guin
 			       name, help, name, name, value);
 }
 
+/* The listener's limits ([http] max_connections, idle_timeout,
+ * request_timeout, max_body) and how often they were reached. */
+static void
+pg_http_metrics_limits(PgHttp *self, GString *out)
+{
+	g_string_append_printf(out,
+			       "# HELP polygate_http_connections HTTP connections open.\n"
+			       "# TYPE polygate_http_connections gauge\n"
+			       "polygate_http_connections %u\n"
+			       "# HELP polygate_http_max_connections The cap on open HTTP "
+			       "connections ([http] max_connections).\n"
+			       "# TYPE polygate_http_max_connections gauge\n"
+			       "polygate_http_max_connections %u\n",
+			       pg_http_guard_get_n_connections(self->guard),
+			       self->config->http_max_connections);
+	pg_http_metrics_counter(out, "polygate_http_connections_evicted_total",
+				"Idle HTTP connections closed to make room for a new one.",
+				pg_http_guard_get_evicted_total(self->guard));
+	pg_http_metrics_counter(out, "polygate_http_connections_refused_total",
+				"HTTP connections refused (503) at the cap, all others busy.",
+				pg_http_guard_get_refused_connections_total(self->guard));
+	pg_http_metrics_counter(out, "polygate_http_request_timeouts_total",
+				"HTTP connections closed because a request did not arrive in "
+				"request_timeout.",
+				pg_http_guard_get_timeouts_total(self->guard));
+	pg_http_metrics_counter(out, "polygate_http_requests_refused_unread_total",
+				"HTTP requests refused before their body was read.",
+				pg_http_guard_get_refused_requests_total(self->guard));
+	pg_http_metrics_counter(out, "polygate_http_body_too_large_total",
+				"HTTP requests refused (413) for a body over max_body.",
+				self->body_too_large_total);
+}
+
 static void
 pg_http_metrics(PgHttp *self, SoupServerMessage *msg)
 {
@@ -323,6 +390,7 @@ pg_http_metrics(PgHttp *self, SoupServerMessage *msg)
 				"Inbound SMS handed to the gateway.", self->kannel_inbound_total);
 	pg_http_metrics_counter(out, "polygate_http_kannel_dlr_total",
 				"Delivery reports handed to the gateway.", self->kannel_dlr_total);
+	pg_http_metrics_limits(self, out);
 	pg_http_reply(msg, SOUP_STATUS_OK, "text/plain; version=0.0.4; charset=utf-8", out->str);
 }
 
@@ -340,24 +408,35 @@ static const PgHttpRoute pg_http_routes[] = {
     {.path = "/kannel/dlr", .allow = "GET", .kannel = TRUE, .func = pg_http_kannel_dlr_route},
 };
 
+static const PgHttpRoute *
+pg_http_route_for(const gchar *path)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(pg_http_routes); i++) {
+		if (g_strcmp0(path, pg_http_routes[i].path) == 0)
+			return &pg_http_routes[i];
+	}
+	return NULL;
+}
+
+static gboolean
+pg_http_route_allows(const PgHttpRoute *route, const gchar *method)
+{
+	return g_strcmp0(method, SOUP_METHOD_GET) == 0 ||
+	       (route->head && g_strcmp0(method, SOUP_METHOD_HEAD) == 0) ||
+	       (route->post && g_strcmp0(method, SOUP_METHOD_POST) == 0);
+}
+
 static void
 pg_http_handler_cb(SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
 		   gpointer user_data)
 {
 	PgHttp *self = user_data;
 	const gchar *method = soup_server_message_get_method(msg);
+	const PgHttpRoute *route = pg_http_route_for(path);
 
 	self->requests_total++;
-	for (gsize i = 0; i < G_N_ELEMENTS(pg_http_routes); i++) {
-		const PgHttpRoute *route = &pg_http_routes[i];
-		gboolean allowed;
-
-		if (g_strcmp0(path, route->path) != 0)
-			continue;
-		allowed = g_strcmp0(method, SOUP_METHOD_GET) == 0 ||
-			  (route->head && g_strcmp0(method, SOUP_METHOD_HEAD) == 0) ||
-			  (route->post && g_strcmp0(method, SOUP_METHOD_POST) == 0);
-		if (!allowed) {
+	if (route != NULL) {
+		if (!pg_http_route_allows(route, method)) {
 			soup_message_headers_replace(soup_server_message_get_response_headers(msg),
 						     "Allow", route->allow);
 			pg_http_reply_status(msg, SOUP_STATUS_METHOD_NOT_ALLOWED);
@@ -369,18 +448,62 @@ pg_http_handler_cb(SoupServer *server, SoupServerMessage *msg, const char *path,
 	pg_http_reply_status(msg, SOUP_STATUS_NOT_FOUND);
 }
 
-/* Runs when the headers are in, before the body is read: an oversized
- * declared body is refused without reading it (any path: none of ours
- * takes a large body). */
+/* A chunk of a body the early handler let in: past max_body the request is
+ * answered 413 at once and nothing more is read. */
+static void
+pg_http_got_chunk_cb(SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+	PgHttp *self = user_data;
+	SoupMessageBody *body = soup_server_message_get_request_body(msg);
+
+	if (body->length <= (goffset)self->max_body)
+		return;
+	self->requests_total++;
+	self->body_too_large_total++;
+	g_signal_handlers_disconnect_by_data(msg, self); /* the only one with @self */
+	pg_http_guard_refuse(self->guard, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+}
+
+/* Runs when the headers of a request are in, before its body is read.  A
+ * request with a body that would be refused is refused now, without
+ * reading the body (libsoup reads it whatever status is set here). */
 static void
 pg_http_early_handler_cb(SoupServer *server, SoupServerMessage *msg, const char *path,
 			 GHashTable *query, gpointer user_data)
 {
+	PgHttp *self = user_data;
 	SoupMessageHeaders *headers = soup_server_message_get_request_headers(msg);
+	SoupEncoding encoding = soup_message_headers_get_encoding(headers);
+	goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH
+			     ? soup_message_headers_get_content_length(headers)
+			     : 0;
+	const PgHttpRoute *route = pg_http_route_for(path);
+	g_autoptr(GHashTable) params = NULL;
+	const gchar *why = NULL;
+	guint status = 0;
 
-	if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-	    soup_message_headers_get_content_length(headers) > PG_HTTP_MAX_BODY)
-		pg_http_reply_status(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+	if (encoding != SOUP_ENCODING_CHUNKED && length == 0)
+		return; /* no body: the handler answers, and keeps the connection */
+	if (route == NULL) {
+		status = SOUP_STATUS_NOT_FOUND;
+	} else if (!pg_http_route_allows(route, soup_server_message_get_method(msg))) {
+		status = SOUP_STATUS_METHOD_NOT_ALLOWED;
+	} else if (route->kannel &&
+		   pg_http_kannel_authenticate(self, msg, route->path, &params, &status, &why) ==
+		       NULL) {
+		/* status says why: 400 or 403 */
+	} else if (length > (goffset)self->max_body) {
+		self->body_too_large_total++;
+		status = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
+	}
+	if (status != 0) {
+		self->requests_total++;
+		pg_http_guard_refuse(self->guard, msg, status,
+				     status == SOUP_STATUS_METHOD_NOT_ALLOWED ? route->allow : NULL);
+		return;
+	}
+	if (encoding != SOUP_ENCODING_CONTENT_LENGTH)
+		g_signal_connect(msg, "got-chunk", G_CALLBACK(pg_http_got_chunk_cb), self);
 }
 
 /* ---- lifetime ---- */
@@ -411,7 +534,12 @@ pg_http_new_for_address(const PgConfig *config, const gchar *address, guint16 po
 	self->config = config;
 	self->delegate = delegate;
 	self->user_data = user_data;
+	self->max_body = config->http_max_body;
 	self->server = soup_server_new("server-header", PACKAGE_NAME, NULL);
+	self->guard = pg_http_guard_new(
+	    self->server, &(PgHttpLimits){.max_connections = config->http_max_connections,
+					  .idle_timeout_s = config->http_idle_timeout,
+					  .request_timeout_s = config->http_request_timeout});
 	/* both on the default path: libsoup keeps one entry per path, and an
 	 * entry with only an early handler would answer 500 for its subtree */
 	soup_server_add_early_handler(self->server, NULL, pg_http_early_handler_cb, self, NULL);
@@ -473,6 +601,7 @@ pg_http_free(PgHttp *self)
 {
 	if (self == NULL)
 		return;
+	g_clear_pointer(&self->guard, pg_http_guard_free);
 	if (self->server != NULL) {
 		soup_server_disconnect(self->server);
 		g_object_unref(self->server);

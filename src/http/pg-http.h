@@ -62,6 +62,16 @@
  * (URL-encoded as a sendsms parameter), ID being the sender's own message id.
  *
  * Bodies are never logged above debug level; a token never at any level.
+ *
+ * LIMITS ([http] max_connections, idle_timeout, request_timeout, max_body;
+ * src/http/pg-http-guard.h).  A request with a body that will be refused
+ * (404, 405, a malformed query 400, no or wrong token 403, a declared length
+ * over max_body 413) is answered before its body is read, with
+ * "Connection: close"; a chunked body is refused (413) the moment it passes
+ * max_body.  Connections past max_connections evict the oldest idle one or
+ * get 503; a connection silent for idle_timeout, or whose request has not
+ * all arrived request_timeout after it started, is closed.  /metrics counts
+ * each of these.
  */
 #pragma once
 
