@@ -496,7 +496,9 @@ pg_jid_parse_irc(const PgTransportConfig *transport, const PgJid *jid, GError **
 	}
 	address = g_new0(PgIrcAddress, 1);
 	address->resource = g_strdup(jid->resource);
-	/* the server follows the last '%': a nick or channel cannot contain one */
+	/* the server follows the last '%': a nick or channel cannot contain one
+	 * (a channel named with one would not survive pg_jid_irc_to_jid()'s
+	 * short form, and could name another server's channel) */
 	percent = strrchr(jid->local, '%');
 	if (percent != NULL) {
 		address->server = g_ascii_strdown(percent + 1, -1);
@@ -512,7 +514,7 @@ pg_jid_parse_irc(const PgTransportConfig *transport, const PgJid *jid, GError **
 	if (!pg_jid_is_valid_hostname(address->server) || address->name[0] == '\0' ||
 	    (!address->is_channel && !pg_jid_is_valid_irc_nick(address->name)) ||
 	    (address->is_channel &&
-	     (address->name[1] == '\0' || strpbrk(address->name, " ,\a") != NULL))) {
+	     (address->name[1] == '\0' || strpbrk(address->name, " ,\a%") != NULL))) {
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
 				    "not an IRC address (nick%server or #channel%server)");
 		return NULL;
@@ -589,7 +591,8 @@ pg_jid_check_irc(const PgTransportConfig *transport, const PgJid *jid, GError **
 	/* no escapes: the name is the localpart's prefix, and a localpart holds
 	 * no space or control (pg_jid_parse()) */
 	if (pg_jid_is_valid_hostname(server) && name_len > 0 &&
-	    (is_channel ? name_len > 1 && memchr(jid->local, ',', name_len) == NULL
+	    (is_channel ? name_len > 1 && memchr(jid->local, ',', name_len) == NULL &&
+			      memchr(jid->local, '%', name_len) == NULL
 			: pg_jid_is_valid_irc_nick_len(jid->local, name_len)))
 		return TRUE;
 	g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,

@@ -272,6 +272,10 @@ static const TestBoundaryCase test_boundary_cases[] = {
     {IRC, NULL, "nick%bad_host!%@gw.example.org", MALFORMED, NULL},
     {IRC, NULL, "nick%irc.example.net%@gw.example.org", MALFORMED, NULL},
     {IRC, "irc.example.net", "1nick@gw.example.org", MALFORMED, NULL},
+    /* a '%' in a channel name: with the fixed server its short form
+     * (#a%b@gw) would name channel #a on server b (found by fuzz-jid) */
+    {IRC, "irc.example.net", "#a%b%irc.example.net@gw.example.org/nick", MALFORMED, NULL},
+    {IRC, NULL, "#a%b%irc.example.net@gw.example.org/nick", MALFORMED, NULL},
     /* SMS shapes: E.164 only, no resource */
     {SMS, NULL, "+15551234567@gw.example.org/phone", NOT_FOUND, NULL},
     {SMS, NULL, "bob@gw.example.org", MALFORMED, NULL},
