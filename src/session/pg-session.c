@@ -775,6 +775,8 @@ pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 	}
 	session = pg_session_ensure(self, user_jid, transport);
 	g_clear_handle_id(&session->grace_id, g_source_remove);
+	/* a join (or a rejoin after the server restarted) proves the resource */
+	pg_session_audit_presence(self->audit, transport, user_jid, from, TRUE);
 	if (!g_hash_table_contains(session->resources, from))
 		g_hash_table_insert(session->resources, g_strdup(from), g_strdup(""));
 	link = pg_limits_get_link(self->limits, session, address->server, &error);

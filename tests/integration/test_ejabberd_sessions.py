@@ -18,8 +18,8 @@ from harness import ejabberd as ejabberd_harness
 from harness import util
 from harness.client import XmppClient, to_string
 from harness.ircgw import (  # noqa: F401 (fixtures)
-    IRCNET, gateway, irc_checker, make_irc_client, make_irc_user, ngircd, ngircd_password,
-    unique)
+    IRCNET, gateway, irc_checker, join_room, make_irc_client, make_irc_user, ngircd,
+    ngircd_password, record_stream, unique)
 from harness.prosody import DOMAIN
 
 PROBE_TIMEOUT = 8
@@ -123,3 +123,43 @@ def test_a_user_who_comes_back_after_the_crash_keeps_her_session(
     assert quits(bob, user.nick) == [], f"{user.nick} quit IRC although she came back"
     assert f"session of {user.jid} ended" not in gateway.output()[offset:]
 
+
+
+def test_a_user_who_only_rejoins_her_rooms_keeps_her_session(
+        gateway, irc_prosody, irc_checker, make_irc_user, make_irc_client):
+    """A user who never approved the transport's subscription: the server
+    answers no probe for her, and her client's initial presence does not
+    reach the transport.  Her client logs in again with the same resource
+    and rejoins its rooms (XEP-0045 §7.2): that presence confirms her."""
+    user = make_irc_user(transports=(IRCNET,))
+    user.wait_on_irc()
+    bob = make_irc_client("bob")
+    channel = "#" + unique("rj")
+    bob.join(channel)
+    room = user.join(channel, IRCNET)
+    bob.wait_for(lambda l: l.is_("JOIN", nick=user.nick, target=channel), 30,
+                 f"{user.nick} to JOIN {channel}", user.logs)
+    resource = user.client.full_jid
+    bare_jid = user.jid
+    offset = len(gateway.output())
+
+    crash_and_restart(irc_prosody, irc_checker, gateway, while_down=user.client.disconnect)
+    user.client = XmppClient(resource, irc_prosody.passwords[user.jid],
+                             port=irc_prosody.c2s_port).connect()
+    assert user.client.full_jid == resource
+    record_stream(user.client)
+    join_room(user.client, room, user.nick)
+
+    gone = f"{resource} is not online on the XMPP server"
+
+    def audit_over():
+        out = gateway.output()[offset:]
+        return "answered for every session" in out or "is not online on the XMPP server" in out
+
+    # the round ends when all is confirmed, or at the deadline, where it
+    # logs every resource it ends in one main-loop turn
+    util.wait_for(audit_over, BOUND, "the audit to end", gateway.log_path)
+    listed = online_users(irc_checker)  # a round trip: that turn is over
+    assert gone not in gateway.output()[offset:], gateway.tail()
+    assert bare_jid in listed, listed
+    assert quits(bob, user.nick) == [], f"{user.nick} quit IRC although she came back"
