@@ -176,7 +176,7 @@ pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer u
 		if (error == NULL)
 			return;
 		/* an error of type error is dropped there (RFC 6120 §8.3.1) */
-		g_debug("%s: refused a %s: %s", self->transport->jid, name, error->message);
+		g_debug("%s: refused a <%s/>: %s", self->transport->jid, name, error->message);
 		pg_transport_reply_error(self, stanza, error);
 		return;
 	}

@@ -394,6 +394,118 @@ test_boundary_hostile_sweep(void)
 	}
 }
 
+/* Through the transport's stanza path (pg_transport_receive(), as the
+ * component hands stanzas over): a refused stanza gets one error, from this
+ * transport's own domain even when its 'to' named another (the server would
+ * close the stream over a foreign 'from'), never reaches the sessions, and an
+ * error is never answered. */
+typedef struct {
+	GPtrArray *sent;
+	guint delegated;
+} TestRouteRecord;
+
+static void
+test_stanza_unref(gpointer stanza)
+{
+	xmpp_stanza_release(stanza);
+}
+
+static void
+test_route_sent_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	TestRouteRecord *record = user_data;
+	g_ptr_array_add(record->sent, xmpp_stanza_clone(stanza));
+}
+
+static gboolean
+test_route_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid *from,
+		     const PgJid *to, gpointer user_data)
+{
+	TestRouteRecord *record = user_data;
+	record->delegated++;
+	return TRUE;
+}
+
+static void
+test_boundary_through_the_transport(void)
+{
+	static const gchar config_text[] = "[polygate]\n"
+					   "database = registry.db\n"
+					   "key_file = registry.key\n"
+					   "[http]\n"
+					   "port = 0\n"
+					   "[transport sms]\n"
+					   "jid = sms.example.org\n"
+					   "secret = s\n"
+					   "type = sms\n";
+	static const struct {
+		const gchar *to;
+		const gchar *condition;
+		const gchar *reply_from;
+	} cases[] = {
+	    {"sms.example.org/a@b", "item-not-found", "sms.example.org/a@b"},
+	    {"+15551234567@sms.example.org/phone", "item-not-found",
+	     "+15551234567@sms.example.org/phone"},
+	    {"bob@sms.example.org", "jid-malformed", "bob@sms.example.org"},
+	    {"#chan%irc.example.net@irc.example.org/nick", "item-not-found", "sms.example.org"},
+	    {"irc.example.org", "item-not-found", "sms.example.org"},
+	    {"a@b@sms.example.org", "jid-malformed", "sms.example.org"},
+	    {"sms.example.org/", "jid-malformed", "sms.example.org"},
+	};
+	static const gchar *const kinds[] = {"message", "presence", "iq"};
+	g_autoptr(GError) error = NULL;
+	PgConfig *config = pg_config_load_from_data(config_text, "/nonexistent/polygate.conf",
+						    &error);
+	TestRouteRecord record = {.sent = g_ptr_array_new_with_free_func(test_stanza_unref)};
+	PgTransportDelegate delegate = {.stanza = test_route_stanza_cb};
+	PgTransport *transport;
+
+	g_assert_no_error(error);
+	transport = pg_transport_new(config, g_ptr_array_index(config->transports, 0), NULL);
+	pg_transport_set_send_func(transport, test_route_sent_cb, &record);
+	pg_transport_set_delegate(transport, &delegate, &record);
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++) {
+			for (gint is_error = 0; is_error < 2; is_error++) {
+				g_autoptr(xmpp_stanza_t) stanza =
+				    test_stanza(kinds[k], "user@example.org/phone", cases[i].to);
+				xmpp_stanza_t *reply;
+				xmpp_stanza_t *condition;
+
+				g_test_message("case %zu, %s%s", i, kinds[k],
+					       is_error ? " (error)" : "");
+				xmpp_stanza_set_id(stanza, "x1");
+				if (is_error)
+					xmpp_stanza_set_type(stanza, "error");
+				else if (g_strcmp0(kinds[k], "iq") == 0)
+					xmpp_stanza_set_type(stanza, "get");
+				if (g_strcmp0(kinds[k], "iq") == 0)
+					pg_stanza_add_child(stanza, "query", PG_NS_DISCO_INFO);
+				pg_transport_receive(transport, stanza);
+				g_assert_cmpuint(record.delegated, ==, 0);
+				if (is_error) {
+					/* RFC 6120 §8.3.1 */
+					g_assert_cmpuint(record.sent->len, ==, 0);
+					continue;
+				}
+				g_assert_cmpuint(record.sent->len, ==, 1);
+				reply = g_ptr_array_index(record.sent, 0);
+				g_assert_cmpstr(xmpp_stanza_get_name(reply), ==, kinds[k]);
+				g_assert_cmpstr(xmpp_stanza_get_type(reply), ==, "error");
+				g_assert_cmpstr(xmpp_stanza_get_to(reply), ==, "user@example.org/phone");
+				g_assert_cmpstr(xmpp_stanza_get_from(reply), ==, cases[i].reply_from);
+				condition = xmpp_stanza_get_child_by_name(
+				    xmpp_stanza_get_child_by_name(reply, "error"), cases[i].condition);
+				g_assert_nonnull(condition);
+				g_ptr_array_set_size(record.sent, 0);
+			}
+		}
+	}
+	pg_transport_free(transport);
+	pg_config_free(config);
+	g_ptr_array_unref(record.sent);
+}
+
 /* The per-network parses take the parsed JID. */
 static void
 test_jid_network_parses(void)
@@ -425,6 +537,8 @@ main(int argc, char **argv)
 	g_test_add_func("/jid/boundary/every-transport-table", test_boundary_table);
 	g_test_add_func("/jid/boundary/no-from-is-dropped", test_boundary_no_from);
 	g_test_add_func("/jid/boundary/hostile-sweep-never-aborts", test_boundary_hostile_sweep);
+	g_test_add_func("/jid/boundary/refusals-come-from-own-domain-and-never-route",
+			test_boundary_through_the_transport);
 	rc = g_test_run();
 	xmpp_ctx_free(test_ctx);
 	return rc;
