@@ -16,9 +16,8 @@
  * pause's length, and only silence while we were reading can kill it.
  * death: reported once through callbacks->exited, whatever the cause.
  * trust: every event is judged by pg_worker_policy_check() against the
- * accounts placed here; a worker that lies is killed at once (its channel
- * closed first, so nothing more it wrote is read) and its users go through
- * the usual exited path.  Accounts taken off the worker stay in a small
+ * accounts placed here; a worker that lies is killed at once (nothing more
+ * it wrote is read) and its users go through the usual exited path.  Accounts taken off the worker stay in a small
  * "retired" set, so that its late events about them are dropped, not taken
  * for lies.
  *
@@ -64,6 +63,7 @@ struct _PgWorker {
 	gint64 last_seen;     /* monotonic µs of the last frame, shifted by pauses */
 	gint64 paused_since;  /* monotonic µs, 0 while reading */
 	gboolean hello_seen;
+	gboolean lied;        /* killed for a lie: its frames are dropped unread */
 	gboolean alive;
 	gchar *death;         /* first reason we saw, for the exit report */
 };
@@ -138,8 +138,13 @@ pg_worker_judge(PgWorker *self, const PgIpcMessage *msg)
 		break;
 	}
 	g_warning("worker %u (pid %s) %s: killing it", self->index, self->pid, why);
-	/* not one more frame from it: what it wrote after the lie is no better */
-	pg_ipc_channel_close(self->channel);
+	/* Not one more frame from it: what it wrote after the lie is no
+	 * better.  The socket stays open until it is dead (report_exit closes
+	 * it): closed now, the worker would start to exit on its own at the
+	 * same time as the SIGKILL lands, a race that (under LSan's exit-time
+	 * ptrace) left unreaped children behind in the integration tests. */
+	self->lied = TRUE;
+	pg_ipc_channel_set_reading(self->channel, FALSE);
 	pg_worker_kill(self, "killed by the gateway: it sent an event it may not send");
 	return FALSE;
 }
@@ -150,6 +155,8 @@ pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_dat
 	PgWorker *self = user_data;
 	g_autoptr(GError) error = NULL;
 
+	if (self->lied)
+		return;
 	self->last_seen = g_get_monotonic_time();
 	switch (msg->kind) {
 	case PG_IPC_HELLO:

@@ -1,14 +1,19 @@
-/* A worker that lies, for tests/unit/test-worker-policy.c only (never
- * installed).  The daemon starts it exactly as it starts polygate-purple
- * (--ipc-fd 3, --plugin=...); it speaks the worker protocol, and the
- * protocol of its logins, "prpl-hostile-MODE", says how it misbehaves once
- * it holds a login:
+/* A worker that lies, for tests only (never installed): the unit tests
+ * test-worker-policy.c and test-worker-sandbox.c, and a daemon started with
+ * worker = hostile-worker (tests/integration/test_worker_trust.py).  The
+ * daemon starts it exactly as it starts polygate-purple (--ipc-fd 3,
+ * --plugin=..., --sandbox, --user-dir); it speaks the worker protocol, and
+ * the protocol of its logins, "prpl-hostile-MODE", says how it misbehaves
+ * once it holds a login (for a real protocol such as prpl-irc, a username
+ * that starts with "liar" means the mode "liar"):
  *   foreign   the second login answers with a room message for an account
  *             the daemon never placed here ("mallory/irc")
  *   sms-sent  the first login answers with sms-sent, though this is no SMS
  *             worker
  *   late      after the logout of the first account, one more event for it
  *             (a race, not a lie), then a typing event for the second
+ *   liar      every login answers with a room message in the name of an
+ *             account the daemon never placed here ("mallory@evil/irc")
  *   probe     for each login option "open.N" = PATH, it tries to open PATH
  *             for reading (or, for "create.N", to create it), and answers
  *             with an error event whose text is "PATH: opened" or
@@ -93,8 +98,11 @@ pg_hostile_room_message(const gchar *account)
 }
 
 static void
-pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *protocol)
+pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *protocol,
+		 const gchar *username)
 {
+	if (pg_hostile_mode == NULL && g_str_has_prefix(username, "liar"))
+		pg_hostile_mode = g_strdup("liar");
 	if (pg_hostile_mode == NULL && g_str_has_prefix(protocol, "prpl-hostile-"))
 		pg_hostile_mode = g_strdup(protocol + strlen("prpl-hostile-"));
 	pg_hostile_logins++;
@@ -102,6 +110,8 @@ pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *proto
 						    g_variant_new_string(account), "state",
 						    g_variant_new_string("connected"), "fatal",
 						    g_variant_new_boolean(FALSE), NULL));
+	if (g_strcmp0(pg_hostile_mode, "liar") == 0)
+		pg_hostile_send(channel, pg_hostile_room_message("mallory@evil/irc"));
 	if (g_strcmp0(pg_hostile_mode, "foreign") == 0 && pg_hostile_logins == 2)
 		pg_hostile_send(channel, pg_hostile_room_message("mallory/irc"));
 	if (g_strcmp0(pg_hostile_mode, "sms-sent") == 0 && pg_hostile_logins == 1)
@@ -122,7 +132,8 @@ pg_hostile_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_da
 
 	switch (msg->kind) {
 	case PG_IPC_CMD_LOGIN:
-		pg_hostile_login(channel, account, pg_ipc_message_get_string(msg, "protocol"));
+		pg_hostile_login(channel, account, pg_ipc_message_get_string(msg, "protocol"),
+				 pg_ipc_message_get_string(msg, "username"));
 		if (g_strcmp0(pg_hostile_mode, "probe") == 0)
 			pg_hostile_probe(channel, msg);
 		return;
