@@ -20,6 +20,7 @@
 
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
+#include "xmpp/pg-text.h"
 #include "xmpp/pg-transport-private.h"
 
 #define BENCH_RUNS 5
@@ -97,6 +98,45 @@ bench_one(const PgTransportConfig *transport, xmpp_stanza_t *stanza, gboolean se
 	}
 }
 
+/* The text boundary (pg-text.h) on what a relayed IRC line carries, so that
+ * the two boundaries' sum per stanza can be read off: its body, and the
+ * serialised stanza pg_component_send() checks once more. */
+static void
+bench_text(guint iterations)
+{
+	static const gchar body[] = "hello everyone, the build is green again; "
+				    "see https://example.org/ci/1234 for the log";
+	static const gchar stanza[] =
+	    "<message to='alice@example.org/phone' type='groupchat' "
+	    "from='#chan%irc.example.net@gw.example.org/bob' id='pg42'><body>hello "
+	    "everyone, the build is green again; see https://example.org/ci/1234 for "
+	    "the log</body></message>";
+	static const struct {
+		const gchar *name;
+		const gchar *text;
+		PgTextKind kind;
+	} rows[] = {
+	    {"text: a 90-byte body", body, PG_TEXT_BODY},
+	    {"text: the 240-byte stanza", stanza, PG_TEXT_XML},
+	};
+
+	g_print("Text boundary (pg_text_clean()), CPU ns per string\n");
+	for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+		gdouble runs[BENCH_RUNS];
+		for (gint r = 0; r < BENCH_RUNS; r++) {
+			gint64 start = bench_cpu_ns();
+			for (guint n = 0; n < iterations; n++) {
+				g_autofree gchar *cleaned = NULL;
+				const gchar *out = pg_text_clean(rows[i].text, rows[i].kind, &cleaned);
+				g_assert(out != NULL);
+			}
+			runs[r] = (gdouble)(bench_cpu_ns() - start) / iterations;
+		}
+		qsort(runs, BENCH_RUNS, sizeof(runs[0]), (GCompareFunc)bench_compare);
+		g_print("  %-28s %9.1f\n", rows[i].name, runs[BENCH_RUNS / 2]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -127,6 +167,7 @@ main(int argc, char **argv)
 		g_print("  %-28s %9.1f %9.1f\n", c->name, medians[0], medians[1]);
 		xmpp_stanza_release(stanza);
 	}
+	bench_text(iterations);
 	xmpp_ctx_free(ctx);
 	return 0;
 }
