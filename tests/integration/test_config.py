@@ -84,7 +84,10 @@ def test_check_config_accepts_a_good_config(polygate_binary, config_dir):
     (("jid = irc.localhost", "jid = not a domain"), "transport irc", "jid"),
     (("name = IRC gateway", "name = IRC gateway\npurple_protocol = prpl-irc"),
      "transport irc", "purple_protocol"),
-], ids=["bad-type", "bad-log-level", "unknown-key", "bad-jid", "key-of-another-type"])
+    (("log_level = info", "log_level = info\nworker_sandbox = sometimes"), "polygate",
+     "worker_sandbox"),
+], ids=["bad-type", "bad-log-level", "unknown-key", "bad-jid", "key-of-another-type",
+        "bad-worker-sandbox"])
 def test_check_config_names_the_group_and_key_of_a_bad_value_and_exits_1(
         polygate_binary, config_dir, edit, group, key):
     text = good_config(config_dir).replace(*edit, 1)

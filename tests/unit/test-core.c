@@ -130,6 +130,7 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_null(config->worker_path);
 	g_assert_cmpuint(config->users_per_worker, ==, 1);
 	g_assert_cmpuint(config->max_concurrent_logins, ==, 10);
+	g_assert_cmpstr(config->worker_sandbox, ==, "best-effort");
 	g_assert_cmpuint(config->probe_timeout, ==, 45);
 
 	g_assert_cmpuint(config->transports->len, ==, 3);
@@ -197,6 +198,7 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 				    "key_file = registry.key\n"
 				    "worker = bin/polygate-purple\n"
 				    "users_per_worker = 20\n"
+				    "worker_sandbox = required\n"
 				    "[xmpp]\n"
 				    "host = xmpp.internal\n"
 				    "port = 5275\n"
@@ -223,6 +225,7 @@ test_config_xmpp_group_and_defaults(PgTestFixture *fixture, gconstpointer user_d
 	g_assert_null(config->admins);
 	g_assert_cmpstr(config->worker_path, ==, worker);
 	g_assert_cmpuint(config->users_per_worker, ==, 20);
+	g_assert_cmpstr(config->worker_sandbox, ==, "required");
 	gw = g_ptr_array_index(config->transports, 0);
 	g_assert_cmpuint(gw->irc_port, ==, 6697);
 	g_assert_true(gw->irc_tls);
@@ -432,6 +435,8 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport sms] irc_allow: only valid with type = irc"},
     {"users-per-worker-0", "[polygate]\ndatabase = d\nkey_file = k\nusers_per_worker = 0\n" PG_IRC,
      "[polygate] users_per_worker: must be a whole number from 1 to 10000"},
+    {"worker-sandbox-unknown", PG_POLYGATE "worker_sandbox = strict\n" PG_IRC,
+     "[polygate] worker_sandbox: 'strict' is not one of required, best-effort, off"},
     {"probe-timeout-0", PG_POLYGATE "[xmpp]\nprobe_timeout = 0\n" PG_IRC,
      "[xmpp] probe_timeout: must be a whole number from 1 to 3600"},
     {"purple-protocol-on-irc", PG_POLYGATE PG_IRC "purple_protocol = prpl-jabber\n",
