@@ -1,26 +1,73 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets (clang, ASan + UBSan) and fuzz each one for a
-# while, starting from the seed corpus in tests/fuzz/corpus.  Not a test:
-# run it by hand after touching a parser.
+# Build the libFuzzer targets (clang, ASan + UBSan, every library
+# instrumented for coverage) and fuzz each one for a while, on top of its
+# seed corpus in tests/fuzz/corpus.  test.sh runs every target for 30 s; run
+# it by hand for longer after touching a parser.
 #
-#     contrib/scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 60)
-set -euo pipefail
+#     contrib/scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]  (60 s, every target)
+#     contrib/scripts/fuzz.sh --list
+#
+# Prints one line per target, "fuzz-NAME: ok, N runs" or "fuzz-NAME: FAILED
+# ...", and exits 1 if any target failed.  A crashing input is kept under
+# build-fuzz/fuzz-artifacts/NAME/ (add it to the corpus once fixed); what the
+# fuzzer found new goes to build-fuzz/fuzz-corpus-NAME/, never into the tree.
+set -uo pipefail
+# shellcheck source=contrib/scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-cd "$PG_REPO_ROOT"
+cd "$PG_REPO_ROOT" || exit 1
+
+# target:corpus directory
+TARGETS=(ipc-decode:ipc jid:jid stanza:stanza handlers:handlers ipc-channel:ipc-channel
+	http-query:http-query kannel-reply:kannel-reply)
+
+if [[ "${1:-}" == "--list" ]]; then
+	for target in "${TARGETS[@]}"; do
+		echo "${target%%:*}"
+	done
+	exit 0
+fi
 
 seconds="${1:-60}"
-build=build-fuzz
+shift || true
+wanted=("$@")
+build="${PG_FUZZ_BUILD_DIR:-build-fuzz}"
 if [[ ! -f "$build/build.ninja" ]]; then
 	CC=clang meson setup "$build" -Dfuzzing=true -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dbuildtype=debugoptimized
+		-Db_lundef=false -Dbuildtype=debugoptimized >/dev/null || pg_die "meson setup failed"
 fi
-ninja -C "$build" tests/fuzz/fuzz-ipc-decode tests/fuzz/fuzz-jid tests/fuzz/fuzz-stanza
-for target in ipc-decode:ipc jid:jid stanza:stanza; do
+names=()
+for target in "${TARGETS[@]}"; do
+	name="${target%%:*}"
+	if ((${#wanted[@]} == 0)) || [[ " ${wanted[*]} " == *" $name "* ]]; then
+		names+=("$name")
+	fi
+done
+((${#names[@]} > 0)) || pg_die "no such target: ${wanted[*]} (see --list)"
+pg_log "building ${names[*]} in $build (clang, libFuzzer, ASan + UBSan)"
+ninja -C "$build" "${names[@]/#/tests/fuzz/fuzz-}" || pg_die "build failed"
+
+failed=0
+for target in "${TARGETS[@]}"; do
 	name="${target%%:*}"
 	corpus="${target##*:}"
-	work="$build/fuzz-corpus-$corpus"
-	mkdir -p "$work"
+	[[ " ${names[*]} " == *" $name "* ]] || continue
+	work="$build/fuzz-corpus-$name"
+	artifacts="$build/fuzz-artifacts/$name"
+	log="$build/fuzz-$name.log"
+	rm -rf "$artifacts"
+	mkdir -p "$work" "$artifacts"
 	pg_log "fuzzing $name for ${seconds}s"
-	"$build/tests/fuzz/fuzz-$name" -max_total_time="$seconds" -print_final_stats=1 \
-		"$work" "tests/fuzz/corpus/$corpus"
+	# -timeout: one input taking 25 s is a hang; the RSS limit catches a
+	# runaway allocation long before the machine feels it
+	if "$build/tests/fuzz/fuzz-$name" -max_total_time="$seconds" -timeout=25 \
+		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+		"$work" "tests/fuzz/corpus/$corpus" >"$log" 2>&1; then
+		runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
+		echo "fuzz-$name: ok, ${runs:-?} runs"
+	else
+		echo "fuzz-$name: FAILED (log: $log, input: $(find "$artifacts" -type f | head -1))"
+		grep -E 'ERROR|SUMMARY|assertion|Bail out' "$log" | head -5 >&2
+		failed=1
+	fi
 done
+exit "$failed"

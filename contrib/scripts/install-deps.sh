@@ -15,6 +15,8 @@ PACKAGES=(
 	# build
 	meson ninja-build pkg-config gcc
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libssl-dev libpurple-dev libsoup-3.0-dev
+	# the fuzzing build (contrib/scripts/fuzz.sh): clang with libFuzzer
+	clang libclang-rt-14-dev
 	# servers driven by the integration tests and the demo
 	prosody lua-unbound ngircd kannel kannel-extras biboumi inspircd atheme-services ejabberd
 	# test client and runner

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build Polygate with ASan + UBSan and run every test suite: the GTest unit
-# tests (meson test --suite unit), the worker's suite under valgrind (a plain
-# build in build-valgrind) and the integration tests (pytest against real
-# servers on 127.0.0.1).  Run as root on Debian 12, from a clone:
+# tests (meson test --suite unit), each libFuzzer target for 30 s (a clang
+# build in build-fuzz, contrib/scripts/fuzz.sh), the worker's suite under
+# valgrind (a plain build in build-valgrind) and the integration tests
+# (pytest against real servers on 127.0.0.1).  Run as root on Debian 12, from a clone:
 #
 #     contrib/scripts/test.sh
 #
@@ -124,6 +125,23 @@ if ((unit_rc != 0 && unit_failed == 0)); then
 	echo "meson test exited $unit_rc with no failure counted: counting one" >&2
 	failed=$((failed + 1))
 fi
+
+# -- fuzzing ------------------------------------------------------------------------
+# Every libFuzzer target (tests/fuzz: the stanza handlers, the IPC framing, the
+# HTTP and Kannel parsers, ...) for PG_FUZZ_SECONDS (30) on top of its
+# committed corpus, in a clang build of its own (build-fuzz); one pass or
+# fail per target.  The unit suite above already replayed each corpus.
+pg_log "fuzz targets, ${PG_FUZZ_SECONDS:-30} s each"
+fuzz_out="$("$(dirname "${BASH_SOURCE[0]}")/fuzz.sh" "${PG_FUZZ_SECONDS:-30}")"
+fuzz_rc=$?
+echo "$fuzz_out"
+fuzz_passed="$(grep -c '^fuzz-.*: ok' <<<"$fuzz_out")"
+fuzz_failed="$(grep -c '^fuzz-.*: FAILED' <<<"$fuzz_out")"
+if ((fuzz_rc != 0 && fuzz_failed == 0)); then
+	echo "fuzz.sh exited $fuzz_rc with no target failed: counting one" >&2
+	fuzz_failed=1
+fi
+add_counts "$fuzz_passed $fuzz_failed 0"
 
 # -- the worker under valgrind ------------------------------------------------------
 # The worker's own suite (tests/worker: login, rooms, a wrong password, five
