@@ -6,8 +6,10 @@ it.  The daemon must kill it, log it with its pid, and treat it as any
 crashed worker: the user is told and the link reconnects.  The daemon
 itself stays up."""
 
+import ctypes
 import os
 import re
+import urllib.request
 
 import pytest
 
@@ -56,3 +58,17 @@ def test_a_worker_speaking_for_an_account_it_does_not_hold_is_killed(gateway, ma
                       30, f"worker {pid} to be reaped", gateway.log_path)
     # the lie never became a stanza
     assert "in someone else's name" not in gateway.output()
+
+
+def test_metrics_say_which_sandbox_the_workers_get(gateway):
+    # what the worker's own sandbox finds: landlock_create_ruleset(NULL, 0,
+    # LANDLOCK_CREATE_RULESET_VERSION) (x86-64 syscall 444), 0 without Landlock
+    abi = max(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1), 0)
+    url = f"http://127.0.0.1:{gateway.http_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        text = reply.read().decode()
+    assert re.search(rf"^polygate_worker_sandbox_abi {abi}$", text, re.M), text
+    if abi:
+        assert f"workers run in a Landlock sandbox (ABI {abi})" in gateway.output()
+    else:
+        assert "the kernel offers no Landlock" in gateway.output()
