@@ -231,17 +231,44 @@ pg_purple_sandbox_check_threads(PgPurpleSandboxMode mode, GError **error)
 	return TRUE;
 }
 
+/* Build the ruleset and restrict ourselves; on failure nothing is applied. */
+static gboolean
+pg_purple_sandbox_confine(const PgLandlockRulesetAttr *attr, gsize attr_size,
+			  const gchar *private_dir, const gchar *const *extra_read, GError **error)
+{
+	int ruleset = (int)syscall(SYS_landlock_create_ruleset, attr, attr_size, 0);
+
+	if (ruleset < 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
+			    "sandbox: landlock_create_ruleset: %s", g_strerror(errno));
+		return FALSE;
+	}
+	if (!pg_purple_sandbox_build(ruleset, attr->handled_access_fs, private_dir, extra_read,
+				     error)) {
+		close(ruleset);
+		return FALSE;
+	}
+	if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
+			    "sandbox: landlock_restrict_self: %s", g_strerror(errno));
+		close(ruleset);
+		return FALSE;
+	}
+	close(ruleset);
+	return TRUE;
+}
+
 gboolean
 pg_purple_sandbox_apply(PgPurpleSandboxMode mode, const gchar *private_dir,
 			const gchar *const *extra_read, gint *abi, GError **error)
 {
 	PgLandlockRulesetAttr attr = {0};
 	gsize attr_size;
-	int ruleset;
 
 	*abi = 0;
 	if (mode == PG_PURPLE_SANDBOX_OFF) {
-		g_message("sandbox: off (worker_sandbox = off)");
+		/* the daemon says so once, not each worker */
+		g_info("sandbox: off (worker_sandbox = off)");
 		return TRUE;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
@@ -269,27 +296,16 @@ pg_purple_sandbox_apply(PgPurpleSandboxMode mode, const gchar *private_dir,
 		attr.scoped = PG_LL_SCOPE_ABSTRACT_UNIX_SOCKET | PG_LL_SCOPE_SIGNAL;
 		attr_size = sizeof(attr);
 	}
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
-	if (ruleset < 0) {
-		g_set_error(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
-			    "sandbox: landlock_create_ruleset: %s", g_strerror(errno));
+	if (!pg_purple_sandbox_confine(&attr, attr_size, private_dir, extra_read, error)) {
 		*abi = 0;
-		return FALSE;
+		if (mode == PG_PURPLE_SANDBOX_REQUIRED)
+			return FALSE;
+		/* nothing was applied: unconfined, as on a kernel without it */
+		g_warning("%s: this worker runs unconfined (worker_sandbox = best-effort)",
+			  (*error)->message);
+		g_clear_error(error);
+		return TRUE;
 	}
-	if (!pg_purple_sandbox_build(ruleset, attr.handled_access_fs, private_dir, extra_read,
-				     error)) {
-		close(ruleset);
-		*abi = 0;
-		return FALSE;
-	}
-	if (syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) {
-		g_set_error(error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
-			    "sandbox: landlock_restrict_self: %s", g_strerror(errno));
-		close(ruleset);
-		*abi = 0;
-		return FALSE;
-	}
-	close(ruleset);
 	if (!pg_purple_sandbox_check_threads(mode, error)) {
 		*abi = 0;
 		return FALSE;

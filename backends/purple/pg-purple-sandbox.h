@@ -44,14 +44,15 @@ gboolean pg_purple_sandbox_mode_from_string(const gchar *text, PgPurpleSandboxMo
  * Landlock in the kernel, or disabled at boot). */
 gint pg_purple_sandbox_get_abi(void);
 
-/* Confine the calling process (all its threads must be started after this
- * or share the restriction: Landlock applies to the calling thread and is
- * inherited; call it while the worker is single-threaded for anything that
- * matters, or accept that earlier threads stay free).  @private_dir gets
+/* Confine the calling process.  Landlock applies to the calling thread and
+ * to the threads it starts later, so call it while the process has one
+ * thread (it checks).  @private_dir gets
  * every right; @extra_read (NULL-terminated, may be NULL) are further paths
  * to read.  Sets *@abi to the ABI used (0 if not confined).  FALSE with
- * @error only when @mode is REQUIRED and the sandbox could not be applied,
- * or when applying it failed half-way. */
+ * @error when @mode is REQUIRED and the sandbox could not be applied (or
+ * threads started before it escaped it), or when PR_SET_NO_NEW_PRIVS
+ * fails; in BEST_EFFORT a sandbox that cannot be built is a warning, and
+ * the worker goes on unconfined (nothing half-built is ever applied). */
 gboolean pg_purple_sandbox_apply(PgPurpleSandboxMode mode, const gchar *private_dir,
 				 const gchar *const *extra_read, gint *abi, GError **error);
 
