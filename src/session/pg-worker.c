@@ -327,10 +327,20 @@ pg_worker_set_reading(PgWorker *self, gboolean reading)
 		pg_ipc_channel_set_reading(self->channel, reading);
 }
 
+/* Request ids are unique across every worker the daemon runs, not per
+ * channel: a session remembers the stanza behind each request id to answer
+ * its error (pg-session.c), and a worker started after a crash would count
+ * from 1 again, so its errors would answer older stanzas that the dead
+ * worker had already delivered, and the failed ones would get nothing. */
 guint32
 pg_worker_next_id(PgWorker *self)
 {
-	return pg_ipc_channel_next_id(self->channel);
+	static guint32 next_id;
+
+	g_return_val_if_fail(self != NULL, 0);
+	if (++next_id == 0)
+		next_id = 1;
+	return next_id;
 }
 
 typedef struct {
