@@ -160,9 +160,12 @@ fi
 pg_log "integration tests"
 export POLYGATE_BIN="$PG_REPO_ROOT/$BUILD_DIR/src/polygate"
 junit="$RESULTS/integration.xml"
-rm -f "$junit"
+# the fault suite (tests/integration/test_faults.py) writes its table here
+fault_table="$PG_REPO_ROOT/$BUILD_DIR/fault-table.txt"
+rm -f "$junit" "$fault_table"
 "$PYTHON" -m pytest tests/integration -p no:cacheprovider -ra --junitxml="$junit"
 pytest_rc=$?
+[[ -f "$fault_table" ]] && { pg_log "fault table"; cat "$fault_table"; }
 integration_counts="$("$PYTHON" - "$junit" "$pytest_rc" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
