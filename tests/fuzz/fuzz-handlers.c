@@ -23,8 +23,11 @@
  * Aborts, leaks and sanitizer reports are findings too. */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/pg-config.h"
 #include "registry/pg-registry.h"
@@ -37,6 +40,7 @@
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
 #define FUZZ_USER "user@example.org"
+#define FUZZ_DIR_PREFIX "polygate-fuzz-handlers-"
 #define FUZZ_N_TRANSPORTS 3
 
 static const guint8 fuzz_key[PG_VAULT_KEY_LEN] = {
@@ -81,19 +85,43 @@ typedef struct {
 static FuzzWorld fuzz_world;
 
 static void
-fuzz_cleanup(void)
+fuzz_remove_dir(const gchar *path)
 {
-	g_autoptr(GDir) dir = NULL;
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
 	const gchar *name;
 
-	if (fuzz_world.dir == NULL)
-		return;
-	dir = g_dir_open(fuzz_world.dir, 0, NULL);
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-		g_autofree gchar *path = g_build_filename(fuzz_world.dir, name, NULL);
-		g_unlink(path);
+		g_autofree gchar *file = g_build_filename(path, name, NULL);
+		g_unlink(file);
 	}
-	g_rmdir(fuzz_world.dir);
+	g_rmdir(path);
+}
+
+static void
+fuzz_cleanup(void)
+{
+	if (fuzz_world.dir != NULL)
+		fuzz_remove_dir(fuzz_world.dir);
+}
+
+/* libFuzzer often ends a process without atexit handlers (_Exit): sweep
+ * the directories of runs whose process is gone.  Names carry the pid. */
+static void
+fuzz_sweep(const gchar *base)
+{
+	g_autoptr(GDir) dir = g_dir_open(base, 0, NULL);
+	const gchar *name;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		guint64 pid = 0;
+		if (!g_str_has_prefix(name, FUZZ_DIR_PREFIX))
+			continue;
+		pid = g_ascii_strtoull(name + strlen(FUZZ_DIR_PREFIX), NULL, 10);
+		if (pid > 0 && pid <= G_MAXINT && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			g_autofree gchar *path = g_build_filename(base, name, NULL);
+			fuzz_remove_dir(path);
+		}
+	}
 }
 
 /* XML 1.0 §2.2: Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
@@ -194,6 +222,7 @@ fuzz_init(void)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *config_path = NULL;
 	g_autofree gchar *db_path = NULL;
+	g_autofree gchar *template = NULL;
 	const gchar *base =
 	    g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
 
@@ -201,7 +230,10 @@ fuzz_init(void)
 	 * precondition, a bug */
 	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
 	g_log_set_writer_func(fuzz_log_writer, NULL, NULL);
-	fuzz_world.dir = g_build_filename(base, "polygate-fuzz-handlers-XXXXXX", NULL);
+	template = g_strdup_printf(FUZZ_DIR_PREFIX "%d-XXXXXX", (gint)getpid());
+
+	fuzz_sweep(base);
+	fuzz_world.dir = g_build_filename(base, template, NULL);
 	g_assert_nonnull(g_mkdtemp(fuzz_world.dir));
 	atexit(fuzz_cleanup);
 	fuzz_world.verbose = g_getenv("PG_FUZZ_VERBOSE") != NULL;
