@@ -175,8 +175,12 @@ pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer u
 	if (!pg_transport_check_addresses(self->transport, stanza, &from, &to, &error)) {
 		if (error == NULL)
 			return;
-		/* an error of type error is dropped there (RFC 6120 §8.3.1) */
 		g_debug("%s: refused a <%s/>: %s", self->transport->jid, name, error->message);
+		/* an IQ result answers nothing (RFC 6120 §8.2.3); an error of
+		 * type error is dropped in pg_transport_reply_error() (§8.3.1) */
+		if (g_strcmp0(name, "iq") == 0 &&
+		    g_strcmp0(xmpp_stanza_get_type(stanza), "result") == 0)
+			return;
 		pg_transport_reply_error(self, stanza, error);
 		return;
 	}

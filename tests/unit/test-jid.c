@@ -501,6 +501,16 @@ test_boundary_through_the_transport(void)
 			}
 		}
 	}
+	/* RFC 6120 §8.2.3: an IQ result is not answered either */
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(xmpp_stanza_t) result =
+		    test_stanza("iq", "user@example.org/phone", cases[i].to);
+		xmpp_stanza_set_id(result, "r1");
+		xmpp_stanza_set_type(result, "result");
+		pg_transport_receive(transport, result);
+		g_assert_cmpuint(record.sent->len, ==, 0);
+		g_assert_cmpuint(record.delegated, ==, 0);
+	}
 	pg_transport_free(transport);
 	pg_config_free(config);
 	g_ptr_array_unref(record.sent);
