@@ -230,6 +230,23 @@ pg_limits_drop_idle_links(PgSession *session)
 	}
 }
 
+gboolean
+pg_limits_link_fits(const PgLimits *self, PgSession *session)
+{
+	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	GHashTableIter iter;
+	gpointer value;
+	guint idle = 0;
+
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		idle += pg_limits_link_is_idle(value) ? 1 : 0;
+	return pg_limits_fits(self, transport, PG_LIMIT_LINKS,
+			      g_hash_table_size(session->links) - idle, 1) &&
+	       pg_limits_fits(self, transport, PG_LIMIT_GATEWAY_LINKS,
+			      g_hash_table_size(session->manager->links) - idle, 1);
+}
+
 PgLink *
 pg_limits_get_link(PgLimits *self, PgSession *session, const gchar *server, GError **error)
 {

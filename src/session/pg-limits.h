@@ -74,6 +74,11 @@ guint64 pg_limits_get_rejections(const PgLimits *self, const PgTransportConfig *
  * slots.  Returns: (transfer none) the link, or NULL with @error. */
 PgLink *pg_limits_get_link(PgLimits *self, PgSession *session, const gchar *server,
 			   GError **error);
+/* Whether pg_limits_get_link() would make a new link for @session now
+ * (counting its idle links as given up), without counting a refusal: for
+ * work to skip before the link is asked for, such as resolving the name of
+ * a server the user may not connect to anyway. */
+gboolean pg_limits_link_fits(const PgLimits *self, PgSession *session);
 /* Whether the user of @session may join one more room. */
 gboolean pg_limits_allow_room(PgLimits *self, PgSession *session, GError **error);
 /* Whether @msg may wait in @link's pending queue: the bytes already queued

@@ -369,6 +369,10 @@ test_limits_links_per_user(PgTestFixture *fixture, gconstpointer user_data)
 	g_hash_table_iter_init(&iter, session->links);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
 		((PgLink *)value)->state = PG_LINK_WAITING;
+	g_assert_false(pg_limits_link_fits(pg_test_limits(fixture), session));
+	g_assert_cmpuint(pg_limits_get_rejections(pg_test_limits(fixture),
+						  pg_test_irc_config(fixture), PG_LIMIT_LINKS),
+			 ==, 0);
 	g_assert_null(pg_limits_get_link(pg_test_limits(fixture), session, "d.example", &error));
 	g_assert_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION);
 	g_assert_nonnull(strstr(error->message, "max_links_per_user = 3"));
@@ -380,6 +384,8 @@ test_limits_links_per_user(PgTestFixture *fixture, gconstpointer user_data)
 
 	/* a server that failed, with no room and nothing queued, gives its slot up */
 	first->state = PG_LINK_FAILED;
+	g_assert_true(pg_limits_link_fits(pg_test_limits(fixture), session));
+	g_assert_cmpuint(g_hash_table_size(session->links), ==, 3);
 	g_assert_nonnull(pg_limits_get_link(pg_test_limits(fixture), session, "d.example", &error));
 	g_assert_no_error(error);
 	g_assert_false(g_hash_table_contains(session->links, "a.example"));
