@@ -316,6 +316,13 @@ pg_supervisor_free(PgSupervisor *self)
 }
 
 void
+pg_supervisor_deliver_event(PgSupervisor *self, const PgIpcMessage *msg)
+{
+	if (self->callbacks.event != NULL)
+		self->callbacks.event(self, msg, self->user_data);
+}
+
+void
 pg_supervisor_hold_logins(PgSupervisor *self, gboolean hold)
 {
 	self->holding = hold;

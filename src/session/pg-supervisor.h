@@ -44,6 +44,9 @@ gboolean pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMess
 /* Keep every login queued (TRUE), starting no worker, until released
  * (FALSE): for tests/fuzz/fuzz-handlers.c, where links must stay pending. */
 void pg_supervisor_hold_logins(PgSupervisor *self, gboolean hold);
+/* Hand @msg (borrowed) to the event callback as if the worker holding its
+ * account had sent it: for tests/fuzz/fuzz-handlers.c, where no worker runs. */
+void pg_supervisor_deliver_event(PgSupervisor *self, const PgIpcMessage *msg);
 /* The login of @account finished (either way): frees its slot. */
 void pg_supervisor_login_done(PgSupervisor *self, const gchar *account);
 /* Send a command for @account to its worker; the id is set here. */

@@ -8,10 +8,15 @@
  * worker is ever started: the supervisor holds every login, so links stay
  * pending and commands queue on them.
  *
- * Input: stanzas separated by NUL bytes, each parsed with libstrophe's own
- * parser (the one the component uses).  A stanza goes to the transport its
- * 'to' names, else to the IRC one (a misrouted stanza, as ejabberd's
- * global_routes delivers).
+ * Input: segments separated by NUL bytes.  A segment is a stanza, parsed
+ * with libstrophe's own parser (the one the component uses); it goes to the
+ * transport its 'to' names, else to the IRC one (a misrouted stanza, as
+ * ejabberd's global_routes delivers).  A segment that starts with the byte
+ * 0x01 is a worker event instead: the rest is decoded as an IPC message
+ * (PG_IPC_ROLE_DAEMON) and, with its account set to that of the first link
+ * the stanzas made, handed to the sessions as if that link's worker sent it
+ * (the legacy side: IRC lines, room events, errors, SMS outcomes).  NUL
+ * bytes inside an event are written as 0x02 0x01 and 0x02 as 0x02 0x02.
  *
  * What is checked, on every stanza the handlers send:
  * - it serialises to valid UTF-8 holding only XML 1.0 characters, and
@@ -30,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/pg-config.h"
+#include "ipc/pg-ipc-message.h"
 #include "registry/pg-registry.h"
 #include "registry/pg-sms-queue.h"
 #include "registry/pg-vault.h"
@@ -266,6 +272,43 @@ fuzz_mentions(const guint8 *data, gsize size, const gchar *word)
 	return FALSE;
 }
 
+/* Undo the event escaping: 0x02 0x01 is NUL, 0x02 0x02 is 0x02. */
+static GByteArray *
+fuzz_unescape(const guint8 *data, gsize len)
+{
+	GByteArray *out = g_byte_array_sized_new((guint)len);
+
+	for (gsize i = 0; i < len; i++) {
+		guint8 byte = data[i];
+		if (byte == 0x02 && i + 1 < len)
+			byte = data[++i] == 0x01 ? 0x00 : data[i];
+		g_byte_array_append(out, &byte, 1);
+	}
+	return out;
+}
+
+static void
+fuzz_deliver_event(PgSessionManager *manager, const guint8 *data, gsize len)
+{
+	g_autoptr(GByteArray) bytes = fuzz_unescape(data, len);
+	g_autoptr(PgIpcMessage) msg =
+	    pg_ipc_message_decode(bytes->data, bytes->len, PG_IPC_ROLE_DAEMON, NULL);
+	GHashTableIter iter;
+	gpointer account = NULL;
+
+	if (msg == NULL)
+		return;
+	g_hash_table_iter_init(&iter, manager->links);
+	if (pg_ipc_message_has_field(msg, "account") &&
+	    g_hash_table_iter_next(&iter, &account, NULL)) {
+		g_autoptr(GVariantDict) dict = g_variant_dict_new(msg->fields);
+		g_variant_dict_insert(dict, "account", "s", (const gchar *)account);
+		g_variant_unref(msg->fields);
+		msg->fields = g_variant_ref_sink(g_variant_dict_end(dict));
+	}
+	pg_supervisor_deliver_event(manager->supervisor, msg);
+}
+
 static PgTransport *
 fuzz_route(xmpp_stanza_t *stanza)
 {
@@ -307,6 +350,12 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 		xmpp_stanza_t *stanza;
 
 		pos += len + 1;
+		if (len > 0 && xml[0] == 0x01) {
+			fuzz_deliver_event(manager, (const guint8 *)xml + 1, len - 1);
+			for (guint i = 0; i < 16 && g_main_context_iteration(NULL, FALSE); i++)
+				;
+			continue;
+		}
 		stanza = xmpp_stanza_new_from_string(pg_transport_get_ctx(fuzz_world.transports[0]),
 						     xml);
 		if (stanza == NULL)
