@@ -32,6 +32,7 @@
 
 #include "core/pg-error.h"
 #include "pg-purple-commands.h"
+#include "pg-purple-numerics.h"
 #include "pg-purple-sendq.h"
 #include "pg-purple-events.h"
 #include "pg-purple-worker.h"
@@ -737,4 +738,6 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 	if (!ok)
 		pg_purple_worker_emit_error(pg_ipc_message_get_string(msg, "account"), msg->id,
 					    error);
+	else
+		pg_purple_numerics_expect(msg); /* the server may still refuse it */
 }

@@ -1568,6 +1568,30 @@ pg_link_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 	pg_session_send(session, presence);
 }
 
+/* The join presence @origin was refused: its resource is not in the room,
+ * and a room nobody joined goes. */
+static void
+pg_link_forget_join(PgLink *link, xmpp_stanza_t *origin)
+{
+	g_autoptr(PgJid) to = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
+	g_autoptr(PgIrcAddress) address =
+	    to != NULL ? pg_jid_parse_irc(pg_transport_get_config(link->session->transport), to,
+					  NULL)
+		       : NULL;
+	g_autofree gchar *key = NULL;
+	PgRoom *room;
+
+	if (address == NULL || !address->is_channel)
+		return;
+	key = g_utf8_strdown(address->name, -1);
+	room = g_hash_table_lookup(link->rooms, key);
+	if (room == NULL || room->joined)
+		return;
+	g_hash_table_remove(room->resources, xmpp_stanza_get_from(origin));
+	if (g_hash_table_size(room->resources) == 0)
+		g_hash_table_remove(link->rooms, key);
+}
+
 static void
 pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 {
@@ -1586,9 +1610,18 @@ pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 		return;
 	}
 	if (origin != NULL) {
-		xmpp_stanza_t *reply = pg_stanza_reply_error(origin, "cancel", condition, text);
+		/* RFC 6120 §8.3.3: these three are of type auth, the rest cancel */
+		const gchar *type = g_strcmp0(condition, "forbidden") == 0 ||
+					    g_strcmp0(condition, "not-authorized") == 0 ||
+					    g_strcmp0(condition, "registration-required") == 0
+					? "auth"
+					: "cancel";
+		xmpp_stanza_t *reply = pg_stanza_reply_error(origin, type, condition, text);
 		if (reply != NULL)
 			pg_session_send(session, reply);
+		/* XEP-0045 §7.2: a refused join leaves no room behind */
+		if (g_strcmp0(xmpp_stanza_get_name(origin), "presence") == 0)
+			pg_link_forget_join(link, origin);
 		return;
 	}
 	pg_session_notice(session, "%s", text != NULL ? text : "error on the legacy network");
