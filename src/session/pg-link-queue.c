@@ -72,12 +72,17 @@ pg_link_queue_fail_all(PgLink *link, gint code, const gchar *text)
 	g_queue_clear_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 }
 
+static void pg_link_sent_free(gpointer sent);
+
 void
 pg_link_queue_free(PgLink *link)
 {
 	if (link->origins != NULL)
 		g_queue_free_full(link->origins, (GDestroyNotify)pg_link_origin_free);
 	link->origins = NULL;
+	if (link->in_flight != NULL)
+		g_queue_free_full(link->in_flight, pg_link_sent_free);
+	link->in_flight = NULL;
 }
 
 void
@@ -144,4 +149,212 @@ pg_link_queue_give_up_if_due(PgLink *link, const gchar *reason)
 		pg_session_send(session, message);
 	}
 	return TRUE;
+}
+
+/* ---------------------------------------------------------------- rooms */
+
+/* The room a room-bound command names, or NULL for any other command. */
+static const gchar *
+pg_link_queue_room_of(const PgIpcMessage *msg)
+{
+	if (msg->kind != PG_IPC_CMD_ROOM_MESSAGE && msg->kind != PG_IPC_CMD_SET_ROOM_SUBJECT)
+		return NULL;
+	return pg_ipc_message_get_string(msg, "room");
+}
+
+static gboolean
+pg_link_queue_same_room(const gchar *a, const gchar *b)
+{
+	g_autofree gchar *fa = NULL;
+	g_autofree gchar *fb = NULL;
+
+	if (a == NULL || b == NULL)
+		return FALSE;
+	fa = g_utf8_strdown(a, -1);
+	fb = g_utf8_strdown(b, -1);
+	return g_strcmp0(fa, fb) == 0;
+}
+
+gboolean
+pg_link_queue_waits_for_room(PgLink *link, const PgIpcMessage *msg)
+{
+	const gchar *name = pg_link_queue_room_of(msg);
+	g_autofree gchar *key = NULL;
+	PgRoom *room;
+
+	if (name == NULL)
+		return FALSE;
+	key = g_utf8_strdown(name, -1);
+	room = g_hash_table_lookup(link->rooms, key);
+	return room != NULL && !room->joined;
+}
+
+/* Takes the waiting commands of room @name out of pending, in order.
+ * Returns: (transfer full) (element-type PgIpcMessage) */
+static GPtrArray *
+pg_link_queue_take_room(PgLink *link, const gchar *name)
+{
+	GPtrArray *taken = g_ptr_array_new();
+
+	for (GList *l = link->pending->head; l != NULL;) {
+		GList *next = l->next;
+		PgIpcMessage *msg = l->data;
+		if (pg_link_queue_same_room(pg_link_queue_room_of(msg), name)) {
+			g_ptr_array_add(taken, msg);
+			g_queue_delete_link(link->pending, l);
+		}
+		l = next;
+	}
+	return taken;
+}
+
+void
+pg_link_queue_flush_room(PgLink *link, const gchar *name)
+{
+	g_autoptr(GPtrArray) taken = pg_link_queue_take_room(link, name);
+
+	for (guint i = 0; i < taken->len; i++) {
+		PgIpcMessage *msg = g_ptr_array_index(taken, i);
+		xmpp_stanza_t *origin = pg_link_queue_steal_origin(link, msg);
+
+		/* the room is joined now: this sends it (and remembers origin) */
+		pg_link_command(link, msg, origin);
+		if (origin != NULL)
+			xmpp_stanza_release(origin);
+	}
+}
+
+void
+pg_link_queue_fail_room(PgLink *link, const gchar *name, gint code, const gchar *text)
+{
+	g_autoptr(GPtrArray) taken = pg_link_queue_take_room(link, name);
+
+	for (guint i = 0; i < taken->len; i++) {
+		PgIpcMessage *msg = g_ptr_array_index(taken, i);
+		xmpp_stanza_t *origin = pg_link_queue_steal_origin(link, msg);
+
+		if (origin != NULL) {
+			pg_transport_reply_error_code(link->session->transport, origin, code, text);
+			xmpp_stanza_release(origin);
+		}
+		pg_ipc_message_free(msg);
+	}
+}
+
+/* ---------------------------------------------------------------- in flight */
+
+typedef struct {
+	guint32 id;
+	gint64 at;             /* monotonic µs */
+	xmpp_stanza_t *origin; /* a clone */
+	gchar *room;           /* a room-message: its room, casefolded; else NULL */
+} PgLinkSent;
+
+#define PG_LINK_IN_FLIGHT_MAX 256
+
+static void
+pg_link_sent_free(gpointer data)
+{
+	PgLinkSent *sent = data;
+
+	xmpp_stanza_release(sent->origin);
+	g_free(sent->room);
+	g_free(sent);
+}
+
+static void
+pg_link_queue_prune(PgLink *link, gint64 now)
+{
+	while (!g_queue_is_empty(link->in_flight)) {
+		PgLinkSent *head = g_queue_peek_head(link->in_flight);
+		if (g_queue_get_length(link->in_flight) <= PG_LINK_IN_FLIGHT_MAX &&
+		    now - head->at < PG_LINK_IN_FLIGHT_S * G_USEC_PER_SEC)
+			break;
+		pg_link_sent_free(g_queue_pop_head(link->in_flight));
+	}
+}
+
+void
+pg_link_queue_sent(PgLink *link, const PgIpcMessage *msg, xmpp_stanza_t *origin)
+{
+	PgLinkSent *sent;
+
+	if (origin == NULL ||
+	    (msg->kind != PG_IPC_CMD_ROOM_MESSAGE && msg->kind != PG_IPC_CMD_SEND_IM &&
+	     msg->kind != PG_IPC_CMD_ROOM_PRIVATE_MESSAGE &&
+	     msg->kind != PG_IPC_CMD_SET_ROOM_SUBJECT))
+		return;
+	if (link->in_flight == NULL)
+		link->in_flight = g_queue_new();
+	sent = g_new0(PgLinkSent, 1);
+	sent->id = msg->id;
+	sent->at = g_get_monotonic_time();
+	sent->origin = xmpp_stanza_clone(origin);
+	if (msg->kind == PG_IPC_CMD_ROOM_MESSAGE)
+		sent->room = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
+	g_queue_push_tail(link->in_flight, sent);
+	pg_link_queue_prune(link, sent->at);
+}
+
+void
+pg_link_queue_answered(PgLink *link, guint32 id)
+{
+	if (link->in_flight == NULL || id == 0)
+		return;
+	for (GList *l = link->in_flight->head; l != NULL; l = l->next) {
+		PgLinkSent *sent = l->data;
+		if (sent->id == id) {
+			pg_link_sent_free(sent);
+			g_queue_delete_link(link->in_flight, l);
+			return;
+		}
+	}
+}
+
+void
+pg_link_queue_echoed(PgLink *link, const gchar *room)
+{
+	g_autofree gchar *key = NULL;
+
+	/* with the throttle on, an echoed line may still wait in prpl-irc's
+	 * queue; with it off, the worker writes it in the same main-loop turn
+	 * (pg-purple-sendq.c), and the kernel delivers what was written even
+	 * if the process is killed right after */
+	if (link->in_flight == NULL ||
+	    pg_transport_get_config(link->session->transport)->irc_throttle_interval != 0)
+		return;
+	key = g_utf8_strdown(room, -1);
+	for (GList *l = link->in_flight->head; l != NULL; l = l->next) {
+		PgLinkSent *sent = l->data;
+		if (g_strcmp0(sent->room, key) == 0) {
+			pg_link_sent_free(sent);
+			g_queue_delete_link(link->in_flight, l);
+			return;
+		}
+	}
+}
+
+void
+pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason)
+{
+	g_autofree gchar *text = NULL;
+	guint n = 0;
+
+	if (link->in_flight == NULL)
+		return;
+	pg_link_queue_prune(link, g_get_monotonic_time());
+	text = g_strdup_printf("This message may not have reached %s: %s",
+			       link->server[0] != '\0' ? link->server : "the legacy network",
+			       reason != NULL ? reason : "the connection was lost");
+	while (!g_queue_is_empty(link->in_flight)) {
+		PgLinkSent *sent = g_queue_pop_head(link->in_flight);
+		pg_transport_reply_error_code(link->session->transport, sent->origin,
+					      PG_ERROR_RECIPIENT_UNAVAILABLE, text);
+		pg_link_sent_free(sent);
+		n++;
+	}
+	if (n > 0)
+		g_message("%s: %u message(s) handed over in the last %u s may be lost; each got an "
+			  "error",
+			  link->account, n, PG_LINK_IN_FLIGHT_S);
 }

@@ -44,3 +44,40 @@ gboolean pg_link_queue_give_up_if_due(PgLink *link, const gchar *reason);
 void pg_link_queue_on_connected(PgLink *link);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* ROOMS: a line or a subject for a room that is not joined right now (the
+ * link came back and rejoins it) waits in pending too, and goes once the
+ * room is joined again, in order; if the room goes instead, it is answered
+ * with an error.
+ *
+ * IN FLIGHT: IRC never confirms a line, and a worker that dies (or a
+ * connection that drops) takes the lines it had not written yet with it;
+ * which of them reached the server cannot be known.  The choice: every
+ * message handed to the worker in the last PG_LINK_IN_FLIGHT_S seconds
+ * before the loss gets an error (recipient-unavailable, "may not have
+ * reached"): the user may see an error for a line that did arrive, never
+ * silence for one that did not.  An error the network sent meanwhile
+ * (pg-purple-numerics.c) already answered its message and takes it out, and
+ * with the transport's throttle off (irc_throttle_interval = 0) a room line
+ * that prpl-irc echoed is known to be written (pg_link_queue_echoed()). */
+#define PG_LINK_IN_FLIGHT_S 10
+
+/* Whether @msg is for a room of @link that is not joined now (it must wait). */
+gboolean pg_link_queue_waits_for_room(PgLink *link, const PgIpcMessage *msg);
+/* The room @name is joined: its waiting commands go, in order. */
+void pg_link_queue_flush_room(PgLink *link, const gchar *name);
+/* The room @name went: its waiting commands are answered with @code/@text. */
+void pg_link_queue_fail_room(PgLink *link, const gchar *name, gint code, const gchar *text);
+
+/* @msg (with request id) went to the worker for @origin (nullable). */
+void pg_link_queue_sent(PgLink *link, const PgIpcMessage *msg, xmpp_stanza_t *origin);
+/* prpl-irc echoed our line to @room: with the throttle off it is written. */
+void pg_link_queue_echoed(PgLink *link, const gchar *room);
+/* The request @id got its answer (an error event): not in flight any more. */
+void pg_link_queue_answered(PgLink *link, guint32 id);
+/* The worker or the connection went: answer what may not have gone out. */
+void pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason);
+
+G_END_DECLS

@@ -48,6 +48,7 @@ struct _PgLink {
 	GQueue *origins;        /* PgLinkOrigin: the stanzas behind commands in pending */
 	guint failed_tries;     /* logins that failed since the last give-up or success */
 	gboolean ever_connected; /* the link was up once: it retries, never gives up */
+	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
 };
 
 struct _PgSession {

@@ -249,7 +249,8 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgIpcMessage) owned = msg;
 
-	if (link->state != PG_LINK_CONNECTED) {
+	/* a line for a room being rejoined waits for it too (pg-link-queue.h) */
+	if (link->state != PG_LINK_CONNECTED || pg_link_queue_waits_for_room(link, owned)) {
 		if (origin != NULL &&
 		    !pg_limits_allow_queue(link->session->manager->limits, link, owned, &error)) {
 			pg_transport_reply_error(link->session->transport, origin, error);
@@ -275,6 +276,7 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 	}
 	if (origin != NULL)
 		pg_session_remember(link->session, owned->id, origin);
+	pg_link_queue_sent(link, owned, origin);
 	return TRUE;
 }
 
@@ -490,6 +492,8 @@ pg_link_drop_room(PgLink *link, PgRoom *room, gint status, const gchar *reason)
 {
 	g_autofree gchar *key = g_utf8_strdown(room->name, -1);
 
+	pg_link_queue_fail_room(link, room->name, PG_ERROR_SERVICE_UNAVAILABLE,
+				reason != NULL ? reason : "you are not in the room any more");
 	pg_room_send_self_unavailable_all(link->session, room, status, reason);
 	g_hash_table_remove(link->rooms, key);
 }
@@ -1203,6 +1207,7 @@ pg_link_on_connected(PgLink *link)
 	GHashTableIter iter;
 	gpointer value;
 	g_autoptr(GError) error = NULL;
+	GQueue waiting = G_QUEUE_INIT;
 
 	/* a retry may be pending when the connection came up anyway (prpl-irc
 	 * can finish registering after a SASL refusal it reported) */
@@ -1235,7 +1240,14 @@ pg_link_on_connected(PgLink *link)
 	}
 	while (!g_queue_is_empty(link->pending)) {
 		g_autoptr(PgIpcMessage) msg = g_queue_pop_head(link->pending);
-		xmpp_stanza_t *origin = pg_link_queue_steal_origin(link, msg);
+		xmpp_stanza_t *origin;
+
+		/* lines for the rooms being rejoined wait for them */
+		if (pg_link_queue_waits_for_room(link, msg)) {
+			g_queue_push_tail(&waiting, g_steal_pointer(&msg));
+			continue;
+		}
+		origin = pg_link_queue_steal_origin(link, msg);
 		/* its answer, an error included, finds the stanza by request id */
 		if (!pg_supervisor_send(session->manager->supervisor, link->account, msg, &error)) {
 			g_warning("%s: %s", link->account, error->message);
@@ -1244,10 +1256,13 @@ pg_link_on_connected(PgLink *link)
 			g_clear_error(&error);
 		} else if (origin != NULL) {
 			pg_session_remember(session, msg->id, origin);
+			pg_link_queue_sent(link, msg, origin);
 		}
 		if (origin != NULL)
 			xmpp_stanza_release(origin);
 	}
+	while (!g_queue_is_empty(&waiting))
+		g_queue_push_tail(link->pending, g_queue_pop_head(&waiting));
 	pg_session_update_status(session, NULL);
 }
 
@@ -1293,6 +1308,9 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	g_message("%s: disconnected: %s%s", link->account, link->last_error,
 		  fatal ? " (not retried)" : "");
 	pg_sms_on_link_down(session->manager->sms, link);
+	/* what the worker had and maybe never wrote (pg-link-queue.h) */
+	if (was_connected)
+		pg_link_queue_fail_in_flight(link, link->last_error);
 	/* a link that never came up gives up after a few tries (pg-link-queue.h) */
 	if (!fatal && !was_connected && pg_link_queue_give_up_if_due(link, link->last_error))
 		return;
@@ -1379,6 +1397,8 @@ pg_link_on_room_joined(PgLink *link, const PgIpcMessage *msg)
 	g_hash_table_iter_init(&resources, room->resources);
 	while (g_hash_table_iter_next(&resources, &to, NULL))
 		pg_room_send_state(session, room, to, requested);
+	/* what the user wrote while the room was being (re)joined */
+	pg_link_queue_flush_room(link, room->name);
 }
 
 static void
@@ -1472,6 +1492,7 @@ pg_link_on_room_message(PgLink *link, const PgIpcMessage *msg)
 		return;
 	from = fields[FROM].string;
 	if (fields[OWN].boolean) {
+		pg_link_queue_echoed(link, room->name);
 		id = g_queue_pop_head(room->echo_ids);
 		from = room->nick;
 	}
@@ -1588,8 +1609,11 @@ pg_link_forget_join(PgLink *link, xmpp_stanza_t *origin)
 	if (room == NULL || room->joined)
 		return;
 	g_hash_table_remove(room->resources, xmpp_stanza_get_from(origin));
-	if (g_hash_table_size(room->resources) == 0)
+	if (g_hash_table_size(room->resources) == 0) {
+		pg_link_queue_fail_room(link, room->name, PG_ERROR_SERVICE_UNAVAILABLE,
+					"the room refused the join");
 		g_hash_table_remove(link->rooms, key);
+	}
 }
 
 static void
@@ -1601,6 +1625,7 @@ pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 	xmpp_stanza_t *origin =
 	    pg_session_recall(session, pg_ipc_message_get_uint32(msg, "request", 0));
 
+	pg_link_queue_answered(link, pg_ipc_message_get_uint32(msg, "request", 0));
 	/* while a link connects, its commands wait here: an error for it is
 	 * about the login itself (e.g. an unknown protocol), which will not get
 	 * better by retrying */
