@@ -11,6 +11,7 @@ Every wait has a deadline; nothing waits on a sleep.
 """
 
 import os
+import signal
 
 import pytest
 
@@ -123,3 +124,32 @@ def test_a_delivery_report_that_arrives_while_prosody_is_down_becomes_a_receipt_
     with user.client._cond:
         receipts = [m for m in user.client.every_message if receipt_for(contact(peer), msg_id)(m)]
     assert len(receipts) == 1, "one report, one receipt"
+
+
+def test_sms_kept_while_prosody_is_down_survive_a_crash_of_the_daemon(smsgw, make_sms_user):
+    user = make_sms_user()
+    peer = unique_number("+4915")
+    texts = [f"kept across a crash {i} of 3" for i in range(1, 4)]
+    kept = f"kept an item for {user.jid} until"
+    _stop_prosody(smsgw)
+    try:
+        for text in texts:
+            before = smsgw.daemon.output().count(kept)
+            smsgw.smsc.send_mo(peer, user.number, text)
+            # logged after the commit, before Kannel gets its 200
+            util.wait_for(lambda: smsgw.daemon.output().count(kept) > before, 30,
+                          f"the daemon to keep {text!r}", smsgw.daemon.log_path)
+        proc, smsgw.daemon.proc = smsgw.daemon.proc, None
+        util.stop_process(proc, sig=signal.SIGKILL)
+    finally:
+        smsgw.prosody.start()
+        smsgw.checker.reconnect()
+        user.client.reconnect()
+        smsgw.daemon.start(smsgw.checker, OUTAGE_DEADLINE)
+
+    util.wait_for(lambda: len([b for b in _bodies_from(user, contact(peer)) if b in texts])
+                  >= len(texts), OUTAGE_DEADLINE, "the SMS kept before the crash",
+                  smsgw.daemon.log_path)
+    user.fence()
+    got = [b for b in _bodies_from(user, contact(peer)) if b in texts]
+    assert got == texts, f"want each once and in order, got {got}"
