@@ -36,11 +36,12 @@ static const gchar *const pg_config_transport_keys[] = {
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
     "max_links_per_user", "max_rooms_per_user", "max_queued_bytes_per_user",
     "max_sms_per_minute_per_user", "max_sms_per_day_per_user",
-    "irc_allow", "irc_deny", "link_give_up_after", NULL};
+    "irc_allow", "irc_deny", "link_give_up_after", "irc_charset", NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
 							"irc_throttle_interval", "max_links_per_user",
-							"max_rooms_per_user", "irc_allow", "irc_deny"};
+							"max_rooms_per_user", "irc_allow", "irc_deny",
+							"irc_charset"};
 static const gchar *const pg_config_sms_only_keys[] = {
     "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
@@ -114,6 +115,7 @@ pg_transport_config_free(PgTransportConfig *transport)
 	g_free(transport->display_name);
 	g_strfreev(transport->allowed_domains);
 	g_free(transport->irc_server);
+	g_free(transport->irc_charset);
 	g_free(transport->purple_protocol);
 	g_free(transport->kannel_sendsms_url);
 	g_free(transport->kannel_username);
@@ -453,6 +455,36 @@ pg_config_default_allowed_domains(const gchar *jid)
 	return domains;
 }
 
+/* irc_charset: how prpl-irc reads a line that is not UTF-8 (its "encoding"
+ * option, src/session/pg-session.c).  Only a charset that keeps ASCII as it
+ * is will do (the rule src/xmpp/pg-text.c applies to its own fallback):
+ * IRC's commands and separators are ASCII, and a line read in anything else
+ * would be nonsense.  Multi-byte ones (EUC-JP, GBK) are fine for prpl-irc. */
+static gchar *
+pg_config_load_irc_charset(PgConfigLoader *loader, const gchar *group)
+{
+	g_autofree gchar *charset = pg_config_get_string(loader, group, "irc_charset", FALSE);
+	gchar ascii[0x7f];
+	g_autofree gchar *decoded = NULL;
+	gsize written = 0;
+
+	if (charset == NULL)
+		return g_strdup("WINDOWS-1252");
+	for (guint i = 1; i < 0x80; i++)
+		ascii[i - 1] = (gchar)i;
+	if (strchr(charset, ',') == NULL)
+		decoded = g_convert(ascii, sizeof(ascii), "UTF-8", charset, NULL, &written, NULL);
+	if (decoded == NULL || written != sizeof(ascii) ||
+	    memcmp(decoded, ascii, sizeof(ascii)) != 0) {
+		pg_config_problem(loader, group, "irc_charset",
+				  "'%s' is not a charset that iconv knows and that keeps ASCII "
+				  "(e.g. WINDOWS-1252, ISO-8859-15, KOI8-R, EUC-JP)",
+				  charset);
+		return NULL;
+	}
+	return g_steal_pointer(&charset);
+}
+
 /* irc_allow and irc_deny: lists of pg-netpolicy.h entries. */
 static PgNetPolicy *
 pg_config_load_irc_policy(PgConfigLoader *loader, const gchar *group)
@@ -556,6 +588,8 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	    pg_config_get_uint(loader, group, "irc_throttle_burst", 1, 1000, 5);
 	transport->irc_throttle_interval =
 	    pg_config_get_uint(loader, group, "irc_throttle_interval", 0, 60, 2);
+	if (transport->type == PG_TRANSPORT_TYPE_IRC)
+		transport->irc_charset = pg_config_load_irc_charset(loader, group);
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_config_irc_only_keys); i++) {
 		if (transport->type != PG_TRANSPORT_TYPE_IRC &&
 		    g_key_file_has_key(loader->keyfile, group, pg_config_irc_only_keys[i], NULL))

@@ -68,6 +68,8 @@ typedef struct {
 				    * without */
 	guint link_give_up_after; /* failed tries after which a link that never connected
 				   * gives up (default 3; 0 = retry forever) */
+	gchar *irc_charset;       /* irc: charset (ASCII-compatible) of IRC lines that are not
+				   * UTF-8 (default WINDOWS-1252); NULL on other types */
 } PgTransportConfig;
 
 typedef struct {

@@ -301,6 +301,8 @@ pg_link_build_login(PgLink *link, GError **error)
 		g_autofree gchar *port = g_strdup_printf("%u", transport->irc_port);
 		g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 		g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
+		g_autofree gchar *encoding =
+		    g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
 		const PgSecret *nickserv = pg_account_get_secret(account, "password");
 		protocol = "prpl-irc";
 		username = g_strdup_printf("%s@%s", account->legacy_id, link->server);
@@ -320,7 +322,12 @@ pg_link_build_login(PgLink *link, GError **error)
 		}
 		g_variant_builder_add(options, "{ss}", "port", port);
 		g_variant_builder_add(options, "{ss}", "ssl", transport->irc_tls ? "true" : "false");
-		g_variant_builder_add(options, "{ss}", "encoding", "UTF-8,ISO-8859-1");
+		/* prpl-irc reads a line as the first of these it converts from:
+		 * UTF-8, else irc_charset, else Latin-1 (which takes any byte: a
+		 * byte irc_charset leaves undefined must not lose the line).  It
+		 * sends in the first, UTF-8.  The daemon cleans the result again
+		 * (src/xmpp/pg-text.c). */
+		g_variant_builder_add(options, "{ss}", "encoding", encoding);
 		g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 		g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
 		break;

@@ -33,11 +33,14 @@ def hostile(token):
     return raw, want
 
 
-# Not UTF-8: prpl-irc reads such a line as Latin-1 (src/session/pg-session.c
-# gives it "UTF-8,ISO-8859-1"); the daemon drops the C1 controls that
-# yields, and the controls mixed in.
+# Not UTF-8: prpl-irc reads such a line whole as irc_charset (default
+# WINDOWS-1252; src/session/pg-session.c), or as Latin-1 if a byte is
+# undefined there; the daemon then drops the controls mixed in, and the C1
+# controls Latin-1 yields.
 INVALID = b" caf\xe9 \xc0\xbc \xed\xa0\x80 \xff\x11 \xe2\x82 end"
-INVALID_WANT = " caf\u00e9 \u00c0\u00bc \u00ed\u00a0 \u00ff \u00e2 end"
+INVALID_WANT = " caf\u00e9 \u00c0\u00bc \u00ed\u00a0\u20ac \u00ff \u00e2\u201a end"
+UNDEFINED_IN_CP1252 = b" na\xefve \x81\x9d\x02 end"
+UNDEFINED_WANT = " na\u00efve  end"
 
 
 def xml_clean(text):
@@ -101,12 +104,15 @@ def test_every_c0_byte_in_a_channel_line_arrives_cleaned(watch, make_irc_user,
                            f"the channel line {want!r}")
 
 
-def test_invalid_utf8_in_a_channel_line_arrives_decoded_and_cleaned(watch, make_irc_user,
-                                                                     make_irc_client):
+@pytest.mark.parametrize("raw, want", [(INVALID, INVALID_WANT),
+                                       (UNDEFINED_IN_CP1252, UNDEFINED_WANT)],
+                         ids=["read-as-cp1252", "undefined-in-cp1252-read-as-latin1"])
+def test_invalid_utf8_in_a_channel_line_arrives_decoded_and_cleaned(
+        watch, make_irc_user, make_irc_client, raw, want):
     alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
     token = unique("u")
-    bob.privmsg(channel, token.encode() + INVALID)
-    alice.wait_message(line_from(f"{room}/{bob.nick}", token + INVALID_WANT), 30,
+    bob.privmsg(channel, token.encode() + raw)
+    alice.wait_message(line_from(f"{room}/{bob.nick}", token + want), 30,
                        "the non-UTF-8 channel line")
 
 

@@ -153,6 +153,7 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_false(pg_net_policy_has_allow_list(irc->irc_policy));
 	g_assert_cmpuint(irc->irc_throttle_burst, ==, 5);
 	g_assert_cmpuint(irc->irc_throttle_interval, ==, 2);
+	g_assert_cmpstr(irc->irc_charset, ==, "WINDOWS-1252");
 	/* allowed_domains defaults to the parent of the component's domain */
 	g_assert_cmpuint(g_strv_length(irc->allowed_domains), ==, 1);
 	g_assert_cmpstr(irc->allowed_domains[0], ==, "example.org");
@@ -427,6 +428,16 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport irc] irc_allow: '127.0.0.0/33' is not a host name"},
     {"irc-deny-bad-port", PG_POLYGATE PG_IRC "irc_deny = irc.example.net:99999;\n",
      "[transport irc] irc_deny: 'irc.example.net:99999' is not a host name"},
+    {"irc-charset-unknown", PG_POLYGATE PG_IRC "irc_charset = NO-SUCH-CHARSET\n",
+     "[transport irc] irc_charset: 'NO-SUCH-CHARSET' is not a charset that iconv knows"},
+    {"irc-charset-not-ascii", PG_POLYGATE PG_IRC "irc_charset = UTF-16LE\n",
+     "[transport irc] irc_charset: 'UTF-16LE' is not a charset that iconv knows"},
+    {"irc-charset-a-list", PG_POLYGATE PG_IRC "irc_charset = UTF-8,KOI8-R\n",
+     "[transport irc] irc_charset: 'UTF-8,KOI8-R' is not a charset that iconv knows"},
+    {"irc-charset-on-sms",
+     PG_POLYGATE "[transport sms]\njid = sms.example.org\nsecret = s\ntype = sms\n"
+		 "irc_charset = KOI8-R\n",
+     "[transport sms] irc_charset: only valid with type = irc"},
     {"irc-allow-empty", PG_POLYGATE PG_IRC "irc_allow = ;\n",
      "[transport irc] irc_allow: needs at least one entry"},
     {"irc-allow-on-sms",
