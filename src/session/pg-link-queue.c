@@ -13,6 +13,7 @@
 
 #include "core/pg-error.h"
 #include "session/pg-link-queue.h"
+#include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 
 typedef struct {
@@ -335,6 +336,37 @@ pg_link_queue_echoed(PgLink *link, const gchar *room)
 }
 
 void
+pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin)
+{
+	const gchar *id = xmpp_stanza_get_id(origin);
+	g_autoptr(PgJid) to = NULL;
+	g_autoptr(PgIrcAddress) address = NULL;
+	g_autofree gchar *key = NULL;
+	PgRoom *room;
+
+	if (id == NULL || g_strcmp0(xmpp_stanza_get_name(origin), "message") != 0 ||
+	    g_strcmp0(xmpp_stanza_get_type(origin), "groupchat") != 0)
+		return;
+	to = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
+	address = to != NULL ? pg_jid_parse_irc(pg_transport_get_config(link->session->transport),
+						to, NULL)
+			     : NULL;
+	if (address == NULL || !address->is_channel)
+		return;
+	key = g_utf8_strdown(address->name, -1);
+	room = g_hash_table_lookup(link->rooms, key);
+	if (room == NULL)
+		return;
+	for (GList *l = room->echo_ids->head; l != NULL; l = l->next) {
+		if (g_strcmp0(l->data, id) == 0) {
+			g_free(l->data);
+			g_queue_delete_link(room->echo_ids, l);
+			return;
+		}
+	}
+}
+
+void
 pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason)
 {
 	g_autofree gchar *text = NULL;
@@ -348,6 +380,8 @@ pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason)
 			       reason != NULL ? reason : "the connection was lost");
 	while (!g_queue_is_empty(link->in_flight)) {
 		PgLinkSent *sent = g_queue_pop_head(link->in_flight);
+		/* no echo will come for it: the next echo must not take its id */
+		pg_link_queue_forget_echo(link, sent->origin);
 		pg_transport_reply_error_code(link->session->transport, sent->origin,
 					      PG_ERROR_RECIPIENT_UNAVAILABLE, text);
 		pg_link_sent_free(sent);

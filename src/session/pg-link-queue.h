@@ -77,6 +77,11 @@ void pg_link_queue_sent(PgLink *link, const PgIpcMessage *msg, xmpp_stanza_t *or
 void pg_link_queue_echoed(PgLink *link, const gchar *room);
 /* The request @id got its answer (an error event): not in flight any more. */
 void pg_link_queue_answered(PgLink *link, guint32 id);
+/* @origin (a groupchat message) failed before its echo: its id leaves its
+ * room's echo queue, so that the next echo does not carry it.  A message
+ * whose echo came already (a server refusal after prpl-irc's local echo)
+ * is no longer there: nothing happens. */
+void pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin);
 /* The worker or the connection went: answer what may not have gone out. */
 void pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason);
 

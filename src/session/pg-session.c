@@ -1649,6 +1649,7 @@ pg_link_on_error(PgLink *link, const PgIpcMessage *msg)
 					? "auth"
 					: "cancel";
 		xmpp_stanza_t *reply = pg_stanza_reply_error(origin, type, condition, text);
+		pg_link_queue_forget_echo(link, origin);
 		if (reply != NULL)
 			pg_session_send(session, reply);
 		/* XEP-0045 §7.2: a refused join leaves no room behind */

@@ -54,6 +54,12 @@ def test_numbered_lines_during_a_worker_kill_are_delivered_or_answered_never_los
         return {ids[m.get("id")] for m in messages(alice.client, lambda m: m.get("type") == "error"
                                                     and m.get("id") in ids)}
 
+    def reflections():
+        return [(m.findtext("{jabber:client}body"), m.get("id"))
+                for m in messages(alice.client, lambda m: m.get("type") == "groupchat"
+                                  and m.get("from") == f"{room}/{alice.nick}"
+                                  and m.findtext("{jabber:client}body") in texts)]
+
     def accounted():
         return set(delivered()) | errored() >= set(texts)
 
@@ -70,3 +76,10 @@ def test_numbered_lines_during_a_worker_kill_are_delivered_or_answered_never_los
     # worker was gone (told by the notice) arrived after the rejoin
     assert got == sorted(got), got
     assert set(order[KILL_AFTER + 10:]) <= set(got), set(order[KILL_AFTER + 10:]) - set(got)
+    # each reflection carries the id of its own message (XEP-0045 §7.2.16):
+    # a line that failed before its echo left no id behind for the next one
+    by_text = {text: msg_id for msg_id, text in ids.items()}
+    wait_until(lambda: len(reflections()) >= len(set(got)), 30, "the reflections",
+               alice.logs)
+    wrong = [(t, i) for t, i in reflections() if by_text[t] != i]
+    assert not wrong, wrong
