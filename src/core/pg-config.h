@@ -68,6 +68,8 @@ typedef struct {
 				    * without */
 	guint link_give_up_after; /* failed tries after which a link that never connected
 				   * gives up (default 3; 0 = retry forever) */
+	guint link_login_timeout; /* seconds a login may take before it counts as a failed
+				   * try (default 120; 0 = wait for ever) */
 	gchar *irc_charset;       /* irc: charset (ASCII-compatible) of IRC lines that are not
 				   * UTF-8 (default WINDOWS-1252); NULL on other types */
 } PgTransportConfig;

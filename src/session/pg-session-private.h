@@ -49,6 +49,7 @@ struct _PgLink {
 	guint failed_tries;     /* logins that failed since the last give-up or success */
 	gboolean ever_connected; /* the link was up once: it retries, never gives up */
 	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
+	guint login_timeout_id; /* the login has link_login_timeout to answer */
 };
 
 struct _PgSession {

@@ -195,6 +195,7 @@ pg_link_free(PgLink *link)
 {
 	PgSessionManager *manager = link->session->manager;
 
+	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 	g_clear_handle_id(&link->retry_id, g_source_remove);
 	g_hash_table_remove(manager->links, link->account);
 	if (pg_supervisor_has_account(manager->supervisor, link->account) ||
@@ -372,6 +373,39 @@ pg_link_build_login(PgLink *link, GError **error)
 	    g_variant_builder_end(options), NULL);
 }
 
+static void pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal);
+
+/* A login with no answer (a server that accepts and never speaks, a worker
+ * stuck in a connect) counts as a failed try, so that it is retried with
+ * backoff and, if it never worked, given up (pg-link-queue.h). */
+static gboolean
+pg_link_login_timeout_cb(gpointer user_data)
+{
+	PgLink *link = user_data;
+	guint timeout = pg_transport_get_config(link->session->transport)->link_login_timeout;
+	g_autofree gchar *reason =
+	    g_strdup_printf("no answer from the server within %u s", timeout);
+
+	link->login_timeout_id = 0;
+	if (link->state != PG_LINK_CONNECTING)
+		return G_SOURCE_REMOVE;
+	/* the worker would keep the half-made connection: take the account back */
+	pg_supervisor_logout(link->session->manager->supervisor, link->account);
+	pg_link_on_disconnected(link, reason, FALSE);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+pg_link_arm_login_timeout(PgLink *link)
+{
+	guint timeout = pg_transport_get_config(link->session->transport)->link_login_timeout;
+
+	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
+	if (timeout > 0)
+		link->login_timeout_id =
+		    g_timeout_add_seconds(timeout, pg_link_login_timeout_cb, link);
+}
+
 void
 pg_link_connect(PgLink *link)
 {
@@ -389,6 +423,7 @@ pg_link_connect(PgLink *link)
 	g_info("%s: logging in", link->account);
 	if (!pg_supervisor_login(link->session->manager->supervisor, link->account, login, &error))
 		g_warning("%s: %s", link->account, error->message);
+	pg_link_arm_login_timeout(link);
 }
 
 static gboolean
@@ -1220,6 +1255,7 @@ pg_link_on_connected(PgLink *link)
 	 * can finish registering after a SASL refusal it reported) */
 	g_clear_handle_id(&link->retry_id, g_source_remove);
 	link->state = PG_LINK_CONNECTED;
+	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 	pg_link_queue_on_connected(link);
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_clear_pointer(&link->last_error, g_free);
@@ -1283,6 +1319,8 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	GHashTableIter iter;
 	gpointer value;
 	gboolean was_connected = link->state == PG_LINK_CONNECTED;
+
+	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 
 	/* prpl-irc fails the login when SASL was asked for and the server has
 	 * none ("...Server does not support SASL authentication."): fall back to
