@@ -195,10 +195,15 @@ pg_ipc_channel_parse(PgIpcChannel *self)
 		explicit_bzero(self->rbuf + rest, pos);
 		self->rlen = rest;
 	}
-	/* make room for the whole frame the next header announces */
+	/* make room for the whole frame the next header announces, if it may
+	 * be that long: the loop above did not look at it when a handler
+	 * paused us, and a length over the limit fails the channel when it is
+	 * parsed (on resume), never allocating it (fuzz-ipc-channel.c found a
+	 * worker could make us allocate and wipe up to 4 GiB here) */
 	if (self->rlen >= PG_IPC_FRAME_HEADER_SIZE) {
 		guint32 flen = pg_ipc_channel_read_be32(self->rbuf);
-		pg_ipc_channel_reserve(self, PG_IPC_FRAME_HEADER_SIZE + (gsize)flen);
+		if (flen <= PG_IPC_FRAME_MAX)
+			pg_ipc_channel_reserve(self, PG_IPC_FRAME_HEADER_SIZE + (gsize)flen);
 	}
 	return TRUE;
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -394,6 +395,83 @@ test_channel_flush_to_waits_only_down_to_the_bound(void)
 	close(fds[0]);
 }
 
+/* The process's peak RSS in KiB since the last pg_test_reset_peak_rss(). */
+static guint64
+pg_test_peak_rss_kib(void)
+{
+	g_autofree gchar *status = NULL;
+	const gchar *line;
+
+	g_assert_true(g_file_get_contents("/proc/self/status", &status, NULL, NULL));
+	line = strstr(status, "VmHWM:");
+	g_assert_nonnull(line);
+	return g_ascii_strtoull(line + strlen("VmHWM:"), NULL, 10);
+}
+
+static void
+pg_test_reset_peak_rss(void)
+{
+	/* proc(5): writing 5 to clear_refs resets the peak RSS (Linux 4.0) */
+	gint fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(write(fd, "5", 1), ==, 1);
+	close(fd);
+}
+
+/* A frame header over PG_IPC_FRAME_MAX that is already in the buffer when a
+ * handler pauses the reader is refused on resume, and never allocated for:
+ * found by tests/fuzz/fuzz-ipc-channel.c, where a worker could make the
+ * daemon allocate (and wipe) up to 4 GiB by announcing a frame that size
+ * right behind the one that made it pause. */
+static void
+test_channel_paused_oversized_header_is_not_allocated(void)
+{
+	PgChannelFixture fixture = {.pause_after = 1, .received = g_ptr_array_new()};
+	g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(
+	    PG_IPC_EVT_TYPING, 1, "account", g_variant_new_string("acct"), "from",
+	    g_variant_new_string("bob"), "state", g_variant_new_string("typing"), NULL);
+	g_autoptr(GBytes) frame = pg_ipc_message_encode(msg, NULL);
+	static const guint8 oversized[4] = {0x20, 0x00, 0x00, 0x00}; /* 512 MiB */
+	g_autoptr(GError) error = NULL;
+	gboolean timed_out = FALSE;
+	guint timeout_id;
+	guint64 before;
+	gint fds[2];
+
+	g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
+	fixture.reader = pg_ipc_channel_new(fds[0], PG_IPC_ROLE_DAEMON, &error);
+	g_assert_no_error(error);
+	g_signal_connect(fixture.reader, "message", G_CALLBACK(pg_channel_fixture_message_cb),
+			 &fixture);
+	g_signal_connect(fixture.reader, "closed", G_CALLBACK(pg_channel_fixture_closed_cb),
+			 &fixture);
+	/* one write: both are read at once, the handler pauses after the first */
+	{
+		g_autoptr(GByteArray) bytes = g_byte_array_new();
+		g_byte_array_append(bytes, g_bytes_get_data(frame, NULL), g_bytes_get_size(frame));
+		g_byte_array_append(bytes, oversized, sizeof oversized);
+		g_assert_cmpint(write(fds[1], bytes->data, bytes->len), ==, (gssize)bytes->len);
+	}
+	pg_test_reset_peak_rss();
+	before = pg_test_peak_rss_kib();
+	pg_channel_fixture_wait(&fixture, 1);
+	g_assert_false(pg_ipc_channel_is_reading(fixture.reader));
+
+	pg_ipc_channel_set_reading(fixture.reader, TRUE);
+	timeout_id = g_timeout_add_seconds(30, pg_channel_test_timeout_cb, &timed_out);
+	while (!timed_out && !fixture.closed)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_false(timed_out);
+	g_source_remove(timeout_id);
+	g_assert_cmpuint(fixture.received->len, ==, 1);
+	g_assert_cmpuint(pg_test_peak_rss_kib() - before, <, 64 * 1024);
+
+	close(fds[1]);
+	g_clear_object(&fixture.reader);
+	g_ptr_array_unref(fixture.received);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -416,6 +494,8 @@ main(int argc, char **argv)
 		   PgChannelFixture, NULL, pg_channel_fixture_setup,
 		   test_channel_paused_reader_blocks_writer_without_loss,
 		   pg_channel_fixture_teardown);
+	g_test_add_func("/backpressure/channel/paused-oversized-header-is-not-allocated",
+			test_channel_paused_oversized_header_is_not_allocated);
 	g_test_add_func("/backpressure/channel/flush-to-waits-only-down-to-the-bound",
 			test_channel_flush_to_waits_only_down_to_the_bound);
 	return g_test_run();
