@@ -24,8 +24,12 @@
  *   nothing in topics, but not ^D ^Q ^] ^^, and the daemon trusts no worker
  *   anyway: this is the one place that decides.
  * - Names (JID parts, nicks) never lose a character silently: a control
- *   becomes U+FFFD, so two legacy names that differ only by controls stay
- *   two JIDs.
+ *   becomes '?', so two legacy names that differ only by controls stay two
+ *   JIDs.  So do the other characters RFC 3920's nodeprep/resourceprep
+ *   prohibit (RFC 3454 C.3-C.9: private use, non-characters, U+FFF9-FFFD,
+ *   ideographic description, bidi and tag characters), which servers that
+ *   still use stringprep (Prosody 0.12) would refuse in a JID; characters
+ *   unassigned in Unicode 3.2 are left to the server.
  */
 #define G_LOG_DOMAIN "pg-xmpp"
 
@@ -37,6 +41,10 @@
 #include "xmpp/pg-text.h"
 
 #define PG_TEXT_REPLACEMENT 0xFFFD
+/* In a name: '?' is in no IRC nick (RFC 2812 §2.3.1) nor phone number, and
+ * unlike U+FFFD every JID profile allows it (stringprep prohibits U+FFFD in
+ * a resourcepart, RFC 3454 C.6: Prosody drops such a stanza). */
+#define PG_TEXT_NAME_REPLACEMENT '?'
 
 struct _PgTextCharset {
 	gchar name[64];
@@ -164,11 +172,27 @@ pg_text_decode(const guchar *p, const guchar *end, gunichar *c)
 	return 0;
 }
 
+/* RFC 3454 C.3-C.9 (C.1, C.2 and C.5 are the controls, spaces and
+ * surrogates handled elsewhere): what stringprep prohibits in a JID part. */
+static gboolean
+pg_text_stringprep_prohibits(gunichar c)
+{
+	return (c >= 0xe000 && c <= 0xf8ff) || c >= 0xf0000 ||	     /* C.3 private use */
+	       (c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) == 0xfffe || /* C.4 */
+	       (c >= 0xfff9 && c <= 0xfffd) ||				     /* C.6 */
+	       (c >= 0x2ff0 && c <= 0x2ffb) ||				     /* C.7 */
+	       c == 0x0340 || c == 0x0341 || c == 0x200e || c == 0x200f ||   /* C.8 */
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x206a && c <= 0x206f) ||
+	       c == 0xe0001 || (c >= 0xe0020 && c <= 0xe007f); /* C.9 tags */
+}
+
 /* TRUE if code point @c (not ASCII 0x20..0x7E) may stay as it is in @kind. */
 static inline gboolean
 pg_text_keeps(gunichar c, PgTextKind kind)
 {
 	if (c == 0xfffe || c == 0xffff)
+		return FALSE;
+	if (kind == PG_TEXT_NAME && c >= 0x340 && pg_text_stringprep_prohibits(c))
 		return FALSE;
 	if (c < 0x20)
 		return (c == '\t' || c == '\n' || c == '\r') &&
@@ -319,7 +343,9 @@ pg_text_sanitize(const gchar *text, gssize len, PgTextKind kind, const PgTextCha
 			p += 1;
 			if (pg_text_keeps(c, kind))
 				o = pg_text_put(o, c);
-			else if (kind == PG_TEXT_NAME || kind == PG_TEXT_XML)
+			else if (kind == PG_TEXT_NAME)
+				*o++ = PG_TEXT_NAME_REPLACEMENT;
+			else if (kind == PG_TEXT_XML)
 				o = pg_text_put(o, PG_TEXT_REPLACEMENT);
 			continue;
 		}
@@ -332,6 +358,8 @@ pg_text_sanitize(const gchar *text, gssize len, PgTextKind kind, const PgTextCha
 		p += n;
 		switch (kind) {
 		case PG_TEXT_NAME:
+			*o++ = PG_TEXT_NAME_REPLACEMENT;
+			break;
 		case PG_TEXT_XML:
 			o = pg_text_put(o, PG_TEXT_REPLACEMENT);
 			break;

@@ -24,9 +24,10 @@ typedef enum {
 	 * CR become a space. */
 	PG_TEXT_LINE,
 	/* A legacy name that becomes part of a JID or a nick: every control
-	 * character, mIRC codes included, becomes U+FFFD, so that "bob\x02"
-	 * can never pass for "bob" (RFC 7622 §3.3/§3.4: PRECIS disallows
-	 * controls in a JID). */
+	 * character, mIRC codes included, becomes '?', so that "bob\x02" can
+	 * never pass for "bob" (RFC 7622 §3.3/§3.4: PRECIS disallows controls
+	 * in a JID); so do the characters stringprep prohibits in a JID
+	 * (U+FFFD among them, see pg-text.c). */
 	PG_TEXT_NAME,
 	/* A serialised stanza: only what XML 1.0 §2.2 forbids becomes U+FFFD;
 	 * TAB/LF/CR, DEL and C1 controls stay.  The component's last check. */

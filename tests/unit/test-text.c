@@ -57,7 +57,7 @@ test_text_every_c0_byte(void)
 		g_test_message("byte 0x%02x", b);
 		test_check(input, 3, PG_TEXT_BODY, NULL, white ? kept : "az");
 		test_check(input, 3, PG_TEXT_LINE, NULL, white ? "a z" : "az");
-		test_check(input, 3, PG_TEXT_NAME, NULL, "a" FFFD "z");
+		test_check(input, 3, PG_TEXT_NAME, NULL, "a?z");
 		test_check(input, 3, PG_TEXT_XML, NULL, white ? kept : "a" FFFD "z");
 	}
 }
@@ -68,7 +68,7 @@ test_text_del_and_c1(void)
 {
 	test_check("a\x7fz", -1, PG_TEXT_BODY, NULL, "az");
 	test_check("a\x7fz", -1, PG_TEXT_LINE, NULL, "az");
-	test_check("a\x7fz", -1, PG_TEXT_NAME, NULL, "a" FFFD "z");
+	test_check("a\x7fz", -1, PG_TEXT_NAME, NULL, "a?z");
 	test_check("a\x7fz", -1, PG_TEXT_XML, NULL, "a\x7fz");
 	for (guint c = 0x80; c <= 0x9f; c++) {
 		gchar input[8] = "a";
@@ -77,7 +77,7 @@ test_text_del_and_c1(void)
 
 		g_test_message("U+%04X", c);
 		test_check(input, -1, PG_TEXT_BODY, NULL, "az");
-		test_check(input, -1, PG_TEXT_NAME, NULL, "a" FFFD "z");
+		test_check(input, -1, PG_TEXT_NAME, NULL, "a?z");
 		test_check(input, -1, PG_TEXT_XML, NULL, input);
 	}
 }
@@ -109,8 +109,8 @@ static const TestTextCase test_text_invalid_cases[] = {
     {.name = "cp1252 quotes", .input = "\x93hi\x94", .body = "\xe2\x80\x9chi\xe2\x80\x9d"},
     {.name = "valid UTF-8 stays", .input = "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
      .body = "h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
-    {.name = "U+FFFE", .input = "a\xef\xbf\xbez", .body = "az", .name_kind = "a" FFFD "z"},
-    {.name = "U+FFFF", .input = "a\xef\xbf\xbfz", .body = "az", .name_kind = "a" FFFD "z"},
+    {.name = "U+FFFE", .input = "a\xef\xbf\xbez", .body = "az", .name_kind = "a?z"},
+    {.name = "U+FFFF", .input = "a\xef\xbf\xbfz", .body = "az", .name_kind = "a?z"},
     {.name = "U+FFFD stays", .input = "a" FFFD "z", .body = "a" FFFD "z"},
     {.name = "U+10FFFF stays", .input = "\xf4\x8f\xbf\xbf", .body = "\xf4\x8f\xbf\xbf"},
     {.name = "last before surrogates", .input = "\xed\x9f\xbf", .body = "\xed\x9f\xbf"},
@@ -118,10 +118,10 @@ static const TestTextCase test_text_invalid_cases[] = {
     {.name = "mixed", .input = "\xe9t\xc3\xa9", .body = "\xc3\xa9t\xc3\xa9"},
 };
 
-/* mIRC formatting: gone in texts, U+FFFD in names. */
+/* mIRC formatting: gone in texts, '?' in names. */
 static const TestTextCase test_text_mirc_cases[] = {
-    {.name = "bold", .input = "\x02" "bold\x02", .body = "bold", .name_kind = FFFD "bold" FFFD},
-    {.name = "colour", .input = "\x03" "04red", .body = "red", .name_kind = FFFD "04red"},
+    {.name = "bold", .input = "\x02" "bold\x02", .body = "bold", .name_kind = "?bold?"},
+    {.name = "colour", .input = "\x03" "04red", .body = "red", .name_kind = "?04red"},
     {.name = "colour one digit", .input = "\x03" "4red", .body = "red"},
     {.name = "colour fg,bg", .input = "\x03" "4,12x", .body = "x"},
     {.name = "colour fg,bg two digits", .input = "\x03" "04,12x", .body = "x"},
@@ -142,7 +142,7 @@ static const TestTextCase test_text_mirc_cases[] = {
     {.name = "underline", .input = "\x1fu\x1f", .body = "u"},
     {.name = "CTCP delimiters", .input = "\x01VERSION\x01", .body = "VERSION"},
     {.name = "all at once", .input = "\x02\x1d\x03" "3,4\x04" "123456hi\x0f!", .body = "hi!"},
-    {.name = "nick with bold", .input = "bob\x02", .body = "bob", .name_kind = "bob" FFFD},
+    {.name = "nick with bold", .input = "bob\x02", .body = "bob", .name_kind = "bob?"},
 };
 
 typedef struct {
@@ -169,6 +169,35 @@ test_text_table(gconstpointer data)
 	}
 }
 
+/* What stringprep prohibits in a JID part becomes '?' in a name, and
+ * stays in a text. */
+static void
+test_text_name_stringprep(void)
+{
+	static const gchar *const prohibited[] = {
+	    FFFD,		    /* C.6, the replacement character itself */
+	    "\xee\x80\x80",	    /* U+E000 private use (C.3) */
+	    "\xf3\xb0\x80\x80",  /* U+F0000 private use (C.3) */
+	    "\xef\xb7\x90",	    /* U+FDD0 non-character (C.4) */
+	    "\xf0\x9f\xbf\xbe",  /* U+1FFFE non-character (C.4) */
+	    "\xe2\xbf\xb0",	    /* U+2FF0 ideographic description (C.7) */
+	    "\xe2\x80\x8f",	    /* U+200F right-to-left mark (C.8) */
+	    "\xe2\x80\xae",	    /* U+202E right-to-left override (C.8) */
+	    "\xf3\xa0\x80\x81",  /* U+E0001 language tag (C.9) */
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(prohibited); i++) {
+		g_autofree gchar *input = g_strconcat("a", prohibited[i], "z", NULL);
+		test_check(input, -1, PG_TEXT_NAME, NULL, "a?z");
+		if (i != 4) /* U+1FFFE is a valid XML Char, kept in text */
+			test_check(input, -1, PG_TEXT_BODY, NULL, input);
+	}
+	test_check("j\xc3\xa9r\xc3\xb4me \xe4\xbd\xa0", -1, PG_TEXT_NAME, NULL,
+		   "j\xc3\xa9r\xc3\xb4me \xe4\xbd\xa0");
+	/* an undefined fallback byte is U+FFFD, so '?' in a name */
+	test_check("a\x81z", -1, PG_TEXT_NAME, NULL, "a?z");
+}
+
 static void
 test_text_latin1_and_others(void)
 {
@@ -183,7 +212,7 @@ test_text_latin1_and_others(void)
 	test_check("caf\xe9", -1, PG_TEXT_BODY, latin1, "caf\xc3\xa9");
 	/* Latin-1's 0x80..0x9F are C1 controls: dropped in a text */
 	test_check("a\x80z", -1, PG_TEXT_BODY, latin1, "az");
-	test_check("a\x80z", -1, PG_TEXT_NAME, latin1, "a" FFFD "z");
+	test_check("a\x80z", -1, PG_TEXT_NAME, latin1, "a?z");
 	test_check("a\x85z", -1, PG_TEXT_XML, latin1, "a\xc2\x85z");
 	/* valid UTF-8 is never reinterpreted */
 	test_check("caf\xc3\xa9 \xe9", -1, PG_TEXT_BODY, latin1, "caf\xc3\xa9 \xc3\xa9");
@@ -237,7 +266,7 @@ test_text_empty_null_nul(void)
 	g_assert_true(pg_text_is_clean(NULL, -1, PG_TEXT_BODY));
 	/* an embedded NUL (#x0) is a control like any other */
 	test_check("a\0b", 3, PG_TEXT_BODY, NULL, "ab");
-	test_check("a\0b", 3, PG_TEXT_NAME, NULL, "a" FFFD "b");
+	test_check("a\0b", 3, PG_TEXT_NAME, NULL, "a?b");
 	/* a clean text is handed back as it is, no copy */
 	g_assert_true(pg_text_clean(clean, PG_TEXT_BODY, &cleaned) == clean);
 	g_assert_null(cleaned);
@@ -320,7 +349,7 @@ test_stanza_builders_clean(void)
 	pg_stanza_set_body(message, "\x03" "4hi\x01 \xe9 \x1b[1m");
 	pg_stanza_add_text_child(message, "subject", "top\x0bic\x7f");
 	xml = test_to_text(message);
-	g_assert_nonnull(strstr(xml, " from=\"#r@irc.x/bob" FFFD FFFD "\""));
+	g_assert_nonnull(strstr(xml, " from=\"#r@irc.x/bob?" "?\""));
 	g_assert_nonnull(strstr(xml, "><body>hi \xc3\xa9 [1m</body><subject>topic</subject></message>"));
 
 	pg_stanza_set_from(presence, "#r@irc.x/\x1f" "eve");
@@ -328,8 +357,8 @@ test_stanza_builders_clean(void)
 	pg_stanza_set_name_attribute(item, "nick", "eve\r\n");
 	pg_stanza_set_attribute(item, "reason", "line1\nline2\x05\"<&>");
 	pxml = test_to_text(presence);
-	g_assert_nonnull(strstr(pxml, "from=\"#r@irc.x/" FFFD "eve\""));
-	g_assert_nonnull(strstr(pxml, "nick=\"eve" FFFD FFFD "\""));
+	g_assert_nonnull(strstr(pxml, "from=\"#r@irc.x/?eve\""));
+	g_assert_nonnull(strstr(pxml, "nick=\"eve?" "?\""));
 	g_assert_nonnull(strstr(pxml, "reason=\"line1 line2&quot;&lt;&amp;&gt;\""));
 }
 
@@ -377,6 +406,7 @@ main(int argc, char **argv)
 	g_test_add_func("/text/c1/del-and-c1-controls", test_text_del_and_c1);
 	g_test_add_data_func("/text/utf8/invalid-is-read-as-cp1252", &test_text_invalid, test_text_table);
 	g_test_add_data_func("/text/mirc/formatting-is-stripped", &test_text_mirc, test_text_table);
+	g_test_add_func("/text/name/stringprep-prohibited", test_text_name_stringprep);
 	g_test_add_func("/text/charset/latin1-koi8r-cp1251", test_text_latin1_and_others);
 	g_test_add_func("/text/charset/default-is-iconv-cp1252", test_text_default_is_iconv_cp1252);
 	g_test_add_func("/text/edge/empty-null-nul", test_text_empty_null_nul);
