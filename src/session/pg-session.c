@@ -836,8 +836,15 @@ pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 		room = pg_room_new(address->name, room_jid, address->resource);
 		g_hash_table_insert(link->rooms, g_strdup(key), room);
 	}
-	if (g_hash_table_contains(room->resources, from))
-		return; /* a presence update inside the room; nothing to do on IRC */
+	if (g_hash_table_contains(room->resources, from)) {
+		/* a presence update inside the room: nothing to do on IRC.  But a
+		 * join (XEP-0045 §7.2.1: it carries <x xmlns=muc/>) is a client
+		 * that lost the room, e.g. its server restarted, and comes back
+		 * with the same full JID: it gets the room again */
+		if (room->joined && xmpp_stanza_get_child_by_ns(presence, PG_NS_MUC) != NULL)
+			pg_room_send_state(session, room, from, address->resource);
+		return;
+	}
 	g_hash_table_add(room->resources, g_strdup(from));
 	if (room->joined) {
 		/* another resource of the same user: the room is already there */
