@@ -19,7 +19,7 @@ from harness import util
 from harness.client import XmppClient, to_string
 from harness.ircgw import (  # noqa: F401 (fixtures)
     IRCNET, gateway, irc_checker, join_room, make_irc_client, make_irc_user, ngircd,
-    ngircd_password, record_stream, unique)
+    ngircd_password, record_stream, statuses, unique)
 from harness.prosody import DOMAIN
 
 PROBE_TIMEOUT = 8
@@ -149,6 +149,10 @@ def test_a_user_who_only_rejoins_her_rooms_keeps_her_session(
     assert user.client.full_jid == resource
     record_stream(user.client)
     join_room(user.client, room, user.nick)
+    # XEP-0045 §7.2: the room answers her join, though the gateway had her
+    # resource in it all along
+    user.wait_presence(lambda p: p.get("from") == f"{room}/{user.nick}"
+                       and 110 in statuses(p), 30, "her self-presence after the rejoin")
 
     gone = f"{resource} is not online on the XMPP server"
 
@@ -161,5 +165,6 @@ def test_a_user_who_only_rejoins_her_rooms_keeps_her_session(
     util.wait_for(audit_over, BOUND, "the audit to end", gateway.log_path)
     listed = online_users(irc_checker)  # a round trip: that turn is over
     assert gone not in gateway.output()[offset:], gateway.tail()
-    assert bare_jid in listed, listed
-    assert quits(bob, user.nick) == [], f"{user.nick} quit IRC although she came back"
+    assert bare_jid in listed, f"{listed}\n{gateway.tail()}"
+    assert quits(bob, user.nick) == [], \
+        f"{user.nick} quit IRC although she came back: {bob.lines()[-10:]}\n{gateway.tail()}"
