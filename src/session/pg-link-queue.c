@@ -263,13 +263,25 @@ pg_link_sent_free(gpointer data)
 	g_free(sent);
 }
 
+/* How long a line may still wait in the worker: PG_LINK_IN_FLIGHT_S, plus,
+ * with prpl-irc's throttle on, one interval for each line queued with it
+ * (a paste of 20 lines at 2 s a line takes 40 s to go out). */
+static gint64
+pg_link_queue_window_us(PgLink *link)
+{
+	guint interval = pg_transport_get_config(link->session->transport)->irc_throttle_interval;
+
+	return ((gint64)PG_LINK_IN_FLIGHT_S + (gint64)interval * g_queue_get_length(link->in_flight)) *
+	       G_USEC_PER_SEC;
+}
+
 static void
 pg_link_queue_prune(PgLink *link, gint64 now)
 {
 	while (!g_queue_is_empty(link->in_flight)) {
 		PgLinkSent *head = g_queue_peek_head(link->in_flight);
 		if (g_queue_get_length(link->in_flight) <= PG_LINK_IN_FLIGHT_MAX &&
-		    now - head->at < PG_LINK_IN_FLIGHT_S * G_USEC_PER_SEC)
+		    now - head->at < pg_link_queue_window_us(link))
 			break;
 		pg_link_sent_free(g_queue_pop_head(link->in_flight));
 	}
@@ -388,7 +400,6 @@ pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason)
 		n++;
 	}
 	if (n > 0)
-		g_message("%s: %u message(s) handed over in the last %u s may be lost; each got an "
-			  "error",
-			  link->account, n, PG_LINK_IN_FLIGHT_S);
+		g_message("%s: %u message(s) handed over lately may be lost; each got an error",
+			  link->account, n);
 }

@@ -56,7 +56,8 @@ G_BEGIN_DECLS
  * connection that drops) takes the lines it had not written yet with it;
  * which of them reached the server cannot be known.  The choice: every
  * message handed to the worker in the last PG_LINK_IN_FLIGHT_S seconds
- * before the loss gets an error (recipient-unavailable, "may not have
+ * before the loss (plus one irc_throttle_interval per message still
+ * listed, as prpl-irc's throttle may hold them that long) gets an error (recipient-unavailable, "may not have
  * reached"): the user may see an error for a line that did arrive, never
  * silence for one that did not.  An error the network sent meanwhile
  * (pg-purple-numerics.c) already answered its message and takes it out, and
