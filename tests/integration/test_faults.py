@@ -302,11 +302,6 @@ def told_out(user, room):
     return check
 
 
-# Marked xfail where main still loses lines (issue 8, item 7); the marks go
-# as the fixes land.  The table is written either way.
-@pytest.mark.xfail(
-    reason="a line handed to the worker just before it died (in its socket, not yet "
-           "on IRC) is lost without an error", strict=False)
 def test_fault_worker_sigkill(gateway, make_irc_user, make_irc_client):
     user, observer, room = user_in_channel(make_irc_user, make_irc_client)
     traffic = Traffic("worker SIGKILL", user, observer, room)
@@ -327,9 +322,12 @@ def test_fault_worker_sigkill(gateway, make_irc_user, make_irc_client):
     assert_nothing_lost(x2i, i2x)
 
 
+# Marked xfail while main still loses lines here (issue 8, item 7); the
+# table is written either way.
 @pytest.mark.xfail(
-    reason="the lines sent to a frozen worker wait in its socket and die with it when "
-           "the daemon kills it as hung, without an error", strict=False)
+    reason="lines handed to a frozen worker more than PG_LINK_IN_FLIGHT_S (10 s) before "
+           "the daemon kills it as hung have left the in-flight list by age: they get no "
+           "error (pg-link-queue.c)", strict=False)
 def test_fault_worker_sigstop_30s(gateway, make_irc_user, make_irc_client):
     user, observer, room = user_in_channel(make_irc_user, make_irc_client)
     traffic = Traffic("worker SIGSTOP 30 s", user, observer, room)
