@@ -342,15 +342,19 @@ pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const GError
 	reply = pg_stanza_error_reply(request, error);
 	if (reply == NULL)
 		return;
-	/* The reply comes from the request's 'to'.  When that is malformed or
+	/* The reply comes from the request's 'to', in its canonical form (a
+	 * lowercase domain without a final dot).  When that is malformed or
 	 * another domain's, it comes from ours instead: the server would close
 	 * the component stream over a 'from' outside its domain (XEP-0114 §3.1
-	 * leaves it to the server; Prosody's validate_from_addresses does). */
+	 * leaves it to the server; Prosody's validate_from_addresses does, and
+	 * compares the domain as a plain string). */
 	{
 		g_autoptr(PgJid) reply_from = pg_jid_parse(xmpp_stanza_get_from(reply), NULL);
 		if (reply_from == NULL ||
 		    g_ascii_strcasecmp(reply_from->domain, self->transport->jid) != 0)
 			xmpp_stanza_set_from(reply, self->transport->jid);
+		else if (g_strcmp0(reply_from->full, xmpp_stanza_get_from(reply)) != 0)
+			xmpp_stanza_set_from(reply, reply_from->full);
 	}
 	pg_transport_send(self, reply);
 }

@@ -451,6 +451,8 @@ test_boundary_through_the_transport(void)
 	    {"irc.example.org", "item-not-found", "sms.example.org"},
 	    {"a@b@sms.example.org", "jid-malformed", "sms.example.org"},
 	    {"sms.example.org/", "jid-malformed", "sms.example.org"},
+	    /* a reply comes from the canonical form of our own domain */
+	    {"bob@SMS.Example.ORG./x", "jid-malformed", "bob@sms.example.org/x"},
 	};
 	static const gchar *const kinds[] = {"message", "presence", "iq"};
 	g_autoptr(GError) error = NULL;
