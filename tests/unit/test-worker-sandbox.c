@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/pg-error.h"
 #include "session/pg-supervisor.h"
 #include "session/pg-worker-dirs.h"
 
@@ -274,6 +275,37 @@ test_dirs_stale_dirs_are_swept_at_start(PgSandboxFixture *fixture, gconstpointer
 	g_assert_true(g_file_test(fixture->config, G_FILE_TEST_IS_REGULAR));
 }
 
+/* The base of the private dirs must be ours alone: a link to elsewhere or
+ * a dir others can enter is refused, so the daemon never starts workers
+ * whose dirs another user could read or plant things in. */
+static void
+test_dirs_an_unsafe_base_is_refused(PgSandboxFixture *fixture, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgSupervisor) supervisor =
+	    pg_supervisor_new("/nonexistent", 1, 10, &pg_sandbox_callbacks, fixture);
+	g_autofree gchar *elsewhere = g_build_filename(fixture->dir, "elsewhere", NULL);
+
+	g_assert_cmpint(g_mkdir(elsewhere, 0700), ==, 0);
+	g_assert_cmpint(symlink(elsewhere, fixture->workers), ==, 0);
+	g_assert_false(
+	    pg_supervisor_set_worker_sandbox(supervisor, "off", fixture->workers, &error));
+	g_assert_error(error, PG_ERROR, PG_ERROR_IO);
+	g_clear_error(&error);
+
+	g_assert_cmpint(g_unlink(fixture->workers), ==, 0);
+	g_assert_cmpint(g_mkdir(fixture->workers, 0755), ==, 0);
+	g_assert_false(
+	    pg_supervisor_set_worker_sandbox(supervisor, "off", fixture->workers, &error));
+	g_assert_error(error, PG_ERROR, PG_ERROR_IO);
+	g_clear_error(&error);
+
+	g_assert_cmpint(g_chmod(fixture->workers, 0700), ==, 0);
+	g_assert_true(
+	    pg_supervisor_set_worker_sandbox(supervisor, "off", fixture->workers, &error));
+	g_assert_no_error(error);
+}
+
 static gboolean
 pg_sandbox_account_lost(PgSandboxFixture *fixture)
 {
@@ -315,6 +347,8 @@ main(int argc, char **argv)
 		   pg_sandbox_teardown);
 	g_test_add("/worker-sandbox/dirs/stale-dirs-are-swept-at-start", PgSandboxFixture, NULL,
 		   pg_sandbox_setup, test_dirs_stale_dirs_are_swept_at_start, pg_sandbox_teardown);
+	g_test_add("/worker-sandbox/dirs/an-unsafe-base-is-refused", PgSandboxFixture, NULL,
+		   pg_sandbox_setup, test_dirs_an_unsafe_base_is_refused, pg_sandbox_teardown);
 	g_test_add("/worker-sandbox/dirs/a-dead-workers-dir-is-removed", PgSandboxFixture, NULL,
 		   pg_sandbox_setup, test_dirs_a_dead_workers_dir_is_removed, pg_sandbox_teardown);
 	return g_test_run();
