@@ -190,6 +190,8 @@ pg_text_stringprep_prohibits(gunichar c)
 static inline gboolean
 pg_text_keeps(gunichar c, PgTextKind kind)
 {
+	if (kind == PG_TEXT_UTF8)
+		return TRUE;
 	if (c == 0xfffe || c == 0xffff)
 		return FALSE;
 	if (kind == PG_TEXT_NAME && c >= 0x340 && pg_text_stringprep_prohibits(c))

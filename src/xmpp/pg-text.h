@@ -32,6 +32,11 @@ typedef enum {
 	/* A serialised stanza: only what XML 1.0 §2.2 forbids becomes U+FFFD;
 	 * TAB/LF/CR, DEL and C1 controls stay.  The component's last check. */
 	PG_TEXT_XML,
+	/* Only UTF-8: bytes that are not UTF-8 are read in the fallback charset
+	 * and every valid character stays, controls included.  For a worker's
+	 * IPC frames (a GVariant string must be UTF-8), which the daemon cleans
+	 * for their stanza later (backends/purple/pg-purple-text.c). */
+	PG_TEXT_UTF8,
 } PgTextKind;
 
 /* A single-byte charset in which bytes that are not UTF-8 are read (IRC

@@ -325,6 +325,51 @@ test_text_random_short(void)
 	}
 }
 
+/* PG_TEXT_UTF8 (a worker's IPC strings): every valid character stays,
+ * controls included; only bytes that are not UTF-8 change, read as the
+ * other kinds read them; the result is always valid UTF-8. */
+static void
+test_text_utf8_only(void)
+{
+	static const gchar *const kept[] = {"plain", "a\x01\x02\x03" "4\x1b\x7f z", "\xc2\x85\xc2\x9f",
+					    "\xef\xbf\xbe\xef\xbf\xbf\xef\xbf\xbd", "\xf4\x8f\xbf\xbf"};
+	static const struct {
+		const gchar *in;
+		const gchar *out;
+	} decoded[] = {
+		{"ev\xffil", "ev\xc3\xbfil"},
+		{"\xc0\xaf", "\xc3\x80\xc2\xaf"},		       /* overlong "/" */
+		{"lo\x80ne", "lo\xe2\x82\xacne"},		       /* lone continuation */
+		{"u\x81\x02", "u" FFFD "\x02"},		       /* undefined in CP1252 */
+		{"\xed\xa0\x80", "\xc3\xad\xc2\xa0\xe2\x82\xac"}, /* a surrogate */
+		{"\xe2\x82", "\xc3\xa2\xe2\x80\x9a"},		       /* cut short */
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(kept); i++) {
+		g_autofree gchar *out = pg_text_sanitize(kept[i], -1, PG_TEXT_UTF8, NULL);
+		g_assert_cmpstr(out, ==, kept[i]);
+		g_assert_true(pg_text_is_clean(kept[i], -1, PG_TEXT_UTF8));
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(decoded); i++) {
+		g_autofree gchar *out = pg_text_sanitize(decoded[i].in, -1, PG_TEXT_UTF8, NULL);
+		g_assert_cmpstr(out, ==, decoded[i].out);
+		g_assert_false(pg_text_is_clean(decoded[i].in, -1, PG_TEXT_UTF8));
+	}
+	for (guint round = 0; round < 20000; round++) {
+		gchar input[24];
+		gsize len = (gsize)g_test_rand_int_range(0, sizeof(input));
+		g_autofree gchar *out = NULL;
+
+		for (gsize i = 0; i < len; i++)
+			input[i] = (gchar)g_test_rand_int_range(1, 256);
+		out = pg_text_sanitize(input, (gssize)len, PG_TEXT_UTF8, NULL);
+		g_assert_true(g_utf8_validate(out, -1, NULL));
+		g_assert_true(pg_text_is_clean(out, -1, PG_TEXT_UTF8));
+		/* what the worker does with it (backends/purple/pg-purple-text.c) */
+		g_variant_unref(g_variant_ref_sink(g_variant_new_take_string(g_steal_pointer(&out))));
+	}
+}
+
 static gchar *
 test_to_text(xmpp_stanza_t *stanza)
 {
@@ -412,6 +457,7 @@ main(int argc, char **argv)
 	g_test_add_func("/text/edge/empty-null-nul", test_text_empty_null_nul);
 	g_test_add_func("/text/edge/one-mebibyte", test_text_huge);
 	g_test_add_func("/text/edge/random-short-strings", test_text_random_short);
+	g_test_add_func("/text/utf8/only-invalid-bytes-change", test_text_utf8_only);
 	g_test_add_func("/text/stanza/builders-clean-legacy-text", test_stanza_builders_clean);
 	g_test_add_func("/text/stanza/reply-error-from-outside", test_stanza_reply_error_from_outside);
 	rc = g_test_run();
