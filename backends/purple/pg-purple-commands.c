@@ -34,6 +34,7 @@
 #include "pg-purple-commands.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-sendq.h"
+#include "pg-purple-text.h"
 #include "pg-purple-events.h"
 #include "pg-purple-worker.h"
 
@@ -270,7 +271,7 @@ pg_purple_commands_drop_account(PgPurpleAccount *entry, guint32 request, const g
 		pg_purple_worker_emit(pg_purple_worker_message_new(
 		    PG_IPC_EVT_LOGIN_STATE, request, "account", g_variant_new_string(entry->key),
 		    "state", g_variant_new_string("disconnected"), "reason",
-		    g_variant_new_string(reason), "fatal", g_variant_new_boolean(FALSE), NULL));
+		    pg_purple_text_new(reason), "fatal", g_variant_new_boolean(FALSE), NULL));
 	}
 	purple_account_set_enabled(account, PG_PURPLE_UI_ID, FALSE);
 	if (!purple_account_is_disconnected(account))

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "pg-purple-events.h"
+#include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
 #define PG_PURPLE_JOIN_SETTLE_MS 3000
@@ -130,9 +131,9 @@ pg_purple_events_login_state(PgPurpleAccount *entry, PgPurpleLoginState state,
 
 	entry->state = state;
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_LOGIN_STATE, 0, "account", g_variant_new_string(entry->key), "state",
-	    g_variant_new_string(names[state]), "reason",
-	    reason != NULL ? g_variant_new_string(reason) : NULL, "fatal",
+	    PG_IPC_EVT_LOGIN_STATE, 0, "account", pg_purple_text_new(entry->key), "state",
+	    pg_purple_text_new(names[state]), "reason",
+	    reason != NULL ? pg_purple_text_new(reason) : NULL, "fatal",
 	    g_variant_new_boolean(fatal), NULL));
 }
 
@@ -244,15 +245,16 @@ pg_purple_events_room_flush(PgPurpleRoom *room)
 		g_autofree gchar *flags =
 		    pg_purple_events_occupant_flags(purple_conv_chat_user_get_flags(
 			chat, purple_conv_chat_cb_get_name(buddy)));
-		g_variant_builder_add(&occupants, "(ss)", purple_conv_chat_cb_get_name(buddy),
-				      flags);
+		g_variant_builder_add(&occupants, "(@s@s)",
+				      pg_purple_text_new(purple_conv_chat_cb_get_name(buddy)),
+				      pg_purple_text_new(flags));
 	}
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_ROOM_JOINED, 0, "account", g_variant_new_string(entry->key), "room",
-	    g_variant_new_string(room->name), "nick",
-	    g_variant_new_string(purple_conv_chat_get_nick(chat)), "occupants",
+	    PG_IPC_EVT_ROOM_JOINED, 0, "account", pg_purple_text_new(entry->key), "room",
+	    pg_purple_text_new(room->name), "nick",
+	    pg_purple_text_new(purple_conv_chat_get_nick(chat)), "occupants",
 	    g_variant_builder_end(&occupants), "subject",
-	    room->subject != NULL ? g_variant_new_string(room->subject) : NULL, NULL));
+	    room->subject != NULL ? pg_purple_text_new(room->subject) : NULL, NULL));
 }
 
 static gboolean
@@ -312,9 +314,9 @@ pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason)
 		return;
 	if (entry != NULL && room->joined) {
 		pg_purple_worker_emit(pg_purple_worker_message_new(
-		    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
-		    g_variant_new_string(room->name), "reason",
-		    reason != NULL ? g_variant_new_string(reason) : NULL, NULL));
+		    PG_IPC_EVT_ROOM_LEFT, 0, "account", pg_purple_text_new(entry->key), "room",
+		    pg_purple_text_new(room->name), "reason",
+		    reason != NULL ? pg_purple_text_new(reason) : NULL, NULL));
 	}
 	g_hash_table_remove(pg_purple_events_rooms, conv);
 }
@@ -355,11 +357,11 @@ pg_purple_events_occupant(PgPurpleRoom *room, const gchar *nick, const gchar *ch
 	if (entry == NULL)
 		return;
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_ROOM_OCCUPANT, 0, "account", g_variant_new_string(entry->key), "room",
-	    g_variant_new_string(room->name), "nick", g_variant_new_string(nick), "change",
-	    g_variant_new_string(change), "new_nick",
-	    new_nick != NULL ? g_variant_new_string(new_nick) : NULL, "reason",
-	    reason != NULL && reason[0] != '\0' ? g_variant_new_string(reason) : NULL, NULL));
+	    PG_IPC_EVT_ROOM_OCCUPANT, 0, "account", pg_purple_text_new(entry->key), "room",
+	    pg_purple_text_new(room->name), "nick", pg_purple_text_new(nick), "change",
+	    pg_purple_text_new(change), "new_nick",
+	    new_nick != NULL ? pg_purple_text_new(new_nick) : NULL, "reason",
+	    reason != NULL && reason[0] != '\0' ? pg_purple_text_new(reason) : NULL, NULL));
 }
 
 static void
@@ -436,9 +438,9 @@ pg_purple_events_chat_join_failed_cb(PurpleConnection *gc, GHashTable *component
 	requested = g_hash_table_lookup(entry->requested_rooms, folded);
 	/* a room-left for a room never joined: the join was refused */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_ROOM_LEFT, 0, "account", g_variant_new_string(entry->key), "room",
-	    g_variant_new_string(requested != NULL ? requested : name), "reason",
-	    g_variant_new_string("join failed"), NULL));
+	    PG_IPC_EVT_ROOM_LEFT, 0, "account", pg_purple_text_new(entry->key), "room",
+	    pg_purple_text_new(requested != NULL ? requested : name), "reason",
+	    pg_purple_text_new("join failed"), NULL));
 	g_hash_table_remove(entry->requested_rooms, folded);
 }
 
@@ -458,9 +460,9 @@ pg_purple_events_chat_topic_changed_cb(PurpleConversation *conv, const gchar *wh
 	if (!room->joined)
 		return; /* goes out with room-joined */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_ROOM_SUBJECT, 0, "account", g_variant_new_string(entry->key), "room",
-	    g_variant_new_string(room->name), "subject", g_variant_new_string(room->subject),
-	    "by", who != NULL ? g_variant_new_string(who) : NULL, NULL));
+	    PG_IPC_EVT_ROOM_SUBJECT, 0, "account", pg_purple_text_new(entry->key), "room",
+	    pg_purple_text_new(room->name), "subject", pg_purple_text_new(room->subject),
+	    "by", who != NULL ? pg_purple_text_new(who) : NULL, NULL));
 }
 
 /* "receiving-chat-msg", the first thing serv_got_chat_in() does with a
@@ -492,9 +494,9 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 	/* our own sends come back with PURPLE_MESSAGE_SEND: the daemon decides
 	 * whether to echo them (MUC wants the echo) */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_ROOM_MESSAGE, 0, "account", g_variant_new_string(entry->key), "room",
-	    g_variant_new_string(room->name), "from", g_variant_new_string(*sender), "body",
-	    g_variant_new_string(body), "own",
+	    PG_IPC_EVT_ROOM_MESSAGE, 0, "account", pg_purple_text_new(entry->key), "room",
+	    pg_purple_text_new(room->name), "from", pg_purple_text_new(*sender), "body",
+	    pg_purple_text_new(body), "own",
 	    g_variant_new_boolean((*flags & PURPLE_MESSAGE_SEND) != 0), NULL));
 	return TRUE;
 }
@@ -513,8 +515,8 @@ pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 		return;
 	body = pg_purple_events_to_plain(message);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_IM_RECEIVED, 0, "account", g_variant_new_string(entry->key), "from",
-	    g_variant_new_string(sender), "body", g_variant_new_string(body), "flags",
+	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",
+	    pg_purple_text_new(sender), "body", pg_purple_text_new(body), "flags",
 	    g_variant_new_uint32(flags), NULL));
 }
 
@@ -581,8 +583,8 @@ pg_purple_events_typing(PurpleAccount *account, const gchar *name, const gchar *
 	if (entry == NULL || name == NULL)
 		return;
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_TYPING, 0, "account", g_variant_new_string(entry->key), "from",
-	    g_variant_new_string(name), "state", g_variant_new_string(state), NULL));
+	    PG_IPC_EVT_TYPING, 0, "account", pg_purple_text_new(entry->key), "from",
+	    pg_purple_text_new(name), "state", pg_purple_text_new(state), NULL));
 }
 
 static void
@@ -619,11 +621,11 @@ pg_purple_events_buddy_presence(PurpleBuddy *buddy)
 	if (message != NULL)
 		plain = pg_purple_events_to_plain(message);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_BUDDY_PRESENCE, 0, "account", g_variant_new_string(entry->key), "who",
-	    g_variant_new_string(purple_buddy_get_name(buddy)), "status",
-	    g_variant_new_string(status != NULL ? pg_purple_events_status_name(status)
+	    PG_IPC_EVT_BUDDY_PRESENCE, 0, "account", pg_purple_text_new(entry->key), "who",
+	    pg_purple_text_new(purple_buddy_get_name(buddy)), "status",
+	    pg_purple_text_new(status != NULL ? pg_purple_events_status_name(status)
 						: "offline"),
-	    "message", plain != NULL ? g_variant_new_string(plain) : NULL, NULL));
+	    "message", plain != NULL ? pg_purple_text_new(plain) : NULL, NULL));
 }
 
 static void
@@ -651,9 +653,9 @@ pg_purple_events_sms_sent_cb(PurpleAccount *account, const gchar *to, const gcha
 		return;
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_SMS_SENT, pg_purple_worker_get()->sending_request, "account",
-	    g_variant_new_string(entry->key), "to", g_variant_new_string(to), "message_id",
-	    g_variant_new_string(message_id), "outcome", g_variant_new_uint32((guint32)outcome),
-	    "reason", reason != NULL && reason[0] != '\0' ? g_variant_new_string(reason) : NULL,
+	    pg_purple_text_new(entry->key), "to", pg_purple_text_new(to), "message_id",
+	    pg_purple_text_new(message_id), "outcome", g_variant_new_uint32((guint32)outcome),
+	    "reason", reason != NULL && reason[0] != '\0' ? pg_purple_text_new(reason) : NULL,
 	    NULL));
 }
 

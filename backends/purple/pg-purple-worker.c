@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
 /* pg_ipc_message_validate() tracks a kind's fields in a 32-bit mask */
@@ -157,7 +158,7 @@ pg_purple_worker_emit_error(const gchar *account, guint32 request, const GError 
 	    account != NULL ? g_variant_new_string(account) : NULL, "request",
 	    g_variant_new_uint32(request), "condition",
 	    g_variant_new_string(pg_error_to_condition(code)), "text",
-	    g_variant_new_string(error != NULL ? error->message : "unknown error"), NULL));
+	    pg_purple_text_new(error != NULL ? error->message : "unknown error"), NULL));
 }
 
 void
