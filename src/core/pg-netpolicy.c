@@ -222,6 +222,18 @@ pg_net_is_host_name(const gchar *name)
 	return !all_digits && inet_aton(name, &ignored) == 0;
 }
 
+gboolean
+pg_net_is_server_name(const gchar *text)
+{
+	g_autofree gchar *name = NULL;
+	PgNetAddress ignored;
+
+	if (text == NULL)
+		return FALSE;
+	name = pg_net_normalize_name(text);
+	return pg_net_address_parse(name, &ignored) || pg_net_is_host_name(name);
+}
+
 /* ---------------------------------------------------------------- entries */
 
 static gboolean

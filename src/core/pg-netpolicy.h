@@ -57,6 +57,8 @@ gboolean pg_net_policy_has_allow_list(const PgNetPolicy *self);
 gboolean pg_net_policy_check(const PgNetPolicy *self, const gchar *host, guint16 port,
 			     const PgNetAddress *addresses, gsize n_addresses, GError **error);
 
+/* A host name or a canonical address literal: what may name a server. */
+gboolean pg_net_is_server_name(const gchar *text);
 /* A canonical IPv4 or IPv6 literal (no brackets)?  Fills @address. */
 gboolean pg_net_address_parse(const gchar *text, PgNetAddress *address);
 /* Fills @address from @len bytes (4 or 16) in network order. */

@@ -28,6 +28,7 @@
 #include "core/pg-error.h"
 #include "core/pg-phone.h"
 #include "registry/pg-account.h"
+#include "registry/pg-irc-creds.h"
 #include "xmpp/pg-form.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
@@ -52,6 +53,9 @@ static const PgRegisterField pg_register_fields_irc[] = {
      .label = "NickServ password (optional)", .secret = TRUE},
     {.var = "server_password", .type = "text-private",
      .label = "IRC server password (optional)", .secret = TRUE},
+    /* the only server that ever gets the passwords (registry/pg-irc-creds.h) */
+    {.var = "server", .type = "text-single",
+     .label = "IRC server the passwords are for (default: the gateway's own server)"},
 };
 
 static const PgRegisterField pg_register_fields_sms[] = {
@@ -90,7 +94,8 @@ pg_register_instructions(const PgTransportConfig *transport)
 	switch (transport->type) {
 	case PG_TRANSPORT_TYPE_IRC:
 		return "Choose the IRC nickname to use on this gateway. The NickServ and "
-		       "server passwords are optional and stored encrypted.";
+		       "server passwords are optional, stored encrypted, and sent only to "
+		       "the IRC server you give with them.";
 	case PG_TRANSPORT_TYPE_SMS:
 		return "Enter your mobile phone number in international form (+ and the "
 		       "country code). Text messages to that number reach you here.";
@@ -272,6 +277,9 @@ pg_register_build_account(PgTransport *self, const gchar *user_jid, GHashTable *
 			pg_account_set_setting(account, fields[i].var, checked);
 		}
 	}
+	if (self->transport->type == PG_TRANSPORT_TYPE_IRC &&
+	    !pg_irc_creds_bind(account, self->transport, error))
+		return NULL;
 	return g_steal_pointer(&account);
 }
 

@@ -1,0 +1,41 @@
+/* Which IRC server a user's IRC passwords belong to.
+ *
+ * A registration on an IRC transport may hold a NickServ password
+ * ("password") and a server password ("server_password").  They are given
+ * for one server, and only that server ever receives them (no PASS, no
+ * SASL, no NickServ IDENTIFY to any other), whatever server a JID names:
+ * otherwise a link such as #x%evil.example@irc.example.org in a chat would
+ * phish them.
+ *
+ * The server is the registration's "server" field, or the transport's fixed
+ * irc_server when the user leaves it empty.  It is kept twice: as a public
+ * setting, which the registration form shows, and inside the sealed secrets
+ * (key "server"), which is the one that counts: the registry's AES-GCM seal
+ * (src/registry/pg-registry.c) covers it, so whoever can write the database
+ * but not read the key cannot point the passwords at another server.
+ * Registrations made before servers were recorded have neither: their
+ * passwords belong to the fixed irc_server if there is one, else to none.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "core/pg-config.h"
+#include "registry/pg-account.h"
+
+G_BEGIN_DECLS
+
+/* Record the server @account's passwords are for: its "server" setting
+ * (checked and lower-cased), else @transport's irc_server, else none.
+ * FALSE with PG_ERROR_NOT_ACCEPTABLE if the setting is no server name. */
+gboolean pg_irc_creds_bind(PgAccount *account, const PgTransportConfig *transport,
+			   GError **error);
+/* Returns: (transfer none) the server @account's passwords belong to, or NULL. */
+const gchar *pg_irc_creds_server(const PgAccount *account, const PgTransportConfig *transport);
+/* TRUE if @account's passwords may be sent to @server. */
+gboolean pg_irc_creds_allowed(const PgAccount *account, const PgTransportConfig *transport,
+			      const gchar *server);
+/* TRUE if @account holds an IRC password of either kind. */
+gboolean pg_irc_creds_any(const PgAccount *account);
+
+G_END_DECLS
