@@ -35,6 +35,7 @@
 #include "pg-purple-numerics.h"
 #include "pg-purple-sendq.h"
 #include "pg-purple-text.h"
+#include "pg-purple-ui.h"
 #include "pg-purple-events.h"
 #include "pg-purple-worker.h"
 
@@ -185,6 +186,21 @@ pg_purple_account_free(PgPurpleAccount *entry)
 	g_free(entry);
 }
 
+/* prpl-irc connects to the server of "nick@server": pin it to the
+ * addresses the daemon checked (pg-purple-ui.c). */
+static void
+pg_purple_commands_pin(const PgIpcMessage *msg, const gchar *username)
+{
+	g_autoptr(GVariant) pin = pg_ipc_message_get_value(msg, "pin");
+	const gchar *at = username != NULL ? strrchr(username, '@') : NULL;
+	g_autofree const gchar **addresses = NULL;
+
+	if (pin == NULL || at == NULL)
+		return;
+	addresses = g_variant_get_strv(pin, NULL);
+	pg_purple_ui_pin_host(at + 1, addresses);
+}
+
 static gboolean
 pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 {
@@ -205,6 +221,7 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 		return FALSE;
 	}
 	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(prpl);
+	pg_purple_commands_pin(msg, username);
 	if (entry != NULL) {
 		/* a reconnect the daemon decided on, with fresh credentials */
 		if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED ||

@@ -221,12 +221,68 @@ pg_purple_ui_resolved_cb(GObject *source, GAsyncResult *result, gpointer user_da
 	pg_purple_dns_query_free(dns);
 }
 
+/* host (lower case) -> addresses (GStrv) the daemon checked for it */
+static GHashTable *pg_purple_ui_pins;
+
+void
+pg_purple_ui_pin_host(const gchar *host, const gchar *const *addresses)
+{
+	if (pg_purple_ui_pins == NULL || host == NULL || addresses == NULL)
+		return;
+	g_hash_table_replace(pg_purple_ui_pins, g_ascii_strdown(host, -1),
+			     g_strdupv((gchar **)addresses));
+}
+
+/* A pinned host resolves to its pinned addresses, at once and only to
+ * those: the daemon resolved the name and checked every address against
+ * the operator's policy (src/session/pg-irc-gate.h), and a second lookup
+ * here could get another answer (DNS rebinding). */
+static gboolean
+pg_purple_ui_resolve_pinned(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallback resolved_cb)
+{
+	g_autofree gchar *host = g_ascii_strdown(purple_dnsquery_get_host(query), -1);
+	gchar **pinned = g_hash_table_lookup(pg_purple_ui_pins, host);
+	gushort port = (gushort)purple_dnsquery_get_port(query);
+	GSList *hosts = NULL;
+
+	if (pinned == NULL)
+		return FALSE;
+	for (guint i = 0; pinned[i] != NULL; i++) {
+		g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(pinned[i]);
+		g_autoptr(GSocketAddress) address = NULL;
+		gssize size;
+		gpointer native;
+
+		if (inet == NULL)
+			continue;
+		address = g_inet_socket_address_new(inet, port);
+		size = g_socket_address_get_native_size(address);
+		if (size <= 0)
+			continue;
+		native = g_malloc0(size);
+		if (!g_socket_address_to_native(address, native, size, NULL)) {
+			g_free(native);
+			continue;
+		}
+		hosts = g_slist_append(hosts, GSIZE_TO_POINTER((gsize)size));
+		hosts = g_slist_append(hosts, native);
+	}
+	/* as libpurple's own resolve_ip() does for literals: answered at once */
+	resolved_cb(query, hosts);
+	return TRUE;
+}
+
 static gboolean
 pg_purple_ui_resolve_host(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallback resolved_cb,
 			  PurpleDnsQueryFailedCallback failed_cb)
 {
-	g_autoptr(GResolver) resolver = g_resolver_get_default();
-	PgPurpleDnsQuery *dns = g_new0(PgPurpleDnsQuery, 1);
+	g_autoptr(GResolver) resolver = NULL;
+	PgPurpleDnsQuery *dns;
+
+	if (pg_purple_ui_resolve_pinned(query, resolved_cb))
+		return TRUE;
+	resolver = g_resolver_get_default();
+	dns = g_new0(PgPurpleDnsQuery, 1);
 
 	dns->query = query;
 	dns->resolved_cb = resolved_cb;
@@ -499,6 +555,8 @@ pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, gboolean v
 {
 	pg_purple_ui_verbose = verbose;
 	pg_purple_ui_dns_queries = g_hash_table_new(g_direct_hash, g_direct_equal);
+	pg_purple_ui_pins =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_strfreev);
 	pg_purple_ui_user_dir = pg_purple_ui_make_user_dir(user_dir, error);
 	if (pg_purple_ui_user_dir == NULL) {
 		g_prefix_error(error, "cannot create the libpurple user dir: ");
@@ -572,4 +630,5 @@ pg_purple_ui_shutdown(void)
 	}
 	g_clear_pointer(&pg_purple_ui_plugin_dir, g_free);
 	g_clear_pointer(&pg_purple_ui_dns_queries, g_hash_table_unref);
+	g_clear_pointer(&pg_purple_ui_pins, g_hash_table_unref);
 }

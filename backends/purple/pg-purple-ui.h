@@ -19,5 +19,8 @@ gboolean pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, g
 /* Stop the core and remove the user dir.  Safe if init failed half way. */
 void pg_purple_ui_shutdown(void);
 const gchar *pg_purple_ui_get_user_dir(void);
+/* From now on @host resolves to @addresses only (the daemon's checked
+ * addresses, login field "pin"). */
+void pg_purple_ui_pin_host(const gchar *host, const gchar *const *addresses);
 
 G_END_DECLS

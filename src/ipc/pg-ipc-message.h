@@ -53,6 +53,9 @@
  *                2 permanent failure
  *   identify_password  login: for prpl-irc, the NickServ password; the worker
  *                sends "IDENTIFY <password>" to NickServ once signed on
+ *   pin          login: for prpl-irc, the addresses the daemon resolved and
+ *                checked for the server in the username; the worker connects
+ *                to those only and never resolves the name itself
  *   options      login: protocol account options by libpurple setting name
  *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
  *                ratelimit-interval, ratelimit-burst ...); values are parsed
@@ -72,8 +75,9 @@ G_BEGIN_DECLS
  * v3: SMS: send-im may carry the message_id the plugin must use (so the
  *     daemon knows a delivery report's id before the send); inject-im hands
  *     an inbound SMS to the plugin's connection; sms-sent reports Kannel's
- *     answer to each send. */
-#define PG_IPC_PROTOCOL_VERSION 3
+ *     answer to each send.
+ * v4: login may carry pin, the checked addresses of the IRC server. */
+#define PG_IPC_PROTOCOL_VERSION 4
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -86,7 +90,7 @@ G_BEGIN_DECLS
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
-	  "options:a{ss}?")                          \
+	  "options:a{ss}? pin:as?")                  \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s?")                     \

@@ -79,6 +79,7 @@ struct _PgSessionManager {
 	PgSms *sms;           /* the SMS outbox and Kannel callbacks (pg-sms.c) */
 	struct _PgSessionAudit *audit; /* sessions vs. probe answers (pg-session-audit.c) */
 	PgLimits *limits;     /* per-user and gateway-wide limits (pg-limits.c) */
+	struct _PgIrcGate *irc_gate; /* IRC servers resolved and checked (pg-irc-gate.c) */
 };
 
 xmpp_ctx_t *pg_session_ctx(PgSession *session);

@@ -41,7 +41,9 @@
 #include "core/pg-phone.h"
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
+#include "registry/pg-irc-creds.h"
 #include "session/pg-session-audit.h"
+#include "session/pg-irc-gate.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
@@ -282,7 +284,7 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 }
 
 static PgIpcMessage *
-pg_link_build_login(PgLink *link, GError **error)
+pg_link_build_login(PgLink *link, const PgIrcTarget *target, GError **error)
 {
 	PgSession *session = link->session;
 	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
@@ -291,6 +293,7 @@ pg_link_build_login(PgLink *link, GError **error)
 	g_autofree gchar *username = NULL;
 	const PgSecret *password = NULL;
 	const PgSecret *identify = NULL;
+	g_autoptr(GVariant) pin = NULL; /* IRC: the addresses the worker may connect to */
 	const gchar *protocol;
 
 	account = pg_registry_get_account(pg_transport_get_registry(session->transport),
@@ -299,15 +302,27 @@ pg_link_build_login(PgLink *link, GError **error)
 		return NULL;
 	switch (transport->type) {
 	case PG_TRANSPORT_TYPE_IRC: {
-		g_autofree gchar *port = g_strdup_printf("%u", transport->irc_port);
+		g_autofree gchar *port = g_strdup_printf("%u", target->port);
 		g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 		g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
 		g_autofree gchar *encoding =
 		    g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
-		const PgSecret *nickserv = pg_account_get_secret(account, "password");
+		/* the passwords go to the server they were registered for, and
+		 * to no other (pg-irc-creds.h) */
+		gboolean ours = pg_irc_creds_allowed(account, transport, link->server);
+		const PgSecret *nickserv = ours ? pg_account_get_secret(account, "password") : NULL;
 		protocol = "prpl-irc";
 		username = g_strdup_printf("%s@%s", account->legacy_id, link->server);
-		password = pg_account_get_secret(account, "server_password");
+		password = ours ? pg_account_get_secret(account, "server_password") : NULL;
+		if (!ours && pg_irc_creds_any(account)) {
+			const gchar *bound = pg_irc_creds_server(account, transport);
+			pg_session_notice(session,
+					  "Your IRC passwords are not sent to %s: your "
+					  "registration gives them for %s.",
+					  link->server, bound != NULL ? bound : "no server");
+		}
+		pin = g_variant_ref_sink(g_variant_new_strv(
+		    (const gchar *const *)target->addresses, target->addresses != NULL ? -1 : 0));
 		/* The NickServ password authenticates with SASL PLAIN where the
 		 * network offers it (prpl-irc uses the account password for SASL,
 		 * so not when a server password takes that place); otherwise, or
@@ -322,7 +337,7 @@ pg_link_build_login(PgLink *link, GError **error)
 			g_variant_builder_add(options, "{ss}", "sasl", "false");
 		}
 		g_variant_builder_add(options, "{ss}", "port", port);
-		g_variant_builder_add(options, "{ss}", "ssl", transport->irc_tls ? "true" : "false");
+		g_variant_builder_add(options, "{ss}", "ssl", target->tls ? "true" : "false");
 		/* prpl-irc reads a line as the first of these it converts from:
 		 * UTF-8, else irc_charset, else Latin-1 (which takes any byte: a
 		 * byte irc_charset leaves undefined must not lose the line).  It
@@ -370,7 +385,7 @@ pg_link_build_login(PgLink *link, GError **error)
 	    g_variant_new_string(protocol), "username", g_variant_new_string(username), "password",
 	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "identify_password",
 	    identify != NULL ? pg_ipc_variant_new_secret(identify) : NULL, "options",
-	    g_variant_builder_end(options), NULL);
+	    g_variant_builder_end(options), "pin", pin, NULL);
 }
 
 static void pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal);
@@ -405,15 +420,39 @@ pg_link_arm_login_timeout(PgLink *link)
 		link->login_timeout_id =
 		    g_timeout_add_seconds(timeout, pg_link_login_timeout_cb, link);
 }
+static void pg_link_schedule_retry(PgLink *link);
 
 void
 pg_link_connect(PgLink *link)
 {
 	g_autoptr(GError) error = NULL;
+	const PgTransportConfig *transport = pg_transport_get_config(link->session->transport);
+	const PgIrcTarget *target = NULL;
 	PgIpcMessage *login;
 
 	g_clear_handle_id(&link->retry_id, g_source_remove);
-	login = pg_link_build_login(link, &error);
+	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
+		/* resolved and checked first (pg-irc-gate.h); the gate calls
+		 * pg_session_irc_ready_cb() when it knows */
+		target = pg_irc_gate_lookup(link->session->manager->irc_gate, link->session->transport,
+					    link->server, link->account);
+		if (target == NULL) {
+			link->state = PG_LINK_CONNECTING;
+			return;
+		}
+		if (!target->allowed &&
+		    g_error_matches(target->error, PG_ERROR, PG_ERROR_NOT_ALLOWED)) {
+			link->state = PG_LINK_CONNECTING;
+			pg_link_on_disconnected(link, target->error->message, TRUE);
+			return;
+		}
+		if (!target->allowed) {
+			g_message("%s: %s", link->account, target->error->message);
+			pg_link_schedule_retry(link);
+			return;
+		}
+	}
+	login = pg_link_build_login(link, target, &error);
 	if (login == NULL) {
 		link->state = PG_LINK_FAILED;
 		g_warning("cannot log %s in: %s", link->account, error->message);
@@ -1081,6 +1120,62 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	return TRUE;
 }
 
+/* IRC: a stanza that names a server to connect to passes the gate
+ * (pg-irc-gate.h) first.  FALSE: the gate took it. */
+static gboolean
+pg_session_irc_admit(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *stanza,
+		     const gchar *user_jid, const PgJid *to)
+{
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	g_autoptr(PgIrcAddress) address = NULL;
+	PgSession *session;
+	PgLink *link;
+
+	if (config->type != PG_TRANSPORT_TYPE_IRC || to == NULL || to->local == NULL ||
+	    g_strcmp0(xmpp_stanza_get_name(stanza), "iq") == 0)
+		return TRUE;
+	address = pg_jid_parse_irc(config, to, NULL);
+	if (address == NULL)
+		return TRUE; /* the handlers say what is wrong with it */
+	session = pg_session_lookup(self, user_jid, transport);
+	link = session != NULL ? g_hash_table_lookup(session->links, address->server) : NULL;
+	if (link != NULL && link->state == PG_LINK_CONNECTED)
+		return TRUE; /* it was checked when it connected */
+	/* nobody unregistered makes the gateway resolve names */
+	if (session == NULL && !pg_session_user_registered(self, transport, user_jid))
+		return TRUE;
+	return pg_irc_gate_admit(self->irc_gate, transport, stanza, address->server);
+}
+
+static gboolean pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza,
+				     const PgJid *from, const PgJid *to, gpointer user_data);
+
+/* A stanza the gate kept comes back once its server is checked. */
+static void
+pg_session_irc_redispatch_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	g_autoptr(PgJid) from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
+	g_autoptr(PgJid) to = pg_jid_parse(xmpp_stanza_get_to(stanza), NULL);
+
+	if (from != NULL && to != NULL &&
+	    !pg_session_stanza_cb(transport, stanza, from, to, user_data) &&
+	    g_strcmp0(xmpp_stanza_get_name(stanza), "message") == 0)
+		pg_transport_reply_error_code(transport, stanza, PG_ERROR_SERVICE_UNAVAILABLE,
+					      "this transport does not relay messages");
+}
+
+/* A login waited for its server's check (pg_link_connect()). */
+static void
+pg_session_irc_ready_cb(const gchar *account, gpointer user_data)
+{
+	PgSessionManager *self = user_data;
+	PgLink *link = g_hash_table_lookup(self->links, account);
+
+	/* CONNECTING with no login sent: pg_link_connect() stopped at the gate */
+	if (link != NULL && link->state == PG_LINK_CONNECTING)
+		pg_link_connect(link);
+}
+
 static gboolean
 pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid *from,
 		     const PgJid *to, gpointer user_data)
@@ -1097,6 +1192,8 @@ pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid 
 						      "this gateway does not serve your domain");
 		return TRUE;
 	}
+	if (!pg_session_irc_admit(self, transport, stanza, user_jid, to))
+		return TRUE;
 	if (g_strcmp0(name, "presence") == 0)
 		return pg_session_handle_presence(self, transport, stanza, user_jid, to);
 	if (g_strcmp0(name, "message") == 0)
@@ -1942,6 +2039,8 @@ pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
 	self->transports = g_ptr_array_new();
 	self->audit = pg_session_audit_new(self, config->probe_timeout);
 	self->limits = pg_limits_new(config);
+	self->irc_gate =
+	    pg_irc_gate_new(pg_session_irc_redispatch_cb, pg_session_irc_ready_cb, self);
 	self->supervisor =
 	    pg_supervisor_new(worker_path, config->users_per_worker, config->max_concurrent_logins,
 			      &pg_session_supervisor_callbacks, self);
@@ -2082,6 +2181,7 @@ pg_session_manager_free(PgSessionManager *self)
 	}
 	g_clear_pointer(&self->sms, pg_sms_free);
 	g_clear_pointer(&self->audit, pg_session_audit_free);
+	g_clear_pointer(&self->irc_gate, pg_irc_gate_free);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	g_hash_table_unref(self->sessions);

@@ -43,6 +43,10 @@ pg_ipc_test_sample(const gchar *name, const gchar *type)
 		g_variant_builder_add(&builder, "{ss}", "ssl", "true");
 		return g_variant_builder_end(&builder);
 	}
+	if (g_strcmp0(type, "as") == 0) {
+		static const gchar *const addresses[] = {"192.0.2.7", "2001:db8::7", NULL};
+		return g_variant_new_strv(addresses, -1);
+	}
 	if (g_strcmp0(type, "a(ss)") == 0) {
 		GVariantBuilder builder;
 		g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ss)"));

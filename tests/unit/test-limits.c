@@ -559,7 +559,9 @@ test_limits_metrics(PgTestFixture *fixture, gconstpointer user_data)
 				      "\",limit=\"links\"} 0\n"));
 }
 
-/* Through the real stanza handlers (pg-session.c), with no worker. */
+/* Through the real stanza handlers (pg-session.c), with no worker.  The
+ * servers are public address literals: the IRC gate (pg-irc-gate.c) decides
+ * those at once, with no resolver to wait for. */
 static void
 test_limits_session_stanzas(PgTestFixture *fixture, gconstpointer user_data)
 {
@@ -576,21 +578,21 @@ test_limits_session_stanzas(PgTestFixture *fixture, gconstpointer user_data)
 	pg_transport_set_send_func(fixture->irc, pg_test_sent_cb, fixture);
 
 	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
-				 "to='#a%a.example@" PG_TEST_IRC "/alice'>"
+				 "to='#a%192.0.2.1@" PG_TEST_IRC "/alice'>"
 				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
 	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
-				 "to='#b%b.example@" PG_TEST_IRC "/alice'>"
+				 "to='#b%192.0.2.2@" PG_TEST_IRC "/alice'>"
 				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
-	g_assert_null(pg_test_last_error(fixture, "#b%b.example@" PG_TEST_IRC "/alice"));
+	g_assert_null(pg_test_last_error(fixture, "#b%192.0.2.2@" PG_TEST_IRC "/alice"));
 	/* max_rooms_per_user = 2: an error presence from the third room */
 	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' "
-				 "to='#c%c.example@" PG_TEST_IRC "/alice'>"
+				 "to='#c%192.0.2.3@" PG_TEST_IRC "/alice'>"
 				 "<x xmlns='http://jabber.org/protocol/muc'/></presence>");
-	g_assert_cmpstr(pg_test_last_error(fixture, "#c%c.example@" PG_TEST_IRC "/alice"), ==,
+	g_assert_cmpstr(pg_test_last_error(fixture, "#c%192.0.2.3@" PG_TEST_IRC "/alice"), ==,
 			"policy-violation");
 	session = pg_session_lookup(fixture->manager, PG_TEST_USER, fixture->irc);
 	g_assert_nonnull(session);
-	link = g_hash_table_lookup(session->links, "a.example");
+	link = g_hash_table_lookup(session->links, "192.0.2.1");
 	room = g_hash_table_lookup(link->rooms, "#a");
 	g_assert_nonnull(room);
 
@@ -599,12 +601,12 @@ test_limits_session_stanzas(PgTestFixture *fixture, gconstpointer user_data)
 	 * for an echo that will never come */
 	for (guint i = 1; i <= 3; i++) {
 		g_autofree gchar *xml = g_strdup_printf(
-		    "<message from='" PG_TEST_USER "/phone' to='#a%%a.example@" PG_TEST_IRC "' "
+		    "<message from='" PG_TEST_USER "/phone' to='#a%%192.0.2.1@" PG_TEST_IRC "' "
 		    "type='groupchat' id='m%u'><body>%s</body></message>",
 		    i, body);
 		pg_test_receive(fixture, xml);
 	}
-	g_assert_cmpstr(pg_test_last_error(fixture, "#a%a.example@" PG_TEST_IRC), ==,
+	g_assert_cmpstr(pg_test_last_error(fixture, "#a%192.0.2.1@" PG_TEST_IRC), ==,
 			"resource-constraint");
 	g_assert_cmpuint(g_queue_get_length(link->pending), ==, 3);
 	g_assert_cmpuint(g_queue_get_length(room->echo_ids), ==, 2);
