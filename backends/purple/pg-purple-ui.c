@@ -233,20 +233,13 @@ pg_purple_ui_pin_host(const gchar *host, const gchar *const *addresses)
 			     g_strdupv((gchar **)addresses));
 }
 
-/* A pinned host resolves to its pinned addresses, at once and only to
- * those: the daemon resolved the name and checked every address against
- * the operator's policy (src/session/pg-irc-gate.h), and a second lookup
- * here could get another answer (DNS rebinding). */
-static gboolean
-pg_purple_ui_resolve_pinned(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallback resolved_cb)
+/* The native socket addresses of @pinned, in libpurple's format: a flat
+ * list of (socklen, struct sockaddr *) pairs. */
+static GSList *
+pg_purple_ui_pinned_hosts(gchar **pinned, gushort port)
 {
-	g_autofree gchar *host = g_ascii_strdown(purple_dnsquery_get_host(query), -1);
-	gchar **pinned = g_hash_table_lookup(pg_purple_ui_pins, host);
-	gushort port = (gushort)purple_dnsquery_get_port(query);
 	GSList *hosts = NULL;
 
-	if (pinned == NULL)
-		return FALSE;
 	for (guint i = 0; pinned[i] != NULL; i++) {
 		g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(pinned[i]);
 		g_autoptr(GSocketAddress) address = NULL;
@@ -267,8 +260,56 @@ pg_purple_ui_resolve_pinned(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCal
 		hosts = g_slist_append(hosts, GSIZE_TO_POINTER((gsize)size));
 		hosts = g_slist_append(hosts, native);
 	}
-	/* as libpurple's own resolve_ip() does for literals: answered at once */
-	resolved_cb(query, hosts);
+	return hosts;
+}
+
+static gboolean
+pg_purple_ui_pinned_cb(gpointer user_data)
+{
+	PgPurpleDnsQuery *dns = user_data;
+	g_autofree gchar *host = NULL;
+	gchar **pinned;
+
+	if (g_cancellable_is_cancelled(dns->cancellable)) {
+		/* libpurple destroyed the query: it must not be touched */
+		pg_purple_dns_query_free(dns);
+		return G_SOURCE_REMOVE;
+	}
+	g_hash_table_remove(pg_purple_ui_dns_queries, dns->query);
+	host = g_ascii_strdown(purple_dnsquery_get_host(dns->query), -1);
+	pinned = g_hash_table_lookup(pg_purple_ui_pins, host);
+	if (pinned == NULL)
+		dns->failed_cb(dns->query, "the gateway's addresses for this server are gone");
+	else
+		dns->resolved_cb(dns->query,
+				 pg_purple_ui_pinned_hosts(
+				     pinned, (gushort)purple_dnsquery_get_port(dns->query)));
+	pg_purple_dns_query_free(dns);
+	return G_SOURCE_REMOVE;
+}
+
+/* A pinned host resolves to its pinned addresses and only to those: the
+ * daemon resolved the name and checked every address against the
+ * operator's policy (src/session/pg-irc-gate.h), and a second lookup here
+ * could get another answer (DNS rebinding).  Answered from an idle
+ * callback, as a resolver would, so libpurple never sees its query
+ * finish inside the call that started it. */
+static gboolean
+pg_purple_ui_resolve_pinned(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallback resolved_cb,
+			    PurpleDnsQueryFailedCallback failed_cb)
+{
+	g_autofree gchar *host = g_ascii_strdown(purple_dnsquery_get_host(query), -1);
+	PgPurpleDnsQuery *dns;
+
+	if (!g_hash_table_contains(pg_purple_ui_pins, host))
+		return FALSE;
+	dns = g_new0(PgPurpleDnsQuery, 1);
+	dns->query = query;
+	dns->resolved_cb = resolved_cb;
+	dns->failed_cb = failed_cb;
+	dns->cancellable = g_cancellable_new();
+	g_hash_table_insert(pg_purple_ui_dns_queries, query, dns);
+	g_idle_add(pg_purple_ui_pinned_cb, dns);
 	return TRUE;
 }
 
@@ -279,7 +320,7 @@ pg_purple_ui_resolve_host(PurpleDnsQueryData *query, PurpleDnsQueryResolvedCallb
 	g_autoptr(GResolver) resolver = NULL;
 	PgPurpleDnsQuery *dns;
 
-	if (pg_purple_ui_resolve_pinned(query, resolved_cb))
+	if (pg_purple_ui_resolve_pinned(query, resolved_cb, failed_cb))
 		return TRUE;
 	resolver = g_resolver_get_default();
 	dns = g_new0(PgPurpleDnsQuery, 1);

@@ -146,9 +146,12 @@ pg_irc_gate_decide(PgIrcGateEntry *entry, const PgNetAddress *addresses, gsize n
 		return;
 	}
 	entry->target.allowed = TRUE;
-	entry->target.addresses = g_new0(gchar *, n + 1);
-	for (gsize i = 0; i < n; i++)
-		entry->target.addresses[i] = pg_net_address_to_string(&addresses[i]);
+	/* a name is pinned to what it resolved to; a literal is its own pin */
+	if (!pg_net_address_parse(entry->server, &(PgNetAddress){0})) {
+		entry->target.addresses = g_new0(gchar *, n + 1);
+		for (gsize i = 0; i < n; i++)
+			entry->target.addresses[i] = pg_net_address_to_string(&addresses[i]);
+	}
 	entry->expires = g_get_monotonic_time() + PG_IRC_GATE_ALLOWED_S * G_USEC_PER_SEC;
 }
 

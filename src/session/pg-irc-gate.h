@@ -33,7 +33,8 @@ typedef struct _PgIrcGate PgIrcGate;
 typedef struct {
 	gboolean allowed;
 	GError *error;       /* why not, if !allowed */
-	gchar **addresses;   /* the checked addresses (text), for the worker to pin */
+	gchar **addresses;   /* a name's checked addresses (text), for the worker to
+			      * pin; NULL for an address literal */
 	gboolean tls;
 	guint16 port;
 } PgIrcTarget;

@@ -42,8 +42,8 @@
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
 #include "registry/pg-irc-creds.h"
-#include "session/pg-session-audit.h"
 #include "session/pg-irc-gate.h"
+#include "session/pg-session-audit.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
@@ -321,8 +321,9 @@ pg_link_build_login(PgLink *link, const PgIrcTarget *target, GError **error)
 					  "registration gives them for %s.",
 					  link->server, bound != NULL ? bound : "no server");
 		}
-		pin = g_variant_ref_sink(g_variant_new_strv(
-		    (const gchar *const *)target->addresses, target->addresses != NULL ? -1 : 0));
+		if (target->addresses != NULL)
+			pin = g_variant_ref_sink(g_variant_new_strv(
+			    (const gchar *const *)target->addresses, -1));
 		/* The NickServ password authenticates with SASL PLAIN where the
 		 * network offers it (prpl-irc uses the account password for SASL,
 		 * so not when a server password takes that place); otherwise, or
