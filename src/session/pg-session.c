@@ -421,7 +421,6 @@ pg_link_arm_login_timeout(PgLink *link)
 		link->login_timeout_id =
 		    g_timeout_add_seconds(timeout, pg_link_login_timeout_cb, link);
 }
-static void pg_link_schedule_retry(PgLink *link);
 
 void
 pg_link_connect(PgLink *link)
@@ -441,15 +440,12 @@ pg_link_connect(PgLink *link)
 			link->state = PG_LINK_CONNECTING;
 			return;
 		}
-		if (!target->allowed &&
-		    g_error_matches(target->error, PG_ERROR, PG_ERROR_NOT_ALLOWED)) {
-			link->state = PG_LINK_CONNECTING;
-			pg_link_on_disconnected(link, target->error->message, TRUE);
-			return;
-		}
+		/* refused: fatal; not found: a failed try like any other */
 		if (!target->allowed) {
-			g_message("%s: %s", link->account, target->error->message);
-			pg_link_schedule_retry(link);
+			link->state = PG_LINK_CONNECTING;
+			pg_link_on_disconnected(link, target->error->message,
+						g_error_matches(target->error, PG_ERROR,
+								PG_ERROR_NOT_ALLOWED));
 			return;
 		}
 	}
