@@ -15,6 +15,7 @@ Run: meson test -C build --suite integration-sms
 """
 
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -32,7 +33,20 @@ try:
 except ImportError:  # python3-gi, gir1.2-glib-2.0 (contrib/scripts/install-deps.sh)
     GLib = None
 
-PROTOCOL_VERSION = 3
+
+
+def _protocol_version():
+    """The worker contract's version, read from its one header so that a bump
+    there (src/ipc/pg-ipc-message.h) cannot leave these raw clients behind."""
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "src", "ipc",
+                          "pg-ipc-message.h")
+    with open(header, encoding="utf-8") as f:
+        match = re.search(r"^#define PG_IPC_PROTOCOL_VERSION (\d+)$", f.read(), re.M)
+    assert match, "PG_IPC_PROTOCOL_VERSION not found in " + header
+    return int(match.group(1))
+
+
+PROTOCOL_VERSION = _protocol_version()
 OWN_NUMBER = "+15551230002"
 PEER = "+491510000002"
 ACCEPTED, TEMPORARY, PERMANENT = 0, 1, 2
