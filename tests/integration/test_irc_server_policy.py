@@ -46,9 +46,12 @@ class FakeIrcServer:
     """A listener on (host, port) that records every line of every
     connection and answers like a minimal IRC server with SASL."""
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, early_welcome=False):
         self.host = host
         self.port = port
+        # welcome as soon as NICK and USER are in, even while SASL is still
+        # being negotiated: a server may do that, and a hostile one will
+        self.early_welcome = early_welcome
         self.lines = []          # (connection number, bytes) in arrival order
         self.connections = 0
         self.cond = threading.Condition()
@@ -87,7 +90,8 @@ class FakeIrcServer:
             # after both NICK and USER (prpl-irc sends USER first), and after
             # CAP END once capabilities are negotiated (IRCv3 capability
             # negotiation: registration waits for it)
-            if state["nick"] and state["user"] and not state["cap"] and not state["welcomed"]:
+            negotiating = state["cap"] and not self.early_welcome
+            if state["nick"] and state["user"] and not negotiating and not state["welcomed"]:
                 state["welcomed"] = True
                 nick = state["nick"]
                 send(f":fake.test 001 {nick} :Welcome to the fake network {nick}")
@@ -326,3 +330,34 @@ def test_a_password_registered_for_a_server_goes_to_that_server(gateway, make_ir
     fake.wait_line(lambda raw: raw == b"PASS for-the-fake-5" or raw == b"PASS :for-the-fake-5",
                    45, "the PASS of the server the password was registered for")
     assert gateway.pid == pid and gateway.running
+
+
+def test_a_server_that_welcomes_before_sasl_ends_does_not_crash_the_worker(
+        gateway, make_irc_user, ngircd):
+    """The welcome (001) signs the account on, and sign-on wipes the
+    password; a server that then still asks for the SASL payload
+    ("AUTHENTICATE +") must get nothing, and the worker must live."""
+    server = FakeIrcServer(FAKE, ngircd.port, early_welcome=True)
+    try:
+        pid = gateway.pid
+        alice = make_irc_user(transports=(IRC,), password="early-Secret-7", server=FAKE)
+        room = f"#early%{FAKE}@{IRC}"
+        join_room(alice.client, room, alice.nick)
+        server.wait_line(lambda raw: raw.upper().startswith(b"AUTHENTICATE PLAIN"), 45,
+                         "the SASL PLAIN request")
+        presence = alice.wait_presence(
+            lambda p: (p.get("from") or "").startswith(room + "/"), 45,
+            f"a presence from {room}")
+        assert ptype(presence) != "error", to_string(presence)
+        assert 110 in statuses(presence)
+        # the payload question comes after the welcome: let it be answered
+        # (or not) before looking for a dead worker; a ping through the
+        # room is the fence
+        alice.send(room, "after the welcome", mtype="groupchat")
+        server.wait_line(lambda raw: b"after the welcome" in raw, 45, "the line after sign-on")
+        log = gateway.output()
+        assert "is gone" not in log and "sanitizer" not in log.lower(), gateway.tail()
+        assert b"early-Secret-7" not in b"\n".join(server.received())
+        assert gateway.pid == pid and gateway.running
+    finally:
+        server.close()
