@@ -87,13 +87,19 @@ pg_purple_events_wipe_password(PurpleAccount *account)
 	PurpleConnection *gc = purple_account_get_connection(account);
 	gchar *password = (gchar *)purple_account_get_password(account);
 
+	/* Wiped, then left as "" rather than NULL: prpl-irc's SASL callback
+	 * calls strlen() on the account's password, and a server may welcome
+	 * us (sign-on, hence this wipe) and still ask for the SASL payload
+	 * afterwards ("AUTHENTICATE +").  With NULL the worker crashed; with ""
+	 * that server gets an empty secret. */
 	if (password != NULL) {
 		explicit_bzero(password, strlen(password));
-		purple_account_set_password(account, NULL);
+		purple_account_set_password(account, "");
 	}
 	if (gc != NULL && gc->password != NULL) {
 		explicit_bzero(gc->password, strlen(gc->password));
-		g_clear_pointer(&gc->password, g_free);
+		g_free(gc->password);
+		gc->password = g_strdup("");
 	}
 }
 
