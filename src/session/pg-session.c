@@ -1141,6 +1141,11 @@ pg_session_irc_admit(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	/* nobody unregistered makes the gateway resolve names */
 	if (session == NULL && !pg_session_user_registered(self, transport, user_jid))
 		return TRUE;
+	/* a new server past the user's link limit is refused by the handlers
+	 * (pg_limits_get_link()): nothing to resolve for it, so one user
+	 * naming a thousand servers makes no thousand lookups */
+	if (session != NULL && link == NULL && !pg_limits_link_fits(self->limits, session))
+		return TRUE;
 	return pg_irc_gate_admit(self->irc_gate, transport, stanza, address->server);
 }
 

@@ -110,11 +110,29 @@ def test_a_user_naming_1000_irc_servers_gets_five_links_and_errors_for_the_rest(
                          (gateway.log_path,))
     assert error_condition(reply) == ("cancel", "policy-violation"), to_string(reply)
 
+    # a name past the limit is refused before the IRC server gate resolves
+    # it: an unresolvable one gets policy-violation at once, not
+    # remote-server-not-found after a lookup
+    names = [f"#n{n}%n{n}.polygate-test.invalid@{IRC}" for n in range(50)]
+    user.client.send_raw("".join(
+        f"<presence xmlns='{NS_CLIENT}' to={quoteattr(name + '/' + user.nick)}>"
+        f"<x xmlns='{NS_MUC}'/></presence>" for name in names))
+    fence(user.client)
+    by_name = {}
+    util.wait_for(lambda: len({p.get("from").split("/")[0] for p in presences(
+        user.client, lambda p: p.get("type") == "error"
+        and p.get("from", "").split("/")[0] in names)}) == len(names), 60,
+        "an answer to each join naming a host", gateway.log_path)
+    for p in presences(user.client, lambda p: p.get("type") == "error"
+                       and p.get("from", "").split("/")[0] in names):
+        by_name[p.get("from").split("/")[0]] = error_condition(p)
+    assert set(by_name.values()) == {("cancel", "policy-violation")}, by_name
+
     # one worker per link (users_per_worker = 1), never more
     assert len(gateway.worker_pids()) <= DEFAULT_MAX_LINKS
     text = metrics(gateway)
     assert metric(text, "polygate_limit_rejections_total", transport=IRC,
-                  limit="links") == SERVERS - DEFAULT_MAX_LINKS + 1, text
+                  limit="links") == SERVERS - DEFAULT_MAX_LINKS + 1 + len(names), text
     assert metric(text, "polygate_limit_per_user", transport=IRC,
                   limit="links") == DEFAULT_MAX_LINKS, text
     assert gateway.running and gateway.pid == pid
