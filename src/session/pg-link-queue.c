@@ -275,15 +275,35 @@ pg_link_queue_window_us(PgLink *link)
 	       G_USEC_PER_SEC;
 }
 
+/* The last sign of life of the link's worker (monotonic µs): a line is
+ * only known to be written once the worker has gone on running for the
+ * window after it got the line.  The wall clock is no measure: a stopped
+ * or hung worker reads nothing however long it is held (SIGSTOP until the
+ * ping timeout kills it, pg-worker.h), and its lines must be answered. */
+static gint64
+pg_link_queue_life(PgLink *link)
+{
+	return pg_supervisor_get_last_frame(link->session->manager->supervisor, link->account);
+}
+
+static void pg_link_queue_answer_sent(PgLink *link, PgLinkSent *sent, const gchar *reason);
+
 static void
-pg_link_queue_prune(PgLink *link, gint64 now)
+pg_link_queue_prune(PgLink *link, gint64 life)
 {
 	while (!g_queue_is_empty(link->in_flight)) {
 		PgLinkSent *head = g_queue_peek_head(link->in_flight);
-		if (g_queue_get_length(link->in_flight) <= PG_LINK_IN_FLIGHT_MAX &&
-		    now - head->at < pg_link_queue_window_us(link))
+		gboolean written = life - head->at >= pg_link_queue_window_us(link);
+
+		if (!written && g_queue_get_length(link->in_flight) <= PG_LINK_IN_FLIGHT_MAX)
 			break;
-		pg_link_sent_free(g_queue_pop_head(link->in_flight));
+		head = g_queue_pop_head(link->in_flight);
+		/* too many lines the worker may still hold: the oldest is answered
+		 * rather than forgotten (an error for a line that went, never
+		 * silence for one that did not) */
+		if (!written)
+			pg_link_queue_answer_sent(link, head, "too many lines wait in the gateway");
+		pg_link_sent_free(head);
 	}
 }
 
@@ -306,7 +326,7 @@ pg_link_queue_sent(PgLink *link, const PgIpcMessage *msg, xmpp_stanza_t *origin)
 	if (msg->kind == PG_IPC_CMD_ROOM_MESSAGE)
 		sent->room = g_utf8_strdown(pg_ipc_message_get_string(msg, "room"), -1);
 	g_queue_push_tail(link->in_flight, sent);
-	pg_link_queue_prune(link, sent->at);
+	pg_link_queue_prune(link, pg_link_queue_life(link));
 }
 
 void
@@ -378,24 +398,34 @@ pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin)
 	}
 }
 
+/* @sent may not have gone out: RFC 6120 §8.3.3.13 recipient-unavailable. */
+static void
+pg_link_queue_answer_sent(PgLink *link, PgLinkSent *sent, const gchar *reason)
+{
+	g_autofree gchar *text = g_strdup_printf(
+	    "This message may not have reached %s: %s",
+	    link->server[0] != '\0' ? link->server : "the legacy network",
+	    reason != NULL ? reason : "the connection was lost");
+
+	/* no echo will come for it: the next echo must not take its id */
+	pg_link_queue_forget_echo(link, sent->origin);
+	pg_transport_reply_error_code(link->session->transport, sent->origin,
+				      PG_ERROR_RECIPIENT_UNAVAILABLE, text);
+}
+
 void
 pg_link_queue_fail_in_flight(PgLink *link, const gchar *reason)
 {
-	g_autofree gchar *text = NULL;
 	guint n = 0;
 
 	if (link->in_flight == NULL)
 		return;
-	pg_link_queue_prune(link, g_get_monotonic_time());
-	text = g_strdup_printf("This message may not have reached %s: %s",
-			       link->server[0] != '\0' ? link->server : "the legacy network",
-			       reason != NULL ? reason : "the connection was lost");
+	/* the worker's last frame, not now: a worker killed as hung read
+	 * nothing in its last half minute */
+	pg_link_queue_prune(link, pg_link_queue_life(link));
 	while (!g_queue_is_empty(link->in_flight)) {
 		PgLinkSent *sent = g_queue_pop_head(link->in_flight);
-		/* no echo will come for it: the next echo must not take its id */
-		pg_link_queue_forget_echo(link, sent->origin);
-		pg_transport_reply_error_code(link->session->transport, sent->origin,
-					      PG_ERROR_RECIPIENT_UNAVAILABLE, text);
+		pg_link_queue_answer_sent(link, sent, reason);
 		pg_link_sent_free(sent);
 		n++;
 	}

@@ -55,10 +55,14 @@ G_BEGIN_DECLS
  * IN FLIGHT: IRC never confirms a line, and a worker that dies (or a
  * connection that drops) takes the lines it had not written yet with it;
  * which of them reached the server cannot be known.  The choice: every
- * message handed to the worker in the last PG_LINK_IN_FLIGHT_S seconds
- * before the loss (plus one irc_throttle_interval per message still
- * listed, as prpl-irc's throttle may hold them that long) gets an error (recipient-unavailable, "may not have
- * reached"): the user may see an error for a line that did arrive, never
+ * message handed to the worker less than PG_LINK_IN_FLIGHT_S seconds
+ * (plus one irc_throttle_interval per message still listed, as prpl-irc's
+ * throttle may hold them that long) before the worker's last frame gets an
+ * error (recipient-unavailable, "may not have reached").  The worker's last
+ * frame, not the wall clock: a stopped or hung worker reads nothing until
+ * it is killed (pg-worker.h), so every line it got meanwhile is answered.
+ * Past 256 lines in flight the oldest one still unsure is answered
+ * too.  The user may see an error for a line that did arrive, never
  * silence for one that did not.  An error the network sent meanwhile
  * (pg-purple-numerics.c) already answered its message and takes it out, and
  * with the transport's throttle off (irc_throttle_interval = 0) a room line

@@ -461,6 +461,20 @@ pg_supervisor_is_reading(PgSupervisor *self)
 	return !self->paused;
 }
 
+gint64
+pg_supervisor_get_last_frame(PgSupervisor *self, const gchar *account)
+{
+	PgWorker *worker = g_hash_table_lookup(self->placement, account);
+
+	/* account_lost runs before the dead worker is reaped (from an idle) */
+	for (guint i = 0; worker == NULL && i < self->dead->len; i++) {
+		PgWorker *dead = g_ptr_array_index(self->dead, i);
+		if (pg_worker_has_account(dead, account))
+			worker = dead;
+	}
+	return worker != NULL ? pg_worker_get_last_frame(worker) : 0;
+}
+
 gboolean
 pg_supervisor_has_account(PgSupervisor *self, const gchar *account)
 {

@@ -60,6 +60,9 @@ gboolean pg_supervisor_has_account(PgSupervisor *self, const gchar *account);
  * Commands still go out while paused. */
 void pg_supervisor_set_reading(PgSupervisor *self, gboolean reading);
 gboolean pg_supervisor_is_reading(PgSupervisor *self);
+/* pg_worker_get_last_frame() of the worker that holds (or, while its exit
+ * is reported, held) @account; 0 if none. */
+gint64 pg_supervisor_get_last_frame(PgSupervisor *self, const gchar *account);
 
 /* For admins: one line per worker, "pid N: K account(s), RSS M KiB". (transfer full) */
 GPtrArray *pg_supervisor_describe_workers(PgSupervisor *self);

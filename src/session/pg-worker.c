@@ -62,6 +62,7 @@ struct _PgWorker {
 	gboolean stopping;
 	gint64 last_seen;     /* monotonic µs of the last frame, shifted by pauses */
 	gint64 paused_since;  /* monotonic µs, 0 while reading */
+	gint64 last_frame;    /* monotonic µs of the last frame read, never shifted */
 	gboolean hello_seen;
 	gboolean lied;        /* killed for a lie: its frames are dropped unread */
 	gboolean alive;
@@ -158,6 +159,7 @@ pg_worker_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_dat
 	if (self->lied)
 		return;
 	self->last_seen = g_get_monotonic_time();
+	self->last_frame = self->last_seen;
 	switch (msg->kind) {
 	case PG_IPC_HELLO:
 		if (pg_ipc_message_get_uint32(msg, "version", 0) != PG_IPC_PROTOCOL_VERSION) {
@@ -308,6 +310,12 @@ pg_worker_send(PgWorker *self, const PgIpcMessage *msg, GError **error)
 		return FALSE;
 	}
 	return pg_ipc_channel_send(self->channel, msg, error);
+}
+
+gint64
+pg_worker_get_last_frame(const PgWorker *self)
+{
+	return self->last_frame;
 }
 
 void

@@ -46,6 +46,10 @@ guint32 pg_worker_next_id(PgWorker *self);
  * the socket and in the worker meanwhile.  Paused time does not count
  * towards the ping timeout. */
 void pg_worker_set_reading(PgWorker *self, gboolean reading);
+/* When the last frame (any event, or a pong) was read from it, monotonic
+ * µs; 0 before the first.  A stopped or hung worker sends none, and frames
+ * left unread while reading is paused do not count. */
+gint64 pg_worker_get_last_frame(const PgWorker *self);
 /* Ask it to shut down, then kill it if it has not exited after @timeout_ms;
  * waits for the exit (daemon shutdown only: it blocks the main loop). */
 void pg_worker_stop(PgWorker *self, guint timeout_ms);

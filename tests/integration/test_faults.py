@@ -322,12 +322,6 @@ def test_fault_worker_sigkill(gateway, make_irc_user, make_irc_client):
     assert_nothing_lost(x2i, i2x)
 
 
-# Marked xfail while main still loses lines here (issue 8, item 7); the
-# table is written either way.
-@pytest.mark.xfail(
-    reason="lines handed to a frozen worker more than PG_LINK_IN_FLIGHT_S (10 s) before "
-           "the daemon kills it as hung have left the in-flight list by age: they get no "
-           "error (pg-link-queue.c)", strict=False)
 def test_fault_worker_sigstop_30s(gateway, make_irc_user, make_irc_client):
     user, observer, room = user_in_channel(make_irc_user, make_irc_client)
     traffic = Traffic("worker SIGSTOP 30 s", user, observer, room)
