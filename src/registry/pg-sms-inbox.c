@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "registry/pg-registry-private.h"
+#include "registry/pg-sealed-rows.h"
 #include "registry/pg-sms-inbox.h"
 
 #define PG_SMS_INBOX_COLUMNS                                                                       \
@@ -55,57 +55,17 @@ pg_sms_inbox_item_free(PgSmsInboxItem *item)
 	g_free(item);
 }
 
-/* Returns: (transfer full) "sms-in\0transport\0user_jid\0kind\0peer\0id".
- * The "sms-in" prefix keeps it apart from the outbox's "sms" and from an
- * account row's "transport\0user_jid". */
-static GBytes *
-pg_sms_inbox_body_ad(const gchar *transport, const gchar *user_jid, PgSmsInboxKind kind,
-		     const gchar *peer, gint64 id)
-{
-	GByteArray *ad = g_byte_array_new();
-	g_autofree gchar *id_text = g_strdup_printf("%" G_GINT64_FORMAT, id);
-	const gchar *parts[] = {"sms-in", transport, user_jid, pg_sms_inbox_kind_names[kind],
-				peer, id_text};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
-		if (i > 0)
-			g_byte_array_append(ad, (const guint8 *)"", 1);
-		g_byte_array_append(ad, (const guint8 *)parts[i], (guint)strlen(parts[i]));
-	}
-	return g_byte_array_free_to_bytes(ad);
-}
-
-static GBytes *
-pg_sms_inbox_seal(PgRegistry *self, const gchar *transport, const gchar *user_jid,
-		  PgSmsInboxKind kind, const gchar *peer, gint64 id, const guint8 *body, gsize len,
-		  GError **error)
-{
-	g_autoptr(GBytes) ad = pg_sms_inbox_body_ad(transport, user_jid, kind, peer, id);
-
-	return pg_vault_seal(self->vault, body, len, g_bytes_get_data(ad, NULL),
-			     g_bytes_get_size(ad), error);
-}
-
-static PgSecret *
-pg_sms_inbox_unseal(PgRegistry *self, const gchar *transport, const gchar *user_jid,
-		    PgSmsInboxKind kind, const gchar *peer, gint64 id, GBytes *sealed,
-		    GError **error)
-{
-	g_autoptr(GBytes) ad = pg_sms_inbox_body_ad(transport, user_jid, kind, peer, id);
-	PgSecret *body;
-
-	if (sealed == NULL) {
-		g_set_error(error, PG_ERROR, PG_ERROR_CRYPTO,
-			    "%s: inbox item %" G_GINT64_FORMAT " has no body", self->path, id);
-		return NULL;
-	}
-	body = pg_vault_unseal(self->vault, sealed, g_bytes_get_data(ad, NULL),
-			       g_bytes_get_size(ad), error);
-	if (body == NULL)
-		g_prefix_error(error, "%s: body of inbox item %" G_GINT64_FORMAT ": ", self->path,
-			       id);
-	return body;
-}
+/* The body's associated data is "sms-in\0transport\0user_jid\0kind\0peer\0id"
+ * (pg-sealed-rows.h).  The "sms-in" prefix keeps it apart from the outbox's
+ * "sms" and from an account row's "transport\0user_jid". */
+static const PgSealedTable pg_sms_inbox_table = {
+    .table = "sms_inbox",
+    .ad_prefix = "sms-in",
+    .ad_columns = "transport, user_jid, kind, peer",
+    .n_ad_columns = 4,
+    .item_name = "inbox item",
+    .read_error = "cannot read the SMS inbox",
+};
 
 /* ---- put ---- */
 
@@ -116,10 +76,8 @@ pg_sms_inbox_put_locked(PgRegistry *self, const gchar *transport, const gchar *u
 			gint64 now, GError **error)
 {
 	g_autoptr(sqlite3_stmt) insert = NULL;
-	g_autoptr(sqlite3_stmt) update = NULL;
-	g_autoptr(GBytes) sealed = NULL;
+	const gchar *values[] = {transport, user_jid, pg_sms_inbox_kind_names[kind], peer};
 	gint64 count;
-	gint64 id;
 
 	count = pg_sms_inbox_count(self, transport, user_jid, error);
 	if (count < 0)
@@ -144,22 +102,8 @@ pg_sms_inbox_put_locked(PgRegistry *self, const gchar *transport, const gchar *u
 	sqlite3_bind_text(insert, 6, condition, -1, SQLITE_STATIC);
 	sqlite3_bind_text(insert, 7, error_type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(insert, 8, now);
-	if (!pg_registry_step_done(self, insert, error))
-		return 0;
-	id = sqlite3_last_insert_rowid(self->db);
-
-	sealed = pg_sms_inbox_seal(self, transport, user_jid, kind, peer, id,
-				   (const guint8 *)body, strlen(body), error);
-	if (sealed == NULL)
-		return 0;
-	if (!pg_registry_prepare(self, "UPDATE sms_inbox SET body = ?2 WHERE id = ?1;", &update,
-				 error))
-		return 0;
-	sqlite3_bind_int64(update, 1, id);
-	pg_registry_bind_bytes(update, 2, sealed);
-	if (!pg_registry_step_done(self, update, error))
-		return 0;
-	return id;
+	return pg_sealed_rows_insert(self, &pg_sms_inbox_table, insert, values, (const guint8 *)body,
+				     strlen(body), error);
 }
 
 gint64
@@ -215,6 +159,7 @@ pg_sms_inbox_list(PgRegistry *self, const gchar *transport, const gchar *user_ji
 		g_autoptr(PgSmsInboxItem) item = g_new0(PgSmsInboxItem, 1);
 		g_autoptr(GBytes) sealed = NULL;
 		g_autoptr(GError) unseal_error = NULL;
+		const gchar *values[4];
 
 		item->id = sqlite3_column_int64(stmt, 0);
 		item->transport = g_strdup(pg_registry_column_text(stmt, 1));
@@ -226,8 +171,12 @@ pg_sms_inbox_list(PgRegistry *self, const gchar *transport, const gchar *user_ji
 		item->condition = g_strdup(pg_registry_column_text(stmt, 7));
 		item->error_type = g_strdup(pg_registry_column_text(stmt, 8));
 		item->created_at = sqlite3_column_int64(stmt, 9);
-		item->body = pg_sms_inbox_unseal(self, item->transport, item->user_jid, item->kind,
-						 item->peer, item->id, sealed, &unseal_error);
+		values[0] = item->transport;
+		values[1] = item->user_jid;
+		values[2] = pg_sms_inbox_kind_names[item->kind];
+		values[3] = item->peer;
+		item->body = pg_sealed_rows_unseal(self, &pg_sms_inbox_table, values, item->id,
+						   sealed, &unseal_error);
 		if (item->body == NULL) {
 			/* a damaged or moved row: say so, and do not let it
 			 * stall the items behind it */
@@ -277,103 +226,21 @@ pg_sms_inbox_count(PgRegistry *self, const gchar *transport, const gchar *user_j
 		return -1;
 	sqlite3_bind_text(stmt, 1, transport, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, user_jid, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		pg_registry_set_error(self, error, "cannot count the SMS inbox");
-		return -1;
-	}
-	return sqlite3_column_int64(stmt, 0);
+	return pg_sealed_rows_count(self, stmt, "cannot count the SMS inbox", error);
 }
 
 /* ---- rekey (pg-registry-private.h) ---- */
 
-typedef struct {
-	gint64 id;
-	gchar *transport;
-	gchar *user_jid;
-	PgSmsInboxKind kind;
-	gchar *peer;
-	GBytes *sealed;
-} PgSmsInboxSealedRow;
-
-static void
-pg_sms_inbox_sealed_row_free(PgSmsInboxSealedRow *row)
-{
-	g_free(row->transport);
-	g_free(row->user_jid);
-	g_free(row->peer);
-	g_bytes_unref(row->sealed);
-	g_free(row);
-}
-
 gboolean
 pg_sms_inbox_reseal_locked(PgRegistry *self, guint *resealed, GError **error)
 {
-	g_autoptr(sqlite3_stmt) select = NULL;
-	g_autoptr(sqlite3_stmt) update = NULL;
-	g_autoptr(GPtrArray) rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_sms_inbox_sealed_row_free);
-	int rc;
-
-	/* read everything first, as pg_registry_reseal_locked() does */
-	if (!pg_registry_prepare(self,
-				 "SELECT id, transport, user_jid, kind, peer, body FROM sms_inbox;",
-				 &select, error))
-		return FALSE;
-	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-		PgSmsInboxSealedRow *row = g_new0(PgSmsInboxSealedRow, 1);
-		row->id = sqlite3_column_int64(select, 0);
-		row->transport = g_strdup(pg_registry_column_text(select, 1));
-		row->user_jid = g_strdup(pg_registry_column_text(select, 2));
-		row->kind = pg_sms_inbox_kind_from_string(pg_registry_column_text(select, 3));
-		row->peer = g_strdup(pg_registry_column_text(select, 4));
-		row->sealed = pg_registry_column_bytes(select, 5);
-		g_ptr_array_add(rows, row);
-	}
-	if (rc != SQLITE_DONE)
-		return pg_registry_set_error(self, error, "cannot read the SMS inbox");
-
-	if (!pg_registry_prepare(self, "UPDATE sms_inbox SET body = ?2 WHERE id = ?1;", &update,
-				 error))
-		return FALSE;
-	for (guint i = 0; i < rows->len; i++) {
-		PgSmsInboxSealedRow *row = g_ptr_array_index(rows, i);
-		g_autoptr(PgSecret) plain = NULL;
-		g_autoptr(GBytes) sealed = NULL;
-
-		plain = pg_sms_inbox_unseal(self, row->transport, row->user_jid, row->kind,
-					    row->peer, row->id, row->sealed, error);
-		if (plain == NULL) {
-			g_prefix_error(error, "cannot reseal: ");
-			return FALSE;
-		}
-		sealed = pg_sms_inbox_seal(self, row->transport, row->user_jid, row->kind,
-					   row->peer, row->id, plain->data, plain->len, error);
-		if (sealed == NULL)
-			return FALSE;
-		sqlite3_reset(update);
-		sqlite3_bind_int64(update, 1, row->id);
-		pg_registry_bind_bytes(update, 2, sealed);
-		if (!pg_registry_step_done(self, update, error))
-			return FALSE;
-	}
-	*resealed += rows->len;
-	return TRUE;
+	return pg_sealed_rows_reseal_locked(self, &pg_sms_inbox_table, resealed, error);
 }
 
 gboolean
 pg_sms_inbox_count_stale_locked(PgRegistry *self, const guint8 *key_id_prefix, gsize prefix_len,
 				gint64 *stale, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-
-	if (!pg_registry_prepare(self,
-				 "SELECT COUNT(*) FROM sms_inbox WHERE substr(body, 1, ?2) != ?1;",
-				 &stmt, error))
-		return FALSE;
-	sqlite3_bind_blob(stmt, 1, key_id_prefix, (int)prefix_len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(stmt, 2, (gint64)prefix_len);
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return pg_registry_set_error(self, error, "cannot check key ids");
-	*stale = sqlite3_column_int64(stmt, 0);
-	return TRUE;
+	return pg_sealed_rows_count_stale_locked(self, &pg_sms_inbox_table, key_id_prefix,
+						 prefix_len, stale, error);
 }

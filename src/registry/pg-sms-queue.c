@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "registry/pg-registry-private.h"
+#include "registry/pg-sealed-rows.h"
 #include "registry/pg-sms-queue.h"
 
 #define PG_SMS_QUEUE_COLUMNS                                                                       \
@@ -78,53 +78,17 @@ pg_sms_message_free(PgSmsMessage *message)
 	g_free(message);
 }
 
-/* Returns: (transfer full) "sms\0transport\0user_jid\0recipient\0id", the
- * associated data of a body.  The "sms" prefix keeps it apart from an
- * account row's "transport\0user_jid". */
-static GBytes *
-pg_sms_queue_body_ad(const gchar *transport, const gchar *user_jid, const gchar *recipient,
-		     gint64 id)
-{
-	GByteArray *ad = g_byte_array_new();
-	g_autofree gchar *id_text = g_strdup_printf("%" G_GINT64_FORMAT, id);
-	const gchar *parts[] = {"sms", transport, user_jid, recipient, id_text};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(parts); i++) {
-		if (i > 0)
-			g_byte_array_append(ad, (const guint8 *)"", 1);
-		g_byte_array_append(ad, (const guint8 *)parts[i], (guint)strlen(parts[i]));
-	}
-	return g_byte_array_free_to_bytes(ad);
-}
-
-static GBytes *
-pg_sms_queue_seal(PgRegistry *self, const gchar *transport, const gchar *user_jid,
-		  const gchar *recipient, gint64 id, const guint8 *body, gsize len, GError **error)
-{
-	g_autoptr(GBytes) ad = pg_sms_queue_body_ad(transport, user_jid, recipient, id);
-
-	return pg_vault_seal(self->vault, body, len, g_bytes_get_data(ad, NULL),
-			     g_bytes_get_size(ad), error);
-}
-
-static PgSecret *
-pg_sms_queue_unseal(PgRegistry *self, const gchar *transport, const gchar *user_jid,
-		    const gchar *recipient, gint64 id, GBytes *sealed, GError **error)
-{
-	g_autoptr(GBytes) ad = pg_sms_queue_body_ad(transport, user_jid, recipient, id);
-	PgSecret *body;
-
-	if (sealed == NULL) {
-		g_set_error(error, PG_ERROR, PG_ERROR_CRYPTO, "%s: SMS %" G_GINT64_FORMAT
-			    " has no body", self->path, id);
-		return NULL;
-	}
-	body = pg_vault_unseal(self->vault, sealed, g_bytes_get_data(ad, NULL),
-			       g_bytes_get_size(ad), error);
-	if (body == NULL)
-		g_prefix_error(error, "%s: body of SMS %" G_GINT64_FORMAT ": ", self->path, id);
-	return body;
-}
+/* A body's associated data is "sms\0transport\0user_jid\0recipient\0id"
+ * (pg-sealed-rows.h).  The "sms" prefix keeps it apart from an account row's
+ * "transport\0user_jid". */
+static const PgSealedTable pg_sms_queue_table = {
+    .table = "sms_outbox",
+    .ad_prefix = "sms",
+    .ad_columns = "transport, user_jid, recipient",
+    .n_ad_columns = 3,
+    .item_name = "SMS",
+    .read_error = "cannot read the SMS queue",
+};
 
 /* @stmt is on a row of PG_SMS_QUEUE_COLUMNS.  The body is unsealed; if that
  * fails, the message comes back with body NULL and *@unseal_error set.
@@ -134,6 +98,7 @@ pg_sms_queue_message_from_row(PgRegistry *self, sqlite3_stmt *stmt, GError **uns
 {
 	PgSmsMessage *message = g_new0(PgSmsMessage, 1);
 	g_autoptr(GBytes) sealed = NULL;
+	const gchar *values[3];
 
 	message->id = sqlite3_column_int64(stmt, 0);
 	message->transport = g_strdup(pg_registry_column_text(stmt, 1));
@@ -149,8 +114,11 @@ pg_sms_queue_message_from_row(PgRegistry *self, sqlite3_stmt *stmt, GError **uns
 	message->legacy_id = g_strdup(pg_registry_column_text(stmt, 11));
 	message->last_error = g_strdup(pg_registry_column_text(stmt, 12));
 	message->want_receipt = sqlite3_column_int64(stmt, 13) != 0;
-	message->body = pg_sms_queue_unseal(self, message->transport, message->user_jid,
-					    message->recipient, message->id, sealed, unseal_error);
+	values[0] = message->transport;
+	values[1] = message->user_jid;
+	values[2] = message->recipient;
+	message->body = pg_sealed_rows_unseal(self, &pg_sms_queue_table, values, message->id,
+					      sealed, unseal_error);
 	return message;
 }
 
@@ -205,9 +173,7 @@ pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gcha
 			    GError **error)
 {
 	g_autoptr(sqlite3_stmt) insert = NULL;
-	g_autoptr(sqlite3_stmt) update = NULL;
-	g_autoptr(GBytes) sealed = NULL;
-	gint64 id;
+	const gchar *values[] = {transport, user_jid, recipient};
 
 	if (!pg_registry_prepare(self,
 				 "INSERT INTO sms_outbox (transport, user_jid, recipient, body, "
@@ -222,21 +188,7 @@ pg_sms_queue_enqueue_locked(PgRegistry *self, const gchar *transport, const gcha
 	sqlite3_bind_text(insert, 4, xmpp_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(insert, 5, now);
 	sqlite3_bind_int(insert, 6, want_receipt && xmpp_id != NULL);
-	if (!pg_registry_step_done(self, insert, error))
-		return 0;
-	id = sqlite3_last_insert_rowid(self->db);
-
-	sealed = pg_sms_queue_seal(self, transport, user_jid, recipient, id, body, len, error);
-	if (sealed == NULL)
-		return 0;
-	if (!pg_registry_prepare(self, "UPDATE sms_outbox SET body = ?2 WHERE id = ?1;", &update,
-				 error))
-		return 0;
-	sqlite3_bind_int64(update, 1, id);
-	pg_registry_bind_bytes(update, 2, sealed);
-	if (!pg_registry_step_done(self, update, error))
-		return 0;
-	return id;
+	return pg_sealed_rows_insert(self, &pg_sms_queue_table, insert, values, body, len, error);
 }
 
 gint64
@@ -516,11 +468,7 @@ pg_sms_queue_count_pending(PgRegistry *self, const gchar *transport, const gchar
 		return -1;
 	sqlite3_bind_text(stmt, 1, transport, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, user_jid, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		pg_registry_set_error(self, error, "cannot count the SMS queue");
-		return -1;
-	}
-	return sqlite3_column_int64(stmt, 0);
+	return pg_sealed_rows_count(self, stmt, "cannot count the SMS queue", error);
 }
 
 gint64
@@ -542,11 +490,7 @@ pg_sms_queue_count_since(PgRegistry *self, const gchar *transport, const gchar *
 	sqlite3_bind_text(stmt, 1, transport, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, user_jid, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 3, since);
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		pg_registry_set_error(self, error, "cannot count the user's texts");
-		return -1;
-	}
-	return sqlite3_column_int64(stmt, 0);
+	return pg_sealed_rows_count(self, stmt, "cannot count the user's texts", error);
 }
 
 gint64
@@ -559,11 +503,7 @@ pg_sms_queue_count_sending(PgRegistry *self, GError **error)
 	if (!pg_registry_prepare(self, "SELECT COUNT(*) FROM sms_outbox WHERE state = 'sending';",
 				 &stmt, error))
 		return -1;
-	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		pg_registry_set_error(self, error, "cannot count the SMS queue");
-		return -1;
-	}
-	return sqlite3_column_int64(stmt, 0);
+	return pg_sealed_rows_count(self, stmt, "cannot count the SMS queue", error);
 }
 
 /* ---- housekeeping ---- */
@@ -688,92 +628,16 @@ pg_sms_queue_purge(PgRegistry *self, gint64 before, guint *deleted, GError **err
 
 /* ---- rekey (pg-registry-private.h) ---- */
 
-typedef struct {
-	gint64 id;
-	gchar *transport;
-	gchar *user_jid;
-	gchar *recipient;
-	GBytes *sealed;
-} PgSmsQueueSealedRow;
-
-static void
-pg_sms_queue_sealed_row_free(PgSmsQueueSealedRow *row)
-{
-	g_free(row->transport);
-	g_free(row->user_jid);
-	g_free(row->recipient);
-	g_bytes_unref(row->sealed);
-	g_free(row);
-}
-
 gboolean
 pg_sms_queue_reseal_locked(PgRegistry *self, guint *resealed, GError **error)
 {
-	g_autoptr(sqlite3_stmt) select = NULL;
-	g_autoptr(sqlite3_stmt) update = NULL;
-	g_autoptr(GPtrArray) rows =
-	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_sms_queue_sealed_row_free);
-	int rc;
-
-	/* read everything first, as pg_registry_reseal_locked() does */
-	if (!pg_registry_prepare(self,
-				 "SELECT id, transport, user_jid, recipient, body FROM sms_outbox;",
-				 &select, error))
-		return FALSE;
-	while ((rc = sqlite3_step(select)) == SQLITE_ROW) {
-		PgSmsQueueSealedRow *row = g_new0(PgSmsQueueSealedRow, 1);
-		row->id = sqlite3_column_int64(select, 0);
-		row->transport = g_strdup(pg_registry_column_text(select, 1));
-		row->user_jid = g_strdup(pg_registry_column_text(select, 2));
-		row->recipient = g_strdup(pg_registry_column_text(select, 3));
-		row->sealed = pg_registry_column_bytes(select, 4);
-		g_ptr_array_add(rows, row);
-	}
-	if (rc != SQLITE_DONE)
-		return pg_registry_set_error(self, error, "cannot read the SMS queue");
-
-	if (!pg_registry_prepare(self, "UPDATE sms_outbox SET body = ?2 WHERE id = ?1;", &update,
-				 error))
-		return FALSE;
-	for (guint i = 0; i < rows->len; i++) {
-		PgSmsQueueSealedRow *row = g_ptr_array_index(rows, i);
-		g_autoptr(PgSecret) plain = NULL;
-		g_autoptr(GBytes) sealed = NULL;
-
-		plain = pg_sms_queue_unseal(self, row->transport, row->user_jid, row->recipient,
-					    row->id, row->sealed, error);
-		if (plain == NULL) {
-			g_prefix_error(error, "cannot reseal: ");
-			return FALSE;
-		}
-		sealed = pg_sms_queue_seal(self, row->transport, row->user_jid, row->recipient,
-					   row->id, plain->data, plain->len, error);
-		if (sealed == NULL)
-			return FALSE;
-		sqlite3_reset(update);
-		sqlite3_bind_int64(update, 1, row->id);
-		pg_registry_bind_bytes(update, 2, sealed);
-		if (!pg_registry_step_done(self, update, error))
-			return FALSE;
-	}
-	*resealed += rows->len;
-	return TRUE;
+	return pg_sealed_rows_reseal_locked(self, &pg_sms_queue_table, resealed, error);
 }
 
 gboolean
 pg_sms_queue_count_stale_locked(PgRegistry *self, const guint8 *key_id_prefix, gsize prefix_len,
 				gint64 *stale, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-
-	if (!pg_registry_prepare(self,
-				 "SELECT COUNT(*) FROM sms_outbox WHERE substr(body, 1, ?2) != ?1;",
-				 &stmt, error))
-		return FALSE;
-	sqlite3_bind_blob(stmt, 1, key_id_prefix, (int)prefix_len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(stmt, 2, (gint64)prefix_len);
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return pg_registry_set_error(self, error, "cannot check key ids");
-	*stale = sqlite3_column_int64(stmt, 0);
-	return TRUE;
+	return pg_sealed_rows_count_stale_locked(self, &pg_sms_queue_table, key_id_prefix,
+						 prefix_len, stale, error);
 }

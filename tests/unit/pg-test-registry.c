@@ -1,6 +1,7 @@
 /* The registry fixture of the unit tests: see pg-test-registry.h. */
 #include "config.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -67,6 +68,49 @@ pg_test_registry_clear(PgTestRegistry *fixture)
 	g_clear_pointer(&fixture->dir, g_free);
 	g_clear_pointer(&fixture->key_file, g_free);
 	g_clear_pointer(&fixture->db_path, g_free);
+}
+
+void
+pg_test_registry_setup(PgTestRegistry *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *name = g_path_get_basename(g_get_prgname());
+
+	pg_test_registry_init(fixture, name, "registry.key", "registry.db");
+	pg_test_registry_open(fixture);
+}
+
+void
+pg_test_registry_teardown(PgTestRegistry *fixture, gconstpointer user_data)
+{
+	pg_test_registry_clear(fixture);
+}
+
+void
+pg_test_sqlite_exec(const gchar *path, const gchar *sql)
+{
+	sqlite3 *db = NULL;
+	gchar *message = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
+		g_error("%s: %s", sql, message);
+	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+}
+
+gint64
+pg_test_sqlite_int(const gchar *path, const gchar *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	gint64 value;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
+	value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+	return value;
 }
 
 GBytes *

@@ -1,5 +1,6 @@
 /* A registry in a fresh temporary directory, shared by the unit tests of
- * src/registry (test-registry.c, test-sms-queue.c). */
+ * src/registry (test-registry.c, test-irc-creds.c, test-sms-queue.c,
+ * test-sms-inbox.c). */
 #pragma once
 
 #include <glib.h>
@@ -31,6 +32,17 @@ void pg_test_registry_close(PgTestRegistry *fixture);
 
 /* Closes, removes the directory with all it holds and frees the paths. */
 void pg_test_registry_clear(PgTestRegistry *fixture);
+
+/* g_test_add() fixture functions: a registry.key and registry.db in a
+ * directory named after the test program, opened; and pg_test_registry_clear(). */
+void pg_test_registry_setup(PgTestRegistry *fixture, gconstpointer user_data);
+void pg_test_registry_teardown(PgTestRegistry *fixture, gconstpointer user_data);
+
+/* Runs @sql on the database at @path behind the registry's back (it must
+ * be closed), as someone with write access to the file would. */
+void pg_test_sqlite_exec(const gchar *path, const gchar *sql);
+/* Returns: the integer in the first column of the first row of @sql. */
+gint64 pg_test_sqlite_int(const gchar *path, const gchar *sql);
 
 /* Returns: (transfer full) the bytes of the file at @path, or NULL if it
  * does not exist (any other error fails the test). */

@@ -658,18 +658,6 @@ test_registry_secrets_survive_reopen(PgTestFixture *fixture, gconstpointer user_
 }
 
 static void
-pg_test_sqlite_exec(const gchar *path, const gchar *sql)
-{
-	sqlite3 *db = NULL;
-	gchar *message = NULL;
-
-	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
-		g_error("%s: %s", sql, message);
-	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
-}
-
-static void
 test_registry_moved_ciphertext_is_refused(PgTestFixture *fixture, gconstpointer user_data)
 {
 	g_autoptr(GError) error = NULL;

@@ -30,47 +30,6 @@
 
 typedef PgTestRegistry PgTestFixture;
 
-static void
-pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
-{
-	pg_test_registry_init(fixture, "test-sms-queue", "registry.key", "registry.db");
-	pg_test_registry_open(fixture);
-}
-
-static void
-pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
-{
-	pg_test_registry_clear(fixture);
-}
-
-static void
-pg_test_sqlite_exec(const gchar *path, const gchar *sql)
-{
-	sqlite3 *db = NULL;
-	gchar *message = NULL;
-
-	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	if (sqlite3_exec(db, sql, NULL, NULL, &message) != SQLITE_OK)
-		g_error("%s: %s", sql, message);
-	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
-}
-
-static gint64
-pg_test_sqlite_int(const gchar *path, const gchar *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
-	gint64 value;
-
-	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_step(stmt), ==, SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
-	return value;
-}
-
 static gint64
 pg_test_enqueue_at(PgTestFixture *fixture, const gchar *user_jid, const gchar *recipient,
 		   const gchar *text, gint64 now)
@@ -685,7 +644,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 
 #define PG_TEST_ADD(path, func)                                                                    \
-	g_test_add(path, PgTestFixture, NULL, pg_test_fixture_setup, func, pg_test_fixture_teardown)
+	g_test_add(path, PgTestFixture, NULL, pg_test_registry_setup, func, pg_test_registry_teardown)
 	PG_TEST_ADD("/sms-queue/migration/v1-database-keeps-accounts",
 		    test_migration_from_v1_keeps_accounts);
 	PG_TEST_ADD("/sms-queue/migration/v1-database-keeps-sealed-secrets",
@@ -704,7 +663,7 @@ main(int argc, char **argv)
 		g_autofree gchar *path = g_strdup_printf("/sms-queue/transition/%s",
 							 pg_test_transition_cases[i].name);
 		g_test_add(path, PgTestFixture, &pg_test_transition_cases[i],
-			   pg_test_fixture_setup, test_transitions, pg_test_fixture_teardown);
+			   pg_test_registry_setup, test_transitions, pg_test_registry_teardown);
 	}
 	PG_TEST_ADD("/sms-queue/expiry/old-unaccepted-messages-fail", test_expiry);
 	PG_TEST_ADD("/sms-queue/durable/survives-close-and-reopen", test_survives_close_and_reopen);
