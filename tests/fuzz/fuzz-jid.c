@@ -103,7 +103,9 @@ fuzz_networks(const PgTransportConfig *transport, const PgJid *jid)
 		g_autoptr(PgJid) parsed = pg_jid_parse(again, NULL);
 		g_autoptr(PgIrcAddress) reparsed =
 		    parsed != NULL ? pg_jid_parse_irc(transport, parsed, NULL) : NULL;
-		g_assert_nonnull(reparsed);
+		if (reparsed == NULL)
+			g_error("IRC address %s / %s does not parse back", address->name,
+				address->server != NULL ? address->server : "(none)");
 		g_assert_cmpstr(reparsed->name, ==, address->name);
 		g_assert_cmpstr(reparsed->server, ==, address->server);
 	}
