@@ -141,15 +141,19 @@ class PolygateGateway:
 
     kind = "polygate"
 
-    def __init__(self, binary, worker, directory, prosody, ngircd_port, users_per_worker):
-        self.label = f"polygate upw={users_per_worker}"
-        self.short = f"p{users_per_worker}"
+    def __init__(self, binary, worker, directory, prosody, ngircd_port, users_per_worker,
+                 baseline=False):
+        # --baseline: an older build, run in the same session for a fair
+        # comparison; it predates [transport] irc_allow (loopback was open)
+        self.label = f"{'baseline' if baseline else 'polygate'} upw={users_per_worker}"
+        self.short = f"{'b' if baseline else 'p'}{users_per_worker}"
         self.jid = POLYGATE_JID
         self.users_per_worker = users_per_worker
         transport = {"name": "irc", "jid": POLYGATE_JID, "type": "irc",
                      "display": "IRC gateway", "irc_port": ngircd_port,
-                     "irc_allow": "127.0.0.0/8;",
                      "irc_throttle_interval": 0}
+        if not baseline:
+            transport["irc_allow"] = "127.0.0.0/8;"
         self.daemon = Polygate(binary, directory, prosody, transports=(transport,),
                                log_level="info")
         # [polygate] options the harness class does not write
@@ -1094,6 +1098,13 @@ async def run_all(env):
             log(f"N={n}: {n - 1} crowd users logged in in {login['seconds']:.1f} s")
         gateways = []
         for upw in args.users_per_worker:
+            # the baseline right before the build under test, so that both
+            # see the same machine load
+            if args.baseline:
+                gateways.append(lambda upw=upw, n=n: PolygateGateway(
+                    args.baseline, args.baseline_worker,
+                    os.path.join(env.workdir, f"baseline-{upw}-{n}"),
+                    env.prosody, env.ngircd.port, upw, baseline=True))
             gateways.append(lambda upw=upw, n=n: PolygateGateway(
                 args.binary, args.worker, os.path.join(env.workdir, f"polygate-{upw}-{n}"),
                 env.prosody, env.ngircd.port, upw))
@@ -1308,6 +1319,9 @@ def main():
     parser.add_argument("--burst-timeout", type=float, default=600.0,
                         help="cap on the wait for one burst (a stall ends it sooner)")
     parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--baseline", default=None, metavar="BINARY",
+                        help="also run this older polygate build (its worker beside it), "
+                        "each users_per_worker column right before the one under test")
     parser.add_argument("--worker", default=None,
                         help="polygate-purple (default: next to the daemon's build)")
     parser.add_argument("--json", default=None, help="also write the raw results here")
@@ -1318,7 +1332,14 @@ def main():
     args.binary = os.path.abspath(args.binary)
     args.worker = os.path.abspath(args.worker or os.path.join(
         os.path.dirname(args.binary), "..", "backends", "purple", WORKER_NAME))
-    for path in (args.binary, args.worker):
+    args.baseline_worker = None
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        args.baseline_worker = os.path.abspath(os.path.join(
+            os.path.dirname(args.baseline), "..", "backends", "purple", WORKER_NAME))
+    for path in (args.binary, args.worker, args.baseline, args.baseline_worker):
+        if path is None:
+            continue
         if not os.access(path, os.X_OK):
             sys.exit(f"not executable: {path}")
         with open(path, "rb") as f:
