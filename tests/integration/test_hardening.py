@@ -10,10 +10,12 @@ other than 1, the files ... are owned by root"), and refuses a same-uid
 reader of /proc/PID/environ."""
 
 import os
+import pathlib
 import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 
 import pytest
 
@@ -52,20 +54,20 @@ def nobody():
 
 
 @pytest.fixture
-def unprivileged_daemon(polygate_binary, tmp_path):
+def unprivileged_daemon(polygate_binary, request):
     if os.geteuid() != 0:
         pytest.skip("needs root to start the daemon as another uid")
     uid, gid = nobody()
-    directory = tmp_path / "gw"
-    directory.mkdir(mode=0o700)
+    # Not under tmp_path: pytest resets its base directory to 0700 whenever
+    # another pytest session on the machine starts, and nobody would then be
+    # locked out half way through.  tempfile's directory (/tmp) is 1777.
+    directory = pathlib.Path(tempfile.mkdtemp(prefix="polygate-hardening-"))
+    request.addfinalizer(lambda: shutil.rmtree(directory, ignore_errors=True))
     config = directory / "polygate.conf"
     config.write_text(CONFIG.format(port=util.free_port(), secret=util.secret()))
     os.chmod(config, 0o600)
     os.chown(directory, uid, gid)
     os.chown(config, uid, gid)
-    # nobody must be able to reach the directory and the binary
-    for parent in [tmp_path, *tmp_path.parents]:
-        os.chmod(parent, os.stat(parent).st_mode | 0o011)
     log_path = directory / "polygate.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
