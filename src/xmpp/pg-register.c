@@ -322,6 +322,8 @@ pg_register_handle_remove(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *q
 		return;
 	}
 	g_message("%s: %s unregistered", self->transport->jid, user_jid);
+	g_hash_table_remove(self->subscribers, user_jid);
+	g_hash_table_remove(self->shown, user_jid);
 	if (self->delegate.unregistered != NULL)
 		self->delegate.unregistered(self, user_jid, self->delegate_data);
 	reply = pg_stanza_iq_result(iq);
@@ -445,6 +447,46 @@ pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq)
 	pg_transport_send(self, reply);
 }
 
+/* Whether the transport should show itself available in answer to the
+ * available presence of @from, a registered user's resource.
+ *
+ * WHY: a client that logs in makes its server broadcast its presence to
+ * the transport (RFC 6121 §4.2.2) and probe the transport (§4.3.1: for
+ * every contact the user is subscribed to), and many clients send their
+ * presence again as caps, avatar or status settle; answering each of
+ * these showed the transport available 4-5 times per login (issue 9).
+ * So a resource that has seen us gets no second answer, and a user known
+ * to be subscribed to us (they asked, or their server probed) gets their
+ * answer from the probe alone.  Probes are always answered (§4.3.2).
+ * Both sets start empty when the component connects. */
+static gboolean
+pg_register_should_show(PgTransport *self, const PgJid *from)
+{
+	GHashTable *resources = g_hash_table_lookup(self->shown, from->bare);
+
+	if (resources == NULL) {
+		resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		g_hash_table_insert(self->shown, g_strdup(from->bare), resources);
+	}
+	if (!g_hash_table_add(resources, g_strdup(from->full)))
+		return FALSE;
+	return !g_hash_table_contains(self->subscribers, from->bare);
+}
+
+/* @from went unavailable (the bare JID: all of the user's resources). */
+static void
+pg_register_forget_shown(PgTransport *self, const PgJid *from)
+{
+	GHashTable *resources = g_hash_table_lookup(self->shown, from->bare);
+
+	if (resources == NULL)
+		return;
+	if (from->resource != NULL)
+		g_hash_table_remove(resources, from->full);
+	if (from->resource == NULL || g_hash_table_size(resources) == 0)
+		g_hash_table_remove(self->shown, from->bare);
+}
+
 /* Presence to the transport's own domain: subscriptions (RFC 6121 §3) and
  * probes (RFC 6121 §4.3).  A registered user is a subscriber both ways. */
 void
@@ -469,22 +511,30 @@ pg_register_handle_presence(PgTransport *self, xmpp_stanza_t *presence, const Pg
 		/* RFC 6121 §3.1.4: approve for registered users, refuse others */
 		pg_register_send_presence(self, user_jid, account != NULL ? "subscribed"
 									  : "unsubscribed");
-		if (account != NULL)
+		if (account != NULL) {
+			g_hash_table_add(self->subscribers, g_strdup(user_jid));
 			pg_register_send_presence(self, user_jid, NULL);
+		}
 	} else if (g_strcmp0(type, "probe") == 0) {
 		/* RFC 6121 §4.3.2: a non-subscriber learns unsubscribed; a
 		 * subscriber gets the current presence */
+		if (account != NULL)
+			g_hash_table_add(self->subscribers, g_strdup(user_jid));
 		pg_register_send_presence(self, user_jid, account != NULL ? NULL : "unsubscribed");
 	} else if (g_strcmp0(type, "unsubscribe") == 0 || g_strcmp0(type, "unsubscribed") == 0) {
 		/* the user ended the subscription; the registration stays until <remove/> */
+		g_hash_table_remove(self->subscribers, user_jid);
 		if (account != NULL)
 			g_info("%s: %s sent %s", self->transport->jid, user_jid, type);
 	} else if (type == NULL && account != NULL) {
-		/* the user is online: the transport shows itself online to them,
-		 * and their session may start */
-		pg_register_send_presence(self, user_jid, NULL);
+		/* the user is online: the transport shows itself online to them
+		 * (once: pg_register_should_show() says why), and their session
+		 * may start */
+		if (pg_register_should_show(self, from))
+			pg_register_send_presence(self, user_jid, NULL);
 		pg_transport_delegate_stanza(self, presence, from, to);
 	} else if (g_strcmp0(type, "unavailable") == 0) {
+		pg_register_forget_shown(self, from);
 		pg_transport_delegate_stanza(self, presence, from, to);
 	}
 }

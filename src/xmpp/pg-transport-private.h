@@ -22,6 +22,10 @@ struct _PgTransport {
 	PgAdhoc *adhoc;                       /* owned: the XEP-0050 commands */
 	PgTransportDelegate delegate;
 	gpointer delegate_data;
+	/* pg-register.c: user bare JID -> set of their full JIDs that saw
+	 * the transport available; bare JIDs of users subscribed to it */
+	GHashTable *shown;
+	GHashTable *subscribers;
 	PgTransportSendFunc send_func; /* NULL: the component */
 	gpointer send_data;
 };

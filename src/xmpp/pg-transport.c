@@ -211,6 +211,9 @@ pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_
 	PgTransport *self = user_data;
 	if (connected)
 		g_info("%s: ready", self->transport->jid);
+	/* whoever saw us before may have missed our going away */
+	g_hash_table_remove_all(self->shown);
+	g_hash_table_remove_all(self->subscribers);
 	if (self->delegate.connected != NULL)
 		self->delegate.connected(self, connected, self->delegate_data);
 }
@@ -267,6 +270,9 @@ pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_conf
 	self->transport = transport_config;
 	self->registry = registry;
 	self->adhoc = pg_adhoc_new();
+	self->shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					    (GDestroyNotify)g_hash_table_unref);
+	self->subscribers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pg_adhoc_add_builtin_commands(self);
 	self->component =
 	    pg_component_new(transport_config->jid, transport_config->secret, config->xmpp_host,
@@ -293,6 +299,8 @@ pg_transport_free(PgTransport *self)
 		return;
 	pg_component_free(self->component);
 	pg_adhoc_free(self->adhoc);
+	g_hash_table_unref(self->shown);
+	g_hash_table_unref(self->subscribers);
 	g_free(self);
 }
 

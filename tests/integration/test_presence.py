@@ -74,3 +74,19 @@ def test_remove_cancels_both_subscriptions(polygate, user):
     assert reply.get("type") == "result", to_string(reply)
     user.wait_for_presence(IRC, "unsubscribe")
     user.wait_for_presence(IRC, "unsubscribed")
+
+
+def test_a_login_gets_the_transport_available_once(polygate, user):
+    """Issue 9: on login each transport showed itself available 4-5 times.
+    The server probes the transport and broadcasts the user's presence to it
+    (RFC 6121 §4.2.2, §4.3); one available presence answers both."""
+    register(user, IRC, {"nick": "oncer"})
+    subscribe_both_ways(user, IRC)
+    user.reconnect()
+    user.wait_for_presence(IRC, "available")
+    # the ping goes out after the initial presence: its answer comes after
+    # every presence the daemon sent for the login
+    fence(user, IRC)
+    extra = user.unconsumed_presences(IRC, "available")
+    assert extra == [], "more available presences than one:\n" + "\n".join(
+        to_string(p) for p in extra)

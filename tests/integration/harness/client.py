@@ -274,6 +274,12 @@ class XmppClient:
         with self._cond:
             return [e for _, e in self._presences if self._match(e, from_, ptype)]
 
+    def unconsumed_presences(self, from_=None, ptype=None):
+        """The presences matching the filter that no wait consumed yet."""
+        with self._cond:
+            return [e for seen, e in self._presences
+                    if not seen and self._match(e, from_, ptype)]
+
     def consume_presences(self):
         """Mark everything received so far as seen (start a fresh expectation)."""
         with self._cond:
