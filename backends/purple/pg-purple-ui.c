@@ -27,10 +27,7 @@
  *   children (which it would leave behind).
  * - Debug output is dropped unless --verbose-purple; then it goes to
  *   g_debug().  PURPLE_UNSAFE_DEBUG/PURPLE_VERBOSE_DEBUG are cleared by main.
- * - Prompts (request UiOps): nobody can answer them yet, so each is
- *   answered "no" from an idle callback (the last action, which is Cancel or
- *   Reject in libpurple's dialogs; cancel for input and fields) instead of
- *   leaving a login hanging.  Routing them to the user is future work.
+ * - Prompts (request UiOps): pg-purple-request.c.
  * - Network prefs: no UPnP/NAT-PMP discovery, no auto IP, no idle reporting,
  *   no proxy from the environment.
  */
@@ -48,6 +45,7 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "pg-purple-request.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-worker.h"
 
@@ -352,119 +350,6 @@ static PurpleDnsQueryUiOps pg_purple_ui_dns_ops = {
     .destroy = pg_purple_ui_dns_destroy,
 };
 
-/* Prompts: answered "no" until they can be routed to the user ------------- */
-
-typedef struct {
-	PurpleRequestType type;
-	guint idle_id;
-	GCallback callback;
-	gpointer user_data;
-	gint action; /* for actions */
-	PurpleRequestFields *fields;
-} PgPurpleRequest;
-
-static gboolean
-pg_purple_ui_request_answer_cb(gpointer user_data)
-{
-	PgPurpleRequest *request = user_data;
-
-	request->idle_id = 0;
-	if (request->callback != NULL) {
-		switch (request->type) {
-		case PURPLE_REQUEST_ACTION:
-			((PurpleRequestActionCb)request->callback)(request->user_data,
-								   request->action);
-			break;
-		case PURPLE_REQUEST_INPUT:
-			((PurpleRequestInputCb)request->callback)(request->user_data, NULL);
-			break;
-		case PURPLE_REQUEST_FIELDS:
-			((PurpleRequestFieldsCb)request->callback)(request->user_data,
-								   request->fields);
-			break;
-		default:
-			break;
-		}
-	}
-	/* calls our close_request, which frees @request */
-	purple_request_close(request->type, request);
-	return G_SOURCE_REMOVE;
-}
-
-static PgPurpleRequest *
-pg_purple_ui_request_new(PurpleRequestType type, const gchar *title, const gchar *primary,
-			 GCallback callback, gpointer user_data)
-{
-	PgPurpleRequest *request = g_new0(PgPurpleRequest, 1);
-
-	g_message("declining a libpurple prompt nobody can answer: %s%s%s",
-		  title != NULL ? title : "", title != NULL && primary != NULL ? ": " : "",
-		  primary != NULL ? primary : "");
-	request->type = type;
-	request->callback = callback;
-	request->user_data = user_data;
-	request->idle_id = g_idle_add(pg_purple_ui_request_answer_cb, request);
-	return request;
-}
-
-static void *
-pg_purple_ui_request_input(const char *title, const char *primary, const char *secondary,
-			   const char *default_value, gboolean multiline, gboolean masked,
-			   gchar *hint, const char *ok_text, GCallback ok_cb,
-			   const char *cancel_text, GCallback cancel_cb, PurpleAccount *account,
-			   const char *who, PurpleConversation *conv, void *user_data)
-{
-	return pg_purple_ui_request_new(PURPLE_REQUEST_INPUT, title, primary, cancel_cb,
-					user_data);
-}
-
-static void *
-pg_purple_ui_request_action(const char *title, const char *primary, const char *secondary,
-			    int default_action, PurpleAccount *account, const char *who,
-			    PurpleConversation *conv, void *user_data, size_t action_count,
-			    va_list actions)
-{
-	GCallback last = NULL;
-	PgPurpleRequest *request;
-
-	for (size_t i = 0; i < action_count; i++) {
-		(void)va_arg(actions, const char *);
-		last = va_arg(actions, GCallback);
-	}
-	request = pg_purple_ui_request_new(PURPLE_REQUEST_ACTION, title, primary, last,
-					   user_data);
-	request->action = action_count > 0 ? (gint)action_count - 1 : 0;
-	return request;
-}
-
-static void *
-pg_purple_ui_request_fields(const char *title, const char *primary, const char *secondary,
-			    PurpleRequestFields *fields, const char *ok_text, GCallback ok_cb,
-			    const char *cancel_text, GCallback cancel_cb, PurpleAccount *account,
-			    const char *who, PurpleConversation *conv, void *user_data)
-{
-	PgPurpleRequest *request =
-	    pg_purple_ui_request_new(PURPLE_REQUEST_FIELDS, title, primary, cancel_cb, user_data);
-	request->fields = fields;
-	return request;
-}
-
-static void
-pg_purple_ui_close_request(PurpleRequestType type, void *ui_handle)
-{
-	PgPurpleRequest *request = ui_handle;
-
-	g_clear_handle_id(&request->idle_id, g_source_remove);
-	g_free(request);
-}
-
-static PurpleRequestUiOps pg_purple_ui_request_ops = {
-    .request_input = pg_purple_ui_request_input,
-    .request_action = pg_purple_ui_request_action,
-    .request_fields = pg_purple_ui_request_fields,
-    .close_request = pg_purple_ui_close_request,
-};
-
 /* Core ---------------------------------------------------------------------- */
 
 static void
@@ -613,7 +498,7 @@ pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, gboolean v
 	purple_core_set_ui_ops(&pg_purple_ui_core_ops);
 	purple_eventloop_set_ui_ops(&pg_purple_ui_eventloop_ops);
 	purple_dnsquery_set_ui_ops(&pg_purple_ui_dns_ops);
-	purple_request_set_ui_ops(&pg_purple_ui_request_ops);
+	pg_purple_request_init();
 	/* our dir first: see DESIGN */
 	purple_plugins_add_search_path(pg_purple_ui_plugin_dir);
 
@@ -665,6 +550,7 @@ pg_purple_ui_shutdown(void)
 		purple_core_quit();
 		pg_purple_ui_core_started = FALSE;
 	}
+	pg_purple_request_shutdown();
 	if (pg_purple_ui_user_dir != NULL) {
 		pg_purple_ui_remove_tree(pg_purple_ui_user_dir, pg_purple_ui_user_dir_given);
 		g_clear_pointer(&pg_purple_ui_user_dir, g_free);

@@ -1,0 +1,20 @@
+/* libpurple prompts (request UiOps): see pg-purple-request.c. */
+#pragma once
+
+#include <glib.h>
+#include <purple.h>
+
+G_BEGIN_DECLS
+
+/* Install the request UiOps; call before purple_core_init(). */
+void pg_purple_request_init(void);
+/* After purple_core_quit(), which closes what is still open. */
+void pg_purple_request_shutdown(void);
+
+/* TRUE if @label (GTK mnemonics allowed) says no: Reject, Cancel, No... */
+gboolean pg_purple_request_label_is_negative(const gchar *label);
+/* The index of the action that declines among @count @labels: the first
+ * negative one, else the last; -1 when there is none. */
+gint pg_purple_request_pick_decline(const gchar *const *labels, gsize count);
+
+G_END_DECLS
