@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "core/pg-error.h"
+#include "pg-purple-chatstate.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-sendq.h"
@@ -428,6 +429,12 @@ pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
 	if (message_id != NULL)
 		purple_account_set_string(entry->account, PG_PURPLE_SETTING_NEXT_MESSAGE_ID,
 					  message_id);
+	/* Pidgin and bitlbee always send from an open conversation, and
+	 * plugins count on one: prpl-jabber looks it up to decide on custom
+	 * smileys and fails an assertion without it (issue 9). */
+	if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, entry->account) ==
+	    NULL)
+		purple_conversation_new(PURPLE_CONV_TYPE_IM, entry->account, to);
 	worker->sending_request = msg->id;
 	sent = serv_send_im(gc, to, html, 0);
 	worker->sending_request = 0;
@@ -488,18 +495,19 @@ pg_purple_commands_typing(const PgIpcMessage *msg, GError **error)
 	PgPurpleAccount *entry = pg_purple_commands_account(msg, error);
 	const gchar *to = pg_ipc_message_get_string(msg, "to");
 	const gchar *state = pg_ipc_message_get_string(msg, "state");
-	PurpleTypingState typing = PURPLE_NOT_TYPING;
+	PurpleTypingState typing;
 	PurpleConnection *gc;
 
 	if (entry == NULL || !pg_purple_commands_check_name(entry, to, "recipient", error))
 		return FALSE;
+	if (!pg_purple_chatstate_to_typing(state, &typing)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "%s is no XEP-0085 chat state",
+			    state);
+		return FALSE;
+	}
 	gc = pg_purple_commands_connection(entry, error);
 	if (gc == NULL)
 		return FALSE;
-	if (g_strcmp0(state, "typing") == 0)
-		typing = PURPLE_TYPING;
-	else if (g_strcmp0(state, "paused") == 0)
-		typing = PURPLE_TYPED;
 	serv_send_typing(gc, to, typing);
 	return TRUE;
 }

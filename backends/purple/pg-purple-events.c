@@ -41,6 +41,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "pg-purple-chatstate.h"
 #include "pg-purple-events.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
@@ -509,6 +510,32 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 
 /* IMs, typing, presence ------------------------------------------------------ */
 
+/* The contact a 1:1 event is from: @who as the protocol names its buddies.
+ * prpl-jabber names the sender of a message by its full JID, resource
+ * included, and its normalize (the buddy's name) drops the resource; one
+ * contact per resource would give the user a new contact for each of the
+ * buddy's devices, and a reply to a resource that went away.  So when the
+ * normal form is @who cut short (case folded), the normal form it is;
+ * anything else a normalize does (prpl-irc folds case, the SMS plugin
+ * rewrites numbers) leaves @who as it came, so a nick keeps the case its
+ * owner chose and an SMS sender stays what the daemon expects. */
+static gchar *
+pg_purple_events_contact(PurpleAccount *account, const gchar *who)
+{
+	const gchar *normal = purple_normalize(account, who);
+	g_autofree gchar *folded_who = NULL;
+	g_autofree gchar *folded_normal = NULL;
+
+	if (normal == NULL)
+		return g_strdup(who);
+	folded_who = g_utf8_casefold(who, -1);
+	folded_normal = g_utf8_casefold(normal, -1);
+	if (strlen(folded_normal) < strlen(folded_who) &&
+	    g_str_has_prefix(folded_who, folded_normal))
+		return g_strdup(normal);
+	return g_strdup(who);
+}
+
 static void
 pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 				    const gchar *message, PurpleConversation *conv,
@@ -516,13 +543,15 @@ pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 {
 	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
 	g_autofree gchar *body = NULL;
+	g_autofree gchar *from = NULL;
 
 	if (entry == NULL)
 		return;
 	body = pg_purple_events_to_plain(message);
+	from = pg_purple_events_contact(account, sender);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",
-	    pg_purple_text_new(sender), "body", pg_purple_text_new(body), "flags",
+	    pg_purple_text_new(from), "body", pg_purple_text_new(body), "flags",
 	    g_variant_new_uint32(flags), NULL));
 }
 
@@ -582,34 +611,37 @@ pg_purple_events_wrote_msg_cb(PurpleAccount *account, const gchar *who, const gc
 }
 
 static void
-pg_purple_events_typing(PurpleAccount *account, const gchar *name, const gchar *state)
+pg_purple_events_typing(PurpleAccount *account, const gchar *name, PurpleTypingState typing)
 {
 	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+	g_autofree gchar *from = NULL;
 
 	if (entry == NULL || name == NULL)
 		return;
+	from = pg_purple_events_contact(account, name);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_TYPING, 0, "account", pg_purple_text_new(entry->key), "from",
-	    pg_purple_text_new(name), "state", pg_purple_text_new(state), NULL));
+	    pg_purple_text_new(from), "state",
+	    pg_purple_text_new(pg_purple_chatstate_from_typing(typing)), NULL));
 }
 
 static void
 pg_purple_events_buddy_typing_cb(PurpleAccount *account, const gchar *name, gpointer user_data)
 {
-	pg_purple_events_typing(account, name, "typing");
+	pg_purple_events_typing(account, name, PURPLE_TYPING);
 }
 
 static void
 pg_purple_events_buddy_typed_cb(PurpleAccount *account, const gchar *name, gpointer user_data)
 {
-	pg_purple_events_typing(account, name, "paused");
+	pg_purple_events_typing(account, name, PURPLE_TYPED);
 }
 
 static void
 pg_purple_events_buddy_typing_stopped_cb(PurpleAccount *account, const gchar *name,
 					 gpointer user_data)
 {
-	pg_purple_events_typing(account, name, "active");
+	pg_purple_events_typing(account, name, PURPLE_NOT_TYPING);
 }
 
 static void

@@ -38,7 +38,11 @@
  *                "alice@example.org/irc"; every account-scoped message has it
  *   status       available | away | xa | dnd | offline
  *   state        login-state: connecting | connected | disconnected
- *                typing: typing | paused | active
+ *                typing: a XEP-0085 §5 chat state, both ways: composing |
+ *                paused | active | inactive | gone (the worker maps them
+ *                onto libpurple's three typing states and reports
+ *                composing, paused or active; backends/purple/
+ *                pg-purple-chatstate.c)
  *   fatal        login-state: TRUE when retrying with the same settings is
  *                pointless (wrong password, invalid username...)
  *   change       room-occupant: join | part | quit | kick | nick

@@ -1704,12 +1704,14 @@ pg_link_on_typing(PgLink *link, const PgIpcMessage *msg)
 	xmpp_stanza_t *message =
 	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
 
-	/* XEP-0085 §5: composing / paused / active */
+	/* the worker names XEP-0085 §5 chat states (pg-ipc-message.h) */
 	pg_stanza_set_from(message, from);
 	pg_stanza_add_child(message,
-			    g_strcmp0(state, "typing") == 0 ? "composing"
-			    : g_strcmp0(state, "paused") == 0 ? "paused"
-							      : "active",
+			    g_strv_contains((const gchar *const[]){"composing", "paused", "active",
+								   "inactive", "gone", NULL},
+					    state)
+				? state
+				: "active",
 			    PG_NS_CHATSTATES);
 	pg_session_send(session, message);
 }
