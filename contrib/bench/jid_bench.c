@@ -4,7 +4,7 @@
  * For each stanza shape it times what every stanza pays before routing
  * (pg_transport_check_addresses(): the RFC 7622 parse of 'from' and 'to',
  * the domain check, the per-network shape check), plus the per-network parse
- * the session layer does again (pg_jid_parse_irc() / _sms() / _purple()),
+ * the session layer does again (pg_network_irc_parse() / _sms() / _purple()),
  * and prints the median of five runs in ns per stanza: the boundary alone,
  * then with the session layer's parse.  It counts the
  * thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so other load on the machine
@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "network/pg-network-irc.h"
+#include "network/pg-network-purple.h"
+#include "network/pg-network-sms.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-text.h"
@@ -83,16 +86,16 @@ bench_one(const PgTransportConfig *transport, xmpp_stanza_t *stanza, gboolean se
 		return;
 	switch (transport->type) {
 	case PG_TRANSPORT_TYPE_IRC: {
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(transport, to, NULL);
+		g_autoptr(PgNetworkAddress) address = pg_network_irc_parse(transport, to, NULL);
 		break;
 	}
 	case PG_TRANSPORT_TYPE_SMS: {
-		g_autofree gchar *number = pg_jid_parse_sms(transport, to, NULL);
+		g_autofree gchar *number = pg_network_sms_parse(transport, to, NULL);
 		break;
 	}
 	case PG_TRANSPORT_TYPE_PURPLE:
 	default: {
-		g_autofree gchar *legacy = pg_jid_parse_purple(transport, to, NULL);
+		g_autofree gchar *legacy = pg_network_purple_parse(transport, to, NULL);
 		break;
 	}
 	}

@@ -24,20 +24,15 @@
 #include <glib.h>
 #include <strophe.h>
 
+#include "network/pg-network.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
 
 typedef struct _PgIrcGate PgIrcGate;
 
-typedef struct {
-	gboolean allowed;
-	GError *error;       /* why not, if !allowed */
-	gchar **addresses;   /* a name's checked addresses (text), for the worker to
-			      * pin; NULL for an address literal */
-	gboolean tls;
-	guint16 port;
-} PgIrcTarget;
+/* The server's verdict, which the login takes (network/pg-network.h). */
+typedef PgNetworkTarget PgIrcTarget;
 
 /* Hand an admitted stanza back to the stanza handler. */
 typedef void (*PgIrcGateRedispatch)(PgTransport *transport, xmpp_stanza_t *stanza,

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "core/pg-error.h"
+#include "network/pg-network.h"
 #include "registry/pg-sms-queue.h"
 #include "session/pg-limits.h"
 #include "session/pg-session-private.h"
@@ -85,16 +86,19 @@ pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport, Pg
 static gboolean
 pg_limits_applies(PgTransportType type, PgLimit limit)
 {
+	const PgNetwork *network = pg_network_for(type);
+
 	switch (limit) {
 	case PG_LIMIT_LINKS:
+		return pg_network_has(network, PG_NETWORK_SERVERS);
 	case PG_LIMIT_ROOMS:
-		return type == PG_TRANSPORT_TYPE_IRC;
+		return pg_network_has(network, PG_NETWORK_ROOMS);
 	case PG_LIMIT_QUEUED_BYTES:
-		/* SMS texts wait in the durable outbox, not in a link's queue */
-		return type != PG_TRANSPORT_TYPE_SMS;
+		/* texts wait in the durable outbox, not in a link's queue */
+		return !pg_network_has(network, PG_NETWORK_OUTBOX);
 	case PG_LIMIT_SMS_PER_MINUTE:
 	case PG_LIMIT_SMS_PER_DAY:
-		return type == PG_TRANSPORT_TYPE_SMS;
+		return pg_network_has(network, PG_NETWORK_OUTBOX);
 	case PG_LIMIT_GATEWAY_LINKS:
 		return TRUE;
 	case PG_LIMIT_LAST:

@@ -372,7 +372,7 @@ pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin)
 {
 	const gchar *id = xmpp_stanza_get_id(origin);
 	g_autoptr(PgJid) to = NULL;
-	g_autoptr(PgIrcAddress) address = NULL;
+	g_autoptr(PgNetworkAddress) address = NULL;
 	g_autofree gchar *key = NULL;
 	PgRoom *room;
 
@@ -380,10 +380,12 @@ pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin)
 	    g_strcmp0(xmpp_stanza_get_type(origin), "groupchat") != 0)
 		return;
 	to = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
-	address = to != NULL ? pg_jid_parse_irc(pg_transport_get_config(link->session->transport),
-						to, NULL)
-			     : NULL;
-	if (address == NULL || !address->is_channel)
+	address = to != NULL && to->local != NULL
+		      ? pg_session_network(link->session->transport)
+			    ->parse_address(pg_transport_get_config(link->session->transport), to,
+					    NULL)
+		      : NULL;
+	if (address == NULL || !address->is_room)
 		return;
 	key = g_utf8_strdown(address->name, -1);
 	room = g_hash_table_lookup(link->rooms, key);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ipc/pg-ipc-message.h"
+#include "network/pg-network.h"
 #include "session/pg-limits.h"
 #include "session/pg-session.h"
 #include "session/pg-supervisor.h"
@@ -42,7 +43,7 @@ struct _PgLink {
 	GHashTable *rooms;  /* lower-case name -> PgRoom */
 	GQueue *pending;    /* PgIpcMessage (owned) to send once connected */
 	gchar *last_error;
-	gboolean no_sasl;   /* IRC: the server refused SASL; identify with NickServ */
+	guint network_flags; /* the driver's bits (PgNetwork.classify_disconnect) */
 	GHashTable *online; /* contact JIDs last shown available to the user */
 	/* pg-link-queue.c */
 	GQueue *origins;        /* PgLinkOrigin: the stanzas behind commands in pending */
@@ -82,6 +83,8 @@ struct _PgSessionManager {
 	struct _PgIrcGate *irc_gate; /* IRC servers resolved and checked (pg-irc-gate.c) */
 };
 
+/* The network driver of @transport.  Returns: (transfer none) */
+const PgNetwork *pg_session_network(PgTransport *transport);
 xmpp_ctx_t *pg_session_ctx(PgSession *session);
 /* Send @stanza from the session's transport and drop our reference. */
 void pg_session_send(PgSession *session, xmpp_stanza_t *stanza);

@@ -127,36 +127,28 @@ pg_session_notice(PgSession *session, const gchar *format, ...)
 	pg_session_send(session, message);
 }
 
+const PgNetwork *
+pg_session_network(PgTransport *transport)
+{
+	return pg_network_for(pg_transport_get_config(transport)->type);
+}
+
 gchar *
 pg_session_contact_jid(PgLink *link, const gchar *who)
 {
-	const PgTransportConfig *transport = pg_transport_get_config(link->session->transport);
+	PgTransport *transport = link->session->transport;
 
-	if (transport->type == PG_TRANSPORT_TYPE_IRC)
-		return pg_jid_irc_to_jid(transport, who, link->server, NULL);
-	{
-		g_autofree gchar *node = pg_jid_escape_node(who);
-		return g_strdup_printf("%s@%s", node, transport->jid);
-	}
+	return pg_session_network(transport)->address_to_jid(pg_transport_get_config(transport),
+							     who, link->server, NULL);
 }
 
-/* The legacy ID of a contact JID's local part (@jid as the boundary parsed it). */
-static gchar *
-pg_session_contact_id(PgSession *session, const PgJid *jid, gchar **server, GError **error)
+/* What @jid (a JID under @transport, as the boundary parsed it) names on
+ * its network.  Returns: (transfer full) or NULL with the error to answer. */
+static PgNetworkAddress *
+pg_session_parse_address(PgTransport *transport, const PgJid *jid, GError **error)
 {
-	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
-
-	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(transport, jid, error);
-		if (address == NULL)
-			return NULL;
-		*server = g_steal_pointer(&address->server);
-		return g_steal_pointer(&address->name);
-	}
-	*server = g_strdup("");
-	if (transport->type == PG_TRANSPORT_TYPE_SMS)
-		return pg_jid_parse_sms(transport, jid, error);
-	return pg_jid_parse_purple(transport, jid, error);
+	return pg_session_network(transport)->parse_address(pg_transport_get_config(transport),
+							    jid, error);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -284,109 +276,31 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 }
 
 static PgIpcMessage *
-pg_link_build_login(PgLink *link, const PgIrcTarget *target, GError **error)
+pg_link_build_login(PgLink *link, const PgNetworkTarget *target, GError **error)
 {
 	PgSession *session = link->session;
 	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
 	g_autoptr(PgAccount) account = NULL;
-	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
-	g_autofree gchar *username = NULL;
-	const PgSecret *password = NULL;
-	const PgSecret *identify = NULL;
-	g_autoptr(GVariant) pin = NULL; /* IRC: the addresses the worker may connect to */
-	const gchar *protocol;
+	g_autofree gchar *notice = NULL;
+	PgNetworkLogin login = {
+	    .config = session->manager->config,
+	    .transport = transport,
+	    .account_key = link->account,
+	    .server = link->server,
+	    .target = target,
+	    .flags = link->network_flags,
+	};
+	PgIpcMessage *message;
 
 	account = pg_registry_get_account(pg_transport_get_registry(session->transport),
 					  transport->jid, session->user_jid, error);
 	if (account == NULL)
 		return NULL;
-	switch (transport->type) {
-	case PG_TRANSPORT_TYPE_IRC: {
-		g_autofree gchar *port = g_strdup_printf("%u", target->port);
-		g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
-		g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
-		g_autofree gchar *encoding =
-		    g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
-		/* the passwords go to the server they were registered for, and
-		 * to no other (pg-irc-creds.h) */
-		gboolean ours = pg_irc_creds_allowed(account, transport, link->server);
-		const PgSecret *nickserv = ours ? pg_account_get_secret(account, "password") : NULL;
-		protocol = "prpl-irc";
-		username = g_strdup_printf("%s@%s", account->legacy_id, link->server);
-		password = ours ? pg_account_get_secret(account, "server_password") : NULL;
-		if (!ours && pg_irc_creds_any(account)) {
-			const gchar *bound = pg_irc_creds_server(account, transport);
-			pg_session_notice(session,
-					  "Your IRC passwords are not sent to %s: your "
-					  "registration gives them for %s.",
-					  link->server, bound != NULL ? bound : "no server");
-		}
-		if (target->addresses != NULL)
-			pin = g_variant_ref_sink(g_variant_new_strv(
-			    (const gchar *const *)target->addresses, -1));
-		/* The NickServ password authenticates with SASL PLAIN where the
-		 * network offers it (prpl-irc uses the account password for SASL,
-		 * so not when a server password takes that place); otherwise, or
-		 * once the server said it has no SASL, the worker identifies with
-		 * NickServ after sign-on. */
-		if (nickserv != NULL && password == NULL && !link->no_sasl) {
-			password = nickserv;
-			g_variant_builder_add(options, "{ss}", "sasl", "true");
-			g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
-		} else {
-			identify = nickserv;
-			g_variant_builder_add(options, "{ss}", "sasl", "false");
-		}
-		g_variant_builder_add(options, "{ss}", "port", port);
-		g_variant_builder_add(options, "{ss}", "ssl", target->tls ? "true" : "false");
-		/* prpl-irc reads a line as the first of these it converts from:
-		 * UTF-8, else irc_charset, else Latin-1 (which takes any byte: a
-		 * byte irc_charset leaves undefined must not lose the line).  It
-		 * sends in the first, UTF-8.  The daemon cleans the result again
-		 * (src/xmpp/pg-text.c). */
-		g_variant_builder_add(options, "{ss}", "encoding", encoding);
-		g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
-		g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
-		break;
-	}
-	case PG_TRANSPORT_TYPE_SMS: {
-		const PgConfig *config = session->manager->config;
-		protocol = "prpl-polygate-sms";
-		username = g_strdup(account->legacy_id);
-		password = transport->kannel_password;
-		g_variant_builder_add(options, "{ss}", "sendsms-url", transport->kannel_sendsms_url);
-		if (transport->kannel_username != NULL)
-			g_variant_builder_add(options, "{ss}", "sendsms-username",
-					      transport->kannel_username);
-		if (transport->kannel_smsc != NULL)
-			g_variant_builder_add(options, "{ss}", "smsc", transport->kannel_smsc);
-		/* the plugin appends &id=<message id>&status=%d; the token is how
-		 * our listener knows the report comes from Kannel */
-		if (transport->sms_dlr && config->http_port != 0 && transport->kannel_token != NULL) {
-			g_autofree gchar *dlr = g_strdup_printf(
-			    "http://%s:%u/kannel/dlr?token=%s&answer=%%A",
-			    g_strcmp0(config->http_listen, "0.0.0.0") == 0 ? "127.0.0.1"
-									  : config->http_listen,
-			    config->http_port, pg_secret_get_string(transport->kannel_token));
-			g_variant_builder_add(options, "{ss}", "dlr-url", dlr);
-		}
-		g_variant_builder_add(options, "{ss}", "show-errors", "false");
-		break;
-	}
-	case PG_TRANSPORT_TYPE_PURPLE:
-	default:
-		protocol = transport->purple_protocol != NULL ? transport->purple_protocol
-							       : "prpl-jabber";
-		username = g_strdup(account->legacy_id);
-		password = pg_account_get_secret(account, "password");
-		break;
-	}
-	return pg_ipc_message_new(
-	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(link->account), "protocol",
-	    g_variant_new_string(protocol), "username", g_variant_new_string(username), "password",
-	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "identify_password",
-	    identify != NULL ? pg_ipc_variant_new_secret(identify) : NULL, "options",
-	    g_variant_builder_end(options), "pin", pin, NULL);
+	login.account = account;
+	message = pg_session_network(session->transport)->build_login(&login, &notice);
+	if (notice != NULL)
+		pg_session_notice(session, "%s", notice);
+	return message;
 }
 
 static void pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal);
@@ -426,12 +340,11 @@ void
 pg_link_connect(PgLink *link)
 {
 	g_autoptr(GError) error = NULL;
-	const PgTransportConfig *transport = pg_transport_get_config(link->session->transport);
-	const PgIrcTarget *target = NULL;
+	const PgNetworkTarget *target = NULL;
 	PgIpcMessage *login;
 
 	g_clear_handle_id(&link->retry_id, g_source_remove);
-	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
+	if (pg_network_has(pg_session_network(link->session->transport), PG_NETWORK_SERVERS)) {
 		/* resolved and checked first (pg-irc-gate.h); the gate calls
 		 * pg_session_irc_ready_cb() when it knows */
 		target = pg_irc_gate_lookup(link->session->manager->irc_gate, link->session->transport,
@@ -703,21 +616,19 @@ pg_session_update_status(PgSession *session, const gchar *message)
 	}
 }
 
-/* The fixed IRC server, or the one link of a non-IRC transport, comes up
- * with the session; other IRC servers connect on first use. */
+/* The network's session server (IRC: the fixed one; others: their one
+ * link) comes up with the session; other servers connect on first use. */
 static void
 pg_session_connect_default(PgSession *session, xmpp_stanza_t *presence)
 {
-	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	const gchar *server = pg_session_network(session->transport)
+				  ->session_server(pg_transport_get_config(session->transport));
 	g_autoptr(GError) error = NULL;
 	PgLink *link;
 
-	if (transport->type == PG_TRANSPORT_TYPE_IRC && transport->irc_server == NULL)
+	if (server == NULL)
 		return;
-	link = pg_limits_get_link(session->manager->limits, session,
-				  transport->type == PG_TRANSPORT_TYPE_IRC ? transport->irc_server
-									    : "",
-				  &error);
+	link = pg_limits_get_link(session->manager->limits, session, server, &error);
 	if (link == NULL) {
 		pg_transport_reply_error(session->transport, presence, error);
 		return;
@@ -812,12 +723,12 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 static void
 pg_session_handle_room_presence(PgSessionManager *self, PgTransport *transport,
 				xmpp_stanza_t *presence, const gchar *user_jid,
-				PgIrcAddress *address)
+				PgNetworkAddress *address)
 {
 	const gchar *type = xmpp_stanza_get_type(presence);
 	const gchar *from = xmpp_stanza_get_from(presence);
-	const PgTransportConfig *config = pg_transport_get_config(transport);
-	g_autofree gchar *room_jid = pg_jid_irc_to_jid(config, address->name, address->server, NULL);
+	g_autofree gchar *room_jid = pg_session_network(transport)->address_to_jid(
+	    pg_transport_get_config(transport), address->name, address->server, NULL);
 	g_autofree gchar *key = g_utf8_strdown(address->name, -1);
 	PgSession *session = pg_session_lookup(self, user_jid, transport);
 	g_autoptr(GError) error = NULL;
@@ -900,20 +811,21 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 			   xmpp_stanza_t *presence, const gchar *user_jid, const PgJid *to)
 {
 	const gchar *type = xmpp_stanza_get_type(presence);
-	const PgTransportConfig *config = pg_transport_get_config(transport);
+	const PgNetwork *network = pg_session_network(transport);
 
 	if (to->local == NULL) {
 		pg_session_handle_user_presence(self, transport, presence, user_jid);
 		return TRUE;
 	}
-	if (config->type == PG_TRANSPORT_TYPE_IRC) {
+	if (pg_network_has(network, PG_NETWORK_ROOMS)) {
 		g_autoptr(GError) error = NULL;
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, &error);
+		g_autoptr(PgNetworkAddress) address =
+		    pg_session_parse_address(transport, to, &error);
 		if (address == NULL) {
 			pg_transport_reply_error(transport, presence, error);
 			return TRUE;
 		}
-		if (address->is_channel) {
+		if (address->is_room) {
 			pg_session_handle_room_presence(self, transport, presence, user_jid,
 							address);
 			return TRUE;
@@ -938,8 +850,8 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport,
 	/* available to nick%server: that IRC server comes up too, so the contact
 	 * can reach the user (without a fixed irc_server nothing else would
 	 * connect before the user's first message or join) */
-	if (type == NULL && config->type == PG_TRANSPORT_TYPE_IRC) {
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, NULL);
+	if (type == NULL && pg_network_has(network, PG_NETWORK_SERVERS)) {
+		g_autoptr(PgNetworkAddress) address = pg_session_parse_address(transport, to, NULL);
 		PgSession *session = pg_session_lookup(self, user_jid, transport);
 		if (address != NULL && session != NULL) {
 			g_autoptr(GError) error = NULL;
@@ -959,11 +871,11 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 			  const gchar *user_jid, const PgJid *to)
 {
 	const gchar *type = xmpp_stanza_get_type(message);
-	const PgTransportConfig *config = pg_transport_get_config(transport);
+	const PgNetwork *network = pg_session_network(transport);
 	g_autofree gchar *body = pg_stanza_get_child_text(message, "body");
 	g_autofree gchar *subject = pg_stanza_get_child_text(message, "subject");
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *server = NULL;
+	g_autoptr(PgNetworkAddress) address = NULL;
 	g_autofree gchar *who = NULL;
 	PgSession *session;
 	PgLink *link;
@@ -977,74 +889,62 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 					      "register with this gateway first");
 		return TRUE;
 	}
-	if (config->type == PG_TRANSPORT_TYPE_SMS)
+	/* texts go through the durable outbox, not a link (pg-sms.h) */
+	if (pg_network_has(network, PG_NETWORK_OUTBOX))
 		return pg_sms_handle_message(self->sms, transport, message, user_jid, to);
 	session = pg_session_ensure(self, user_jid, transport);
 
-	if (config->type == PG_TRANSPORT_TYPE_IRC) {
-		g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(config, to, &error);
-		if (address == NULL) {
-			pg_transport_reply_error(transport, message, error);
-			return TRUE;
-		}
-		link = pg_limits_get_link(self->limits, session, address->server, &error);
-		if (link == NULL) {
-			pg_transport_reply_error(transport, message, error);
-			return TRUE;
-		}
-		if (address->is_channel && address->resource == NULL) {
-			g_autofree gchar *key = g_utf8_strdown(address->name, -1);
-			PgRoom *room = g_hash_table_lookup(link->rooms, key);
-			/* XEP-0045 §7.4: only occupants may send to the room */
-			if (room == NULL ||
-			    !g_hash_table_contains(room->resources, xmpp_stanza_get_from(message))) {
-				pg_transport_reply_error_code(transport, message,
-							      PG_ERROR_NOT_ACCEPTABLE,
-							      "join the room before sending to it");
-				return TRUE;
-			}
-			if (subject != NULL && body == NULL) {
-				pg_link_command(link,
-						pg_ipc_message_new(
-						    PG_IPC_CMD_SET_ROOM_SUBJECT, 0, "account",
-						    g_variant_new_string(link->account), "room",
-						    g_variant_new_string(room->name), "subject",
-						    g_variant_new_string(subject), NULL),
-						message);
-				return TRUE;
-			}
-			if (body == NULL)
-				return TRUE; /* chat states and the like: IRC has none */
-			/* a refused line has no echo to wait for (the echo comes
-			 * with a later event, after this push) */
-			if (pg_link_command(link,
-					    pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
-							       g_variant_new_string(link->account),
-							       "room", g_variant_new_string(room->name),
-							       "body", g_variant_new_string(body),
-							       NULL),
-					    message))
-				g_queue_push_tail(room->echo_ids,
-						  g_strdup(xmpp_stanza_get_id(message) != NULL
-							       ? xmpp_stanza_get_id(message)
-							       : ""));
-			return TRUE;
-		}
-		/* a private message: to nick%server, or to room/nick (IRC PMs are
-		 * not tied to a channel) */
-		who = g_strdup(address->is_channel ? address->resource : address->name);
-	} else {
-		who = pg_session_contact_id(session, to, &server, &error);
-		if (who == NULL) {
-			pg_transport_reply_error(transport, message, error);
-			return TRUE;
-		}
-		link = pg_limits_get_link(self->limits, session, server, &error);
-		if (link == NULL) {
-			pg_transport_reply_error(transport, message, error);
-			return TRUE;
-		}
+	address = pg_session_parse_address(transport, to, &error);
+	if (address == NULL) {
+		pg_transport_reply_error(transport, message, error);
+		return TRUE;
 	}
+	link = pg_limits_get_link(self->limits, session, address->server, &error);
+	if (link == NULL) {
+		pg_transport_reply_error(transport, message, error);
+		return TRUE;
+	}
+	if (address->is_room && address->resource == NULL) {
+		g_autofree gchar *key = g_utf8_strdown(address->name, -1);
+		PgRoom *room = g_hash_table_lookup(link->rooms, key);
+		/* XEP-0045 §7.4: only occupants may send to the room */
+		if (room == NULL ||
+		    !g_hash_table_contains(room->resources, xmpp_stanza_get_from(message))) {
+			pg_transport_reply_error_code(transport, message,
+						      PG_ERROR_NOT_ACCEPTABLE,
+						      "join the room before sending to it");
+			return TRUE;
+		}
+		if (subject != NULL && body == NULL) {
+			pg_link_command(link,
+					pg_ipc_message_new(
+					    PG_IPC_CMD_SET_ROOM_SUBJECT, 0, "account",
+					    g_variant_new_string(link->account), "room",
+					    g_variant_new_string(room->name), "subject",
+					    g_variant_new_string(subject), NULL),
+					message);
+			return TRUE;
+		}
+		if (body == NULL)
+			return TRUE; /* chat states and the like: IRC has none */
+		/* a refused line has no echo to wait for (the echo comes
+		 * with a later event, after this push) */
+		if (pg_link_command(link,
+				    pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
+						       g_variant_new_string(link->account),
+						       "room", g_variant_new_string(room->name),
+						       "body", g_variant_new_string(body),
+						       NULL),
+				    message))
+			g_queue_push_tail(room->echo_ids,
+					  g_strdup(xmpp_stanza_get_id(message) != NULL
+						       ? xmpp_stanza_get_id(message)
+						       : ""));
+		return TRUE;
+	}
+	/* a private message: to a contact, or to room/nick (IRC PMs are
+	 * not tied to a channel) */
+	who = g_strdup(address->is_room ? address->resource : address->name);
 	if (body == NULL) {
 		xmpp_stanza_t *state = xmpp_stanza_get_child_by_ns(message, PG_NS_CHATSTATES);
 		if (state != NULL && link->state == PG_LINK_CONNECTED)
@@ -1071,9 +971,9 @@ static gboolean
 pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq,
 		     const PgJid *to)
 {
-	const PgTransportConfig *config = pg_transport_get_config(transport);
+	const PgNetwork *network = pg_session_network(transport);
 	xmpp_stanza_t *query = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_INFO);
-	g_autoptr(PgIrcAddress) address = NULL;
+	g_autoptr(PgNetworkAddress) address = NULL;
 	xmpp_stanza_t *reply;
 	xmpp_stanza_t *result;
 	xmpp_stanza_t *identity;
@@ -1089,17 +989,17 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	}
 	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
 		return FALSE;
-	if (config->type != PG_TRANSPORT_TYPE_IRC)
+	if (!pg_network_has(network, PG_NETWORK_ROOMS))
 		return FALSE;
-	address = pg_jid_parse_irc(config, to, NULL);
+	address = pg_session_parse_address(transport, to, NULL);
 	if (address == NULL)
 		return FALSE;
 	reply = pg_stanza_iq_result(iq);
 	result = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
 	identity = pg_stanza_add_child(result, "identity", NULL);
-	if (address->is_channel && address->resource == NULL) {
+	if (address->is_room && address->resource == NULL) {
 		xmpp_stanza_set_attribute(identity, "category", "conference");
-		xmpp_stanza_set_attribute(identity, "type", "irc");
+		xmpp_stanza_set_attribute(identity, "type", network->room_disco_type);
 		pg_stanza_set_attribute(identity, "name", address->name);
 		for (gsize i = 0; i < G_N_ELEMENTS(room_features); i++) {
 			xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
@@ -1117,21 +1017,20 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	return TRUE;
 }
 
-/* IRC: a stanza that names a server to connect to passes the gate
- * (pg-irc-gate.h) first.  FALSE: the gate took it. */
+/* A stanza that names a server to connect to (PG_NETWORK_SERVERS) passes
+ * the gate (pg-irc-gate.h) first.  FALSE: the gate took it. */
 static gboolean
 pg_session_irc_admit(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *stanza,
 		     const gchar *user_jid, const PgJid *to)
 {
-	const PgTransportConfig *config = pg_transport_get_config(transport);
-	g_autoptr(PgIrcAddress) address = NULL;
+	g_autoptr(PgNetworkAddress) address = NULL;
 	PgSession *session;
 	PgLink *link;
 
-	if (config->type != PG_TRANSPORT_TYPE_IRC || to == NULL || to->local == NULL ||
-	    g_strcmp0(xmpp_stanza_get_name(stanza), "iq") == 0)
+	if (!pg_network_has(pg_session_network(transport), PG_NETWORK_SERVERS) || to == NULL ||
+	    to->local == NULL || g_strcmp0(xmpp_stanza_get_name(stanza), "iq") == 0)
 		return TRUE;
-	address = pg_jid_parse_irc(config, to, NULL);
+	address = pg_session_parse_address(transport, to, NULL);
 	if (address == NULL)
 		return TRUE; /* the handlers say what is wrong with it */
 	session = pg_session_lookup(self, user_jid, transport);
@@ -1428,29 +1327,23 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 
-	/* prpl-irc fails the login when SASL was asked for and the server has
-	 * none ("...Server does not support SASL authentication."): fall back to
-	 * NickServ at once, which is what the user's registration asked for */
-	if (reason != NULL && strstr(reason, "does not support SASL") != NULL && !link->no_sasl) {
-		g_message("%s: the server has no SASL; identifying with NickServ instead",
-			  link->account);
-		link->no_sasl = TRUE;
+	/* the network says whether it is worth another try (e.g. a refusal of
+	 * our credentials is not), or a try with another login (IRC: no SASL) */
+	switch (pg_session_network(session->transport)
+		    ->classify_disconnect(&link->network_flags, reason, fatal, was_connected)) {
+	case PG_NETWORK_RETRY_CHANGED:
+		g_message("%s: retrying with another login (%s)", link->account,
+			  reason != NULL ? reason : "connection lost");
 		/* not at once: libpurple finishes the failed connection only after
 		 * its error callback, so the worker still holds the account */
 		pg_link_schedule_retry(link);
 		return;
-	}
-	/* libpurple reports a server's refusal of our credentials or of us (an
-	 * IRC server's "ERROR :Access denied: Bad password?", a K-line) as a
-	 * plain network error; retrying that only hammers the server */
-	if (!fatal && !was_connected && reason != NULL) {
-		static const gchar *const refusals[] = {"password", "access denied", "banned",
-							"k-lined", "g-lined", "not authorized"};
-		g_autofree gchar *lower = g_utf8_strdown(reason, -1);
-		for (gsize i = 0; i < G_N_ELEMENTS(refusals); i++) {
-			if (strstr(lower, refusals[i]) != NULL)
-				fatal = TRUE;
-		}
+	case PG_NETWORK_FINAL:
+		fatal = TRUE;
+		break;
+	case PG_NETWORK_RETRY:
+	default:
+		break;
 	}
 	g_free(link->last_error);
 	link->last_error = g_strdup(reason != NULL ? reason : "connection lost");
@@ -1748,14 +1641,14 @@ static void
 pg_link_forget_join(PgLink *link, xmpp_stanza_t *origin)
 {
 	g_autoptr(PgJid) to = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
-	g_autoptr(PgIrcAddress) address =
-	    to != NULL ? pg_jid_parse_irc(pg_transport_get_config(link->session->transport), to,
-					  NULL)
-		       : NULL;
+	g_autoptr(PgNetworkAddress) address =
+	    to != NULL && to->local != NULL
+		? pg_session_parse_address(link->session->transport, to, NULL)
+		: NULL;
 	g_autofree gchar *key = NULL;
 	PgRoom *room;
 
-	if (address == NULL || !address->is_channel)
+	if (address == NULL || !address->is_room)
 		return;
 	key = g_utf8_strdown(address->name, -1);
 	room = g_hash_table_lookup(link->rooms, key);

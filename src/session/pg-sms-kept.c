@@ -171,8 +171,7 @@ pg_sms_deliver_kept_cb(gpointer user_data)
 void
 pg_sms_deliver_kept(PgSms *self, PgTransport *transport)
 {
-	if (self == NULL || self->registry == NULL ||
-	    pg_transport_get_config(transport)->type != PG_TRANSPORT_TYPE_SMS)
+	if (self == NULL || self->registry == NULL || !pg_sms_serves(transport))
 		return;
 	pg_sms_deliver_kept_on(self, transport);
 }
@@ -182,7 +181,7 @@ pg_sms_keep_im(PgSms *self, PgLink *link, const gchar *from, const gchar *body)
 {
 	PgTransport *transport = link->session->transport;
 
-	if (self == NULL || pg_transport_get_config(transport)->type != PG_TRANSPORT_TYPE_SMS ||
+	if (self == NULL || !pg_sms_serves(transport) ||
 	    pg_transport_is_connected(transport))
 		return FALSE;
 	return pg_sms_keep(self, transport, link->session->user_jid, PG_SMS_INBOX_SMS, from, body,

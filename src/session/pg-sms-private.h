@@ -23,6 +23,8 @@ struct _PgSms {
 
 /* pg-sms.c */
 gint64 pg_sms_now(void);
+/* Whether @transport's network sends through the outbox (PG_NETWORK_OUTBOX). */
+gboolean pg_sms_serves(PgTransport *transport);
 /* Returns: (transfer full) "+number@transport" */
 gchar *pg_sms_contact_jid(PgTransport *transport, const gchar *number);
 void pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *user_jid,

@@ -19,6 +19,7 @@
 #include "core/pg-error.h"
 #include "core/pg-phone.h"
 #include "http/pg-http.h"
+#include "network/pg-network-sms.h"
 #include "registry/pg-account.h"
 #include "session/pg-sms-private.h"
 #include "xmpp/pg-stanza.h"
@@ -45,6 +46,12 @@ pg_sms_find_transport(PgSms *self, const gchar *jid)
 			return transport;
 	}
 	return NULL;
+}
+
+gboolean
+pg_sms_serves(PgTransport *transport)
+{
+	return pg_network_has(pg_session_network(transport), PG_NETWORK_OUTBOX);
 }
 
 gchar *
@@ -226,7 +233,7 @@ pg_sms_handle_message(PgSms *self, PgTransport *transport, xmpp_stanza_t *messag
 
 	if (body == NULL || body[0] == '\0')
 		return TRUE; /* chat states and receipts: SMS has none */
-	number = pg_jid_parse_sms(pg_transport_get_config(transport), to, &error);
+	number = pg_network_sms_parse(pg_transport_get_config(transport), to, &error);
 	if (number == NULL) {
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;
@@ -326,7 +333,7 @@ pg_sms_on_link_down(PgSms *self, PgLink *link)
 	g_autoptr(GPtrArray) messages = NULL;
 	gint64 now = pg_sms_now();
 
-	if (self == NULL || pg_transport_get_config(session->transport)->type != PG_TRANSPORT_TYPE_SMS)
+	if (self == NULL || !pg_sms_serves(session->transport))
 		return;
 	/* sends that waited for this link would go out a second time once the
 	 * rows below are queued again: drop them, the pump resends */
@@ -356,7 +363,7 @@ pg_sms_on_link_down(PgSms *self, PgLink *link)
 gboolean
 pg_sms_holds_session(PgSms *self, PgSession *session)
 {
-	if (self == NULL || pg_transport_get_config(session->transport)->type != PG_TRANSPORT_TYPE_SMS)
+	if (self == NULL || !pg_sms_serves(session->transport))
 		return FALSE;
 	return pg_sms_queue_count_pending(self->registry, pg_transport_get_jid(session->transport),
 					  session->user_jid, NULL) != 0;
@@ -389,7 +396,7 @@ pg_sms_sweep_cb(gpointer user_data)
 		const PgTransportConfig *config = pg_transport_get_config(transport);
 		g_autoptr(GPtrArray) expired = NULL;
 
-		if (config->type != PG_TRANSPORT_TYPE_SMS)
+		if (!pg_sms_serves(transport))
 			continue;
 		expired = pg_sms_queue_expire(self->registry, config->jid, config->sms_retry_max_age,
 					      now, NULL);
@@ -409,7 +416,7 @@ pg_sms_sweep_cb(gpointer user_data)
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		PgSession *session = value;
 		if (!pg_sms_holds_session(self, session) &&
-		    pg_transport_get_config(session->transport)->type == PG_TRANSPORT_TYPE_SMS)
+		    pg_sms_serves(session->transport))
 			pg_session_release(session);
 	}
 	return G_SOURCE_CONTINUE;

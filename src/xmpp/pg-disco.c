@@ -4,33 +4,10 @@
 #include "config.h"
 
 #include "core/pg-error.h"
+#include "network/pg-network.h"
 #include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
-
-/* XEP-0100 §5 / the XMPP registrar's "gateway" category types */
-static const gchar *
-pg_disco_gateway_type(const PgTransportConfig *transport)
-{
-	switch (transport->type) {
-	case PG_TRANSPORT_TYPE_IRC:
-		return "irc";
-	case PG_TRANSPORT_TYPE_SMS:
-		return "sms";
-	case PG_TRANSPORT_TYPE_PURPLE:
-	default:
-		break;
-	}
-	if (g_strcmp0(transport->purple_protocol, "prpl-jabber") == 0)
-		return "xmpp";
-	if (g_strcmp0(transport->purple_protocol, "prpl-icq") == 0)
-		return "icq";
-	if (g_strcmp0(transport->purple_protocol, "prpl-gg") == 0)
-		return "gadu-gadu";
-	if (g_strcmp0(transport->purple_protocol, "prpl-simple") == 0)
-		return "sip";
-	return "legacy";
-}
 
 static const gchar *const pg_disco_features[] = {
     PG_NS_DISCO_INFO, PG_NS_DISCO_ITEMS, PG_NS_REGISTER, PG_NS_GATEWAY, PG_NS_PING,
@@ -64,7 +41,9 @@ pg_disco_handle_info(PgTransport *self, xmpp_stanza_t *iq)
 	query = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
 	identity = pg_stanza_add_child(query, "identity", NULL);
 	xmpp_stanza_set_attribute(identity, "category", "gateway");
-	xmpp_stanza_set_attribute(identity, "type", pg_disco_gateway_type(self->transport));
+	/* XEP-0100 §5: the network's type of the "gateway" category */
+	xmpp_stanza_set_attribute(identity, "type",
+				  pg_network_for(self->transport->type)->disco_type(self->transport));
 	xmpp_stanza_set_attribute(identity, "name", self->transport->display_name);
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_disco_features); i++) {
 		xmpp_stanza_t *feature = pg_stanza_add_child(query, "feature", NULL);

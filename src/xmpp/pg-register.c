@@ -2,8 +2,8 @@
  * transport's presence subscription with each registered user.
  *
  * DESIGN
- * The fields a user fills in depend on the transport type (one table per
- * type below).  A registration is offered both as a XEP-0004 data form and
+ * The fields a user fills in, how each is checked and the form are the
+ * transport's network driver's (network/pg-network.h).  A registration is offered both as a XEP-0004 data form and
  * as XEP-0077 legacy fields, for old clients.  Secrets (passwords) go
  * straight from the parsed stanza into PgSecret and from there into the
  * registry, which seals them; the form's value table wipes its copies.  No
@@ -26,84 +26,19 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "core/pg-phone.h"
+#include "network/pg-network.h"
 #include "registry/pg-account.h"
-#include "registry/pg-irc-creds.h"
 #include "xmpp/pg-form.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
-#define PG_REGISTER_MAX_VALUE 1024
-
-typedef struct {
-	const gchar *var;    /* form field var, and the legacy element name if @legacy */
-	gboolean legacy;     /* also offered as a XEP-0077 legacy element */
-	const gchar *type;   /* XEP-0004 field type */
-	const gchar *label;
-	gboolean required;
-	gboolean secret;     /* sealed in the registry, never sent back */
-	gboolean legacy_id;  /* becomes PgAccount.legacy_id */
-} PgRegisterField;
-
-static const PgRegisterField pg_register_fields_irc[] = {
-    {.var = "nick", .legacy = TRUE, .type = "text-single", .label = "IRC nickname",
-     .required = TRUE, .legacy_id = TRUE},
-    {.var = "password", .legacy = TRUE, .type = "text-private",
-     .label = "NickServ password (optional)", .secret = TRUE},
-    {.var = "server_password", .type = "text-private",
-     .label = "IRC server password (optional)", .secret = TRUE},
-    /* the only server that ever gets the passwords (registry/pg-irc-creds.h) */
-    {.var = "server", .type = "text-single",
-     .label = "IRC server the passwords are for (default: the gateway's own server)"},
-};
-
-static const PgRegisterField pg_register_fields_sms[] = {
-    {.var = "phone", .legacy = TRUE, .type = "text-single",
-     .label = "Your mobile number, international form (e.g. +15551234567)", .required = TRUE,
-     .legacy_id = TRUE},
-};
-
-static const PgRegisterField pg_register_fields_purple[] = {
-    {.var = "username", .legacy = TRUE, .type = "text-single", .label = "Legacy account name",
-     .required = TRUE, .legacy_id = TRUE},
-    {.var = "password", .legacy = TRUE, .type = "text-private", .label = "Password",
-     .required = TRUE, .secret = TRUE},
-};
-
-static const PgRegisterField *
-pg_register_fields(const PgTransportConfig *transport, gsize *n_fields)
+/* The fields, their checks and the form are the network driver's
+ * (network/pg-network.h): this file knows no network. */
+static const PgNetwork *
+pg_register_network(PgTransport *self)
 {
-	switch (transport->type) {
-	case PG_TRANSPORT_TYPE_IRC:
-		*n_fields = G_N_ELEMENTS(pg_register_fields_irc);
-		return pg_register_fields_irc;
-	case PG_TRANSPORT_TYPE_SMS:
-		*n_fields = G_N_ELEMENTS(pg_register_fields_sms);
-		return pg_register_fields_sms;
-	case PG_TRANSPORT_TYPE_PURPLE:
-	default:
-		*n_fields = G_N_ELEMENTS(pg_register_fields_purple);
-		return pg_register_fields_purple;
-	}
-}
-
-static const gchar *
-pg_register_instructions(const PgTransportConfig *transport)
-{
-	switch (transport->type) {
-	case PG_TRANSPORT_TYPE_IRC:
-		return "Choose the IRC nickname to use on this gateway. The NickServ and "
-		       "server passwords are optional, stored encrypted, and sent only to "
-		       "the IRC server you give with them.";
-	case PG_TRANSPORT_TYPE_SMS:
-		return "Enter your mobile phone number in international form (+ and the "
-		       "country code). Text messages to that number reach you here.";
-	case PG_TRANSPORT_TYPE_PURPLE:
-	default:
-		return "Enter the name and password of your account on the legacy network. "
-		       "The password is stored encrypted.";
-	}
+	return pg_network_for(self->transport->type);
 }
 
 /* Who is asking: the bare JID, after checking the domain is served here. */
@@ -128,13 +63,13 @@ pg_register_requester(PgTransport *self, xmpp_stanza_t *stanza, GError **error)
 static void
 pg_register_handle_get(PgTransport *self, xmpp_stanza_t *iq, const gchar *user_jid)
 {
+	const PgNetwork *network = pg_register_network(self);
 	g_autoptr(xmpp_stanza_t) reply = pg_stanza_iq_result(iq);
 	g_autoptr(PgForm) form = NULL;
 	g_autoptr(xmpp_stanza_t) x = NULL;
 	g_autoptr(PgAccount) account = NULL;
 	g_autoptr(GError) error = NULL;
-	const PgRegisterField *fields;
-	const gchar *instructions = pg_register_instructions(self->transport);
+	const PgNetworkField *fields;
 	xmpp_stanza_t *query;
 	gsize n_fields = 0;
 
@@ -150,20 +85,19 @@ pg_register_handle_get(PgTransport *self, xmpp_stanza_t *iq, const gchar *user_j
 	 * and SHOULD see its current registration data */
 	if (account != NULL)
 		pg_stanza_add_child(query, "registered", NULL);
-	pg_stanza_add_text_child(query, "instructions", instructions);
+	pg_stanza_add_text_child(query, "instructions", network->register_instructions);
 
-	fields = pg_register_fields(self->transport, &n_fields);
-	form = pg_form_new("form", PG_NS_REGISTER, self->transport->display_name, instructions);
+	fields = network->register_fields(self->transport, &n_fields);
 	for (gsize i = 0; i < n_fields; i++) {
 		const gchar *value = NULL;
+		if (!fields[i].legacy)
+			continue;
 		if (account != NULL && !fields[i].secret)
 			value = fields[i].legacy_id ? account->legacy_id
 						    : pg_account_get_setting(account, fields[i].var);
-		if (fields[i].legacy)
-			pg_stanza_add_text_child(query, fields[i].var, value);
-		pg_form_add_field(form, fields[i].var, fields[i].type, fields[i].label,
-				  fields[i].required, value);
+		pg_stanza_add_text_child(query, fields[i].var, value);
 	}
+	form = network->register_form(network, self->transport, account);
 	x = pg_form_to_stanza(form, pg_transport_get_ctx(self));
 	xmpp_stanza_add_child(query, x);
 	pg_transport_send(self, reply);
@@ -177,7 +111,7 @@ pg_register_collect(PgTransport *self, xmpp_stanza_t *query, GError **error)
 {
 	xmpp_stanza_t *x = xmpp_stanza_get_child_by_ns(query, PG_NS_DATA);
 	g_autoptr(GHashTable) values = NULL;
-	const PgRegisterField *fields;
+	const PgNetworkField *fields;
 	gsize n_fields = 0;
 	gboolean any = FALSE;
 
@@ -186,7 +120,7 @@ pg_register_collect(PgTransport *self, xmpp_stanza_t *query, GError **error)
 
 	values = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 				       (GDestroyNotify)pg_secret_wipe_string);
-	fields = pg_register_fields(self->transport, &n_fields);
+	fields = pg_register_network(self)->register_fields(self->transport, &n_fields);
 	for (gsize i = 0; i < n_fields; i++) {
 		gchar *text;
 		if (!fields[i].legacy || xmpp_stanza_get_child_by_name(query, fields[i].var) == NULL)
@@ -203,84 +137,6 @@ pg_register_collect(PgTransport *self, xmpp_stanza_t *query, GError **error)
 		return NULL;
 	}
 	return g_steal_pointer(&values);
-}
-
-/* Check one value by the rules of its transport type; may rewrite it
- * (E.164 normalisation).  Returns: (transfer full) the value to store. */
-static gchar *
-pg_register_check_value(PgTransport *self, const PgRegisterField *field, const gchar *value,
-			GError **error)
-{
-	if (strlen(value) > PG_REGISTER_MAX_VALUE) {
-		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE, "%s is too long", field->var);
-		return NULL;
-	}
-	if (!g_utf8_validate(value, -1, NULL)) {
-		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE, "%s is not valid UTF-8",
-			    field->var);
-		return NULL;
-	}
-	if (field->secret)
-		return g_strdup(value);
-	if (g_strcmp0(field->var, "nick") == 0 && !pg_jid_is_valid_irc_nick(value)) {
-		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
-			    "'%s' is not a valid IRC nickname: letters, digits and []\\`_^{|}- "
-			    "only, not starting with a digit or '-'",
-			    value);
-		return NULL;
-	}
-	if (g_strcmp0(field->var, "phone") == 0)
-		return pg_phone_normalize_e164(value, error);
-	for (const gchar *p = value; *p != '\0'; p = g_utf8_next_char(p)) {
-		if (g_unichar_iscntrl(g_utf8_get_char(p))) {
-			g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
-				    "%s contains a control character", field->var);
-			return NULL;
-		}
-	}
-	return g_strdup(value);
-}
-
-/* Build the account from the submitted values.  Returns: (transfer full). */
-static PgAccount *
-pg_register_build_account(PgTransport *self, const gchar *user_jid, GHashTable *values,
-			  GError **error)
-{
-	g_autoptr(PgAccount) account = pg_account_new(self->transport->jid, user_jid, NULL);
-	const PgRegisterField *fields = NULL;
-	gsize n_fields = 0;
-
-	fields = pg_register_fields(self->transport, &n_fields);
-	for (gsize i = 0; i < n_fields; i++) {
-		const gchar *value = g_hash_table_lookup(values, fields[i].var);
-		g_autofree gchar *checked = NULL;
-
-		if (value == NULL || value[0] == '\0') {
-			if (fields[i].required) {
-				g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
-					    "the field '%s' is required", fields[i].var);
-				return NULL;
-			}
-			continue;
-		}
-		checked = pg_register_check_value(self, &fields[i], value, error);
-		if (checked == NULL)
-			return NULL;
-		if (fields[i].secret) {
-			pg_account_set_secret(account, fields[i].var,
-					      pg_secret_new_from_string(checked));
-			pg_secret_wipe_string(g_steal_pointer(&checked));
-		} else if (fields[i].legacy_id) {
-			g_free(account->legacy_id);
-			account->legacy_id = g_steal_pointer(&checked);
-		} else {
-			pg_account_set_setting(account, fields[i].var, checked);
-		}
-	}
-	if (self->transport->type == PG_TRANSPORT_TYPE_IRC &&
-	    !pg_irc_creds_bind(account, self->transport, error))
-		return NULL;
-	return g_steal_pointer(&account);
 }
 
 static void
@@ -341,8 +197,8 @@ pg_register_handle_set(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *quer
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GHashTable) values = NULL;
+	const PgNetwork *network = pg_register_network(self);
 	g_autoptr(PgAccount) account = NULL;
-	g_autoptr(PgAccount) owner = NULL;
 	g_autoptr(xmpp_stanza_t) reply = NULL;
 	gboolean created = FALSE;
 
@@ -355,21 +211,17 @@ pg_register_handle_set(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *quer
 		pg_transport_reply_error(self, iq, error);
 		return;
 	}
-	account = pg_register_build_account(self, user_jid, values, &error);
+	account = network->register_read(network, self->transport, user_jid, values, &error);
 	g_clear_pointer(&values, g_hash_table_unref); /* wipes the submitted passwords */
 	if (account == NULL) {
 		pg_transport_reply_error(self, iq, error);
 		return;
 	}
-	/* an SMS number routes inbound texts: it can belong to one user only */
-	if (self->transport->type == PG_TRANSPORT_TYPE_SMS) {
-		owner = pg_registry_find_by_legacy_id(self->registry, self->transport->jid,
-						      account->legacy_id, NULL);
-		if (owner != NULL && g_strcmp0(owner->user_jid, user_jid) != 0) {
-			pg_transport_reply_error_code(self, iq, PG_ERROR_CONFLICT,
-						      "this number is registered by another user");
-			return;
-		}
+	/* e.g. an SMS number routes inbound texts: it can belong to one user only */
+	if (network->register_check != NULL &&
+	    !network->register_check(self->transport, self->registry, account, &error)) {
+		pg_transport_reply_error(self, iq, error);
+		return;
 	}
 	if (!pg_registry_put_account(self->registry, account, &created, &error)) {
 		pg_transport_reply_error(self, iq, error);
@@ -414,15 +266,10 @@ pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq)
 		return;
 	if (g_strcmp0(xmpp_stanza_get_type(iq), "get") == 0) {
 		/* XEP-0100 §6.3.1: a description and the prompt */
-		static const gchar *const prompts[] = {
-		    [PG_TRANSPORT_TYPE_IRC] = "IRC nickname or #channel (nick%irc.server)",
-		    [PG_TRANSPORT_TYPE_SMS] = "Phone number (+15551234567)",
-		    [PG_TRANSPORT_TYPE_PURPLE] = "Legacy account name",
-		};
 		query = pg_stanza_add_child(reply, "query", PG_NS_GATEWAY);
 		pg_stanza_add_text_child(query, "desc",
 					 "Enter the contact's address on the legacy network.");
-		pg_stanza_add_text_child(query, "prompt", prompts[self->transport->type]);
+		pg_stanza_add_text_child(query, "prompt", pg_register_network(self)->gateway_prompt);
 	} else {
 		/* XEP-0100 §6.3.2: the prompt in, the JID out (also as <prompt/>
 		 * for clients written against earlier versions) */
@@ -435,7 +282,7 @@ pg_register_handle_gateway(PgTransport *self, xmpp_stanza_t *iq)
 						      "a <prompt/> with the legacy address is needed");
 			return;
 		}
-		jid = pg_jid_from_legacy_id(self->transport, legacy_id, &error);
+		jid = pg_network_jid_from_legacy_id(self->transport, legacy_id, &error);
 		if (jid == NULL) {
 			pg_transport_reply_error(self, iq, error);
 			return;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "network/pg-network.h"
 #include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
@@ -153,7 +154,7 @@ pg_transport_check_addresses(const PgTransportConfig *transport, xmpp_stanza_t *
 		return FALSE;
 	}
 	/* a contact or room: its shape on this network (pg-jid.h) */
-	if (to_jid->local != NULL && !pg_jid_check_contact(transport, to_jid, error))
+	if (to_jid->local != NULL && !pg_network_check_address(transport, to_jid, error))
 		return FALSE;
 	*from = g_steal_pointer(&from_jid);
 	*to = g_steal_pointer(&to_jid);

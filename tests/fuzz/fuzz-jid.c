@@ -10,6 +10,9 @@
 
 #include "core/pg-error.h"
 #include "core/pg-phone.h"
+#include "network/pg-network-irc.h"
+#include "network/pg-network-purple.h"
+#include "network/pg-network-sms.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
@@ -83,26 +86,26 @@ fuzz_boundary(const PgTransportConfig *transport, const gchar *to, gsize kind)
 static void
 fuzz_networks(const PgTransportConfig *transport, const PgJid *jid)
 {
-	g_autoptr(PgIrcAddress) address = pg_jid_parse_irc(transport, jid, NULL);
-	g_autofree gchar *number = pg_jid_parse_sms(transport, jid, NULL);
-	g_autofree gchar *legacy = pg_jid_parse_purple(transport, jid, NULL);
+	g_autoptr(PgNetworkAddress) address = pg_network_irc_parse(transport, jid, NULL);
+	g_autofree gchar *number = pg_network_sms_parse(transport, jid, NULL);
+	g_autofree gchar *legacy = pg_network_purple_parse(transport, jid, NULL);
 
 	if (transport->type == PG_TRANSPORT_TYPE_IRC) {
 		/* the boundary's allocation-free check agrees with the full parse */
 		g_autoptr(GError) check_error = NULL;
 		g_autoptr(GError) parse_error = NULL;
-		g_autoptr(PgIrcAddress) parsed = pg_jid_parse_irc(transport, jid, &parse_error);
-		gboolean ok = pg_jid_check_contact(transport, jid, &check_error);
+		g_autoptr(PgNetworkAddress) parsed = pg_network_irc_parse(transport, jid, &parse_error);
+		gboolean ok = pg_network_check_address(transport, jid, &check_error);
 		g_assert_cmpint(ok, ==, parsed != NULL);
 		if (!ok)
 			g_assert_cmpint(check_error->code, ==, parse_error->code);
 	}
 	if (address != NULL) {
-		g_autofree gchar *again = pg_jid_irc_to_jid(transport, address->name,
+		g_autofree gchar *again = pg_network_irc_to_jid(transport, address->name,
 							     address->server, NULL);
 		g_autoptr(PgJid) parsed = pg_jid_parse(again, NULL);
-		g_autoptr(PgIrcAddress) reparsed =
-		    parsed != NULL ? pg_jid_parse_irc(transport, parsed, NULL) : NULL;
+		g_autoptr(PgNetworkAddress) reparsed =
+		    parsed != NULL ? pg_network_irc_parse(transport, parsed, NULL) : NULL;
 		if (reparsed == NULL)
 			g_error("IRC address %s / %s does not parse back", address->name,
 				address->server != NULL ? address->server : "(none)");
@@ -149,7 +152,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 		g_autofree gchar *as_local = g_strdup_printf("%s@%s", text, transport->jid);
 		g_autofree gchar *as_resource = g_strdup_printf("%s/%s", transport->jid, text);
 		const gchar *const tos[] = {text, as_local, as_resource};
-		g_autofree gchar *jid = pg_jid_from_legacy_id(transport, text, NULL);
+		g_autofree gchar *jid = pg_network_jid_from_legacy_id(transport, text, NULL);
 
 		if (jid != NULL)
 			g_assert_nonnull(g_utf8_strchr(jid, -1, '@'));

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "network/pg-network-irc.h"
+#include "network/pg-network-purple.h"
+#include "network/pg-network-sms.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
@@ -527,8 +530,8 @@ test_jid_network_parses(void)
 	g_autoptr(PgJid) number = pg_jid_parse("0044 20 7946 0958@sms.example.org", NULL);
 	g_autoptr(PgJid) e164 = pg_jid_parse("+442079460958@sms.example.org", NULL);
 	g_autoptr(PgJid) legacy = pg_jid_parse("bob\\40legacy.example\\20x@purple.example.org", NULL);
-	g_autofree gchar *parsed_number = pg_jid_parse_sms(&sms, e164, NULL);
-	g_autofree gchar *parsed_legacy = pg_jid_parse_purple(&purple, legacy, NULL);
+	g_autofree gchar *parsed_number = pg_network_sms_parse(&sms, e164, NULL);
+	g_autofree gchar *parsed_legacy = pg_network_purple_parse(&purple, legacy, NULL);
 
 	g_assert_null(number); /* spaces: not even a JID */
 	g_assert_cmpstr(parsed_number, ==, "+442079460958");

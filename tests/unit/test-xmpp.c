@@ -5,6 +5,9 @@
 
 #include "core/pg-error.h"
 #include "xmpp/pg-form.h"
+#include "network/pg-network-irc.h"
+#include "network/pg-network-purple.h"
+#include "network/pg-network-sms.h"
 #include "xmpp/pg-jid.h"
 #include "xmpp/pg-stanza.h"
 
@@ -153,9 +156,9 @@ test_jid_irc_nick(void)
 	static const gchar *const bad[] = {"", "9lives", "-dash", "a b", "a@b", "a!b", "#chan",
 					   "a,b", "é"};
 	for (gsize i = 0; i < G_N_ELEMENTS(good); i++)
-		g_assert_true(pg_jid_is_valid_irc_nick(good[i]));
+		g_assert_true(pg_network_irc_is_valid_nick(good[i]));
 	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++)
-		g_assert_false(pg_jid_is_valid_irc_nick(bad[i]));
+		g_assert_false(pg_network_irc_is_valid_nick(bad[i]));
 }
 
 typedef struct {
@@ -195,7 +198,7 @@ test_jid_from_legacy_table(void)
 		    .irc_server = (gchar *)c->irc_server,
 		};
 		g_autoptr(GError) error = NULL;
-		g_autofree gchar *jid = pg_jid_from_legacy_id(&transport, c->legacy_id, &error);
+		g_autofree gchar *jid = pg_network_jid_from_legacy_id(&transport, c->legacy_id, &error);
 
 		g_test_message("case %zu: %s", i, c->legacy_id);
 		if (c->jid == NULL) {
@@ -215,7 +218,7 @@ typedef struct {
 	const gchar *server;
 	const gchar *resource;
 	gboolean is_channel;
-	const gchar *back;       /* pg_jid_irc_to_jid() of the parsed parts */
+	const gchar *back;       /* pg_network_irc_to_jid() of the parsed parts */
 } TestIrcCase;
 
 static const TestIrcCase test_irc_cases[] = {
@@ -253,8 +256,8 @@ test_jid_irc_table(void)
 		};
 		g_autoptr(GError) error = NULL;
 		g_autoptr(PgJid) jid = pg_jid_parse(c->jid, &error);
-		g_autoptr(PgIrcAddress) address =
-		    jid != NULL ? pg_jid_parse_irc(&transport, jid, &error) : NULL;
+		g_autoptr(PgNetworkAddress) address =
+		    jid != NULL ? pg_network_irc_parse(&transport, jid, &error) : NULL;
 		g_autofree gchar *back = NULL;
 
 		g_test_message("case %zu: %s", i, c->jid);
@@ -268,8 +271,8 @@ test_jid_irc_table(void)
 		g_assert_cmpstr(address->name, ==, c->name);
 		g_assert_cmpstr(address->server, ==, c->server);
 		g_assert_cmpstr(address->resource, ==, c->resource);
-		g_assert_cmpint(address->is_channel, ==, c->is_channel);
-		back = pg_jid_irc_to_jid(&transport, address->name, address->server,
+		g_assert_cmpint(address->is_room, ==, c->is_channel);
+		back = pg_network_irc_to_jid(&transport, address->name, address->server,
 					 address->resource);
 		g_assert_cmpstr(back, ==, c->back);
 	}

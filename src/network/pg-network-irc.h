@@ -1,0 +1,36 @@
+/* The IRC network driver (a libpurple prpl-irc specialisation).
+ *
+ * Addresses follow biboumi's scheme (so users can switch):
+ *   IRC user   nick%irc.server.net@irc.example.org   (nick@... with a fixed
+ * irc_server) IRC room   #chan%irc.server.net@irc.example.org  (+ /nick: an
+ * occupant) One link per server; each server passes the gate
+ * (session/pg-irc-gate.h) before the gateway connects to it.  The registration
+ * takes a nick and optional NickServ and server passwords, bound to one server
+ * (registry/pg-irc-creds.h).
+ */
+#pragma once
+
+#include "network/pg-network.h"
+
+G_BEGIN_DECLS
+
+/* RFC 2812 §2.3.1 nickname characters (length checked by the network). */
+gboolean pg_network_irc_is_valid_nick(const gchar *nick);
+
+/* Read the IRC address out of @jid, a JID on the IRC @transport parsed by
+ * pg_jid_parse().  is_room is set for a #channel or &channel.  Returns:
+ * (transfer full) or NULL with PG_ERROR_JID_MALFORMED (PG_ERROR_ITEM_NOT_FOUND
+ * if no server is given and the transport has no fixed one). */
+PgNetworkAddress *pg_network_irc_parse(const PgTransportConfig *transport,
+                                       const PgJid *jid, GError **error);
+/* The JID of @name on @server (the short form when @server is the fixed
+ * one), with @resource if not NULL.  Returns: (transfer full) */
+gchar *pg_network_irc_to_jid(const PgTransportConfig *transport,
+                             const gchar *name, const gchar *server,
+                             const gchar *resource);
+
+/* The link bit of classify_disconnect: the server refused SASL, identify
+ * with NickServ instead. */
+#define PG_NETWORK_IRC_NO_SASL (1u << 0)
+
+G_END_DECLS
