@@ -34,6 +34,7 @@
 #include "pg-purple-chatstate.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-numerics.h"
+#include "pg-purple-request.h"
 #include "pg-purple-sendq.h"
 #include "pg-purple-text.h"
 #include "pg-purple-ui.h"
@@ -283,6 +284,7 @@ pg_purple_commands_drop_account(PgPurpleAccount *entry, guint32 request, const g
 	PurpleAccount *account = entry->account;
 
 	pg_purple_events_wipe_password(account);
+	pg_purple_request_forget_account(entry->key);
 	/* report first: the signed-off that follows then stays quiet */
 	if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED) {
 		entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
@@ -750,6 +752,9 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		break;
 	case PG_IPC_CMD_ROOM_PRIVATE_MESSAGE:
 		ok = pg_purple_commands_room_private_message(msg, &error);
+		break;
+	case PG_IPC_CMD_ANSWER:
+		ok = pg_purple_request_answer(msg, &error);
 		break;
 	case PG_IPC_CMD_SHUTDOWN:
 		pg_purple_worker_quit(EXIT_SUCCESS);

@@ -4,12 +4,19 @@
 #include <glib.h>
 #include <purple.h>
 
+#include "ipc/pg-ipc-message.h"
+
 G_BEGIN_DECLS
 
 /* Install the request UiOps; call before purple_core_init(). */
 void pg_purple_request_init(void);
 /* After purple_core_quit(), which closes what is still open. */
 void pg_purple_request_shutdown(void);
+
+/* The answer command: the user's answer to the prompt we asked. */
+gboolean pg_purple_request_answer(const PgIpcMessage *msg, GError **error);
+/* @account (the daemon's key) is going: decline the prompts it was asked. */
+void pg_purple_request_forget_account(const gchar *account);
 
 /* TRUE if @label (GTK mnemonics allowed) says no: Reject, Cancel, No... */
 gboolean pg_purple_request_label_is_negative(const gchar *label);

@@ -60,6 +60,16 @@
  *   pin          login: for prpl-irc, the addresses the daemon resolved and
  *                checked for the server in the username; the worker connects
  *                to those only and never resolves the name itself
+ *   prompt       request, answer: the worker's number for one libpurple
+ *                prompt (request UiOps), unique while the worker lives
+ *   type         request: action (pick one of choices: buttons), choice
+ *                (pick one of choices: a list) or input (a line of text,
+ *                masked: TRUE for a code or a password)
+ *   choice       answer: the index into the request's choices;
+ *   text         answer: the text of an input.  An answer with neither
+ *                declines the prompt (the user said no, or did not answer
+ *                in time); the worker then takes the prompt's negative
+ *                answer (backends/purple/pg-purple-request.c)
  *   options      login: protocol account options by libpurple setting name
  *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
  *                ratelimit-interval, ratelimit-burst ...); values are parsed
@@ -80,8 +90,10 @@ G_BEGIN_DECLS
  *     daemon knows a delivery report's id before the send); inject-im hands
  *     an inbound SMS to the plugin's connection; sms-sent reports Kannel's
  *     answer to each send.
- * v4: login may carry pin, the checked addresses of the IRC server. */
-#define PG_IPC_PROTOCOL_VERSION 4
+ * v4: login may carry pin, the checked addresses of the IRC server.
+ * v5: request (worker -> daemon) and answer (daemon -> worker): libpurple's
+ *     prompts reach the user; typing states are XEP-0085 names. */
+#define PG_IPC_PROTOCOL_VERSION 5
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -106,6 +118,7 @@ G_BEGIN_DECLS
 	X(CMD_SET_ROOM_SUBJECT, "set-room-subject", CMD, "account:s room:s subject:s")            \
 	X(CMD_ROOM_PRIVATE_MESSAGE, "room-private-message", CMD,                                  \
 	  "account:s room:s nick:s body:s")                                                       \
+	X(CMD_ANSWER, "answer", CMD, "account:s prompt:u choice:u? text:s?!")                     \
 	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
 	/* worker -> daemon */                                                                    \
 	X(EVT_LOGIN_STATE, "login-state", EVT, "account:s state:s reason:s? fatal:b")             \
@@ -121,7 +134,9 @@ G_BEGIN_DECLS
 	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
 	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
-	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")
+	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \
+	X(EVT_REQUEST, "request", EVT,                                                            \
+	  "account:s prompt:u type:s title:s primary:s? secondary:s? choices:as? masked:b?")
 
 typedef enum {
 	PG_IPC_KIND_INVALID = 0,

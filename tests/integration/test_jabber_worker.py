@@ -181,22 +181,72 @@ def _signed_on(worker, timeout=30):
     assert state["state"] == "connected", (state, util.log_tail(worker.stderr_path))
 
 
-def test_an_untrusted_certificate_ends_the_login_with_a_reason_and_a_short_log(legacy, worker):
+def _certificate_prompt(worker):
+    """The request the worker sends for prpl-jabber's certificate prompt."""
+    request = worker.expect("request", timeout=30)
+    assert request["account"] == ACCOUNT
+    assert request["type"] == "action"
+    assert "certificate" in request["title"].lower(), request
+    assert "Accept" in request["choices"] and "Reject" in request["choices"], request
+    return request
+
+
+def test_a_declined_certificate_ends_the_login_with_a_reason_and_a_short_log(legacy, worker):
     """Issue 9: prpl-jabber asks to accept the self-signed certificate; the
     worker declined by picking "View Certificate", which asks again at once,
-    ~23,000 times a second, and the login never ended."""
+    ~23,000 times a second, and the login never ended.  Now the user is
+    asked; an answer with no choice (what the daemon sends when the user
+    says no or does not answer in time) declines."""
     start = time.monotonic()
     worker.login(legacy, f"alice@{LEGACY}")
+    request = _certificate_prompt(worker)
+    worker.send("answer", account=ACCOUNT, prompt=request["prompt"])
     state = worker.expect("login-state", lambda e: e["state"] == "disconnected", timeout=30)
     assert state["fatal"], state
     assert "certificate" in state["reason"].lower(), state
     assert time.monotonic() - start < 30
     size = worker.stderr_size()
     assert size < LOG_BOUND, f"{size} bytes of log:\n{util.log_tail(worker.stderr_path, 10)}"
-    # and no prompt goes on looping after the login ended
+    # no prompt goes on looping after the login ended, and none is asked again
     barrier = worker.send("ping")
     worker.expect("pong", lambda e: e.id == barrier)
     assert worker.stderr_size() - size < 4096
+    assert not [e for e in worker.events if e.kind == "request"], worker.events
+
+
+def test_an_accepted_certificate_lets_the_login_through(legacy, worker):
+    worker.login(legacy, f"alice@{LEGACY}")
+    request = _certificate_prompt(worker)
+    worker.send("answer", account=ACCOUNT, prompt=request["prompt"],
+                choice=request["choices"].index("Accept"))
+    _signed_on(worker)
+
+
+def test_a_prompt_is_answered_once_and_only_by_its_account(legacy, worker):
+    worker.login(legacy, f"alice@{LEGACY}")
+    request = _certificate_prompt(worker)
+    wrong = worker.send("answer", account="mallory@localhost/purple", prompt=request["prompt"],
+                        choice=0)
+    error = worker.expect("error", lambda e: e.id == wrong)
+    assert error["condition"] == "item-not-found"
+    bad = worker.send("answer", account=ACCOUNT, prompt=request["prompt"], choice=99)
+    assert worker.expect("error", lambda e: e.id == bad)["condition"] == "bad-request"
+    worker.send("answer", account=ACCOUNT, prompt=request["prompt"],
+                choice=request["choices"].index("Accept"))
+    _signed_on(worker)
+    again = worker.send("answer", account=ACCOUNT, prompt=request["prompt"], choice=0)
+    assert worker.expect("error", lambda e: e.id == again)["condition"] == "item-not-found"
+
+
+def test_a_logout_declines_the_open_prompt(legacy, worker):
+    worker.login(legacy, f"alice@{LEGACY}")
+    request = _certificate_prompt(worker)
+    worker.send("logout", account=ACCOUNT)
+    worker.expect("login-state", lambda e: e["state"] == "disconnected")
+    barrier = worker.send("ping")
+    worker.expect("pong", lambda e: e.id == barrier)
+    late = worker.send("answer", account=ACCOUNT, prompt=request["prompt"], choice=0)
+    assert worker.expect("error", lambda e: e.id == late)["condition"] == "item-not-found"
 
 
 def _buddy(server, jid):
