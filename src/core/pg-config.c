@@ -36,7 +36,7 @@ static const gchar *const pg_config_transport_keys[] = {
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
     "max_links_per_user", "max_rooms_per_user", "max_queued_bytes_per_user",
     "max_sms_per_minute_per_user", "max_sms_per_day_per_user",
-    "irc_allow", "irc_deny", "link_give_up_after", "link_login_timeout", "irc_charset", NULL};
+    "irc_allow", "irc_deny", "link_give_up_after", "link_login_timeout", "irc_charset", "prompt_timeout", NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
 							"irc_throttle_interval", "max_links_per_user",
@@ -64,6 +64,7 @@ static const gchar *const pg_config_sms_only_keys[] = {
 #define PG_CONFIG_DEFAULT_MAX_LINKS_PER_USER 5
 #define PG_CONFIG_DEFAULT_LINK_GIVE_UP_AFTER 3
 #define PG_CONFIG_DEFAULT_LINK_LOGIN_TIMEOUT 120
+#define PG_CONFIG_DEFAULT_PROMPT_TIMEOUT     120
 #define PG_CONFIG_DEFAULT_MAX_ROOMS_PER_USER 100
 #define PG_CONFIG_DEFAULT_MAX_QUEUED_BYTES_PER_USER (256 * 1024)
 #define PG_CONFIG_DEFAULT_MAX_SMS_PER_MINUTE 10
@@ -609,6 +610,8 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	    loader, group, "link_give_up_after", 0, 1000, PG_CONFIG_DEFAULT_LINK_GIVE_UP_AFTER);
 	transport->link_login_timeout = pg_config_get_uint(
 	    loader, group, "link_login_timeout", 0, 3600, PG_CONFIG_DEFAULT_LINK_LOGIN_TIMEOUT);
+	transport->prompt_timeout = pg_config_get_uint(loader, group, "prompt_timeout", 1, 3600,
+						       PG_CONFIG_DEFAULT_PROMPT_TIMEOUT);
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");

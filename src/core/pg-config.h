@@ -70,6 +70,8 @@ typedef struct {
 				   * gives up (default 3; 0 = retry forever) */
 	guint link_login_timeout; /* seconds a login may take before it counts as a failed
 				   * try (default 120; 0 = wait for ever) */
+	guint prompt_timeout;     /* seconds the user has to answer a network's question
+				   * (libpurple prompt) before it is declined (default 120) */
 	gchar *irc_charset;       /* irc: charset (ASCII-compatible) of IRC lines that are not
 				   * UTF-8 (default WINDOWS-1252); NULL on other types */
 } PgTransportConfig;

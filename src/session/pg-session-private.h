@@ -51,6 +51,7 @@ struct _PgLink {
 	gboolean ever_connected; /* the link was up once: it retries, never gives up */
 	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
 	guint login_timeout_id; /* the login has link_login_timeout to answer */
+	GQueue *prompts;        /* questions to the user (pg-prompts.c), NULL if none */
 };
 
 struct _PgSession {
@@ -103,6 +104,8 @@ gchar *pg_session_contact_jid(PgLink *link, const gchar *who);
  * FALSE if it was refused (@origin answered) or could not be sent. */
 gboolean pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin);
 void pg_link_connect(PgLink *link);
+/* (Re)start the link's login timeout (link_login_timeout). */
+void pg_link_arm_login_timeout(PgLink *link);
 /* @resource (a full JID) of the user went unavailable; @status_text
  * (nullable) is its <status/>. */
 void pg_session_drop_resource(PgSession *session, const gchar *resource,

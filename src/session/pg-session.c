@@ -45,6 +45,7 @@
 #include "session/pg-irc-gate.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-link-queue.h"
+#include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
 #include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
@@ -191,6 +192,7 @@ pg_link_free(PgLink *link)
 
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 	g_clear_handle_id(&link->retry_id, g_source_remove);
+	pg_prompts_forget_link(link);
 	g_hash_table_remove(manager->links, link->account);
 	if (pg_supervisor_has_account(manager->supervisor, link->account) ||
 	    link->state == PG_LINK_CONNECTING)
@@ -325,7 +327,7 @@ pg_link_login_timeout_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
+void
 pg_link_arm_login_timeout(PgLink *link)
 {
 	guint timeout = pg_transport_get_config(link->session->transport)->link_login_timeout;
@@ -882,8 +884,9 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 
 	if (g_strcmp0(type, "error") == 0)
 		return TRUE;
-	if (to->local == NULL)
-		return FALSE; /* to the transport itself: service-unavailable */
+	if (to->local == NULL) /* an answer, else service-unavailable */
+		return body != NULL &&
+		       pg_prompts_on_reply(pg_session_lookup(self, user_jid, transport), body);
 	if (!pg_session_user_registered(self, transport, user_jid)) {
 		pg_transport_reply_error_code(transport, message, PG_ERROR_REGISTRATION_REQUIRED,
 					      "register with this gateway first");
@@ -1326,6 +1329,7 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	gboolean was_connected = link->state == PG_LINK_CONNECTED;
 
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
+	pg_prompts_forget_link(link); /* they were about this connection */
 
 	/* the network says whether it is worth another try (e.g. a refusal of
 	 * our credentials is not), or a try with another login (IRC: no SASL) */
@@ -1757,6 +1761,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		return;
 	case PG_IPC_EVT_SMS_SENT:
 		pg_sms_on_sent(self->sms, link, msg);
+		return;
+	case PG_IPC_EVT_REQUEST:
+		pg_prompts_on_request(link, msg);
 		return;
 	default:
 		return;

@@ -1,0 +1,258 @@
+/* Questions a legacy network asks the user: libpurple prompts (issue 9).
+ *
+ * DESIGN: the worker turns a libpurple prompt (accept this server
+ * certificate? enter the code we sent you) into a request event
+ * (src/ipc/pg-ipc-message.h; backends/purple/pg-purple-request.c); the
+ * plugin waits for the answer, and so does the login.  Here the request
+ * becomes a chat message from the transport's own JID to the user, with
+ * numbered answers (or "answer with the text" for an input): every client
+ * can show and answer that.  The user's next chat message to the
+ * transport's JID answers the oldest open question of that user; a
+ * message that is no valid answer gets a hint and the question stays.
+ *
+ * Guarantees:
+ * - Nothing waits for ever: without an answer within the transport's
+ *   prompt_timeout the worker is told "declined" and the user is told
+ *   why the login failed.
+ * - While a question is open, the link's login timeout is off (the user,
+ *   not the server, is slow); it starts again from zero once the last
+ *   question of the link is answered.
+ * - Answers go straight to the worker, never into the link's queue of
+ *   commands that wait for the login to finish (the login waits for them).
+ * - A question dies with its link (pg_prompts_forget_link); the worker
+ *   declines what a logged-out account was asked.
+ * - Questions live on their link (PgLink.prompts), so every user sees and
+ *   answers only their own.
+ *
+ * Not yet: the XEP-0050 ad-hoc form for clients that have one (the chat
+ * form works in all of them).
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "pg-session"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "session/pg-prompts.h"
+#include "session/pg-session-private.h"
+#include "xmpp/pg-stanza.h"
+
+typedef struct {
+	PgLink *link; /* owns us */
+	guint32 prompt;
+	gchar *type; /* action | choice | input */
+	gchar *title;
+	GStrv choices;
+	guint timeout_id;
+	gint64 asked_at; /* order among the user's questions */
+} PgPrompt;
+
+static void
+pg_prompt_free(PgPrompt *prompt)
+{
+	g_clear_handle_id(&prompt->timeout_id, g_source_remove);
+	g_free(prompt->type);
+	g_free(prompt->title);
+	g_strfreev(prompt->choices);
+	g_free(prompt);
+}
+
+static void
+pg_prompts_tell(PgSession *session, const gchar *text)
+{
+	xmpp_stanza_t *message =
+	    xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
+
+	/* from the transport's JID (pg_transport_send) */
+	pg_stanza_set_body(message, text);
+	pg_session_send(session, message);
+}
+
+/* Tell the worker; @choice < 0 and @text NULL decline. */
+static void
+pg_prompts_answer(PgPrompt *prompt, gint choice, const gchar *text)
+{
+	PgLink *link = prompt->link;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgSecret) secret = text != NULL ? pg_secret_new_from_string(text) : NULL;
+	g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(
+	    PG_IPC_CMD_ANSWER, 0, "account", g_variant_new_string(link->account), "prompt",
+	    g_variant_new_uint32(prompt->prompt), "choice",
+	    choice >= 0 ? g_variant_new_uint32((guint32)choice) : NULL, "text",
+	    secret != NULL ? pg_ipc_variant_new_secret(secret) : NULL, NULL);
+
+	/* straight to the worker: see DESIGN (it borrows @msg) */
+	if (!pg_supervisor_send(link->session->manager->supervisor, link->account, msg, &error))
+		g_message("%s: cannot answer prompt %u: %s", link->account, prompt->prompt,
+			  error->message);
+}
+
+/* Take @prompt off its link and free it; with no question left on a link
+ * that is still logging in, the login timeout starts again. */
+static void
+pg_prompts_close(PgPrompt *prompt)
+{
+	PgLink *link = prompt->link;
+
+	g_queue_remove(link->prompts, prompt);
+	pg_prompt_free(prompt);
+	if (g_queue_is_empty(link->prompts) && link->state == PG_LINK_CONNECTING)
+		pg_link_arm_login_timeout(link);
+}
+
+static gboolean
+pg_prompts_timeout_cb(gpointer user_data)
+{
+	PgPrompt *prompt = user_data;
+	PgSession *session = prompt->link->session;
+	guint timeout = pg_transport_get_config(session->transport)->prompt_timeout;
+	g_autofree gchar *text = g_strdup_printf(
+	    "No answer to \"%s\" within %u s: declined.", prompt->title, timeout);
+
+	prompt->timeout_id = 0;
+	pg_prompts_tell(session, text);
+	pg_prompts_answer(prompt, -1, NULL);
+	pg_prompts_close(prompt);
+	return G_SOURCE_REMOVE;
+}
+
+gchar *
+pg_prompts_render(const gchar *title, const gchar *primary, const gchar *secondary,
+		  const gchar *type, const gchar *const *choices, gboolean masked, guint timeout)
+{
+	GString *text = g_string_new(NULL);
+
+	g_string_append_printf(text, "Question from the legacy network: %s", title);
+	if (primary != NULL && primary[0] != '\0')
+		g_string_append_printf(text, "\n%s", primary);
+	if (secondary != NULL && secondary[0] != '\0')
+		g_string_append_printf(text, "\n%s", secondary);
+	if (g_strcmp0(type, "input") == 0) {
+		g_string_append(text, "\nAnswer with the text, or with \"cancel\" to decline.");
+		if (masked)
+			g_string_append(text, " The answer is secret: it travels as a chat "
+					      "message through your XMPP server.");
+	} else {
+		g_string_append(text, "\nAnswer with the number of your choice:");
+		for (guint i = 0; choices != NULL && choices[i] != NULL; i++)
+			g_string_append_printf(text, "\n%u. %s", i + 1, choices[i]);
+	}
+	g_string_append_printf(text, "\nWithout an answer within %u s it is declined.", timeout);
+	return g_string_free(text, FALSE);
+}
+
+gint
+pg_prompts_parse_choice(const gchar *body, const gchar *const *choices)
+{
+	g_autofree gchar *answer = g_strstrip(g_strdup(body));
+	guint n = choices != NULL ? g_strv_length((gchar **)choices) : 0;
+	guint64 number;
+
+	if (g_ascii_string_to_unsigned(answer, 10, 1, MAX(n, 1), &number, NULL) && n > 0)
+		return (gint)number - 1;
+	/* the label itself, as a user may type it */
+	for (guint i = 0; i < n; i++)
+		if (g_utf8_collate(answer, choices[i]) == 0 ||
+		    g_ascii_strcasecmp(answer, choices[i]) == 0)
+			return (gint)i;
+	return -1;
+}
+
+void
+pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	guint timeout = pg_transport_get_config(session->transport)->prompt_timeout;
+	const gchar *type = pg_ipc_message_get_string(msg, "type");
+	g_autoptr(GVariant) choices = pg_ipc_message_get_value(msg, "choices");
+	g_autofree gchar *text = NULL;
+	PgPrompt *prompt;
+
+	prompt = g_new0(PgPrompt, 1);
+	prompt->link = link;
+	prompt->prompt = pg_ipc_message_get_uint32(msg, "prompt", 0);
+	prompt->type = g_strdup(type);
+	prompt->title = g_strdup(pg_ipc_message_get_string(msg, "title"));
+	prompt->choices = choices != NULL ? g_variant_dup_strv(choices, NULL) : NULL;
+	prompt->asked_at = g_get_monotonic_time();
+	/* a question nobody could answer is declined now */
+	if (g_strcmp0(type, "input") != 0 &&
+	    (prompt->choices == NULL || prompt->choices[0] == NULL)) {
+		pg_prompts_answer(prompt, -1, NULL);
+		pg_prompt_free(prompt);
+		return;
+	}
+	if (link->prompts == NULL)
+		link->prompts = g_queue_new();
+	g_queue_push_tail(link->prompts, prompt);
+	/* the user, not the server, is slow now: see DESIGN */
+	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
+	prompt->timeout_id = g_timeout_add_seconds(timeout, pg_prompts_timeout_cb, prompt);
+	text = pg_prompts_render(prompt->title, pg_ipc_message_get_string(msg, "primary"),
+				 pg_ipc_message_get_string(msg, "secondary"), type,
+				 (const gchar *const *)prompt->choices,
+				 pg_ipc_message_get_boolean(msg, "masked", FALSE), timeout);
+	pg_prompts_tell(session, text);
+}
+
+/* The oldest open question of @session, NULL if none. */
+static PgPrompt *
+pg_prompts_oldest(PgSession *session)
+{
+	PgPrompt *oldest = NULL;
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgLink *link = value;
+		PgPrompt *head = link->prompts != NULL ? g_queue_peek_head(link->prompts) : NULL;
+		if (head != NULL && (oldest == NULL || head->asked_at < oldest->asked_at))
+			oldest = head;
+	}
+	return oldest;
+}
+
+gboolean
+pg_prompts_on_reply(PgSession *session, const gchar *body)
+{
+	PgPrompt *prompt = session != NULL ? pg_prompts_oldest(session) : NULL;
+	g_autofree gchar *answer = NULL;
+	gint choice;
+
+	if (prompt == NULL || body == NULL)
+		return FALSE;
+	answer = g_strstrip(g_strdup(body));
+	if (g_strcmp0(prompt->type, "input") == 0) {
+		if (g_ascii_strcasecmp(answer, "cancel") == 0) {
+			pg_prompts_answer(prompt, -1, NULL);
+			pg_prompts_tell(session, "Declined.");
+		} else {
+			pg_prompts_answer(prompt, -1, body);
+		}
+		/* the answer may be a secret: wipe our copy */
+		explicit_bzero(answer, strlen(answer));
+		pg_prompts_close(prompt);
+		return TRUE;
+	}
+	choice = pg_prompts_parse_choice(answer, (const gchar *const *)prompt->choices);
+	if (choice < 0) {
+		g_autofree gchar *hint =
+		    g_strdup_printf("Answer \"%s\" with a number from 1 to %u.", prompt->title,
+				    g_strv_length(prompt->choices));
+		pg_prompts_tell(session, hint);
+		return TRUE;
+	}
+	pg_prompts_answer(prompt, choice, NULL);
+	pg_prompts_close(prompt);
+	return TRUE;
+}
+
+void
+pg_prompts_forget_link(PgLink *link)
+{
+	if (link->prompts == NULL)
+		return;
+	g_queue_free_full(g_steal_pointer(&link->prompts), (GDestroyNotify)pg_prompt_free);
+}

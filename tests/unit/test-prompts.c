@@ -1,0 +1,302 @@
+/* Unit tests of src/session/pg-prompts.c: a legacy network's question (a
+ * libpurple prompt, the worker's request event) reaches the user as a chat
+ * message from the transport, the user's reply answers it, and no answer
+ * declines it in time (issue 9, item 4).  On a real PgSessionManager whose
+ * link never logs in (no worker), with the event delivered as the worker
+ * would send it. */
+#define G_LOG_DOMAIN "test-prompts"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "registry/pg-account.h"
+#include "registry/pg-registry.h"
+#include "registry/pg-vault.h"
+#include "session/pg-prompts.h"
+#include "session/pg-session-private.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+#define PG_TEST_PURPLE "purple.example.org"
+#define PG_TEST_USER   "alice@example.org"
+
+static const guint8 pg_test_key[PG_VAULT_KEY_LEN] = {
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
+    0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+    0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+};
+
+static const gchar pg_test_config[] = "[polygate]\n"
+				      "database = registry.db\n"
+				      "key_file = registry.key\n"
+				      "\n"
+				      "[http]\n"
+				      "port = 0\n"
+				      "\n"
+				      "[transport purple]\n"
+				      "jid = " PG_TEST_PURPLE "\n"
+				      "secret = s3cret\n"
+				      "type = purple\n"
+				      "prompt_timeout = 1\n";
+
+typedef struct {
+	gchar *dir;
+	PgConfig *config;
+	PgVault *vault;
+	PgRegistry *registry;
+	PgTransport *purple;
+	PgSessionManager *manager;
+	xmpp_ctx_t *ctx;
+	GPtrArray *sent; /* xmpp_stanza_t: what the transport sent */
+	PgLink *link;
+} PgTestFixture;
+
+static void
+pg_test_stanza_release(gpointer stanza)
+{
+	xmpp_stanza_release(stanza);
+}
+
+static void
+pg_test_sent_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgTestFixture *fixture = user_data;
+	g_ptr_array_add(fixture->sent, xmpp_stanza_clone(stanza));
+}
+
+static void
+pg_test_receive(PgTestFixture *fixture, const gchar *xml)
+{
+	xmpp_stanza_t *stanza = xmpp_stanza_new_from_string(fixture->ctx, xml);
+
+	g_assert_nonnull(stanza);
+	pg_transport_receive(fixture->purple, stanza);
+	xmpp_stanza_release(stanza);
+}
+
+static void
+pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *config_path = NULL;
+	g_autofree gchar *db_path = NULL;
+	g_autoptr(PgAccount) account = NULL;
+	PgSession *session;
+
+	fixture->dir = g_dir_make_tmp("polygate-test-prompts-XXXXXX", &error);
+	g_assert_no_error(error);
+	config_path = g_build_filename(fixture->dir, "polygate.conf", NULL);
+	fixture->config = pg_config_load_from_data(pg_test_config, config_path, &error);
+	g_assert_no_error(error);
+	db_path = g_build_filename(fixture->dir, "registry.db", NULL);
+	fixture->vault = pg_vault_new_for_test(1, pg_test_key);
+	fixture->registry = pg_registry_open(db_path, fixture->vault, &error);
+	g_assert_no_error(error);
+	fixture->purple = pg_transport_new(fixture->config,
+					   g_ptr_array_index(fixture->config->transports, 0),
+					   fixture->registry);
+	fixture->manager = pg_session_manager_new(fixture->config, "/nonexistent/polygate-purple");
+	pg_session_manager_add_transport(fixture->manager, fixture->purple);
+	/* no worker: the link stays logging in */
+	pg_supervisor_hold_logins(fixture->manager->supervisor, TRUE);
+	fixture->ctx = pg_stanza_ctx_new();
+	fixture->sent = g_ptr_array_new_with_free_func(pg_test_stanza_release);
+	pg_transport_set_send_func(fixture->purple, pg_test_sent_cb, fixture);
+
+	account = pg_account_new(PG_TEST_PURPLE, PG_TEST_USER, "alice@legacy.example.net");
+	g_assert_true(pg_registry_put_account(fixture->registry, account, NULL, &error));
+	g_assert_no_error(error);
+	pg_test_receive(fixture, "<presence from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE
+				 "'/>");
+	session = pg_session_lookup(fixture->manager, PG_TEST_USER, fixture->purple);
+	g_assert_nonnull(session);
+	fixture->link = g_hash_table_lookup(session->links, "");
+	g_assert_nonnull(fixture->link);
+	g_assert_cmpint(fixture->link->state, ==, PG_LINK_CONNECTING);
+	g_assert_cmpuint(fixture->link->login_timeout_id, !=, 0);
+	g_ptr_array_set_size(fixture->sent, 0);
+}
+
+static void
+pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GDir) dir = g_dir_open(fixture->dir, 0, NULL);
+	const gchar *name;
+
+	g_clear_pointer(&fixture->manager, pg_session_manager_free);
+	g_clear_pointer(&fixture->sent, g_ptr_array_unref);
+	g_clear_pointer(&fixture->purple, pg_transport_free);
+	g_clear_pointer(&fixture->registry, pg_registry_free);
+	g_clear_pointer(&fixture->vault, pg_vault_free);
+	g_clear_pointer(&fixture->config, pg_config_free);
+	g_clear_pointer(&fixture->ctx, xmpp_ctx_free);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(fixture->dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(fixture->dir);
+	g_free(fixture->dir);
+}
+
+/* The worker's request event for the certificate prompt. */
+static void
+pg_test_request(PgTestFixture *fixture, guint32 prompt, const gchar *type)
+{
+	const gchar *const choices[] = {"Accept", "Reject", "View Certificate...", NULL};
+	g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(
+	    PG_IPC_EVT_REQUEST, 0, "account", g_variant_new_string(fixture->link->account),
+	    "prompt", g_variant_new_uint32(prompt), "type", g_variant_new_string(type), "title",
+	    g_variant_new_string("SSL Certificate Verification"), "primary",
+	    g_variant_new_string("Accept certificate for 127.0.0.1?"), "choices",
+	    g_strcmp0(type, "input") != 0 ? g_variant_new_strv(choices, -1) : NULL, NULL);
+
+	g_assert_true(pg_ipc_message_validate(msg, NULL));
+	pg_supervisor_deliver_event(fixture->manager->supervisor, msg);
+}
+
+/* The body of the last chat message from the transport itself to the user. */
+static gchar *
+pg_test_last_notice(PgTestFixture *fixture)
+{
+	for (guint i = fixture->sent->len; i > 0; i--) {
+		xmpp_stanza_t *stanza = g_ptr_array_index(fixture->sent, i - 1);
+
+		if (g_strcmp0(xmpp_stanza_get_name(stanza), "message") == 0 &&
+		    g_strcmp0(xmpp_stanza_get_from(stanza), PG_TEST_PURPLE) == 0 &&
+		    g_strcmp0(xmpp_stanza_get_to(stanza), PG_TEST_USER) == 0)
+			return pg_stanza_get_child_text(stanza, "body");
+	}
+	return NULL;
+}
+
+static void
+pg_test_reply(PgTestFixture *fixture, const gchar *body)
+{
+	g_autofree gchar *xml = g_strdup_printf("<message from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE
+						"' type='chat'><body>%s</body></message>",
+						body);
+	pg_test_receive(fixture, xml);
+}
+
+static void
+test_prompts_question_and_answer(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *question = NULL;
+	g_autofree gchar *hint = NULL;
+
+	pg_test_request(fixture, 7, "action");
+	question = pg_test_last_notice(fixture);
+	g_assert_nonnull(question);
+	g_assert_nonnull(strstr(question, "SSL Certificate Verification"));
+	g_assert_nonnull(strstr(question, "Accept certificate for 127.0.0.1?"));
+	g_assert_nonnull(strstr(question, "\n1. Accept\n2. Reject\n3. View Certificate..."));
+	/* the user, not the server, is slow now */
+	g_assert_cmpuint(fixture->link->login_timeout_id, ==, 0);
+	g_assert_cmpuint(g_queue_get_length(fixture->link->prompts), ==, 1);
+
+	/* no such answer: a hint, and the question stays */
+	pg_test_reply(fixture, "4");
+	hint = pg_test_last_notice(fixture);
+	g_assert_nonnull(strstr(hint, "with a number from 1 to 3"));
+	g_assert_cmpuint(g_queue_get_length(fixture->link->prompts), ==, 1);
+
+	/* an answer closes it, and the login timeout runs again */
+	pg_test_reply(fixture, " 1 ");
+	g_assert_true(fixture->link->prompts == NULL ||
+		      g_queue_is_empty(fixture->link->prompts));
+	g_assert_cmpuint(fixture->link->login_timeout_id, !=, 0);
+
+	/* with no open question, a message to the transport is refused as before */
+	g_ptr_array_set_size(fixture->sent, 0);
+	pg_test_reply(fixture, "1");
+	g_assert_cmpuint(fixture->sent->len, ==, 1);
+	g_assert_cmpstr(xmpp_stanza_get_type(g_ptr_array_index(fixture->sent, 0)), ==, "error");
+}
+
+static gboolean
+pg_test_timeout_cb(gpointer user_data)
+{
+	gboolean *expired = user_data;
+	*expired = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+static void
+test_prompts_no_answer_declines(PgTestFixture *fixture, gconstpointer user_data)
+{
+	gboolean expired = FALSE;
+	guint deadline = g_timeout_add_seconds(10, pg_test_timeout_cb, &expired);
+	g_autofree gchar *notice = NULL;
+
+	pg_test_request(fixture, 8, "input");
+	/* prompt_timeout = 1 */
+	while (!expired && fixture->link->prompts != NULL &&
+	       !g_queue_is_empty(fixture->link->prompts))
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_false(expired);
+	g_source_remove(deadline);
+	notice = pg_test_last_notice(fixture);
+	g_assert_nonnull(strstr(notice, "No answer to \"SSL Certificate Verification\" within 1 s"));
+	g_assert_cmpuint(fixture->link->login_timeout_id, !=, 0);
+}
+
+static void
+test_prompts_forgotten_with_the_link(PgTestFixture *fixture, gconstpointer user_data)
+{
+	pg_test_request(fixture, 9, "choice");
+	g_assert_cmpuint(g_queue_get_length(fixture->link->prompts), ==, 1);
+	pg_prompts_forget_link(fixture->link);
+	g_assert_null(fixture->link->prompts);
+	/* teardown frees the link: no timer may fire on a freed prompt */
+}
+
+typedef struct {
+	const gchar *body;
+	gint choice;
+} PgTestChoiceCase;
+
+static void
+test_prompts_parse_choice(void)
+{
+	const gchar *const choices[] = {"Accept", "Reject", "View Certificate...", NULL};
+	static const PgTestChoiceCase cases[] = {
+	    {.body = "1", .choice = 0},      {.body = " 3\n", .choice = 2},
+	    {.body = "reject", .choice = 1}, {.body = "0", .choice = -1},
+	    {.body = "4", .choice = -1},     {.body = "-1", .choice = -1},
+	    {.body = "1x", .choice = -1},    {.body = "", .choice = -1},
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+		g_assert_cmpint(pg_prompts_parse_choice(cases[i].body, choices), ==,
+				cases[i].choice);
+	g_assert_cmpint(pg_prompts_parse_choice("1", NULL), ==, -1);
+}
+
+static void
+test_prompts_render_input(void)
+{
+	g_autofree gchar *text =
+	    pg_prompts_render("Two-factor", "Enter the code", NULL, "input", NULL, TRUE, 120);
+
+	g_assert_nonnull(strstr(text, "Two-factor\nEnter the code\nAnswer with the text"));
+	g_assert_nonnull(strstr(text, "secret"));
+	g_assert_nonnull(strstr(text, "within 120 s"));
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+#define PG_TEST_ADD(path, func)                                                                    \
+	g_test_add(path, PgTestFixture, NULL, pg_test_fixture_setup, func,                         \
+		   pg_test_fixture_teardown)
+	g_test_add_func("/prompts/parse-choice/table", test_prompts_parse_choice);
+	g_test_add_func("/prompts/render/input-says-secret", test_prompts_render_input);
+	PG_TEST_ADD("/prompts/session/question-hint-and-answer", test_prompts_question_and_answer);
+	PG_TEST_ADD("/prompts/session/no-answer-declines-in-time", test_prompts_no_answer_declines);
+	PG_TEST_ADD("/prompts/session/forgotten-with-the-link", test_prompts_forgotten_with_the_link);
+	return g_test_run();
+}
