@@ -19,6 +19,7 @@
 #include "core/pg-log.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
+#include "pg-purple-state.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-sandbox.h"
 #include "pg-purple-ui.h"
@@ -189,6 +190,7 @@ main(int argc, char **argv)
 	}
 	pg_purple_events_connect();
 	pg_purple_numerics_connect();
+	pg_purple_state_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
 	    g_variant_new_string("polygate-purple"), NULL));
@@ -198,6 +200,7 @@ main(int argc, char **argv)
 	g_main_loop_run(worker->loop);
 
 	pg_purple_commands_logout_all("worker shutting down");
+	pg_purple_state_shutdown();
 	pg_purple_numerics_disconnect();
 	pg_purple_events_disconnect();
 	pg_purple_ui_shutdown();

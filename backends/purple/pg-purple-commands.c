@@ -36,6 +36,7 @@
 #include "pg-purple-numerics.h"
 #include "pg-purple-request.h"
 #include "pg-purple-sendq.h"
+#include "pg-purple-state.h"
 #include "pg-purple-text.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-events.h"
@@ -224,6 +225,8 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 	}
 	prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(prpl);
 	pg_purple_commands_pin(msg, username);
+	/* before the account connects: the certificates the user accepted */
+	pg_purple_state_restore(msg);
 	if (entry != NULL) {
 		/* a reconnect the daemon decided on, with fresh credentials */
 		if (entry->state != PG_PURPLE_LOGIN_DISCONNECTED ||

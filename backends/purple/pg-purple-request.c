@@ -77,6 +77,8 @@ static GHashTable *pg_purple_request_history;
 /* serial -> PgPurpleRequest (libpurple closes them, close_request frees) */
 static GHashTable *pg_purple_request_live;
 static guint pg_purple_request_next_serial;
+/* while a user's answer runs the plugin's callback: that user's account */
+static const gchar *pg_purple_request_answering;
 
 /* Labels of a negative answer, in libpurple's own (English) wording;
  * compared without mnemonics, case-insensitively, and also in the
@@ -481,9 +483,17 @@ pg_purple_request_answer(const PgIpcMessage *msg, GError **error)
 		}
 		choice = (gint)index;
 	}
+	pg_purple_request_answering = account;
 	pg_purple_request_finish(request, choice,
 				 text != NULL ? pg_secret_get_string(text) : NULL);
+	pg_purple_request_answering = NULL;
 	return TRUE;
+}
+
+const gchar *
+pg_purple_request_get_answering_account(void)
+{
+	return pg_purple_request_answering;
 }
 
 void

@@ -15,6 +15,9 @@ void pg_purple_request_shutdown(void);
 
 /* The answer command: the user's answer to the prompt we asked. */
 gboolean pg_purple_request_answer(const PgIpcMessage *msg, GError **error);
+/* While the plugin's callback runs for a user's answer: the account (the
+ * daemon's key) of that user; NULL otherwise. */
+const gchar *pg_purple_request_get_answering_account(void);
 /* @account (the daemon's key) is going: decline the prompts it was asked. */
 void pg_purple_request_forget_account(const gchar *account);
 

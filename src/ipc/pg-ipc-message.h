@@ -70,6 +70,13 @@
  *                declines the prompt (the user said no, or did not answer
  *                in time); the worker then takes the prompt's negative
  *                answer (backends/purple/pg-purple-request.c)
+ *   key, value   account-state: one item of the account's state, e.g.
+ *                "tls_peers/<host>" = the PEM of a server certificate the
+ *                user accepted (libpurple's peer cache); no value removes
+ *                it.  The daemon seals them in the registry with the
+ *                account (src/session/pg-account-state.c), and gives them
+ *                all back in
+ *   state        login: key -> value, as account-state sent them
  *   options      login: protocol account options by libpurple setting name
  *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
  *                ratelimit-interval, ratelimit-burst ...); values are parsed
@@ -92,7 +99,9 @@ G_BEGIN_DECLS
  *     answer to each send.
  * v4: login may carry pin, the checked addresses of the IRC server.
  * v5: request (worker -> daemon) and answer (daemon -> worker): libpurple's
- *     prompts reach the user; typing states are XEP-0085 names. */
+ *     prompts reach the user; typing states are XEP-0085 names;
+ *     account-state, and login's state, keep what a plugin must find again
+ *     at the next login (a certificate the user accepted). */
 #define PG_IPC_PROTOCOL_VERSION 5
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
@@ -106,7 +115,7 @@ G_BEGIN_DECLS
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
-	  "options:a{ss}? pin:as?")                  \
+	  "options:a{ss}? pin:as? state:a{ss}?")                  \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s?")                     \
@@ -136,7 +145,8 @@ G_BEGIN_DECLS
 	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
 	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \
 	X(EVT_REQUEST, "request", EVT,                                                            \
-	  "account:s prompt:u type:s title:s primary:s? secondary:s? choices:as? masked:b?")
+	  "account:s prompt:u type:s title:s primary:s? secondary:s? choices:as? masked:b?")     \
+	X(EVT_ACCOUNT_STATE, "account-state", EVT, "account:s key:s value:s?")
 
 typedef enum {
 	PG_IPC_KIND_INVALID = 0,

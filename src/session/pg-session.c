@@ -44,6 +44,7 @@
 #include "registry/pg-irc-creds.h"
 #include "session/pg-irc-gate.h"
 #include "session/pg-session-audit.h"
+#include "session/pg-account-state.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
@@ -300,6 +301,8 @@ pg_link_build_login(PgLink *link, const PgNetworkTarget *target, GError **error)
 		return NULL;
 	login.account = account;
 	message = pg_session_network(session->transport)->build_login(&login, &notice);
+	/* what the plugin kept at the last login (pg-account-state.h) */
+	message = pg_account_state_attach(message, account);
 	if (notice != NULL)
 		pg_session_notice(session, "%s", notice);
 	return message;
@@ -1764,6 +1767,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		return;
 	case PG_IPC_EVT_REQUEST:
 		pg_prompts_on_request(link, msg);
+		return;
+	case PG_IPC_EVT_ACCOUNT_STATE:
+		pg_account_state_on_event(link, msg);
 		return;
 	default:
 		return;

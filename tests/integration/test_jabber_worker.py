@@ -4,7 +4,7 @@ XMPP is the "legacy network" here (issue 9): a second VirtualHost,
 legacy.localhost, of a Prosody of its own, with a self-signed certificate.
 The test plays the daemon over the worker protocol (as test_sms_worker.py
 does; src/ipc/pg-ipc-message.h is the contract), the worker runs as the
-daemon starts it (--user-dir, --sandbox=best-effort) with only the XMPP
+daemon starts it (--user-dir, in its Landlock sandbox where the kernel has one) with only the XMPP
 plugin and TLS, and the legacy buddy is a slixmpp client on legacy.localhost.
 Every wait has a deadline; nothing sleeps to synchronise.
 
@@ -25,6 +25,7 @@ from harness import util
 from harness.client import XmppClient
 from harness.prosody import Prosody
 from test_sms_worker import GLib, PROTOCOL_VERSION, decode, encode, find_worker
+from test_worker_sandbox import landlock_abi
 
 LEGACY = "legacy.localhost"
 ACCOUNT = "user@localhost/purple"
@@ -76,14 +77,18 @@ class JabberWorker:
         if binary is None or not os.access(binary, os.X_OK):
             pytest.fail(f"worker not built ({binary})", pytrace=False)
         self.user_dir = os.path.join(directory, "user")
+        os.makedirs(directory, exist_ok=True)
         os.mkdir(self.user_dir, 0o700)
         self.stderr_path = os.path.join(directory, "worker.stderr")
         self.sock, child = socket.socketpair()
         env = dict(os.environ)
         # memory errors, not leaks (libpurple's plugins leave allocations)
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
+        # in the sandbox, where the kernel has one: prpl-jabber's TLS (the CA
+        # store, the peer cache in the user dir) must work there
+        sandbox = "required" if landlock_abi() > 0 else "off"
         argv = [binary, "--ipc-fd", str(child.fileno()), f"--user-dir={self.user_dir}",
-                "--sandbox=best-effort"] + [f"--plugin={p}" for p in PLUGINS]
+                f"--sandbox={sandbox}"] + [f"--plugin={p}" for p in PLUGINS]
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(argv, pass_fds=(child.fileno(),),
                                          stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
@@ -153,10 +158,14 @@ class JabberWorker:
         os.makedirs(peers, exist_ok=True)
         shutil.copy(cert, os.path.join(peers, "127.0.0.1"))
 
-    def login(self, server, jid, resource="polygate"):
+    def login(self, server, jid, resource="polygate", state=None):
+        fields = {}
+        if state is not None:
+            fields["state"] = GLib.Variant("a{ss}", state)
         return self.send("login", account=ACCOUNT, protocol="prpl-jabber",
                          username=f"{jid}/{resource}", password=server.passwords[jid],
-                         options={"connect_server": "127.0.0.1", "port": str(server.c2s_port)})
+                         options={"connect_server": "127.0.0.1", "port": str(server.c2s_port)},
+                         **fields)
 
     def close(self):
         try:
@@ -220,6 +229,41 @@ def test_an_accepted_certificate_lets_the_login_through(legacy, worker):
     worker.send("answer", account=ACCOUNT, prompt=request["prompt"],
                 choice=request["choices"].index("Accept"))
     _signed_on(worker)
+
+
+def test_an_accepted_certificate_is_kept_as_account_state_and_not_asked_again(
+        legacy, tmp_path, cert_dir):
+    """The user dir goes with the worker: the accepted certificate goes to
+    the daemon as account state, and the next worker that gets it back in
+    the login does not ask again (issue 9)."""
+    first = JabberWorker(str(tmp_path / "first"))
+    try:
+        first.login(legacy, f"alice@{LEGACY}")
+        request = _certificate_prompt(first)
+        first.send("answer", account=ACCOUNT, prompt=request["prompt"],
+                   choice=request["choices"].index("Accept"))
+        state = first.expect("account-state")
+        _signed_on(first)
+    finally:
+        assert first.close() == 0, util.log_tail(first.stderr_path)
+    assert state["account"] == ACCOUNT
+    assert state["key"] == "tls_peers/127.0.0.1"
+    with open(os.path.join(cert_dir, "localhost.crt")) as f:
+        assert "".join(state["value"].split()) == "".join(f.read().split())
+
+    second = JabberWorker(str(tmp_path / "second"))
+    try:
+        second.login(legacy, f"alice@{LEGACY}", state={state["key"]: state["value"]})
+        _signed_on(second)
+        assert not [e for e in second.events if e.kind == "request"], second.events
+        # a path in the key is no item of ours: ignored, nothing written
+        second.send("logout", account=ACCOUNT)
+        second.expect("login-state", lambda e: e["state"] == "disconnected")
+        second.login(legacy, f"alice@{LEGACY}", state={"tls_peers/../../x": "y"})
+        _signed_on(second)
+        assert not os.path.exists(os.path.join(second.user_dir, "x"))
+    finally:
+        assert second.close() == 0, util.log_tail(second.stderr_path)
 
 
 def test_a_prompt_is_answered_once_and_only_by_its_account(legacy, worker):

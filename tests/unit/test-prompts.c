@@ -14,6 +14,7 @@
 #include "registry/pg-account.h"
 #include "registry/pg-registry.h"
 #include "registry/pg-vault.h"
+#include "session/pg-account-state.h"
 #include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
 #include "xmpp/pg-stanza.h"
@@ -252,6 +253,84 @@ test_prompts_forgotten_with_the_link(PgTestFixture *fixture, gconstpointer user_
 	/* teardown frees the link: no timer may fire on a freed prompt */
 }
 
+static void
+pg_test_account_state(PgTestFixture *fixture, const gchar *key, const gchar *value)
+{
+	g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(
+	    PG_IPC_EVT_ACCOUNT_STATE, 0, "account", g_variant_new_string(fixture->link->account),
+	    "key", g_variant_new_string(key), "value",
+	    value != NULL ? g_variant_new_string(value) : NULL, NULL);
+
+	pg_supervisor_deliver_event(fixture->manager->supervisor, msg);
+}
+
+static PgAccount *
+pg_test_account(PgTestFixture *fixture)
+{
+	g_autoptr(GError) error = NULL;
+	PgAccount *account = pg_registry_get_account(fixture->registry, PG_TEST_PURPLE,
+						     PG_TEST_USER, &error);
+	g_assert_no_error(error);
+	return account;
+}
+
+/* An accepted certificate is sealed with the account and given back in the
+ * next login; a worker cannot make the account keep anything it likes. */
+static void
+test_account_state_kept_and_given_back(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(PgAccount) after = NULL;
+	g_autoptr(PgAccount) emptied = NULL;
+	g_autoptr(PgIpcMessage) login = NULL;
+	g_autoptr(GVariant) state = NULL;
+	g_autofree gchar *big = g_strnfill(PG_ACCOUNT_STATE_MAX_VALUE + 1, 'x');
+	const gchar *pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+	const gchar *value = NULL;
+
+	pg_test_account_state(fixture, "tls_peers/127.0.0.1", pem);
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*refusing*bad key*");
+	pg_test_account_state(fixture, "tls_peers/../etc", "x");
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*refusing*too large*");
+	pg_test_account_state(fixture, "big", big);
+	g_test_assert_expected_messages();
+	for (guint i = 0; i < PG_ACCOUNT_STATE_MAX_ITEMS + 5; i++) {
+		g_autofree gchar *key = g_strdup_printf("filler/%u", i);
+		/* one item is the certificate */
+		if (i >= PG_ACCOUNT_STATE_MAX_ITEMS - 1)
+			g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING,
+					      "*refusing*items kept already*");
+		pg_test_account_state(fixture, key, "1");
+		g_test_assert_expected_messages();
+	}
+	account = pg_test_account(fixture);
+	g_assert_cmpstr(pg_secret_get_string(
+			    pg_account_get_secret(account, "state:tls_peers/127.0.0.1")),
+			==, pem);
+	g_assert_null(pg_account_get_secret(account, "state:tls_peers/../etc"));
+	g_assert_null(pg_account_get_secret(account, "state:big"));
+	g_assert_nonnull(pg_account_get_secret(account, "state:filler/30"));
+	g_assert_null(pg_account_get_secret(account, "state:filler/31"));
+
+	login = pg_account_state_attach(
+	    pg_ipc_message_new(PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string("a"),
+			       "protocol", g_variant_new_string("prpl-jabber"), "username",
+			       g_variant_new_string("alice@legacy.example.net"), NULL),
+	    account);
+	g_assert_true(pg_ipc_message_validate(login, NULL));
+	state = pg_ipc_message_get_value(login, "state");
+	g_assert_nonnull(state);
+	g_assert_true(g_variant_lookup(state, "tls_peers/127.0.0.1", "&s", &value));
+	g_assert_cmpstr(value, ==, pem);
+
+	/* no value: the item goes */
+	pg_test_account_state(fixture, "tls_peers/127.0.0.1", NULL);
+	emptied = pg_test_account(fixture);
+	g_assert_null(pg_account_get_secret(emptied, "state:tls_peers/127.0.0.1"));
+	after = g_steal_pointer(&emptied);
+	g_assert_nonnull(pg_account_get_secret(after, "state:filler/0"));
+}
+
 typedef struct {
 	const gchar *body;
 	gint choice;
@@ -298,5 +377,7 @@ main(int argc, char **argv)
 	PG_TEST_ADD("/prompts/session/question-hint-and-answer", test_prompts_question_and_answer);
 	PG_TEST_ADD("/prompts/session/no-answer-declines-in-time", test_prompts_no_answer_declines);
 	PG_TEST_ADD("/prompts/session/forgotten-with-the-link", test_prompts_forgotten_with_the_link);
+	PG_TEST_ADD("/account-state/kept-bounded-and-given-back",
+		    test_account_state_kept_and_given_back);
 	return g_test_run();
 }
