@@ -24,8 +24,13 @@
  * - Questions live on their link (PgLink.prompts), so every user sees and
  *   answers only their own.
  *
- * Not yet: the XEP-0050 ad-hoc form for clients that have one (the chat
- * form works in all of them).
+ * Clients with XEP-0050 ad-hoc commands get the same question as a form:
+ * the command "answer-question" asks the oldest open question (a
+ * list-single of the choices, or a text field, text-private when masked)
+ * and its submission answers it.  The form names its question by link
+ * and prompt number in a hidden field, so an answer can only reach a
+ * question of the user who submits it, and a question answered meanwhile
+ * (by chat, or by its timeout) is not answered twice.
  */
 #include "config.h"
 
@@ -36,6 +41,8 @@
 #include "core/pg-error.h"
 #include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
+#include "xmpp/pg-adhoc.h"
+#include "xmpp/pg-form.h"
 #include "xmpp/pg-stanza.h"
 
 typedef struct {
@@ -43,6 +50,8 @@ typedef struct {
 	guint32 prompt;
 	gchar *type; /* action | choice | input */
 	gchar *title;
+	gchar *text; /* primary and secondary, for the ad-hoc form */
+	gboolean masked;
 	GStrv choices;
 	guint timeout_id;
 	gint64 asked_at; /* order among the user's questions */
@@ -54,6 +63,7 @@ pg_prompt_free(PgPrompt *prompt)
 	g_clear_handle_id(&prompt->timeout_id, g_source_remove);
 	g_free(prompt->type);
 	g_free(prompt->title);
+	g_free(prompt->text);
 	g_strfreev(prompt->choices);
 	g_free(prompt);
 }
@@ -134,7 +144,8 @@ pg_prompts_render(const gchar *title, const gchar *primary, const gchar *seconda
 			g_string_append(text, " The answer is secret: it travels as a chat "
 					      "message through your XMPP server.");
 	} else {
-		g_string_append(text, "\nAnswer with the number of your choice:");
+		g_string_append(text, "\nAnswer with the number of your choice (or with the "
+				      "ad-hoc command \"Answer the legacy network's question\"):");
 		for (guint i = 0; choices != NULL && choices[i] != NULL; i++)
 			g_string_append_printf(text, "\n%u. %s", i + 1, choices[i]);
 	}
@@ -176,6 +187,16 @@ pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
 	prompt->title = g_strdup(pg_ipc_message_get_string(msg, "title"));
 	prompt->choices = choices != NULL ? g_variant_dup_strv(choices, NULL) : NULL;
 	prompt->asked_at = g_get_monotonic_time();
+	prompt->masked = pg_ipc_message_get_boolean(msg, "masked", FALSE);
+	prompt->text = g_strjoin("\n",
+				 pg_ipc_message_get_string(msg, "primary") != NULL
+				     ? pg_ipc_message_get_string(msg, "primary")
+				     : "",
+				 pg_ipc_message_get_string(msg, "secondary") != NULL
+				     ? pg_ipc_message_get_string(msg, "secondary")
+				     : "",
+				 NULL);
+	g_strstrip(prompt->text);
 	/* a question nobody could answer is declined now */
 	if (g_strcmp0(type, "input") != 0 &&
 	    (prompt->choices == NULL || prompt->choices[0] == NULL)) {
@@ -255,4 +276,113 @@ pg_prompts_forget_link(PgLink *link)
 	if (link->prompts == NULL)
 		return;
 	g_queue_free_full(g_steal_pointer(&link->prompts), (GDestroyNotify)pg_prompt_free);
+}
+
+/* XEP-0050: the ad-hoc command "answer-question" ---------------------------- */
+
+#define PG_PROMPTS_FIELD_QUESTION "question"
+#define PG_PROMPTS_FIELD_ANSWER "answer"
+
+static PgSession *
+pg_prompts_session(PgTransport *transport, const gchar *user_jid, gpointer user_data)
+{
+	return pg_session_lookup(user_data, user_jid, transport);
+}
+
+xmpp_stanza_t *
+pg_prompts_command_form_cb(PgTransport *transport, const gchar *user_jid, gpointer user_data,
+			   GError **error)
+{
+	PgSession *session = pg_prompts_session(transport, user_jid, user_data);
+	PgPrompt *prompt = session != NULL ? pg_prompts_oldest(session) : NULL;
+	g_autoptr(PgForm) form = NULL;
+	g_autofree gchar *question = NULL;
+	xmpp_stanza_t *x;
+	gboolean input;
+
+	if (prompt == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+				    "no question of the legacy network waits for an answer");
+		return NULL;
+	}
+	input = g_strcmp0(prompt->type, "input") == 0;
+	/* "<prompt>#<account>": the number has no '#', the account may */
+	question = g_strdup_printf("%u#%s", prompt->prompt, prompt->link->account);
+	form = pg_form_new("form", NULL, prompt->title,
+			   prompt->text[0] != '\0' ? prompt->text : prompt->title);
+	pg_form_add_field(form, PG_PROMPTS_FIELD_QUESTION, "hidden", NULL, FALSE, question);
+	pg_form_add_field(form, PG_PROMPTS_FIELD_ANSWER,
+			  !input ? "list-single" : prompt->masked ? "text-private" : "text-single",
+			  "Answer", TRUE, NULL);
+	x = pg_form_to_stanza(form, pg_session_ctx(session));
+	if (!input) {
+		/* XEP-0004 §3.3: list-single offers <option label=''><value/></option> */
+		for (xmpp_stanza_t *field = xmpp_stanza_get_children(x); field != NULL;
+		     field = xmpp_stanza_get_next(field)) {
+			if (g_strcmp0(xmpp_stanza_get_attribute(field, "var"),
+				      PG_PROMPTS_FIELD_ANSWER) != 0)
+				continue;
+			for (guint i = 0; prompt->choices[i] != NULL; i++) {
+				g_autofree gchar *value = g_strdup_printf("%u", i + 1);
+				xmpp_stanza_t *option = pg_stanza_add_child(field, "option", NULL);
+				xmpp_stanza_set_attribute(option, "label", prompt->choices[i]);
+				pg_stanza_add_text_child(option, "value", value);
+			}
+		}
+	}
+	return x;
+}
+
+gchar *
+pg_prompts_command_answer_cb(PgTransport *transport, const gchar *user_jid,
+			     GHashTable *form_values, gpointer user_data, GError **error)
+{
+	PgSession *session = pg_prompts_session(transport, user_jid, user_data);
+	const gchar *question =
+	    form_values != NULL ? g_hash_table_lookup(form_values, PG_PROMPTS_FIELD_QUESTION) : NULL;
+	const gchar *answer =
+	    form_values != NULL ? g_hash_table_lookup(form_values, PG_PROMPTS_FIELD_ANSWER) : NULL;
+	g_auto(GStrv) parts = question != NULL ? g_strsplit(question, "#", 2) : NULL;
+	PgLink *link = NULL;
+	PgPrompt *prompt = NULL;
+	GHashTableIter iter;
+	gpointer value;
+	guint64 number;
+	gint choice;
+
+	if (session == NULL || parts == NULL || g_strv_length(parts) != 2 || answer == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "the form names no question, or has no answer");
+		return NULL;
+	}
+	/* only a link of the submitting user's own session */
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (g_strcmp0(((PgLink *)value)->account, parts[1]) == 0)
+			link = value;
+	number = g_ascii_strtoull(parts[0], NULL, 10);
+	for (GList *l = link != NULL && link->prompts != NULL ? link->prompts->head : NULL;
+	     l != NULL; l = l->next)
+		if (((PgPrompt *)l->data)->prompt == number)
+			prompt = l->data;
+	if (prompt == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+				    "that question was answered or declined already");
+		return NULL;
+	}
+	if (g_strcmp0(prompt->type, "input") == 0) {
+		pg_prompts_answer(prompt, -1, answer);
+		pg_prompts_close(prompt);
+		return g_strdup("Answered.");
+	}
+	choice = pg_prompts_parse_choice(answer, (const gchar *const *)prompt->choices);
+	if (choice < 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "\"%s\" is none of the choices", answer);
+		return NULL;
+	}
+	pg_prompts_answer(prompt, choice, NULL);
+	g_autofree gchar *done = g_strdup_printf("Answered: %s.", prompt->choices[choice]);
+	pg_prompts_close(prompt);
+	return g_steal_pointer(&done);
 }

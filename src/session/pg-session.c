@@ -1930,6 +1930,8 @@ static const PgAdhocCommand pg_session_commands[] = {
      .execute = pg_session_command_reconnect_cb},
     {.node = "leave-all-rooms", .name = "Leave all rooms",
      .execute = pg_session_command_leave_all_cb},
+    {.node = "answer-question", .name = "Answer the legacy network's question",
+     .form = pg_prompts_command_form_cb, .execute = pg_prompts_command_answer_cb},
     {.node = "online-users", .name = "Online users", .admin_only = TRUE,
      .execute = pg_session_command_online_users_cb},
     {.node = "worker-stats", .name = "Worker processes", .admin_only = TRUE,

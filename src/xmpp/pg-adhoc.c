@@ -6,8 +6,11 @@
  * 'http://jabber.org/protocol/commands', only what the requester may run;
  * execution (§3) is single-stage: the first request runs the command and
  * the reply is status='completed' with the command's text (see pg-adhoc.h).
- * No session outlives its reply, so a sessionid we are sent always names a
- * finished session.
+ * A command with a form has two stages: the first reply asks the form
+ * (status='executing'), and its session, remembered for its requester and
+ * node (at most PG_ADHOC_MAX_SESSIONS, each PG_ADHOC_SESSION_TTL_S), is
+ * the one sessionid accepted: its submission runs the command.  Any other
+ * sessionid names a finished session.
  *
  * Who may run what: a bare JID listed in [polygate] admins runs everything;
  * anyone else must be a user account of a domain the transport serves
@@ -43,11 +46,21 @@ typedef struct {
 	gchar *name;
 	gboolean admin_only;
 	PgAdhocExecuteFunc execute;
+	PgAdhocFormFunc form;
 	gpointer user_data; /* borrowed */
 } PgAdhocEntry;
 
+#define PG_ADHOC_MAX_SESSIONS 1024
+#define PG_ADHOC_SESSION_TTL_S 600
+
+typedef struct {
+	gchar *owner; /* "user_jid\nnode" */
+	gint64 expires; /* g_get_monotonic_time() */
+} PgAdhocSession;
+
 struct _PgAdhoc {
 	GPtrArray *commands; /* element-type PgAdhocEntry, in the order added */
+	GHashTable *sessions; /* sessionid -> PgAdhocSession: forms asked, not yet submitted */
 	gint64 created_at;   /* g_get_monotonic_time(), for the uptime 'ping' reports */
 };
 
@@ -59,10 +72,19 @@ pg_adhoc_entry_free(PgAdhocEntry *entry)
 	g_free(entry);
 }
 
+static void
+pg_adhoc_session_free(PgAdhocSession *session)
+{
+	g_free(session->owner);
+	g_free(session);
+}
+
 PgAdhoc *
 pg_adhoc_new(void)
 {
 	PgAdhoc *self = g_new0(PgAdhoc, 1);
+	self->sessions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					       (GDestroyNotify)pg_adhoc_session_free);
 	self->commands = g_ptr_array_new_with_free_func((GDestroyNotify)pg_adhoc_entry_free);
 	self->created_at = g_get_monotonic_time();
 	return self;
@@ -74,6 +96,7 @@ pg_adhoc_free(PgAdhoc *self)
 	if (self == NULL)
 		return;
 	g_ptr_array_unref(self->commands);
+	g_hash_table_unref(self->sessions);
 	g_free(self);
 }
 
@@ -108,6 +131,7 @@ pg_transport_add_command(PgTransport *self, const PgAdhocCommand *command, gpoin
 	entry->name = g_strdup(command->name);
 	entry->admin_only = command->admin_only;
 	entry->execute = command->execute;
+	entry->form = command->form;
 	entry->user_data = user_data;
 	g_ptr_array_add(self->adhoc->commands, entry);
 }
@@ -244,6 +268,80 @@ pg_adhoc_action_is_known(const gchar *action)
 	return FALSE;
 }
 
+/* Remember @sessionid as the form session of @user_jid on @node. */
+static void
+pg_adhoc_session_open(PgAdhoc *self, const gchar *sessionid, const gchar *user_jid,
+		      const gchar *node)
+{
+	PgAdhocSession *session = g_new0(PgAdhocSession, 1);
+	gint64 now = g_get_monotonic_time();
+	GHashTableIter iter;
+	gpointer value;
+
+	/* expired ones go; past the bound, all go (users ask again) */
+	g_hash_table_iter_init(&iter, self->sessions);
+	while (g_hash_table_iter_next(&iter, NULL, &value))
+		if (((PgAdhocSession *)value)->expires <= now)
+			g_hash_table_iter_remove(&iter);
+	if (g_hash_table_size(self->sessions) >= PG_ADHOC_MAX_SESSIONS)
+		g_hash_table_remove_all(self->sessions);
+	session->owner = g_strdup_printf("%s\n%s", user_jid, node);
+	session->expires = now + PG_ADHOC_SESSION_TTL_S * G_TIME_SPAN_SECOND;
+	g_hash_table_insert(self->sessions, g_strdup(sessionid), session);
+}
+
+/* TRUE (and forgotten) if @sessionid is an open form session of @user_jid
+ * on @node. */
+static gboolean
+pg_adhoc_session_take(PgAdhoc *self, const gchar *sessionid, const gchar *user_jid,
+		      const gchar *node)
+{
+	PgAdhocSession *session = g_hash_table_lookup(self->sessions, sessionid);
+	g_autofree gchar *owner = g_strdup_printf("%s\n%s", user_jid, node);
+	gboolean ok;
+
+	if (session == NULL)
+		return FALSE;
+	ok = g_strcmp0(session->owner, owner) == 0 && session->expires > g_get_monotonic_time();
+	if (ok)
+		g_hash_table_remove(self->sessions, sessionid);
+	return ok;
+}
+
+/* The first stage of a command with a form: ask it (§3.4: status
+ * 'executing', with the one action that finishes it). */
+static xmpp_stanza_t *
+pg_adhoc_ask_form(PgTransport *self, xmpp_stanza_t *iq, const PgAdhocEntry *entry,
+		  const gchar *user_jid)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *sessionid = NULL;
+	xmpp_stanza_t *form = entry->form(self, user_jid, entry->user_data, &error);
+	xmpp_stanza_t *reply;
+	xmpp_stanza_t *command = NULL;
+	xmpp_stanza_t *actions;
+
+	if (form == NULL) {
+		if (error == NULL)
+			g_set_error(&error, PG_ERROR, PG_ERROR_INTERNAL_SERVER_ERROR,
+				    "the command %s failed", entry->node);
+		return pg_stanza_error_reply(iq, error);
+	}
+	sessionid = g_uuid_string_random();
+	reply = pg_adhoc_command_reply(iq, entry->node, sessionid, "executing", &command);
+	if (reply == NULL) {
+		xmpp_stanza_release(form);
+		return NULL;
+	}
+	actions = pg_stanza_add_child(command, "actions", NULL);
+	xmpp_stanza_set_attribute(actions, "execute", "complete");
+	pg_stanza_add_child(actions, "complete", NULL);
+	xmpp_stanza_add_child(command, form);
+	xmpp_stanza_release(form);
+	pg_adhoc_session_open(self->adhoc, sessionid, user_jid, entry->node);
+	return reply;
+}
+
 xmpp_stanza_t *
 pg_adhoc_reply(PgTransport *self, xmpp_stanza_t *iq)
 {
@@ -295,17 +393,31 @@ pg_adhoc_reply(PgTransport *self, xmpp_stanza_t *iq)
 	/* §3.3: a canceled session ends with status='canceled'; there is never
 	 * anything to undo, since no command here keeps state between stages */
 	if (g_strcmp0(action, "cancel") == 0) {
+		if (sessionid != NULL)
+			(void)pg_adhoc_session_take(self->adhoc, sessionid, user_jid, node);
 		reply = pg_adhoc_command_reply(iq, node, sessionid, "canceled", &command);
 		return g_steal_pointer(&reply);
 	}
-	if (sessionid != NULL)
-		return pg_adhoc_error_reply(iq, PG_ERROR_NOT_ALLOWED, "session-expired",
-					    "this command session is already completed");
-	if (g_strcmp0(action, "execute") != 0)
+	x = xmpp_stanza_get_child_by_name_and_ns(request, "x", PG_NS_DATA);
+	if (sessionid != NULL) {
+		/* only the form session we opened goes on, to its end */
+		if (entry->form == NULL ||
+		    !pg_adhoc_session_take(self->adhoc, sessionid, user_jid, node))
+			return pg_adhoc_error_reply(iq, PG_ERROR_NOT_ALLOWED, "session-expired",
+						    "this command session is already completed");
+		if (g_strcmp0(action, "execute") != 0 && g_strcmp0(action, "complete") != 0)
+			return pg_adhoc_error_reply(iq, PG_ERROR_BAD_REQUEST, "bad-action",
+						    "complete the form");
+		if (x == NULL)
+			return pg_adhoc_error_reply(iq, PG_ERROR_BAD_REQUEST, "bad-payload",
+						    "the form is missing");
+	} else if (g_strcmp0(action, "execute") != 0) {
 		return pg_adhoc_error_reply(iq, PG_ERROR_BAD_REQUEST, "bad-action",
 					    "this command has a single stage: execute it");
+	} else if (entry->form != NULL && x == NULL) {
+		return pg_adhoc_ask_form(self, iq, entry, user_jid);
+	}
 
-	x = xmpp_stanza_get_child_by_name_and_ns(request, "x", PG_NS_DATA);
 	if (x != NULL) {
 		values = pg_form_parse_submit(x, NULL, &error);
 		if (values == NULL)
@@ -325,7 +437,7 @@ pg_adhoc_reply(PgTransport *self, xmpp_stanza_t *iq)
 		return pg_stanza_error_reply(iq, error);
 	}
 	/* §3.4: the responder assigns the sessionid, unique for the requester */
-	new_sessionid = g_uuid_string_random();
+	new_sessionid = sessionid != NULL ? g_strdup(sessionid) : g_uuid_string_random();
 	reply = pg_adhoc_command_reply(iq, node, new_sessionid, "completed", &command);
 	if (reply != NULL)
 		pg_adhoc_add_text(command, entry, text);

@@ -6,7 +6,8 @@
  * who may run what, and turns the command's text into the reply.
  *
  * Commands are single-stage: the first 'execute' runs the command and the
- * reply has status='completed'.  The first line of the returned text becomes
+ * reply has status='completed'; or two-stage (a form first, see
+ * PgAdhocCommand.form).  The first line of the returned text becomes
  * the <note type='info'/>; any further lines also go, one <value/> each, into
  * a text-multi field 'lines' of a XEP-0004 result form, which clients show as
  * a list.
@@ -30,11 +31,21 @@ G_BEGIN_DECLS
 typedef gchar *(*PgAdhocExecuteFunc)(PgTransport *transport, const gchar *user_jid,
 				     GHashTable *form_values, gpointer user_data, GError **error);
 
+/* For a command with two stages: the form (an <x xmlns='jabber:x:data'
+ * type='form'/>) to ask @user_jid, or NULL with @error set.
+ * Returns: (transfer full) */
+typedef xmpp_stanza_t *(*PgAdhocFormFunc)(PgTransport *transport, const gchar *user_jid,
+					  gpointer user_data, GError **error);
+
 typedef struct {
 	const gchar *node;       /* unique on the transport, e.g. "ping" */
 	const gchar *name;       /* shown in the client's command menu */
 	gboolean admin_only;     /* only the bare JIDs in [polygate] admins see and run it */
 	PgAdhocExecuteFunc execute;
+	/* NULL for a single-stage command.  Else the first execute without a
+	 * form gets this form (status 'executing', XEP-0050 §3.4), and the
+	 * submission of it, in that session, runs execute with its values. */
+	PgAdhocFormFunc form;
 } PgAdhocCommand;
 
 /* Offers @command on @self.  The struct and its strings are copied; @user_data

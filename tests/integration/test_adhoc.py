@@ -96,7 +96,7 @@ def test_disco_info_of_a_transport_lists_the_commands_feature(polygate, user, ji
     assert NS_COMMANDS in features
 
 
-USER_NODES = ["ping", "reconnect", "leave-all-rooms"]
+USER_NODES = ["ping", "reconnect", "leave-all-rooms", "answer-question"]
 ADMIN_NODES = ["registered-users", "online-users", "worker-stats"]
 
 

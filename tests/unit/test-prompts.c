@@ -331,6 +331,92 @@ test_account_state_kept_and_given_back(PgTestFixture *fixture, gconstpointer use
 	g_assert_nonnull(pg_account_get_secret(after, "state:filler/0"));
 }
 
+/* The last stanza the transport sent, or NULL. */
+static xmpp_stanza_t *
+pg_test_last_sent(PgTestFixture *fixture)
+{
+	return fixture->sent->len > 0 ? g_ptr_array_index(fixture->sent, fixture->sent->len - 1)
+				      : NULL;
+}
+
+static xmpp_stanza_t *
+pg_test_child(xmpp_stanza_t *stanza, const gchar *name)
+{
+	return stanza != NULL ? xmpp_stanza_get_child_by_name(stanza, name) : NULL;
+}
+
+/* XEP-0050: the question as an ad-hoc form, answered by its submission. */
+static void
+test_prompts_adhoc_form(PgTestFixture *fixture, gconstpointer user_data)
+{
+	xmpp_stanza_t *command;
+	xmpp_stanza_t *x;
+	const gchar *sessionid;
+	const gchar *question = NULL;
+	guint options = 0;
+	g_autofree gchar *submit = NULL;
+	g_autofree gchar *note = NULL;
+
+	/* nothing to answer yet */
+	pg_test_receive(fixture, "<iq type='set' id='c0' from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE
+				 "'><command xmlns='http://jabber.org/protocol/commands' "
+				 "node='answer-question' action='execute'/></iq>");
+	g_assert_cmpstr(xmpp_stanza_get_type(pg_test_last_sent(fixture)), ==, "error");
+	g_assert_nonnull(
+	    pg_test_child(pg_test_child(pg_test_last_sent(fixture), "error"), "item-not-found"));
+
+	pg_test_request(fixture, 11, "action");
+	pg_test_receive(fixture, "<iq type='set' id='c1' from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE
+				 "'><command xmlns='http://jabber.org/protocol/commands' "
+				 "node='answer-question' action='execute'/></iq>");
+	command = pg_test_child(pg_test_last_sent(fixture), "command");
+	g_assert_nonnull(command);
+	g_assert_cmpstr(xmpp_stanza_get_attribute(command, "status"), ==, "executing");
+	sessionid = xmpp_stanza_get_attribute(command, "sessionid");
+	g_assert_nonnull(sessionid);
+	x = pg_test_child(command, "x");
+	g_assert_nonnull(x);
+	for (xmpp_stanza_t *field = xmpp_stanza_get_children(x); field != NULL;
+	     field = xmpp_stanza_get_next(field)) {
+		const gchar *var = xmpp_stanza_get_attribute(field, "var");
+		if (g_strcmp0(var, "question") == 0)
+			question = xmpp_stanza_get_text_ptr(
+			    xmpp_stanza_get_children(pg_test_child(field, "value")));
+		if (g_strcmp0(var, "answer") == 0) {
+			g_assert_cmpstr(xmpp_stanza_get_attribute(field, "type"), ==,
+					"list-single");
+			for (xmpp_stanza_t *o = xmpp_stanza_get_children(field); o != NULL;
+			     o = xmpp_stanza_get_next(o))
+				options += g_strcmp0(xmpp_stanza_get_name(o), "option") == 0;
+		}
+	}
+	g_assert_nonnull(question);
+	g_assert_cmpuint(options, ==, 3);
+
+	/* another session id is no session of ours */
+	pg_test_receive(fixture, "<iq type='set' id='c2' from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE
+				 "'><command xmlns='http://jabber.org/protocol/commands' "
+				 "node='answer-question' sessionid='forged' action='complete'>"
+				 "<x xmlns='jabber:x:data' type='submit'/></command></iq>");
+	g_assert_nonnull(pg_test_child(pg_test_child(pg_test_last_sent(fixture), "error"),
+				       "session-expired"));
+
+	submit = g_markup_printf_escaped(
+	    "<iq type='set' id='c3' from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE "'>"
+	    "<command xmlns='http://jabber.org/protocol/commands' node='answer-question' "
+	    "sessionid='%s' action='complete'><x xmlns='jabber:x:data' type='submit'>"
+	    "<field var='question'><value>%s</value></field>"
+	    "<field var='answer'><value>2</value></field></x></command></iq>",
+	    sessionid, question);
+	pg_test_receive(fixture, submit);
+	command = pg_test_child(pg_test_last_sent(fixture), "command");
+	g_assert_nonnull(command);
+	g_assert_cmpstr(xmpp_stanza_get_attribute(command, "status"), ==, "completed");
+	note = xmpp_stanza_get_text(pg_test_child(command, "note"));
+	g_assert_cmpstr(note, ==, "Answered: Reject.");
+	g_assert_true(fixture->link->prompts == NULL || g_queue_is_empty(fixture->link->prompts));
+}
+
 typedef struct {
 	const gchar *body;
 	gint choice;
@@ -377,6 +463,7 @@ main(int argc, char **argv)
 	PG_TEST_ADD("/prompts/session/question-hint-and-answer", test_prompts_question_and_answer);
 	PG_TEST_ADD("/prompts/session/no-answer-declines-in-time", test_prompts_no_answer_declines);
 	PG_TEST_ADD("/prompts/session/forgotten-with-the-link", test_prompts_forgotten_with_the_link);
+	PG_TEST_ADD("/prompts/adhoc/form-and-submission", test_prompts_adhoc_form);
 	PG_TEST_ADD("/account-state/kept-bounded-and-given-back",
 		    test_account_state_kept_and_given_back);
 	return g_test_run();
