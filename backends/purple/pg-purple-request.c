@@ -467,9 +467,15 @@ pg_purple_request_answer(const PgIpcMessage *msg, GError **error)
 	g_autoptr(PgSecret) text = pg_ipc_message_dup_secret(msg, "text");
 	gint choice = -1;
 
+	/* A prompt libpurple closed by itself (its connection went) while the
+	 * user thought: nothing to do.  Not an error: the daemon takes any
+	 * error during a login for the login's failure. */
+	if (request == NULL) {
+		g_debug("%s: prompt %u is closed already", account, serial);
+		return TRUE;
+	}
 	/* only the account that was asked answers, and only once */
-	if (request == NULL || request->account == NULL ||
-	    g_strcmp0(request->account, account) != 0) {
+	if (request->account == NULL || g_strcmp0(request->account, account) != 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
 			    "no open prompt %u for this account", serial);
 		return FALSE;

@@ -69,7 +69,10 @@
  *   text         answer: the text of an input.  An answer with neither
  *                declines the prompt (the user said no, or did not answer
  *                in time); the worker then takes the prompt's negative
- *                answer (backends/purple/pg-purple-request.c)
+ *                answer (backends/purple/pg-purple-request.c).  An answer
+ *                to a prompt that is gone (libpurple closed it) is dropped
+ *                without an error: during a login the daemon takes any
+ *                error for the login's failure
  *   key, value   account-state: one item of the account's state, e.g.
  *                "tls_peers/<host>" = the PEM of a server certificate the
  *                user accepted (libpurple's peer cache); no value removes
