@@ -277,24 +277,63 @@ pg_purple_request_decline_later(PgPurpleRequest *request, const gchar *title,
 	request->timer_id = g_timeout_add(delay, pg_purple_request_decline_cb, request);
 }
 
-/* Whose prompt it is: see DESIGN.  NULL if nobody's. */
+/* The host a connection of @account verifies a certificate for: the
+ * connect_server option if set (prpl-jabber names the certificate by it),
+ * else the part of the username after its last '@'. */
+static gchar *
+pg_purple_request_account_host(PurpleAccount *account)
+{
+	const gchar *server = purple_account_get_string(account, "connect_server", NULL);
+	const gchar *username = purple_account_get_username(account);
+	const gchar *at = username != NULL ? strrchr(username, '@') : NULL;
+
+	if (server != NULL && server[0] != '\0')
+		return g_strdup(server);
+	if (at == NULL)
+		return NULL;
+	/* prpl-jabber's username ends with its resource */
+	return g_strndup(at + 1, strcspn(at + 1, "/"));
+}
+
+/* Whose prompt it is: see DESIGN.  NULL if nobody's.  A prompt with no
+ * account is taken for a certificate prompt (the only kind libpurple asks
+ * without one) and its primary text, in libpurple's own wording, must
+ * name the host of exactly one account that is logging in: two accounts
+ * of one worker verifying the same host at once cannot be told apart, and
+ * no user is asked to trust a server for another. */
 static PgPurpleAccount *
-pg_purple_request_owner(PurpleAccount *account)
+pg_purple_request_owner(PurpleAccount *account, const gchar *primary)
 {
 	PgPurpleWorker *worker = pg_purple_worker_get();
+	const gchar *format = g_dgettext("pidgin", "Accept certificate for %s?");
 	PgPurpleAccount *owner = NULL;
 	GHashTableIter iter;
 	gpointer value;
 
 	if (account != NULL)
 		return pg_purple_worker_lookup(account);
+	if (primary == NULL)
+		return NULL;
 	g_hash_table_iter_init(&iter, worker->accounts);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		PgPurpleAccount *entry = value;
+		g_autofree gchar *host = NULL;
+		g_autofree gchar *expected = NULL;
+
 		if (entry->state != PG_PURPLE_LOGIN_CONNECTING)
 			continue;
+		host = pg_purple_request_account_host(entry->account);
+		if (host == NULL)
+			continue;
+		/* libpurple's own (translatable) wording, with one %s */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		expected = g_strdup_printf(format, host);
+#pragma GCC diagnostic pop
+		if (g_ascii_strcasecmp(expected, primary) != 0)
+			continue;
 		if (owner != NULL)
-			return NULL; /* two logins: whose is it? */
+			return NULL; /* two logins to one host: whose is it? */
 		owner = entry;
 	}
 	return owner;
@@ -307,7 +346,7 @@ pg_purple_request_submit(PgPurpleRequest *request, PurpleAccount *account, const
 			 const gchar *title, const gchar *primary, const gchar *secondary,
 			 gboolean masked)
 {
-	PgPurpleAccount *owner = type != NULL ? pg_purple_request_owner(account) : NULL;
+	PgPurpleAccount *owner = type != NULL ? pg_purple_request_owner(account, primary) : NULL;
 	GVariant *choices = NULL;
 
 	if (owner == NULL) {

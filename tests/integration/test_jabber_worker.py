@@ -287,6 +287,22 @@ def test_a_prompt_is_answered_once_and_only_by_its_account(legacy, worker):
     assert not [e for e in worker.events if e.kind == "error"], worker.events
 
 
+def test_a_prompt_nobody_can_own_is_declined_not_asked(legacy, worker):
+    """The certificate prompt names no account: with two accounts logging
+    in at once in one worker (users_per_worker > 1), nobody can tell whose
+    it is, so no user is asked to trust a server for another."""
+    for key, name in ((ACCOUNT, "alice"), ("other@localhost/purple", "bob")):
+        jid = f"{name}@{LEGACY}"
+        worker.send("login", account=key, protocol="prpl-jabber", username=f"{jid}/polygate",
+                    password=legacy.passwords[jid],
+                    options={"connect_server": "127.0.0.1", "port": str(legacy.c2s_port)})
+    for key in (ACCOUNT, "other@localhost/purple"):
+        state = worker.expect("login-state",
+                              lambda e: e["account"] == key and e["state"] == "disconnected")
+        assert "certificate" in state["reason"].lower(), state
+    assert not [e for e in worker.events if e.kind == "request"], worker.events
+
+
 def test_a_logout_declines_the_open_prompt(legacy, worker):
     worker.login(legacy, f"alice@{LEGACY}")
     request = _certificate_prompt(worker)
