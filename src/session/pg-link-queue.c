@@ -141,13 +141,14 @@ pg_link_queue_give_up_if_due(PgLink *link, const gchar *reason)
 	if (!answered) {
 		/* nothing asked for this link (it came up with the session): say
 		 * it in a chat message from the transport, as other notices */
-		xmpp_stanza_t *message = xmpp_message_new(pg_session_ctx(session), "chat",
+		xmpp_stanza_t *message = xmpp_message_new(pg_transport_get_ctx(session->transport), "chat",
 							  session->user_jid, NULL);
 		g_autofree gchar *notice = g_strdup_printf("%s. Not retried until you use it "
 							   "again.",
 							   text);
 		pg_stanza_set_body(message, notice);
-		pg_session_send(session, message);
+		pg_transport_send(session->transport, message);
+		xmpp_stanza_release(message);
 	}
 	return TRUE;
 }
@@ -190,9 +191,7 @@ pg_link_queue_waits_for_room(PgLink *link, const PgIpcMessage *msg)
 	return room != NULL && !room->joined;
 }
 
-/* Takes the waiting commands of room @name out of pending, in order.
- * Returns: (transfer full) (element-type PgIpcMessage) */
-static GPtrArray *
+GPtrArray *
 pg_link_queue_take_room(PgLink *link, const gchar *name)
 {
 	GPtrArray *taken = g_ptr_array_new();
@@ -207,22 +206,6 @@ pg_link_queue_take_room(PgLink *link, const gchar *name)
 		l = next;
 	}
 	return taken;
-}
-
-void
-pg_link_queue_flush_room(PgLink *link, const gchar *name)
-{
-	g_autoptr(GPtrArray) taken = pg_link_queue_take_room(link, name);
-
-	for (guint i = 0; i < taken->len; i++) {
-		PgIpcMessage *msg = g_ptr_array_index(taken, i);
-		xmpp_stanza_t *origin = pg_link_queue_steal_origin(link, msg);
-
-		/* the room is joined now: this sends it (and remembers origin) */
-		pg_link_command(link, msg, origin);
-		if (origin != NULL)
-			xmpp_stanza_release(origin);
-	}
 }
 
 void
@@ -381,7 +364,7 @@ pg_link_queue_forget_echo(PgLink *link, xmpp_stanza_t *origin)
 		return;
 	to = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
 	address = to != NULL && to->local != NULL
-		      ? pg_session_network(link->session->transport)
+		      ? pg_network_for(pg_transport_get_config(link->session->transport)->type)
 			    ->parse_address(pg_transport_get_config(link->session->transport), to,
 					    NULL)
 		      : NULL;

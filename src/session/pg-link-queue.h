@@ -71,8 +71,10 @@ G_BEGIN_DECLS
 
 /* Whether @msg is for a room of @link that is not joined now (it must wait). */
 gboolean pg_link_queue_waits_for_room(PgLink *link, const PgIpcMessage *msg);
-/* The room @name is joined: its waiting commands go, in order. */
-void pg_link_queue_flush_room(PgLink *link, const gchar *name);
+/* Takes the waiting commands of room @name out of pending, in order (the
+ * room is joined now: pg_room_flush() sends them).
+ * Returns: (transfer full) (element-type PgIpcMessage) */
+GPtrArray *pg_link_queue_take_room(PgLink *link, const gchar *name);
 /* The room @name went: its waiting commands are answered with @code/@text. */
 void pg_link_queue_fail_room(PgLink *link, const gchar *name, gint code, const gchar *text);
 

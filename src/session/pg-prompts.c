@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "session/pg-link.h"
 #include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
 #include "xmpp/pg-adhoc.h"

@@ -1,5 +1,6 @@
-/* What the files of src/session/ share: the session records and the few
- * functions pg-sms.c needs from pg-session.c.  Private to src/session/. */
+/* What the files of src/session/ share: the records, the reports that go
+ * upward (PgSessionEvents), and pg-session.c's functions on the records.
+ * Private to src/session/; pg-session.c says how the files stack. */
 #pragma once
 
 #include "ipc/pg-ipc-message.h"
@@ -10,6 +11,8 @@
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
+
+#define PG_LINK_BACKOFF_MIN_S 2 /* first retry after a drop (pg-link.c) */
 
 typedef struct _PgSession PgSession;
 typedef struct _PgLink PgLink;
@@ -72,8 +75,25 @@ typedef struct {
 
 typedef struct _PgSms PgSms;
 
+/* How the lower layers report upward, with no call to a file above them:
+ * set once by pg-session-manager.c.  Each may be NULL. */
+typedef struct {
+	/* @link came up (pg-link.c); what waited for it is sent after this */
+	void (*connected)(PgLink *link);
+	/* @link's connection is gone, or @link is freed: what was asked of the
+	 * user about it is dropped (pg-prompts.c) */
+	void (*forget)(PgLink *link);
+	/* @link went down, before anything else is decided about it */
+	void (*down)(PgLink *link);
+	/* @link is lost: @fatal, for good; else it retries with backoff */
+	void (*lost)(PgLink *link, gboolean fatal);
+	/* whether something other than a resource keeps @session (the outbox) */
+	gboolean (*holds)(PgSession *session);
+} PgSessionEvents;
+
 struct _PgSessionManager {
 	const PgConfig *config;
+	const PgSessionEvents *events;
 	PgSupervisor *supervisor;
 	GHashTable *sessions; /* "user\ntransport" -> PgSession (owned) */
 	GHashTable *links;    /* account key -> PgLink (borrowed) */
@@ -84,34 +104,53 @@ struct _PgSessionManager {
 	struct _PgIrcGate *irc_gate; /* IRC servers resolved and checked (pg-irc-gate.c) */
 };
 
+/* pg-session.c */
+
 /* The network driver of @transport.  Returns: (transfer none) */
 const PgNetwork *pg_session_network(PgTransport *transport);
+/* What @jid (a JID under @transport, as the boundary parsed it) names on
+ * its network.  Returns: (transfer full) or NULL with the error to answer. */
+PgNetworkAddress *pg_session_parse_address(PgTransport *transport, const PgJid *jid,
+					   GError **error);
+/* The JID of legacy contact @who on @link.  Returns: (transfer full) */
+gchar *pg_session_contact_jid(PgLink *link, const gchar *who);
+
 xmpp_ctx_t *pg_session_ctx(PgSession *session);
 /* Send @stanza from the session's transport and drop our reference. */
 void pg_session_send(PgSession *session, xmpp_stanza_t *stanza);
+/* A chat message from the transport itself to the user. */
+void pg_session_notice(PgSession *session, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+/* Keep a copy of @stanza, the origin of request @id, for its error reply. */
+void pg_session_remember(PgSession *session, guint32 id, xmpp_stanza_t *stanza);
+/* Returns: (transfer none) the origin of request @id, or NULL. */
+xmpp_stanza_t *pg_session_recall(PgSession *session, guint32 id);
+
+/* Returns: (transfer full) a room record. */
+PgRoom *pg_room_new(const gchar *name, const gchar *jid, const gchar *nick);
+
+/* Returns: (transfer full) an empty table of sessions, for the manager. */
+GHashTable *pg_session_table_new(void);
 PgSession *pg_session_lookup(PgSessionManager *self, const gchar *user_jid, PgTransport *transport);
 PgSession *pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *transport);
+/* Frees @session (its links log out). */
+void pg_session_end(PgSession *session);
+/* The link of @session to @server, made if need be (no limit checked:
+ * pg_limits_get_link() checks them). */
 PgLink *pg_session_get_link(PgSession *session, const gchar *server);
 /* A session with no available resource ends after the grace period (unless
- * a resource comes back, or the SMS outbox still has its texts). */
+ * a resource comes back, or PgSessionEvents.holds keeps it). */
 void pg_session_release(PgSession *session);
 gboolean pg_session_user_registered(PgSessionManager *self, PgTransport *transport,
 				    const gchar *user_jid);
-/* The JID of legacy contact @who.  Returns: (transfer full) */
-gchar *pg_session_contact_jid(PgLink *link, const gchar *who);
-/* Send @msg (transfer full) to the link's worker now, or keep it until the
- * link is up; @origin (nullable) is the stanza to answer with an error.
- * FALSE if it was refused (@origin answered) or could not be sent. */
-gboolean pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin);
-void pg_link_connect(PgLink *link);
-/* (Re)start the link's login timeout (link_login_timeout). */
-void pg_link_arm_login_timeout(PgLink *link);
+/* The user's status (the most available resource; @message, nullable, its
+ * <status/>) to every connected link. */
+void pg_session_update_status(PgSession *session, const gchar *message);
 /* @resource (a full JID) of the user went unavailable; @status_text
  * (nullable) is its <status/>. */
 void pg_session_drop_resource(PgSession *session, const gchar *resource,
 			      const gchar *status_text);
-/* End @session now if no resource and no text to send holds it, else let
- * the grace period decide. */
+/* End @session now if no resource and nothing else holds it, else let the
+ * grace period decide. */
 void pg_session_end_if_idle(PgSession *session);
 
 G_END_DECLS

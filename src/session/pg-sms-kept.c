@@ -52,24 +52,6 @@ pg_sms_keep(PgSms *self, PgTransport *transport, const gchar *user_jid, PgSmsInb
 	return PG_SMS_KEPT;
 }
 
-/* XEP-0184 §4: the receipt names the message it acknowledges. */
-void
-pg_sms_send_receipt(PgTransport *transport, const gchar *user_jid, const gchar *recipient,
-		    const gchar *xmpp_id)
-{
-	g_autofree gchar *from = pg_sms_contact_jid(transport, recipient);
-	g_autofree gchar *id = g_uuid_string_random();
-	xmpp_stanza_t *message =
-	    xmpp_message_new(pg_transport_get_ctx(transport), NULL, user_jid, id);
-	xmpp_stanza_t *received;
-
-	pg_stanza_set_from(message, from);
-	received = pg_stanza_add_child(message, "received", PG_NS_RECEIPTS);
-	pg_stanza_set_attribute(received, "id", xmpp_id);
-	pg_transport_send(transport, message);
-	xmpp_stanza_release(message);
-}
-
 /* An SMS kept in the inbox, to the user's bare JID (the XMPP server keeps
  * it offline if no resource is online), stamped with when Kannel gave it
  * to us (XEP-0203 §3: from is the entity that delayed it). */
@@ -131,7 +113,7 @@ pg_sms_deliver_kept_on(PgSms *self, PgTransport *transport)
 				PgSmsMessage msg = {.user_jid = item->user_jid,
 						    .recipient = item->peer,
 						    .xmpp_id = item->xmpp_id};
-				pg_sms_send_error(self, transport, &msg,
+				pg_sms_send_error_now(self->manager, transport, &msg,
 						  item->condition != NULL ? item->condition
 									  : "undefined-condition",
 						  item->error_type != NULL ? item->error_type

@@ -21,7 +21,7 @@ struct _PgSms {
 	guint deliver_id;    /* an idle delivery of the inbox (pg-sms-kept.c) */
 };
 
-/* pg-sms.c */
+/* pg-sms-stanzas.c */
 gint64 pg_sms_now(void);
 /* Whether @transport's network sends through the outbox (PG_NETWORK_OUTBOX). */
 gboolean pg_sms_serves(PgTransport *transport);
@@ -29,9 +29,12 @@ gboolean pg_sms_serves(PgTransport *transport);
 gchar *pg_sms_contact_jid(PgTransport *transport, const gchar *number);
 void pg_sms_offer_contact(PgTransport *transport, PgSession *session, const gchar *user_jid,
 			  const gchar *contact_jid);
-/* A message error about a text the user sent (kept if the server is away). */
-void pg_sms_send_error(PgSms *self, PgTransport *transport, const PgSmsMessage *msg,
-		       const gchar *condition, const gchar *type, const gchar *text);
+/* A message error about a text the user sent, now. */
+void pg_sms_send_error_now(PgSessionManager *manager, PgTransport *transport,
+			   const PgSmsMessage *msg, const gchar *condition, const gchar *type,
+			   const gchar *text);
+void pg_sms_send_receipt(PgTransport *transport, const gchar *user_jid, const gchar *recipient,
+			 const gchar *xmpp_id);
 
 /* pg-sms-kept.c */
 typedef enum {
@@ -43,7 +46,5 @@ typedef enum {
 PgSmsKeep pg_sms_keep(PgSms *self, PgTransport *transport, const gchar *user_jid,
 		      PgSmsInboxKind kind, const gchar *peer, const gchar *body,
 		      const gchar *xmpp_id, const gchar *condition, const gchar *error_type);
-void pg_sms_send_receipt(PgTransport *transport, const gchar *user_jid, const gchar *recipient,
-			 const gchar *xmpp_id);
 
 G_END_DECLS
