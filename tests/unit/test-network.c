@@ -1,0 +1,174 @@
+/* The network drivers (src/network/): the table, disconnect verdicts, the
+ * login message each driver builds and the registration it reads. */
+#include "config.h"
+
+#include <glib.h>
+
+#include "core/pg-error.h"
+#include "network/pg-network.h"
+
+static void
+test_network_table(void)
+{
+	g_assert_cmpstr(pg_network_for(PG_TRANSPORT_TYPE_IRC)->name, ==, "irc");
+	g_assert_cmpstr(pg_network_for(PG_TRANSPORT_TYPE_SMS)->name, ==, "sms");
+	g_assert_cmpstr(pg_network_for(PG_TRANSPORT_TYPE_PURPLE)->name, ==, "purple");
+	/* an unknown type gets the generic driver, never NULL */
+	g_assert_cmpstr(pg_network_for((PgTransportType)99)->name, ==, "purple");
+	g_assert_true(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_IRC), PG_NETWORK_SERVERS));
+	g_assert_true(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_IRC), PG_NETWORK_ROOMS));
+	g_assert_false(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_IRC), PG_NETWORK_OUTBOX));
+	g_assert_true(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_SMS), PG_NETWORK_OUTBOX));
+	g_assert_false(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_PURPLE), PG_NETWORK_ROOMS));
+}
+
+typedef struct {
+	PgTransportType type;
+	const gchar *reason;
+	gboolean fatal;
+	gboolean was_connected;
+	guint flags_in;
+	PgNetworkVerdict verdict;
+	guint flags_out;
+} TestVerdictCase;
+
+static const TestVerdictCase test_verdict_cases[] = {
+    /* a plain drop is retried, on every network */
+    {.type = PG_TRANSPORT_TYPE_IRC, .reason = "Read error", .verdict = PG_NETWORK_RETRY},
+    {.type = PG_TRANSPORT_TYPE_PURPLE, .reason = NULL, .verdict = PG_NETWORK_RETRY},
+    /* the worker's final word is final */
+    {.type = PG_TRANSPORT_TYPE_SMS, .reason = "x", .fatal = TRUE, .verdict = PG_NETWORK_FINAL},
+    /* a refusal of our credentials before we were in: retrying hammers */
+    {.type = PG_TRANSPORT_TYPE_IRC, .reason = "ERROR :Access denied: Bad password?",
+     .verdict = PG_NETWORK_FINAL},
+    {.type = PG_TRANSPORT_TYPE_PURPLE, .reason = "Not Authorized", .verdict = PG_NETWORK_FINAL},
+    /* ... but once in, the same words are a drop like any other */
+    {.type = PG_TRANSPORT_TYPE_IRC, .reason = "K-lined", .was_connected = TRUE,
+     .verdict = PG_NETWORK_RETRY},
+    /* IRC: no SASL on the server: once, retry with NickServ instead */
+    {.type = PG_TRANSPORT_TYPE_IRC, .reason = "Server does not support SASL authentication.",
+     .verdict = PG_NETWORK_RETRY_CHANGED, .flags_out = 1},
+    {.type = PG_TRANSPORT_TYPE_IRC, .reason = "Server does not support SASL authentication.",
+     .flags_in = 1, .verdict = PG_NETWORK_RETRY, .flags_out = 1},
+    /* other networks know nothing of it */
+    {.type = PG_TRANSPORT_TYPE_PURPLE, .reason = "Server does not support SASL authentication.",
+     .verdict = PG_NETWORK_RETRY},
+};
+
+static void
+test_network_verdicts(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(test_verdict_cases); i++) {
+		const TestVerdictCase *c = &test_verdict_cases[i];
+		guint flags = c->flags_in;
+
+		g_test_message("case %zu: %s", i, c->reason != NULL ? c->reason : "(null)");
+		g_assert_cmpint(pg_network_for(c->type)->classify_disconnect(
+				    &flags, c->reason, c->fatal, c->was_connected),
+				==, c->verdict);
+		g_assert_cmpuint(flags, ==, c->flags_out);
+	}
+}
+
+/* The login's protocol and username, and whether a password went along. */
+static void
+test_network_login_check(PgTransportType type, const PgTransportConfig *transport,
+			 const PgAccount *account, const gchar *protocol, const gchar *username,
+			 gboolean password)
+{
+	PgConfig config = {.http_port = 0};
+	PgNetworkTarget target = {.allowed = TRUE, .tls = FALSE, .port = 6667};
+	PgNetworkLogin login = {
+	    .config = &config,
+	    .transport = transport,
+	    .account = account,
+	    .account_key = "alice@example.org/gw.example.org",
+	    .server = type == PG_TRANSPORT_TYPE_IRC ? "irc.example.net" : "",
+	    .target = &target,
+	};
+	g_autofree gchar *notice = NULL;
+	g_autoptr(PgIpcMessage) msg = pg_network_for(type)->build_login(&login, &notice);
+	g_autoptr(GVariant) secret = NULL;
+
+	g_assert_nonnull(msg);
+	g_assert_cmpint(msg->kind, ==, PG_IPC_CMD_LOGIN);
+	g_assert_cmpstr(pg_ipc_message_get_string(msg, "account"), ==, login.account_key);
+	g_assert_cmpstr(pg_ipc_message_get_string(msg, "protocol"), ==, protocol);
+	g_assert_cmpstr(pg_ipc_message_get_string(msg, "username"), ==, username);
+	secret = pg_ipc_message_get_value(msg, "password");
+	g_assert_true((secret != NULL) == password);
+	g_assert_null(notice);
+}
+
+static void
+test_network_login(void)
+{
+	PgTransportConfig purple = {.jid = (gchar *)"gw.example.org",
+				    .type = PG_TRANSPORT_TYPE_PURPLE};
+	PgTransportConfig discord = {.jid = (gchar *)"gw.example.org",
+				     .type = PG_TRANSPORT_TYPE_PURPLE,
+				     .purple_protocol = (gchar *)"prpl-eionrobb-discord"};
+	PgTransportConfig irc = {.jid = (gchar *)"gw.example.org",
+				 .type = PG_TRANSPORT_TYPE_IRC,
+				 .irc_server = (gchar *)"irc.example.net",
+				 .irc_charset = (gchar *)"ISO-8859-15"};
+	g_autoptr(PgAccount) account =
+	    pg_account_new("gw.example.org", "alice@example.org", "bob@legacy.example.net");
+
+	pg_account_set_secret(account, "password", pg_secret_new_from_string("s3cret"));
+	/* prpl-jabber unless the operator named another protocol */
+	test_network_login_check(PG_TRANSPORT_TYPE_PURPLE, &purple, account, "prpl-jabber",
+				 "bob@legacy.example.net", TRUE);
+	test_network_login_check(PG_TRANSPORT_TYPE_PURPLE, &discord, account,
+				 "prpl-eionrobb-discord", "bob@legacy.example.net", TRUE);
+	/* IRC: nick@server; the NickServ password (bound to no server, so the
+	 * fixed one) goes as the SASL password */
+	g_free(account->legacy_id);
+	account->legacy_id = g_strdup("alice");
+	test_network_login_check(PG_TRANSPORT_TYPE_IRC, &irc, account, "prpl-irc",
+				 "alice@irc.example.net", TRUE);
+}
+
+static void
+test_network_register_read(void)
+{
+	PgTransportConfig sms = {.jid = (gchar *)"sms.example.org", .type = PG_TRANSPORT_TYPE_SMS};
+	PgTransportConfig irc = {.jid = (gchar *)"irc.example.org",
+				 .type = PG_TRANSPORT_TYPE_IRC,
+				 .irc_server = (gchar *)"irc.example.net"};
+	const PgNetwork *network = pg_network_for(PG_TRANSPORT_TYPE_SMS);
+	g_autoptr(GHashTable) values = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(GError) error = NULL;
+
+	/* the number is normalised to E.164 */
+	g_hash_table_insert(values, "phone", "0044 20 7946 0958");
+	account = network->register_read(network, &sms, "alice@example.org", values, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(account->legacy_id, ==, "+442079460958");
+	g_clear_pointer(&account, pg_account_free);
+	/* a nick IRC cannot carry is refused */
+	network = pg_network_for(PG_TRANSPORT_TYPE_IRC);
+	g_hash_table_remove_all(values);
+	g_hash_table_insert(values, "nick", "9lives");
+	account = network->register_read(network, &irc, "alice@example.org", values, &error);
+	g_assert_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE);
+	g_assert_null(account);
+	g_clear_error(&error);
+	/* a required field missing */
+	g_hash_table_remove_all(values);
+	account = network->register_read(network, &irc, "alice@example.org", values, &error);
+	g_assert_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE);
+	g_assert_null(account);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/network/table", test_network_table);
+	g_test_add_func("/network/disconnect/verdicts", test_network_verdicts);
+	g_test_add_func("/network/login/protocol-and-username", test_network_login);
+	g_test_add_func("/network/register/read", test_network_register_read);
+	return g_test_run();
+}
