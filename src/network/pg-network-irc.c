@@ -12,188 +12,194 @@
 #include "network/pg-network-private.h"
 #include "registry/pg-irc-creds.h"
 
-static gchar *pg_network_irc_unescape_len(const gchar *node, gsize len) {
-  g_autofree gchar *copy = g_strndup(node, len);
-  return pg_jid_unescape_node(copy);
+static gchar *
+pg_network_irc_unescape_len(const gchar *node, gsize len)
+{
+	g_autofree gchar *copy = g_strndup(node, len);
+	return pg_jid_unescape_node(copy);
 }
 
 /* RFC 2812 §2.3.1: nickname = ( letter / special ) *( letter / digit / special
  * / "-" ), special = "[", "]", "\", "`", "_", "^", "{", "|", "}"; @len bytes of
  * @nick. */
-static gboolean pg_network_irc_is_valid_nick_len(const gchar *nick, gsize len) {
-  static const gchar *special = "[]\\`_^{|}";
+static gboolean
+pg_network_irc_is_valid_nick_len(const gchar *nick, gsize len)
+{
+	static const gchar *special = "[]\\`_^{|}";
 
-  if (len == 0 || len > 64)
-    return FALSE;
-  if (!g_ascii_isalpha(nick[0]) && strchr(special, nick[0]) == NULL)
-    return FALSE;
-  for (gsize i = 1; i < len; i++) {
-    if (!g_ascii_isalnum(nick[i]) && nick[i] != '-' &&
-        (nick[i] == '\0' || strchr(special, nick[i]) == NULL))
-      return FALSE;
-  }
-  return TRUE;
+	if (len == 0 || len > 64)
+		return FALSE;
+	if (!g_ascii_isalpha(nick[0]) && strchr(special, nick[0]) == NULL)
+		return FALSE;
+	for (gsize i = 1; i < len; i++) {
+		if (!g_ascii_isalnum(nick[i]) && nick[i] != '-' &&
+		    (nick[i] == '\0' || strchr(special, nick[i]) == NULL))
+			return FALSE;
+	}
+	return TRUE;
 }
 
-gboolean pg_network_irc_is_valid_nick(const gchar *nick) {
-  return nick != NULL && pg_network_irc_is_valid_nick_len(nick, strlen(nick));
+gboolean
+pg_network_irc_is_valid_nick(const gchar *nick)
+{
+	return nick != NULL && pg_network_irc_is_valid_nick_len(nick, strlen(nick));
 }
 
-static gboolean pg_network_irc_is_valid_hostname(const gchar *host) {
-  if (host == NULL || host[0] == '\0' || strlen(host) > 253 || host[0] == '.' ||
-      host[0] == '-')
-    return FALSE;
-  for (const gchar *p = host; *p != '\0'; p++) {
-    if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != ':')
-      return FALSE;
-  }
-  return TRUE;
+static gboolean
+pg_network_irc_is_valid_hostname(const gchar *host)
+{
+	if (host == NULL || host[0] == '\0' || strlen(host) > 253 || host[0] == '.' ||
+	    host[0] == '-')
+		return FALSE;
+	for (const gchar *p = host; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '.' && *p != ':')
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static gchar *
-pg_network_irc_jid_from_legacy_id(const PgTransportConfig *transport,
-                                  const gchar *legacy_id, GError **error) {
-  g_auto(GStrv) parts = g_strsplit(legacy_id, "%", 2);
-  const gchar *name = parts[0];
-  const gchar *server = parts[1] != NULL ? parts[1] : transport->irc_server;
-  gboolean channel = name[0] == '#' || name[0] == '&';
+pg_network_irc_jid_from_legacy_id(const PgTransportConfig *transport, const gchar *legacy_id,
+				  GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(legacy_id, "%", 2);
+	const gchar *name = parts[0];
+	const gchar *server = parts[1] != NULL ? parts[1] : transport->irc_server;
+	gboolean channel = name[0] == '#' || name[0] == '&';
 
-  if (server == NULL) {
-    g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                "'%s': give the IRC server too, as nick%%irc.example.net",
-                legacy_id);
-    return NULL;
-  }
-  if (!pg_network_irc_is_valid_hostname(server)) {
-    g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                "'%s' is not an IRC server name", server);
-    return NULL;
-  }
-  if (channel ? (name[1] == '\0' || strpbrk(name, " ,\a") != NULL)
-              : !pg_network_irc_is_valid_nick(name)) {
-    g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                "'%s' is not a valid IRC %s", name,
-                channel ? "channel" : "nickname");
-    return NULL;
-  }
-  {
-    g_autofree gchar *node = pg_jid_escape_node(name);
-    g_autofree gchar *server_lower = g_ascii_strdown(server, -1);
-    /* with a fixed server, the short form is the canonical one */
-    if (parts[1] == NULL || g_strcmp0(server_lower, transport->irc_server) == 0)
-      return g_strdup_printf("%s@%s", node, transport->jid);
-    return g_strdup_printf("%s%%%s@%s", node, server_lower, transport->jid);
-  }
+	if (server == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+			    "'%s': give the IRC server too, as nick%%irc.example.net", legacy_id);
+		return NULL;
+	}
+	if (!pg_network_irc_is_valid_hostname(server)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+			    "'%s' is not an IRC server name", server);
+		return NULL;
+	}
+	if (channel ? (name[1] == '\0' || strpbrk(name, " ,\a") != NULL)
+		    : !pg_network_irc_is_valid_nick(name)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_JID_MALFORMED, "'%s' is not a valid IRC %s",
+			    name, channel ? "channel" : "nickname");
+		return NULL;
+	}
+	{
+		g_autofree gchar *node = pg_jid_escape_node(name);
+		g_autofree gchar *server_lower = g_ascii_strdown(server, -1);
+		/* with a fixed server, the short form is the canonical one */
+		if (parts[1] == NULL || g_strcmp0(server_lower, transport->irc_server) == 0)
+			return g_strdup_printf("%s@%s", node, transport->jid);
+		return g_strdup_printf("%s%%%s@%s", node, server_lower, transport->jid);
+	}
 }
 
-gchar *pg_network_irc_to_jid(const PgTransportConfig *transport,
-                             const gchar *name, const gchar *server,
-                             const gchar *resource) {
-  g_autofree gchar *node = pg_jid_escape_node(name);
-  GString *jid = g_string_new(node);
+gchar *
+pg_network_irc_to_jid(const PgTransportConfig *transport, const gchar *name, const gchar *server,
+		      const gchar *resource)
+{
+	g_autofree gchar *node = pg_jid_escape_node(name);
+	GString *jid = g_string_new(node);
 
-  if (transport->irc_server == NULL ||
-      g_ascii_strcasecmp(server, transport->irc_server) != 0)
-    g_string_append_printf(jid, "%%%s", server);
-  g_string_append_printf(jid, "@%s", transport->jid);
-  if (resource != NULL)
-    g_string_append_printf(jid, "/%s", resource);
-  return g_string_free(jid, FALSE);
+	if (transport->irc_server == NULL || g_ascii_strcasecmp(server, transport->irc_server) != 0)
+		g_string_append_printf(jid, "%%%s", server);
+	g_string_append_printf(jid, "@%s", transport->jid);
+	if (resource != NULL)
+		g_string_append_printf(jid, "/%s", resource);
+	return g_string_free(jid, FALSE);
 }
 
-static void pg_network_irc_no_server_error(const PgTransportConfig *transport,
-                                           GError **error) {
-  g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
-              "name the IRC server, as #channel%%irc.example.net@%s",
-              transport->jid);
+static void
+pg_network_irc_no_server_error(const PgTransportConfig *transport, GError **error)
+{
+	g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+		    "name the IRC server, as #channel%%irc.example.net@%s", transport->jid);
 }
 
-PgNetworkAddress *pg_network_irc_parse(const PgTransportConfig *transport,
-                                       const PgJid *jid, GError **error) {
-  g_autoptr(PgNetworkAddress) address = NULL;
-  const gchar *percent;
+PgNetworkAddress *
+pg_network_irc_parse(const PgTransportConfig *transport, const PgJid *jid, GError **error)
+{
+	g_autoptr(PgNetworkAddress) address = NULL;
+	const gchar *percent;
 
-  if (jid->local == NULL) {
-    g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                        "the address names no IRC nick or channel");
-    return NULL;
-  }
-  address = g_new0(PgNetworkAddress, 1);
-  address->resource = g_strdup(jid->resource);
-  /* the server follows the last '%': a nick or channel cannot contain one
-   * (a channel named with one would not survive pg_network_irc_to_jid()'s
-   * short form, and could name another server's channel) */
-  percent = strrchr(jid->local, '%');
-  if (percent != NULL) {
-    address->server = g_ascii_strdown(percent + 1, -1);
-    address->name =
-        pg_network_irc_unescape_len(jid->local, percent - jid->local);
-  } else if (transport->irc_server != NULL) {
-    address->server = g_ascii_strdown(transport->irc_server, -1);
-    address->name = pg_jid_unescape_node(jid->local);
-  } else {
-    pg_network_irc_no_server_error(transport, error);
-    return NULL;
-  }
-  address->is_room = address->name[0] == '#' || address->name[0] == '&';
-  if (!pg_network_irc_is_valid_hostname(address->server) ||
-      address->name[0] == '\0' ||
-      (!address->is_room && !pg_network_irc_is_valid_nick(address->name)) ||
-      (address->is_room &&
-       (address->name[1] == '\0' || strpbrk(address->name, " ,\a%") != NULL))) {
-    g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                        "not an IRC address (nick%server or #channel%server)");
-    return NULL;
-  }
-  return g_steal_pointer(&address);
+	if (jid->local == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+				    "the address names no IRC nick or channel");
+		return NULL;
+	}
+	address = g_new0(PgNetworkAddress, 1);
+	address->resource = g_strdup(jid->resource);
+	/* the server follows the last '%': a nick or channel cannot contain one
+	 * (a channel named with one would not survive pg_network_irc_to_jid()'s
+	 * short form, and could name another server's channel) */
+	percent = strrchr(jid->local, '%');
+	if (percent != NULL) {
+		address->server = g_ascii_strdown(percent + 1, -1);
+		address->name = pg_network_irc_unescape_len(jid->local, percent - jid->local);
+	} else if (transport->irc_server != NULL) {
+		address->server = g_ascii_strdown(transport->irc_server, -1);
+		address->name = pg_jid_unescape_node(jid->local);
+	} else {
+		pg_network_irc_no_server_error(transport, error);
+		return NULL;
+	}
+	address->is_room = address->name[0] == '#' || address->name[0] == '&';
+	if (!pg_network_irc_is_valid_hostname(address->server) || address->name[0] == '\0' ||
+	    (!address->is_room && !pg_network_irc_is_valid_nick(address->name)) ||
+	    (address->is_room &&
+	     (address->name[1] == '\0' || strpbrk(address->name, " ,\a%") != NULL))) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+				    "not an IRC address (nick%server or #channel%server)");
+		return NULL;
+	}
+	return g_steal_pointer(&address);
 }
 
 /* pg_network_irc_parse()'s verdict without its allocations, for the boundary,
  * which every stanza passes (contrib/bench/jid_bench.c).  A localpart with
  * XEP-0106 escapes takes the full parse. */
-static gboolean pg_network_irc_check_address(const PgTransportConfig *transport,
-                                             const PgJid *jid, GError **error) {
-  const gchar *percent;
-  const gchar *server;
-  gsize name_len;
-  gboolean is_room;
+static gboolean
+pg_network_irc_check_address(const PgTransportConfig *transport, const PgJid *jid, GError **error)
+{
+	const gchar *percent;
+	const gchar *server;
+	gsize name_len;
+	gboolean is_room;
 
-  if (jid->local == NULL || strchr(jid->local, '\\') != NULL) {
-    g_autoptr(PgNetworkAddress) address =
-        pg_network_irc_parse(transport, jid, error);
-    return address != NULL;
-  }
-  percent = strrchr(jid->local, '%');
-  server = percent != NULL ? percent + 1 : transport->irc_server;
-  if (server == NULL) {
-    pg_network_irc_no_server_error(transport, error);
-    return FALSE;
-  }
-  name_len =
-      percent != NULL ? (gsize)(percent - jid->local) : strlen(jid->local);
-  is_room = jid->local[0] == '#' || jid->local[0] == '&';
-  /* no escapes: the name is the localpart's prefix, and a localpart holds
-   * no space or control (pg_jid_parse()) */
-  if (pg_network_irc_is_valid_hostname(server) && name_len > 0 &&
-      (is_room ? name_len > 1 && memchr(jid->local, ',', name_len) == NULL &&
-                     memchr(jid->local, '%', name_len) == NULL
-               : pg_network_irc_is_valid_nick_len(jid->local, name_len)))
-    return TRUE;
-  g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
-                      "not an IRC address (nick%server or #channel%server)");
-  return FALSE;
+	if (jid->local == NULL || strchr(jid->local, '\\') != NULL) {
+		g_autoptr(PgNetworkAddress) address = pg_network_irc_parse(transport, jid, error);
+		return address != NULL;
+	}
+	percent = strrchr(jid->local, '%');
+	server = percent != NULL ? percent + 1 : transport->irc_server;
+	if (server == NULL) {
+		pg_network_irc_no_server_error(transport, error);
+		return FALSE;
+	}
+	name_len = percent != NULL ? (gsize)(percent - jid->local) : strlen(jid->local);
+	is_room = jid->local[0] == '#' || jid->local[0] == '&';
+	/* no escapes: the name is the localpart's prefix, and a localpart holds
+	 * no space or control (pg_jid_parse()) */
+	if (pg_network_irc_is_valid_hostname(server) && name_len > 0 &&
+	    (is_room ? name_len > 1 && memchr(jid->local, ',', name_len) == NULL &&
+			   memchr(jid->local, '%', name_len) == NULL
+		     : pg_network_irc_is_valid_nick_len(jid->local, name_len)))
+		return TRUE;
+	g_set_error_literal(error, PG_ERROR, PG_ERROR_JID_MALFORMED,
+			    "not an IRC address (nick%server or #channel%server)");
+	return FALSE;
 }
 
-static gchar *pg_network_irc_check_nick(const gchar *value, GError **error) {
-  if (!pg_network_irc_is_valid_nick(value)) {
-    g_set_error(
-        error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
-        "'%s' is not a valid IRC nickname: letters, digits and []\\`_^{|}- "
-        "only, not starting with a digit or '-'",
-        value);
-    return NULL;
-  }
-  return g_strdup(value);
+static gchar *
+pg_network_irc_check_nick(const gchar *value, GError **error)
+{
+	if (!pg_network_irc_is_valid_nick(value)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "'%s' is not a valid IRC nickname: letters, digits and []\\`_^{|}- "
+			    "only, not starting with a digit or '-'",
+			    value);
+		return NULL;
+	}
+	return g_strdup(value);
 }
 
 static const PgNetworkField pg_network_irc_fields[] = {
@@ -217,121 +223,115 @@ static const PgNetworkField pg_network_irc_fields[] = {
     {.var = "server",
      .type = "text-single",
      .label = "IRC server the passwords are for (default: the gateway's own "
-              "server)"},
+	      "server)"},
 };
 
 static const PgNetworkField *
-pg_network_irc_register_fields(const PgTransportConfig *transport,
-                               gsize *n_fields) {
-  *n_fields = G_N_ELEMENTS(pg_network_irc_fields);
-  return pg_network_irc_fields;
+pg_network_irc_register_fields(const PgTransportConfig *transport, gsize *n_fields)
+{
+	*n_fields = G_N_ELEMENTS(pg_network_irc_fields);
+	return pg_network_irc_fields;
 }
 
-static PgAccount *pg_network_irc_register_read(
-    const PgNetwork *network, const PgTransportConfig *transport,
-    const gchar *user_jid, GHashTable *values, GError **error) {
-  g_autoptr(PgAccount) account =
-      pg_network_schema_read(network, transport, user_jid, values, error);
+static PgAccount *
+pg_network_irc_register_read(const PgNetwork *network, const PgTransportConfig *transport,
+			     const gchar *user_jid, GHashTable *values, GError **error)
+{
+	g_autoptr(PgAccount) account =
+	    pg_network_schema_read(network, transport, user_jid, values, error);
 
-  if (account == NULL || !pg_irc_creds_bind(account, transport, error))
-    return NULL;
-  return g_steal_pointer(&account);
+	if (account == NULL || !pg_irc_creds_bind(account, transport, error))
+		return NULL;
+	return g_steal_pointer(&account);
 }
 
-static gchar *pg_network_irc_address_to_jid(const PgTransportConfig *transport,
-                                            const gchar *name,
-                                            const gchar *server,
-                                            const gchar *resource) {
-  return pg_network_irc_to_jid(transport, name, server, resource);
+static gchar *
+pg_network_irc_address_to_jid(const PgTransportConfig *transport, const gchar *name,
+			      const gchar *server, const gchar *resource)
+{
+	return pg_network_irc_to_jid(transport, name, server, resource);
 }
 
 /* The fixed server comes up with the session; others on first use. */
 static const gchar *
-pg_network_irc_session_server(const PgTransportConfig *transport) {
-  return transport->irc_server;
+pg_network_irc_session_server(const PgTransportConfig *transport)
+{
+	return transport->irc_server;
 }
 
-static PgIpcMessage *pg_network_irc_build_login(const PgNetworkLogin *login,
-                                                gchar **notice) {
-  const PgTransportConfig *transport = login->transport;
-  const PgAccount *account = login->account;
-  const PgNetworkTarget *target = login->target;
-  g_autoptr(GVariantBuilder) options =
-      g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
-  g_autoptr(GVariant) pin = NULL; /* the addresses the worker may connect to */
-  g_autofree gchar *port = g_strdup_printf("%u", target->port);
-  g_autofree gchar *interval =
-      g_strdup_printf("%u", transport->irc_throttle_interval);
-  g_autofree gchar *burst =
-      g_strdup_printf("%u", transport->irc_throttle_burst);
-  g_autofree gchar *encoding =
-      g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
-  g_autofree gchar *username =
-      g_strdup_printf("%s@%s", account->legacy_id, login->server);
-  /* the passwords go to the server they were registered for, and to no
-   * other (pg-irc-creds.h) */
-  gboolean ours = pg_irc_creds_allowed(account, transport, login->server);
-  const PgSecret *nickserv =
-      ours ? pg_account_get_secret(account, "password") : NULL;
-  const PgSecret *password =
-      ours ? pg_account_get_secret(account, "server_password") : NULL;
-  const PgSecret *identify = NULL;
+static PgIpcMessage *
+pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
+{
+	const PgTransportConfig *transport = login->transport;
+	const PgAccount *account = login->account;
+	const PgNetworkTarget *target = login->target;
+	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
+	g_autoptr(GVariant) pin = NULL; /* the addresses the worker may connect to */
+	g_autofree gchar *port = g_strdup_printf("%u", target->port);
+	g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
+	g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
+	g_autofree gchar *encoding = g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
+	g_autofree gchar *username = g_strdup_printf("%s@%s", account->legacy_id, login->server);
+	/* the passwords go to the server they were registered for, and to no
+	 * other (pg-irc-creds.h) */
+	gboolean ours = pg_irc_creds_allowed(account, transport, login->server);
+	const PgSecret *nickserv = ours ? pg_account_get_secret(account, "password") : NULL;
+	const PgSecret *password = ours ? pg_account_get_secret(account, "server_password") : NULL;
+	const PgSecret *identify = NULL;
 
-  if (!ours && pg_irc_creds_any(account)) {
-    const gchar *bound = pg_irc_creds_server(account, transport);
-    *notice =
-        g_strdup_printf("Your IRC passwords are not sent to %s: your "
-                        "registration gives them for %s.",
-                        login->server, bound != NULL ? bound : "no server");
-  }
-  if (target->addresses != NULL)
-    pin = g_variant_ref_sink(
-        g_variant_new_strv((const gchar *const *)target->addresses, -1));
-  /* The NickServ password authenticates with SASL PLAIN where the network
-   * offers it (prpl-irc uses the account password for SASL, so not when a
-   * server password takes that place); otherwise, or once the server said
-   * it has no SASL, the worker identifies with NickServ after sign-on. */
-  if (nickserv != NULL && password == NULL &&
-      (login->flags & PG_NETWORK_IRC_NO_SASL) == 0) {
-    password = nickserv;
-    g_variant_builder_add(options, "{ss}", "sasl", "true");
-    g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
-  } else {
-    identify = nickserv;
-    g_variant_builder_add(options, "{ss}", "sasl", "false");
-  }
-  g_variant_builder_add(options, "{ss}", "port", port);
-  g_variant_builder_add(options, "{ss}", "ssl", target->tls ? "true" : "false");
-  /* prpl-irc reads a line as the first of these it converts from: UTF-8,
-   * else irc_charset, else Latin-1 (which takes any byte: a byte
-   * irc_charset leaves undefined must not lose the line).  It sends in the
-   * first, UTF-8.  The daemon cleans the result again (src/xmpp/pg-text.c). */
-  g_variant_builder_add(options, "{ss}", "encoding", encoding);
-  g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
-  g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
-  return pg_network_login_message(login, "prpl-irc", username, password,
-                                  identify, g_variant_builder_end(options),
-                                  pin);
+	if (!ours && pg_irc_creds_any(account)) {
+		const gchar *bound = pg_irc_creds_server(account, transport);
+		*notice = g_strdup_printf("Your IRC passwords are not sent to %s: your "
+					  "registration gives them for %s.",
+					  login->server, bound != NULL ? bound : "no server");
+	}
+	if (target->addresses != NULL)
+		pin = g_variant_ref_sink(
+		    g_variant_new_strv((const gchar *const *)target->addresses, -1));
+	/* The NickServ password authenticates with SASL PLAIN where the network
+	 * offers it (prpl-irc uses the account password for SASL, so not when a
+	 * server password takes that place); otherwise, or once the server said
+	 * it has no SASL, the worker identifies with NickServ after sign-on. */
+	if (nickserv != NULL && password == NULL && (login->flags & PG_NETWORK_IRC_NO_SASL) == 0) {
+		password = nickserv;
+		g_variant_builder_add(options, "{ss}", "sasl", "true");
+		g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
+	} else {
+		identify = nickserv;
+		g_variant_builder_add(options, "{ss}", "sasl", "false");
+	}
+	g_variant_builder_add(options, "{ss}", "port", port);
+	g_variant_builder_add(options, "{ss}", "ssl", target->tls ? "true" : "false");
+	/* prpl-irc reads a line as the first of these it converts from: UTF-8,
+	 * else irc_charset, else Latin-1 (which takes any byte: a byte
+	 * irc_charset leaves undefined must not lose the line).  It sends in the
+	 * first, UTF-8.  The daemon cleans the result again (src/xmpp/pg-text.c). */
+	g_variant_builder_add(options, "{ss}", "encoding", encoding);
+	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
+	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
+	return pg_network_login_message(login, "prpl-irc", username, password, identify,
+					g_variant_builder_end(options), pin);
 }
 
 static PgNetworkVerdict
-pg_network_irc_classify_disconnect(guint *link_flags, const gchar *reason,
-                                   gboolean fatal, gboolean was_connected) {
-  /* prpl-irc fails the login when SASL was asked for and the server has
-   * none ("...Server does not support SASL authentication."): fall back to
-   * NickServ at once, which is what the user's registration asked for */
-  if (reason != NULL && strstr(reason, "does not support SASL") != NULL &&
-      (*link_flags & PG_NETWORK_IRC_NO_SASL) == 0) {
-    *link_flags |= PG_NETWORK_IRC_NO_SASL;
-    return PG_NETWORK_RETRY_CHANGED;
-  }
-  return pg_network_purple_classify_disconnect(link_flags, reason, fatal,
-                                               was_connected);
+pg_network_irc_classify_disconnect(guint *link_flags, const gchar *reason, gboolean fatal,
+				   gboolean was_connected)
+{
+	/* prpl-irc fails the login when SASL was asked for and the server has
+	 * none ("...Server does not support SASL authentication."): fall back to
+	 * NickServ at once, which is what the user's registration asked for */
+	if (reason != NULL && strstr(reason, "does not support SASL") != NULL &&
+	    (*link_flags & PG_NETWORK_IRC_NO_SASL) == 0) {
+		*link_flags |= PG_NETWORK_IRC_NO_SASL;
+		return PG_NETWORK_RETRY_CHANGED;
+	}
+	return pg_network_purple_classify_disconnect(link_flags, reason, fatal, was_connected);
 }
 
 static const gchar *
-pg_network_irc_disco_type(const PgTransportConfig *transport) {
-  return "irc";
+pg_network_irc_disco_type(const PgTransportConfig *transport)
+{
+	return "irc";
 }
 
 const PgNetwork pg_network_irc = {
@@ -343,10 +343,9 @@ const PgNetwork pg_network_irc = {
     .jid_from_legacy_id = pg_network_irc_jid_from_legacy_id,
     .gateway_prompt = "IRC nickname or #channel (nick%irc.server)",
     .session_server = pg_network_irc_session_server,
-    .register_instructions =
-        "Choose the IRC nickname to use on this gateway. The NickServ "
-        "and server passwords are optional, stored encrypted, and sent "
-        "only to the IRC server you give with them.",
+    .register_instructions = "Choose the IRC nickname to use on this gateway. The NickServ "
+			     "and server passwords are optional, stored encrypted, and sent "
+			     "only to the IRC server you give with them.",
     .register_fields = pg_network_irc_register_fields,
     .register_form = pg_network_schema_form,
     .register_read = pg_network_irc_register_read,

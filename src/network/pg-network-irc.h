@@ -21,13 +21,12 @@ gboolean pg_network_irc_is_valid_nick(const gchar *nick);
  * pg_jid_parse().  is_room is set for a #channel or &channel.  Returns:
  * (transfer full) or NULL with PG_ERROR_JID_MALFORMED (PG_ERROR_ITEM_NOT_FOUND
  * if no server is given and the transport has no fixed one). */
-PgNetworkAddress *pg_network_irc_parse(const PgTransportConfig *transport,
-                                       const PgJid *jid, GError **error);
+PgNetworkAddress *pg_network_irc_parse(const PgTransportConfig *transport, const PgJid *jid,
+				       GError **error);
 /* The JID of @name on @server (the short form when @server is the fixed
  * one), with @resource if not NULL.  Returns: (transfer full) */
-gchar *pg_network_irc_to_jid(const PgTransportConfig *transport,
-                             const gchar *name, const gchar *server,
-                             const gchar *resource);
+gchar *pg_network_irc_to_jid(const PgTransportConfig *transport, const gchar *name,
+			     const gchar *server, const gchar *resource);
 
 /* The link bit of classify_disconnect: the server refused SASL, identify
  * with NickServ instead. */

@@ -18,26 +18,19 @@ gboolean pg_network_check_bare_contact(const PgJid *jid, GError **error);
  * server. */
 PgNetworkAddress *pg_network_contact_address(gchar *name);
 /* The value @field shows a registered user: none for a secret. */
-const gchar *pg_network_field_value(const PgNetworkField *field,
-                                    const PgAccount *account);
+const gchar *pg_network_field_value(const PgNetworkField *field, const PgAccount *account);
 /* The generic part of classify_disconnect: @fatal, or a refusal of our
  * credentials or of us on a link that never came up, is final. */
-PgNetworkVerdict pg_network_classify_refusal(const gchar *reason,
-                                             gboolean fatal,
-                                             gboolean was_connected);
+PgNetworkVerdict pg_network_classify_refusal(const gchar *reason, gboolean fatal,
+					     gboolean was_connected);
 /* Returns: (transfer full) the PG_IPC_CMD_LOGIN message (ipc/pg-ipc-message.h);
  * @options is consumed if floating, @pin (nullable) borrowed. */
-PgIpcMessage *pg_network_login_message(const PgNetworkLogin *login,
-                                       const gchar *protocol,
-                                       const gchar *username,
-                                       const PgSecret *password,
-                                       const PgSecret *identify,
-                                       GVariant *options, GVariant *pin);
+PgIpcMessage *pg_network_login_message(const PgNetworkLogin *login, const gchar *protocol,
+				       const gchar *username, const PgSecret *password,
+				       const PgSecret *identify, GVariant *options, GVariant *pin);
 
 /* The generic libpurple driver's parts that IRC and SMS reuse. */
-PgNetworkVerdict pg_network_purple_classify_disconnect(guint *link_flags,
-                                                       const gchar *reason,
-                                                       gboolean fatal,
-                                                       gboolean was_connected);
+PgNetworkVerdict pg_network_purple_classify_disconnect(guint *link_flags, const gchar *reason,
+						       gboolean fatal, gboolean was_connected);
 
 G_END_DECLS

@@ -29,92 +29,95 @@ static const PgNetworkField pg_network_purple_fields[] = {
      .secret = TRUE},
 };
 
-gchar *pg_network_purple_parse(const PgTransportConfig *transport,
-                               const PgJid *jid, GError **error) {
-  if (!pg_network_check_bare_contact(jid, error))
-    return NULL;
-  return pg_jid_unescape_node(jid->local);
+gchar *
+pg_network_purple_parse(const PgTransportConfig *transport, const PgJid *jid, GError **error)
+{
+	if (!pg_network_check_bare_contact(jid, error))
+		return NULL;
+	return pg_jid_unescape_node(jid->local);
 }
 
 static PgNetworkAddress *
-pg_network_purple_parse_address(const PgTransportConfig *transport,
-                                const PgJid *jid, GError **error) {
-  gchar *name = pg_network_purple_parse(transport, jid, error);
-  return name != NULL ? pg_network_contact_address(name) : NULL;
+pg_network_purple_parse_address(const PgTransportConfig *transport, const PgJid *jid,
+				GError **error)
+{
+	gchar *name = pg_network_purple_parse(transport, jid, error);
+	return name != NULL ? pg_network_contact_address(name) : NULL;
 }
 
 static gboolean
-pg_network_purple_check_address(const PgTransportConfig *transport,
-                                const PgJid *jid, GError **error) {
-  return pg_network_check_bare_contact(jid, error);
+pg_network_purple_check_address(const PgTransportConfig *transport, const PgJid *jid,
+				GError **error)
+{
+	return pg_network_check_bare_contact(jid, error);
 }
 
 static gchar *
-pg_network_purple_address_to_jid(const PgTransportConfig *transport,
-                                 const gchar *name, const gchar *server,
-                                 const gchar *resource) {
-  g_autofree gchar *node = pg_jid_escape_node(name);
-  return g_strdup_printf("%s@%s", node, transport->jid);
+pg_network_purple_address_to_jid(const PgTransportConfig *transport, const gchar *name,
+				 const gchar *server, const gchar *resource)
+{
+	g_autofree gchar *node = pg_jid_escape_node(name);
+	return g_strdup_printf("%s@%s", node, transport->jid);
 }
 
 static gchar *
-pg_network_purple_jid_from_legacy_id(const PgTransportConfig *transport,
-                                     const gchar *legacy_id, GError **error) {
-  return pg_network_purple_address_to_jid(transport, legacy_id, "", NULL);
+pg_network_purple_jid_from_legacy_id(const PgTransportConfig *transport, const gchar *legacy_id,
+				     GError **error)
+{
+	return pg_network_purple_address_to_jid(transport, legacy_id, "", NULL);
 }
 
 static const gchar *
-pg_network_purple_session_server(const PgTransportConfig *transport) {
-  return ""; /* the one link comes up with the session */
+pg_network_purple_session_server(const PgTransportConfig *transport)
+{
+	return ""; /* the one link comes up with the session */
 }
 
 static const PgNetworkField *
-pg_network_purple_register_fields(const PgTransportConfig *transport,
-                                  gsize *n_fields) {
-  *n_fields = G_N_ELEMENTS(pg_network_purple_fields);
-  return pg_network_purple_fields;
+pg_network_purple_register_fields(const PgTransportConfig *transport, gsize *n_fields)
+{
+	*n_fields = G_N_ELEMENTS(pg_network_purple_fields);
+	return pg_network_purple_fields;
 }
 
-static PgIpcMessage *pg_network_purple_build_login(const PgNetworkLogin *login,
-                                                   gchar **notice) {
-  const PgTransportConfig *transport = login->transport;
-  g_autoptr(GVariantBuilder) options =
-      g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
+static PgIpcMessage *
+pg_network_purple_build_login(const PgNetworkLogin *login, gchar **notice)
+{
+	const PgTransportConfig *transport = login->transport;
+	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
 
-  return pg_network_login_message(
-      login,
-      transport->purple_protocol != NULL ? transport->purple_protocol
-                                         : "prpl-jabber",
-      login->account->legacy_id,
-      pg_account_get_secret(login->account, "password"), NULL,
-      g_variant_builder_end(options), NULL);
+	return pg_network_login_message(
+	    login, transport->purple_protocol != NULL ? transport->purple_protocol : "prpl-jabber",
+	    login->account->legacy_id, pg_account_get_secret(login->account, "password"), NULL,
+	    g_variant_builder_end(options), NULL);
 }
 
-PgNetworkVerdict pg_network_purple_classify_disconnect(guint *link_flags,
-                                                       const gchar *reason,
-                                                       gboolean fatal,
-                                                       gboolean was_connected) {
-  return pg_network_classify_refusal(reason, fatal, was_connected);
+PgNetworkVerdict
+pg_network_purple_classify_disconnect(guint *link_flags, const gchar *reason, gboolean fatal,
+				      gboolean was_connected)
+{
+	return pg_network_classify_refusal(reason, fatal, was_connected);
 }
 
 /* XEP-0100 §5 / the XMPP registrar's "gateway" category types */
 static const gchar *
-pg_network_purple_disco_type(const PgTransportConfig *transport) {
-  static const struct {
-    const gchar *protocol;
-    const gchar *type;
-  } types[] = {
-      {"prpl-jabber", "xmpp"},
-      {"prpl-icq", "icq"},
-      {"prpl-gg", "gadu-gadu"},
-      {"prpl-simple", "sip"},
-  };
+pg_network_purple_disco_type(const PgTransportConfig *transport)
+{
+	static const struct {
+		const gchar *protocol;
+		const gchar *type;
+	} types[] = {
+	    {"prpl-jabber", "xmpp"},
+	    {"prpl-icq", "icq"},
+	    {"prpl-gg", "gadu-gadu"},
+	    {"prpl-simple", "sip"},
+	};
 
-  for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
-    if (g_strcmp0(transport->purple_protocol, types[i].protocol) == 0)
-      return types[i].type;
-  }
-  return "legacy";
+	for (gsize i = 0; i < G_N_ELEMENTS(types); i++) {
+		if (g_strcmp0(transport->purple_protocol, types[i].protocol) == 0)
+			return types[i].type;
+	}
+	return "legacy";
 }
 
 const PgNetwork pg_network_purple = {
@@ -126,9 +129,8 @@ const PgNetwork pg_network_purple = {
     .jid_from_legacy_id = pg_network_purple_jid_from_legacy_id,
     .gateway_prompt = "Legacy account name",
     .session_server = pg_network_purple_session_server,
-    .register_instructions =
-        "Enter the name and password of your account on the legacy "
-        "network. The password is stored encrypted.",
+    .register_instructions = "Enter the name and password of your account on the legacy "
+			     "network. The password is stored encrypted.",
     .register_fields = pg_network_purple_register_fields,
     .register_form = pg_network_schema_form,
     .register_read = pg_network_schema_read,

@@ -14,7 +14,6 @@ G_BEGIN_DECLS
 /* The E.164 number of a contact JID on an SMS @transport.  SMS contacts
  * have no resources.  Returns: (transfer full) or NULL with
  * PG_ERROR_JID_MALFORMED, or PG_ERROR_ITEM_NOT_FOUND for a resource. */
-gchar *pg_network_sms_parse(const PgTransportConfig *transport,
-                            const PgJid *jid, GError **error);
+gchar *pg_network_sms_parse(const PgTransportConfig *transport, const PgJid *jid, GError **error);
 
 G_END_DECLS
