@@ -1,5 +1,5 @@
 /* Inside src/registry only: the SQLite half of PgRegistry, shared by
- * pg-registry.c (accounts, schema, rekey), pg-sms-queue.c (the SMS outbox)
+ * pg-registry.c (accounts, schema), pg-registry-rekey.c, pg-sms-queue.c (the SMS outbox)
  * and pg-sms-inbox.c (the SMS inbox).  Nothing outside src/registry may
  * include this: the public interface (pg-registry.h, pg-sms-queue.h,
  * pg-sms-inbox.h) stays free of SQLite types. */
@@ -38,8 +38,10 @@ void pg_registry_bind_bytes(sqlite3_stmt *stmt, int index, GBytes *bytes);
 /* Returns: (transfer full) the blob in column @index, or NULL if it is SQL NULL. */
 GBytes *pg_registry_column_bytes(sqlite3_stmt *stmt, int index);
 const gchar *pg_registry_column_text(sqlite3_stmt *stmt, int index);
+/* Returns: (transfer full) "transport\0user_jid", the associated data of a row. */
+GBytes *pg_registry_row_ad(const gchar *transport, const gchar *user_jid);
 
-/* pg-sms-queue.c, for pg_registry_rekey(), within its transaction:
+/* pg-sms-queue.c, for pg_registry_rekey() (pg-registry-rekey.c), within its transaction:
  * reseal every SMS body under the current key (adds the count to *@resealed),
  * and count the bodies still sealed under another key than @key_id_prefix. */
 gboolean pg_sms_queue_reseal_locked(PgRegistry *self, guint *resealed, GError **error);
