@@ -254,6 +254,9 @@ pg_purple_request_decline_later(PgPurpleRequest *request, const gchar *title,
 	guint delay = 0;
 
 	if (history == NULL) {
+		/* bounded: forgetting old streaks only costs a log line each */
+		if (g_hash_table_size(pg_purple_request_history) >= 256)
+			g_hash_table_remove_all(pg_purple_request_history);
 		history = g_new0(PgPurpleRequestHistory, 1);
 		g_hash_table_insert(pg_purple_request_history, g_strdup(request->signature),
 				    history);

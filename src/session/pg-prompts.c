@@ -22,7 +22,9 @@
  * - A question dies with its link (pg_prompts_forget_link); the worker
  *   declines what a logged-out account was asked.
  * - Questions live on their link (PgLink.prompts), so every user sees and
- *   answers only their own.
+ *   answers only their own, and a link has at most PG_PROMPTS_MAX_OPEN open
+ *   at once: a worker cannot bury a user in questions (one more is
+ *   declined at once).
  *
  * Clients with XEP-0050 ad-hoc commands get the same question as a form:
  * the command "answer-question" asks the oldest open question (a
@@ -45,6 +47,8 @@
 #include "xmpp/pg-adhoc.h"
 #include "xmpp/pg-form.h"
 #include "xmpp/pg-stanza.h"
+
+#define PG_PROMPTS_MAX_OPEN 8
 
 typedef struct {
 	PgLink *link; /* owns us */
@@ -198,9 +202,11 @@ pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
 				     : "",
 				 NULL);
 	g_strstrip(prompt->text);
-	/* a question nobody could answer is declined now */
-	if (g_strcmp0(type, "input") != 0 &&
-	    (prompt->choices == NULL || prompt->choices[0] == NULL)) {
+	/* a question nobody could answer, or one too many, is declined now */
+	if ((g_strcmp0(type, "input") != 0 &&
+	     (prompt->choices == NULL || prompt->choices[0] == NULL)) ||
+	    (link->prompts != NULL && g_queue_get_length(link->prompts) >= PG_PROMPTS_MAX_OPEN)) {
+		g_message("%s: declining prompt %u at once", link->account, prompt->prompt);
 		pg_prompts_answer(prompt, -1, NULL);
 		pg_prompt_free(prompt);
 		return;

@@ -243,6 +243,15 @@ test_prompts_no_answer_declines(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(fixture->link->login_timeout_id, !=, 0);
 }
 
+/* A worker cannot bury the user in questions. */
+static void
+test_prompts_bounded_per_link(PgTestFixture *fixture, gconstpointer user_data)
+{
+	for (guint32 i = 1; i <= 20; i++)
+		pg_test_request(fixture, i, "action");
+	g_assert_cmpuint(g_queue_get_length(fixture->link->prompts), ==, 8);
+}
+
 static void
 test_prompts_forgotten_with_the_link(PgTestFixture *fixture, gconstpointer user_data)
 {
@@ -464,6 +473,7 @@ main(int argc, char **argv)
 	PG_TEST_ADD("/prompts/session/no-answer-declines-in-time", test_prompts_no_answer_declines);
 	PG_TEST_ADD("/prompts/session/forgotten-with-the-link", test_prompts_forgotten_with_the_link);
 	PG_TEST_ADD("/prompts/adhoc/form-and-submission", test_prompts_adhoc_form);
+	PG_TEST_ADD("/prompts/session/at-most-eight-open-per-link", test_prompts_bounded_per_link);
 	PG_TEST_ADD("/account-state/kept-bounded-and-given-back",
 		    test_account_state_kept_and_given_back);
 	return g_test_run();
