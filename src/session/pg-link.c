@@ -238,7 +238,7 @@ pg_link_on_connected(PgLink *link)
 	}
 	while (!g_queue_is_empty(&waiting))
 		g_queue_push_tail(link->pending, g_queue_pop_head(&waiting));
-	pg_session_update_status(session, NULL);
+	pg_session_update_status(session);
 }
 
 /* The legacy connection is gone; rooms stay joined on the XMPP side and are

@@ -520,7 +520,7 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 	/* a join (or a rejoin after the server restarted) proves the resource */
 	pg_session_audit_presence(self->audit, transport, user_jid, from, TRUE);
 	if (!g_hash_table_contains(session->resources, from))
-		g_hash_table_insert(session->resources, g_strdup(from), g_strdup(""));
+		pg_session_set_resource(session, from, NULL, NULL);
 	link = pg_limits_get_link(self->limits, session, address->server, &error);
 	room = link != NULL ? g_hash_table_lookup(link->rooms, key) : NULL;
 	if (link == NULL ||

@@ -80,7 +80,7 @@ pg_audit_end_user(PgAuditRound *round, const gchar *user_jid, GHashTable *unconf
 		g_message("%s: %s is not online on the XMPP server any more (%s): "
 			  "taking it as gone",
 			  transport_jid, (const gchar *)resource, why);
-		pg_session_drop_resource(session, resource, NULL);
+		pg_session_drop_resource(session, resource);
 		n++;
 	}
 	if (n > 0 && g_hash_table_size(session->resources) == 0)

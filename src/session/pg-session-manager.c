@@ -70,7 +70,7 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 		pg_session_audit_presence(self->audit, transport, user_jid, from, FALSE);
 		session = pg_session_lookup(self, user_jid, transport);
 		if (session != NULL)
-			pg_session_drop_resource(session, from, status_text);
+			pg_session_drop_resource(session, from);
 		return;
 	}
 	if (type != NULL)
@@ -82,11 +82,10 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 	g_clear_handle_id(&session->grace_id, g_source_remove);
 	{
 		g_autofree gchar *show = pg_stanza_get_child_text(presence, "show");
-		g_hash_table_insert(session->resources, g_strdup(from),
-				    g_strdup(show != NULL ? show : ""));
+		pg_session_set_resource(session, from, show, status_text);
 	}
 	pg_session_connect_default(session, presence);
-	pg_session_update_status(session, status_text);
+	pg_session_update_status(session);
 }
 
 static gboolean

@@ -61,7 +61,7 @@ struct _PgSession {
 	PgSessionManager *manager;
 	PgTransport *transport;
 	gchar *user_jid;
-	GHashTable *resources; /* full JID -> show ("" = available) */
+	GHashTable *resources; /* full JID -> PgResource */
 	GHashTable *links;     /* server -> PgLink */
 	guint grace_id;
 	GQueue *recent;        /* PgSessionRequest: for error replies by request id */
@@ -72,6 +72,12 @@ typedef struct {
 	guint32 id;
 	xmpp_stanza_t *stanza;
 } PgSessionRequest;
+
+/* One available resource of the user: what its last presence said. */
+typedef struct {
+	gchar *show;   /* its <show/>, "" for plain available */
+	gchar *status; /* its <status/>, or NULL */
+} PgResource;
 
 typedef struct _PgSms PgSms;
 
@@ -142,13 +148,15 @@ PgLink *pg_session_get_link(PgSession *session, const gchar *server);
 void pg_session_release(PgSession *session);
 gboolean pg_session_user_registered(PgSessionManager *self, PgTransport *transport,
 				    const gchar *user_jid);
-/* The user's status (the most available resource; @message, nullable, its
- * <status/>) to every connected link. */
-void pg_session_update_status(PgSession *session, const gchar *message);
-/* @resource (a full JID) of the user went unavailable; @status_text
- * (nullable) is its <status/>. */
-void pg_session_drop_resource(PgSession *session, const gchar *resource,
-			      const gchar *status_text);
+/* @resource (a full JID) of the user is available with @show ("" or
+ * NULL: plain available) and @status (nullable). */
+void pg_session_set_resource(PgSession *session, const gchar *resource, const gchar *show,
+			     const gchar *status);
+/* The user's status to every connected link: the most available
+ * resource's <show/> and its <status/> text. */
+void pg_session_update_status(PgSession *session);
+/* @resource (a full JID) of the user went unavailable. */
+void pg_session_drop_resource(PgSession *session, const gchar *resource);
 /* End @session now if no resource and nothing else holds it, else let the
  * grace period decide. */
 void pg_session_end_if_idle(PgSession *session);

@@ -53,6 +53,14 @@
 /* ---------------------------------------------------------------- rooms */
 
 static void
+pg_resource_free(PgResource *resource)
+{
+	g_free(resource->show);
+	g_free(resource->status);
+	g_free(resource);
+}
+
+static void
 pg_room_free(PgRoom *room)
 {
 	g_free(room->name);
@@ -263,7 +271,8 @@ pg_session_ensure(PgSessionManager *self, const gchar *user_jid, PgTransport *tr
 	session->manager = self;
 	session->transport = transport;
 	session->user_jid = g_strdup(user_jid);
-	session->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	session->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						   (GDestroyNotify)pg_resource_free);
 	session->links = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					       (GDestroyNotify)pg_link_free);
 	session->recent = g_queue_new();
@@ -309,20 +318,36 @@ pg_session_release(PgSession *session)
 	session->grace_id = g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
 }
 
-/* XMPP <show/> of the most available resource -> legacy status. */
+void
+pg_session_set_resource(PgSession *session, const gchar *resource, const gchar *show,
+			const gchar *status)
+{
+	PgResource *record = g_new0(PgResource, 1);
+
+	record->show = g_strdup(show != NULL ? show : "");
+	record->status = g_strdup(status);
+	g_hash_table_insert(session->resources, g_strdup(resource), record);
+}
+
+/* XMPP <show/> of the most available resource -> legacy status, and
+ * *@message that resource's <status/> (nullable). */
 static const gchar *
-pg_session_status(PgSession *session)
+pg_session_status(PgSession *session, const gchar **message)
 {
 	static const gchar *const order[] = {"", "chat", "away", "xa", "dnd"};
 	GHashTableIter iter;
-	gpointer show;
+	gpointer value;
 	guint best = G_N_ELEMENTS(order);
 
+	*message = NULL;
 	g_hash_table_iter_init(&iter, session->resources);
-	while (g_hash_table_iter_next(&iter, NULL, &show)) {
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		const PgResource *resource = value;
 		for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-			if (g_strcmp0(show, order[i]) == 0 && i < best)
+			if (g_strcmp0(resource->show, order[i]) == 0 && i < best) {
 				best = i;
+				*message = resource->status;
+			}
 		}
 	}
 	if (best >= G_N_ELEMENTS(order))
@@ -330,14 +355,15 @@ pg_session_status(PgSession *session)
 	return best <= 1 ? "available" : order[best];
 }
 
-/* The user's status (the most available resource; @message, nullable, its
- * <status/>) to every connected link. */
+/* Each resource keeps its own <status/>: a link that comes up after the
+ * user set "away: out till noon" gets that text too, not a bare "away". */
 void
-pg_session_update_status(PgSession *session, const gchar *message)
+pg_session_update_status(PgSession *session)
 {
 	GHashTableIter iter;
 	gpointer value;
-	const gchar *status = pg_session_status(session);
+	const gchar *message = NULL;
+	const gchar *status = pg_session_status(session, &message);
 
 	/* No available resource: the user went away (the grace timer logs the
 	 * session out) or never came (a session that only sends SMS).  libpurple
@@ -372,7 +398,7 @@ pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const
 /* @resource (a full JID) went unavailable: it leaves every room it was in;
  * the session ends after the grace period if it was the last one. */
 void
-pg_session_drop_resource(PgSession *session, const gchar *resource, const gchar *status_text)
+pg_session_drop_resource(PgSession *session, const gchar *resource)
 {
 	GHashTableIter links;
 	gpointer value;
@@ -392,7 +418,7 @@ pg_session_drop_resource(PgSession *session, const gchar *resource, const gchar 
 		session->grace_id =
 		    g_timeout_add_seconds(PG_SESSION_GRACE_S, pg_session_grace_cb, session);
 	} else {
-		pg_session_update_status(session, status_text);
+		pg_session_update_status(session);
 	}
 }
 

@@ -91,3 +91,17 @@ def test_the_users_xmpp_away_shows_as_away_on_irc_and_back(make_irc_user, make_i
     send_presence(alice.client, IRCNET)
     wait_until(lambda: _away_message(bob, alice.nick) is None, 30,
                f"WHOIS {alice.nick} to drop 301 once available again", alice.logs)
+
+
+def test_an_away_status_given_before_the_link_is_up_reaches_irc(make_irc_user,
+                                                                 make_irc_client):
+    """The user's first presence is away, with a status: the link is still
+    logging in when it arrives, and the status must not be lost when the
+    link comes up (it came up "Away", with no message)."""
+    bob = make_irc_client("bob")
+    alice = make_irc_user(transports=(IRCNET,), online=False)
+    send_presence(alice.client, IRCNET, show="away", status="out till noon")
+    alice.wait_on_irc()
+    message = wait_until(lambda: _away_message(bob, alice.nick), 30,
+                         f"WHOIS {alice.nick} to show 301 (away)", alice.logs)
+    assert "out till noon" in message
