@@ -24,7 +24,7 @@
 #include "registry/pg-registry.h"
 #include "registry/pg-registry-lock.h"
 #include "registry/pg-vault.h"
-#include "session/pg-session.h"
+#include "session/pg-session-manager.h"
 #include "xmpp/pg-transport.h"
 
 #define PG_MAIN_DEFAULT_CONFIG "/etc/polygate/polygate.conf"

@@ -21,6 +21,8 @@
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-session-commands.h"
+#include "session/pg-session-manager.h"
+#include "session/pg-sms-kept.h"
 #include "session/pg-sms.h"
 #include "session/pg-supervisor.h"
 #include "session/pg-worker-dirs.h"

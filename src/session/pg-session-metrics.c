@@ -6,6 +6,7 @@
 
 #include "session/pg-limits.h"
 #include "session/pg-link.h"
+#include "session/pg-session-metrics.h"
 #include "session/pg-session-private.h"
 #include "session/pg-supervisor.h"
 

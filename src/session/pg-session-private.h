@@ -5,14 +5,16 @@
 
 #include "ipc/pg-ipc-message.h"
 #include "network/pg-network.h"
-#include "session/pg-limits.h"
-#include "session/pg-session.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
 
 #define PG_LINK_BACKOFF_MIN_S 2 /* first retry after a drop (pg-link.c) */
+#define PG_SESSION_GRACE_S    5 /* a session outlives its last resource so long */
+
+typedef struct _PgSessionManager PgSessionManager;
+typedef struct _PgLimits PgLimits;
 
 typedef struct _PgSession PgSession;
 typedef struct _PgLink PgLink;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include "session/pg-sms-kept.h"
 #include "session/pg-sms-private.h"
 #include "xmpp/pg-stanza.h"
 

@@ -6,7 +6,6 @@
 #include "registry/pg-sms-inbox.h"
 #include "registry/pg-sms-queue.h"
 #include "session/pg-session-private.h"
-#include "session/pg-sms.h"
 
 G_BEGIN_DECLS
 

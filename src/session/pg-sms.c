@@ -21,8 +21,11 @@
 #include "http/pg-http.h"
 #include "network/pg-network-sms.h"
 #include "registry/pg-account.h"
+#include "session/pg-limits.h"
 #include "session/pg-link.h"
+#include "session/pg-session-metrics.h"
 #include "session/pg-sms-private.h"
+#include "session/pg-sms.h"
 #include "xmpp/pg-stanza.h"
 
 #define PG_SMS_PUMP_BATCH 200

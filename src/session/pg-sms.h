@@ -53,11 +53,7 @@ void pg_sms_on_sent(PgSms *self, PgLink *link, const PgIpcMessage *msg);
 /* @link lost its worker or failed: what it was sending goes back to the queue. */
 void pg_sms_on_link_down(PgSms *self, PgLink *link);
 
-/* The component of @transport is back: send what was kept meanwhile. */
-void pg_sms_deliver_kept(PgSms *self, PgTransport *transport);
-/* An inbound SMS from @from that @link's worker reported (im-received): if
- * the component is away, it is kept for later.  Returns: TRUE if kept. */
-gboolean pg_sms_keep_im(PgSms *self, PgLink *link, const gchar *from, const gchar *body);
+/* What is kept while the XMPP server is away: pg-sms-kept.h. */
 
 /* Whether @session still has texts queued or in flight (so that it must not
  * end yet).  FALSE for a session of another transport type, or no @self. */

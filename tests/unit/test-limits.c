@@ -15,6 +15,7 @@
 #include "registry/pg-sms-queue.h"
 #include "registry/pg-vault.h"
 #include "session/pg-limits.h"
+#include "session/pg-session-manager.h"
 #include "session/pg-session-private.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"

@@ -16,6 +16,7 @@
 #include "registry/pg-vault.h"
 #include "session/pg-account-state.h"
 #include "session/pg-prompts.h"
+#include "session/pg-session-manager.h"
 #include "session/pg-session-private.h"
 #include "xmpp/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"

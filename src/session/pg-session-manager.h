@@ -2,10 +2,11 @@
  *
  * A session is (user bare JID, transport).  It starts on the user's first
  * available presence to the transport or to any JID on it (a contact, an
- * IRC room), and ends PG_SESSION_GRACE_S seconds after their last resource
- * went unavailable.  Within a session, each legacy connection is a "link"
- * (one per IRC server; one for other networks) whose account lives in a
- * worker process placed by the PgSupervisor.  A link that drops is
+ * IRC room), and ends PG_SESSION_GRACE_S seconds (pg-session-private.h)
+ * after their last resource went unavailable.  Within a session, each
+ * legacy connection is a "link" (one per server on a network with servers,
+ * else one) whose account lives in a worker process placed by the
+ * PgSupervisor.  A link that drops is
  * reconnected with exponential backoff and jitter, and its rooms are
  * rejoined; a fatal legacy error (bad password) is reported and not retried.
  *
@@ -17,11 +18,10 @@
 #include <glib.h>
 
 #include "core/pg-config.h"
+#include "session/pg-session-metrics.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
-
-#define PG_SESSION_GRACE_S 5
 
 typedef struct _PgSessionManager PgSessionManager;
 
@@ -31,8 +31,6 @@ void pg_session_manager_add_transport(PgSessionManager *self, PgTransport *trans
 /* After the transports are added: the SMS outbox and the HTTP listener.
  * FALSE with @error if the listener cannot start. */
 gboolean pg_session_manager_start(PgSessionManager *self, GError **error);
-/* Returns: (transfer full) the session metrics in Prometheus text format. */
-gchar *pg_session_manager_metrics(PgSessionManager *self);
 /* Log every session out and stop the workers. */
 void pg_session_manager_free(PgSessionManager *self);
 
