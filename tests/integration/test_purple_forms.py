@@ -1,0 +1,174 @@
+"""Registration forms of `purple` transports, built from the plugin's own
+protocol info (issue 9, items 3 and 6).
+
+The oracle is prpl-dump (tests/purple/prpl-dump.c): a separate libpurple
+program that loads every installed plugin, as Pidgin does, and prints what
+each declares (options, user splits, password flags).  The forms are
+compared with that, never with a hand-written list.
+
+One daemon serves one `purple` transport per installed protocol plugin
+(libpurple0's own, pidgin-sipe, purple-discord, purple-rocketchat...).
+"""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import pytest
+
+from harness import util
+from harness.client import XmppClient, error_condition, to_string
+from harness.polygate import Polygate, find_binary
+from harness.prosody import DOMAIN, Prosody
+from harness.xep import (NS_DATA, data_form, form_fields, q, register_form, register_get,
+                         register_query)
+
+NS_VALIDATE = "http://jabber.org/protocol/xdata-validate"
+
+# What libpurple's Debian 12 packages ship, plus the third-party plugins
+# contrib/scripts/install-deps.sh installs: each must be found and served.
+EXPECTED_PLUGINS = ("prpl-jabber", "prpl-irc", "prpl-simple", "prpl-bonjour", "prpl-zephyr",
+                    "prpl-novell", "prpl-gg", "prpl-meanwhile", "prpl-sipe",
+                    "prpl-eionrobb-discord", "prpl-eionrobb-rocketchat")
+
+
+def prpl_dump_binary():
+    binary = os.environ.get("PG_PRPL_DUMP")
+    if binary:
+        return binary
+    daemon = find_binary()
+    if daemon is None:
+        return None
+    return os.path.join(os.path.dirname(daemon), "..", "backends", "purple", "prpl-dump")
+
+
+@pytest.fixture(scope="module")
+def declared():
+    """{protocol id: what the plugin declares}, from the oracle."""
+    binary = prpl_dump_binary()
+    if binary is None or not os.access(binary, os.X_OK):
+        pytest.fail(f"prpl-dump not built ({binary}); set PG_PRPL_DUMP", pytrace=False)
+    with tempfile.TemporaryDirectory() as user_dir:
+        env = dict(os.environ)
+        # the oracle is not under test: libpurple's own leaks are not ours
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+        result = subprocess.run([binary, user_dir], capture_output=True, text=True, timeout=60,
+                                env=env)
+    assert result.returncode == 0, result.stderr
+    return {p["id"]: p for p in json.loads(result.stdout)}
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def transport_jid(protocol):
+    return f"{slug(protocol).replace('_', '-')}.localhost"
+
+
+@pytest.fixture(scope="module")
+def every_plugin_gateway(tmp_path_factory, cert_dir, polygate_binary):
+    """Prosody plus one daemon with a purple transport per expected plugin."""
+    jids = {p: transport_jid(p) for p in EXPECTED_PLUGINS}
+    server = Prosody(str(tmp_path_factory.mktemp("prosody-forms")), cert_dir,
+                     components=tuple(jids.values()))
+    server.create_user("harness")
+    server.start()
+    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
+                         port=server.c2s_port).connect()
+    transports = [{"name": slug(p), "jid": jid, "type": "purple", "display": p,
+                   "purple_protocol": p} for p, jid in jids.items()]
+    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-forms")), server,
+                      transports=transports)
+    try:
+        daemon.start(checker, timeout=60)
+        yield server, daemon, checker, jids
+    finally:
+        checker.disconnect()
+        try:
+            daemon.stop()
+        finally:
+            server.stop()
+
+
+def field_elements(form):
+    return {f.get("var"): f for f in form.findall(q(NS_DATA, "field"))}
+
+
+def assert_option_field(field, option, protocol):
+    var = f"option.{option['setting']}"
+    assert field is not None, f"{protocol}: no field {var} for '{option['label']}'"
+    assert field.get("label") == option["label"].strip(), (protocol, var)
+    values = [v.text or "" for v in field.findall(q(NS_DATA, "value"))]
+    kind = option["type"]
+    if kind == "bool":
+        assert field.get("type") == "boolean", (protocol, var, field.get("type"))
+        assert values == ["1" if option["default"] == "true" else "0"], (protocol, var, values)
+    elif kind == "int":
+        assert field.get("type") == "text-single", (protocol, var)
+        validate = field.find(q(NS_VALIDATE, "validate"))
+        assert validate is not None and validate.get("datatype") == "xs:integer", (protocol, var)
+        assert values == [option["default"]], (protocol, var, values)
+    elif kind == "list":
+        assert field.get("type") == "list-single", (protocol, var)
+        offered = [(o.get("label"), o.find(q(NS_DATA, "value")).text)
+                   for o in field.findall(q(NS_DATA, "option"))]
+        assert offered == [tuple(c) for c in option["choices"]], (protocol, var, offered)
+        assert values == [option["default"]], (protocol, var, values)
+    else:
+        assert field.get("type") in ("text-single", "text-private"), (protocol, var)
+        if option["masked"]:
+            assert field.get("type") == "text-private", (protocol, var)
+        if field.get("type") == "text-single":
+            assert values == ([option["default"]] if option["default"] else []), (
+                protocol, var, values)
+
+
+def assert_form_matches(form, plugin):
+    protocol = plugin["id"]
+    fields = field_elements(form)
+    assert fields["username"].get("type") == "text-single", protocol
+    assert fields["username"].find(q(NS_DATA, "required")) is not None, protocol
+    for option in plugin["options"]:
+        assert_option_field(fields.get(f"option.{option['setting']}"), option, protocol)
+    for split in plugin["splits"]:
+        var = f"split.{slug(split['label'])}"
+        assert var in fields, f"{protocol}: no field {var} for the split '{split['label']}'"
+        assert fields[var].get("type") == "text-single", (protocol, var)
+    if plugin["password"] == "none":
+        assert "password" not in fields, protocol
+    else:
+        assert fields["password"].get("type") == "text-private", protocol
+        required = fields["password"].find(q(NS_DATA, "required")) is not None
+        assert required == (plugin["password"] == "required"), protocol
+    # nothing the plugin does not declare, beyond the account's name and password
+    known = {"FORM_TYPE", "username", "password"}
+    known |= {f"option.{o['setting']}" for o in plugin["options"]}
+    known |= {f"split.{slug(s['label'])}" for s in plugin["splits"]}
+    assert set(fields) <= known, (protocol, set(fields) - known)
+
+
+# -- the default daemon's prpl-jabber transport ---------------------------------
+
+def test_the_prpl_jabber_form_lists_the_plugins_own_options(polygate, user, declared):
+    reply = user.iq_get("purple.localhost", register_get())
+    assert reply.get("type") == "result", to_string(reply)
+    assert_form_matches(data_form(register_query(reply)), declared["prpl-jabber"])
+
+
+# -- every plugin Debian ships ----------------------------------------------------
+
+def test_every_expected_plugin_is_installed(declared):
+    missing = [p for p in EXPECTED_PLUGINS if p not in declared]
+    assert not missing, f"not installed (contrib/scripts/install-deps.sh): {missing}"
+
+
+@pytest.mark.parametrize("protocol", EXPECTED_PLUGINS)
+def test_each_plugins_form_lists_its_real_options_with_their_types(every_plugin_gateway,
+                                                                   declared, protocol):
+    _server, _daemon, checker, jids = every_plugin_gateway
+    reply = checker.iq_get(jids[protocol], register_get())
+    assert reply.get("type") == "result", to_string(reply)
+    assert_form_matches(data_form(register_query(reply)), declared[protocol])
