@@ -24,6 +24,7 @@
 #include "registry/pg-registry.h"
 #include "registry/pg-registry-lock.h"
 #include "registry/pg-vault.h"
+#include "session/pg-protocol-probe.h"
 #include "session/pg-session-manager.h"
 #include "xmpp/pg-transport.h"
 
@@ -120,6 +121,49 @@ pg_main_worker_path(const PgConfig *config)
 	return g_build_filename(PG_LIBEXECDIR, "polygate-purple", NULL);
 }
 
+/* What the installed plugins declare, for the protocols @config uses
+ * (pg-protocol-probe.h).  Returns: (transfer full) or NULL with @error. */
+static GHashTable *
+pg_main_read_plugins(const PgConfig *config, const gchar *worker_path, GError **error)
+{
+	g_auto(GStrv) protocols = pg_protocol_probe_configured(config);
+
+	return pg_protocol_probe_run(worker_path, config->worker_sandbox,
+				     (const gchar *const *)protocols, PG_PROTOCOL_PROBE_TIMEOUT_MS,
+				     error);
+}
+
+/* --check-config, second half: the config against the installed plugins. */
+static int
+pg_main_check_plugins(const PgConfig *config)
+{
+	g_autofree gchar *worker_path = pg_main_worker_path(config);
+	g_auto(GStrv) protocols = pg_protocol_probe_configured(config);
+	g_autoptr(GHashTable) found = NULL;
+	g_autoptr(GPtrArray) lines = NULL;
+	g_autoptr(GError) error = NULL;
+
+	gboolean purple = FALSE;
+
+	/* only purple transports name a plugin and options to check */
+	for (guint i = 0; i < config->transports->len; i++)
+		purple |= pg_transport_config_get_purple_protocol(
+			      g_ptr_array_index(config->transports, i)) != NULL;
+	if (!purple)
+		return EXIT_SUCCESS;
+	found = pg_main_read_plugins(config, worker_path, &error);
+	if (found == NULL) {
+		/* the config itself is fine; the check needs an installed worker */
+		g_printerr("%s: warning: purple_protocol and option keys not checked: %s\n",
+			   config->path, error->message);
+		return EXIT_SUCCESS;
+	}
+	lines = pg_protocol_probe_check_config(config, found);
+	for (guint i = 0; i < lines->len; i++)
+		g_printerr("%s\n", (const gchar *)g_ptr_array_index(lines, i));
+	return lines->len == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 static int
 pg_main_run(const PgConfig *config)
 {
@@ -132,6 +176,8 @@ pg_main_run(const PgConfig *config)
 	g_autoptr(PgSessionManager) sessions = NULL;
 	g_autofree gchar *worker_path = pg_main_worker_path(config);
 	g_autoptr(PgRegistryLock) lock = NULL;
+	g_autoptr(GHashTable) protocols = NULL;
+	g_autoptr(GPtrArray) problems = NULL;
 
 	/* held until we exit: no rekey and no second gateway meanwhile */
 	lock = pg_registry_lock_acquire(config->database, "the gateway", &error);
@@ -150,11 +196,29 @@ pg_main_run(const PgConfig *config)
 		return EXIT_FAILURE;
 	}
 
+	/* before any transport runs: their forms and workers need it */
+	protocols = pg_main_read_plugins(config, worker_path, &error);
+	if (protocols == NULL) {
+		g_warning("%s; purple transports offer a plain username and password form",
+			  error->message);
+		g_clear_error(&error);
+	} else {
+		problems = pg_protocol_probe_check_config(config, protocols);
+		for (guint i = 0; i < problems->len; i++)
+			g_warning("%s", (const gchar *)g_ptr_array_index(problems, i));
+	}
 	xmpp_initialize();
 	sessions = pg_session_manager_new(config, worker_path);
+	pg_session_manager_set_protocols(sessions, protocols);
 	for (guint i = 0; i < config->transports->len; i++) {
-		const PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);
-		PgTransport *transport = pg_transport_new(config, transport_config, registry);
+		PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);
+		const gchar *protocol = pg_transport_config_get_purple_protocol(transport_config);
+		PgTransport *transport;
+
+		/* the generic libpurple driver's form and logins (pg-config.h) */
+		if (protocols != NULL && protocol != NULL)
+			transport_config->protocol_info = g_hash_table_lookup(protocols, protocol);
+		transport = pg_transport_new(config, transport_config, registry);
 		g_ptr_array_add(transports, transport);
 		pg_session_manager_add_transport(sessions, transport);
 		pg_transport_start(transport);
@@ -240,6 +304,8 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	if (check_config) {
+		if (pg_main_check_plugins(config) != EXIT_SUCCESS)
+			return EXIT_FAILURE;
 		g_print("%s: OK, %u transport(s)\n", config_path, config->transports->len);
 		return EXIT_SUCCESS;
 	}

@@ -131,7 +131,8 @@ main(int argc, char **argv)
 	const GOptionEntry entries[] = {
 	    {"ipc-fd", 0, 0, G_OPTION_ARG_INT, &ipc_fd, "The daemon's socket", "FD"},
 	    {"plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &plugins,
-	     "A libpurple plugin to load (repeat; default: IRC and TLS)", "FILE"},
+	     "A libpurple plugin to load (repeat; * = every installed one; default: IRC and TLS)",
+	     "FILE"},
 	    {"sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox,
 	     "Landlock sandbox: required, best-effort (default) or off", "MODE"},
 	    {"user-dir", 0, 0, G_OPTION_ARG_FILENAME, &user_dir,

@@ -35,6 +35,7 @@
 #include "pg-purple-commands.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-request.h"
+#include "pg-purple-protocol.h"
 #include "pg-purple-sendq.h"
 #include "pg-purple-state.h"
 #include "pg-purple-text.h"
@@ -761,6 +762,9 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		break;
 	case PG_IPC_CMD_SHUTDOWN:
 		pg_purple_worker_quit(EXIT_SUCCESS);
+		break;
+	case PG_IPC_CMD_PROTOCOL_INFO:
+		ok = pg_purple_protocol_info(msg, &error);
 		break;
 	default:
 		/* the channel only delivers kinds a worker accepts */

@@ -374,6 +374,72 @@ static PurpleCoreUiOps pg_purple_ui_core_ops = {
     .ui_prefs_init = pg_purple_ui_set_prefs,
 };
 
+/* The dirs libpurple itself probes: its compiled-in one, and the one
+ * Debian's libpurple adds for plugins packaged without the multiarch
+ * triplet (pidgin-sipe and purple-rocketchat install there).  A bare
+ * --plugin name is looked up in this order. */
+static const gchar *const pg_purple_ui_system_plugin_dirs[] = {PG_PURPLE_PLUGINDIR,
+							       "/usr/lib/purple-2"};
+
+static gboolean
+pg_purple_ui_link_plugin(const gchar *target, GError **error)
+{
+	g_autofree gchar *basename = g_path_get_basename(target);
+	g_autofree gchar *link = g_build_filename(pg_purple_ui_plugin_dir, basename, NULL);
+
+	if (!g_file_test(target, G_FILE_TEST_IS_REGULAR)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "plugin %s not found", target);
+		return FALSE;
+	}
+	/* a name twice (--plugin=* and an explicit path, or both system
+	 * dirs): the first one stays, as in libpurple's own probe */
+	if (g_file_test(link, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK))
+		return TRUE;
+	if (symlink(target, link) != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot link %s: %s", link,
+			    g_strerror(errno));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --plugin=*: every plugin file of the system dirs, for the daemon's
+ * one-off probe of what is installed (pg-purple-protocol.c). */
+static gboolean
+pg_purple_ui_link_all_plugins(GError **error)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(pg_purple_ui_system_plugin_dirs); i++) {
+		g_autoptr(GDir) dir = g_dir_open(pg_purple_ui_system_plugin_dirs[i], 0, NULL);
+		const gchar *name;
+
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *target = NULL;
+
+			if (!g_str_has_suffix(name, "." G_MODULE_SUFFIX))
+				continue;
+			target = g_build_filename(pg_purple_ui_system_plugin_dirs[i], name, NULL);
+			if (g_file_test(target, G_FILE_TEST_IS_REGULAR) &&
+			    !pg_purple_ui_link_plugin(target, error))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gchar *
+pg_purple_ui_find_plugin(const gchar *name)
+{
+	if (g_path_is_absolute(name))
+		return g_strdup(name);
+	for (guint i = 0; i < G_N_ELEMENTS(pg_purple_ui_system_plugin_dirs); i++) {
+		g_autofree gchar *path =
+		    g_build_filename(pg_purple_ui_system_plugin_dirs[i], name, NULL);
+		if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+			return g_steal_pointer(&path);
+	}
+	return g_build_filename(PG_PURPLE_PLUGINDIR, name, NULL);
+}
+
 static gboolean
 pg_purple_ui_link_plugins(const gchar *const *plugins, GError **error)
 {
@@ -383,22 +449,16 @@ pg_purple_ui_link_plugins(const gchar *const *plugins, GError **error)
 		return FALSE;
 	}
 	for (guint i = 0; plugins[i] != NULL; i++) {
-		g_autofree gchar *target = g_path_is_absolute(plugins[i])
-					       ? g_strdup(plugins[i])
-					       : g_build_filename(PG_PURPLE_PLUGINDIR, plugins[i], NULL);
-		g_autofree gchar *basename = g_path_get_basename(target);
-		g_autofree gchar *link = g_build_filename(pg_purple_ui_plugin_dir, basename, NULL);
+		g_autofree gchar *target = NULL;
 
-		if (!g_file_test(target, G_FILE_TEST_IS_REGULAR)) {
-			g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "plugin %s not found",
-				    target);
-			return FALSE;
+		if (g_strcmp0(plugins[i], "*") == 0) {
+			if (!pg_purple_ui_link_all_plugins(error))
+				return FALSE;
+			continue;
 		}
-		if (symlink(target, link) != 0) {
-			g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot link %s: %s", link,
-				    g_strerror(errno));
+		target = pg_purple_ui_find_plugin(plugins[i]);
+		if (!pg_purple_ui_link_plugin(target, error))
 			return FALSE;
-		}
 	}
 	return TRUE;
 }

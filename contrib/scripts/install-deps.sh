@@ -17,6 +17,9 @@ PACKAGES=(
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libssl-dev libpurple-dev libsoup-3.0-dev
 	# the fuzzing build (contrib/scripts/fuzz.sh): clang with libFuzzer
 	clang libclang-rt-14-dev
+	# third-party libpurple protocol plugins whose registration forms the
+	# integration tests check (tests/integration/test_purple_forms.py)
+	pidgin-sipe purple-discord purple-rocketchat
 	# servers driven by the integration tests and the demo
 	prosody lua-unbound ngircd kannel kannel-extras biboumi inspircd atheme-services ejabberd
 	# test client and runner

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "core/pg-config.h"
+#include "core/pg-config-options.h"
 #include "core/pg-error.h"
 #include "core/pg-log.h"
 
@@ -119,6 +120,8 @@ pg_transport_config_free(PgTransportConfig *transport)
 	g_free(transport->irc_server);
 	g_free(transport->irc_charset);
 	g_free(transport->purple_protocol);
+	if (transport->option_overrides != NULL)
+		g_ptr_array_unref(transport->option_overrides);
 	g_free(transport->kannel_sendsms_url);
 	g_free(transport->kannel_username);
 	pg_secret_free(transport->kannel_password);
@@ -173,14 +176,41 @@ pg_transport_type_from_string(const gchar *text, PgTransportType *type)
 	return FALSE;
 }
 
+const gchar *
+pg_transport_config_get_purple_protocol(const PgTransportConfig *transport)
+{
+	if (transport->type != PG_TRANSPORT_TYPE_PURPLE)
+		return NULL;
+	return transport->purple_protocol != NULL ? transport->purple_protocol : "prpl-jabber";
+}
+
 static void
 pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *const *allowed)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, group, NULL, NULL);
+	gboolean transport = g_str_has_prefix(group, PG_CONFIG_TRANSPORT_PREFIX);
+
 	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		/* a transport's option.* keys are checked by pg-config-options.c */
+		if (transport && pg_config_options_is_key(keys[i]))
+			continue;
 		if (!g_strv_contains(allowed, keys[i]))
 			pg_config_problem(loader, group, keys[i], "unknown key");
 	}
+}
+
+/* option.NAME and the like (pg-config-options.h); whether the type allows
+ * them is checked once the type is known. */
+static void
+pg_config_load_option_overrides(PgConfigLoader *loader, const gchar *group,
+				PgTransportConfig *transport)
+{
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+
+	transport->option_overrides = pg_config_options_parse(loader->keyfile, group, problems);
+	for (guint i = 0; i < problems->len; i++)
+		pg_config_problem(loader, group, NULL, "%s",
+				  (const gchar *)g_ptr_array_index(problems, i));
 }
 
 /* Returns: (transfer full) the trimmed string value, or NULL if absent; an
@@ -526,6 +556,7 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	const gchar *name = group + strlen(PG_CONFIG_TRANSPORT_PREFIX);
 
 	pg_config_check_keys(loader, group, pg_config_transport_keys);
+	pg_config_load_option_overrides(loader, group, transport);
 	transport->name = g_strstrip(g_strdup(name));
 	if (transport->name[0] == '\0')
 		pg_config_problem(loader, group, NULL, "transport group needs a name: [transport NAME]");
@@ -615,6 +646,14 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
+	if (transport->type != PG_TRANSPORT_TYPE_PURPLE) {
+		for (guint i = 0; i < transport->option_overrides->len; i++) {
+			const PgOptionOverride *override =
+			    g_ptr_array_index(transport->option_overrides, i);
+			pg_config_problem(loader, group, override->name,
+					  "option keys are only valid with type = purple");
+		}
+	}
 	pg_config_load_sms(loader, group, transport, inline_secret);
 	return transport;
 }

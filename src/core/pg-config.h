@@ -18,7 +18,9 @@
 
 #include <glib.h>
 
+#include "core/pg-config-options.h"
 #include "core/pg-netpolicy.h"
+#include "core/pg-protocol-info.h"
 #include "core/pg-secret.h"
 
 G_BEGIN_DECLS
@@ -42,6 +44,15 @@ typedef struct {
 	guint irc_throttle_burst;    /* irc: lines sent at once before throttling (default 5) */
 	guint irc_throttle_interval; /* irc: seconds per line after the burst (default 2; 0 = off) */
 	gchar *purple_protocol;   /* purple: libpurple protocol id, e.g. prpl-jabber */
+	GPtrArray *option_overrides; /* purple: option.NAME & co (pg-config-options.h),
+				      * element-type PgOptionOverride; NULL = none */
+	/* purple: what its plugin declares, not read from the file but set by
+	 * the daemon at start from the installed plugins
+	 * (session/pg-protocol-probe.h), borrowed from the cache that outlives
+	 * the transports; NULL before that, or if no plugin provides it.  The
+	 * generic libpurple driver builds its form and logins from it
+	 * (network/pg-purple-form.h). */
+	const PgProtocolInfo *protocol_info;
 	/* type = sms only (NULL / defaults on other types) */
 	gchar *kannel_sendsms_url; /* sms: Kannel's sendsms URL (default
 				    * http://127.0.0.1:13013/cgi-bin/sendsms) */
@@ -114,6 +125,9 @@ gboolean pg_transport_type_from_string(const gchar *text, PgTransportType *type)
 
 /* TRUE if @domain may use @transport (allowed_domains, "*" = any). */
 gboolean pg_transport_config_allows_domain(const PgTransportConfig *transport, const gchar *domain);
+/* The libpurple protocol id of a purple transport (purple_protocol, by
+ * default prpl-jabber), NULL for other types. */
+const gchar *pg_transport_config_get_purple_protocol(const PgTransportConfig *transport);
 gboolean pg_config_is_admin(const PgConfig *config, const gchar *bare_jid);
 /* The sms transport whose kannel_token is @token (@len bytes), compared in
  * constant time against every configured token; NULL if none matches.

@@ -84,6 +84,27 @@
  *                (prpl-irc: port, ssl, encoding, username, realname, sasl,
  *                ratelimit-interval, ratelimit-burst ...); values are parsed
  *                as the option's type (int, bool "true"/"false", string)
+ *   protocol-info (command: the protocol id to describe; the event answers
+ *                with the command's request id, or an error event with
+ *                item-not-found if no loaded plugin has that id):
+ *     protocol   the libpurple protocol id, e.g. prpl-jabber
+ *     name       the plugin's name for it, e.g. "XMPP"
+ *     file       the absolute path of the plugin file that declares it: how
+ *                the daemon finds a plugin, never by guessing from the id
+ *     password   required | optional (OPT_PROTO_PASSWORD_OPTIONAL) | none
+ *                (OPT_PROTO_NO_PASSWORD)
+ *     username_label  the plugin's own label for the account name, if any
+ *                (prpl_info->get_account_text_table "login_label")
+ *     options    prpl_info->protocol_options, in order: (setting, type,
+ *                label, default, masked, choices) with type string | int |
+ *                bool | list, default as text (int in decimal, bool
+ *                "true"/"false", list: the value of its first choice) and
+ *                choices the (label, value) pairs of a list (empty otherwise)
+ *     splits     prpl_info->user_splits, in order: (label, default,
+ *                separator (one character), reverse)
+ *     chat_fields  prpl_info->chat_info: (identifier, label, required,
+ *                is_int, min, max, secret).  No defaults: chat_info_defaults
+ *                needs a signed-on connection (prpl-jabber reads its stream)
  */
 #pragma once
 
@@ -104,7 +125,9 @@ G_BEGIN_DECLS
  * v5: request (worker -> daemon) and answer (daemon -> worker): libpurple's
  *     prompts reach the user; typing states are XEP-0085 names;
  *     account-state, and login's state, keep what a plugin must find again
- *     at the next login (a certificate the user accepted). */
+ *     at the next login (a certificate the user accepted);
+ *     protocol-info: what a plugin declares (options, user splits, password,
+ *     chat fields) and which file it is in. */
 #define PG_IPC_PROTOCOL_VERSION 5
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
@@ -132,6 +155,7 @@ G_BEGIN_DECLS
 	  "account:s room:s nick:s body:s")                                                       \
 	X(CMD_ANSWER, "answer", CMD, "account:s prompt:u choice:u? text:s?!")                     \
 	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
+	X(CMD_PROTOCOL_INFO, "protocol-info", CMD, "protocol:s")                                  \
 	/* worker -> daemon */                                                                    \
 	X(EVT_LOGIN_STATE, "login-state", EVT, "account:s state:s reason:s? fatal:b")             \
 	X(EVT_BUDDY_PRESENCE, "buddy-presence", EVT, "account:s who:s status:s message:s?")       \
@@ -149,7 +173,10 @@ G_BEGIN_DECLS
 	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \
 	X(EVT_REQUEST, "request", EVT,                                                            \
 	  "account:s prompt:u type:s title:s primary:s? secondary:s? choices:as? masked:b?")     \
-	X(EVT_ACCOUNT_STATE, "account-state", EVT, "account:s key:s value:s?")
+	X(EVT_ACCOUNT_STATE, "account-state", EVT, "account:s key:s value:s?")                    \
+	X(EVT_PROTOCOL_INFO, "protocol-info", EVT,                                                \
+	  "protocol:s name:s file:s password:s username_label:s? options:a(ssssba(ss)) "           \
+	  "splits:a(sssb) chat_fields:a(ssbbiib)")
 
 typedef enum {
 	PG_IPC_KIND_INVALID = 0,

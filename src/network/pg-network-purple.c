@@ -2,9 +2,11 @@
  * every network that has a libpurple protocol plugin.  IRC and SMS
  * specialise it (pg-network-irc.c, pg-network-sms.c).
  *
- * The registration asks for the legacy account's name and password; the
- * login hands both to the transport's purple_protocol (prpl-jabber if the
- * operator named none).
+ * The registration is the plugin's own form (pg-purple-form.h), built from
+ * what the plugin declares (the daemon reads it at start); without that it
+ * asks for the legacy account's name and password.  The login hands them
+ * and the account's options to the transport's purple_protocol (prpl-jabber
+ * if the operator named none).
  */
 #define G_LOG_DOMAIN "pg-network"
 
@@ -13,6 +15,7 @@
 #include "core/pg-error.h"
 #include "network/pg-network-private.h"
 #include "network/pg-network-purple.h"
+#include "network/pg-purple-form.h"
 
 static const PgNetworkField pg_network_purple_fields[] = {
     {.var = "username",
@@ -80,14 +83,38 @@ pg_network_purple_register_fields(const PgTransportConfig *transport, gsize *n_f
 	return pg_network_purple_fields;
 }
 
+/* The plugin's own form when the daemon could read what it declares
+ * (pg-purple-form.h), else the account's name and password. */
+static PgForm *
+pg_network_purple_register_form(const PgNetwork *network, const PgTransportConfig *transport,
+				const PgAccount *account)
+{
+	if (transport->protocol_info != NULL)
+		return pg_purple_form_new(transport->protocol_info, transport, account);
+	return pg_network_schema_form(network, transport, account);
+}
+
+static PgAccount *
+pg_network_purple_register_read(const PgNetwork *network, const PgTransportConfig *transport,
+				const gchar *user_jid, GHashTable *values, GError **error)
+{
+	if (transport->protocol_info != NULL)
+		return pg_purple_form_build_account(transport->protocol_info, transport,
+						    transport->jid, user_jid, values, error);
+	return pg_network_schema_read(network, transport, user_jid, values, error);
+}
+
 static PgIpcMessage *
 pg_network_purple_build_login(const PgNetworkLogin *login, gchar **notice)
 {
 	const PgTransportConfig *transport = login->transport;
 	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
 
+	/* the registration's options and the operator's (pg-purple-form.h) */
+	pg_purple_form_add_login_options(transport->protocol_info, transport, login->account,
+					 options);
 	return pg_network_login_message(
-	    login, transport->purple_protocol != NULL ? transport->purple_protocol : "prpl-jabber",
+	    login, pg_transport_config_get_purple_protocol(transport),
 	    login->account->legacy_id, pg_account_get_secret(login->account, "password"), NULL,
 	    g_variant_builder_end(options), NULL);
 }
@@ -130,10 +157,11 @@ const PgNetwork pg_network_purple = {
     .gateway_prompt = "Legacy account name",
     .session_server = pg_network_purple_session_server,
     .register_instructions = "Enter the name and password of your account on the legacy "
-			     "network. The password is stored encrypted.",
+			     "network, and its options if you like. Passwords and tokens are "
+			     "stored encrypted.",
     .register_fields = pg_network_purple_register_fields,
-    .register_form = pg_network_schema_form,
-    .register_read = pg_network_schema_read,
+    .register_form = pg_network_purple_register_form,
+    .register_read = pg_network_purple_register_read,
     .build_login = pg_network_purple_build_login,
     .classify_disconnect = pg_network_purple_classify_disconnect,
     .disco_type = pg_network_purple_disco_type,

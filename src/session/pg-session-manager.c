@@ -676,6 +676,12 @@ pg_session_manager_free(PgSessionManager *self)
 	g_free(self);
 }
 
+void
+pg_session_manager_set_protocols(PgSessionManager *self, GHashTable *protocols)
+{
+	pg_supervisor_set_protocols(self->supervisor, protocols);
+}
+
 guint
 pg_session_manager_get_n_sessions(PgSessionManager *self)
 {

@@ -28,6 +28,9 @@ typedef struct _PgSessionManager PgSessionManager;
 PgSessionManager *pg_session_manager_new(const PgConfig *config, const gchar *worker_path);
 /* Serve @transport (borrowed; outlives the manager). */
 void pg_session_manager_add_transport(PgSessionManager *self, PgTransport *transport);
+/* Where the plugin of each protocol is (pg-protocol-probe.h); a reference
+ * is taken. */
+void pg_session_manager_set_protocols(PgSessionManager *self, GHashTable *protocols);
 /* After the transports are added: the SMS outbox and the HTTP listener.
  * FALSE with @error if the listener cannot start. */
 gboolean pg_session_manager_start(PgSessionManager *self, GError **error);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "core/pg-error.h"
+#include "core/pg-protocol-info.h"
 #include "session/pg-supervisor.h"
 #include "session/pg-worker.h"
 #include "session/pg-worker-dirs.h"
@@ -48,6 +49,7 @@ struct _PgSupervisor {
 	gchar *sandbox;            /* the workers' --sandbox, or NULL */
 	gchar *dirs_base;          /* where their private dirs go, or NULL */
 	gint sandbox_abi;          /* Landlock ABI the workers get, 0: unconfined */
+	GHashTable *protocols;     /* protocol id -> PgProtocolInfo, or NULL */
 };
 
 static void pg_supervisor_pump(PgSupervisor *self);
@@ -136,11 +138,16 @@ static const PgWorkerCallbacks pg_supervisor_worker_callbacks = {
 };
 
 /* The libpurple plugins a worker for @protocol loads, and nothing else
- * (LIBNOTES.md: every plugin loaded costs memory in every worker). */
+ * (LIBNOTES.md: every plugin loaded costs memory in every worker): the
+ * file the plugin itself said it is in (pg-protocol-probe.h), and TLS
+ * (ssl.so + ssl-nss.so).  Without the probe's answers (tests that run a
+ * supervisor alone), no --plugin: the worker's default, IRC and TLS.
+ * Returns: (transfer full) a NULL-terminated array, or NULL with @error. */
 static GPtrArray *
-pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol)
+pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol, GError **error)
 {
 	GPtrArray *plugins = g_ptr_array_new_with_free_func(g_free);
+	const PgProtocolInfo *info;
 
 	if (g_strcmp0(protocol, "prpl-polygate-sms") == 0) {
 		/* our own plugin: beside the worker in a build tree, else installed */
@@ -153,18 +160,28 @@ pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol)
 		g_ptr_array_add(plugins, NULL);
 		return plugins;
 	}
-	/* prpl-NAME lives in libNAME.so, but for two of libpurple's own; TLS
-	 * comes from ssl.so + ssl-nss.so */
-	if (g_strcmp0(protocol, "prpl-jabber") == 0)
-		g_ptr_array_add(plugins, g_strdup("libxmpp.so"));
-	else if (g_strcmp0(protocol, "prpl-meanwhile") == 0)
-		g_ptr_array_add(plugins, g_strdup("libsametime.so"));
-	else if (g_str_has_prefix(protocol, "prpl-"))
-		g_ptr_array_add(plugins, g_strdup_printf("lib%s.so", protocol + strlen("prpl-")));
-	g_ptr_array_add(plugins, g_strdup("ssl.so"));
-	g_ptr_array_add(plugins, g_strdup("ssl-nss.so"));
+	if (self->protocols != NULL) {
+		info = g_hash_table_lookup(self->protocols, protocol);
+		if (info == NULL) {
+			g_set_error(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+				    "no installed libpurple plugin provides %s", protocol);
+			g_ptr_array_unref(plugins);
+			return NULL;
+		}
+		g_ptr_array_add(plugins, g_strdup(info->file));
+		g_ptr_array_add(plugins, g_strdup("ssl.so"));
+		g_ptr_array_add(plugins, g_strdup("ssl-nss.so"));
+	}
 	g_ptr_array_add(plugins, NULL);
 	return plugins;
+}
+
+void
+pg_supervisor_set_protocols(PgSupervisor *self, GHashTable *protocols)
+{
+	g_clear_pointer(&self->protocols, g_hash_table_unref);
+	if (protocols != NULL)
+		self->protocols = g_hash_table_ref(protocols);
 }
 
 /* A worker for @protocol with room for one more account, started if need be. */
@@ -182,13 +199,16 @@ pg_supervisor_place(PgSupervisor *self, const gchar *protocol, GError **error)
 		    pg_worker_get_n_accounts(worker) < self->users_per_worker)
 			return worker;
 	}
-	plugins = pg_supervisor_plugins_for(self, protocol);
+	plugins = pg_supervisor_plugins_for(self, protocol, error);
+	if (plugins == NULL)
+		return NULL;
 	if (self->dirs_base != NULL) {
 		user_dir = pg_worker_dirs_create(self->dirs_base, self->next_index, error);
 		if (user_dir == NULL)
 			return NULL;
 	}
-	worker = pg_worker_spawn(self->worker_path, protocol, (const gchar *const *)plugins->pdata,
+	worker = pg_worker_spawn(self->worker_path, protocol,
+				 plugins->len > 1 ? (const gchar *const *)plugins->pdata : NULL,
 				 self->sandbox, user_dir, self->next_index++,
 				 &pg_supervisor_worker_callbacks, self, error);
 	if (worker == NULL) {
@@ -312,6 +332,7 @@ pg_supervisor_free(PgSupervisor *self)
 	g_free(self->worker_path);
 	g_free(self->sandbox);
 	g_free(self->dirs_base);
+	g_clear_pointer(&self->protocols, g_hash_table_unref);
 	g_free(self);
 }
 

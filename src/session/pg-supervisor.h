@@ -37,6 +37,11 @@ void pg_supervisor_free(PgSupervisor *self);
 gboolean pg_supervisor_set_worker_sandbox(PgSupervisor *self, const gchar *sandbox,
 					  const gchar *dirs_base, GError **error);
 
+/* Where each protocol's plugin is: protocol id -> PgProtocolInfo, as
+ * pg_protocol_probe_run() found them (a reference is taken).  A protocol
+ * not in it cannot log in.  Without it workers load their default plugins. */
+void pg_supervisor_set_protocols(PgSupervisor *self, GHashTable *protocols);
+
 /* Queue a login for @account; @login (transfer full) is a CMD_LOGIN message.
  * FALSE with @error if no worker can be started. */
 gboolean pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *login,

@@ -13,6 +13,10 @@ typedef struct {
 	gchar *label;
 	gboolean required;
 	gchar *value;
+	GPtrArray *options; /* label, value, label, value ... (NULL: none) */
+	gchar *datatype;    /* XEP-0122, or NULL */
+	gint64 min;
+	gint64 max;
 } PgFormField;
 
 struct _PgForm {
@@ -29,6 +33,9 @@ pg_form_field_free(PgFormField *field)
 	g_free(field->type);
 	g_free(field->label);
 	g_free(field->value);
+	if (field->options != NULL)
+		g_ptr_array_unref(field->options);
+	g_free(field->datatype);
 	g_free(field);
 }
 
@@ -60,6 +67,50 @@ pg_form_add_field(PgForm *self, const gchar *var, const gchar *type, const gchar
 	g_ptr_array_add(self->fields, field);
 }
 
+void
+pg_form_add_option(PgForm *self, const gchar *label, const gchar *value)
+{
+	PgFormField *field;
+
+	g_return_if_fail(self->fields->len > 0);
+	field = g_ptr_array_index(self->fields, self->fields->len - 1);
+	if (field->options == NULL)
+		field->options = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(field->options, g_strdup(label));
+	g_ptr_array_add(field->options, g_strdup(value));
+}
+
+void
+pg_form_set_datatype(PgForm *self, const gchar *datatype, gint64 min, gint64 max)
+{
+	PgFormField *field;
+
+	g_return_if_fail(self->fields->len > 0);
+	field = g_ptr_array_index(self->fields, self->fields->len - 1);
+	g_free(field->datatype);
+	field->datatype = g_strdup(datatype);
+	field->min = min;
+	field->max = max;
+}
+
+/* XEP-0122 §3: <validate datatype='...'/> with <basic/> or <range/> */
+static void
+pg_form_add_validate(xmpp_stanza_t *node, const PgFormField *field)
+{
+	xmpp_stanza_t *validate = pg_stanza_add_child(node, "validate", PG_NS_DATA_VALIDATE);
+
+	xmpp_stanza_set_attribute(validate, "datatype", field->datatype);
+	if (field->min < field->max) {
+		xmpp_stanza_t *range = pg_stanza_add_child(validate, "range", NULL);
+		g_autofree gchar *min = g_strdup_printf("%" G_GINT64_FORMAT, field->min);
+		g_autofree gchar *max = g_strdup_printf("%" G_GINT64_FORMAT, field->max);
+		xmpp_stanza_set_attribute(range, "min", min);
+		xmpp_stanza_set_attribute(range, "max", max);
+	} else {
+		pg_stanza_add_child(validate, "basic", NULL);
+	}
+}
+
 xmpp_stanza_t *
 pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx)
 {
@@ -82,8 +133,17 @@ pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx)
 			pg_stanza_set_attribute(node, "label", field->label);
 		if (field->required)
 			pg_stanza_add_child(node, "required", NULL);
+		if (field->datatype != NULL)
+			pg_form_add_validate(node, field);
 		if (field->value != NULL)
 			pg_stanza_add_text_child(node, "value", field->value);
+		for (guint j = 0; field->options != NULL && j + 1 < field->options->len; j += 2) {
+			xmpp_stanza_t *option = pg_stanza_add_child(node, "option", NULL);
+			pg_stanza_set_attribute(option, "label",
+						g_ptr_array_index(field->options, j));
+			pg_stanza_add_text_child(option, "value",
+						 g_ptr_array_index(field->options, j + 1));
+		}
 	}
 	return x;
 }

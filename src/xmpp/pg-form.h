@@ -14,6 +14,11 @@ PgForm *pg_form_new(const gchar *type, const gchar *form_type, const gchar *titl
 		    const gchar *instructions);
 void pg_form_add_field(PgForm *self, const gchar *var, const gchar *type, const gchar *label,
 		       gboolean required, const gchar *value);
+/* To the field added last: a choice of a list-single (XEP-0004 §3.3
+ * <option/>), and a XEP-0122 datatype (e.g. "xs:integer") with, when
+ * @min < @max, a range. */
+void pg_form_add_option(PgForm *self, const gchar *label, const gchar *value);
+void pg_form_set_datatype(PgForm *self, const gchar *datatype, gint64 min, gint64 max);
 /* Returns: (transfer full) the <x xmlns='jabber:x:data'/> element. */
 xmpp_stanza_t *pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx);
 void pg_form_free(PgForm *self);

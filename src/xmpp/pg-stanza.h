@@ -31,6 +31,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmpp_stanza_t, xmpp_stanza_release)
 #define PG_NS_GATEWAY "jabber:iq:gateway"
 #define PG_NS_PING "urn:xmpp:ping"
 #define PG_NS_DATA "jabber:x:data"
+#define PG_NS_DATA_VALIDATE "http://jabber.org/protocol/xdata-validate" /* XEP-0122 */
 #define PG_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 /* Returns: (transfer full) a context whose allocator is g_malloc. */

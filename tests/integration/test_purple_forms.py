@@ -100,7 +100,8 @@ def field_elements(form):
 def assert_option_field(field, option, protocol):
     var = f"option.{option['setting']}"
     assert field is not None, f"{protocol}: no field {var} for '{option['label']}'"
-    assert field.get("label") == option["label"].strip(), (protocol, var)
+    # a form label is one line: runs of white space become one space
+    assert field.get("label") == " ".join(option["label"].split()), (protocol, var)
     values = [v.text or "" for v in field.findall(q(NS_DATA, "value"))]
     kind = option["type"]
     if kind == "bool":
@@ -172,3 +173,147 @@ def test_each_plugins_form_lists_its_real_options_with_their_types(every_plugin_
     reply = checker.iq_get(jids[protocol], register_get())
     assert reply.get("type") == "result", to_string(reply)
     assert_form_matches(data_form(register_query(reply)), declared[protocol])
+
+
+# -- submitting the generated form ------------------------------------------------
+
+def test_a_bad_option_value_is_not_acceptable_and_names_the_field(polygate, user):
+    for var, value in (("option.port", "five"), ("option.connection_security", "plaintext"),
+                       ("option.auth_plain_in_clear", "maybe")):
+        reply = user.iq_set("purple.localhost", register_form(
+            {"username": "bob", "split.domain": "legacy.localhost", var: value}))
+        assert reply.get("type") == "error", to_string(reply)
+        assert error_condition(reply) == ("modify", "not-acceptable"), to_string(reply)
+        assert value in to_string(reply)
+
+
+# -- --check-config against the installed plugins ---------------------------------
+
+CHECK_CONFIG = """\
+[polygate]
+database = registry.db
+key_file = registry.key
+
+[xmpp]
+host = 127.0.0.1
+port = 5347
+
+[http]
+port = 0
+
+[transport xmpp]
+jid = xmpp.localhost
+secret = {secret}
+type = purple
+purple_protocol = {protocol}
+{extra}
+"""
+
+
+def check_config(polygate_binary, tmp_path, protocol="prpl-jabber", extra=""):
+    path = tmp_path / "polygate.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(CHECK_CONFIG.format(secret=util.secret(), protocol=protocol, extra=extra))
+    result = subprocess.run([polygate_binary, "--check-config", "--config", str(path)],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "Sanitizer" not in result.stderr, result.stderr
+    return str(path), result
+
+
+def test_check_config_accepts_option_keys_the_plugin_has(polygate_binary, tmp_path):
+    _path, result = check_config(polygate_binary, tmp_path, extra=(
+        "option.connect_server = legacy.localhost\noption_default.port = 5223\n"
+        "option_hidden.bosh_url = true\noption.split.domain = legacy.localhost\n"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("extra,key,words", [
+    ("option.conect_server = x\n", "option.conect_server", "prpl-jabber has no option"),
+    ("option.port = twelve\n", "option.port", "whole number"),
+    ("option_default.connection_security = plaintext\n",
+     "option_default.connection_security", "not one of the choices"),
+    ("option_hidden.custom_smileys = perhaps\n", "option_hidden.custom_smileys",
+     "true or false"),
+], ids=["unknown-option", "not-an-int", "not-a-choice", "hidden-not-a-bool"])
+def test_check_config_names_a_bad_option_key(polygate_binary, tmp_path, extra, key, words):
+    path, result = check_config(polygate_binary, tmp_path, extra=extra)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert f"{path}: [transport xmpp] {key}: " in out, out
+    assert words in out, out
+
+
+def test_check_config_names_a_protocol_no_installed_plugin_provides(polygate_binary, tmp_path):
+    path, result = check_config(polygate_binary, tmp_path, protocol="prpl-nonexistent")
+    assert result.returncode == 1
+    assert (f"{path}: [transport xmpp] purple_protocol: no installed libpurple plugin "
+            "provides prpl-nonexistent") in result.stdout + result.stderr
+
+
+def test_the_discord_example_finds_its_plugin_in_libdiscord(polygate_binary, tmp_path):
+    # conf/polygate.conf.example names prpl-eionrobb-discord, which lives in
+    # libdiscord.so: found by asking the plugins, not guessed from the id
+    _path, result = check_config(polygate_binary, tmp_path, protocol="prpl-eionrobb-discord",
+                                 extra="option_hidden.display-images = true\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- end to end: prpl-jabber against a second Prosody host ------------------------
+
+LEGACY = "legacy.localhost"
+
+
+@pytest.fixture(scope="module")
+def legacy_gateway(tmp_path_factory, cert_dir, polygate_binary):
+    """Prosody with the user's host and a 'legacy' host (no TLS on it, so no
+    certificate prompt), and a daemon whose xmpp.localhost runs prpl-jabber."""
+    server = Prosody(str(tmp_path_factory.mktemp("prosody-legacy")), cert_dir,
+                     components=("xmpp.localhost",),
+                     extra_lines=[f'VirtualHost "{LEGACY}"', '  modules_disabled = { "tls" }'])
+    server.create_user("harness")
+    server.start()
+    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
+                         port=server.c2s_port).connect()
+    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-legacy")), server,
+                      transports=[{"name": "xmpp", "jid": "xmpp.localhost", "type": "purple",
+                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}])
+    try:
+        daemon.start(checker, timeout=60)
+        yield server, daemon
+    finally:
+        checker.disconnect()
+        try:
+            daemon.stop()
+        finally:
+            server.stop()
+
+
+def test_registering_through_the_generated_form_logs_in_with_those_options(legacy_gateway):
+    server, daemon = legacy_gateway
+    legacy_jid = server.create_user("legacyuser", LEGACY)
+    jid = server.create_user(f"e2e{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
+    try:
+        form = data_form(register_query(user.iq_get("xmpp.localhost", register_get())))
+        fields = form_fields(form)
+        for var in ("username", "split.domain", "password", "option.connect_server",
+                    "option.port", "option.connection_security",
+                    "option.auth_plain_in_clear"):
+            assert var in fields, var
+        # the options make the difference: without them prpl-jabber would
+        # look legacy.localhost up in DNS, use port 5222 and require TLS
+        reply = user.iq_set("xmpp.localhost", register_form({
+            "username": "legacyuser", "split.domain": LEGACY,
+            "password": server.passwords[legacy_jid],
+            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port),
+            "option.connection_security": "opportunistic_tls",
+            "option.auth_plain_in_clear": "1"}))
+        assert reply.get("type") == "result", to_string(reply)
+        assert server.passwords[legacy_jid] not in util.log_tail(daemon.log_path, 100000)
+        user.send_presence(to="xmpp.localhost")
+        util.wait_for(lambda: f"Authenticated as {legacy_jid}" in
+                      util.log_tail(server.log_path, 100000), 60,
+                      f"{legacy_jid} to log in to Prosody through the worker", daemon.log_path)
+    finally:
+        user.disconnect()

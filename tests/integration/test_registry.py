@@ -134,7 +134,7 @@ def test_rekey_reseals_every_secret_under_a_new_key_and_keeps_registrations(
 
     daemon.start(checker)
     for transport, field, value in ((IRC, "nick", "sealed"),
-                                    (PURPLE, "username", "sealed@legacy.localhost")):
+                                    (PURPLE, "split.domain", "legacy.localhost")):
         reply = user.iq_get(transport, register_get())
         assert is_registered(reply), to_string(reply)
         assert public_value(reply, field) == value
