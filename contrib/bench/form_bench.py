@@ -63,6 +63,8 @@ def main():
     parser.add_argument("--protocol", action="append", dest="protocols")
     args = parser.parse_args()
     protocols = args.protocols or list(DEFAULT_PROTOCOLS)
+    if args.binary is not None:
+        args.binary = os.path.abspath(args.binary)
     if args.binary is None:
         sys.exit("no polygate binary: pass --binary or set POLYGATE_BIN")
     if is_sanitized(args.binary):
