@@ -646,13 +646,14 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	transport->purple_protocol = pg_config_get_string(loader, group, "purple_protocol", FALSE);
 	if (transport->purple_protocol != NULL && transport->type != PG_TRANSPORT_TYPE_PURPLE)
 		pg_config_problem(loader, group, "purple_protocol", "only valid with type = purple");
-	if (transport->type != PG_TRANSPORT_TYPE_PURPLE) {
-		for (guint i = 0; i < transport->option_overrides->len; i++) {
-			const PgOptionOverride *override =
-			    g_ptr_array_index(transport->option_overrides, i);
-			pg_config_problem(loader, group, override->name,
-					  "option keys are only valid with type = purple");
-		}
+	for (guint i = 0; transport->type != PG_TRANSPORT_TYPE_PURPLE &&
+			  i < transport->option_overrides->len;
+	     i++) {
+		const PgOptionOverride *override = g_ptr_array_index(transport->option_overrides, i);
+		pg_config_problem(loader, group, NULL,
+				  "option.%s (or option_default.%s, option_hidden.%s): only valid "
+				  "with type = purple",
+				  override->name, override->name, override->name);
 	}
 	pg_config_load_sms(loader, group, transport, inline_secret);
 	return transport;

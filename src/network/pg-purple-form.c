@@ -39,15 +39,38 @@ pg_purple_form_label(const gchar *text)
 	return g_string_free(label, FALSE);
 }
 
-/* The field a user fills in for @name (an option's setting or a split's
- * name): NULL if the operator fixed or hid it. */
+/* Whether the user fills in @name (an option's setting or a split's
+ * name): not if the operator fixed or hid it, or if it names a program. */
+/* Options that name a program the plugin runs: a user who sets them runs
+ * that program in their worker (under its sandbox, but still).  They are
+ * left out of the form, and a stored value out of the login, unless the
+ * operator decides otherwise (option.NAME, or option_hidden.NAME = false).
+ * Found by reading the plugins Debian ships: prpl-zephyr runs tzc_command
+ * (with use_tzc), pidgin-sipe runs rdp_client for desktop sharing. */
+static const struct {
+	const gchar *protocol;
+	const gchar *setting;
+} pg_purple_form_programs[] = {
+    {"prpl-zephyr", "tzc_command"},
+    {"prpl-zephyr", "use_tzc"},
+    {"prpl-sipe", "rdp_client"},
+};
+
 static gboolean
 pg_purple_form_offers(const PgTransportConfig *transport, const gchar *name)
 {
 	const PgOptionOverride *override =
 	    pg_config_options_find(transport->option_overrides, name);
+	const gchar *protocol = pg_transport_config_get_purple_protocol(transport);
 
-	return override == NULL || (override->fixed == NULL && !override->hidden);
+	if (override != NULL)
+		return override->fixed == NULL && !override->hidden;
+	for (guint i = 0; i < G_N_ELEMENTS(pg_purple_form_programs); i++) {
+		if (g_strcmp0(pg_purple_form_programs[i].protocol, protocol) == 0 &&
+		    g_strcmp0(pg_purple_form_programs[i].setting, name) == 0)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static const gchar *

@@ -490,6 +490,48 @@ test_login_options_fixed_win_and_hidden_take_the_operators_default(void)
 	g_assert_cmpstr(value, ==, "t0k3n");
 }
 
+static void
+test_options_that_run_a_program_are_offered_only_by_the_operator(void)
+{
+	g_autoptr(PgConfig) config = pg_test_config("purple_protocol = prpl-zephyr\n");
+	g_autoptr(PgConfig) opened =
+	    pg_test_config("purple_protocol = prpl-zephyr\noption_hidden.tzc_command = false\n");
+	g_autoptr(PgProtocolInfo) info = pg_protocol_info_new("prpl-zephyr");
+	g_autoptr(PgAccount) account = pg_account_new("x.example.org", "u@example.org", "u");
+	g_autoptr(GVariantBuilder) builder = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
+	g_autoptr(GVariant) options = NULL;
+	g_autoptr(GHashTable) values = NULL;
+	g_autoptr(PgAccount) stored = NULL;
+	xmpp_ctx_t *ctx = xmpp_ctx_new(NULL, NULL);
+	xmpp_stanza_t *x = NULL;
+	xmpp_stanza_t *y = NULL;
+	g_autoptr(GHashTable) fields = NULL;
+	g_autoptr(GHashTable) opened_fields = NULL;
+
+	info->password = PG_PROTOCOL_PASSWORD_NONE;
+	pg_protocol_info_add_option(info, "tzc_command", PG_PROTOCOL_OPTION_STRING, "tzc command",
+				    "/usr/bin/tzc -e %s", FALSE);
+	pg_protocol_info_add_option(info, "realm", PG_PROTOCOL_OPTION_STRING, "Realm", "", FALSE);
+	fields = pg_test_form_fields(ctx, info, pg_test_transport(config), NULL, &x);
+	g_assert_false(g_hash_table_contains(fields, "option.tzc_command"));
+	g_assert_true(g_hash_table_contains(fields, "option.realm"));
+	opened_fields = pg_test_form_fields(ctx, info, pg_test_transport(opened), NULL, &y);
+	g_assert_true(g_hash_table_contains(opened_fields, "option.tzc_command"));
+	/* neither a submitted nor an old stored value reaches the login */
+	values = pg_test_values("username", "u", "option.tzc_command", "/bin/sh -c x", NULL);
+	stored = pg_purple_form_build_account(info, pg_test_transport(config), "x.example.org",
+					      "u@example.org", values, NULL);
+	g_assert_nonnull(stored);
+	g_assert_null(pg_account_get_setting(stored, "option.tzc_command"));
+	pg_account_set_setting(account, "option.tzc_command", "/bin/sh -c x");
+	pg_purple_form_add_login_options(info, pg_test_transport(config), account, builder);
+	options = g_variant_ref_sink(g_variant_builder_end(builder));
+	g_assert_cmpuint(g_variant_n_children(options), ==, 0);
+	xmpp_stanza_release(x);
+	xmpp_stanza_release(y);
+	xmpp_ctx_free(ctx);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -520,5 +562,7 @@ main(int argc, char **argv)
 			test_a_legacy_registration_names_the_whole_account);
 	g_test_add_func("/purple-form/login/fixed-win-hidden-take-the-default",
 			test_login_options_fixed_win_and_hidden_take_the_operators_default);
+	g_test_add_func("/purple-form/form/programs-are-offered-only-by-the-operator",
+			test_options_that_run_a_program_are_offered_only_by_the_operator);
 	return g_test_run();
 }
