@@ -13,6 +13,8 @@ One daemon serves one `purple` transport per installed protocol plugin
 import json
 import os
 import re
+import socket
+import struct
 import subprocess
 import tempfile
 
@@ -20,7 +22,7 @@ import pytest
 
 from harness import util
 from harness.client import XmppClient, error_condition, to_string
-from harness.polygate import Polygate, find_binary
+from harness.polygate import Polygate, find_binary, sanitizer_report
 from harness.prosody import DOMAIN, Prosody
 from harness.xep import (NS_DATA, data_form, form_fields, q, register_form, register_get,
                          register_query)
@@ -182,6 +184,89 @@ def test_each_plugins_form_lists_its_real_options_with_their_types(every_plugin_
     reply = checker.iq_get(jids[protocol], register_get())
     assert reply.get("type") == "result", to_string(reply)
     assert_form_matches(data_form(register_query(reply)), declared[protocol])
+
+
+# -- each plugin alone, as the gateway loads it for a login -----------------------
+
+def worker_binary():
+    binary = os.environ.get("PG_TEST_WORKER")
+    if binary:
+        return binary
+    return os.path.join(os.path.dirname(os.path.dirname(find_binary())), "backends", "purple",
+                        "polygate-purple")
+
+
+def contract_version():
+    header = os.path.join(os.path.dirname(__file__), "..", "..", "src", "ipc",
+                          "pg-ipc-message.h")
+    with open(header, encoding="utf-8") as f:
+        return int(re.search(r"^#define PG_IPC_PROTOCOL_VERSION (\d+)$", f.read(), re.M)[1])
+
+
+def frame(GLib, request_id, kind, fields):
+    data = GLib.Variant("(usa{sv})", (request_id, kind, fields)).get_data_as_bytes().get_data()
+    return struct.pack(">I", len(data)) + data
+
+
+def read_frame(GLib, sock):
+    def exactly(size):
+        data = b""
+        while len(data) < size:
+            chunk = sock.recv(size - len(data))  # bounded by the socket's timeout
+            assert chunk, "the worker closed its socket"
+            data += chunk
+        return data
+    payload = exactly(struct.unpack(">I", exactly(4))[0])
+    variant = GLib.Variant.new_from_bytes(GLib.VariantType.new("(usa{sv})"),
+                                          GLib.Bytes.new(payload), False)
+    return variant.unpack()
+
+
+@pytest.mark.parametrize("protocol", EXPECTED_PLUGINS)
+def test_each_plugin_loads_alone_in_a_worker_and_describes_itself(declared, protocol,
+                                                                  tmp_path):
+    """A login's worker loads the plugin's file and TLS, nothing else
+    (src/session/pg-supervisor.c): each plugin must work so, and describe
+    itself there as it does to the oracle."""
+    GLib = pytest.importorskip("gi.repository.GLib")
+    plugin = declared[protocol]
+    user_dir = tmp_path / "user"
+    user_dir.mkdir(mode=0o700)
+    stderr_path = tmp_path / "worker.stderr"
+    sock, child = socket.socketpair()
+    sock.settimeout(60)
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen(
+            [worker_binary(), "--ipc-fd", str(child.fileno()), "--user-dir", str(user_dir),
+             f"--plugin={plugin['path']}", "--plugin=ssl.so", "--plugin=ssl-nss.so"],
+            pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=stderr,
+            stderr=stderr)
+    child.close()
+    try:
+        assert read_frame(GLib, sock)[1] == "hello"
+        sock.sendall(frame(GLib, 0, "hello", {"version": GLib.Variant("u", contract_version()),
+                                              "program": GLib.Variant("s", "test")}))
+        sock.sendall(frame(GLib, 7, "protocol-info",
+                           {"protocol": GLib.Variant("s", protocol)}))
+        while True:
+            request_id, kind, fields = read_frame(GLib, sock)
+            assert kind != "error", fields
+            if kind == "protocol-info" and request_id == 7:
+                break
+        assert fields["file"] == plugin["path"]
+        assert fields["password"] == plugin["password"]
+        assert [(o[0], o[1]) for o in fields["options"]] == [
+            (o["setting"], o["type"]) for o in plugin["options"]]
+        assert [o[3] for o in fields["options"]] == [o["default"] for o in plugin["options"]]
+        assert [s[0] for s in fields["splits"]] == [s["label"] for s in plugin["splits"]]
+        sock.sendall(frame(GLib, 8, "shutdown", {}))
+        assert proc.wait(timeout=30) == 0, util.log_tail(str(stderr_path))
+    finally:
+        if proc.poll() is None:
+            util.stop_process(proc)
+        sock.close()
+    report = sanitizer_report(stderr_path.read_text(errors="replace"))
+    assert not report, report
 
 
 # -- submitting the generated form ------------------------------------------------
