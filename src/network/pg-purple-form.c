@@ -18,6 +18,7 @@
 #include "core/pg-config-options.h"
 #include "core/pg-error.h"
 #include "core/pg-secret.h"
+#include "ipc/pg-ipc-message.h"
 #include "network/pg-purple-form.h"
 #include "xmpp/pg-stanza.h"
 
@@ -328,6 +329,8 @@ pg_purple_form_add_login_options(const PgProtocolInfo *info, const PgTransportCo
 {
 	/* setting -> value (borrowed): one entry per setting, the last word wins */
 	g_autoptr(GHashTable) chosen = g_hash_table_new(g_str_hash, g_str_equal);
+	/* setting -> PgSecret (borrowed): the chosen values that are credentials */
+	g_autoptr(GHashTable) secrets = g_hash_table_new(g_str_hash, g_str_equal);
 	GHashTableIter iter;
 	gpointer key;
 	gpointer value;
@@ -357,8 +360,8 @@ pg_purple_form_add_login_options(const PgProtocolInfo *info, const PgTransportCo
 		if ((info != NULL && pg_protocol_info_find_option(info, setting) == NULL) ||
 		    !pg_purple_form_offers(transport, setting))
 			continue;
-		g_hash_table_insert(chosen, (gpointer)setting,
-				    (gpointer)pg_secret_get_string(value));
+		g_hash_table_insert(chosen, (gpointer)setting, (gpointer)pg_secret_get_string(value));
+		g_hash_table_insert(secrets, (gpointer)setting, value);
 	}
 	for (guint i = 0; transport->option_overrides != NULL && i < transport->option_overrides->len;
 	     i++) {
@@ -367,13 +370,26 @@ pg_purple_form_add_login_options(const PgProtocolInfo *info, const PgTransportCo
 		/* splits are in the account name, not options */
 		if (g_str_has_prefix(override->name, "split."))
 			continue;
-		if (override->fixed != NULL)
+		if (override->fixed != NULL) {
 			g_hash_table_insert(chosen, override->name, override->fixed);
-		else if (override->default_value != NULL &&
-			 !g_hash_table_contains(chosen, override->name))
+			g_hash_table_remove(secrets, override->name);
+		} else if (override->default_value != NULL &&
+			   !g_hash_table_contains(chosen, override->name)) {
 			g_hash_table_insert(chosen, override->name, override->default_value);
+		}
 	}
 	g_hash_table_iter_init(&iter, chosen);
-	while (g_hash_table_iter_next(&iter, &key, &value))
-		g_variant_builder_add(options, "{ss}", (const gchar *)key, (const gchar *)value);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const PgSecret *secret = g_hash_table_lookup(secrets, key);
+
+		/* a credential goes in a buffer wiped when the login is freed,
+		 * as the password does (pg_ipc_variant_new_secret()) */
+		if (secret != NULL)
+			g_variant_builder_add_value(
+			    options, g_variant_new_dict_entry(g_variant_new_string(key),
+							      pg_ipc_variant_new_secret(secret)));
+		else
+			g_variant_builder_add(options, "{ss}", (const gchar *)key,
+					      (const gchar *)value);
+	}
 }
