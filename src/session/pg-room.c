@@ -116,8 +116,7 @@ pg_room_drop(PgLink *link, PgRoom *room, gint status, const gchar *reason)
 	g_hash_table_remove(link->rooms, key);
 }
 
-/* ---------------------------------------------------------------- events from
- * the network */
+/* ------------------------------------------------ events from the network */
 
 /* The room an event names (rooms are keyed by their lower-case name). */
 static PgRoom *

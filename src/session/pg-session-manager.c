@@ -32,8 +32,7 @@
 /* How long a stop waits for the SMS gateway's answers (pg_sms_drain()). */
 #define PG_SESSION_SMS_DRAIN_MS 5000
 
-/* ---------------------------------------------------------------- stanzas from
- * users */
+/* ------------------------------------------------ stanzas from users */
 
 /* The network's session server (IRC: the fixed one; others: their one
  * link) comes up with the session; other servers connect on first use. */
@@ -409,8 +408,7 @@ static const PgTransportDelegate pg_session_delegate = {
     .congested = pg_session_congested_cb,
 };
 
-/* ---------------------------------------------------------------- events from
- * workers */
+/* ------------------------------------------------ events from workers */
 
 static void
 pg_session_on_error(PgLink *link, const PgIpcMessage *msg)
@@ -538,8 +536,7 @@ static const PgSupervisorCallbacks pg_session_supervisor_callbacks = {
     .account_lost = pg_session_account_lost_cb,
 };
 
-/* ---------------------------------------------------------------- reports from
- * links */
+/* ------------------------------------------------ reports from links */
 
 static void
 pg_session_link_connected_cb(PgLink *link)
