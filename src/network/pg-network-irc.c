@@ -329,6 +329,12 @@ pg_network_irc_classify_disconnect(guint *link_flags, const gchar *reason, gbool
 }
 
 static const gchar *
+pg_network_irc_probed_protocol(const PgTransportConfig *transport)
+{
+	return "prpl-irc";
+}
+
+static const gchar *
 pg_network_irc_disco_type(const PgTransportConfig *transport)
 {
 	return "irc";
@@ -353,4 +359,5 @@ const PgNetwork pg_network_irc = {
     .classify_disconnect = pg_network_irc_classify_disconnect,
     .disco_type = pg_network_irc_disco_type,
     .room_disco_type = "irc",
+    .probed_protocol = pg_network_irc_probed_protocol,
 };

@@ -165,4 +165,5 @@ const PgNetwork pg_network_purple = {
     .build_login = pg_network_purple_build_login,
     .classify_disconnect = pg_network_purple_classify_disconnect,
     .disco_type = pg_network_purple_disco_type,
+    .probed_protocol = pg_transport_config_get_purple_protocol,
 };

@@ -134,6 +134,14 @@ pg_network_sms_build_login(const PgNetworkLogin *login, gchar **notice)
 					g_variant_builder_end(options), NULL);
 }
 
+/* Our own plugin, which the supervisor finds beside the worker
+ * (session/pg-supervisor.c): its options are ours. */
+static const gchar *
+pg_network_sms_probed_protocol(const PgTransportConfig *transport)
+{
+	return NULL;
+}
+
 static const gchar *
 pg_network_sms_disco_type(const PgTransportConfig *transport)
 {
@@ -158,4 +166,5 @@ const PgNetwork pg_network_sms = {
     .build_login = pg_network_sms_build_login,
     .classify_disconnect = pg_network_purple_classify_disconnect,
     .disco_type = pg_network_sms_disco_type,
+    .probed_protocol = pg_network_sms_probed_protocol,
 };

@@ -163,6 +163,11 @@ struct _PgNetwork {
 	const gchar *(*disco_type)(const PgTransportConfig *transport);
 	/* PG_NETWORK_ROOMS: the "conference" identity type of a room JID. */
 	const gchar *room_disco_type;
+
+	/* --- the plugin */
+	/* The libpurple protocol whose options the daemon reads from a worker
+	 * at start (session/pg-protocol-probe.h), or NULL: none to read. */
+	const gchar *(*probed_protocol)(const PgTransportConfig *transport);
 };
 
 /* The driver of a transport of @type (never NULL: unknown types get the

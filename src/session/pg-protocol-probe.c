@@ -6,6 +6,7 @@
 
 #include "core/pg-error.h"
 #include "ipc/pg-ipc-protocol-info.h"
+#include "network/pg-network.h"
 #include "session/pg-protocol-probe.h"
 #include "session/pg-worker.h"
 #include "session/pg-worker-dirs.h"
@@ -159,12 +160,8 @@ pg_protocol_probe_configured(const PgConfig *config)
 
 	for (guint i = 0; i < config->transports->len; i++) {
 		const PgTransportConfig *transport = g_ptr_array_index(config->transports, i);
-		const gchar *protocol = pg_transport_config_get_purple_protocol(transport);
-
-		/* IRC transports run prpl-irc; SMS runs our own plugin, which the
-		 * supervisor finds beside the worker (pg-supervisor.c) */
-		if (transport->type == PG_TRANSPORT_TYPE_IRC)
-			protocol = "prpl-irc";
+		/* e.g. IRC runs prpl-irc; SMS our own plugin (network/pg-network.h) */
+		const gchar *protocol = pg_network_for(transport->type)->probed_protocol(transport);
 
 		if (protocol == NULL || !g_hash_table_add(seen, (gpointer)protocol))
 			continue;

@@ -22,6 +22,23 @@ test_network_table(void)
 	g_assert_false(pg_network_has(pg_network_for(PG_TRANSPORT_TYPE_PURPLE), PG_NETWORK_ROOMS));
 }
 
+/* Which plugin's options the daemon reads at start, per transport. */
+static void
+test_network_probed_protocol(void)
+{
+	PgTransportConfig irc = {.type = PG_TRANSPORT_TYPE_IRC};
+	PgTransportConfig sms = {.type = PG_TRANSPORT_TYPE_SMS};
+	PgTransportConfig jabber = {.type = PG_TRANSPORT_TYPE_PURPLE};
+	PgTransportConfig discord = {.type = PG_TRANSPORT_TYPE_PURPLE,
+				     .purple_protocol = (gchar *)"prpl-eionrobb-discord"};
+
+	g_assert_cmpstr(pg_network_for(irc.type)->probed_protocol(&irc), ==, "prpl-irc");
+	g_assert_null(pg_network_for(sms.type)->probed_protocol(&sms));
+	g_assert_cmpstr(pg_network_for(jabber.type)->probed_protocol(&jabber), ==, "prpl-jabber");
+	g_assert_cmpstr(pg_network_for(discord.type)->probed_protocol(&discord), ==,
+			"prpl-eionrobb-discord");
+}
+
 typedef struct {
 	PgTransportType type;
 	const gchar *reason;
@@ -167,6 +184,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/network/table", test_network_table);
+	g_test_add_func("/network/probed-protocol", test_network_probed_protocol);
 	g_test_add_func("/network/disconnect/verdicts", test_network_verdicts);
 	g_test_add_func("/network/login/protocol-and-username", test_network_login);
 	g_test_add_func("/network/register/read", test_network_register_read);
