@@ -194,3 +194,34 @@ def test_certificate_prompt_by_adhoc_then_chat_and_typing_both_ways_and_asked_on
     finally:
         user.disconnect()
         buddy.disconnect()
+
+
+def test_a_certificate_rejected_by_chat_ends_the_login_and_tells_the_user(legacy_gateway):
+    """For clients without ad-hoc commands: the answer is a chat message to
+    the transport's JID.  Rejecting the certificate ends the login, and the
+    user is told why (issue 9: the user was never told)."""
+    server, daemon, checker = legacy_gateway
+    legacy_jid = f"legacyuser@{LEGACY}"
+    jid = server.create_user(f"rej{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
+    try:
+        reply = user.iq_set(GATEWAY, register_form({
+            "username": "legacyuser", "split.domain": LEGACY,
+            "password": server.passwords[legacy_jid],
+            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
+        assert reply.get("type") == "result", to_string(reply)
+        start = len(user.every_message)
+        user.send_presence(to=GATEWAY)
+        _question(user, start)
+        # not a choice: a hint, and the question stays
+        user.send_raw(f"<message to='{GATEWAY}' type='chat'><body>maybe</body></message>")
+        user.wait_every_message(
+            lambda m: m.get("from") == GATEWAY and "with a number from 1 to 3" in
+            (m.findtext("{jabber:client}body") or ""), timeout=30, what="the hint")
+        user.send_raw(f"<message to='{GATEWAY}' type='chat'><body>2</body></message>")
+        told = user.wait_every_message(
+            lambda m: m.get("from") == GATEWAY and "Cannot connect" in
+            (m.findtext("{jabber:client}body") or ""), timeout=30, what="why the login failed")
+        assert "certificate" in told.findtext("{jabber:client}body").lower(), to_string(told)
+    finally:
+        user.disconnect()
