@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "ipc/pg-ipc-channel.h"
+#include "ipc/pg-ipc-protocol-info.h"
 #include "pg-purple-sandbox.h"
 
 static gchar *pg_hostile_mode;
@@ -150,6 +151,16 @@ pg_hostile_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_da
 	case PG_IPC_PING:
 		pg_hostile_send(channel, pg_ipc_message_new(PG_IPC_PONG, msg->id, NULL));
 		return;
+	case PG_IPC_CMD_PROTOCOL_INFO: {
+		/* the daemon's one look at the plugins at start
+		 * (src/session/pg-protocol-probe.h): any protocol is "ours",
+		 * in a file this worker ignores like every --plugin */
+		g_autoptr(PgProtocolInfo) info =
+		    pg_protocol_info_new(pg_ipc_message_get_string(msg, "protocol"));
+		info->file = g_strdup("/nonexistent/hostile-plugin.so");
+		pg_hostile_send(channel, pg_ipc_protocol_info_to_message(info, msg->id));
+		return;
+	}
 	case PG_IPC_CMD_SHUTDOWN:
 		g_main_loop_quit(pg_hostile_loop);
 		return;
