@@ -405,6 +405,15 @@ def test_registering_through_the_generated_form_logs_in_with_those_options(legac
             "option.auth_plain_in_clear": "1"}))
         assert reply.get("type") == "result", to_string(reply)
         assert server.passwords[legacy_jid] not in util.log_tail(daemon.log_path, 100000)
+        # XEP-0077 §3.1: a registered user sees what they stored, never the password
+        again = user.iq_get("xmpp.localhost", register_get())
+        stored = form_fields(data_form(register_query(again)))
+        assert stored["username"]["values"] == ["legacyuser"]
+        assert stored["split.domain"]["values"] == [LEGACY]
+        assert stored["option.port"]["values"] == [str(server.c2s_port)]
+        assert stored["option.auth_plain_in_clear"]["values"] == ["1"]
+        assert stored["option.connection_security"]["values"] == ["opportunistic_tls"]
+        assert server.passwords[legacy_jid] not in to_string(again)
         user.send_presence(to="xmpp.localhost")
         util.wait_for(lambda: f"Authenticated as {legacy_jid}" in
                       util.log_tail(server.log_path, 100000), 60,
