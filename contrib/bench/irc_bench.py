@@ -144,7 +144,7 @@ class PolygateGateway:
     def __init__(self, binary, worker, directory, prosody, ngircd_port, users_per_worker,
                  baseline=False):
         # --baseline: an older build, run in the same session for a fair
-        # comparison; it predates [transport] irc_allow (loopback was open)
+        # comparison; one older than [transport] irc_allow refuses that key
         self.label = f"{'baseline' if baseline else 'polygate'} upw={users_per_worker}"
         self.short = f"{'b' if baseline else 'p'}{users_per_worker}"
         self.jid = POLYGATE_JID
@@ -152,7 +152,9 @@ class PolygateGateway:
         transport = {"name": "irc", "jid": POLYGATE_JID, "type": "irc",
                      "display": "IRC gateway", "irc_port": ngircd_port,
                      "irc_throttle_interval": 0}
-        if not baseline:
+        with open(binary, "rb") as f:
+            knows_allow = b"irc_allow" in f.read()
+        if knows_allow:  # builds since the IRC server policy refuse loopback
             transport["irc_allow"] = "127.0.0.0/8;"
         self.daemon = Polygate(binary, directory, prosody, transports=(transport,),
                                log_level="info")
