@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness import util
-from harness.client import XmppClient, to_string
+from harness.client import XmppClient, befriend, to_string
 from harness.polygate import Polygate
 from harness.prosody import DOMAIN, Prosody
 from harness.xep import register_form
@@ -50,21 +50,6 @@ def no_leak_check_for_prpl_jabber():
         os.environ["ASAN_OPTIONS"] = old
 
 
-def _befriend(server, one, other):
-    """A mutual subscription kept in Prosody's rosters: prpl-jabber takes
-    presence only from roster contacts, and sends chat states only to a
-    contact it has presence from."""
-    a = XmppClient(one, server.passwords[one], port=server.c2s_port).connect()
-    b = XmppClient(other, server.passwords[other], port=server.c2s_port).connect()
-    try:
-        for x, y in ((a, b), (b, a)):
-            x.send_presence(to=y.jid, ptype="subscribe")
-            y.wait_for_presence(from_=x.jid, ptype="subscribe")
-            y.send_presence(to=x.jid, ptype="subscribed")
-            x.wait_for_presence(from_=y.jid, ptype="subscribed")
-    finally:
-        a.disconnect()
-        b.disconnect()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +60,7 @@ def legacy_gateway(tmp_path_factory, cert_dir, polygate_binary, no_leak_check_fo
     server.create_user("legacyuser", LEGACY)
     server.create_user("buddy", LEGACY)
     server.start()
-    _befriend(server, f"legacyuser@{LEGACY}", f"buddy@{LEGACY}")
+    befriend(server, f"legacyuser@{LEGACY}", f"buddy@{LEGACY}")
     checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
                          port=server.c2s_port).connect()
     daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-jabber")), server,

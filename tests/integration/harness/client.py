@@ -291,3 +291,20 @@ class XmppClient:
 
     def __exit__(self, *exc):
         self.disconnect()
+
+
+def befriend(server, one, other):
+    """A mutual presence subscription (RFC 6121 §3) between two accounts of
+    @server, kept in its rosters: prpl-jabber takes presence only from roster
+    contacts, and sends chat states only to a contact it has presence from."""
+    a = XmppClient(one, server.passwords[one], port=server.c2s_port).connect()
+    b = XmppClient(other, server.passwords[other], port=server.c2s_port).connect()
+    try:
+        for x, y in ((a, b), (b, a)):
+            x.send_presence(to=y.jid, ptype="subscribe")
+            y.wait_for_presence(from_=x.jid, ptype="subscribe")
+            y.send_presence(to=x.jid, ptype="subscribed")
+            x.wait_for_presence(from_=y.jid, ptype="subscribed")
+    finally:
+        a.disconnect()
+        b.disconnect()
