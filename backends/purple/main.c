@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "core/pg-log.h"
+#include "pg-purple-buddies.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
 #include "pg-purple-state.h"
@@ -190,6 +191,7 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	pg_purple_events_connect();
+	pg_purple_buddies_connect();
 	pg_purple_numerics_connect();
 	pg_purple_state_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
@@ -203,6 +205,7 @@ main(int argc, char **argv)
 	pg_purple_commands_logout_all("worker shutting down");
 	pg_purple_state_shutdown();
 	pg_purple_numerics_disconnect();
+	pg_purple_buddies_disconnect();
 	pg_purple_events_disconnect();
 	pg_purple_ui_shutdown();
 	if (pg_ipc_channel_is_open(worker->channel) &&

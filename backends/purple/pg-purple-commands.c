@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "core/pg-error.h"
+#include "pg-purple-buddies.h"
 #include "pg-purple-chatstate.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-numerics.h"
@@ -756,6 +757,12 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		break;
 	case PG_IPC_CMD_ROOM_PRIVATE_MESSAGE:
 		ok = pg_purple_commands_room_private_message(msg, &error);
+		break;
+	case PG_IPC_CMD_ADD_BUDDY:
+		ok = pg_purple_buddies_add(msg, &error);
+		break;
+	case PG_IPC_CMD_REMOVE_BUDDY:
+		ok = pg_purple_buddies_remove(msg, &error);
 		break;
 	case PG_IPC_CMD_ANSWER:
 		ok = pg_purple_request_answer(msg, &error);

@@ -41,6 +41,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
+#include "pg-purple-buddies.h"
 #include "pg-purple-chatstate.h"
 #include "pg-purple-events.h"
 #include "pg-purple-text.h"
@@ -101,26 +102,6 @@ pg_purple_events_wipe_password(PurpleAccount *account)
 		explicit_bzero(gc->password, strlen(gc->password));
 		g_free(gc->password);
 		gc->password = g_strdup("");
-	}
-}
-
-static const gchar *
-pg_purple_events_status_name(PurpleStatus *status)
-{
-	switch (purple_status_type_get_primitive(purple_status_get_type(status))) {
-	case PURPLE_STATUS_AVAILABLE:
-	case PURPLE_STATUS_MOBILE:
-	case PURPLE_STATUS_TUNE:
-	case PURPLE_STATUS_MOOD:
-		return "available";
-	case PURPLE_STATUS_AWAY:
-		return "away";
-	case PURPLE_STATUS_EXTENDED_AWAY:
-		return "xa";
-	case PURPLE_STATUS_UNAVAILABLE:
-		return "dnd";
-	default:
-		return "offline";
 	}
 }
 
@@ -645,38 +626,16 @@ pg_purple_events_buddy_typing_stopped_cb(PurpleAccount *account, const gchar *na
 }
 
 static void
-pg_purple_events_buddy_presence(PurpleBuddy *buddy)
-{
-	PgPurpleAccount *entry = pg_purple_worker_lookup(purple_buddy_get_account(buddy));
-	PurpleStatus *status;
-	const gchar *message;
-	g_autofree gchar *plain = NULL;
-
-	if (entry == NULL)
-		return;
-	status = purple_presence_get_active_status(purple_buddy_get_presence(buddy));
-	message = status != NULL ? purple_status_get_attr_string(status, "message") : NULL;
-	if (message != NULL)
-		plain = pg_purple_events_to_plain(message);
-	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_BUDDY_PRESENCE, 0, "account", pg_purple_text_new(entry->key), "who",
-	    pg_purple_text_new(purple_buddy_get_name(buddy)), "status",
-	    pg_purple_text_new(status != NULL ? pg_purple_events_status_name(status)
-						: "offline"),
-	    "message", plain != NULL ? pg_purple_text_new(plain) : NULL, NULL));
-}
-
-static void
 pg_purple_events_buddy_status_changed_cb(PurpleBuddy *buddy, PurpleStatus *old_status,
 					 PurpleStatus *new_status, gpointer user_data)
 {
-	pg_purple_events_buddy_presence(buddy);
+	pg_purple_buddies_presence(buddy);
 }
 
 static void
 pg_purple_events_buddy_signed_cb(PurpleBuddy *buddy, gpointer user_data)
 {
-	pg_purple_events_buddy_presence(buddy);
+	pg_purple_buddies_presence(buddy);
 }
 
 /* SMS -------------------------------------------------------------------------- */

@@ -105,6 +105,20 @@
  *     chat_fields  prpl_info->chat_info: (identifier, label, required,
  *                is_int, min, max, secret).  No defaults: chat_info_defaults
  *                needs a signed-on connection (prpl-jabber reads its stream)
+ *   buddy list (worker -> daemon): buddy{who, alias, group} for every buddy
+ *                of the account once signed on, and for each buddy added
+ *                later; buddy-removed{who} when one leaves the list;
+ *                buddy-presence{who, status, message} when one's status
+ *                changes (and once after its buddy event).  who is the
+ *                legacy id as the plugin spells it (purple_buddy_get_name),
+ *                alias the name shown for it, group its first group.  The
+ *                daemon bounds each field and the count per account
+ *                (src/session/pg-roster.h).
+ *   add-buddy, remove-buddy (daemon -> worker): the user added or removed
+ *                the contact who in their XMPP roster; the worker adds it
+ *                to, or removes it from, the legacy buddy list (and the
+ *                plugin tells the server).  Removing an unknown buddy is
+ *                not an error.
  */
 #pragma once
 
@@ -127,8 +141,10 @@ G_BEGIN_DECLS
  *     account-state, and login's state, keep what a plugin must find again
  *     at the next login (a certificate the user accepted);
  *     protocol-info: what a plugin declares (options, user splits, password,
- *     chat fields) and which file it is in. */
-#define PG_IPC_PROTOCOL_VERSION 5
+ *     chat fields) and which file it is in.
+ * v6: buddy, buddy-removed (the legacy buddy list) and add-buddy,
+ *     remove-buddy (the user's roster changes). */
+#define PG_IPC_PROTOCOL_VERSION 6
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -153,12 +169,16 @@ G_BEGIN_DECLS
 	X(CMD_SET_ROOM_SUBJECT, "set-room-subject", CMD, "account:s room:s subject:s")            \
 	X(CMD_ROOM_PRIVATE_MESSAGE, "room-private-message", CMD,                                  \
 	  "account:s room:s nick:s body:s")                                                       \
+	X(CMD_ADD_BUDDY, "add-buddy", CMD, "account:s who:s alias:s? group:s?")                   \
+	X(CMD_REMOVE_BUDDY, "remove-buddy", CMD, "account:s who:s")                               \
 	X(CMD_ANSWER, "answer", CMD, "account:s prompt:u choice:u? text:s?!")                     \
 	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
 	X(CMD_PROTOCOL_INFO, "protocol-info", CMD, "protocol:s")                                  \
 	/* worker -> daemon */                                                                    \
 	X(EVT_LOGIN_STATE, "login-state", EVT, "account:s state:s reason:s? fatal:b")             \
 	X(EVT_BUDDY_PRESENCE, "buddy-presence", EVT, "account:s who:s status:s message:s?")       \
+	X(EVT_BUDDY, "buddy", EVT, "account:s who:s alias:s? group:s?")                           \
+	X(EVT_BUDDY_REMOVED, "buddy-removed", EVT, "account:s who:s")                             \
 	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u?")                \
 	X(EVT_TYPING, "typing", EVT, "account:s from:s state:s")                                  \
 	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \
