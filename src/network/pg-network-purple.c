@@ -149,7 +149,7 @@ pg_network_purple_disco_type(const PgTransportConfig *transport)
 
 const PgNetwork pg_network_purple = {
     .name = "purple",
-    .flags = 0,
+    .flags = PG_NETWORK_BUDDY_LIST,
     .parse_address = pg_network_purple_parse_address,
     .check_address = pg_network_purple_check_address,
     .address_to_jid = pg_network_purple_address_to_jid,

@@ -49,6 +49,10 @@ typedef enum {
 	/* Messages go through the durable outbox (session/pg-sms.h), not a
 	 * link's pending queue; the session stays while texts wait. */
 	PG_NETWORK_OUTBOX = 1 << 2,
+	/* The account has a buddy list kept on the legacy server: buddies
+	 * become contacts offered to the user's roster, and the user's roster
+	 * changes add and remove buddies (session/pg-roster.h). */
+	PG_NETWORK_BUDDY_LIST = 1 << 3,
 } PgNetworkFlags;
 
 /* A JID under a transport, as its network reads it. */

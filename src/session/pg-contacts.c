@@ -1,10 +1,9 @@
-/* Legacy contacts: their messages, typing and presence to the user, and
+/* Legacy contacts: their messages and typing to the user, and
  * the user's to them.  A contact's JID is its network driver's
  * (network/pg-network.h); its presence is remembered per link (online),
  * so that the user's client is told when the gateway stops.
  *
- * Roster items (XEP-0356, XEP-0144, subscription requests) are not pushed
- * yet: the user adds contacts, and their subscription is approved.
+ * Buddy lists, contact presence and subscriptions are pg-roster.c's.
  */
 #define G_LOG_DOMAIN "pg-session"
 
@@ -49,55 +48,6 @@ pg_contacts_on_typing(PgLink *link, const PgIpcMessage *msg)
 				: "active",
 			    PG_NS_CHATSTATES);
 	pg_session_send(session, message);
-}
-
-void
-pg_contacts_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
-{
-	PgSession *session = link->session;
-	g_autofree gchar *from =
-	    pg_session_contact_jid(link, pg_ipc_message_get_string(msg, "who"));
-	const gchar *status = pg_ipc_message_get_string(msg, "status");
-	const gchar *text = pg_ipc_message_get_string(msg, "message");
-	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
-
-	pg_stanza_set_from(presence, from);
-	xmpp_stanza_set_to(presence, session->user_jid);
-	if (g_strcmp0(status, "offline") == 0) {
-		xmpp_stanza_set_type(presence, "unavailable");
-		g_hash_table_remove(link->online, from);
-	} else {
-		g_hash_table_add(link->online, g_strdup(from));
-		/* RFC 6121 §4.7.2.1: <show/> is one of four words */
-		if (g_strv_contains((const gchar *const[]){"away", "chat", "dnd", "xa", NULL},
-				    status != NULL ? status : ""))
-			pg_stanza_add_text_child(presence, "show", status);
-	}
-	if (text != NULL && text[0] != '\0')
-		pg_stanza_add_text_child(presence, "status", text);
-	pg_session_send(session, presence);
-}
-
-/* Presence to a contact: subscriptions are approved (legacy networks like
- * IRC have none), a probe learns nothing of the contact yet. */
-gboolean
-pg_contacts_handle_subscription(PgTransport *transport, xmpp_stanza_t *presence,
-				const gchar *user_jid, const PgJid *to)
-{
-	const gchar *type = xmpp_stanza_get_type(presence);
-
-	xmpp_stanza_t *reply;
-
-	if (g_strcmp0(type, "subscribe") != 0 && g_strcmp0(type, "probe") != 0)
-		return FALSE;
-	reply = xmpp_presence_new(pg_transport_get_ctx(transport));
-	xmpp_stanza_set_from(reply, to->bare);
-	xmpp_stanza_set_to(reply, user_jid);
-	xmpp_stanza_set_type(reply,
-			     g_strcmp0(type, "subscribe") == 0 ? "subscribed" : "unavailable");
-	pg_transport_send(transport, reply);
-	xmpp_stanza_release(reply);
-	return TRUE;
 }
 
 void

@@ -10,11 +10,6 @@ G_BEGIN_DECLS
 /* Worker events about contacts of @link. */
 void pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg);
 void pg_contacts_on_typing(PgLink *link, const PgIpcMessage *msg);
-void pg_contacts_on_buddy_presence(PgLink *link, const PgIpcMessage *msg);
-/* A subscribe or probe presence to the contact @to: answered here (TRUE),
- * else FALSE. */
-gboolean pg_contacts_handle_subscription(PgTransport *transport, xmpp_stanza_t *presence,
-					 const gchar *user_jid, const PgJid *to);
 /* The user's @message to the contact @who on @link: its @body (nullable: a
  * chat state goes as typing). */
 void pg_contacts_send(PgLink *link, xmpp_stanza_t *message, const gchar *who, const gchar *body);

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include "core/pg-error.h"
+#include "session/pg-roster.h"
 #include "session/pg-account-state.h"
 #include "session/pg-contacts.h"
 #include "session/pg-irc-gate.h"
@@ -115,7 +116,7 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_
 	}
 	/* presence to a contact: subscriptions are answered (pg-contacts.c);
 	 * available/unavailable count as the user's */
-	if (pg_contacts_handle_subscription(transport, presence, user_jid, to))
+	if (pg_roster_handle_subscription(self, transport, presence, user_jid, to))
 		return TRUE;
 	if (type == NULL || g_strcmp0(type, "unavailable") == 0)
 		pg_session_handle_user_presence(self, transport, presence, user_jid);
@@ -497,8 +498,14 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 	case PG_IPC_EVT_TYPING:
 		pg_contacts_on_typing(link, msg);
 		return;
+	case PG_IPC_EVT_BUDDY:
+		pg_roster_on_buddy(link, msg);
+		return;
+	case PG_IPC_EVT_BUDDY_REMOVED:
+		pg_roster_on_buddy_removed(link, msg);
+		return;
 	case PG_IPC_EVT_BUDDY_PRESENCE:
-		pg_contacts_on_buddy_presence(link, msg);
+		pg_roster_on_buddy_presence(link, msg);
 		return;
 	case PG_IPC_EVT_ERROR:
 		pg_session_on_error(link, msg);

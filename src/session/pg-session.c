@@ -6,7 +6,8 @@
  *   pg-session-commands.c, pg-session-metrics.c   XEP-0050 commands, /metrics
  *   pg-sms.c, pg-sms-kept.c   the SMS outbox and Kannel (PG_NETWORK_OUTBOX)
  *   pg-room.c             XEP-0045 rooms: state and rendering, any network
- *   pg-contacts.c         legacy contacts: messages, typing, presence
+ *   pg-contacts.c         legacy contacts: messages, typing
+ *   pg-roster.c           buddy lists: contacts, their presence, the roster ladder
  *   pg-session-audit.c    sessions against the server's truth
  *   pg-link.c             the link state machine; reports upward through
  *                         PgSessionEvents (pg-session-private.h)
@@ -43,6 +44,7 @@
 #include "config.h"
 
 #include "registry/pg-account.h"
+#include "session/pg-roster.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-supervisor.h"
@@ -186,6 +188,7 @@ pg_link_free(PgLink *link)
 		pg_supervisor_logout(manager->supervisor, link->account);
 	g_hash_table_unref(link->rooms);
 	g_hash_table_unref(link->online);
+	g_hash_table_unref(link->buddies);
 	pg_link_queue_free(link);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);
@@ -210,6 +213,7 @@ pg_link_new(PgSession *session, const gchar *server)
 					    (GDestroyNotify)pg_room_free);
 	link->pending = g_queue_new();
 	link->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	link->buddies = pg_roster_table_new();
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_hash_table_insert(session->manager->links, link->account, link);
 	return link;

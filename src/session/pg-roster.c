@@ -1,0 +1,396 @@
+/* Contacts and roster: the legacy buddy list becomes contacts of the user.
+ *
+ * DESIGN: the worker reports every buddy of the account at each sign-on and
+ * each change after (buddy, buddy-removed, buddy-presence: ipc/
+ * pg-ipc-message.h).  A worker is untrusted, so each event is checked here
+ * before it touches a stanza: a legacy id must be short, free of control
+ * characters and make a valid JID through the network driver's addressing
+ * (XEP-0106 for generic libpurple); nicknames, groups and status texts are
+ * cut to a bound; a link holds at most PG_ROSTER_BUDDIES_MAX buddies
+ * (pg-roster.h), and the user is told once when more are left out.
+ *
+ * The roster ladder (issue 9, item 5): XEP-0356
+ * privileged roster push where the server grants it, else XEP-0144 roster
+ * item exchange, else subscription requests.  pg_roster_mode() is the one
+ * place that picks the rung; only the bottom one exists today.  On it each
+ * new buddy of a link sends the user a subscribe from its contact JID, with
+ * its nickname (XEP-0172 §4.2: "a nickname ... in a presence subscription
+ * request").  It is sent at every new session, not only once: RFC 6121
+ * §3.1.3 has the user's server answer a request the user already approved
+ * with an automatic "subscribed", without bothering the user, so nothing
+ * needs to remember the approvals here.
+ *
+ * Presence: a buddy's presence goes to the user's bare JID whether or not
+ * the user approved yet, as the transport's own presence does.  RFC 6121
+ * §4.6 lets an entity send directed presence to any JID, and for presence
+ * with no type (or unavailable) to a bare JID the user's server delivers to
+ * all available resources (RFC 6121 §8.5.2.1.1).  The other choice, only
+ * after approval (§4.2), would need the approvals remembered across
+ * sessions; the buddy list is the user's own, so nothing leaks.  A probe
+ * (RFC 6121 §4.3) gets the buddy's last known presence.
+ *
+ * The user's roster changes reach the legacy list (on a network with
+ * PG_NETWORK_BUDDY_LIST): a subscribe to a contact not in the list adds the
+ * buddy; unsubscribe or unsubscribed to a buddy in the list removes it
+ * (RFC 6121 §3.2, §3.3: a roster removal sends both).
+ */
+#define G_LOG_DOMAIN "pg-session"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "core/pg-error.h"
+#include "session/pg-contacts.h"
+#include "session/pg-link.h"
+#include "session/pg-roster.h"
+#include "xmpp/pg-stanza.h"
+
+#define PG_NS_NICK "http://jabber.org/protocol/nick"
+
+static void
+pg_roster_buddy_free(PgRosterBuddy *buddy)
+{
+	g_free(buddy->alias);
+	g_free(buddy->group);
+	g_free(buddy->status);
+	g_free(buddy->message);
+	g_free(buddy);
+}
+
+GHashTable *
+pg_roster_table_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				     (GDestroyNotify)pg_roster_buddy_free);
+}
+
+gchar *
+pg_roster_bound_text(const gchar *text, gsize max)
+{
+	const gchar *end;
+
+	if (text == NULL)
+		return NULL;
+	if (strlen(text) <= max)
+		return g_strdup(text);
+	/* back to the start of the character that crosses the bound (the
+	 * contract guarantees valid UTF-8) */
+	end = text + max;
+	while (end > text && (*(const guchar *)end & 0xC0) == 0x80)
+		end--;
+	return g_strndup(text, end - text);
+}
+
+gboolean
+pg_roster_check_event(const PgIpcMessage *msg, GError **error)
+{
+	const gchar *who = pg_ipc_message_get_string(msg, "who");
+	const gchar *status = pg_ipc_message_get_string(msg, "status");
+	gsize len = who != NULL ? strlen(who) : 0;
+
+	if (len == 0 || len > PG_ROSTER_WHO_MAX) {
+		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+			    "a buddy name of %" G_GSIZE_FORMAT " bytes (1..%d)", len,
+			    PG_ROSTER_WHO_MAX);
+		return FALSE;
+	}
+	for (const gchar *p = who; *p != '\0'; p = g_utf8_next_char(p)) {
+		if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+			g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+					    "a buddy name with a control character");
+			return FALSE;
+		}
+	}
+	if (msg->kind == PG_IPC_EVT_BUDDY_PRESENCE &&
+	    !g_strv_contains((const gchar *const[]){"available", "away", "xa", "dnd", "offline",
+						    NULL},
+			     status)) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
+				    "a buddy presence with an unknown status");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+pg_roster_table_put(GHashTable *buddies, const gchar *who, const gchar *alias, const gchar *group,
+		    PgRosterChange *change, GError **error)
+{
+	PgRosterBuddy *buddy = g_hash_table_lookup(buddies, who);
+	g_autofree gchar *bounded_alias = pg_roster_bound_text(alias, PG_ROSTER_ALIAS_MAX);
+	g_autofree gchar *bounded_group = pg_roster_bound_text(group, PG_ROSTER_GROUP_MAX);
+
+	if (buddy == NULL) {
+		if (g_hash_table_size(buddies) >= PG_ROSTER_BUDDIES_MAX) {
+			g_set_error(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,
+				    "more than %d buddies", PG_ROSTER_BUDDIES_MAX);
+			return FALSE;
+		}
+		buddy = g_new0(PgRosterBuddy, 1);
+		buddy->status = g_strdup("offline");
+		buddy->alias = g_steal_pointer(&bounded_alias);
+		buddy->group = g_steal_pointer(&bounded_group);
+		g_hash_table_insert(buddies, g_strdup(who), buddy);
+		*change = PG_ROSTER_NEW;
+		return TRUE;
+	}
+	if (g_strcmp0(buddy->alias, bounded_alias) == 0 &&
+	    g_strcmp0(buddy->group, bounded_group) == 0) {
+		*change = PG_ROSTER_SAME;
+		return TRUE;
+	}
+	g_free(buddy->alias);
+	g_free(buddy->group);
+	buddy->alias = g_steal_pointer(&bounded_alias);
+	buddy->group = g_steal_pointer(&bounded_group);
+	*change = PG_ROSTER_CHANGED;
+	return TRUE;
+}
+
+PgRosterMode
+pg_roster_mode(PgLink *link)
+{
+	/* The seam of the ladder: XEP-0356 (asking the server for the
+	 * "roster" privilege, Prosody's and ejabberd's mod_privilege) and
+	 * XEP-0144 (a client that advertises it in disco/caps) are chosen
+	 * here once they exist; until then every user gets requests. */
+	return PG_ROSTER_MODE_SUBSCRIBE;
+}
+
+/* The contact JID of @who on @link, checked as any JID is (pg-jid.h), or
+ * NULL: a name the addressing cannot carry. */
+static gchar *
+pg_roster_contact_jid(PgLink *link, const gchar *who)
+{
+	g_autofree gchar *jid = pg_session_contact_jid(link, who);
+	g_autoptr(PgJid) parsed = NULL;
+	g_autoptr(GError) error = NULL;
+
+	parsed = pg_jid_parse(jid, &error);
+	if (parsed == NULL || parsed->local == NULL || parsed->resource != NULL) {
+		g_warning("%s: a buddy whose JID is not valid: %s", link->account,
+			  error != NULL ? error->message : "no local part");
+		return NULL;
+	}
+	return g_steal_pointer(&jid);
+}
+
+static xmpp_stanza_t *
+pg_roster_presence_new(PgSession *session, const gchar *from, const gchar *type)
+{
+	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
+
+	pg_stanza_set_from(presence, from);
+	xmpp_stanza_set_to(presence, session->user_jid);
+	if (type != NULL)
+		xmpp_stanza_set_type(presence, type);
+	return presence;
+}
+
+/* The presence of contact @from as @status with @text (nullable). */
+static void
+pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, const gchar *text)
+{
+	PgSession *session = link->session;
+	gboolean offline = g_strcmp0(status, "offline") == 0;
+	xmpp_stanza_t *presence =
+	    pg_roster_presence_new(session, from, offline ? "unavailable" : NULL);
+
+	if (offline) {
+		g_hash_table_remove(link->online, from);
+	} else {
+		g_hash_table_add(link->online, g_strdup(from));
+		/* RFC 6121 §4.7.2.1: <show/> is one of four words */
+		if (g_strv_contains((const gchar *const[]){"away", "chat", "dnd", "xa", NULL},
+				    status))
+			pg_stanza_add_text_child(presence, "show", status);
+	}
+	if (text != NULL && text[0] != '\0')
+		pg_stanza_add_text_child(presence, "status", text);
+	pg_session_send(session, presence);
+}
+
+static void
+pg_roster_refuse(PgLink *link, const PgIpcMessage *msg, const GError *error)
+{
+	g_warning("%s: %s event refused: %s", link->account, pg_ipc_kind_to_string(msg->kind),
+		  error->message);
+}
+
+void
+pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
+{
+	PgSession *session = link->session;
+	const gchar *who = pg_ipc_message_get_string(msg, "who");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *from = NULL;
+	PgRosterChange change;
+	PgRosterBuddy *buddy;
+	xmpp_stanza_t *request;
+
+	if (!pg_roster_check_event(msg, &error)) {
+		pg_roster_refuse(link, msg, error);
+		return;
+	}
+	from = pg_roster_contact_jid(link, who);
+	if (from == NULL)
+		return;
+	if (!pg_roster_table_put(link->buddies, who, pg_ipc_message_get_string(msg, "alias"),
+				 pg_ipc_message_get_string(msg, "group"), &change, &error)) {
+		if (!link->buddies_full) {
+			link->buddies_full = TRUE;
+			g_warning("%s: %s", link->account, error->message);
+			pg_session_notice(session,
+					  "Your contact list has more than %d contacts; the "
+					  "others are not shown.",
+					  PG_ROSTER_BUDDIES_MAX);
+		}
+		return;
+	}
+	if (change != PG_ROSTER_NEW)
+		return;
+	switch (pg_roster_mode(link)) {
+	case PG_ROSTER_MODE_SUBSCRIBE:
+		buddy = g_hash_table_lookup(link->buddies, who);
+		request = pg_roster_presence_new(session, from, "subscribe");
+		if (buddy->alias != NULL)
+			xmpp_stanza_set_ns(pg_stanza_add_text_child(request, "nick", buddy->alias),
+					   PG_NS_NICK);
+		pg_session_send(session, request);
+		break;
+	}
+}
+
+void
+pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg)
+{
+	const gchar *who = pg_ipc_message_get_string(msg, "who");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *from = NULL;
+
+	if (!pg_roster_check_event(msg, &error)) {
+		pg_roster_refuse(link, msg, error);
+		return;
+	}
+	if (!g_hash_table_remove(link->buddies, who))
+		return;
+	from = pg_roster_contact_jid(link, who);
+	if (from == NULL)
+		return;
+	/* the legacy side ended both directions, as XEP-0100 §4.3 does for
+	 * the transport itself */
+	if (g_hash_table_contains(link->online, from))
+		pg_roster_send_presence(link, from, "offline", NULL);
+	pg_session_send(link->session, pg_roster_presence_new(link->session, from, "unsubscribe"));
+	pg_session_send(link->session, pg_roster_presence_new(link->session, from, "unsubscribed"));
+}
+
+void
+pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
+{
+	const gchar *who = pg_ipc_message_get_string(msg, "who");
+	const gchar *status = pg_ipc_message_get_string(msg, "status");
+	g_autofree gchar *text = pg_roster_bound_text(pg_ipc_message_get_string(msg, "message"),
+						      PG_ROSTER_STATUS_TEXT_MAX);
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *from = NULL;
+	PgRosterBuddy *buddy;
+
+	if (!pg_roster_check_event(msg, &error)) {
+		pg_roster_refuse(link, msg, error);
+		return;
+	}
+	from = pg_roster_contact_jid(link, who);
+	if (from == NULL)
+		return;
+	buddy = g_hash_table_lookup(link->buddies, who);
+	if (buddy != NULL) {
+		g_free(buddy->status);
+		buddy->status = g_strdup(status);
+		g_free(buddy->message);
+		buddy->message = g_strdup(text);
+	} else if (!g_hash_table_contains(link->online, from) &&
+		   g_hash_table_size(link->online) >= PG_ROSTER_BUDDIES_MAX) {
+		/* not on the list (prpl-irc's buddies are not): bounded all the same */
+		return;
+	}
+	pg_roster_send_presence(link, from, status, text);
+}
+
+/* The link of @user_jid's session that @address is on, or NULL. */
+static PgLink *
+pg_roster_find_link(PgSessionManager *self, PgTransport *transport, const gchar *user_jid,
+		    const PgNetworkAddress *address)
+{
+	PgSession *session = pg_session_lookup(self, user_jid, transport);
+
+	return session != NULL ? g_hash_table_lookup(session->links, address->server) : NULL;
+}
+
+gboolean
+pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
+			      xmpp_stanza_t *presence, const gchar *user_jid, const PgJid *to)
+{
+	const gchar *type = xmpp_stanza_get_type(presence);
+	gboolean buddy_list = pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST);
+	g_autoptr(PgNetworkAddress) address = NULL;
+	PgRosterBuddy *buddy = NULL;
+	PgLink *link = NULL;
+	xmpp_stanza_t *reply;
+
+	if (!g_strv_contains((const gchar *const[]){"subscribe", "subscribed", "unsubscribe",
+						    "unsubscribed", "probe", NULL},
+			     type != NULL ? type : ""))
+		return FALSE;
+	address = pg_session_parse_address(transport, to, NULL);
+	if (address != NULL)
+		link = pg_roster_find_link(self, transport, user_jid, address);
+	if (link != NULL)
+		buddy = g_hash_table_lookup(link->buddies, address->name);
+
+	if (g_strcmp0(type, "subscribe") == 0) {
+		/* subscriptions are approved: legacy networks like IRC have none,
+		 * and a buddy list asks its server itself (add-buddy) */
+		reply = xmpp_presence_new(pg_transport_get_ctx(transport));
+		xmpp_stanza_set_from(reply, to->bare);
+		xmpp_stanza_set_to(reply, user_jid);
+		xmpp_stanza_set_type(reply, "subscribed");
+		pg_transport_send(transport, reply);
+		xmpp_stanza_release(reply);
+		if (buddy_list && link != NULL && buddy == NULL)
+			pg_link_command(link,
+					pg_ipc_message_new(PG_IPC_CMD_ADD_BUDDY, 0, "account",
+							   g_variant_new_string(link->account),
+							   "who",
+							   g_variant_new_string(address->name),
+							   NULL),
+					NULL);
+	} else if (g_strcmp0(type, "unsubscribe") == 0 || g_strcmp0(type, "unsubscribed") == 0) {
+		if (buddy_list && buddy != NULL && link->state == PG_LINK_CONNECTED)
+			pg_link_command(link,
+					pg_ipc_message_new(PG_IPC_CMD_REMOVE_BUDDY, 0, "account",
+							   g_variant_new_string(link->account),
+							   "who",
+							   g_variant_new_string(address->name),
+							   NULL),
+					NULL);
+		return TRUE;
+	} else if (g_strcmp0(type, "subscribed") == 0) {
+		return TRUE;
+	}
+	/* subscribe (RFC 6121 §3.1.5: the current presence follows the
+	 * approval) or probe (§4.3): the buddy's last presence */
+	if (buddy != NULL) {
+		g_autofree gchar *from = pg_session_contact_jid(link, address->name);
+		pg_roster_send_presence(link, from, buddy->status, buddy->message);
+	} else if (g_strcmp0(type, "probe") == 0) {
+		reply = xmpp_presence_new(pg_transport_get_ctx(transport));
+		xmpp_stanza_set_from(reply, to->bare);
+		xmpp_stanza_set_to(reply, user_jid);
+		xmpp_stanza_set_type(reply, "unavailable");
+		pg_transport_send(transport, reply);
+		xmpp_stanza_release(reply);
+	}
+	return TRUE;
+}

@@ -1,0 +1,77 @@
+/* Legacy buddy lists and the user's roster (pg-roster.c).  Private to
+ * src/session/. */
+#pragma once
+
+#include "session/pg-session-private.h"
+
+G_BEGIN_DECLS
+
+/* What the daemon takes from a worker about one account's buddies.  A
+ * worker is untrusted (it runs a protocol plugin): past these, a buddy
+ * event is refused (a name) or cut (a text), and a buddy past the count is
+ * not offered to the user (who is told once). */
+#define PG_ROSTER_BUDDIES_MAX     5000 /* buddies per link */
+#define PG_ROSTER_WHO_MAX         512  /* bytes of a legacy id */
+#define PG_ROSTER_ALIAS_MAX       256  /* bytes of a nickname */
+#define PG_ROSTER_GROUP_MAX       256  /* bytes of a group name */
+#define PG_ROSTER_STATUS_TEXT_MAX 1024 /* bytes of a status message */
+
+/* How the buddy list reaches the user's roster: the ladder of issue 9 is
+ * XEP-0356 privileged roster push, else XEP-0144 roster item exchange,
+ * else subscription requests; only the last rung is built. */
+typedef enum {
+	PG_ROSTER_MODE_SUBSCRIBE, /* RFC 6121 §3.1: one subscribe per contact */
+} PgRosterMode;
+
+/* One buddy as the worker last described it. */
+typedef struct {
+	gchar *alias;   /* nullable */
+	gchar *group;   /* nullable */
+	gchar *status;  /* available | away | xa | dnd | offline */
+	gchar *message; /* nullable status text */
+} PgRosterBuddy;
+
+typedef enum {
+	PG_ROSTER_SAME,
+	PG_ROSTER_NEW,
+	PG_ROSTER_CHANGED,
+} PgRosterChange;
+
+/* Returns: (transfer full) a table of legacy id -> PgRosterBuddy. */
+GHashTable *
+pg_roster_table_new(void);
+/* Check the fields of a buddy, buddy-removed or buddy-presence event
+ * beyond what the contract checks: a legacy id 1..PG_ROSTER_WHO_MAX bytes
+ * with no control character, a known status.  FALSE with
+ * PG_ERROR_BAD_REQUEST. */
+gboolean
+pg_roster_check_event(const PgIpcMessage *msg, GError **error);
+/* @text cut to at most @max bytes on a character boundary.  Returns:
+ * (transfer full) (nullable) */
+gchar *
+pg_roster_bound_text(const gchar *text, gsize max);
+/* Record buddy @who in @buddies (texts bounded here) and say in @change
+ * what that changed.  FALSE with PG_ERROR_RESOURCE_CONSTRAINT when a new
+ * buddy would pass PG_ROSTER_BUDDIES_MAX. */
+gboolean
+pg_roster_table_put(GHashTable *buddies, const gchar *who, const gchar *alias, const gchar *group,
+		    PgRosterChange *change, GError **error);
+
+/* The rung of the ladder used for @link's user. */
+PgRosterMode
+pg_roster_mode(PgLink *link);
+
+/* Worker events (checked here first). */
+void
+pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg);
+void
+pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg);
+void
+pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg);
+/* A subscription or probe presence from the user to the contact @to:
+ * answered here (TRUE), else FALSE. */
+gboolean
+pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
+			      xmpp_stanza_t *presence, const gchar *user_jid, const PgJid *to);
+
+G_END_DECLS
