@@ -31,8 +31,16 @@
  *
  * The user's roster changes reach the legacy list (on a network with
  * PG_NETWORK_BUDDY_LIST): a subscribe to a contact not in the list adds the
- * buddy; unsubscribe or unsubscribed to a buddy in the list removes it
- * (RFC 6121 §3.2, §3.3: a roster removal sends both).
+ * buddy; unsubscribe to a buddy in the list removes it.  RFC 6121 §2.5.2:
+ * removing a roster item makes the user's server send both unsubscribe and
+ * unsubscribed, so unsubscribe alone tells a removal.  A lone unsubscribed
+ * is the user declining (or cancelling) the contact's request, §3.2: that
+ * keeps the legacy buddy, since a click on "deny" must not delete a contact
+ * on the legacy network.
+ *
+ * When the legacy connection goes, the worker may say nothing more about
+ * its buddies (it reports only for a signed-on account), so the daemon
+ * shows them offline itself (pg_roster_on_link_down()).
  */
 #define G_LOG_DOMAIN "pg-session"
 
@@ -318,6 +326,22 @@ pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 	pg_roster_send_presence(link, from, status, text);
 }
 
+void
+pg_roster_on_link_down(PgLink *link)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, link->buddies);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgRosterBuddy *buddy = value;
+		g_free(buddy->status);
+		buddy->status = g_strdup("offline");
+		g_clear_pointer(&buddy->message, g_free);
+	}
+	pg_contacts_say_goodbye(link);
+}
+
 /* The link of @user_jid's session that @address is on, or NULL. */
 static PgLink *
 pg_roster_find_link(PgSessionManager *self, PgTransport *transport, const gchar *user_jid,
@@ -366,7 +390,7 @@ pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 							   g_variant_new_string(address->name),
 							   NULL),
 					NULL);
-	} else if (g_strcmp0(type, "unsubscribe") == 0 || g_strcmp0(type, "unsubscribed") == 0) {
+	} else if (g_strcmp0(type, "unsubscribe") == 0) {
 		if (buddy_list && buddy != NULL && link->state == PG_LINK_CONNECTED)
 			pg_link_command(link,
 					pg_ipc_message_new(PG_IPC_CMD_REMOVE_BUDDY, 0, "account",
@@ -376,7 +400,7 @@ pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 							   NULL),
 					NULL);
 		return TRUE;
-	} else if (g_strcmp0(type, "subscribed") == 0) {
+	} else if (g_strcmp0(type, "subscribed") == 0 || g_strcmp0(type, "unsubscribed") == 0) {
 		return TRUE;
 	}
 	/* subscribe (RFC 6121 §3.1.5: the current presence follows the

@@ -68,6 +68,10 @@ void
 pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg);
 void
 pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg);
+/* @link's legacy connection is gone: every buddy is offline, and the
+ * user is told of those shown available. */
+void
+pg_roster_on_link_down(PgLink *link);
 /* A subscription or probe presence from the user to the contact @to:
  * answered here (TRUE), else FALSE. */
 gboolean

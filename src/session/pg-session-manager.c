@@ -561,6 +561,7 @@ static void
 pg_session_link_down_cb(PgLink *link)
 {
 	pg_sms_on_link_down(link->session->manager->sms, link);
+	pg_roster_on_link_down(link);
 }
 
 static void

@@ -7,7 +7,8 @@ its nickname (XEP-0172), approves it, and then sees pal's presence change
 on the legacy network: away with a status text, then offline.  The user's
 own presence reaches the legacy network as the account's status.  A
 contact the user adds to their roster is added to the legacy account's
-roster, and removed from it when the user removes it.
+roster, and removed from it when the user removes it; a request the user
+declines leaves the legacy buddy where it is.
 
 Run: POLYGATE_BIN=build-test/src/polygate /usr/bin/python3 -m pytest \
      tests/integration/test_jabber_roster.py
@@ -46,11 +47,12 @@ def roster_gateway(tmp_path_factory, cert_dir, polygate_binary, no_leak_check):
     server = Prosody(str(tmp_path_factory.mktemp("prosody-roster")), cert_dir,
                      components=(GATEWAY,), extra_lines=[f'VirtualHost "{LEGACY}"'])
     server.create_user("harness")
-    for name in ("rosteruser", "pal", "newpal"):
+    for name in ("rosteruser", "pal", "newpal", "keeper"):
         server.create_user(name, LEGACY)
     server.start()
     legacy_jid, pal_jid = f"rosteruser@{LEGACY}", f"pal@{LEGACY}"
     befriend(server, legacy_jid, pal_jid)
+    befriend(server, legacy_jid, f"keeper@{LEGACY}")
     # the legacy account names its buddy: the name is the contact's nickname
     owner = XmppClient(legacy_jid, server.passwords[legacy_jid], port=server.c2s_port).connect()
     try:
@@ -87,8 +89,8 @@ def _roster(client, jid):
 def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds_one(
         roster_gateway):
     server, daemon, _ = roster_gateway
-    legacy_jid, pal_jid, newpal_jid = (f"rosteruser@{LEGACY}", f"pal@{LEGACY}",
-                                       f"newpal@{LEGACY}")
+    legacy_jid, pal_jid, newpal_jid, keeper_jid = (f"rosteruser@{LEGACY}", f"pal@{LEGACY}",
+                                                   f"newpal@{LEGACY}", f"keeper@{LEGACY}")
     jid = server.create_user(f"ros{os.getpid()}")
     user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
     pal = XmppClient(pal_jid, server.passwords[pal_jid], port=server.c2s_port).connect()
@@ -114,6 +116,9 @@ def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds
         user.send_presence(to=pal_contact, ptype="subscribe")
         user.wait_for_presence(from_=pal_contact, ptype="subscribed", timeout=30)
         user.wait_for_presence(from_=pal_contact, ptype="available", timeout=30)
+        # declining a buddy's request (RFC 6121 §3.2) is not removing it
+        user.wait_for_presence(from_=contact(keeper_jid), ptype="subscribe", timeout=30)
+        user.send_presence(to=contact(keeper_jid), ptype="unsubscribed")
 
         # the user's presence becomes the legacy account's status
         user.send_raw(f"<presence to='{GATEWAY}'><show>dnd</show><status>in a meeting"
@@ -140,6 +145,9 @@ def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds
                            port=server.c2s_port).connect()
         util.wait_for(lambda: newpal_jid in _roster(owner, legacy_jid), 30,
                       "the added contact in the legacy roster", daemon.log_path)
+        # the worker changes the legacy roster in the order it was asked: a
+        # removal for the declined buddy would have come before this add
+        assert keeper_jid in _roster(owner, legacy_jid)
         # ...and removed from it when the user removes it (RFC 6121 §3.3)
         user.send_presence(to=newpal_contact, ptype="unsubscribe")
         util.wait_for(lambda: newpal_jid not in _roster(owner, legacy_jid), 30,
