@@ -9,8 +9,138 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "core/pg-error.h"
+#include "registry/pg-account.h"
+#include "registry/pg-registry.h"
+#include "registry/pg-vault.h"
+#include "session/pg-link.h"
 #include "session/pg-roster.h"
+#include "session/pg-session-manager.h"
+#include "xmpp/pg-stanza.h"
+#include "xmpp/pg-transport-private.h"
+
+#define PG_TEST_PURPLE "purple.example.org"
+#define PG_TEST_USER   "alice@example.org"
+#define PG_TEST_BOB    "bob\\40legacy.example.net@" PG_TEST_PURPLE
+
+static const guint8 pg_test_key[PG_VAULT_KEY_LEN] = {
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+    0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f,
+};
+
+static const gchar pg_test_config[] = "[polygate]\n"
+				      "database = registry.db\n"
+				      "key_file = registry.key\n"
+				      "\n"
+				      "[http]\n"
+				      "port = 0\n"
+				      "\n"
+				      "[transport purple]\n"
+				      "jid = " PG_TEST_PURPLE "\n"
+				      "secret = s3cret\n"
+				      "type = purple\n"
+				      "\n";
+
+typedef struct {
+	gchar *dir;
+	PgConfig *config;
+	PgVault *vault;
+	PgRegistry *registry;
+	PgTransport *purple;
+	PgSessionManager *manager;
+	xmpp_ctx_t *ctx;
+	GPtrArray *sent; /* xmpp_stanza_t: what the transport sent */
+	PgLink *link;
+} PgTestFixture;
+
+static void
+pg_test_stanza_release(gpointer stanza)
+{
+	xmpp_stanza_release(stanza);
+}
+
+static void
+pg_test_sent_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgTestFixture *fixture = user_data;
+	g_ptr_array_add(fixture->sent, xmpp_stanza_clone(stanza));
+}
+
+static void
+pg_test_receive(PgTestFixture *fixture, const gchar *xml)
+{
+	xmpp_stanza_t *stanza = xmpp_stanza_new_from_string(fixture->ctx, xml);
+
+	g_assert_nonnull(stanza);
+	pg_transport_receive(fixture->purple, stanza);
+	xmpp_stanza_release(stanza);
+}
+
+static void
+pg_test_fixture_setup(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *config_path = NULL;
+	g_autofree gchar *db_path = NULL;
+	g_autoptr(PgAccount) account = NULL;
+	PgSession *session;
+
+	fixture->dir = g_dir_make_tmp("polygate-test-roster-XXXXXX", &error);
+	g_assert_no_error(error);
+	config_path = g_build_filename(fixture->dir, "polygate.conf", NULL);
+	fixture->config = pg_config_load_from_data(pg_test_config, config_path, &error);
+	g_assert_no_error(error);
+	db_path = g_build_filename(fixture->dir, "registry.db", NULL);
+	fixture->vault = pg_vault_new_for_test(1, pg_test_key);
+	fixture->registry = pg_registry_open(db_path, fixture->vault, &error);
+	g_assert_no_error(error);
+	fixture->purple =
+	    pg_transport_new(fixture->config, g_ptr_array_index(fixture->config->transports, 0),
+			     fixture->registry);
+	fixture->manager = pg_session_manager_new(fixture->config, "/nonexistent/polygate-purple");
+	pg_session_manager_add_transport(fixture->manager, fixture->purple);
+	/* no worker: the link stays logging in */
+	pg_supervisor_hold_logins(fixture->manager->supervisor, TRUE);
+	fixture->ctx = pg_stanza_ctx_new();
+	fixture->sent = g_ptr_array_new_with_free_func(pg_test_stanza_release);
+	pg_transport_set_send_func(fixture->purple, pg_test_sent_cb, fixture);
+
+	account = pg_account_new(PG_TEST_PURPLE, PG_TEST_USER, "alice@legacy.example.net");
+	g_assert_true(pg_registry_put_account(fixture->registry, account, NULL, &error));
+	g_assert_no_error(error);
+	pg_test_receive(fixture,
+			"<presence from='" PG_TEST_USER "/phone' to='" PG_TEST_PURPLE "'/>");
+	session = pg_session_lookup(fixture->manager, PG_TEST_USER, fixture->purple);
+	g_assert_nonnull(session);
+	fixture->link = g_hash_table_lookup(session->links, "");
+	g_assert_nonnull(fixture->link);
+	g_assert_cmpint(fixture->link->state, ==, PG_LINK_CONNECTING);
+	g_assert_cmpuint(fixture->link->login_timeout_id, !=, 0);
+	g_ptr_array_set_size(fixture->sent, 0);
+}
+
+static void
+pg_test_fixture_teardown(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GDir) dir = g_dir_open(fixture->dir, 0, NULL);
+	const gchar *name;
+
+	g_clear_pointer(&fixture->manager, pg_session_manager_free);
+	g_clear_pointer(&fixture->sent, g_ptr_array_unref);
+	g_clear_pointer(&fixture->purple, pg_transport_free);
+	g_clear_pointer(&fixture->registry, pg_registry_free);
+	g_clear_pointer(&fixture->vault, pg_vault_free);
+	g_clear_pointer(&fixture->config, pg_config_free);
+	g_clear_pointer(&fixture->ctx, xmpp_ctx_free);
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+		g_autofree gchar *path = g_build_filename(fixture->dir, name, NULL);
+		g_unlink(path);
+	}
+	g_rmdir(fixture->dir);
+	g_free(fixture->dir);
+}
 
 typedef struct {
 	const gchar *name;
@@ -140,6 +270,188 @@ test_roster_table_stops_at_the_cap(void)
 	g_assert_cmpint(change, ==, PG_ROSTER_CHANGED);
 }
 
+/* The full session: events as the worker sends them, stanzas as the
+ * transport sends them, on a link that never logs in (no worker). */
+
+static void
+pg_test_deliver(PgTestFixture *fixture, PgIpcMessage *msg)
+{
+	g_autoptr(PgIpcMessage) owned = msg;
+
+	g_assert_true(pg_ipc_message_validate(owned, NULL));
+	pg_supervisor_deliver_event(fixture->manager->supervisor, owned);
+}
+
+static void
+pg_test_buddy(PgTestFixture *fixture, const gchar *who, const gchar *alias)
+{
+	pg_test_deliver(fixture,
+			pg_ipc_message_new(PG_IPC_EVT_BUDDY, 0, "account",
+					   g_variant_new_string(fixture->link->account), "who",
+					   g_variant_new_string(who), "alias",
+					   alias != NULL ? g_variant_new_string(alias) : NULL,
+					   NULL));
+}
+
+static void
+pg_test_presence(PgTestFixture *fixture, const gchar *who, const gchar *status,
+		 const gchar *message)
+{
+	pg_test_deliver(fixture,
+			pg_ipc_message_new(PG_IPC_EVT_BUDDY_PRESENCE, 0, "account",
+					   g_variant_new_string(fixture->link->account), "who",
+					   g_variant_new_string(who), "status",
+					   g_variant_new_string(status), "message",
+					   message != NULL ? g_variant_new_string(message) : NULL,
+					   NULL));
+}
+
+/* How many presences of @type (NULL: available) went from @from to the user. */
+static guint
+pg_test_count(PgTestFixture *fixture, const gchar *from, const gchar *type)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < fixture->sent->len; i++) {
+		xmpp_stanza_t *stanza = g_ptr_array_index(fixture->sent, i);
+		if (g_strcmp0(xmpp_stanza_get_name(stanza), "presence") == 0 &&
+		    (from == NULL || g_strcmp0(xmpp_stanza_get_from(stanza), from) == 0) &&
+		    g_strcmp0(xmpp_stanza_get_to(stanza), PG_TEST_USER) == 0 &&
+		    g_strcmp0(xmpp_stanza_get_type(stanza), type) == 0)
+			n++;
+	}
+	return n;
+}
+
+static xmpp_stanza_t *
+pg_test_last(PgTestFixture *fixture)
+{
+	g_assert_cmpuint(fixture->sent->len, >, 0);
+	return g_ptr_array_index(fixture->sent, fixture->sent->len - 1);
+}
+
+static void
+test_roster_buddy_asks_once_with_its_nickname(PgTestFixture *fixture, gconstpointer user_data)
+{
+	xmpp_stanza_t *request;
+	xmpp_stanza_t *nick;
+	g_autofree gchar *text = NULL;
+
+	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob <3");
+	g_assert_cmpuint(pg_test_count(fixture, PG_TEST_BOB, "subscribe"), ==, 1);
+	request = pg_test_last(fixture);
+	nick = xmpp_stanza_get_child_by_name_and_ns(request, "nick",
+						    "http://jabber.org/protocol/nick");
+	g_assert_nonnull(nick);
+	text = xmpp_stanza_get_text(nick);
+	g_assert_cmpstr(text, ==, "Bob <3");
+	/* the same buddy at the next sign-on asks nothing more */
+	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob <3");
+	g_assert_cmpuint(fixture->sent->len, ==, 1);
+}
+
+static void
+test_roster_hostile_buddies_reach_no_one(PgTestFixture *fixture, gconstpointer user_data)
+{
+	/* 400 '@' are 400 bytes, but 1200 escaped (XEP-0106 "\\40") plus the
+	 * domain: longer than a JID local part may be (RFC 7622 §3.3) */
+	g_autofree gchar *ats = g_strnfill(400, '@');
+
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*buddy event refused*control*");
+	pg_test_buddy(fixture, "bob\x07", "Bob");
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*buddy whose JID is not valid*");
+	pg_test_buddy(fixture, ats, NULL);
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING,
+			      "*buddy-presence event refused*control*");
+	pg_test_presence(fixture, "bob\x01", "away", NULL);
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(fixture->sent->len, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, 0);
+}
+
+static void
+test_roster_presence_is_kept_for_probes_and_ends_with_the_link(PgTestFixture *fixture,
+							       gconstpointer user_data)
+{
+	g_autofree gchar *long_status = g_strnfill(PG_ROSTER_STATUS_TEXT_MAX + 100, 'z');
+	g_autofree gchar *status = NULL;
+	xmpp_stanza_t *presence;
+
+	pg_test_buddy(fixture, "bob@legacy.example.net", NULL);
+	pg_test_presence(fixture, "bob@legacy.example.net", "away", long_status);
+	presence = pg_test_last(fixture);
+	g_assert_cmpstr(xmpp_stanza_get_from(presence), ==, PG_TEST_BOB);
+	g_assert_null(xmpp_stanza_get_type(presence));
+	status = pg_stanza_get_child_text(presence, "status");
+	g_assert_cmpuint(strlen(status), ==, PG_ROSTER_STATUS_TEXT_MAX);
+	g_clear_pointer(&status, g_free);
+
+	/* RFC 6121 §4.3: a probe gets the last presence */
+	g_ptr_array_set_size(fixture->sent, 0);
+	pg_test_receive(fixture,
+			"<presence type='probe' from='" PG_TEST_USER "' to='" PG_TEST_BOB "'/>");
+	g_assert_cmpuint(pg_test_count(fixture, PG_TEST_BOB, NULL), ==, 1);
+	status = pg_stanza_get_child_text(pg_test_last(fixture), "show");
+	g_assert_cmpstr(status, ==, "away");
+
+	/* the legacy connection goes: the buddy goes offline with it */
+	pg_link_on_disconnected(fixture->link, "connection lost", TRUE);
+	g_assert_cmpuint(pg_test_count(fixture, PG_TEST_BOB, "unavailable"), ==, 1);
+	g_assert_cmpuint(g_hash_table_size(fixture->link->online), ==, 0);
+}
+
+static gboolean
+pg_test_pending_has(PgTestFixture *fixture, PgIpcKind kind, const gchar *who)
+{
+	for (GList *l = fixture->link->pending->head; l != NULL; l = l->next) {
+		const PgIpcMessage *msg = l->data;
+		if (msg->kind == kind && g_strcmp0(pg_ipc_message_get_string(msg, "who"), who) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+test_roster_user_subscribe_adds_a_buddy(PgTestFixture *fixture, gconstpointer user_data)
+{
+	pg_test_receive(fixture, "<presence type='subscribe' from='" PG_TEST_USER
+				 "' to='carol\\40legacy.example.net@" PG_TEST_PURPLE "'/>");
+	/* approved at once, and the add waits for the login */
+	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribed"), ==, 1);
+	g_assert_true(
+	    pg_test_pending_has(fixture, PG_IPC_CMD_ADD_BUDDY, "carol@legacy.example.net"));
+	/* a known buddy is not added again; declining its request keeps it */
+	pg_test_buddy(fixture, "bob@legacy.example.net", NULL);
+	pg_test_receive(fixture, "<presence type='subscribe' from='" PG_TEST_USER
+				 "' to='" PG_TEST_BOB "'/>");
+	pg_test_receive(fixture, "<presence type='unsubscribed' from='" PG_TEST_USER
+				 "' to='" PG_TEST_BOB "'/>");
+	g_assert_false(
+	    pg_test_pending_has(fixture, PG_IPC_CMD_ADD_BUDDY, "bob@legacy.example.net"));
+	g_assert_false(
+	    pg_test_pending_has(fixture, PG_IPC_CMD_REMOVE_BUDDY, "bob@legacy.example.net"));
+}
+
+static void
+test_roster_cap_tells_the_user_once(PgTestFixture *fixture, gconstpointer user_data)
+{
+	guint notices = 0;
+
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*more than 5000 buddies");
+	for (guint i = 0; i < PG_ROSTER_BUDDIES_MAX + 10; i++) {
+		g_autofree gchar *who = g_strdup_printf("buddy%u", i);
+		pg_test_buddy(fixture, who, NULL);
+	}
+	g_test_assert_expected_messages();
+	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, PG_ROSTER_BUDDIES_MAX);
+	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribe"), ==, PG_ROSTER_BUDDIES_MAX);
+	for (guint i = 0; i < fixture->sent->len; i++)
+		if (g_strcmp0(xmpp_stanza_get_name(g_ptr_array_index(fixture->sent, i)),
+			      "message") == 0)
+			notices++;
+	g_assert_cmpuint(notices, ==, 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,5 +468,16 @@ main(int argc, char **argv)
 	g_test_add_func("/roster/table/reports-changes-and-bounds-texts",
 			test_roster_table_reports_changes_and_bounds_texts);
 	g_test_add_func("/roster/table/stops-at-the-cap", test_roster_table_stops_at_the_cap);
+#define PG_TEST_ADD(path, func)                                                                    \
+	g_test_add(path, PgTestFixture, NULL, pg_test_fixture_setup, func, pg_test_fixture_teardown)
+	PG_TEST_ADD("/roster/session/buddy-asks-once-with-its-nickname",
+		    test_roster_buddy_asks_once_with_its_nickname);
+	PG_TEST_ADD("/roster/session/hostile-buddies-reach-no-one",
+		    test_roster_hostile_buddies_reach_no_one);
+	PG_TEST_ADD("/roster/session/presence-is-kept-for-probes-and-ends-with-the-link",
+		    test_roster_presence_is_kept_for_probes_and_ends_with_the_link);
+	PG_TEST_ADD("/roster/session/user-subscribe-adds-a-buddy",
+		    test_roster_user_subscribe_adds_a_buddy);
+	PG_TEST_ADD("/roster/session/cap-tells-the-user-once", test_roster_cap_tells_the_user_once);
 	return g_test_run();
 }
