@@ -219,6 +219,14 @@ pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, co
 	pg_session_send(session, presence);
 }
 
+/* Buddy events from a network that has no buddy list (IRC, SMS) are not
+ * taken: such a worker has nothing to say about one. */
+static gboolean
+pg_roster_has_buddy_list(PgLink *link)
+{
+	return pg_network_has(pg_session_network(link->session->transport), PG_NETWORK_BUDDY_LIST);
+}
+
 static void
 pg_roster_refuse(PgLink *link, const PgIpcMessage *msg, const GError *error)
 {
@@ -237,6 +245,8 @@ pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
 	PgRosterBuddy *buddy;
 	xmpp_stanza_t *request;
 
+	if (!pg_roster_has_buddy_list(link))
+		return;
 	if (!pg_roster_check_event(msg, &error)) {
 		pg_roster_refuse(link, msg, error);
 		return;
@@ -277,6 +287,8 @@ pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *from = NULL;
 
+	if (!pg_roster_has_buddy_list(link))
+		return;
 	if (!pg_roster_check_event(msg, &error)) {
 		pg_roster_refuse(link, msg, error);
 		return;
@@ -342,6 +354,29 @@ pg_roster_on_link_down(PgLink *link)
 	pg_contacts_say_goodbye(link);
 }
 
+/* The user subscribed to @who, not on @link's list yet: the legacy network
+ * adds it, named as the user named it in the request (XEP-0172 §4.2). */
+static void
+pg_roster_add_buddy(PgLink *link, const gchar *who, xmpp_stanza_t *presence)
+{
+	xmpp_stanza_t *nick = xmpp_stanza_get_child_by_name_and_ns(presence, "nick", PG_NS_NICK);
+	g_autofree gchar *text = nick != NULL ? xmpp_stanza_get_text(nick) : NULL;
+	g_autofree gchar *alias = NULL;
+
+	if (text != NULL) {
+		g_strstrip(text);
+		if (g_utf8_validate(text, -1, NULL) && text[0] != '\0')
+			alias = pg_roster_bound_text(text, PG_ROSTER_ALIAS_MAX);
+	}
+	pg_link_command(link,
+			pg_ipc_message_new(PG_IPC_CMD_ADD_BUDDY, 0, "account",
+					   g_variant_new_string(link->account), "who",
+					   g_variant_new_string(who), "alias",
+					   alias != NULL ? g_variant_new_string(alias) : NULL,
+					   NULL),
+			NULL);
+}
+
 /* The link of @user_jid's session that @address is on, or NULL. */
 static PgLink *
 pg_roster_find_link(PgSessionManager *self, PgTransport *transport, const gchar *user_jid,
@@ -383,13 +418,7 @@ pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 		pg_transport_send(transport, reply);
 		xmpp_stanza_release(reply);
 		if (buddy_list && link != NULL && buddy == NULL)
-			pg_link_command(link,
-					pg_ipc_message_new(PG_IPC_CMD_ADD_BUDDY, 0, "account",
-							   g_variant_new_string(link->account),
-							   "who",
-							   g_variant_new_string(address->name),
-							   NULL),
-					NULL);
+			pg_roster_add_buddy(link, address->name, presence);
 	} else if (g_strcmp0(type, "unsubscribe") == 0) {
 		if (buddy_list && buddy != NULL && link->state == PG_LINK_CONNECTED)
 			pg_link_command(link,

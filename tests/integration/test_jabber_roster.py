@@ -83,7 +83,7 @@ def _show_and_status(presence):
 
 def _roster(client, jid):
     reply = client.iq_get(jid, f"<query xmlns='{NS_ROSTER}'/>")
-    return {item.get("jid") for item in reply.iter(f"{{{NS_ROSTER}}}item")}
+    return {item.get("jid"): item.get("name") for item in reply.iter(f"{{{NS_ROSTER}}}item")}
 
 
 def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds_one(
@@ -138,13 +138,16 @@ def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds
 
         # a contact the user adds is added to the legacy account's roster...
         newpal_contact = contact(newpal_jid)
-        user.send_presence(to=newpal_contact, ptype="subscribe")
+        user.send_raw(f"<presence to='{newpal_contact}' type='subscribe'>"
+                      f"<nick xmlns='{NS_NICK}'>New Pal</nick></presence>")
         user.wait_for_presence(from_=newpal_contact, ptype="subscribed", timeout=30)
         newpal.wait_for_presence(from_=legacy_jid, ptype="subscribe", timeout=30)
         owner = XmppClient(legacy_jid, server.passwords[legacy_jid],
                            port=server.c2s_port).connect()
         util.wait_for(lambda: newpal_jid in _roster(owner, legacy_jid), 30,
                       "the added contact in the legacy roster", daemon.log_path)
+        # named as the user named it in the request (XEP-0172 §4.2)
+        assert _roster(owner, legacy_jid)[newpal_jid] == "New Pal"
         # the worker changes the legacy roster in the order it was asked: a
         # removal for the declined buddy would have come before this add
         assert keeper_jid in _roster(owner, legacy_jid)

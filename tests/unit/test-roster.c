@@ -420,6 +420,18 @@ test_roster_user_subscribe_adds_a_buddy(PgTestFixture *fixture, gconstpointer us
 	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribed"), ==, 1);
 	g_assert_true(
 	    pg_test_pending_has(fixture, PG_IPC_CMD_ADD_BUDDY, "carol@legacy.example.net"));
+	/* XEP-0172 §4.2: the nickname in the request names the new buddy */
+	pg_test_receive(fixture,
+			"<presence type='subscribe' from='" PG_TEST_USER
+			"' to='dave\\40legacy.example.net@" PG_TEST_PURPLE "'>"
+			"<nick xmlns='http://jabber.org/protocol/nick'> Dave </nick></presence>");
+	{
+		const PgIpcMessage *add = g_queue_peek_tail(fixture->link->pending);
+		g_assert_cmpint(add->kind, ==, PG_IPC_CMD_ADD_BUDDY);
+		g_assert_cmpstr(pg_ipc_message_get_string(add, "who"), ==,
+				"dave@legacy.example.net");
+		g_assert_cmpstr(pg_ipc_message_get_string(add, "alias"), ==, "Dave");
+	}
 	/* a known buddy is not added again; declining its request keeps it */
 	pg_test_buddy(fixture, "bob@legacy.example.net", NULL);
 	pg_test_receive(fixture, "<presence type='subscribe' from='" PG_TEST_USER
