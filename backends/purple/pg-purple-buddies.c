@@ -20,7 +20,6 @@
 
 #include "core/pg-error.h"
 #include "pg-purple-buddies.h"
-#include "pg-purple-events.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
@@ -74,7 +73,7 @@ pg_purple_buddies_presence(PurpleBuddy *buddy)
 		status = NULL;
 	message = status != NULL ? purple_status_get_attr_string(status, "message") : NULL;
 	if (message != NULL)
-		plain = pg_purple_events_to_plain(message);
+		plain = pg_purple_text_plain(message);
 	pg_purple_worker_emit(
 	    pg_purple_worker_message_new(PG_IPC_EVT_BUDDY_PRESENCE, 0, "account",
 					 pg_purple_text_new(entry->key), "who",

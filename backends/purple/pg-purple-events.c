@@ -75,14 +75,6 @@ pg_purple_room_free(PgPurpleRoom *room)
 	g_free(room);
 }
 
-gchar *
-pg_purple_events_to_plain(const gchar *html)
-{
-	if (html == NULL)
-		return g_strdup("");
-	return purple_markup_strip_html(html);
-}
-
 void
 pg_purple_events_wipe_password(PurpleAccount *account)
 {
@@ -478,7 +470,7 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 
 	if (entry == NULL || room == NULL || *sender == NULL || *message == NULL)
 		return FALSE;
-	body = pg_purple_events_to_plain(*message);
+	body = pg_purple_text_plain(*message);
 	/* our own sends come back with PURPLE_MESSAGE_SEND: the daemon decides
 	 * whether to echo them (MUC wants the echo) */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
@@ -528,7 +520,7 @@ pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
 
 	if (entry == NULL)
 		return;
-	body = pg_purple_events_to_plain(message);
+	body = pg_purple_text_plain(message);
 	from = pg_purple_events_contact(account, sender);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",

@@ -9,8 +9,6 @@ G_BEGIN_DECLS
 void pg_purple_events_connect(void);
 void pg_purple_events_disconnect(void);
 
-/* libpurple HTML -> plain text for the daemon. Returns: (transfer full) */
-gchar *pg_purple_events_to_plain(const gchar *html);
 /* Overwrite and drop the password copies of @account (and its connection). */
 void pg_purple_events_wipe_password(PurpleAccount *account);
 /* Send room-joined again for a room we are already in (a repeated join). */

@@ -18,6 +18,8 @@
 
 #include "config.h"
 
+#include <purple.h>
+
 #include "pg-purple-text.h"
 #include "xmpp/pg-text.h"
 
@@ -35,4 +37,12 @@ pg_purple_text_new(const gchar *bytes)
 		return g_variant_new_from_bytes(G_VARIANT_TYPE_STRING, data, TRUE);
 	}
 	return g_variant_new_take_string(pg_text_sanitize(bytes, -1, PG_TEXT_UTF8, NULL));
+}
+
+gchar *
+pg_purple_text_plain(const gchar *html)
+{
+	if (html == NULL)
+		return g_strdup("");
+	return purple_markup_strip_html(html);
 }

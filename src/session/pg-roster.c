@@ -73,6 +73,16 @@ pg_roster_table_new(void)
 				     (GDestroyNotify)pg_roster_buddy_free);
 }
 
+/* The link's buddy table, made on first use: the session records
+ * (pg-session.c) free it but never need to know what it holds. */
+static GHashTable *
+pg_roster_buddies(PgLink *link)
+{
+	if (link->buddies == NULL)
+		link->buddies = pg_roster_table_new();
+	return link->buddies;
+}
+
 gchar *
 pg_roster_bound_text(const gchar *text, gsize max)
 {
@@ -254,7 +264,7 @@ pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
 		return;
-	if (!pg_roster_table_put(link->buddies, who, pg_ipc_message_get_string(msg, "alias"),
+	if (!pg_roster_table_put(pg_roster_buddies(link), who, pg_ipc_message_get_string(msg, "alias"),
 				 pg_ipc_message_get_string(msg, "group"), &change, &error)) {
 		if (!link->buddies_full) {
 			link->buddies_full = TRUE;
@@ -270,7 +280,7 @@ pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
 		return;
 	switch (pg_roster_mode(link)) {
 	case PG_ROSTER_MODE_SUBSCRIBE:
-		buddy = g_hash_table_lookup(link->buddies, who);
+		buddy = g_hash_table_lookup(pg_roster_buddies(link), who);
 		request = pg_roster_presence_new(session, from, "subscribe");
 		if (buddy->alias != NULL)
 			xmpp_stanza_set_ns(pg_stanza_add_text_child(request, "nick", buddy->alias),
@@ -293,7 +303,7 @@ pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg)
 		pg_roster_refuse(link, msg, error);
 		return;
 	}
-	if (!g_hash_table_remove(link->buddies, who))
+	if (!g_hash_table_remove(pg_roster_buddies(link), who))
 		return;
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
@@ -324,7 +334,7 @@ pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
 		return;
-	buddy = g_hash_table_lookup(link->buddies, who);
+	buddy = g_hash_table_lookup(pg_roster_buddies(link), who);
 	if (buddy != NULL) {
 		g_free(buddy->status);
 		buddy->status = g_strdup(status);
@@ -344,7 +354,7 @@ pg_roster_on_link_down(PgLink *link)
 	GHashTableIter iter;
 	gpointer value;
 
-	g_hash_table_iter_init(&iter, link->buddies);
+	g_hash_table_iter_init(&iter, pg_roster_buddies(link));
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		PgRosterBuddy *buddy = value;
 		g_free(buddy->status);
@@ -406,7 +416,7 @@ pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 	if (address != NULL)
 		link = pg_roster_find_link(self, transport, user_jid, address);
 	if (link != NULL)
-		buddy = g_hash_table_lookup(link->buddies, address->name);
+		buddy = g_hash_table_lookup(pg_roster_buddies(link), address->name);
 
 	if (g_strcmp0(type, "subscribe") == 0) {
 		/* subscriptions are approved: legacy networks like IRC have none,

@@ -44,7 +44,6 @@
 #include "config.h"
 
 #include "registry/pg-account.h"
-#include "session/pg-roster.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-supervisor.h"
@@ -188,7 +187,8 @@ pg_link_free(PgLink *link)
 		pg_supervisor_logout(manager->supervisor, link->account);
 	g_hash_table_unref(link->rooms);
 	g_hash_table_unref(link->online);
-	g_hash_table_unref(link->buddies);
+	if (link->buddies != NULL) /* made by pg-roster.c on first use */
+		g_hash_table_unref(link->buddies);
 	pg_link_queue_free(link);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);
@@ -213,7 +213,6 @@ pg_link_new(PgSession *session, const gchar *server)
 					    (GDestroyNotify)pg_room_free);
 	link->pending = g_queue_new();
 	link->online = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	link->buddies = pg_roster_table_new();
 	link->backoff_s = PG_LINK_BACKOFF_MIN_S;
 	g_hash_table_insert(session->manager->links, link->account, link);
 	return link;

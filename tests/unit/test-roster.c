@@ -366,7 +366,8 @@ test_roster_hostile_buddies_reach_no_one(PgTestFixture *fixture, gconstpointer u
 	pg_test_presence(fixture, "bob\x01", "away", NULL);
 	g_test_assert_expected_messages();
 	g_assert_cmpuint(fixture->sent->len, ==, 0);
-	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, 0);
+	/* no table at all, or an empty one: nothing was kept */
+	g_assert_true(fixture->link->buddies == NULL || g_hash_table_size(fixture->link->buddies) == 0);
 }
 
 static void
