@@ -9,7 +9,7 @@
  *
  * HOW: every string that comes from libpurple or a legacy network goes
  * through pg_purple_text_new().  Valid UTF-8 stays as it is, controls
- * included: the daemon cleans each text for its stanza (src/xmpp/pg-text.h)
+ * included: the daemon cleans each text for its stanza (src/stanza/pg-text.h)
  * and a worker is no place to decide that.  Other bytes are read in the
  * daemon's own fallback charset, by its own code (PG_TEXT_UTF8), so a
  * name reads the same whichever side decoded it.
@@ -21,7 +21,7 @@
 #include <purple.h>
 
 #include "pg-purple-text.h"
-#include "xmpp/pg-text.h"
+#include "stanza/pg-text.h"
 
 GVariant *
 pg_purple_text_new(const gchar *bytes)

@@ -6,7 +6,7 @@
  * which cleans every text since the boundary), the serialisation, and the
  * component's last check of the serialised stanza (pg_text_is_clean(...,
  * PG_TEXT_XML)).  The same file builds against a tree from before the
- * boundary (no xmpp/pg-text.h: no cleaning, no check), so running both
+ * boundary (no stanza/pg-text.h: no cleaning, no check), so running both
  * gives the boundary's cost per stanza; see README.md for the commands.
  * Part 2 (boundary only) times pg_text_is_clean() and pg_text_sanitize()
  * alone on typical and hostile lines.
@@ -29,10 +29,10 @@
 #include <time.h>
 
 #include "xmpp/pg-muc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
-#if __has_include("xmpp/pg-text.h")
-#include "xmpp/pg-text.h"
+#if __has_include("stanza/pg-text.h")
+#include "stanza/pg-text.h"
 #define BENCH_HAVE_TEXT 1
 #else
 #define BENCH_HAVE_TEXT 0

@@ -489,7 +489,7 @@ pg_config_default_allowed_domains(const gchar *jid)
 
 /* irc_charset: how prpl-irc reads a line that is not UTF-8 (its "encoding"
  * option, src/session/pg-session.c).  Only a charset that keeps ASCII as it
- * is will do (the rule src/xmpp/pg-text.c applies to its own fallback):
+ * is will do (the rule src/stanza/pg-text.c applies to its own fallback):
  * IRC's commands and separators are ASCII, and a line read in anything else
  * would be nonsense.  Multi-byte ones (EUC-JP, GBK) are fine for prpl-irc. */
 static gchar *

@@ -305,7 +305,7 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	/* prpl-irc reads a line as the first of these it converts from: UTF-8,
 	 * else irc_charset, else Latin-1 (which takes any byte: a byte
 	 * irc_charset leaves undefined must not lose the line).  It sends in the
-	 * first, UTF-8.  The daemon cleans the result again (src/xmpp/pg-text.c). */
+	 * first, UTF-8.  The daemon cleans the result again (src/stanza/pg-text.c). */
 	g_variant_builder_add(options, "{ss}", "encoding", encoding);
 	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);

@@ -15,7 +15,7 @@
 
 #include "core/pg-error.h"
 #include "network/pg-network-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_NETWORK_MAX_VALUE 1024
 

@@ -20,7 +20,7 @@
  *
  * Layering: src/network/ sits below src/xmpp/ and src/session/.  It uses
  * core/, ipc/, registry/ and the low-level XMPP helpers (the JID parser's
- * PgJid and XEP-0106 escaping in xmpp/pg-jid.h, xmpp/pg-form.h), never a
+ * PgJid and XEP-0106 escaping in stanza/pg-jid.h, stanza/pg-form.h), never a
  * stanza handler or a session.  Drivers are tables of pure functions: they
  * keep no state of their own (per-link state lives in PgNetworkLogin.flags).
  */
@@ -32,8 +32,8 @@
 #include "ipc/pg-ipc-message.h"
 #include "registry/pg-account.h"
 #include "registry/pg-registry.h"
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-jid.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-jid.h"
 
 G_BEGIN_DECLS
 

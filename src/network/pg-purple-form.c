@@ -20,7 +20,7 @@
 #include "core/pg-secret.h"
 #include "ipc/pg-ipc-message.h"
 #include "network/pg-purple-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 /* Labels may hold newlines and runs of spaces (pidgin-sipe's do); a form
  * label is one line.  Returns: (transfer full) */

@@ -29,7 +29,7 @@
 #include "core/pg-config.h"
 #include "core/pg-protocol-info.h"
 #include "registry/pg-account.h"
-#include "xmpp/pg-form.h"
+#include "stanza/pg-form.h"
 
 G_BEGIN_DECLS
 

@@ -11,7 +11,7 @@
 
 #include "session/pg-contacts.h"
 #include "session/pg-link.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 void
 pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg)

@@ -13,8 +13,8 @@
 
 #include "core/pg-error.h"
 #include "session/pg-link-queue.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 
 typedef struct {
 	const PgIpcMessage *msg; /* borrowed: owned by link->pending */

@@ -45,8 +45,8 @@
 #include "session/pg-prompts.h"
 #include "session/pg-session-private.h"
 #include "xmpp/pg-adhoc.h"
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_PROMPTS_MAX_OPEN 8
 

@@ -24,7 +24,7 @@
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "xmpp/pg-muc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 /* ---------------------------------------------------------------- XMPP side */
 

@@ -52,7 +52,7 @@
 #include "session/pg-contacts.h"
 #include "session/pg-link.h"
 #include "session/pg-roster.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_NS_NICK "http://jabber.org/protocol/nick"
 

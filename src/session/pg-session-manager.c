@@ -28,7 +28,7 @@
 #include "session/pg-supervisor.h"
 #include "session/pg-worker-dirs.h"
 #include "xmpp/pg-muc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 /* How long a stop waits for the SMS gateway's answers (pg_sms_drain()). */
 #define PG_SESSION_SMS_DRAIN_MS 5000

@@ -47,7 +47,7 @@
 #include "session/pg-link-queue.h"
 #include "session/pg-session-private.h"
 #include "session/pg-supervisor.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_SESSION_RECENT_MAX 64    /* requests remembered for error replies */
 

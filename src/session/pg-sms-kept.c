@@ -11,7 +11,7 @@
 
 #include "session/pg-sms-kept.h"
 #include "session/pg-sms-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_NS_RECEIPTS "urn:xmpp:receipts"
 #define PG_NS_DELAY "urn:xmpp:delay"

@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "session/pg-sms-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_NS_RECEIPTS "urn:xmpp:receipts"
 

@@ -26,7 +26,7 @@
 #include "session/pg-session-metrics.h"
 #include "session/pg-sms-private.h"
 #include "session/pg-sms.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_SMS_PUMP_BATCH 200
 #define PG_SMS_RETRY_MIN_S 5

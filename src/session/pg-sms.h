@@ -24,7 +24,7 @@
 #include <strophe.h>
 
 #include "ipc/pg-ipc-message.h"
-#include "xmpp/pg-jid.h"
+#include "stanza/pg-jid.h"
 
 G_BEGIN_DECLS
 

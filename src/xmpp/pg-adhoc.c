@@ -37,8 +37,8 @@
 
 #include "core/pg-error.h"
 #include "xmpp/pg-adhoc.h"
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 typedef struct {

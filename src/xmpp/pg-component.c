@@ -83,8 +83,8 @@
 
 #include "xmpp/pg-backlog.h"
 #include "xmpp/pg-component.h"
-#include "xmpp/pg-text.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-text.h"
+#include "stanza/pg-stanza.h"
 
 #define PG_COMPONENT_BACKOFF_MIN_MS 500
 #define PG_COMPONENT_BACKOFF_MAX_MS 30000

@@ -6,7 +6,7 @@
 #include "core/pg-error.h"
 #include "network/pg-network.h"
 #include "xmpp/pg-adhoc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 static const gchar *const pg_disco_features[] = {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "xmpp/pg-muc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 void
 pg_muc_flags_to_role(const gchar *flags, const gchar **affiliation, const gchar **role)

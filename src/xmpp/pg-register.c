@@ -28,9 +28,9 @@
 #include "core/pg-error.h"
 #include "network/pg-network.h"
 #include "registry/pg-account.h"
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 /* The fields, their checks and the form are the network driver's

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "xmpp/pg-component.h"
-#include "xmpp/pg-jid.h"
+#include "stanza/pg-jid.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS

@@ -9,8 +9,8 @@
 #include "config.h"
 
 #include "core/pg-error.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 void

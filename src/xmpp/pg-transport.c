@@ -24,8 +24,8 @@
 #include "core/pg-error.h"
 #include "network/pg-network.h"
 #include "xmpp/pg-adhoc.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 typedef void (*PgTransportIqFunc)(PgTransport *self, xmpp_stanza_t *iq);

@@ -12,7 +12,7 @@
 
 #include "core/pg-config.h"
 #include "registry/pg-registry.h"
-#include "xmpp/pg-jid.h"
+#include "stanza/pg-jid.h"
 
 G_BEGIN_DECLS
 

@@ -41,7 +41,7 @@
 #include "registry/pg-vault.h"
 #include "session/pg-session-manager.h"
 #include "session/pg-session-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);

@@ -13,8 +13,8 @@
 #include "network/pg-network-irc.h"
 #include "network/pg-network-purple.h"
 #include "network/pg-network-sms.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);

@@ -2,8 +2,8 @@
  * out of them, as the registration handler does. */
 #include "config.h"
 
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-stanza.h"
 
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 

@@ -14,7 +14,7 @@ its component must not have reconnected.
 prpl-irc decodes the text of a line, but not the nicks in it: a nick that is
 not UTF-8 reached the worker's g_variant_new_string() as it came, which
 refuses it with a critical.  Such bytes must arrive read as WINDOWS-1252,
-the daemon's fallback (src/xmpp/pg-text.c), with the same worker process.
+the daemon's fallback (src/stanza/pg-text.c), with the same worker process.
 """
 
 import os
@@ -30,7 +30,7 @@ from harness.ircgw import (  # noqa: F401 (fixtures)
     IRC, SERVER, body, gateway, gateway_options, irc_checker, irc_prosody, make_irc_user, muc_item,
     ngircd_password, occupant_presence, room_jid, send_message, subject, unique)
 
-# What a control character in a legacy name becomes (src/xmpp/pg-text.c).
+# What a control character in a legacy name becomes (src/stanza/pg-text.c).
 R = "?"
 
 

@@ -4,7 +4,7 @@ An IRC user sends every C0 control byte (but NUL, CR and LF, which end an
 IRC line) and bytes that are not UTF-8, through every path that carries IRC
 text into a stanza: a channel line, a private message, a /me action, a
 channel and a private notice, a topic, a part reason and a quit reason.
-Before the text boundary (src/xmpp/pg-text.c), the first such byte was
+Before the text boundary (src/stanza/pg-text.c), the first such byte was
 written verbatim into the component stream, and Prosody closed it as
 not-well-formed: every user of the transport dropped.
 

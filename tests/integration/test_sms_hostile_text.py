@@ -5,7 +5,7 @@ are not UTF-8 reach the daemon in an inbound SMS: by Kannel's HTTP
 callback for a user with no SMS link (the daemon builds the stanza), for a
 user whose link is up (the text goes through the worker and comes back as
 im-received), and through the real Kannel from the fake SMSC.  Before the
-text boundary (src/xmpp/pg-text.c) the first control byte got the
+text boundary (src/stanza/pg-text.c) the first control byte got the
 component stream closed as not-well-formed.
 
 Each test passes only if the text arrives cleaned (controls gone; TAB, LF

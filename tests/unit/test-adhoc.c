@@ -9,7 +9,7 @@
 #include "core/pg-error.h"
 #include "registry/pg-registry.h"
 #include "xmpp/pg-adhoc.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 #define PG_TEST_TRANSPORT "irc.example.org"

@@ -1,4 +1,4 @@
-/* Unit tests for the JID boundary: the RFC 7622 parser (src/xmpp/pg-jid.c)
+/* Unit tests for the JID boundary: the RFC 7622 parser (src/stanza/pg-jid.c)
  * and the check every stanza passes before routing
  * (pg_transport_check_addresses() in src/xmpp/pg-transport.c), on every
  * transport's scheme. */
@@ -10,8 +10,8 @@
 #include "network/pg-network-irc.h"
 #include "network/pg-network-purple.h"
 #include "network/pg-network-sms.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 static xmpp_ctx_t *test_ctx;

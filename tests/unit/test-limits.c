@@ -17,7 +17,7 @@
 #include "session/pg-limits.h"
 #include "session/pg-session-manager.h"
 #include "session/pg-session-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 #define PG_TEST_IRC  "irc.example.org"

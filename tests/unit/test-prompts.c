@@ -18,7 +18,7 @@
 #include "session/pg-prompts.h"
 #include "session/pg-session-manager.h"
 #include "session/pg-session-private.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 #define PG_TEST_PURPLE "purple.example.org"

@@ -12,7 +12,7 @@
 #include "core/pg-protocol-info.h"
 #include "ipc/pg-ipc-protocol-info.h"
 #include "network/pg-purple-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 
 /* What prpl-jabber 2.14 declares (a subset, enough for every type). */
 static PgProtocolInfo *

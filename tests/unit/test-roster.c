@@ -18,7 +18,7 @@
 #include "session/pg-link.h"
 #include "session/pg-roster.h"
 #include "session/pg-session-manager.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
 
 #define PG_TEST_PURPLE "purple.example.org"

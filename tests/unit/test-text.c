@@ -1,12 +1,12 @@
-/* Unit tests for the text boundary (src/xmpp/pg-text.c) and the stanza
- * builders that use it (src/xmpp/pg-stanza.c).  Issue 8, item 1. */
+/* Unit tests for the text boundary (src/stanza/pg-text.c) and the stanza
+ * builders that use it (src/stanza/pg-stanza.c).  Issue 8, item 1. */
 #include "config.h"
 
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "xmpp/pg-stanza.h"
-#include "xmpp/pg-text.h"
+#include "stanza/pg-stanza.h"
+#include "stanza/pg-text.h"
 
 #define FFFD "\xef\xbf\xbd"
 

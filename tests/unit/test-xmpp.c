@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "xmpp/pg-form.h"
+#include "stanza/pg-form.h"
 #include "network/pg-network-irc.h"
 #include "network/pg-network-purple.h"
 #include "network/pg-network-sms.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
 
 static xmpp_ctx_t *test_ctx;
 

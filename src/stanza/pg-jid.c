@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "xmpp/pg-jid.h"
+#include "stanza/pg-jid.h"
 
 /* ---------------------------------------------------------------- RFC 7622 */
 

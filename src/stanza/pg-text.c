@@ -38,7 +38,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "xmpp/pg-text.h"
+#include "stanza/pg-text.h"
 
 #define PG_TEXT_REPLACEMENT 0xFFFD
 /* In a name: '?' is in no IRC nick (RFC 2812 §2.3.1) nor phone number, and

@@ -4,8 +4,8 @@
 
 #include "core/pg-error.h"
 #include "core/pg-secret.h"
-#include "xmpp/pg-form.h"
-#include "xmpp/pg-stanza.h"
+#include "stanza/pg-form.h"
+#include "stanza/pg-stanza.h"
 
 typedef struct {
 	gchar *var;

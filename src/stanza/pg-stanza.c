@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "core/pg-error.h"
-#include "xmpp/pg-jid.h"
-#include "xmpp/pg-stanza.h"
-#include "xmpp/pg-text.h"
+#include "stanza/pg-jid.h"
+#include "stanza/pg-stanza.h"
+#include "stanza/pg-text.h"
 
 static void *
 pg_stanza_alloc_cb(size_t size, void *userdata)
