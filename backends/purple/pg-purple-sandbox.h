@@ -1,4 +1,4 @@
-/* The worker's Landlock sandbox (DESIGN.md "Trust boundaries").
+/* The worker's Landlock sandbox.
  *
  * A worker runs a libpurple protocol plugin that parses whatever a legacy
  * server sends, so it may be exploited; it runs with the daemon's uid,

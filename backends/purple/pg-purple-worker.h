@@ -2,7 +2,7 @@
  *
  * libpurple is a process-wide singleton full of globals, so the worker is
  * one too: a single PgPurpleWorker, reached with pg_purple_worker_get().
- * File-static state is fine here (STYLE.md), never in the daemon.
+ * File-static state is therefore fine here, never in the daemon.
  */
 #pragma once
 

@@ -19,7 +19,8 @@ too, and measures:
 
 Throttling is off on both: Polygate irc_throttle_interval = 0, biboumi
 throttle_limit = -1 (set with its per-server ad-hoc "configure", the whole
-form submitted back, see TESTBED.md).  ngircd runs without flood penalties.
+form submitted back, see Member.adhoc_configure).  ngircd runs without flood
+penalties.
 
 User 0 ("alice", the one that sends and whose arrivals are timed) and bob live
 in this process; users 1..N-1 (the "crowd") live in a second process (one
@@ -429,8 +430,9 @@ class Member:
 
     async def adhoc_configure(self, to, overrides, timeout):
         """biboumi's 'configure' ad-hoc command on `to`: the whole form it
-        offers is sent back (TESTBED pitfall: it stores every field, a
-        partial form empties the others) with `overrides` {var: [values]}."""
+        offers is sent back (biboumi stores every field: a partial form
+        empties the others, and without ports it silently never connects)
+        with `overrides` {var: [values]}."""
         reply = await self.iq_set(
             to, f"<command xmlns='{NS_COMMANDS}' node='configure' action='execute'/>", timeout)
         command = reply.find(f"{{{NS_COMMANDS}}}command")

@@ -2,7 +2,7 @@
 # Shared helpers for contrib/scripts/*.sh.  Source it; it defines functions only.
 #
 # Readiness is always "poll a condition every 100 ms until a deadline, then fail
-# with the log tail" (see TESTBED.md): never a bare sleep as synchronisation.
+# with the log tail": never a bare sleep as synchronisation.
 
 PG_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PG_REPO_ROOT

@@ -18,9 +18,10 @@
  *   holds credentials, so we never delete or rebuild it.
  * - Every query is a prepared statement with bound parameters.
  *
- * A SECOND BACKEND (PostgreSQL, DESIGN.md "Scale") would keep pg-registry.h
- * as it is and move the storage half of this file behind a vtable of row
- * operations, in the manner of bitlbee's protocols/nogaim.h:
+ * A SECOND BACKEND (PostgreSQL, shared by instances on several machines)
+ * would keep pg-registry.h as it is and move the storage half of this
+ * file behind a vtable of row operations, in the manner of bitlbee's
+ * protocols/nogaim.h:
  *   open/migrate, get_row(transport, jid), find_row(transport, legacy_id),
  *   put_row(row) -> created, delete_row, list_rows(transport),
  *   reseal_all(callback) in one transaction, and check_key_ids(current id).

@@ -3,8 +3,9 @@
  *
  * The interface is backend-neutral: no SQLite type appears here, accounts go
  * in and out as PgAccount with plaintext secrets, and sealing happens inside.
- * SQLite is the embedded backend; a PostgreSQL backend (DESIGN.md, "Scale")
- * would sit behind these same functions (see the note in pg-registry.c).
+ * SQLite is the embedded backend; a PostgreSQL backend (one registry shared
+ * by instances on several machines) would sit behind these same functions
+ * (see the note in pg-registry.c).
  *
  * Not thread-safe: use one PgRegistry from one thread (the main loop).
  */

@@ -1,7 +1,7 @@
 /* What a plugin keeps across logins (issue 9): the account's state.
  *
  * DESIGN: the worker's user dir is private and goes with the worker
- * (DESIGN.md "Processes"), so whatever a plugin must find again at the
+ * (src/session/pg-worker-dirs.h), so whatever a plugin must find again at the
  * next login, in a new worker, comes to the daemon as account-state
  * events (src/ipc/pg-ipc-message.h), one item each.  The first such item
  * is a server certificate the user accepted (libpurple's peer cache,
@@ -12,7 +12,7 @@
  * registry seals them at rest with the row's (transport, user) as
  * associated data, like a password; they go back to the worker in the
  * login command's state field, and nowhere else.  A worker is not trusted
- * (DESIGN.md "Trust boundaries"): it can only write its own account's
+ * (src/session/pg-worker-policy.h): it can only write its own account's
  * items (the supervisor checks the account is the worker's), at most
  * PG_ACCOUNT_STATE_MAX_ITEMS of at most PG_ACCOUNT_STATE_MAX_VALUE bytes,
  * under keys of printable ASCII.

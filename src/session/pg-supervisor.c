@@ -138,7 +138,8 @@ static const PgWorkerCallbacks pg_supervisor_worker_callbacks = {
 };
 
 /* The libpurple plugins a worker for @protocol loads, and nothing else
- * (LIBNOTES.md: every plugin loaded costs memory in every worker): the
+ * (every plugin loaded costs memory in every worker; the numbers are in
+ * backends/purple/pg-purple-ui.c): the
  * file the plugin itself said it is in (pg-protocol-probe.h), and TLS
  * (ssl.so + ssl-nss.so).  Without the probe's answers (tests that run a
  * supervisor alone), no --plugin: the worker's default, IRC and TLS.

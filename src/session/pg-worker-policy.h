@@ -1,6 +1,6 @@
 /* What a worker may say: the daemon's check of every event a worker sends.
  *
- * DESIGN.md "Trust boundaries": a worker runs a libpurple protocol plugin
+ * Trust boundary: a worker runs a libpurple protocol plugin
  * that talks to a legacy network, so it can be exploited; the daemon treats
  * it as an untrusted peer.  The IPC decoder (src/ipc/pg-ipc-message.c)
  * already rejects a frame that is not a well-formed worker event; this

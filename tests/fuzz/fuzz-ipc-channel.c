@@ -16,8 +16,9 @@
  *
  * Then the owner resumes and the peer hangs up; "closed" must follow, after
  * every complete frame was emitted, none of them while paused, none after
- * "closed" (DESIGN.md: a frame that fails validation is an error, never a
- * crash).  Writes that do not fit in the socket buffer are cut short. */
+ * "closed" (src/ipc/pg-ipc-message.h: a frame that fails validation is an
+ * error, never a crash).  Writes that do not fit in the socket buffer are
+ * cut short. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Fuzz target: the worker protocol decoder must turn any bytes into a
- * message or an error, never a crash (DESIGN.md: "a frame that fails
- * validation is an error, never a crash"). */
+ * message or an error, never a crash (src/ipc/pg-ipc-message.h: "Any
+ * failure is a GError (PG_ERROR_BAD_REQUEST), never a crash"). */
 #include "config.h"
 
 #include "ipc/pg-ipc-message.h"

@@ -69,7 +69,7 @@ sms_host_emit(const gchar *event, ...)
 	fflush(stdout);
 }
 
-/* Event loop on GLib (LIBNOTES.md "A sequence that worked", step 4) ---------- */
+/* Event loop on GLib (as backends/purple/pg-purple-ui.c) ------------------- */
 
 typedef struct {
 	PurpleInputFunction function;

@@ -1,6 +1,7 @@
 /* polygate-purple against a real ngircd on 127.0.0.1.
  *
- * The test starts its own ngircd from a generated config (TESTBED.md),
+ * The test starts its own ngircd from a generated config (the settings of
+ * tests/integration/harness/ngircd.py),
  * spawns the worker the way the daemon does (GSubprocess, socketpair as fd
  * 3), speaks the IPC protocol to it through PgIpcChannel, and plays the
  * other IRC user with a raw socket.  Every wait has a deadline that fails
@@ -177,7 +178,7 @@ pg_test_ngircd_start(void)
 	    (pid_t)g_ascii_strtoll(g_subprocess_get_identifier(pg_test_ngircd.process), NULL, 10);
 	signal(SIGABRT, pg_test_abort_handler);
 	signal(SIGTRAP, pg_test_abort_handler);
-	/* TESTBED.md: ready when the port accepts TCP; poll every 100 ms */
+	/* Ready when the port accepts TCP; poll every 100 ms, never sleep */
 	deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
 	while (!pg_test_port_open(pg_test_ngircd.port)) {
 		if (g_get_monotonic_time() > deadline) {

@@ -1,6 +1,6 @@
 """A real Kannel 1.4.5 (bearerbox + smsbox) on 127.0.0.1 with a fake SMSC.
 
-Follows TESTBED.md: a generated config in its own dir, every listener on
+The config: generated in its own dir, every listener on
 127.0.0.1 (admin-interface, our-host, sendsms-interface), free ports, no
 global-sender (it would replace %P in get-url).  bearerbox's `smsc = fake`
 LISTENS on `port`; the fake SMSC is a client that connects to it.  FakeSmsc
@@ -45,7 +45,7 @@ class Kannel:
 
     sendsms_user/sendsms_password: the sendsms-user group; max_messages and
     concatenation: its splitting of long texts.  get_url: optional sms-service
-    callback for MO messages (TESTBED.md's example)."""
+    callback for MO messages, with Kannel's escapes (e.g. from=%p&to=%P&text=%a)."""
 
     def __init__(self, directory, max_messages=10, concatenation=True, get_url=None):
         self.dir = os.path.abspath(directory)

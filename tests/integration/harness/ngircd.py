@@ -1,6 +1,6 @@
 """A real ngircd 26 on 127.0.0.1, from a generated config in its own dir.
 
-Follows TESTBED.md: a free port (bind to port 0), no flood penalties
+The config: a free port (bind to port 0), no flood penalties
 (MaxPenaltyTime = 0, DefaultUserModes = F) so tests are never slowed by the
 server, no per-IP connection limit, nicks up to 30 characters, its own
 IncludeDir (never /etc/ngircd/ngircd.conf.d), no DNS/ident/PAM lookups.

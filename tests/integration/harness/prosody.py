@@ -1,7 +1,7 @@
 """A real Prosody 0.12 on 127.0.0.1, from a generated config in its own dir.
 
 Ports are picked free (bind to port 0) so a running demo or a second test run
-never collides.  The config follows TESTBED.md: run_as_root, no s2s, plain
+never collides.  The config: run_as_root, no s2s, plain
 c2s allowed (the test client skips TLS), one Component per transport JID with
 its own generated secret.
 """

@@ -1,7 +1,7 @@
 """An IRC network with services: inspircd 3 + atheme 7 (NickServ, SASL
-PLAIN), on free 127.0.0.1 ports, from generated configs in their own dir
-(TESTBED.md, "IRC with services").  Neither is a dependency of the rest of
-the suite: available() says whether both are installed.
+PLAIN), on free 127.0.0.1 ports, from generated configs in their own dir.
+Neither is a dependency of the rest of the suite: available() says whether
+both are installed.
 
 inspircd registers clients only in its once-a-second housekeeping, so a
 client's 001 comes up to ~1 s after NICK/USER; ready() waits until atheme has

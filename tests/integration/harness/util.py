@@ -1,7 +1,7 @@
 """Small helpers shared by the harness: free ports, bounded waits, log tails.
 
 Every wait in the harness is "poll a condition until a deadline, then fail with
-the log tail" (TESTBED.md, "Readiness without sleeps"): never a bare sleep.
+the log tail": never a bare sleep.
 """
 
 import os
@@ -98,7 +98,7 @@ def stop_process(proc, timeout=20, sig=signal.SIGTERM):
 
 
 def selfsigned_cert(directory, domain="localhost"):
-    """directory/domain.crt + .key, valid for domain and *.domain (TESTBED.md)."""
+    """directory/domain.crt + .key, valid for domain and *.domain (its components)."""
     os.makedirs(directory, exist_ok=True)
     crt = os.path.join(directory, f"{domain}.crt")
     key = os.path.join(directory, f"{domain}.key")
