@@ -23,27 +23,16 @@ from harness.client import XmppClient, befriend, to_string
 from harness.polygate import Polygate
 from harness.prosody import DOMAIN, Prosody
 from harness.xep import register_form
-from test_jabber_gateway import GATEWAY, LEGACY, _answer_by_adhoc, _question, contact
+from test_jabber_gateway import (  # noqa: F401 (a fixture)
+    GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
 
 NS_NICK = "http://jabber.org/protocol/nick"
 NS_ROSTER = "jabber:iq:roster"
 
 
 @pytest.fixture(scope="module")
-def no_leak_check():
-    """prpl-jabber leaves GStreamer threads LeakSanitizer cannot suspend at
-    exit (test_jabber_gateway.py)."""
-    old = os.environ.get("ASAN_OPTIONS")
-    os.environ["ASAN_OPTIONS"] = ((old + ":") if old else "") + "detect_leaks=0"
-    yield
-    if old is None:
-        del os.environ["ASAN_OPTIONS"]
-    else:
-        os.environ["ASAN_OPTIONS"] = old
-
-
-@pytest.fixture(scope="module")
-def roster_gateway(tmp_path_factory, cert_dir, polygate_binary, no_leak_check):
+def roster_gateway(tmp_path_factory, cert_dir, polygate_binary,
+                   no_leak_check_for_prpl_jabber):
     server = Prosody(str(tmp_path_factory.mktemp("prosody-roster")), cert_dir,
                      components=(GATEWAY,), extra_lines=[f'VirtualHost "{LEGACY}"'])
     server.create_user("harness")
