@@ -6,9 +6,10 @@
  *   (--user-dir; the daemon removes it once the worker is gone, since a
  *   sandboxed worker cannot remove an entry of its parent), else a fresh
  *   0700 dir under $XDG_RUNTIME_DIR (else the tmp dir); its contents are
- *   removed on exit.  libpurple writes accounts.xml, prefs.xml, status.xml,
- *   blist.xml there; accounts are created with remember_password FALSE, so
- *   accounts.xml never holds a password (tests/worker checks every file).
+ *   removed on exit.  libpurple writes prefs.xml, status.xml and blist.xml
+ *   there, but never accounts.xml (PG_PURPLE_UI_ACCOUNTS_BLOCK below), and
+ *   accounts are created with remember_password FALSE: no file holds a
+ *   password or an account setting (tests/worker checks every file).
  *   Logging (HTML logs of every chat) is off from before log init.
  * - Plugins: purple_core_init() probes, i.e. dlopen()s, every plugin in the
  *   compiled-in plugin dir (LIBDIR), and the XMPP prpl alone drags in
@@ -49,6 +50,14 @@
 #include "pg-purple-request.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-worker.h"
+
+/* accounts.xml would hold every setting libpurple keeps on an account, and
+ * a plugin's options can be credentials (Discord's token, or any option the
+ * daemon seals: src/network/pg-purple-form.c).  libpurple writes the file
+ * as NAME.save and then renames it; a directory of that name stands in the
+ * way, so the write fails and no setting reaches the disk.  Nothing is
+ * lost: the daemon hands an account all it needs at each login. */
+#define PG_PURPLE_UI_ACCOUNTS_BLOCK "accounts.xml.save"
 
 static gchar *pg_purple_ui_user_dir;
 static gboolean pg_purple_ui_user_dir_given; /* by the daemon: not ours to rmdir */
@@ -141,16 +150,25 @@ pg_purple_ui_debug_is_enabled(PurpleDebugLevel level, const gchar *category)
 	/* see DESIGN: runs before the probe opens the next search path */
 	if (g_strcmp0(category, "plugins") == 0)
 		pg_purple_ui_confine_search_paths();
-	return pg_purple_ui_verbose;
+	/* libpurple's file errors, to see a blocked accounts.xml (below) */
+	return pg_purple_ui_verbose || (level >= PURPLE_DEBUG_ERROR && g_strcmp0(category, "util") == 0);
 }
 
 static void
 pg_purple_ui_debug_print(PurpleDebugLevel level, const gchar *category, const gchar *text)
 {
+	static gboolean accounts_blocked_said;
+
 	if (g_strcmp0(category, "plugins") == 0)
 		pg_purple_ui_confine_search_paths();
 	if (pg_purple_ui_verbose)
 		g_debug("libpurple/%s: %s", category != NULL ? category : "-", g_strchomp((gchar *)text));
+	else if (!accounts_blocked_said && g_strcmp0(category, "util") == 0 &&
+		 strstr(text, PG_PURPLE_UI_ACCOUNTS_BLOCK) != NULL) {
+		accounts_blocked_said = TRUE;
+		g_message("libpurple was kept from saving accounts.xml: account settings stay in "
+			  "memory");
+	}
 }
 
 static PurpleDebugUiOps pg_purple_ui_debug_ops = {
@@ -553,6 +571,15 @@ pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, gboolean v
 	if (!pg_purple_ui_link_plugins(plugins, error))
 		return FALSE;
 
+	{
+		g_autofree gchar *block =
+		    g_build_filename(pg_purple_ui_user_dir, PG_PURPLE_UI_ACCOUNTS_BLOCK, NULL);
+		if (g_mkdir(block, 0700) != 0) {
+			g_set_error(error, PG_ERROR, PG_ERROR_IO, "cannot create %s: %s", block,
+				    g_strerror(errno));
+			return FALSE;
+		}
+	}
 	purple_util_set_user_dir(pg_purple_ui_user_dir);
 	purple_debug_set_enabled(FALSE);
 	purple_debug_set_ui_ops(&pg_purple_ui_debug_ops);
