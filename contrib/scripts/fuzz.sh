@@ -49,6 +49,11 @@ ninja -C "$build" "${names[@]/#/tests/fuzz/fuzz-}" || pg_die "build failed"
 # test.sh asks for exact malloc stacks (fast_unwind_on_malloc=0): right for
 # its tests, but it slows a fuzzer down several times; the last one wins
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=1"
+# third-party leaks only (glibc's resolver threads, libpurple): the same
+# list as the integration tests, also when this script runs by hand
+if [[ "${LSAN_OPTIONS:-}" != *suppressions=* ]]; then
+	export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PG_REPO_ROOT/tests/integration/lsan.supp:print_suppressions=0"
+fi
 
 failed=0
 for target in "${TARGETS[@]}"; do
