@@ -218,11 +218,15 @@ typedef enum {
 	PG_IPC_ROLE_WORKER, /* receives BOTH + CMD */
 } PgIpcRole;
 
-/* One message.  A plain record: @fields is an a{sv}, never floating. */
+/* One message.  A plain record: @fields is an a{sv}, never floating.
+ * @index is private to pg-ipc-message.c: the value of each field of the
+ * kind's row, found in one pass when the message is made, so that a getter
+ * costs a few string compares instead of a walk of the dictionary. */
 typedef struct {
 	guint32 id;
 	PgIpcKind kind;
 	GVariant *fields;
+	GVariant **index;
 } PgIpcMessage;
 
 /* "wire-name" of @kind, or NULL for an invalid kind. */

@@ -1,5 +1,5 @@
 /* Inside src/registry only: the SQLite half of PgRegistry, shared by
- * pg-registry.c (accounts, schema), pg-registry-rekey.c, pg-sms-queue.c (the SMS outbox)
+ * pg-registry.c (accounts, schema), pg-registry-lookup.c, pg-registry-rekey.c, pg-sms-queue.c (the SMS outbox)
  * and pg-sms-inbox.c (the SMS inbox).  Nothing outside src/registry may
  * include this: the public interface (pg-registry.h, pg-sms-queue.h,
  * pg-sms-inbox.h) stays free of SQLite types. */
@@ -19,6 +19,8 @@ struct _PgRegistry {
 	sqlite3 *db;
 	PgVault *vault; /* borrowed */
 	gchar *path;
+	/* prepared once, reset after each use (pg-registry-lookup.c) */
+	sqlite3_stmt *has_account;
 };
 
 /* Sets PG_ERROR_DATABASE "path: @what: sqlite message"; returns FALSE. */

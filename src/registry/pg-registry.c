@@ -594,6 +594,7 @@ pg_registry_free(PgRegistry *self)
 		return;
 	/* every statement of ours is autoptr-finalized; close_v2 would still
 	 * close cleanly, deferred, if one were ever left open */
+	g_clear_pointer(&self->has_account, sqlite3_finalize);
 	if (self->db != NULL && sqlite3_close_v2(self->db) != SQLITE_OK)
 		g_warning("cannot close %s: %s", self->path, sqlite3_errmsg(self->db));
 	g_free(self->path);

@@ -36,6 +36,9 @@ gboolean pg_registry_put_account(PgRegistry *self, const PgAccount *account, gbo
  * if there is none (or another error). */
 PgAccount *pg_registry_get_account(PgRegistry *self, const gchar *transport,
 				   const gchar *user_jid, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Whether @user_jid has an account on @transport, without unsealing it: asked
+ * for every stanza a user sends, so its statement is prepared once. */
+gboolean pg_registry_has_account(PgRegistry *self, const gchar *transport, const gchar *user_jid);
 /* As pg_registry_get_account(), by legacy id.  A legacy id need not be unique
  * within a transport (IRC nicks on different servers); the oldest
  * registration wins.  Returns: (transfer full). */

@@ -393,9 +393,8 @@ pg_session_update_status(PgSession *session)
 gboolean
 pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const gchar *user_jid)
 {
-	g_autoptr(PgAccount) account = pg_registry_get_account(
-	    pg_transport_get_registry(transport), pg_transport_get_jid(transport), user_jid, NULL);
-	return account != NULL;
+	return pg_registry_has_account(pg_transport_get_registry(transport),
+				       pg_transport_get_jid(transport), user_jid);
 }
 
 /* @resource (a full JID) went unavailable: it leaves every room it was in;

@@ -161,6 +161,18 @@ test_ipc_message_getters(void)
 	g_assert_cmpuint(pg_ipc_message_get_uint32(back, "body", 99), ==, 99);
 	g_assert_false(pg_ipc_message_has_field(back, "missing"));
 	g_assert_cmpstr(pg_ipc_kind_to_string(back->kind), ==, "room-message");
+	/* a message of our own reads the same before it is sent; a field of
+	 * the wrong type or unknown to the kind reads as absent */
+	g_assert_cmpstr(pg_ipc_message_get_string(msg, "room"), ==, "#x");
+	{
+		g_autoptr(PgIpcMessage) odd = pg_ipc_message_new(
+		    PG_IPC_EVT_ROOM_MESSAGE, 8, "body", g_variant_new_uint32(5), "nonsense",
+		    g_variant_new_string("x"), "room", g_variant_new_string("#y"), NULL);
+		g_assert_null(pg_ipc_message_get_string(odd, "body"));
+		g_assert_false(pg_ipc_message_has_field(odd, "nonsense"));
+		g_assert_cmpstr(pg_ipc_message_get_string(odd, "room"), ==, "#y");
+		g_assert_false(pg_ipc_message_validate(odd, NULL));
+	}
 	g_assert_cmpint(pg_ipc_kind_from_string("room-message", PG_IPC_ROLE_WORKER), ==,
 			PG_IPC_CMD_ROOM_MESSAGE);
 	g_assert_cmpint(pg_ipc_kind_from_string("room-message", PG_IPC_ROLE_DAEMON), ==,
