@@ -23,7 +23,7 @@
 #include "core/pg-log.h"
 
 static const gchar *const pg_config_polygate_keys[] = {
-    "database", "key_file", "log_level", "admins", "worker", "users_per_worker",
+    "database", "history_database", "key_file", "log_level", "admins", "worker", "users_per_worker",
     "max_concurrent_logins", "max_links", "worker_sandbox", NULL};
 static const gchar *const pg_config_xmpp_keys[] = {"host", "port", "probe_timeout", NULL};
 static const gchar *const pg_config_http_keys[] = {
@@ -119,6 +119,7 @@ pg_transport_config_free(PgTransportConfig *transport)
 	g_strfreev(transport->allowed_domains);
 	g_free(transport->irc_server);
 	g_free(transport->irc_charset);
+	pg_history_config_free(transport->history);
 	g_free(transport->purple_protocol);
 	if (transport->option_overrides != NULL)
 		g_ptr_array_unref(transport->option_overrides);
@@ -138,6 +139,7 @@ pg_config_free(PgConfig *config)
 		return;
 	g_free(config->path);
 	g_free(config->database);
+	g_free(config->history_database);
 	g_free(config->key_file);
 	g_strfreev(config->admins);
 	g_free(config->worker_path);
@@ -194,6 +196,9 @@ pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *co
 		/* a transport's option.* keys are checked by pg-config-options.c */
 		if (transport && pg_config_options_is_key(keys[i]))
 			continue;
+		/* and its history* keys by pg-config-history.c */
+		if (transport && pg_config_history_is_key(keys[i]))
+			continue;
 		if (!g_strv_contains(allowed, keys[i]))
 			pg_config_problem(loader, group, keys[i], "unknown key");
 	}
@@ -208,6 +213,7 @@ pg_config_load_option_overrides(PgConfigLoader *loader, const gchar *group,
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 
 	transport->option_overrides = pg_config_options_parse(loader->keyfile, group, problems);
+	transport->history = pg_config_history_parse(loader->keyfile, group, problems);
 	for (guint i = 0; i < problems->len; i++)
 		pg_config_problem(loader, group, NULL, "%s",
 				  (const gchar *)g_ptr_array_index(problems, i));
@@ -729,6 +735,14 @@ pg_config_load_polygate(PgConfigLoader *loader, PgConfig *config)
 	database = pg_config_get_string(loader, group, "database", TRUE);
 	if (database != NULL)
 		config->database = pg_config_resolve_path(loader, database);
+	{
+		g_autofree gchar *history = pg_config_get_string(loader, group, "history_database",
+								 FALSE);
+		if (history != NULL)
+			config->history_database = pg_config_resolve_path(loader, history);
+		else if (config->database != NULL)
+			config->history_database = g_strconcat(config->database, ".history", NULL);
+	}
 	key_file = pg_config_get_string(loader, group, "key_file", TRUE);
 	if (key_file != NULL)
 		config->key_file = pg_config_resolve_path(loader, key_file);

@@ -1,6 +1,6 @@
 /* The daemon's configuration: one GKeyFile.
  *
- *   [polygate]            database, key_file, log_level, admins
+ *   [polygate]            database, history_database, key_file, log_level, admins
  *   [xmpp]                host, port
  *   [http]                listen, port, max_connections, idle_timeout,
  *                         request_timeout, max_body (Kannel callbacks, /metrics, /healthz)
@@ -18,6 +18,7 @@
 
 #include <glib.h>
 
+#include "core/pg-config-history.h"
 #include "core/pg-config-options.h"
 #include "core/pg-netpolicy.h"
 #include "core/pg-protocol-info.h"
@@ -85,11 +86,13 @@ typedef struct {
 				   * (libpurple prompt) before it is declined (default 120) */
 	gchar *irc_charset;       /* irc: charset (ASCII-compatible) of IRC lines that are not
 				   * UTF-8 (default WINDOWS-1252); NULL on other types */
+	PgHistoryConfig *history; /* history* keys (pg-config-history.h), never NULL */
 } PgTransportConfig;
 
 typedef struct {
 	gchar *path;
 	gchar *database;
+	gchar *history_database;  /* the rooms' archive (default: database + ".history") */
 	gchar *key_file;
 	GLogLevelFlags log_level;
 	gchar **admins;           /* bare JIDs of gateway admins (may be empty) */
