@@ -21,8 +21,10 @@
 #include "session/pg-limits.h"
 #include "session/pg-link-queue.h"
 #include "session/pg-link.h"
+#include "session/pg-room-history.h"
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
+#include "xmpp/pg-mam.h"
 #include "xmpp/pg-muc.h"
 #include "stanza/pg-stanza.h"
 
@@ -64,6 +66,8 @@ pg_room_send_state(PgSession *session, PgRoom *room, const gchar *to, const gcha
 	pg_room_send_occupant(session, room, to, room->nick,
 			      g_hash_table_lookup(room->occupants, room->nick), NULL, self_statuses,
 			      NULL, NULL);
+	/* §7.2.15: the history its join asked for, then the subject */
+	pg_room_history_send(session, room, to);
 	pg_session_send(session, pg_muc_subject(pg_session_ctx(session), room->jid, NULL, to,
 						room->subject != NULL ? room->subject : ""));
 }
@@ -312,6 +316,7 @@ pg_room_on_message(PgLink *link, const PgIpcMessage *msg)
 	PgSession *session = link->session;
 	PgRoom *room;
 	g_autofree gchar *id = NULL;
+	g_autofree gchar *stanza_id = NULL;
 	const gchar *from;
 	GHashTableIter iter;
 	gpointer to;
@@ -327,11 +332,18 @@ pg_room_on_message(PgLink *link, const PgIpcMessage *msg)
 		id = g_queue_pop_head(room->echo_ids);
 		from = room->nick;
 	}
+	/* archived (pg-room-history.h), also while nobody is in (persistent) */
+	stanza_id = pg_room_history_record(link, room, from, fields[BODY].string);
 	g_hash_table_iter_init(&iter, room->resources);
-	while (g_hash_table_iter_next(&iter, &to, NULL))
-		pg_session_send(session, pg_muc_message(pg_session_ctx(session), room->jid, from,
-							to, fields[BODY].string,
-							id != NULL && id[0] != '\0' ? id : NULL));
+	while (g_hash_table_iter_next(&iter, &to, NULL)) {
+		xmpp_stanza_t *message =
+		    pg_muc_message(pg_session_ctx(session), room->jid, from, to,
+				   fields[BODY].string, id != NULL && id[0] != '\0' ? id : NULL);
+		/* XEP-0359: the id MAM returns it with (by the room, §3) */
+		if (stanza_id != NULL)
+			pg_mam_add_stanza_id(message, stanza_id, room->jid);
+		pg_session_send(session, message);
+	}
 }
 
 void
@@ -489,8 +501,10 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 		room = link != NULL ? g_hash_table_lookup(link->rooms, key) : NULL;
 		if (room == NULL || !g_hash_table_remove(room->resources, from))
 			return;
+		pg_room_history_unwant(room, from);
 		pg_room_send_self_unavailable(session, room, from, 0, NULL);
-		if (g_hash_table_size(room->resources) == 0) {
+		/* a persistent room stays joined and recording (pg-room-history.h) */
+		if (g_hash_table_size(room->resources) == 0 && !room->persistent) {
 			pg_link_command(link,
 					pg_ipc_message_new(PG_IPC_CMD_LEAVE_ROOM, 0, "account",
 							   g_variant_new_string(link->account),
@@ -531,7 +545,12 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 	if (room == NULL) {
 		room = pg_room_new(address->name, room_jid, address->resource);
 		g_hash_table_insert(link->rooms, g_strdup(key), room);
+		pg_room_history_attach(link, room);
 	}
+	/* what this join asks of the history, sent with the room's state */
+	if (!g_hash_table_contains(room->resources, from) ||
+	    xmpp_stanza_get_child_by_ns(presence, PG_NS_MUC) != NULL)
+		pg_room_history_want(room, from, presence);
 	if (g_hash_table_contains(room->resources, from)) {
 		/* a presence update inside the room: nothing to do on IRC.  But a
 		 * join (XEP-0045 §7.2.1: it carries <x xmlns=muc/>) is a client

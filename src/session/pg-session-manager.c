@@ -19,6 +19,8 @@
 #include "session/pg-link-queue.h"
 #include "session/pg-link.h"
 #include "session/pg-prompts.h"
+#include "session/pg-room-archive.h"
+#include "session/pg-room-history.h"
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-session-commands.h"
@@ -189,10 +191,27 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 	return TRUE;
 }
 
+/* An iq to a room's bare JID: its archive (XEP-0313) or its owner
+ * configuration (XEP-0045 §10).  FALSE: neither. */
+static gboolean
+pg_session_handle_room_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq,
+			  const gchar *user_jid, const PgJid *to)
+{
+	g_autoptr(PgNetworkAddress) address = NULL;
+
+	if (!pg_network_has(pg_session_network(transport), PG_NETWORK_ROOMS))
+		return FALSE;
+	address = pg_session_parse_address(transport, to, NULL);
+	if (address == NULL || !address->is_room || address->resource != NULL)
+		return FALSE;
+	return pg_room_archive_handle_iq(self, transport, iq, user_jid, address) ||
+	       pg_room_history_handle_owner_iq(self, transport, iq, user_jid, address);
+}
+
 /* disco#info on a room or contact JID (XEP-0030, XEP-0045 §6.4). */
 static gboolean
 pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza_t *iq,
-		     const PgJid *to)
+		     const gchar *user_jid, const PgJid *to)
 {
 	const PgNetwork *network = pg_session_network(transport);
 	xmpp_stanza_t *query = xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_INFO);
@@ -210,6 +229,8 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 		xmpp_stanza_release(reply);
 		return TRUE;
 	}
+	if (pg_session_handle_room_iq(self, transport, iq, user_jid, to))
+		return TRUE;
 	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
 		return FALSE;
 	if (!pg_network_has(network, PG_NETWORK_ROOMS))
@@ -228,6 +249,7 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 			xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
 			xmpp_stanza_set_attribute(feature, "var", room_features[i]);
 		}
+		pg_room_archive_add_features(transport, result);
 	} else {
 		xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
 		xmpp_stanza_set_attribute(identity, "category", "client");
@@ -323,7 +345,7 @@ pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid 
 	if (g_strcmp0(name, "message") == 0)
 		return pg_session_handle_message(self, transport, stanza, user_jid, to);
 	if (g_strcmp0(name, "iq") == 0)
-		return pg_session_handle_iq(self, transport, stanza, to);
+		return pg_session_handle_iq(self, transport, stanza, user_jid, to);
 	return FALSE;
 }
 
@@ -334,6 +356,8 @@ pg_session_unregistered_cb(PgTransport *transport, const gchar *user_jid, gpoint
 	PgSession *session = pg_session_lookup(self, user_jid, transport);
 	if (session != NULL)
 		pg_session_end(session);
+	/* every trace (XEP-0077 §3.2): the archives and persistent rooms too */
+	pg_room_history_forget_user(self, transport, user_jid);
 }
 
 /* Probes every user registered on @transport for their presence.
@@ -384,6 +408,8 @@ pg_session_connected_cb(PgTransport *transport, gboolean connected, gpointer use
 		pg_sms_deliver_kept(((PgSessionManager *)user_data)->sms, transport);
 		pg_session_probe_users(transport);
 		pg_session_audit_start(((PgSessionManager *)user_data)->audit, transport);
+		/* rooms kept joined for offline users, after a restart */
+		pg_room_history_restore(user_data, transport);
 	} else {
 		pg_session_audit_stop(((PgSessionManager *)user_data)->audit, transport);
 	}
@@ -573,7 +599,8 @@ pg_session_link_lost_cb(PgLink *link, gboolean fatal)
 static gboolean
 pg_session_holds_cb(PgSession *session)
 {
-	return pg_sms_holds_session(session->manager->sms, session);
+	return pg_sms_holds_session(session->manager->sms, session) ||
+	       pg_room_history_holds(session);
 }
 
 static const PgSessionEvents pg_session_events = {
@@ -620,6 +647,8 @@ pg_session_manager_start(PgSessionManager *self, GError **error)
 
 	if (!pg_supervisor_set_worker_sandbox(self->supervisor, self->config->worker_sandbox,
 					      worker_dirs, error))
+		return FALSE;
+	if (!pg_room_history_start(self, error))
 		return FALSE;
 	self->sms = pg_sms_new(self, error);
 	return self->sms != NULL;
@@ -674,6 +703,7 @@ pg_session_manager_free(PgSessionManager *self)
 	g_clear_pointer(&self->irc_gate, pg_irc_gate_free);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
+	pg_room_history_stop(self);
 	g_hash_table_unref(self->sessions);
 	g_hash_table_unref(self->links);
 	g_ptr_array_unref(self->transports);

@@ -36,6 +36,11 @@ typedef struct {
 	gchar *subject;
 	gboolean joined;       /* the legacy network confirmed */
 	GQueue *echo_ids;      /* ids of our messages waiting for their echo */
+	/* pg-room-history.c */
+	gint64 archive;        /* its archive (PgHistory), 0: none */
+	gboolean persistent;   /* stays joined while the user is offline */
+	GHashTable *history_wants; /* full JID -> what its join asked of the
+				    * history (XEP-0045 §7.2.15), or NULL */
 } PgRoom;
 
 struct _PgLink {
@@ -112,6 +117,8 @@ struct _PgSessionManager {
 	struct _PgSessionAudit *audit; /* sessions vs. probe answers (pg-session-audit.c) */
 	PgLimits *limits;     /* per-user and gateway-wide limits (pg-limits.c) */
 	struct _PgIrcGate *irc_gate; /* IRC servers resolved and checked (pg-irc-gate.c) */
+	struct _PgHistory *history;  /* the rooms' archive (pg-room-history.c), or NULL */
+	guint history_expire_id;     /* the hourly age limit (pg-room-history.c) */
 };
 
 /* pg-session.c */

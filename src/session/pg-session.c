@@ -6,6 +6,9 @@
  *   pg-session-commands.c, pg-session-metrics.c   XEP-0050 commands, /metrics
  *   pg-sms.c, pg-sms-kept.c   the SMS outbox and Kannel (PG_NETWORK_OUTBOX)
  *   pg-room.c             XEP-0045 rooms: state and rendering, any network
+ *   pg-room-archive.c     XEP-0313: the archive of a room, on its JID
+ *   pg-room-history.c     what rooms say, archived; history on join;
+ *                         rooms kept joined while their user is offline
  *   pg-contacts.c         legacy contacts: messages, typing
  *   pg-roster.c           buddy lists: contacts, their presence, the roster ladder
  *   pg-session-audit.c    sessions against the server's truth
@@ -71,6 +74,8 @@ pg_room_free(PgRoom *room)
 	g_hash_table_unref(room->resources);
 	g_hash_table_unref(room->occupants);
 	g_queue_free_full(room->echo_ids, g_free);
+	if (room->history_wants != NULL)
+		g_hash_table_unref(room->history_wants);
 	g_free(room);
 }
 
