@@ -28,6 +28,11 @@ struct _PgTransport {
 	GHashTable *subscribers;
 	PgTransportSendFunc send_func; /* NULL: the component */
 	gpointer send_data;
+	/* pg-privilege.c: granting domain -> PgTransportRosterAccess bits;
+	 * id -> our IQs waiting for an answer */
+	GHashTable *privileges;
+	GHashTable *iqs;
+	guint iq_serial;
 };
 
 /* The seam of tests/fuzz/fuzz-handlers.c, a fake component: route @stanza
@@ -67,6 +72,16 @@ xmpp_stanza_t *pg_adhoc_disco_info_reply(PgTransport *self, xmpp_stanza_t *iq,
 					 const gchar *node);
 xmpp_stanza_t *pg_adhoc_disco_items_reply(PgTransport *self, xmpp_stanza_t *iq,
 					  const gchar *node);
+
+/* pg-privilege.c: XEP-0356 grants and the IQs we ask */
+void pg_privilege_init(PgTransport *self);
+void pg_privilege_finalize(PgTransport *self);
+/* A new stream, or none: grants are forgotten, pending IQs fail. */
+void pg_privilege_on_stream(PgTransport *self);
+/* TRUE if @message was a <privilege/> advertisement (taken or refused). */
+gboolean pg_privilege_handle_message(PgTransport *self, xmpp_stanza_t *message, const PgJid *from);
+/* An IQ result or error from @from: the answer to one of ours, or dropped. */
+void pg_privilege_handle_answer(PgTransport *self, xmpp_stanza_t *answer, const PgJid *from);
 
 /* pg-register.c: XEP-0077 registration, XEP-0100 gateway and subscriptions */
 void pg_register_handle_iq(PgTransport *self, xmpp_stanza_t *iq);

@@ -85,7 +85,11 @@ pg_transport_handle_iq(PgTransport *self, xmpp_stanza_t *iq, const PgJid *from, 
 	xmpp_stanza_t *payload;
 	guint n_children = 0;
 
-	/* results and errors answer our own requests: nothing is waiting on them yet */
+	/* results and errors answer our own requests (pg-privilege.c) */
+	if (g_strcmp0(type, "result") == 0 || g_strcmp0(type, "error") == 0) {
+		pg_privilege_handle_answer(self, iq, from);
+		return;
+	}
 	if (g_strcmp0(type, "get") != 0 && g_strcmp0(type, "set") != 0)
 		return;
 	payload = pg_transport_iq_payload(iq, &n_children);
@@ -115,6 +119,9 @@ static void
 pg_transport_handle_message(PgTransport *self, xmpp_stanza_t *message, const PgJid *from,
 			    const PgJid *to)
 {
+	/* XEP-0356 §4.2: the server's grants, taken only from the server */
+	if (to->local == NULL && pg_privilege_handle_message(self, message, from))
+		return;
 	if (pg_transport_delegate_stanza(self, message, from, to))
 		return;
 	pg_transport_reply_error_code(self, message, PG_ERROR_SERVICE_UNAVAILABLE,
@@ -208,6 +215,7 @@ pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_
 	/* whoever saw us before may have missed our going away */
 	g_hash_table_remove_all(self->shown);
 	g_hash_table_remove_all(self->subscribers);
+	pg_privilege_on_stream(self);
 	if (self->delegate.connected != NULL)
 		self->delegate.connected(self, connected, self->delegate_data);
 }
@@ -238,6 +246,7 @@ pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_conf
 	self->shown = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					    (GDestroyNotify)g_hash_table_unref);
 	self->subscribers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pg_privilege_init(self);
 	pg_adhoc_add_builtin_commands(self);
 	self->component =
 	    pg_component_new(transport_config->jid, transport_config->secret, config->xmpp_host,
@@ -263,6 +272,7 @@ pg_transport_free(PgTransport *self)
 	if (self == NULL)
 		return;
 	pg_component_free(self->component);
+	pg_privilege_finalize(self);
 	pg_adhoc_free(self->adhoc);
 	g_hash_table_unref(self->shown);
 	g_hash_table_unref(self->subscribers);

@@ -64,6 +64,28 @@ void pg_transport_reply_error(PgTransport *self, xmpp_stanza_t *request, const G
 void pg_transport_reply_error_code(PgTransport *self, xmpp_stanza_t *request, gint code,
 				   const gchar *text);
 
+/* XEP-0356 (pg-privilege.c): what the XMPP server of @domain lets this
+ * component do with its users' rosters, as bits of PgTransportRosterAccess
+ * (0: nothing, or no grant on this stream). */
+typedef enum {
+	PG_TRANSPORT_ROSTER_GET = 1 << 0,
+	PG_TRANSPORT_ROSTER_SET = 1 << 1,
+} PgTransportRosterAccess;
+guint pg_transport_roster_access(const PgTransport *self, const gchar *domain);
+
+/* The answer to an IQ of pg_transport_send_iq(): @reply (borrowed) is the
+ * result or the error, or NULL when none came in time, the stream went, or
+ * the IQ could not be sent. */
+typedef void (*PgTransportAnswerFunc)(PgTransport *self, xmpp_stanza_t *reply,
+				      gpointer user_data);
+/* Send the get or set @iq (borrowed; its id is set here) and call @func
+ * once with its answer (maybe from inside this call, when it cannot be
+ * sent), then @destroy(@user_data).  Only an answer from the JID @iq went
+ * to is taken.  @func is not called once the delegate changed (the layer
+ * that asked is gone); @destroy always runs. */
+void pg_transport_send_iq(PgTransport *self, xmpp_stanza_t *iq, PgTransportAnswerFunc func,
+			  gpointer user_data, GDestroyNotify destroy);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgTransport, pg_transport_free)
 
 G_END_DECLS
