@@ -18,6 +18,19 @@
 -- polygate.conf): irc.example.org serves example.org users.
 -- VirtualHost "example.org"
 
+-- Optional: XEP-0356 privileges, the first rung of the roster ladder
+-- (src/session/pg-roster-ladder.c): the legacy buddy list is written straight
+-- into the user's roster (named, grouped, subscribed both ways), with no
+-- subscription requests.  Needs mod_privilege from Debian's prosody-modules
+-- (apt-get install prosody-modules; it speaks urn:xmpp:privilege:2).  In the
+-- global section (or the VirtualHost of your users):
+--     modules_enabled = { ..., "privilege" }
+--     privileged_entities = { ["xmpp-legacy.example.org"] = { roster = "both" } }
+-- and `modules_enabled = { "privilege" }` in the transport's Component section
+-- below.  Without it Polygate falls back to XEP-0144 roster item exchange (for
+-- clients that advertise it) or subscription requests; the user's "roster"
+-- ad-hoc command says which is used and can re-sync.
+
 Component "irc.example.org"
     component_secret = "CHANGE-ME-irc-component-secret"
     name = "IRC gateway"

@@ -9,16 +9,10 @@
  * cut to a bound; a link holds at most PG_ROSTER_BUDDIES_MAX buddies
  * (pg-roster.h), and the user is told once when more are left out.
  *
- * The roster ladder (issue 9, item 5): XEP-0356
- * privileged roster push where the server grants it, else XEP-0144 roster
- * item exchange, else subscription requests.  pg_roster_mode() is the one
- * place that picks the rung; only the bottom one exists today.  On it each
- * new buddy of a link sends the user a subscribe from its contact JID, with
- * its nickname (XEP-0172 §4.2: "a nickname ... in a presence subscription
- * request").  It is sent at every new session, not only once: RFC 6121
- * §3.1.3 has the user's server answer a request the user already approved
- * with an automatic "subscribed", without bothering the user, so nothing
- * needs to remember the approvals here.
+ * The roster ladder (issue 9, item 5) is pg-roster-ladder.c's: this file
+ * takes the worker's events into the link's table and says what changed;
+ * the ladder decides how the user's roster hears of it (XEP-0356 push,
+ * XEP-0144 exchange, or a subscribe with the buddy's nickname).
  *
  * Presence: a buddy's presence goes to the user's bare JID whether or not
  * the user approved yet, as the transport's own presence does.  RFC 6121
@@ -54,8 +48,6 @@
 #include "session/pg-roster.h"
 #include "stanza/pg-stanza.h"
 
-#define PG_NS_NICK "http://jabber.org/protocol/nick"
-
 static void
 pg_roster_buddy_free(PgRosterBuddy *buddy)
 {
@@ -75,7 +67,7 @@ pg_roster_table_new(void)
 
 /* The link's buddy table, made on first use: the session records
  * (pg-session.c) free it but never need to know what it holds. */
-static GHashTable *
+GHashTable *
 pg_roster_buddies(PgLink *link)
 {
 	if (link->buddies == NULL)
@@ -166,19 +158,9 @@ pg_roster_table_put(GHashTable *buddies, const gchar *who, const gchar *alias, c
 	return TRUE;
 }
 
-PgRosterMode
-pg_roster_mode(PgLink *link)
-{
-	/* The seam of the ladder: XEP-0356 (asking the server for the
-	 * "roster" privilege, Prosody's and ejabberd's mod_privilege) and
-	 * XEP-0144 (a client that advertises it in disco/caps) are chosen
-	 * here once they exist; until then every user gets requests. */
-	return PG_ROSTER_MODE_SUBSCRIBE;
-}
-
 /* The contact JID of @who on @link, checked as any JID is (pg-jid.h), or
  * NULL: a name the addressing cannot carry. */
-static gchar *
+gchar *
 pg_roster_contact_jid(PgLink *link, const gchar *who)
 {
 	g_autofree gchar *jid = pg_session_contact_jid(link, who);
@@ -194,7 +176,7 @@ pg_roster_contact_jid(PgLink *link, const gchar *who)
 	return g_steal_pointer(&jid);
 }
 
-static xmpp_stanza_t *
+xmpp_stanza_t *
 pg_roster_presence_new(PgSession *session, const gchar *from, const gchar *type)
 {
 	xmpp_stanza_t *presence = xmpp_presence_new(pg_session_ctx(session));
@@ -206,8 +188,7 @@ pg_roster_presence_new(PgSession *session, const gchar *from, const gchar *type)
 	return presence;
 }
 
-/* The presence of contact @from as @status with @text (nullable). */
-static void
+void
 pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, const gchar *text)
 {
 	PgSession *session = link->session;
@@ -244,28 +225,25 @@ pg_roster_refuse(PgLink *link, const PgIpcMessage *msg, const GError *error)
 		  error->message);
 }
 
-void
-pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
+gboolean
+pg_roster_take_buddy(PgLink *link, const PgIpcMessage *msg, PgRosterChange *change)
 {
 	PgSession *session = link->session;
 	const gchar *who = pg_ipc_message_get_string(msg, "who");
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *from = NULL;
-	PgRosterChange change;
-	PgRosterBuddy *buddy;
-	xmpp_stanza_t *request;
 
 	if (!pg_roster_has_buddy_list(link))
-		return;
+		return FALSE;
 	if (!pg_roster_check_event(msg, &error)) {
 		pg_roster_refuse(link, msg, error);
-		return;
+		return FALSE;
 	}
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
-		return;
+		return FALSE;
 	if (!pg_roster_table_put(pg_roster_buddies(link), who, pg_ipc_message_get_string(msg, "alias"),
-				 pg_ipc_message_get_string(msg, "group"), &change, &error)) {
+				 pg_ipc_message_get_string(msg, "group"), change, &error)) {
 		if (!link->buddies_full) {
 			link->buddies_full = TRUE;
 			g_warning("%s: %s", link->account, error->message);
@@ -274,46 +252,32 @@ pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg)
 					  "others are not shown.",
 					  PG_ROSTER_BUDDIES_MAX);
 		}
-		return;
+		return FALSE;
 	}
-	if (change != PG_ROSTER_NEW)
-		return;
-	switch (pg_roster_mode(link)) {
-	case PG_ROSTER_MODE_SUBSCRIBE:
-		buddy = g_hash_table_lookup(pg_roster_buddies(link), who);
-		request = pg_roster_presence_new(session, from, "subscribe");
-		if (buddy->alias != NULL)
-			xmpp_stanza_set_ns(pg_stanza_add_text_child(request, "nick", buddy->alias),
-					   PG_NS_NICK);
-		pg_session_send(session, request);
-		break;
-	}
+	return TRUE;
 }
 
-void
-pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg)
+gchar *
+pg_roster_take_removal(PgLink *link, const PgIpcMessage *msg)
 {
 	const gchar *who = pg_ipc_message_get_string(msg, "who");
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *from = NULL;
 
 	if (!pg_roster_has_buddy_list(link))
-		return;
+		return NULL;
 	if (!pg_roster_check_event(msg, &error)) {
 		pg_roster_refuse(link, msg, error);
-		return;
+		return NULL;
 	}
 	if (!g_hash_table_remove(pg_roster_buddies(link), who))
-		return;
+		return NULL;
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
-		return;
-	/* the legacy side ended both directions, as XEP-0100 §4.3 does for
-	 * the transport itself */
+		return NULL;
 	if (g_hash_table_contains(link->online, from))
 		pg_roster_send_presence(link, from, "offline", NULL);
-	pg_session_send(link->session, pg_roster_presence_new(link->session, from, "unsubscribe"));
-	pg_session_send(link->session, pg_roster_presence_new(link->session, from, "unsubscribed"));
+	return g_steal_pointer(&from);
 }
 
 void

@@ -6,6 +6,8 @@
 
 G_BEGIN_DECLS
 
+#define PG_NS_NICK "http://jabber.org/protocol/nick" /* XEP-0172 */
+
 /* What the daemon takes from a worker about one account's buddies.  A
  * worker is untrusted (it runs a protocol plugin): past these, a buddy
  * event is refused (a name) or cut (a text), and a buddy past the count is
@@ -15,13 +17,6 @@ G_BEGIN_DECLS
 #define PG_ROSTER_ALIAS_MAX       256  /* bytes of a nickname */
 #define PG_ROSTER_GROUP_MAX       256  /* bytes of a group name */
 #define PG_ROSTER_STATUS_TEXT_MAX 1024 /* bytes of a status message */
-
-/* How the buddy list reaches the user's roster: the ladder of issue 9 is
- * XEP-0356 privileged roster push, else XEP-0144 roster item exchange,
- * else subscription requests; only the last rung is built. */
-typedef enum {
-	PG_ROSTER_MODE_SUBSCRIBE, /* RFC 6121 §3.1: one subscribe per contact */
-} PgRosterMode;
 
 /* One buddy as the worker last described it. */
 typedef struct {
@@ -57,15 +52,30 @@ gboolean
 pg_roster_table_put(GHashTable *buddies, const gchar *who, const gchar *alias, const gchar *group,
 		    PgRosterChange *change, GError **error);
 
-/* The rung of the ladder used for @link's user. */
-PgRosterMode
-pg_roster_mode(PgLink *link);
+/* Returns: (transfer none) @link's table of legacy id -> PgRosterBuddy. */
+GHashTable *
+pg_roster_buddies(PgLink *link);
+/* The contact JID of @who on @link, checked as any JID is (pg-jid.h), or
+ * NULL (logged): a name the addressing cannot carry.  (transfer full) */
+gchar *
+pg_roster_contact_jid(PgLink *link, const gchar *who);
+/* Returns: (transfer full) a presence of @type (NULL: available) from
+ * @from to the user. */
+xmpp_stanza_t *
+pg_roster_presence_new(PgSession *session, const gchar *from, const gchar *type);
+/* The presence of contact @from as @status with @text (nullable). */
+void
+pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, const gchar *text);
 
-/* Worker events (checked here first). */
-void
-pg_roster_on_buddy(PgLink *link, const PgIpcMessage *msg);
-void
-pg_roster_on_buddy_removed(PgLink *link, const PgIpcMessage *msg);
+/* Worker events (checked here first).  A buddy event goes into the table:
+ * TRUE with what it changed in *@change, FALSE if it was refused (logged;
+ * the user is told once of the cap).  A buddy-removed event leaves it and
+ * shows the contact offline: the contact's JID (transfer full), or NULL if
+ * nothing was removed.  The ladder (pg-roster-ladder.c) tells the roster. */
+gboolean
+pg_roster_take_buddy(PgLink *link, const PgIpcMessage *msg, PgRosterChange *change);
+gchar *
+pg_roster_take_removal(PgLink *link, const PgIpcMessage *msg);
 void
 pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg);
 /* @link's legacy connection is gone: every buddy is offline, and the

@@ -1,5 +1,6 @@
 /* XEP-0050 ad-hoc commands of the session layer: for users (reconnect,
- * leave every room) and for admins (online users, worker processes). */
+ * leave every room, the roster mode and re-sync on networks with a buddy
+ * list: pg-roster-command.c) and for admins (online users, worker processes). */
 #define G_LOG_DOMAIN "pg-session"
 
 #include "config.h"
@@ -7,6 +8,7 @@
 #include "session/pg-link.h"
 #include "session/pg-prompts.h"
 #include "session/pg-room.h"
+#include "session/pg-roster-command.h"
 #include "session/pg-session-commands.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-adhoc.h"
@@ -122,6 +124,9 @@ pg_session_commands_add(PgSessionManager *self, PgTransport *transport)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_session_commands); i++)
 		pg_transport_add_command(transport, &pg_session_commands[i], self);
+	/* a network with a buddy list has a roster ladder (pg-roster-command.c) */
+	if (pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST))
+		pg_transport_add_command(transport, &pg_roster_command, self);
 }
 
 void
@@ -129,4 +134,5 @@ pg_session_commands_remove(PgTransport *transport)
 {
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_session_commands); i++)
 		pg_transport_remove_command(transport, pg_session_commands[i].node);
+	pg_transport_remove_command(transport, pg_roster_command.node);
 }

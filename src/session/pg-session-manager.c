@@ -11,7 +11,7 @@
 #include "config.h"
 
 #include "core/pg-error.h"
-#include "session/pg-roster.h"
+#include "session/pg-roster-ladder.h"
 #include "session/pg-account-state.h"
 #include "session/pg-contacts.h"
 #include "session/pg-irc-gate.h"
@@ -73,8 +73,10 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 		/* a probe's answer may end the whole session: look it up again */
 		pg_session_audit_presence(self->audit, transport, user_jid, from, FALSE);
 		session = pg_session_lookup(self, user_jid, transport);
-		if (session != NULL)
+		if (session != NULL) {
+			pg_roster_ladder_on_resource(session, from, FALSE);
 			pg_session_drop_resource(session, from);
+		}
 		return;
 	}
 	if (type != NULL)
@@ -88,6 +90,8 @@ pg_session_handle_user_presence(PgSessionManager *self, PgTransport *transport,
 		g_autofree gchar *show = pg_stanza_get_child_text(presence, "show");
 		pg_session_set_resource(session, from, show, status_text);
 	}
+	/* which rung of the roster ladder its client takes (XEP-0144) */
+	pg_roster_ladder_on_resource(session, from, TRUE);
 	pg_session_connect_default(session, presence);
 	pg_session_update_status(session);
 }
@@ -525,10 +529,10 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		pg_contacts_on_typing(link, msg);
 		return;
 	case PG_IPC_EVT_BUDDY:
-		pg_roster_on_buddy(link, msg);
+		pg_roster_ladder_on_buddy(link, msg);
 		return;
 	case PG_IPC_EVT_BUDDY_REMOVED:
-		pg_roster_on_buddy_removed(link, msg);
+		pg_roster_ladder_on_buddy_removed(link, msg);
 		return;
 	case PG_IPC_EVT_BUDDY_PRESENCE:
 		pg_roster_on_buddy_presence(link, msg);
@@ -575,6 +579,7 @@ static void
 pg_session_link_connected_cb(PgLink *link)
 {
 	pg_room_rejoin_all(link);
+	pg_roster_ladder_on_link_connected(link);
 }
 
 static void

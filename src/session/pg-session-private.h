@@ -64,6 +64,9 @@ struct _PgLink {
 	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
 	guint login_timeout_id; /* the login has link_login_timeout to answer */
 	GQueue *prompts;        /* questions to the user (pg-prompts.c), NULL if none */
+	/* pg-roster-ladder.c: the buddy list settles before it is offered */
+	guint roster_sync_id;
+	gboolean roster_synced;
 };
 
 struct _PgSession {
@@ -75,6 +78,11 @@ struct _PgSession {
 	guint grace_id;
 	GQueue *recent;        /* PgSessionRequest: for error replies by request id */
 	GHashTable *contacts;  /* legacy contacts already offered to the roster */
+	/* pg-roster-ladder.c (each NULL until used) */
+	GHashTable *roster_resources; /* full JID -> PG_ROSTER_RESOURCE_* bits */
+	GQueue *roster_pushes;        /* xmpp_stanza_t: privileged roster sets to send */
+	guint roster_in_flight;       /* of those, sent and not answered yet */
+	gchar *roster_failure;        /* why privileged pushes stopped, or NULL */
 };
 
 typedef struct {

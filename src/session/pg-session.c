@@ -4,13 +4,15 @@
  *   pg-session-manager.c  every transport's delegate and the supervisor's
  *                         client: dispatches stanzas and worker events
  *   pg-session-commands.c, pg-session-metrics.c   XEP-0050 commands, /metrics
+ *   pg-roster-command.c   the user's roster command (mode, re-sync)
  *   pg-sms.c, pg-sms-kept.c   the SMS outbox and Kannel (PG_NETWORK_OUTBOX)
  *   pg-room.c             XEP-0045 rooms: state and rendering, any network
  *   pg-room-archive.c     XEP-0313: the archive of a room, on its JID
  *   pg-room-history.c     what rooms say, archived; history on join;
  *                         rooms kept joined while their user is offline
  *   pg-contacts.c         legacy contacts: messages, typing
- *   pg-roster.c           buddy lists: contacts, their presence, the roster ladder
+ *   pg-roster-ladder.c    the roster ladder: XEP-0356, XEP-0144, subscriptions
+ *   pg-roster.c           buddy lists: contacts, their presence
  *   pg-session-audit.c    sessions against the server's truth
  *   pg-link.c             the link state machine; reports upward through
  *                         PgSessionEvents (pg-session-private.h)
@@ -184,6 +186,7 @@ pg_link_free(PgLink *link)
 
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 	g_clear_handle_id(&link->retry_id, g_source_remove);
+	g_clear_handle_id(&link->roster_sync_id, g_source_remove);
 	if (manager->events != NULL && manager->events->forget != NULL)
 		manager->events->forget(link);
 	g_hash_table_remove(manager->links, link->account);
@@ -250,6 +253,14 @@ pg_session_free(PgSession *session)
 	g_hash_table_unref(session->resources);
 	g_queue_free_full(session->recent, (GDestroyNotify)pg_session_request_free);
 	g_hash_table_unref(session->contacts);
+	g_clear_pointer(&session->roster_resources, g_hash_table_unref);
+	if (session->roster_pushes != NULL) {
+		xmpp_stanza_t *iq;
+		while ((iq = g_queue_pop_head(session->roster_pushes)) != NULL)
+			xmpp_stanza_release(iq);
+		g_queue_free(session->roster_pushes);
+	}
+	g_free(session->roster_failure);
 	g_free(session->user_jid);
 	g_free(session);
 }

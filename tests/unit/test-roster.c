@@ -16,7 +16,7 @@
 #include "registry/pg-registry.h"
 #include "registry/pg-vault.h"
 #include "session/pg-link.h"
-#include "session/pg-roster.h"
+#include "session/pg-roster-ladder.h"
 #include "session/pg-session-manager.h"
 #include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
@@ -233,6 +233,9 @@ test_roster_buddy_asks_once_with_its_nickname(PgTestFixture *fixture, gconstpoin
 	g_autofree gchar *text = NULL;
 
 	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob <3");
+	/* offered once the list settled (pg-roster-ladder.c) */
+	g_assert_cmpuint(fixture->sent->len, ==, 0);
+	pg_roster_ladder_sync(fixture->link);
 	g_assert_cmpuint(pg_test_count(fixture, PG_TEST_BOB, "subscribe"), ==, 1);
 	request = pg_test_last(fixture);
 	nick = xmpp_stanza_get_child_by_name_and_ns(request, "nick",
@@ -351,6 +354,7 @@ test_roster_cap_tells_the_user_once(PgTestFixture *fixture, gconstpointer user_d
 		pg_test_buddy(fixture, who, NULL);
 	}
 	g_test_assert_expected_messages();
+	pg_roster_ladder_sync(fixture->link);
 	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, PG_ROSTER_BUDDIES_MAX);
 	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribe"), ==, PG_ROSTER_BUDDIES_MAX);
 	for (guint i = 0; i < fixture->sent->len; i++)
