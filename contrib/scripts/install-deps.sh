@@ -22,6 +22,9 @@ PACKAGES=(
 	pidgin-sipe purple-discord purple-rocketchat
 	# servers driven by the integration tests and the demo
 	prosody lua-unbound ngircd kannel kannel-extras biboumi inspircd atheme-services ejabberd
+	# mod_privilege (XEP-0356) for the roster ladder's first rung
+	# (tests/integration/test_jabber_roster_ladder.py)
+	prosody-modules
 	# test client and runner
 	python3 python3-slixmpp python3-pytest python3-gi gir1.2-glib-2.0
 	# tools used by the scripts and the tests

@@ -1,4 +1,8 @@
-"""Legacy buddies become contacts (issue 9, item 5, the ladder's bottom rung).
+"""Legacy buddies become contacts (issue 9, item 5: the roster ladder's
+fallbacks, on a Prosody without mod_privilege; the top rung is
+test_jabber_roster_ladder.py).
+
+The bottom rung, subscription requests:
 
 prpl-jabber logs in to legacy.localhost (a second Prosody host) as an
 account whose roster already holds a buddy, `pal`, named "Pal".  The user
@@ -9,6 +13,11 @@ own presence reaches the legacy network as the account's status.  A
 contact the user adds to their roster is added to the legacy account's
 roster, and removed from it when the user removes it; a request the user
 declines leaves the legacy buddy where it is.
+
+The middle rung, XEP-0144: a user whose client advertises roster item
+exchange gets the buddy list as suggestions (named and grouped), and no
+subscription requests; the ad-hoc command says "rosterx", and a user who
+forges the server's XEP-0356 grant changes nothing.
 
 Run: POLYGATE_BIN=build-test/src/polygate /usr/bin/python3 -m pytest \
      tests/integration/test_jabber_roster.py
@@ -25,9 +34,11 @@ from harness.prosody import DOMAIN, Prosody
 from harness.xep import register_form
 from test_jabber_gateway import (  # noqa: F401 (a fixture)
     GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
+from test_jabber_roster_ladder import forge_privilege, roster_command
 
 NS_NICK = "http://jabber.org/protocol/nick"
 NS_ROSTER = "jabber:iq:roster"
+NS_ROSTERX = "http://jabber.org/protocol/rosterx"
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +159,52 @@ def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds
         for client in (user, pal, newpal, owner):
             if client is not None:
                 client.disconnect()
+
+
+def test_a_client_with_roster_item_exchange_is_offered_the_buddy_list(roster_gateway):
+    server, daemon, _ = roster_gateway
+    legacy_jid, buddy_jid = f"xchguser@{LEGACY}", f"xpal@{LEGACY}"
+    for name in ("xchguser", "xpal"):
+        server.create_user(name, LEGACY)
+    befriend(server, legacy_jid, buddy_jid)
+    owner = XmppClient(legacy_jid, server.passwords[legacy_jid], port=server.c2s_port).connect()
+    try:
+        reply = owner.iq_set(legacy_jid, f"<query xmlns='{NS_ROSTER}'><item jid='{buddy_jid}' "
+                                         "name='X Pal'><group>Work</group></item></query>")
+        assert reply.get("type") == "result", to_string(reply)
+    finally:
+        owner.disconnect()
+    buddy_contact = contact(buddy_jid)
+    jid = server.create_user(f"xch{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port,
+                      features=[NS_ROSTERX]).connect()
+    try:
+        reply = user.iq_set(GATEWAY, register_form({
+            "username": "xchguser", "split.domain": LEGACY,
+            "password": server.passwords[legacy_jid],
+            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
+        assert reply.get("type") == "result", to_string(reply)
+        start = len(user.every_message)
+        user.send_presence(to=GATEWAY)
+        _question(user, start)
+        _answer_by_adhoc(user, "Accept")
+
+        # XEP-0144: the list comes as suggestions to this client
+        def offered(m):
+            x = m.find(f"{{{NS_ROSTERX}}}x")
+            return (m.get("from") == GATEWAY and x is not None
+                    and [i for i in x.findall(f"{{{NS_ROSTERX}}}item")
+                         if i.get("jid") == buddy_contact])
+        message = user.wait_every_message(offered, timeout=60, what="a roster item exchange")
+        assert message.get("to") == user.full_jid, to_string(message)
+        item = [i for i in message.find(f"{{{NS_ROSTERX}}}x") if i.get("jid") == buddy_contact][0]
+        assert item.get("action") == "add" and item.get("name") == "X Pal", to_string(message)
+        assert [g.text for g in item.findall(f"{{{NS_ROSTERX}}}group")] == ["Work"]
+        assert not user.presences(from_=buddy_contact, ptype="subscribe")
+        assert roster_command(user)[0] == "rosterx"
+
+        # no mod_privilege here: a user's forged grant changes nothing
+        assert forge_privilege(user) == ("auth", "forbidden")
+        assert roster_command(user)[0] == "rosterx"
+    finally:
+        user.disconnect()

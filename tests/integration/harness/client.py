@@ -94,7 +94,10 @@ def to_string(element):
 
 
 class XmppClient:
-    def __init__(self, jid, password, host="127.0.0.1", port=5222):
+    def __init__(self, jid, password, host="127.0.0.1", port=5222, features=()):
+        """features: disco#info features this client advertises (XEP-0030),
+        e.g. XEP-0144's; with none it answers disco#info with an error."""
+        self.features = tuple(features)
         self.jid = jid
         self.password = password
         self.address = (host, port)
@@ -116,6 +119,8 @@ class XmppClient:
 
     async def _connect(self, timeout):
         xmpp = slixmpp.ClientXMPP(self.jid, self.password)
+        if self.features:
+            xmpp.register_plugin("xep_0030")
         xmpp.auto_authorize = None
         xmpp.auto_subscribe = False
         started = asyncio.get_running_loop().create_future()
@@ -124,7 +129,10 @@ class XmppClient:
             # Fetch the roster so Prosody counts this resource as "interested"
             # (it delivers inbound subscribed/unsubscribe(d) only to those), and
             # send initial presence (inbound presence goes to available
-            # resources only).
+            # resources only).  Features are the bound full JID's (slixmpp
+            # keys them by JID), so they are added once it is bound.
+            for feature in self.features:
+                xmpp["xep_0030"].add_feature(feature, jid=xmpp.boundjid.full)
             await xmpp.get_roster(timeout=timeout)
             xmpp.send_presence()
             if not started.done():

@@ -18,6 +18,8 @@ PROSODYCTL = "/usr/bin/prosodyctl"
 DOMAIN = "localhost"
 EVIL_DOMAIN = "evil.localhost"  # a second VirtualHost, not in allowed_domains
 DEFAULT_COMPONENTS = ("irc.localhost", "sms.localhost", "purple.localhost")
+# XEP-0356, from Debian's prosody-modules (it speaks urn:xmpp:privilege:2)
+MOD_PRIVILEGE = "/usr/lib/prosody/modules/mod_privilege/mod_privilege.lua"
 
 
 def _lua_string(value):
@@ -26,9 +28,17 @@ def _lua_string(value):
 
 class Prosody:
     def __init__(self, directory, cert_dir, components=DEFAULT_COMPONENTS, plugin_paths=(),
-                 extra_lines=()):
+                 extra_lines=(), privileged=None):
         """plugin_paths: directories of test-only Prosody modules; extra_lines:
-        config lines appended at the end (e.g. a Component using one)."""
+        config lines appended at the end (e.g. a Component using one);
+        privileged: component JID -> XEP-0356 permissions, e.g.
+        {"xmpp.localhost": {"roster": "both"}}, granted by mod_privilege from
+        Debian's prosody-modules (loaded on every host and on those
+        components, as its documentation asks)."""
+        self.privileged = dict(privileged or {})
+        if self.privileged and not os.path.exists(MOD_PRIVILEGE):
+            raise util.HarnessError(f"{MOD_PRIVILEGE} is missing: install prosody-modules "
+                                    "(contrib/scripts/install-deps.sh)")
         self.plugin_paths = [os.path.abspath(p) for p in plugin_paths]
         self.extra_lines = list(extra_lines)
         self.dir = os.path.abspath(directory)
@@ -60,11 +70,18 @@ class Prosody:
             f"c2s_ports = {{ {self.c2s_port} }}",
             'component_interfaces = { "127.0.0.1" }',
             f"component_ports = {{ {self.component_port} }}",
-            'modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix" }',
+            'modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix"'
+            + (', "privilege"' if self.privileged else "") + " }",
             'modules_disabled = { "s2s" }',
             "c2s_require_encryption = false",
             "allow_unencrypted_plain_auth = true",
         ]
+        if self.privileged:
+            entities = ", ".join(
+                f"[{_lua_string(jid)}] = {{ "
+                + ", ".join(f"{k} = {_lua_string(v)}" for k, v in perms.items()) + " }"
+                for jid, perms in self.privileged.items())
+            lines.append(f"privileged_entities = {{ {entities} }}")
         if self.plugin_paths:
             lines.append("plugin_paths = { " + ", ".join(_lua_string(p) for p in self.plugin_paths)
                          + " }")
@@ -77,6 +94,8 @@ class Prosody:
         for jid, secret in self.components.items():
             lines.append(f'Component "{jid}"')
             lines.append(f"  component_secret = {_lua_string(secret)}")
+            if jid in self.privileged:
+                lines.append('  modules_enabled = { "privilege" }')
         lines += self.extra_lines
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
