@@ -39,7 +39,10 @@ def _yaml_string(value):
 
 
 class Ejabberd:
-    def __init__(self, directory, components, global_routes=False):
+    def __init__(self, directory, components, global_routes=False, privileged=None):
+        """privileged: component JID -> mod_privilege roster access
+        ("get", "set" or "both"), XEP-0356 as ejabberd 23.01 grants it."""
+        self.privileged = dict(privileged or {})
         self.dir = os.path.abspath(directory)
         self.c2s_port = util.free_port()
         self.component_port = util.free_port()
@@ -85,16 +88,31 @@ class Ejabberd:
             "acl:",
             "  local:",
             "    user_regexp: \"\"",
+        ]
+        for access in sorted(set(self.privileged.values())):
+            servers = ", ".join(_yaml_string(jid) for jid, a in self.privileged.items()
+                                if a == access)
+            lines += [f"  priv_{access}:", f"    server: [{servers}]"]
+        lines += [
             "access_rules:",
             "  local:",
             "    allow: local",
+        ]
+        # mod_privilege takes ACCESS RULE names; an ACL name grants nothing
+        for access in sorted(set(self.privileged.values())):
+            lines += [f"  priv_{access}_rule:", f"    allow: priv_{access}"]
+        lines += [
             "modules:",
             "  mod_roster: {}",
             "  mod_disco: {}",
             "  mod_ping: {}",
             "  mod_last: {}",
-            "",
         ]
+        if self.privileged:
+            lines += ["  mod_privilege:", "    roster:"]
+            lines += [f"      {access}: priv_{access}_rule"
+                      for access in sorted(set(self.privileged.values()))]
+        lines.append("")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
         # sourced by ejabberdctl (a shell script) after it chose the user
