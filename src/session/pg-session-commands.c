@@ -9,6 +9,7 @@
 #include "session/pg-prompts.h"
 #include "session/pg-room.h"
 #include "session/pg-roster-command.h"
+#include "session/pg-roster-ladder.h"
 #include "session/pg-session-commands.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-adhoc.h"
@@ -68,6 +69,11 @@ pg_session_command_online_users_cb(PgTransport *transport, const gchar *user_jid
 		n++;
 		g_string_append_printf(text, "\n%s (%u resource(s))", session->user_jid,
 				       g_hash_table_size(session->resources));
+		/* DESIGN: the roster ladder's rung is visible to the admin too */
+		if (pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST))
+			g_string_append_printf(
+			    text, " roster by %s;",
+			    pg_roster_mode_to_string(pg_roster_ladder_mode(session)));
 		g_hash_table_iter_init(&links, session->links);
 		while (g_hash_table_iter_next(&links, NULL, &link))
 			g_string_append_printf(text, " %s: %s, %u room(s);",

@@ -175,6 +175,7 @@ def test_a_client_with_roster_item_exchange_is_offered_the_buddy_list(roster_gat
     finally:
         owner.disconnect()
     buddy_contact = contact(buddy_jid)
+    owner = None
     jid = server.create_user(f"xch{os.getpid()}")
     user = XmppClient(jid, server.passwords[jid], port=server.c2s_port,
                       features=[NS_ROSTERX]).connect()
@@ -206,5 +207,24 @@ def test_a_client_with_roster_item_exchange_is_offered_the_buddy_list(roster_gat
         # no mod_privilege here: a user's forged grant changes nothing
         assert forge_privilege(user) == ("auth", "forbidden")
         assert roster_command(user)[0] == "rosterx"
+
+        # the client takes the suggestion as clients do: it adds the item
+        # and asks for the contact's presence (approved by the gateway)
+        reply = user.iq_set(jid, f"<query xmlns='{NS_ROSTER}'><item jid='{buddy_contact}' "
+                                 "name='X Pal'><group>Work</group></item></query>")
+        assert reply.get("type") == "result", to_string(reply)
+        user.send_presence(to=buddy_contact, ptype="subscribe")
+        user.wait_for_presence(from_=buddy_contact, ptype="subscribed", timeout=30)
+        # removing it removes the legacy buddy on this rung too (RFC 6121
+        # §2.5.2: the server unsubscribes from a contact it removes)
+        reply = user.iq_set(jid, f"<query xmlns='{NS_ROSTER}'><item jid='{buddy_contact}' "
+                                 "subscription='remove'/></query>")
+        assert reply.get("type") == "result", to_string(reply)
+        owner = XmppClient(legacy_jid, server.passwords[legacy_jid],
+                           port=server.c2s_port).connect()
+        util.wait_for(lambda: buddy_jid not in _roster(owner, legacy_jid), 30,
+                      "the removed contact gone from the legacy roster", daemon.log_path)
     finally:
-        user.disconnect()
+        for client in (user, owner):
+            if client is not None:
+                client.disconnect()

@@ -110,7 +110,8 @@ def privileged_gateway(tmp_path_factory, cert_dir, polygate_binary,
                          port=server.c2s_port).connect()
     daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-ladder")), server,
                       transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
-                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}])
+                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}],
+                      admins=[f"harness@{DOMAIN}"])
     try:
         daemon.start(checker, timeout=60)
         yield server, daemon, checker
@@ -162,7 +163,7 @@ def forge_privilege(user, namespace="urn:xmpp:privilege:2"):
 
 def test_the_buddy_list_arrives_by_xep_0356_and_a_resync_restores_a_dropped_item(
         privileged_gateway):
-    server, daemon, _ = privileged_gateway
+    server, daemon, checker = privileged_gateway
     legacy_jid, pal_jid = f"ladderuser@{LEGACY}", f"pal@{LEGACY}"
     pal_contact = contact(pal_jid)
     jid = server.create_user(f"lad{os.getpid()}")
@@ -187,6 +188,11 @@ def test_the_buddy_list_arrives_by_xep_0356_and_a_resync_restores_a_dropped_item
         assert not user.presences(from_=pal_contact, ptype="subscribe")
         mode, note = roster_command(user)
         assert mode == "privileged", (mode, note)
+        # the admin sees the rung too
+        reply = checker.iq_set(GATEWAY, f"<command xmlns='{NS_COMMANDS}' node='online-users' "
+                                        "action='execute'/>")
+        assert f"{jid} (1 resource(s)) roster by privileged;" in to_string(reply), \
+            to_string(reply)
 
         # an item dropped behind the user's back comes back with a re-sync
         tool = RosterTool(server, ADMIN_TOOL)
