@@ -42,6 +42,7 @@
 #include "pg-purple-text.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-events.h"
+#include "pg-purple-lines.h"
 #include "pg-purple-worker.h"
 
 static gboolean
@@ -443,7 +444,13 @@ pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
 	    NULL)
 		purple_conversation_new(PURPLE_CONV_TYPE_IM, entry->account, to);
 	worker->sending_request = msg->id;
-	sent = serv_send_im(gc, to, html, 0);
+	if (pg_purple_lines_is_irc(entry->account))
+		sent = pg_purple_lines_send(purple_find_conversation_with_account(
+						PURPLE_CONV_TYPE_IM, to, entry->account),
+					    pg_ipc_message_get_string(msg, "body"), html, NULL)
+			   ? 1 : -1;
+	else
+		sent = serv_send_im(gc, to, html, 0);
 	worker->sending_request = 0;
 	/* send_im takes the id; should it not have run, a later send must not
 	 * reuse this one */
@@ -603,6 +610,9 @@ pg_purple_commands_room_message(const PgIpcMessage *msg, GError **error)
 	if (conv == NULL)
 		return FALSE;
 	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
+	if (pg_purple_lines_is_irc(entry->account)) /* /me, long lines (pg-purple-lines.c) */
+		return pg_purple_lines_send(conv, pg_ipc_message_get_string(msg, "body"), html,
+					    error);
 	purple_conv_chat_send(purple_conversation_get_chat_data(conv), html);
 	return TRUE;
 }

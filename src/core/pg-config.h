@@ -69,6 +69,7 @@ typedef struct {
 	/* per-user limits, checked by session/pg-limits.c; 0 = no limit */
 	guint max_links_per_user;        /* irc: servers connected at once (default 5) */
 	guint max_rooms_per_user;        /* irc: rooms joined at once (default 100) */
+	guint max_lines_per_message;     /* irc: IRC lines one message may become (default 20) */
 	guint max_queued_bytes_per_user; /* bytes of the user's commands waiting for their
 					  * legacy connection (default 262144) */
 	guint max_sms_per_minute_per_user; /* sms: texts taken in any 60 s (default 10) */

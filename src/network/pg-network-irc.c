@@ -343,6 +343,10 @@ pg_network_irc_disco_type(const PgTransportConfig *transport)
 const PgNetwork pg_network_irc = {
     .name = "irc",
     .flags = PG_NETWORK_SERVERS | PG_NETWORK_ROOMS,
+    /* 512 - CRLF - the prefix of a 30-character nick with USERLEN 10 and
+     * HOSTLEN 63 - "PRIVMSG #a-long-channel-name :" - an ACTION's bytes,
+     * rounded down (backends/purple/pg-purple-lines.c) */
+    .text_line_bytes = 320,
     .parse_address = pg_network_irc_parse,
     .check_address = pg_network_irc_check_address,
     .address_to_jid = pg_network_irc_address_to_jid,

@@ -112,6 +112,11 @@ typedef enum {
 struct _PgNetwork {
 	const gchar *name; /* "purple", "irc", "sms": for logs */
 	PgNetworkFlags flags;
+	/* The bytes of text one legacy line carries at most, counted low (the
+	 * worker cuts longer lines: backends/purple/pg-purple-lines.c), for
+	 * max_lines_per_message (session/pg-limits.h); 0: lines are not cut,
+	 * and not counted. */
+	gsize text_line_bytes;
 
 	/* --- addressing */
 	/* Read @jid (a JID under the transport, with a local part, from

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "core/pg-error.h"
 #include "network/pg-network.h"
 #include "registry/pg-sms-queue.h"
@@ -32,6 +34,7 @@ static const gchar *const pg_limit_names[PG_LIMIT_LAST] = {
     [PG_LIMIT_SMS_PER_MINUTE] = "sms_per_minute",
     [PG_LIMIT_SMS_PER_DAY] = "sms_per_day",
     [PG_LIMIT_GATEWAY_LINKS] = "gateway_links",
+    [PG_LIMIT_LINES] = "lines_per_message",
 };
 
 PgLimits *
@@ -76,6 +79,8 @@ pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport, Pg
 		return transport->max_sms_per_day_per_user;
 	case PG_LIMIT_GATEWAY_LINKS:
 		return self->config->max_links;
+	case PG_LIMIT_LINES:
+		return transport->max_lines_per_message;
 	case PG_LIMIT_LAST:
 	default:
 		return 0;
@@ -101,6 +106,8 @@ pg_limits_applies(PgTransportType type, PgLimit limit)
 		return pg_network_has(network, PG_NETWORK_OUTBOX);
 	case PG_LIMIT_GATEWAY_LINKS:
 		return TRUE;
+	case PG_LIMIT_LINES:
+		return network->text_line_bytes > 0;
 	case PG_LIMIT_LAST:
 	default:
 		return FALSE;
@@ -163,6 +170,14 @@ pg_limits_set_error(GError **error, PgLimit limit, guint64 used, guint value)
 			    "its most (max_links = %u). Try again later.",
 			    used, value);
 		return;
+	case PG_LIMIT_LINES:
+		g_set_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION,
+			    "This message would be %" G_GUINT64_FORMAT " lines on the legacy "
+			    "network, more than this gateway sends for one message "
+			    "(max_lines_per_message = %u). It was not sent: paste it somewhere "
+			    "and send the link.",
+			    used, value);
+		return;
 	case PG_LIMIT_LAST:
 	default:
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,
@@ -208,6 +223,37 @@ pg_limits_get_rejections(const PgLimits *self, const PgTransportConfig *transpor
 {
 	const guint64 *counts = g_hash_table_lookup(self->rejections, transport);
 	return counts != NULL && (guint)limit < PG_LIMIT_LAST ? counts[limit] : 0;
+}
+
+/* The lines @body becomes where each line is cut every @line_bytes bytes
+ * (backends/purple/pg-purple-lines.c cuts at characters and spaces, at
+ * most that often); empty lines are not sent. */
+static guint64
+pg_limits_count_lines(const gchar *body, gsize line_bytes)
+{
+	guint64 lines = 0;
+	const gchar *p = g_str_has_prefix(body, "/me ") ? body + 4 : body;
+
+	while (*p != '\0') {
+		const gchar *end = strchr(p, '\n');
+		gsize len = end != NULL ? (gsize)(end - p) : strlen(p);
+		lines += (len + line_bytes - 1) / line_bytes;
+		p += len + (end != NULL ? 1 : 0);
+	}
+	return lines;
+}
+
+gboolean
+pg_limits_allow_lines(PgLimits *self, PgTransport *transport, const gchar *user_jid,
+		      const gchar *body, GError **error)
+{
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	gsize line_bytes = pg_network_for(config->type)->text_line_bytes;
+
+	if (line_bytes == 0 || config->max_lines_per_message == 0 || body == NULL)
+		return TRUE;
+	return pg_limits_check_for(self, config, PG_LIMIT_LINES,
+				   pg_limits_count_lines(body, line_bytes), 0, user_jid, error);
 }
 
 /* ---------------------------------------------------------------- sessions */

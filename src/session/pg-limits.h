@@ -40,6 +40,7 @@ typedef enum {
 	PG_LIMIT_SMS_PER_MINUTE,
 	PG_LIMIT_SMS_PER_DAY,
 	PG_LIMIT_GATEWAY_LINKS,
+	PG_LIMIT_LINES, /* legacy lines one message becomes (max_lines_per_message) */
 	PG_LIMIT_LAST
 } PgLimit;
 
@@ -92,6 +93,12 @@ gsize pg_limits_message_size(const PgIpcMessage *msg);
  * seconds): the outbox's count over the last minute and the last day. */
 gboolean pg_limits_allow_sms(PgLimits *self, PgTransport *transport, const gchar *user_jid,
 			     gint64 now, GError **error);
+
+/* Whether @body fits in max_lines_per_message legacy lines: its lines,
+ * each cut into pieces of the network's text_line_bytes (network/pg-network.h).
+ * Otherwise FALSE with policy-violation: the paste is refused, not cut. */
+gboolean pg_limits_allow_lines(PgLimits *self, PgTransport *transport, const gchar *user_jid,
+			       const gchar *body, GError **error);
 
 /* The limits and the refusals, Prometheus text format:
  *   polygate_limit_per_user{transport,limit}           gauge

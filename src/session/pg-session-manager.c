@@ -175,7 +175,9 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 	session = pg_session_ensure(self, user_jid, transport);
 
 	address = pg_session_parse_address(transport, to, &error);
-	if (address == NULL) {
+	/* a paste past max_lines_per_message is refused, never cut (pg-limits.h) */
+	if (address == NULL ||
+	    !pg_limits_allow_lines(self->limits, transport, user_jid, body, &error)) {
 		pg_transport_reply_error(transport, message, error);
 		return TRUE;
 	}
