@@ -124,7 +124,11 @@ interfaces = { "127.0.0.1" }
 c2s_ports = { $C2S_PORT }
 component_interfaces = { "127.0.0.1" }
 component_ports = { $COMPONENT_PORT }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "private", "vcard_legacy" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "private", "vcard_legacy",
+	"privilege" }
+-- XEP-0356 (mod_privilege, prosody-modules): the purple transport writes the
+-- legacy buddy list into the user's roster (src/session/pg-roster-ladder.c)
+privileged_entities = { ["purple.localhost"] = { roster = "both" } }
 modules_disabled = { "s2s" }
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
@@ -134,6 +138,9 @@ EOF
 		for entry in "${TRANSPORTS[@]}"; do
 			read -r name jid _ <<<"$entry"
 			printf '\nComponent "%s"\n  component_secret = "%s"\n' "$jid" "$(demo_secret_of "$name")"
+			if [[ "$jid" == purple.localhost ]]; then
+				printf '  modules_enabled = { "privilege" }\n'
+			fi
 		done
 	} >"$dir/prosody.cfg.lua"
 	chmod 600 "$dir/prosody.cfg.lua"

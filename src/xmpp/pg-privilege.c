@@ -18,7 +18,7 @@
  * bare domain (no local part, no resource) that this transport serves by
  * name: one listed in allowed_domains, or the parent domain of the
  * component's JID (a "*" names nobody).  A user's client cannot send from
- * a bare domain (RFC 6120 §8.1.2.1: the server stamps the user's full JID),
+ * a bare domain (RFC 6120 §8.1.2.1: the server stamps the user's own JID),
  * so a <privilege/> from a user is a forgery: it is answered with
  * forbidden and changes nothing.  One from another host is ignored.
  *
@@ -237,7 +237,9 @@ pg_transport_send_iq(PgTransport *self, xmpp_stanza_t *request, PgTransportAnswe
 	}
 	iq = g_new0(PgPrivilegeIq, 1);
 	iq->transport = self;
-	iq->id = g_strdup_printf("pg-iq-%u", ++self->iq_serial);
+	/* unguessable too: some servers keep a bare 'from' that a client
+	 * sets, so a user's client could answer a roster get of its own */
+	iq->id = g_strdup_printf("pg-iq-%u-%08x", ++self->iq_serial, g_random_int());
 	iq->to = g_strdup(to->full);
 	iq->func = func;
 	iq->user_data = user_data;
