@@ -1,6 +1,6 @@
 /* The roster ladder: how the legacy buddy list reaches the user's roster.
  *
- * DESIGN (issue 9, item 5; DESIGN's "XMPP surface"): three rungs, the best
+ * DESIGN (issue 9, item 5): three rungs, the best
  * one the user's server and clients allow, chosen afresh each time
  * (pg_roster_ladder_mode()):
  *   1. privileged: the server made the component a privileged entity with
@@ -17,8 +17,11 @@
  *      session then drops to the next rung and offers the list there.
  *   2. rosterx: a resource of the user advertises XEP-0144 in disco#info
  *      (asked once per resource when it comes online).  The list goes to
- *      it as roster item exchange suggestions (add, modify, delete), and
- *      the client asks the user (XEP-0144 §2.1).
+ *      it as roster item exchange suggestions (add, modify, delete: never
+ *      two actions in one stanza, at most PG_ROSTER_EXCHANGE_ITEMS_MAX
+ *      items, XEP-0144 §6), and the client asks the user (§3.1).  They go
+ *      in a <message/>, which every such client takes; §5 would rather
+ *      have an IQ to a resource known online.
  *   3. subscription: each buddy asks to be added, with its nickname
  *      (XEP-0172 §4.2), at every new session: RFC 6121 §3.1.3 has the
  *      user's server answer a request already approved by itself.
@@ -32,10 +35,12 @@
  * REMOVAL: whatever the rung, a contact the user removes from the roster
  * removes the legacy buddy (pg-roster.c): RFC 6121 §2.5.2 makes the user's
  * server send unsubscribe (and unsubscribed) for an item with a
- * subscription, and rungs 1 and 3 give every contact one (both, or to
- * once approved).  XEP-0356 v0.4's roster pushes to the privileged entity
- * would tell more, but neither Debian 12's mod_privilege nor ejabberd
- * 23.01 sends them, so nothing here waits for them.
+ * subscription, and every rung gives the contact one: both on rung 1, to
+ * once the user approved on rung 3, and on rung 2 the client asks for the
+ * contact's presence when it takes a suggestion (XEP-0144 §3.1).
+ * XEP-0356 v0.4's roster pushes to the privileged entity would tell more,
+ * but neither Debian 12's mod_privilege nor ejabberd 23.01 sends them, so
+ * nothing here waits for them.
  *
  * Answers to our IQs come back later, maybe after the session ended: each
  * callback finds its session again by user and transport.

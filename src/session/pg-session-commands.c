@@ -69,7 +69,7 @@ pg_session_command_online_users_cb(PgTransport *transport, const gchar *user_jid
 		n++;
 		g_string_append_printf(text, "\n%s (%u resource(s))", session->user_jid,
 				       g_hash_table_size(session->resources));
-		/* DESIGN: the roster ladder's rung is visible to the admin too */
+		/* the roster ladder's rung, for the admin as for the user */
 		if (pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST))
 			g_string_append_printf(
 			    text, " roster by %s;",
