@@ -143,11 +143,12 @@ class PolygateGateway:
     kind = "polygate"
 
     def __init__(self, binary, worker, directory, prosody, ngircd_port, users_per_worker,
-                 baseline=False):
+                 baseline=False, history=True):
         # --baseline: an older build, run in the same session for a fair
         # comparison; one older than [transport] irc_allow refuses that key
-        self.label = f"{'baseline' if baseline else 'polygate'} upw={users_per_worker}"
-        self.short = f"{'b' if baseline else 'p'}{users_per_worker}"
+        self.label = (f"{'baseline' if baseline else 'polygate'} upw={users_per_worker}"
+                      + ("" if history else " no-history"))
+        self.short = f"{'b' if baseline else 'p'}{'' if history else 'n'}{users_per_worker}"
         self.jid = POLYGATE_JID
         self.users_per_worker = users_per_worker
         transport = {"name": "irc", "jid": POLYGATE_JID, "type": "irc",
@@ -157,6 +158,10 @@ class PolygateGateway:
             knows_allow = b"irc_allow" in f.read()
         if knows_allow:  # builds since the IRC server policy refuse loopback
             transport["irc_allow"] = "127.0.0.0/8;"
+        with open(binary, "rb") as f:
+            knows_history = b"history_max_messages" in f.read()
+        if knows_history and not history:  # builds that archive rooms (XEP-0313)
+            transport["history"] = "false"
         self.daemon = Polygate(binary, directory, prosody, transports=(transport,),
                                log_level="info")
         # [polygate] options the harness class does not write
@@ -1109,9 +1114,11 @@ async def run_all(env):
                     args.baseline, args.baseline_worker,
                     os.path.join(env.workdir, f"baseline-{upw}-{n}"),
                     env.prosody, env.ngircd.port, upw, baseline=True))
-            gateways.append(lambda upw=upw, n=n: PolygateGateway(
-                args.binary, args.worker, os.path.join(env.workdir, f"polygate-{upw}-{n}"),
-                env.prosody, env.ngircd.port, upw))
+            for mode in args.polygate_modes:
+                gateways.append(lambda upw=upw, n=n, mode=mode: PolygateGateway(
+                    args.binary, args.worker,
+                    os.path.join(env.workdir, f"polygate-{mode}-{upw}-{n}"),
+                    env.prosody, env.ngircd.port, upw, history=(mode == "history")))
         for mode in ([] if args.no_biboumi else args.biboumi_modes):
             gateways.append(lambda n=n, mode=mode: BiboumiGateway(
                 os.path.join(env.workdir, f"biboumi-{mode}-{n}"), env.prosody,
@@ -1320,6 +1327,10 @@ def main():
                         help="biboumi runs: 'history' (as installed: every message goes "
                         "into its SQLite history, per user) and/or 'nohistory' "
                         "(record_history = false); default both")
+    parser.add_argument("--polygate-modes", type=lambda t: [m for m in t.split(",") if m],
+                        default=["history"],
+                        help="polygate runs: 'history' (rooms archived, the default "
+                        "config) and/or 'nohistory' (history = false); default history")
     parser.add_argument("--burst-timeout", type=float, default=600.0,
                         help="cap on the wait for one burst (a stall ends it sooner)")
     parser.add_argument("--binary", default=default_binary())
@@ -1351,9 +1362,9 @@ def main():
                 log(f"warning: {path} is built with ASan: numbers are not representative")
     if not args.no_biboumi and not os.access("/usr/bin/biboumi", os.X_OK):
         sys.exit("biboumi is not installed (apt-get install biboumi) or pass --no-biboumi")
-    for mode in args.biboumi_modes:
+    for mode in args.biboumi_modes + args.polygate_modes:
         if mode not in ("history", "nohistory"):
-            sys.exit(f"--biboumi-modes: unknown mode {mode!r}")
+            sys.exit(f"--biboumi-modes/--polygate-modes: unknown mode {mode!r}")
     args.users = sorted(set(args.users))
     if not args.users or args.users[0] < 1:
         sys.exit("--users: N >= 1")
