@@ -286,9 +286,13 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 	/* what the worker had and maybe never wrote (pg-link-queue.h) */
 	if (was_connected)
 		pg_link_queue_fail_in_flight(link, link->last_error);
-	/* a link that never came up gives up after a few tries (pg-link-queue.h) */
-	if (!fatal && !was_connected && pg_link_queue_give_up_if_due(link, link->last_error))
+	/* a link that never came up gives up after a few tries (pg-link-queue.h);
+	 * a session that nobody is online in (it only kept a persistent room,
+	 * pg-room-history.h) then ends after the grace period */
+	if (!fatal && !was_connected && pg_link_queue_give_up_if_due(link, link->last_error)) {
+		pg_session_release(session);
 		return;
+	}
 	if (fatal) {
 		link->state = PG_LINK_FAILED;
 		pg_link_queue_fail_all(link, PG_ERROR_SERVICE_UNAVAILABLE, link->last_error);
@@ -298,6 +302,7 @@ pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal)
 				  what, link->last_error);
 		if (events != NULL && events->lost != NULL)
 			events->lost(link, TRUE);
+		pg_session_release(session); /* as after a give-up, above */
 		return;
 	}
 	/* its rooms wait on the XMPP side for the rejoin */
