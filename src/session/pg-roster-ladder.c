@@ -557,8 +557,20 @@ pg_roster_ladder_schedule(PgLink *link)
 void
 pg_roster_ladder_on_link_connected(PgLink *link)
 {
-	if (pg_roster_ladder_has_list(link->session->transport))
-		pg_roster_ladder_schedule(link);
+	if (!pg_roster_ladder_has_list(link->session->transport))
+		return;
+	/* A sign-on after a drop: the worker names the whole list again, and
+	 * what it no longer names left the legacy list meanwhile.  Privileged,
+	 * that is synced afresh, silently; on the other rungs the known list
+	 * is kept, so that a request the user declined is not asked again
+	 * after every drop. */
+	if (link->roster_synced &&
+	    pg_roster_ladder_mode(link->session) == PG_ROSTER_MODE_PRIVILEGED) {
+		g_hash_table_remove_all(pg_roster_buddies(link));
+		link->buddies_full = FALSE;
+		link->roster_synced = FALSE;
+	}
+	pg_roster_ladder_schedule(link);
 }
 
 void

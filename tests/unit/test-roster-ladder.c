@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "session/pg-link.h"
 #include "session/pg-roster-ladder.h"
 #include "session/pg-session-manager.h"
 #include "stanza/pg-stanza.h"
@@ -285,6 +286,45 @@ test_ladder_privileged_sync_adds_missing_and_removes_stale(PgTestFixture *fixtur
 }
 
 static void
+test_ladder_privileged_sign_on_after_a_drop_resyncs(PgTestFixture *fixture,
+						    gconstpointer user_data)
+{
+	xmpp_stanza_t *get;
+	xmpp_stanza_t *item;
+	guint before;
+
+	pg_test_receive(fixture, PG_TEST_GRANT);
+	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob", NULL);
+	pg_test_buddy(fixture, "zed@legacy.example.net", "Zed", NULL);
+	pg_roster_ladder_sync(fixture->link);
+	get = pg_test_find(fixture, "iq", PG_NS_ROSTER, 0);
+	pg_test_answer(fixture, get, "result", "<query xmlns='jabber:iq:roster'/>");
+	g_assert_nonnull(pg_test_pushed_item(fixture, 1));
+
+	/* the legacy connection drops; zed leaves the legacy list meanwhile,
+	 * so the next sign-on names bob only */
+	pg_link_on_disconnected(fixture->link, "connection lost", FALSE);
+	pg_link_on_connected(fixture->link);
+	g_assert_false(fixture->link->roster_synced);
+	g_assert_cmpuint(fixture->link->roster_sync_id, !=, 0);
+	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob", NULL);
+	g_ptr_array_set_size(fixture->sent, 0);
+	pg_roster_ladder_sync(fixture->link);
+	get = pg_test_find(fixture, "iq", PG_NS_ROSTER, 0);
+	g_assert_cmpstr(xmpp_stanza_get_type(get), ==, "get");
+	before = fixture->sent->len;
+	pg_test_answer(fixture, get, "result",
+		       "<query xmlns='jabber:iq:roster'>"
+		       "<item jid='" PG_TEST_BOB "' subscription='both'/>"
+		       "<item jid='" PG_TEST_ZED "' subscription='both'/></query>");
+	/* one push: zed's removal */
+	g_assert_cmpuint(fixture->sent->len, ==, before + 1);
+	item = pg_test_pushed_item(fixture, 0);
+	g_assert_cmpstr(xmpp_stanza_get_attribute(item, "jid"), ==, PG_TEST_ZED);
+	g_assert_cmpstr(xmpp_stanza_get_attribute(item, "subscription"), ==, "remove");
+}
+
+static void
 test_ladder_refused_push_drops_a_rung(PgTestFixture *fixture, gconstpointer user_data)
 {
 	xmpp_stanza_t *get;
@@ -414,6 +454,8 @@ main(int argc, char **argv)
 		    test_ladder_grant_only_from_the_server);
 	PG_TEST_ADD("/roster-ladder/privileged/sync-adds-missing-and-removes-stale",
 		    test_ladder_privileged_sync_adds_missing_and_removes_stale);
+	PG_TEST_ADD("/roster-ladder/privileged/sign-on-after-a-drop-resyncs",
+		    test_ladder_privileged_sign_on_after_a_drop_resyncs);
 	PG_TEST_ADD("/roster-ladder/privileged/refused-push-drops-a-rung",
 		    test_ladder_refused_push_drops_a_rung);
 	PG_TEST_ADD("/roster-ladder/rosterx/client-gets-suggestions",
