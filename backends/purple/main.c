@@ -21,6 +21,7 @@
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
 #include "pg-purple-state.h"
+#include "pg-purple-admin.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-sandbox.h"
 #include "pg-purple-ui.h"
@@ -193,6 +194,7 @@ main(int argc, char **argv)
 	pg_purple_events_connect();
 	pg_purple_buddies_connect();
 	pg_purple_numerics_connect();
+	pg_purple_admin_connect();
 	pg_purple_state_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
@@ -204,6 +206,7 @@ main(int argc, char **argv)
 
 	pg_purple_commands_logout_all("worker shutting down");
 	pg_purple_state_shutdown();
+	pg_purple_admin_disconnect();
 	pg_purple_numerics_disconnect();
 	pg_purple_buddies_disconnect();
 	pg_purple_events_disconnect();

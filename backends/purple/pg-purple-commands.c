@@ -42,6 +42,7 @@
 #include "pg-purple-text.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-events.h"
+#include "pg-purple-admin.h"
 #include "pg-purple-lines.h"
 #include "pg-purple-worker.h"
 
@@ -784,10 +785,8 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		ok = pg_purple_protocol_info(msg, &error);
 		break;
 	default:
-		/* the channel only delivers kinds a worker accepts */
-		g_set_error(&error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
-			    "unhandled message kind %s", pg_ipc_kind_to_string(msg->kind));
-		ok = FALSE;
+		/* moderation and invites (pg-purple-admin.c), or unhandled */
+		ok = pg_purple_admin_dispatch(msg, &error);
 		break;
 	}
 	if (!ok)

@@ -316,6 +316,14 @@ pg_purple_events_room_report(PurpleConversation *conv)
 	return TRUE;
 }
 
+const gchar *
+pg_purple_events_room_name(PurpleConversation *conv)
+{
+	PgPurpleRoom *room = pg_purple_events_room_joined(conv);
+
+	return room != NULL ? room->name : NULL;
+}
+
 static void
 pg_purple_events_chat_left_cb(PurpleConversation *conv, gpointer user_data)
 {

@@ -15,5 +15,8 @@ void pg_purple_events_wipe_password(PurpleAccount *account);
 gboolean pg_purple_events_room_report(PurpleConversation *conv);
 /* The daemon left @conv itself: report room-left now, not on chat-left. */
 void pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason);
+/* The daemon's name of @conv once room-joined went out (sent now if it
+ * had not), or NULL: not a room of ours. */
+const gchar *pg_purple_events_room_name(PurpleConversation *conv);
 
 G_END_DECLS

@@ -45,7 +45,16 @@
  *                pg-purple-chatstate.c)
  *   fatal        login-state: TRUE when retrying with the same settings is
  *                pointless (wrong password, invalid username...)
- *   change       room-occupant: join | part | quit | kick | nick
+ *   change       room-occupant: join | part | quit | kick | nick | flags
+ *                (flags: the occupant's flags changed to "flags", e.g. a
+ *                MODE +o; same names as in occupants)
+ *   room-admin   (daemon -> worker) action on room: kick nick (reason),
+ *                ban mask (and kick nick, if given), unban mask, op, deop,
+ *                voice, devoice nick, invite nick into room, bans (the ban
+ *                list).  The worker answers room-admin-done with the
+ *                command's request id once the server confirmed (bans:
+ *                masks, the list), or error with it (482: forbidden)
+ *   room-invited (worker -> daemon) from invites us into room
  *   occupants    room-joined: (nick, flags) with flags a comma list of
  *                founder, op, halfop, voice (empty for none)
  *   own          room-message: TRUE for the echo of our own message
@@ -143,8 +152,10 @@ G_BEGIN_DECLS
  *     protocol-info: what a plugin declares (options, user splits, password,
  *     chat fields) and which file it is in.
  * v6: buddy, buddy-removed (the legacy buddy list) and add-buddy,
- *     remove-buddy (the user's roster changes). */
-#define PG_IPC_PROTOCOL_VERSION 6
+ *     remove-buddy (the user's roster changes).
+ * v7: room-admin (kick, ban, modes, invite, the ban list) and its answer
+ *     room-admin-done; room-invited; room-occupant's change "flags". */
+#define PG_IPC_PROTOCOL_VERSION 7
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -172,6 +183,8 @@ G_BEGIN_DECLS
 	X(CMD_ADD_BUDDY, "add-buddy", CMD, "account:s who:s alias:s? group:s?")                   \
 	X(CMD_REMOVE_BUDDY, "remove-buddy", CMD, "account:s who:s")                               \
 	X(CMD_ANSWER, "answer", CMD, "account:s prompt:u choice:u? text:s?!")                     \
+	X(CMD_ROOM_ADMIN, "room-admin", CMD,                                                      \
+	  "account:s room:s action:s nick:s? mask:s? reason:s?")                                  \
 	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
 	X(CMD_PROTOCOL_INFO, "protocol-info", CMD, "protocol:s")                                  \
 	/* worker -> daemon */                                                                    \
@@ -184,10 +197,12 @@ G_BEGIN_DECLS
 	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \
 	  "account:s room:s nick:s occupants:a(ss) subject:s?")                                   \
 	X(EVT_ROOM_OCCUPANT, "room-occupant", EVT,                                                \
-	  "account:s room:s nick:s change:s new_nick:s? reason:s?")                               \
+	  "account:s room:s nick:s change:s new_nick:s? reason:s? flags:s?")                      \
 	X(EVT_ROOM_MESSAGE, "room-message", EVT, "account:s room:s from:s body:s own:b")          \
 	X(EVT_ROOM_SUBJECT, "room-subject", EVT, "account:s room:s subject:s by:s?")              \
 	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
+	X(EVT_ROOM_ADMIN_DONE, "room-admin-done", EVT, "account:s request:u masks:as?")           \
+	X(EVT_ROOM_INVITED, "room-invited", EVT, "account:s room:s from:s")                       \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
 	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
 	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \

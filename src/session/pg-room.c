@@ -241,11 +241,11 @@ pg_room_on_joined(PgLink *link, const PgIpcMessage *msg)
 void
 pg_room_on_occupant(PgLink *link, const PgIpcMessage *msg)
 {
-	enum { ROOM, NICK, CHANGE, NEW_NICK, REASON };
+	enum { ROOM, NICK, CHANGE, NEW_NICK, REASON, FLAGS };
 	PgEventField fields[] = {
 	    [ROOM] = {.name = "room"},     [NICK] = {.name = "nick"},
 	    [CHANGE] = {.name = "change"}, [NEW_NICK] = {.name = "new_nick"},
-	    [REASON] = {.name = "reason"},
+	    [REASON] = {.name = "reason"}, [FLAGS] = {.name = "flags"},
 	};
 	PgSession *session = link->session;
 	PgRoom *room;
@@ -295,6 +295,16 @@ pg_room_on_occupant(PgLink *link, const PgIpcMessage *msg)
 			g_autofree gchar *key = g_utf8_strdown(room->name, -1);
 			g_hash_table_remove(link->rooms, key); /* frees room */
 		}
+	} else if (g_strcmp0(change, "flags") == 0) {
+		/* XEP-0045 §9.6, §9.7: a role change is the occupant's presence
+		 * again, with the new role (110 for the user's own) */
+		gint self_statuses[2] = {self ? PG_MUC_STATUS_SELF : 0, 0};
+		if (flags == NULL)
+			return;
+		g_hash_table_insert(room->occupants, g_strdup(nick),
+				    g_strdup(fields[FLAGS].string != NULL ? fields[FLAGS].string : ""));
+		pg_room_broadcast_occupant(session, room, nick, fields[FLAGS].string, NULL,
+					   self_statuses, NULL, NULL);
 	} else {
 		/* part, quit */
 		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", NULL, NULL,

@@ -21,6 +21,7 @@
 #include "session/pg-prompts.h"
 #include "session/pg-room-archive.h"
 #include "session/pg-room-history.h"
+#include "session/pg-room-moderation.h"
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-session-commands.h"
@@ -187,12 +188,16 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 		return TRUE;
 	}
 	if (address->is_room && address->resource == NULL) {
-		pg_room_handle_message(link, message, address, body, subject);
+		/* XEP-0045 §7.8.2 (pg-room-invite.c), else a line or a subject */
+		if (!pg_room_invite_mediated(link, message, address))
+			pg_room_handle_message(link, message, address, body, subject);
 		return TRUE;
 	}
 	/* a private message: to a contact, or to room/nick (IRC PMs are not
 	 * tied to a channel) */
 	who = g_strdup(address->is_room ? address->resource : address->name);
+	if (!address->is_room && pg_room_invite_direct(link, message, who))
+		return TRUE; /* XEP-0249 (pg-room-invite.c) */
 	pg_contacts_send(link, message, who, body);
 	return TRUE;
 }
@@ -229,6 +234,10 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	    PG_NS_DISCO_INFO,   PG_NS_MUC,       "muc_open",      "muc_public",
 	    "muc_nonanonymous", "muc_unsecured", "muc_persistent"};
 
+	/* XEP-0410 self-ping, XEP-0045 muc#admin (pg-room-moderation.c) */
+	if (to->local != NULL && pg_network_has(network, PG_NETWORK_ROOMS) &&
+	    pg_room_handle_iq(self, transport, iq, user_jid, to))
+		return TRUE;
 	if (xmpp_stanza_get_child_by_ns(iq, PG_NS_PING) != NULL) {
 		reply = pg_stanza_iq_result(iq);
 		pg_transport_send(transport, reply);
@@ -520,6 +529,12 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		return;
 	case PG_IPC_EVT_ROOM_LEFT:
 		pg_room_on_left(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_ADMIN_DONE:
+		pg_room_on_admin_done(link, msg);
+		return;
+	case PG_IPC_EVT_ROOM_INVITED:
+		pg_room_on_invited(link, msg);
 		return;
 	case PG_IPC_EVT_IM_RECEIVED:
 		/* an SMS that arrives while the XMPP server is away is kept (pg-sms.h) */
