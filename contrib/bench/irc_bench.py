@@ -44,6 +44,7 @@ import concurrent.futures
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -137,13 +138,79 @@ def proc_start_ticks(pid):
 
 # -- gateways ------------------------------------------------------------------
 
+def children_of(parent_pid):
+    """PIDs of parent_pid's children, whatever their name (/proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == parent_pid:
+            pids.append(int(entry))
+    return pids
+
+
+class CallgrindRun:
+    """--callgrind: instructions counted by valgrind's callgrind, the same
+    for the same binary and input whatever else the machine does, so two
+    builds compare on a busy 2-core box where wall-clock rates do not."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+
+    def wrap(self, binary, role):
+        """A script that runs binary under callgrind, its profile in self.dir;
+        the worker wrapper keeps the worker's file name."""
+        folder = os.path.join(self.dir, role)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, os.path.basename(binary))
+        out = os.path.join(self.dir, f"{role}.%p")
+        with open(path, "w") as f:
+            f.write(f"#!/bin/sh\nexec valgrind -q --tool=callgrind "
+                    f"--callgrind-out-file={out} {binary} \"$@\"\n")
+        os.chmod(path, 0o755)
+        return path
+
+    @staticmethod
+    def control(option, pids):
+        for pid in pids:
+            subprocess.run(["callgrind_control", option, str(pid)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60, check=False)
+
+    def zero(self, pids):
+        self.control("-z", pids)
+
+    def dump(self, pids, daemon_pid):
+        """Dump every process's counts since zero(); (daemon, workers) totals."""
+        self.control("-d", pids)
+        daemon = workers = 0
+        for pid in pids:
+            parts = [n for n in os.listdir(self.dir) if re.fullmatch(rf"\w+\.{pid}\.\d+", n)]
+            if not parts:
+                continue
+            newest = max(parts, key=lambda n: int(n.rsplit(".", 1)[1]))
+            with open(os.path.join(self.dir, newest)) as f:
+                total = next((int(line.split()[1]) for line in f
+                              if line.startswith("totals:")), 0)
+            if pid == daemon_pid:
+                daemon += total
+            else:
+                workers += total
+        return daemon, workers
+
+
 class PolygateGateway:
     """The daemon with its IRC transport; RSS = daemon + polygate-purple workers."""
 
     kind = "polygate"
 
     def __init__(self, binary, worker, directory, prosody, ngircd_port, users_per_worker,
-                 baseline=False, history=True):
+                 baseline=False, history=True, callgrind=False):
         # --baseline: an older build, run in the same session for a fair
         # comparison; one older than [transport] irc_allow refuses that key
         self.label = (f"{'baseline' if baseline else 'polygate'} upw={users_per_worker}"
@@ -155,20 +222,32 @@ class PolygateGateway:
                      "display": "IRC gateway", "irc_port": ngircd_port,
                      "irc_throttle_interval": 0}
         with open(binary, "rb") as f:
-            knows_allow = b"irc_allow" in f.read()
+            image = f.read()
+        knows_allow = b"irc_allow" in image
         if knows_allow:  # builds since the IRC server policy refuse loopback
             transport["irc_allow"] = "127.0.0.0/8;"
-        with open(binary, "rb") as f:
-            knows_history = b"history_max_messages" in f.read()
+        knows_history = b"history_max_messages" in image
         if knows_history and not history:  # builds that archive rooms (XEP-0313)
             transport["history"] = "false"
+        extra = ""
+        self.callgrind = None
+        if callgrind:
+            # daemon and workers under callgrind; a sandboxed worker could
+            # not write its profile (Landlock's cost is in the kernel, which
+            # callgrind does not count either way)
+            self.callgrind = CallgrindRun(os.path.join(directory, "callgrind"))
+            binary = self.callgrind.wrap(binary, "daemon")
+            worker = self.callgrind.wrap(worker, "worker")
+            if b"worker_sandbox" in image:
+                extra = "worker_sandbox = off\n"
         self.daemon = Polygate(binary, directory, prosody, transports=(transport,),
                                log_level="info")
         # [polygate] options the harness class does not write
         with open(self.daemon.config_path) as f:
             text = f.read()
         text = text.replace("[polygate]\n", "[polygate]\n"
-                            f"worker = {worker}\nusers_per_worker = {users_per_worker}\n", 1)
+                            f"worker = {worker}\nusers_per_worker = {users_per_worker}\n"
+                            + extra, 1)
         with open(self.daemon.config_path, "w") as f:
             f.write(text)
         self.log_path = self.daemon.log_path
@@ -180,7 +259,10 @@ class PolygateGateway:
     def pids(self):
         if not self.daemon.running:
             return []
-        workers = util.children_named(self.daemon.pid, WORKER_NAME)
+        if self.callgrind:  # every process runs as valgrind's
+            workers = children_of(self.daemon.pid)
+        else:
+            workers = util.children_named(self.daemon.pid, WORKER_NAME)
         for pid in workers:
             self.seen_workers.setdefault(pid, proc_start_ticks(pid))
         return [self.daemon.pid] + workers
@@ -989,6 +1071,9 @@ async def run_gateway(env, gateway, n, alice, crowd, tag):
         token = f"{'B' if direction == 'x2i' else 'C'}{tag}"
         texts = [body_line(token, seq) for seq in range(burst)]
         crowd_cpu = await crowd.call("cpu", timeout=30) if crowd else 0.0
+        profiler = getattr(gateway, "callgrind", None)
+        if profiler:
+            await asyncio.to_thread(profiler.zero, gateway.pids())
         before = sampler.snapshot()
         sent = time.monotonic()
         if direction == "x2i":
@@ -1021,6 +1106,11 @@ async def run_gateway(env, gateway, n, alice, crowd, tag):
                 f"burst {direction}: the receiver had {early} of {burst} when nothing more "
                 f"came for {args.stall:.0f} s; the rest arrived later")
         gw_cpu, other_cpu, own_cpu = Sampler.delta(before, after)
+        if profiler:
+            daemon_ir, workers_ir = await asyncio.to_thread(
+                profiler.dump, gateway.pids(), gateway.daemon.pid)
+            entry["instructions_per_line"] = {"daemon": daemon_ir / burst,
+                                              "workers": workers_ir / burst}
         entry["fanout"] = fan
         lasts = [s["last_t"] for s in fan.values() if s["last_t"] is not None]
         entry["fanout_seconds"] = (max(lasts) - sent) if lasts else None
@@ -1113,12 +1203,14 @@ async def run_all(env):
                 gateways.append(lambda upw=upw, n=n: PolygateGateway(
                     args.baseline, args.baseline_worker,
                     os.path.join(env.workdir, f"baseline-{upw}-{n}"),
-                    env.prosody, env.ngircd.port, upw, baseline=True))
+                    env.prosody, env.ngircd.port, upw, baseline=True,
+                    callgrind=args.callgrind))
             for mode in args.polygate_modes:
                 gateways.append(lambda upw=upw, n=n, mode=mode: PolygateGateway(
                     args.binary, args.worker,
                     os.path.join(env.workdir, f"polygate-{mode}-{upw}-{n}"),
-                    env.prosody, env.ngircd.port, upw, history=(mode == "history")))
+                    env.prosody, env.ngircd.port, upw, history=(mode == "history"),
+                    callgrind=args.callgrind))
         for mode in ([] if args.no_biboumi else args.biboumi_modes):
             gateways.append(lambda n=n, mode=mode: BiboumiGateway(
                 os.path.join(env.workdir, f"biboumi-{mode}-{n}"), env.prosody,
@@ -1238,6 +1330,16 @@ def table(results, args):
     add("  IRC->XMPP: all N users done", fanout("burst_i2x"))
     add("  gateway CPU ms/line XMPP->IRC", cpu("burst_x2i"))
     add("  gateway CPU ms/line IRC->XMPP", cpu("burst_i2x"))
+    def instructions(key):
+        def get(r):
+            v = (r.get(key) or {}).get("instructions_per_line")
+            if not v:
+                return "-"
+            return f"{v['daemon'] / 1000:.1f}k / {v['workers'] / 1000:.1f}k"
+        return get
+    if any((r.get("burst_x2i") or {}).get("instructions_per_line") for r in results):
+        add("  instructions/line daemon / workers, XMPP->IRC", instructions("burst_x2i"))
+        add("  instructions/line daemon / workers, IRC->XMPP", instructions("burst_i2x"))
     def others(key):
         def get(r):
             v = r.get(key)
@@ -1341,6 +1443,10 @@ def main():
                         help="polygate-purple (default: next to the daemon's build)")
     parser.add_argument("--json", default=None, help="also write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="run each Polygate daemon and worker under valgrind's callgrind "
+                        "and report instructions per burst line: the same on a busy machine, "
+                        "where rates are not (slow: use --users 1 and a --burst of ~500)")
     args = parser.parse_args()
     if not args.binary:
         sys.exit("no polygate binary: build build-bench (see --help) or pass --binary")

@@ -218,7 +218,13 @@ pg_ipc_message_field(const PgIpcMessage *msg, const gchar *name)
 	const PgIpcKindSpec *spec = pg_ipc_spec_get(msg->kind);
 	gint idx;
 
-	if (spec == NULL || msg->index == NULL)
+	if (spec == NULL || spec->n_fields == 0)
+		return NULL;
+	/* The index is a cache, filled on the first read.  A message belongs to
+	 * one thread (its main loop's), so the cast is safe. */
+	if (msg->index == NULL)
+		pg_ipc_message_index((PgIpcMessage *)msg);
+	if (msg->index == NULL)
 		return NULL;
 	idx = pg_ipc_spec_find_field(spec, name);
 	return idx >= 0 ? msg->index[idx] : NULL;
@@ -238,12 +244,9 @@ pg_ipc_message_alloc(PgIpcKind kind, guint32 id, GVariant *fields)
 PgIpcMessage *
 pg_ipc_message_new_from_fields(PgIpcKind kind, guint32 id, GVariant *fields)
 {
-	PgIpcMessage *msg;
-
 	g_return_val_if_fail(fields != NULL, NULL);
-	msg = pg_ipc_message_alloc(kind, id, fields);
-	pg_ipc_message_index(msg);
-	return msg;
+	/* indexed on the first read: most messages built here are only sent */
+	return pg_ipc_message_alloc(kind, id, fields);
 }
 
 PgIpcMessage *

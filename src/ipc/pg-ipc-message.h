@@ -235,8 +235,10 @@ typedef enum {
 
 /* One message.  A plain record: @fields is an a{sv}, never floating.
  * @index is private to pg-ipc-message.c: the value of each field of the
- * kind's row, found in one pass when the message is made, so that a getter
- * costs a few string compares instead of a walk of the dictionary. */
+ * kind's row, found in one pass (when a frame is decoded, or on the first
+ * read of a message built here), so that a getter costs a few string
+ * compares instead of a walk of the dictionary.  A message is used on one
+ * thread. */
 typedef struct {
 	guint32 id;
 	PgIpcKind kind;
