@@ -20,6 +20,7 @@
 #include "pg-purple-buddies.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
+#include "pg-purple-roomlist.h"
 #include "pg-purple-state.h"
 #include "pg-purple-admin.h"
 #include "pg-purple-numerics.h"
@@ -60,7 +61,12 @@ pg_purple_main_harden(void)
 static void
 pg_purple_main_message_cb(PgIpcChannel *channel, PgIpcMessage *msg, gpointer user_data)
 {
-	pg_purple_commands_dispatch(msg);
+	/* the room list answers for itself (pg-purple-roomlist.c), which keeps
+	 * pg-purple-commands.c under its size */
+	if (msg->kind == PG_IPC_CMD_LIST_ROOMS)
+		pg_purple_roomlist_dispatch(msg);
+	else
+		pg_purple_commands_dispatch(msg);
 }
 
 static void
@@ -196,6 +202,7 @@ main(int argc, char **argv)
 	pg_purple_numerics_connect();
 	pg_purple_admin_connect();
 	pg_purple_state_init();
+	pg_purple_roomlist_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
 	    g_variant_new_string("polygate-purple"), NULL));
@@ -205,6 +212,7 @@ main(int argc, char **argv)
 	g_main_loop_run(worker->loop);
 
 	pg_purple_commands_logout_all("worker shutting down");
+	pg_purple_roomlist_uninit();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
 	pg_purple_numerics_disconnect();

@@ -123,6 +123,14 @@
  *                alias the name shown for it, group its first group.  The
  *                daemon bounds each field and the count per account
  *                (src/session/pg-roster.h).
+ *   list-rooms (daemon -> worker): the rooms the network lists (IRC LIST,
+ *                libpurple's roomlist), at most max of them; the worker
+ *                answers with room-list events: rooms (name, users, topic)
+ *                in chunks, the last one with complete TRUE (and truncated
+ *                TRUE if the network had more than max).  One list per
+ *                account at a time, so the account names the list.  A list
+ *                that cannot be had ends with complete TRUE and error (a
+ *                text for the user)
  *   add-buddy, remove-buddy (daemon -> worker): the user added or removed
  *                the contact who in their XMPP roster; the worker adds it
  *                to, or removes it from, the legacy buddy list (and the
@@ -154,8 +162,9 @@ G_BEGIN_DECLS
  * v6: buddy, buddy-removed (the legacy buddy list) and add-buddy,
  *     remove-buddy (the user's roster changes).
  * v7: room-admin (kick, ban, modes, invite, the ban list) and its answer
- *     room-admin-done; room-invited; room-occupant's change "flags". */
-#define PG_IPC_PROTOCOL_VERSION 7
+ *     room-admin-done; room-invited; room-occupant's change "flags".
+ * v8: list-rooms and its answer room-list (the network's room list). */
+#define PG_IPC_PROTOCOL_VERSION 8
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -185,6 +194,7 @@ G_BEGIN_DECLS
 	X(CMD_ANSWER, "answer", CMD, "account:s prompt:u choice:u? text:s?!")                     \
 	X(CMD_ROOM_ADMIN, "room-admin", CMD,                                                      \
 	  "account:s room:s action:s nick:s? mask:s? reason:s?")                                  \
+	X(CMD_LIST_ROOMS, "list-rooms", CMD, "account:s max:u")                                   \
 	X(CMD_SHUTDOWN, "shutdown", CMD, "")                                                      \
 	X(CMD_PROTOCOL_INFO, "protocol-info", CMD, "protocol:s")                                  \
 	/* worker -> daemon */                                                                    \
@@ -203,6 +213,8 @@ G_BEGIN_DECLS
 	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
 	X(EVT_ROOM_ADMIN_DONE, "room-admin-done", EVT, "account:s request:u masks:as?")           \
 	X(EVT_ROOM_INVITED, "room-invited", EVT, "account:s room:s from:s")                       \
+	X(EVT_ROOM_LIST, "room-list", EVT,                                                        \
+	  "account:s rooms:a(sus) complete:b truncated:b? error:s?")                              \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
 	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
 	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \

@@ -108,6 +108,37 @@ pg_network_irc_to_jid(const PgTransportConfig *transport, const gchar *name, con
 	return g_string_free(jid, FALSE);
 }
 
+/* biboumi's server JID: irc.example.net@transport, the server (XEP-0106
+ * escaped) as the whole local part.  Told from a nick by its shape: a
+ * host name with a dot or a colon, which no nick has (127.0.0.1,
+ * irc.libera.chat, \3a\3a1).  A server whose name is
+ * also a nick (localhost) is reached as the transport itself when it is
+ * the fixed irc_server. */
+static gboolean
+pg_network_irc_is_server_name(const gchar *name)
+{
+	return pg_network_irc_is_valid_hostname(name) && strpbrk(name, ".:") != NULL;
+}
+
+static gboolean
+pg_network_irc_is_server_node(const gchar *node)
+{
+	g_autofree gchar *name = NULL;
+
+	/* no escapes: the name is the node (the boundary's fast path) */
+	if (strchr(node, '\\') == NULL)
+		return pg_network_irc_is_server_name(node);
+	name = pg_jid_unescape_node(node);
+	return name != NULL && pg_network_irc_is_server_name(name);
+}
+
+static gchar *
+pg_network_irc_server_of_node(const gchar *node)
+{
+	g_autofree gchar *name = pg_jid_unescape_node(node);
+	return g_ascii_strdown(name, -1);
+}
+
 static void
 pg_network_irc_no_server_error(const PgTransportConfig *transport, GError **error)
 {
@@ -132,6 +163,12 @@ pg_network_irc_parse(const PgTransportConfig *transport, const PgJid *jid, GErro
 	 * (a channel named with one would not survive pg_network_irc_to_jid()'s
 	 * short form, and could name another server's channel) */
 	percent = strrchr(jid->local, '%');
+	if (percent == NULL && pg_network_irc_is_server_node(jid->local)) {
+		address->server = pg_network_irc_server_of_node(jid->local);
+		address->name = g_strdup(address->server);
+		address->is_server = TRUE;
+		return g_steal_pointer(&address);
+	}
 	if (percent != NULL) {
 		address->server = g_ascii_strdown(percent + 1, -1);
 		address->name = pg_network_irc_unescape_len(jid->local, percent - jid->local);
@@ -170,6 +207,8 @@ pg_network_irc_check_address(const PgTransportConfig *transport, const PgJid *ji
 		return address != NULL;
 	}
 	percent = strrchr(jid->local, '%');
+	if (percent == NULL && pg_network_irc_is_server_node(jid->local))
+		return TRUE;
 	server = percent != NULL ? percent + 1 : transport->irc_server;
 	if (server == NULL) {
 		pg_network_irc_no_server_error(transport, error);

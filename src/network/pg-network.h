@@ -61,6 +61,10 @@ typedef struct {
 	gchar *server;   /* lower-case server, "" on a network without servers */
 	gchar *resource; /* the JID's resource (an occupant nick), or NULL */
 	gboolean is_room;
+	/* PG_NETWORK_SERVERS: the JID names the server itself (server@transport,
+	 * biboumi's scheme): @name and @server are the server.  Only IQs go
+	 * there (its room list, its settings); no message or presence. */
+	gboolean is_server;
 } PgNetworkAddress;
 
 void pg_network_address_free(PgNetworkAddress *address);

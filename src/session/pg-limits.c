@@ -33,6 +33,7 @@ static const gchar *const pg_limit_names[PG_LIMIT_LAST] = {
     [PG_LIMIT_QUEUED_BYTES] = "queued_bytes",
     [PG_LIMIT_SMS_PER_MINUTE] = "sms_per_minute",
     [PG_LIMIT_SMS_PER_DAY] = "sms_per_day",
+    [PG_LIMIT_LISTED_ROOMS] = "listed_rooms",
     [PG_LIMIT_GATEWAY_LINKS] = "gateway_links",
     [PG_LIMIT_LINES] = "lines_per_message",
 };
@@ -77,6 +78,8 @@ pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport, Pg
 		return transport->max_sms_per_minute_per_user;
 	case PG_LIMIT_SMS_PER_DAY:
 		return transport->max_sms_per_day_per_user;
+	case PG_LIMIT_LISTED_ROOMS:
+		return PG_LIMITS_LISTED_ROOMS;
 	case PG_LIMIT_GATEWAY_LINKS:
 		return self->config->max_links;
 	case PG_LIMIT_LINES:
@@ -98,6 +101,9 @@ pg_limits_applies(PgTransportType type, PgLimit limit)
 		return pg_network_has(network, PG_NETWORK_SERVERS);
 	case PG_LIMIT_ROOMS:
 		return pg_network_has(network, PG_NETWORK_ROOMS);
+	case PG_LIMIT_LISTED_ROOMS:
+		return pg_network_has(network, PG_NETWORK_ROOMS) &&
+		       pg_network_has(network, PG_NETWORK_SERVERS);
 	case PG_LIMIT_QUEUED_BYTES:
 		/* texts wait in the durable outbox, not in a link's queue */
 		return !pg_network_has(network, PG_NETWORK_OUTBOX);
@@ -163,6 +169,12 @@ pg_limits_set_error(GError **error, PgLimit limit, guint64 used, guint value)
 			    "the most this gateway allows one user (max_sms_per_day_per_user = "
 			    "%u). This one was not sent.",
 			    used, value);
+		return;
+	case PG_LIMIT_LISTED_ROOMS:
+		g_set_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION,
+			    "this gateway keeps the first %u rooms of a room list, by name. "
+			    "Join a room by its address to reach the others.",
+			    value);
 		return;
 	case PG_LIMIT_GATEWAY_LINKS:
 		g_set_error(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,

@@ -10,6 +10,10 @@
  *                              any 24 h; counted from the outbox itself
  *                              (pg_sms_queue_count_since()), so a restart of
  *                              the gateway does not reset them
+ *   listed rooms               rooms kept of one server's room list (IRC LIST,
+ *                              session/pg-room-list.c): PG_LIMITS_LISTED_ROOMS,
+ *                              not configurable yet; a longer list is cut
+ *                              there, the user is told and the cut counted
  * Gateway-wide ([polygate]):
  *   max_links                  legacy connections of all users at once; with
  *                              users_per_worker = 1 that bounds the processes
@@ -39,10 +43,16 @@ typedef enum {
 	PG_LIMIT_QUEUED_BYTES,
 	PG_LIMIT_SMS_PER_MINUTE,
 	PG_LIMIT_SMS_PER_DAY,
+	PG_LIMIT_LISTED_ROOMS, /* rooms kept of one server's room list */
 	PG_LIMIT_GATEWAY_LINKS,
 	PG_LIMIT_LINES, /* legacy lines one message becomes (max_lines_per_message) */
 	PG_LIMIT_LAST
 } PgLimit;
+
+/* A big network (Libera: ~50k channels) lists more; the first 10,000 by
+ * name are what a client can page through in reasonable time, and cost the
+ * daemon about 2 MB per list at most. */
+#define PG_LIMITS_LISTED_ROOMS 10000
 
 typedef struct _PgLimits PgLimits;
 typedef struct _PgSession PgSession;

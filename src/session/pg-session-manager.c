@@ -22,6 +22,7 @@
 #include "session/pg-room-archive.h"
 #include "session/pg-room-history.h"
 #include "session/pg-room-moderation.h"
+#include "session/pg-room-list.h"
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-session-commands.h"
@@ -246,12 +247,15 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	}
 	if (pg_session_handle_room_iq(self, transport, iq, user_jid, to))
 		return TRUE;
-	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
-		return FALSE;
 	if (!pg_network_has(network, PG_NETWORK_ROOMS))
 		return FALSE;
 	address = pg_session_parse_address(transport, to, NULL);
 	if (address == NULL)
+		return FALSE;
+	/* the server's JID: its room list (pg-room-list.c) */
+	if (address->is_server)
+		return pg_room_lists_handle_iq(self, transport, iq, user_jid, address);
+	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
 		return FALSE;
 	reply = pg_stanza_iq_result(iq);
 	result = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
@@ -308,6 +312,18 @@ pg_session_irc_admit(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	return pg_irc_gate_admit(self->irc_gate, transport, stanza, address->server);
 }
 
+/* Whether @to names a legacy server itself (PgNetworkAddress.is_server). */
+static gboolean
+pg_session_is_server_jid(PgTransport *transport, const PgJid *to)
+{
+	g_autoptr(PgNetworkAddress) address = NULL;
+
+	if (to->local == NULL || !pg_network_has(pg_session_network(transport), PG_NETWORK_SERVERS))
+		return FALSE;
+	address = pg_session_parse_address(transport, to, NULL);
+	return address != NULL && address->is_server;
+}
+
 static gboolean pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza,
 				     const PgJid *from, const PgJid *to, gpointer user_data);
 
@@ -351,6 +367,13 @@ pg_session_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, const PgJid 
 		if (g_strcmp0(name, "iq") == 0 || g_strcmp0(name, "message") == 0)
 			pg_transport_reply_error_code(transport, stanza, PG_ERROR_FORBIDDEN,
 						      "this gateway does not serve your domain");
+		return TRUE;
+	}
+	if (pg_session_is_server_jid(transport, to) && g_strcmp0(name, "iq") != 0) {
+		/* a server's JID takes IQs only (its room list, its settings) */
+		if (g_strcmp0(name, "message") == 0)
+			pg_transport_reply_error_code(transport, stanza, PG_ERROR_BAD_REQUEST,
+						      "write to a channel or a nick of this server");
 		return TRUE;
 	}
 	if (!pg_session_irc_admit(self, transport, stanza, user_jid, to))
@@ -554,6 +577,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 	case PG_IPC_EVT_BUDDY_PRESENCE:
 		pg_roster_on_buddy_presence(link, msg);
 		return;
+	case PG_IPC_EVT_ROOM_LIST:
+		pg_room_lists_on_event(link, msg);
+		return;
 	case PG_IPC_EVT_ERROR:
 		pg_session_on_error(link, msg);
 		return;
@@ -610,6 +636,7 @@ pg_session_link_down_cb(PgLink *link)
 {
 	pg_sms_on_link_down(link->session->manager->sms, link);
 	pg_roster_on_link_down(link);
+	pg_room_lists_on_link_down(link);
 }
 
 static void
@@ -646,6 +673,7 @@ pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
 	self->transports = g_ptr_array_new();
 	self->audit = pg_session_audit_new(self, config->probe_timeout);
 	self->limits = pg_limits_new(config);
+	self->room_lists = pg_room_lists_new();
 	self->irc_gate =
 	    pg_irc_gate_new(pg_session_irc_redispatch_cb, pg_session_irc_ready_cb, self);
 	self->supervisor =
@@ -723,6 +751,7 @@ pg_session_manager_free(PgSessionManager *self)
 	g_clear_pointer(&self->sms, pg_sms_free);
 	g_clear_pointer(&self->audit, pg_session_audit_free);
 	g_clear_pointer(&self->irc_gate, pg_irc_gate_free);
+	g_clear_pointer(&self->room_lists, pg_room_lists_free);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	pg_room_history_stop(self);

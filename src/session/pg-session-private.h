@@ -127,6 +127,7 @@ struct _PgSessionManager {
 	struct _PgIrcGate *irc_gate; /* IRC servers resolved and checked (pg-irc-gate.c) */
 	struct _PgHistory *history;  /* the rooms' archive (pg-room-history.c), or NULL */
 	guint history_expire_id;     /* the hourly age limit (pg-room-history.c) */
+	struct _PgRoomLists *room_lists; /* servers' room lists (pg-room-list.c) */
 };
 
 /* pg-session.c */

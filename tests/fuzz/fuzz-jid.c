@@ -100,7 +100,17 @@ fuzz_networks(const PgTransportConfig *transport, const PgJid *jid)
 		if (!ok)
 			g_assert_cmpint(check_error->code, ==, parse_error->code);
 	}
-	if (address != NULL) {
+	if (address != NULL && address->is_server) {
+		/* a server's own JID: the server, escaped, as the local part */
+		g_autofree gchar *node = pg_jid_escape_node(address->server);
+		g_autofree gchar *again = g_strdup_printf("%s@%s", node, transport->jid);
+		g_autoptr(PgJid) parsed = pg_jid_parse(again, NULL);
+		g_autoptr(PgNetworkAddress) reparsed =
+		    parsed != NULL ? pg_network_irc_parse(transport, parsed, NULL) : NULL;
+		if (reparsed == NULL || !reparsed->is_server)
+			g_error("IRC server %s does not parse back", address->server);
+		g_assert_cmpstr(reparsed->server, ==, address->server);
+	} else if (address != NULL) {
 		g_autofree gchar *again = pg_network_irc_to_jid(transport, address->name,
 							     address->server, NULL);
 		g_autoptr(PgJid) parsed = pg_jid_parse(again, NULL);

@@ -54,6 +54,13 @@ pg_ipc_test_sample(const gchar *name, const gchar *type)
 		g_variant_builder_add(&builder, "(ss)", "bob", "");
 		return g_variant_builder_end(&builder);
 	}
+	if (g_strcmp0(type, "a(sus)") == 0) {
+		GVariantBuilder builder;
+		g_variant_builder_init(&builder, G_VARIANT_TYPE("a(sus)"));
+		g_variant_builder_add(&builder, "(sus)", "#a<b", 3, "topic & \"q\" ü");
+		g_variant_builder_add(&builder, "(sus)", "#empty", 0, "");
+		return g_variant_builder_end(&builder);
+	}
 	/* other arrays (protocol-info's tuples): empty; test-purple-form.c
 	 * fills them */
 	if (type[0] == 'a') {
@@ -254,6 +261,15 @@ static const PgIpcBadCase pg_ipc_bad_cases[] = {
     {.name = "field-given-twice",
      .kind = "send-im",
      .fields = "{'account': <'a'>, 'to': <'bob'>, 'body': <'x'>, 'body': <'y'>}",
+     .receiver = PG_IPC_ROLE_WORKER},
+    /* a room list whose rooms lack the user count (issue 10, channel list) */
+    {.name = "room-list-with-rooms-of-the-wrong-shape",
+     .kind = "room-list",
+     .fields = "{'account': <'a'>, 'rooms': <[('#x', 'topic')]>, 'complete': <true>}",
+     .receiver = PG_IPC_ROLE_DAEMON},
+    {.name = "list-rooms-without-its-bound",
+     .kind = "list-rooms",
+     .fields = "{'account': <'a'>}",
      .receiver = PG_IPC_ROLE_WORKER},
     {.name = "optional-field-wrong-type",
      .kind = "error",

@@ -275,6 +275,11 @@ static const TestBoundaryCase test_boundary_cases[] = {
     {IRC, NULL, "nick%bad_host!%@gw.example.org", MALFORMED, NULL},
     {IRC, NULL, "nick%irc.example.net%@gw.example.org", MALFORMED, NULL},
     {IRC, "irc.example.net", "1nick@gw.example.org", MALFORMED, NULL},
+    /* the server itself (biboumi's server@gw: its room list, its settings) */
+    {IRC, NULL, "irc.example.net@gw.example.org", ROUTE, NULL},
+    {IRC, "irc.example.net", "127.0.0.1@gw.example.org", ROUTE, NULL},
+    {IRC, NULL, "\\3a\\3a1@gw.example.org", ROUTE, NULL},
+    {IRC, "irc.example.net", "bad_host.example@gw.example.org", MALFORMED, NULL},
     /* a '%' in a channel name: with the fixed server its short form
      * (#a%b@gw) would name channel #a on server b (found by fuzz-jid) */
     {IRC, "irc.example.net", "#a%b%irc.example.net@gw.example.org/nick", MALFORMED, NULL},
