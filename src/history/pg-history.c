@@ -29,10 +29,12 @@
  *   ranges on the one (room, id) key.  The table is WITHOUT ROWID on that
  *   key: one room's archive is contiguous on disk, a page of 50 is one
  *   range scan.
- * - Writes are batched: pg_history_append() queues in memory and a 100 ms
- *   timer (or a full batch) writes them in one transaction with one cached
- *   statement.  WAL, synchronous=NORMAL: a crash of the process loses
- *   nothing committed; a power loss may lose the last batch.
+ * - Writes are batched and off the main loop: pg_history_append() queues in
+ *   memory, and a 100 ms timer (or a full batch) hands the lines to a writer
+ *   thread (pg-history-writer.c) that writes them in one transaction.  WAL,
+ *   synchronous=NORMAL: a crash of the process loses what was not handed
+ *   over and committed (at most ~100 ms of lines); a power loss may lose the
+ *   last batch.
  */
 #define G_LOG_DOMAIN "pg-history"
 
@@ -45,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "history/pg-history-writer.h"
 #include "history/pg-history.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
@@ -81,13 +84,6 @@ static const gchar *const pg_history_migrations[PG_HISTORY_SCHEMA_VERSION + 1] =
 #define PG_HISTORY_BATCH_MAX	   1024 /* a batch this large is written at once */
 #define PG_HISTORY_BUSY_TIMEOUT_MS 5000
 
-typedef struct {
-	gint64 room;
-	guint64 id;
-	gchar *nick;
-	gchar *body;
-} PgHistoryPending;
-
 /* Per room: its count limit and the rows added since it was last pruned. */
 typedef struct {
 	guint keep;
@@ -95,16 +91,15 @@ typedef struct {
 } PgHistoryRetention;
 
 struct _PgHistory {
-	sqlite3 *db;
+	sqlite3 *db;            /* the main loop's: reads and everything but lines */
 	gchar *path;
-	sqlite3_stmt *insert;   /* cached: the hot statement */
-	GArray *pending;        /* PgHistoryPending */
+	PgHistoryWriter *writer; /* writes the lines (pg-history-writer.c) */
+	GArray *pending;        /* PgHistoryPending not handed to the writer yet */
+	GArray *prunes;         /* PgHistoryPrune, the same */
 	guint flush_id;
 	guint64 last_id;
 	GHashTable *rooms;      /* "transport\nuser\nserver\nkey" -> room id */
 	GHashTable *retention;  /* room id -> PgHistoryRetention */
-	guint64 transactions;
-	guint64 rows;
 };
 
 void
@@ -127,14 +122,6 @@ pg_history_persistent_free(PgHistoryPersistent *room)
 	g_free(room->name);
 	g_free(room->nick);
 	g_free(room);
-}
-
-static void
-pg_history_pending_clear(gpointer data)
-{
-	PgHistoryPending *pending = data;
-	g_free(pending->nick);
-	g_free(pending->body);
 }
 
 static gboolean
@@ -238,7 +225,7 @@ pg_history_open(const gchar *path, GError **error)
 
 	self->path = g_strdup(path);
 	self->pending = g_array_new(FALSE, FALSE, sizeof(PgHistoryPending));
-	g_array_set_clear_func(self->pending, pg_history_pending_clear);
+	self->prunes = g_array_new(FALSE, FALSE, sizeof(PgHistoryPrune));
 	self->rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->retention = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	/* 0600 before SQLite makes it (its -wal and -shm take the same mode) */
@@ -259,15 +246,14 @@ pg_history_open(const gchar *path, GError **error)
 			     error) ||
 	    !pg_history_migrate(self, error))
 		return NULL;
-	if (!pg_history_prepare(self,
-				"INSERT INTO message (room, id, nick, body) VALUES (?1, ?2, ?3, ?4);",
-				&self->insert, error))
-		return NULL;
 	/* ids go on from the newest one, even if the clock went back */
 	if (!pg_history_prepare(self, "SELECT MAX(id) FROM message;", &stmt, error))
 		return NULL;
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		self->last_id = (guint64)sqlite3_column_int64(stmt, 0);
+	self->writer = pg_history_writer_new(path, error);
+	if (self->writer == NULL)
+		return NULL;
 	return g_steal_pointer(&self);
 }
 
@@ -279,11 +265,13 @@ pg_history_free(PgHistory *self)
 	if (self == NULL)
 		return;
 	g_clear_handle_id(&self->flush_id, g_source_remove);
-	if (self->db != NULL && self->pending->len > 0 && !pg_history_flush(self, &error))
+	if (self->writer != NULL && !pg_history_flush(self, &error))
 		g_warning("%s", error->message);
-	sqlite3_finalize(self->insert);
+	/* it writes what it was handed before it stops */
+	g_clear_pointer(&self->writer, pg_history_writer_free);
 	sqlite3_close(self->db);
 	g_array_unref(self->pending);
+	g_array_unref(self->prunes);
 	g_hash_table_unref(self->rooms);
 	g_hash_table_unref(self->retention);
 	g_free(self->path);
@@ -364,15 +352,39 @@ pg_history_find_room(PgHistory *self, const gchar *transport, const gchar *user_
 
 /* ---------------------------------------------------------------- writing */
 
+/* What the main loop queued goes to the writer thread, with the rooms that
+ * grew past their limit.  A room is pruned once it grew by an eighth of
+ * its limit: each row is scanned a few times in its life, never once per
+ * line, and a room holds at most 9/8 of it. */
+static void
+pg_history_hand_over(PgHistory *self)
+{
+	GHashTableIter iter;
+	gpointer room;
+	gpointer value;
+
+	g_clear_handle_id(&self->flush_id, g_source_remove);
+	g_hash_table_iter_init(&iter, self->retention);
+	while (g_hash_table_iter_next(&iter, &room, &value)) {
+		PgHistoryRetention *retention = value;
+		PgHistoryPrune prune = {.room = (gint64)GPOINTER_TO_SIZE(room),
+					.keep = retention->keep};
+
+		if (retention->added < MAX(retention->keep / 8, 1))
+			continue;
+		g_array_append_val(self->prunes, prune);
+		retention->added = 0;
+	}
+	pg_history_writer_push(self->writer, self->pending, self->prunes);
+}
+
 static gboolean
 pg_history_flush_cb(gpointer user_data)
 {
 	PgHistory *self = user_data;
-	g_autoptr(GError) error = NULL;
 
 	self->flush_id = 0;
-	if (!pg_history_flush(self, &error))
-		g_warning("%s", error->message);
+	pg_history_hand_over(self);
 	return G_SOURCE_REMOVE;
 }
 
@@ -412,85 +424,18 @@ pg_history_append(PgHistory *self, gint64 room, const gchar *nick, const gchar *
 	g_array_append_val(self->pending, pending);
 	if (retention != NULL && retention->added < G_MAXUINT)
 		retention->added++;
-	if (self->pending->len >= PG_HISTORY_BATCH_MAX) {
-		g_clear_handle_id(&self->flush_id, g_source_remove);
-		pg_history_flush_cb(self);
-	} else if (self->flush_id == 0) {
+	if (self->pending->len >= PG_HISTORY_BATCH_MAX)
+		pg_history_hand_over(self);
+	else if (self->flush_id == 0)
 		self->flush_id = g_timeout_add(PG_HISTORY_FLUSH_MS, pg_history_flush_cb, self);
-	}
 	return pending.id;
-}
-
-/* Rooms past their count limit lose their oldest rows.  A room is pruned
- * once it grew by an eighth of its limit: each row is scanned a few times
- * in its life, never once per line, and a room holds at most 9/8 of it. */
-static gboolean
-pg_history_prune_locked(PgHistory *self, GError **error)
-{
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-	GHashTableIter iter;
-	gpointer room;
-	gpointer value;
-
-	g_hash_table_iter_init(&iter, self->retention);
-	while (g_hash_table_iter_next(&iter, &room, &value)) {
-		PgHistoryRetention *retention = value;
-
-		if (retention->added < MAX(retention->keep / 8, 1))
-			continue;
-		if (stmt == NULL &&
-		    !pg_history_prepare(self,
-					"DELETE FROM message WHERE room = ?1 AND id <= (SELECT id "
-					"FROM message WHERE room = ?1 ORDER BY id DESC LIMIT 1 "
-					"OFFSET ?2);",
-					&stmt, error))
-			return FALSE;
-		sqlite3_reset(stmt);
-		sqlite3_bind_int64(stmt, 1, (gint64)GPOINTER_TO_SIZE(room));
-		sqlite3_bind_int64(stmt, 2, retention->keep);
-		if (!pg_history_step_done(self, stmt, error))
-			return FALSE;
-		retention->added = 0;
-	}
-	return TRUE;
 }
 
 gboolean
 pg_history_flush(PgHistory *self, GError **error)
 {
-	g_clear_handle_id(&self->flush_id, g_source_remove);
-	if (self->pending->len == 0)
-		return TRUE;
-	if (!pg_history_exec(self, "BEGIN IMMEDIATE;", error))
-		return FALSE;
-	for (guint i = 0; i < self->pending->len; i++) {
-		const PgHistoryPending *pending = &g_array_index(self->pending, PgHistoryPending, i);
-
-		sqlite3_reset(self->insert);
-		sqlite3_bind_int64(self->insert, 1, pending->room);
-		sqlite3_bind_int64(self->insert, 2, (gint64)pending->id);
-		sqlite3_bind_text(self->insert, 3, pending->nick, -1, SQLITE_STATIC);
-		sqlite3_bind_text(self->insert, 4, pending->body, -1, SQLITE_STATIC);
-		if (sqlite3_step(self->insert) != SQLITE_DONE) {
-			pg_history_set_error(self, error, "cannot store a message");
-			sqlite3_reset(self->insert);
-			pg_history_rollback(self);
-			/* keep nothing back: a broken disk must not grow memory */
-			g_array_set_size(self->pending, 0);
-			return FALSE;
-		}
-	}
-	sqlite3_reset(self->insert);
-	sqlite3_clear_bindings(self->insert);
-	if (!pg_history_prune_locked(self, error) || !pg_history_exec(self, "COMMIT;", error)) {
-		pg_history_rollback(self);
-		g_array_set_size(self->pending, 0);
-		return FALSE;
-	}
-	self->transactions++;
-	self->rows += self->pending->len;
-	g_array_set_size(self->pending, 0);
-	return TRUE;
+	pg_history_hand_over(self);
+	return pg_history_writer_wait(self->writer, error);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -691,6 +636,5 @@ pg_history_list_persistent(PgHistory *self, const gchar *transport, GError **err
 void
 pg_history_get_stats(PgHistory *self, guint64 *transactions, guint64 *rows)
 {
-	*transactions = self->transactions;
-	*rows = self->rows;
+	pg_history_writer_get_stats(self->writer, transactions, rows);
 }
