@@ -291,6 +291,29 @@ pg_network_irc_address_to_jid(const PgTransportConfig *transport, const gchar *n
 	return pg_network_irc_to_jid(transport, name, server, resource);
 }
 
+/* A user who did not register is on IRC as the nick they joined a room
+ * with, or else as their JID's local part made a nick (RFC 2812 §2.3.1:
+ * what is not a nick character becomes '_', a leading digit or '-' gets a
+ * letter before it), at most 16 characters (NICKLEN is 9 to 32 on today's
+ * servers; the server's own limit cuts it, prpl-irc then tries another). */
+static PgAccount *
+pg_network_irc_guest_account(const PgTransportConfig *transport, const gchar *user_jid,
+			     const gchar *nick)
+{
+	g_autoptr(GString) made = NULL;
+
+	if (nick != NULL && pg_network_irc_is_valid_nick(nick))
+		return pg_account_new(transport->jid, user_jid, nick);
+	made = g_string_new(NULL);
+	for (const gchar *p = user_jid; *p != '\0' && *p != '@' && made->len < 16; p++) {
+		gboolean ok = g_ascii_isalnum(*p) || *p == '-' || strchr("[]\\`_^{|}", *p) != NULL;
+		g_string_append_c(made, ok ? *p : '_');
+	}
+	if (made->len == 0 || g_ascii_isdigit(made->str[0]) || made->str[0] == '-')
+		g_string_prepend_c(made, 'x');
+	return pg_account_new(transport->jid, user_jid, made->str);
+}
+
 /* The fixed server comes up with the session; others on first use. */
 static const gchar *
 pg_network_irc_session_server(const PgTransportConfig *transport)
@@ -398,6 +421,7 @@ const PgNetwork pg_network_irc = {
     .register_fields = pg_network_irc_register_fields,
     .register_form = pg_network_schema_form,
     .register_read = pg_network_irc_register_read,
+    .guest_account = pg_network_irc_guest_account,
     .build_login = pg_network_irc_build_login,
     .classify_disconnect = pg_network_irc_classify_disconnect,
     .disco_type = pg_network_irc_disco_type,

@@ -162,6 +162,14 @@ struct _PgNetwork {
 	gboolean (*register_check)(const PgTransportConfig *transport, PgRegistry *registry,
 				   const PgAccount *account, GError **error);
 
+	/* The account of a user who did not register, for a link whose first
+	 * use asked for @nick (a room nick, nullable): the network works
+	 * without registration (biboumi's rooms), the registration only adds
+	 * credentials and defaults.  NULL (the hook or its result): register
+	 * first.  Returns: (transfer full) */
+	PgAccount *(*guest_account)(const PgTransportConfig *transport, const gchar *user_jid,
+				    const gchar *nick);
+
 	/* --- login and disconnects */
 	/* The PG_IPC_CMD_LOGIN message; *@notice (nullable, transfer full)
 	 * says something to the user.  Returns: (transfer full) */

@@ -73,7 +73,9 @@ pg_link_build_login(PgLink *link, const PgNetworkTarget *target, GError **error)
 {
 	PgSession *session = link->session;
 	const PgTransportConfig *transport = pg_transport_get_config(session->transport);
+	const PgNetwork *network = pg_session_network(session->transport);
 	g_autoptr(PgAccount) account = NULL;
+	g_autoptr(GError) unregistered = NULL;
 	g_autofree gchar *notice = NULL;
 	PgNetworkLogin login = {
 	    .config = session->manager->config,
@@ -86,11 +88,18 @@ pg_link_build_login(PgLink *link, const PgNetworkTarget *target, GError **error)
 	PgIpcMessage *message;
 
 	account = pg_registry_get_account(pg_transport_get_registry(session->transport),
-					  transport->jid, session->user_jid, error);
-	if (account == NULL)
+					  transport->jid, session->user_jid, &unregistered);
+	/* no registration: a guest, where the network allows (pg-network.h) */
+	if (account == NULL &&
+	    g_error_matches(unregistered, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND) &&
+	    network->guest_account != NULL)
+		account = network->guest_account(transport, session->user_jid, link->guest_nick);
+	if (account == NULL) {
+		g_propagate_error(error, g_steal_pointer(&unregistered));
 		return NULL;
+	}
 	login.account = account;
-	message = pg_session_network(session->transport)->build_login(&login, &notice);
+	message = network->build_login(&login, &notice);
 	/* what the plugin kept at the last login (pg-account-state.h) */
 	message = pg_account_state_attach(message, account);
 	if (notice != NULL)

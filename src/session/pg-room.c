@@ -527,7 +527,7 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 	}
 	if (type != NULL)
 		return;
-	if (!pg_session_user_registered(self, transport, user_jid)) {
+	if (!pg_session_user_allowed(self, transport, user_jid)) {
 		pg_transport_reply_error_code(transport, presence, PG_ERROR_REGISTRATION_REQUIRED,
 					      "register with this gateway first");
 		return;
@@ -561,6 +561,11 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 	if (!g_hash_table_contains(room->resources, from) ||
 	    xmpp_stanza_get_child_by_ns(presence, PG_NS_MUC) != NULL)
 		pg_room_history_want(room, from, presence);
+	/* without a registration, the MUC nick is the IRC nick (pg-network.h) */
+	if (link->state != PG_LINK_CONNECTED && link->state != PG_LINK_CONNECTING) {
+		g_free(link->guest_nick);
+		link->guest_nick = g_strdup(address->resource);
+	}
 	if (g_hash_table_contains(room->resources, from)) {
 		/* a presence update inside the room: nothing to do on IRC.  But a
 		 * join (XEP-0045 §7.2.1: it carries <x xmlns=muc/>) is a client

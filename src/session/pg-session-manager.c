@@ -166,7 +166,7 @@ pg_session_handle_message(PgSessionManager *self, PgTransport *transport, xmpp_s
 	if (to->local == NULL) /* an answer, else service-unavailable */
 		return body != NULL &&
 		       pg_prompts_on_reply(pg_session_lookup(self, user_jid, transport), body);
-	if (!pg_session_user_registered(self, transport, user_jid)) {
+	if (!pg_session_user_allowed(self, transport, user_jid)) {
 		pg_transport_reply_error_code(transport, message, PG_ERROR_REGISTRATION_REQUIRED,
 					      "register with this gateway first");
 		return TRUE;
@@ -301,8 +301,9 @@ pg_session_irc_admit(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	link = session != NULL ? g_hash_table_lookup(session->links, address->server) : NULL;
 	if (link != NULL && link->state == PG_LINK_CONNECTED)
 		return TRUE; /* it was checked when it connected */
-	/* nobody unregistered makes the gateway resolve names */
-	if (session == NULL && !pg_session_user_registered(self, transport, user_jid))
+	/* nobody the network does not serve makes the gateway resolve names;
+	 * a guest passes the gate and the limits like anyone (pg-network.h) */
+	if (session == NULL && !pg_session_user_allowed(self, transport, user_jid))
 		return TRUE;
 	/* a new server past the user's link limit is refused by the handlers
 	 * (pg_limits_get_link()): nothing to resolve for it, so one user

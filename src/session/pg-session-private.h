@@ -67,6 +67,8 @@ struct _PgLink {
 	/* pg-roster-ladder.c: the buddy list settles before it is offered */
 	guint roster_sync_id;
 	gboolean roster_synced;
+	gchar *guest_nick;      /* no registration: the nick of the join that made it
+				 * connect (PgNetwork.guest_account), or NULL */
 };
 
 struct _PgSession {
@@ -168,6 +170,10 @@ PgLink *pg_session_get_link(PgSession *session, const gchar *server);
 void pg_session_release(PgSession *session);
 gboolean pg_session_user_registered(PgSessionManager *self, PgTransport *transport,
 				    const gchar *user_jid);
+/* Whether @user_jid may use @transport's legacy network: registered, or
+ * the network takes guests (PgNetwork.guest_account). */
+gboolean pg_session_user_allowed(PgSessionManager *self, PgTransport *transport,
+				 const gchar *user_jid);
 /* @resource (a full JID) of the user is available with @show ("" or
  * NULL: plain available) and @status (nullable). */
 void pg_session_set_resource(PgSession *session, const gchar *resource, const gchar *show,

@@ -202,6 +202,7 @@ pg_link_free(PgLink *link)
 	g_free(link->server);
 	g_free(link->account);
 	g_free(link->last_error);
+	g_free(link->guest_nick);
 	g_free(link);
 }
 
@@ -411,6 +412,13 @@ pg_session_user_registered(PgSessionManager *self, PgTransport *transport, const
 {
 	return pg_registry_has_account(pg_transport_get_registry(transport),
 				       pg_transport_get_jid(transport), user_jid);
+}
+
+gboolean
+pg_session_user_allowed(PgSessionManager *self, PgTransport *transport, const gchar *user_jid)
+{
+	return pg_session_network(transport)->guest_account != NULL ||
+	       pg_session_user_registered(self, transport, user_jid);
 }
 
 /* @resource (a full JID) went unavailable: it leaves every room it was in;
