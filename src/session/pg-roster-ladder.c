@@ -595,7 +595,17 @@ pg_roster_ladder_on_buddy(PgLink *link, const PgIpcMessage *msg)
 		return;
 	switch (pg_roster_ladder_mode(session)) {
 	case PG_ROSTER_MODE_PRIVILEGED:
-		pg_roster_ladder_push_buddy(link, contact, buddy);
+		/* A new buddy may be one the user just added, already named and
+		 * grouped in the roster by the user's client: with read access the
+		 * roster decides (a sync keeps the user's name and groups and only
+		 * makes the subscription both), batched by the settle timer. */
+		if (change == PG_ROSTER_NEW &&
+		    (pg_roster_ladder_access(session) & PG_TRANSPORT_ROSTER_GET) != 0) {
+			link->roster_synced = FALSE;
+			pg_roster_ladder_schedule(link);
+		} else {
+			pg_roster_ladder_push_buddy(link, contact, buddy);
+		}
 		break;
 	case PG_ROSTER_MODE_EXCHANGE:
 		exchange = pg_roster_exchange_new(pg_session_ctx(session),

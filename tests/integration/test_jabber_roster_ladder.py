@@ -94,7 +94,7 @@ def privileged_gateway(tmp_path_factory, cert_dir, polygate_binary,
                      components=(GATEWAY, ADMIN_TOOL), extra_lines=[f'VirtualHost "{LEGACY}"'],
                      privileged={GATEWAY: {"roster": "both"}, ADMIN_TOOL: {"roster": "both"}})
     server.create_user("harness")
-    for name in ("ladderuser", "pal"):
+    for name in ("ladderuser", "pal", "newpal"):
         server.create_user(name, LEGACY)
     server.start()
     legacy_jid, pal_jid = f"ladderuser@{LEGACY}", f"pal@{LEGACY}"
@@ -211,13 +211,28 @@ def test_the_buddy_list_arrives_by_xep_0356_and_a_resync_restores_a_dropped_item
         assert forge_privilege(user) == ("auth", "forbidden")
         assert roster_command(user)[0] == "privileged"
 
+        # a contact the user adds goes to the legacy list and keeps the
+        # user's name and group in the roster, subscribed both ways
+        newpal_jid = f"newpal@{LEGACY}"
+        newpal_contact = contact(newpal_jid)
+        reply = user.iq_set(jid, f"<query xmlns='{NS_ROSTER}'><item jid='{newpal_contact}' "
+                                 "name='My New Pal'><group>Work</group></item></query>")
+        assert reply.get("type") == "result", to_string(reply)
+        user.send_presence(to=newpal_contact, ptype="subscribe")
+        owner = XmppClient(legacy_jid, server.passwords[legacy_jid],
+                           port=server.c2s_port).connect()
+        util.wait_for(lambda: newpal_jid in _roster(owner), 30,
+                      "the added contact in the legacy roster", daemon.log_path)
+        util.wait_for(lambda: _roster(user).get(newpal_contact)
+                      == ("My New Pal", "both", ["Work"]), 30,
+                      "the added contact subscribed both ways, as the user named it",
+                      daemon.log_path)
+
         # removing the contact removes the legacy buddy (RFC 6121 §2.5.2:
         # the server sends unsubscribe for an item subscribed both ways)
         reply = user.iq_set(jid, f"<query xmlns='{NS_ROSTER}'><item jid='{pal_contact}' "
                                  "subscription='remove'/></query>")
         assert reply.get("type") == "result", to_string(reply)
-        owner = XmppClient(legacy_jid, server.passwords[legacy_jid],
-                           port=server.c2s_port).connect()
         util.wait_for(lambda: pal_jid not in _roster(owner), 30,
                       "the removed contact gone from the legacy roster", daemon.log_path)
         # ...and does not come back by itself

@@ -325,6 +325,42 @@ test_ladder_privileged_sign_on_after_a_drop_resyncs(PgTestFixture *fixture,
 }
 
 static void
+test_ladder_privileged_keeps_the_group_of_a_contact_the_user_added(PgTestFixture *fixture,
+								  gconstpointer user_data)
+{
+	xmpp_stanza_t *get;
+	xmpp_stanza_t *item;
+	g_autofree gchar *group = NULL;
+
+	pg_test_receive(fixture, PG_TEST_GRANT);
+	pg_roster_ladder_sync(fixture->link);
+	get = pg_test_find(fixture, "iq", PG_NS_ROSTER, 0);
+	pg_test_answer(fixture, get, "result", "<query xmlns='jabber:iq:roster'/>");
+	g_ptr_array_set_size(fixture->sent, 0);
+
+	/* the user adds bob in the group Work; the worker names him in its
+	 * default group: no blind write over the user's choice */
+	pg_test_buddy(fixture, "bob@legacy.example.net", "Bob", "Buddies");
+	g_assert_cmpuint(pg_test_count(fixture, "iq", PG_NS_ROSTER), ==, 0);
+	g_assert_cmpuint(fixture->link->roster_sync_id, !=, 0);
+	pg_roster_ladder_sync(fixture->link);
+	get = pg_test_find(fixture, "iq", PG_NS_ROSTER, 0);
+	g_assert_cmpstr(xmpp_stanza_get_type(get), ==, "get");
+	pg_test_answer(fixture, get, "result",
+		       "<query xmlns='jabber:iq:roster'><item jid='" PG_TEST_BOB
+		       "' subscription='to' ask='subscribe' name='Bobby'><group>Work</group></item>"
+		       "</query>");
+	item = pg_test_pushed_item(fixture, 0);
+	g_assert_nonnull(item);
+	g_assert_null(pg_test_pushed_item(fixture, 1));
+	g_assert_cmpstr(xmpp_stanza_get_attribute(item, "subscription"), ==, "both");
+	g_assert_null(xmpp_stanza_get_attribute(item, "ask"));
+	g_assert_cmpstr(xmpp_stanza_get_attribute(item, "name"), ==, "Bobby");
+	group = pg_stanza_get_child_text(item, "group");
+	g_assert_cmpstr(group, ==, "Work");
+}
+
+static void
 test_ladder_refused_push_drops_a_rung(PgTestFixture *fixture, gconstpointer user_data)
 {
 	xmpp_stanza_t *get;
@@ -456,6 +492,8 @@ main(int argc, char **argv)
 		    test_ladder_privileged_sync_adds_missing_and_removes_stale);
 	PG_TEST_ADD("/roster-ladder/privileged/sign-on-after-a-drop-resyncs",
 		    test_ladder_privileged_sign_on_after_a_drop_resyncs);
+	PG_TEST_ADD("/roster-ladder/privileged/keeps-the-group-of-a-contact-the-user-added",
+		    test_ladder_privileged_keeps_the_group_of_a_contact_the_user_added);
 	PG_TEST_ADD("/roster-ladder/privileged/refused-push-drops-a-rung",
 		    test_ladder_refused_push_drops_a_rung);
 	PG_TEST_ADD("/roster-ladder/rosterx/client-gets-suggestions",
