@@ -422,8 +422,15 @@ pg_purple_ui_link_plugin(const gchar *target, GError **error)
 	return TRUE;
 }
 
-/* --plugin=*: every plugin file of the system dirs, for the daemon's
- * one-off probe of what is installed (pg-purple-protocol.c). */
+/* libpurple's script loaders (Perl and Tcl scripts as plugins): loading one
+ * starts its interpreter, and Tcl's starts its notifier thread, inside
+ * purple_core_init(), before the sandbox: Landlock confines only the
+ * thread that applies it and those started later, so that thread would run
+ * unconfined (pg-purple-sandbox.c).  No protocol plugin is a script. */
+static const gchar *const pg_purple_ui_script_loaders[] = {"perl.so", "tcl.so", NULL};
+
+/* --plugin=*: every plugin file of the system dirs but the script loaders,
+ * for the daemon's one-off probe of what is installed (pg-purple-protocol.c). */
 static gboolean
 pg_purple_ui_link_all_plugins(GError **error)
 {
@@ -434,7 +441,8 @@ pg_purple_ui_link_all_plugins(GError **error)
 		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 			g_autofree gchar *target = NULL;
 
-			if (!g_str_has_suffix(name, "." G_MODULE_SUFFIX))
+			if (!g_str_has_suffix(name, "." G_MODULE_SUFFIX) ||
+			    g_strv_contains(pg_purple_ui_script_loaders, name))
 				continue;
 			target = g_build_filename(pg_purple_ui_system_plugin_dirs[i], name, NULL);
 			if (g_file_test(target, G_FILE_TEST_IS_REGULAR) &&

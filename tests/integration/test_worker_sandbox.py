@@ -59,7 +59,7 @@ def tls_ngircd(tmp_path_factory):
 class SandboxedWorker:
     """polygate-purple started as the daemon starts it: --user-dir, --sandbox."""
 
-    def __init__(self, directory, mode):
+    def __init__(self, directory, mode, plugins=()):
         binary, _ = find_worker()
         if binary is None or not os.access(binary, os.X_OK):
             pytest.fail(f"worker not built ({binary})", pytrace=False)
@@ -72,7 +72,8 @@ class SandboxedWorker:
         with open(self.stderr_path, "wb") as stderr:
             self.proc = subprocess.Popen(
                 [binary, "--ipc-fd", str(child.fileno()), f"--user-dir={self.user_dir}",
-                 f"--sandbox={mode}"], pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
+                 f"--sandbox={mode}"] + [f"--plugin={p}" for p in plugins],
+                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL,
                 stdout=stderr, stderr=stderr, env=env)
         child.close()
         self.events = []
@@ -149,3 +150,25 @@ def test_a_sandboxed_worker_logs_in_over_tls_and_joins_a_room(tls_ngircd, tmp_pa
         assert worker.close() == 0, util.log_tail(worker.stderr_path)
     # the worker emptied its dir; the dir itself is the daemon's to remove
     assert os.listdir(worker.user_dir) == []
+
+
+def test_the_plugin_probe_worker_is_confined_whole_under_a_required_sandbox(tmp_path):
+    """Landlock confines the thread that applies it and the threads it starts
+    later, never one already running (Linux 6.1 has no flag to confine them
+    all).  The worker that reads every installed plugin (the daemon's probe,
+    --plugin=*, src/session/pg-protocol-probe.c) must still have one thread
+    when it applies the sandbox: with `required` a worker that had more
+    refuses to start (pg-purple-sandbox.c), and so this fails."""
+    if landlock_abi() == 0:
+        pytest.skip("the kernel offers no Landlock")
+    worker = SandboxedWorker(str(tmp_path), "required", plugins=("*",))
+    try:
+        worker.send(2, "login", account="a/irc", protocol="prpl-irc",
+                    username="probe@127.0.0.1", options={"port": str(util.free_port())})
+        worker.expect("login-state", lambda e: e["state"] != "connecting")
+        assert worker.proc.poll() is None
+    finally:
+        rc = worker.close()
+    log = open(worker.stderr_path, errors="replace").read()
+    assert "not confined" not in log, log
+    assert rc == 0, log
