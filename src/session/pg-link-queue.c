@@ -78,6 +78,7 @@ static void pg_link_sent_free(gpointer sent);
 void
 pg_link_queue_free(PgLink *link)
 {
+	g_clear_handle_id(&link->release_id, g_source_remove);
 	if (link->origins != NULL)
 		g_queue_free_full(link->origins, (GDestroyNotify)pg_link_origin_free);
 	link->origins = NULL;
@@ -234,8 +235,6 @@ typedef struct {
 	gchar *room;           /* a room-message: its room, casefolded; else NULL */
 } PgLinkSent;
 
-#define PG_LINK_IN_FLIGHT_MAX 256
-
 static void
 pg_link_sent_free(gpointer data)
 {
@@ -274,20 +273,117 @@ static void pg_link_queue_answer_sent(PgLink *link, PgLinkSent *sent, const gcha
 static void
 pg_link_queue_prune(PgLink *link, gint64 life)
 {
-	while (!g_queue_is_empty(link->in_flight)) {
+	while (link->in_flight != NULL && !g_queue_is_empty(link->in_flight)) {
 		PgLinkSent *head = g_queue_peek_head(link->in_flight);
 		gboolean written = life - head->at >= pg_link_queue_window_us(link);
 
 		if (!written && g_queue_get_length(link->in_flight) <= PG_LINK_IN_FLIGHT_MAX)
 			break;
 		head = g_queue_pop_head(link->in_flight);
-		/* too many lines the worker may still hold: the oldest is answered
-		 * rather than forgotten (an error for a line that went, never
-		 * silence for one that did not) */
+		/* only a caller that bypassed the window (pg_link_queue_release())
+		 * gets here with more: the oldest is answered rather than
+		 * forgotten (an error for a line that went, never silence for one
+		 * that did not) */
 		if (!written)
 			pg_link_queue_answer_sent(link, head, "too many lines wait in the gateway");
 		pg_link_sent_free(head);
 	}
+}
+
+/* ---------------------------------------------------------------- the window */
+
+/* A command that, once sent, is in flight (pg_link_queue_sent()). */
+static gboolean
+pg_link_queue_is_line(const PgIpcMessage *msg)
+{
+	return msg->kind == PG_IPC_CMD_ROOM_MESSAGE || msg->kind == PG_IPC_CMD_SEND_IM ||
+	       msg->kind == PG_IPC_CMD_ROOM_PRIVATE_MESSAGE ||
+	       msg->kind == PG_IPC_CMD_SET_ROOM_SUBJECT;
+}
+
+/* Whether PG_LINK_IN_FLIGHT_MAX lines are in flight now (after forgetting
+ * those known to be written by now). */
+static gboolean
+pg_link_queue_window_full(PgLink *link)
+{
+	if (link->in_flight == NULL)
+		return FALSE;
+	pg_link_queue_prune(link, pg_link_queue_life(link));
+	return g_queue_get_length(link->in_flight) >= PG_LINK_IN_FLIGHT_MAX;
+}
+
+gboolean
+pg_link_queue_must_wait(PgLink *link, const PgIpcMessage *msg)
+{
+	/* behind lines that wait already, in order, whatever its kind */
+	return pg_link_queue_waits_for_room(link, msg) || !g_queue_is_empty(link->pending) ||
+	       (pg_link_queue_is_line(msg) && pg_link_queue_window_full(link));
+}
+
+static gboolean
+pg_link_queue_release_cb(gpointer user_data)
+{
+	PgLink *link = user_data;
+
+	link->release_id = 0;
+	/* the worker's life went on (lines older than the window are written),
+	 * or lines were queued while the window had room */
+	pg_link_queue_release(link);
+	return G_SOURCE_REMOVE;
+}
+
+void
+pg_link_queue_release_soon(PgLink *link)
+{
+	/* a tick already waits for the window (or an idle): it will do */
+	if (link->release_id == 0)
+		link->release_id = g_idle_add(pg_link_queue_release_cb, link);
+}
+
+void
+pg_link_queue_release(PgLink *link)
+{
+	PgSession *session = link->session;
+	GQueue waiting = G_QUEUE_INIT;
+
+	g_clear_handle_id(&link->release_id, g_source_remove);
+	if (link->state != PG_LINK_CONNECTED)
+		return; /* the next pg_link_on_connected() releases them */
+	while (!g_queue_is_empty(link->pending)) {
+		PgIpcMessage *msg = g_queue_pop_head(link->pending);
+		g_autoptr(GError) error = NULL;
+		xmpp_stanza_t *origin;
+
+		/* lines for the rooms being rejoined wait for them */
+		if (pg_link_queue_waits_for_room(link, msg)) {
+			g_queue_push_tail(&waiting, msg);
+			continue;
+		}
+		if (pg_link_queue_is_line(msg) && pg_link_queue_window_full(link)) {
+			/* the worker acknowledges by echoes and errors; lines with
+			 * neither (IMs) leave the window as the worker lives on */
+			g_queue_push_head(link->pending, msg);
+			link->release_id =
+			    g_timeout_add_seconds(PG_LINK_RELEASE_TICK_S, pg_link_queue_release_cb, link);
+			break;
+		}
+		origin = pg_link_queue_steal_origin(link, msg);
+		/* its answer, an error included, finds the stanza by request id */
+		if (!pg_supervisor_send(session->manager->supervisor, link->account, msg, &error)) {
+			g_warning("%s: %s", link->account, error->message);
+			if (origin != NULL)
+				pg_transport_reply_error(session->transport, origin, error);
+		} else if (origin != NULL) {
+			pg_session_remember(session, msg->id, origin);
+			pg_link_queue_sent(link, msg, origin);
+		}
+		if (origin != NULL)
+			xmpp_stanza_release(origin);
+		pg_ipc_message_free(msg);
+	}
+	/* they came first: back to the head, in their order */
+	while (!g_queue_is_empty(&waiting))
+		g_queue_push_head(link->pending, g_queue_pop_tail(&waiting));
 }
 
 void
@@ -322,6 +418,7 @@ pg_link_queue_answered(PgLink *link, guint32 id)
 		if (sent->id == id) {
 			pg_link_sent_free(sent);
 			g_queue_delete_link(link->in_flight, l);
+			pg_link_queue_release(link);
 			return;
 		}
 	}
@@ -345,6 +442,7 @@ pg_link_queue_echoed(PgLink *link, const gchar *room)
 		if (g_strcmp0(sent->room, key) == 0) {
 			pg_link_sent_free(sent);
 			g_queue_delete_link(link->in_flight, l);
+			pg_link_queue_release(link);
 			return;
 		}
 	}

@@ -61,13 +61,24 @@ G_BEGIN_DECLS
  * error (recipient-unavailable, "may not have reached").  The worker's last
  * frame, not the wall clock: a stopped or hung worker reads nothing until
  * it is killed (pg-worker.h), so every line it got meanwhile is answered.
- * Past 256 lines in flight the oldest one still unsure is answered
- * too.  The user may see an error for a line that did arrive, never
- * silence for one that did not.  An error the network sent meanwhile
+ * The user may see an error for a line that did arrive, never silence for
+ * one that did not.
+ *
+ * THE WINDOW: at most PG_LINK_IN_FLIGHT_MAX lines are in flight on a link.
+ * A user who sends faster (a paste) gets back-pressure, not errors: the
+ * lines past the window wait in pending, in order (with whatever the user
+ * sends after them), bounded by the user's max_queued_bytes_per_user
+ * (pg-limits.h: only past that budget does a line get resource-constraint),
+ * and go to the worker as it acknowledges the ones in flight: by an echo,
+ * an error, or, for lines with neither (IMs), by living on for the window
+ * after them (checked every PG_LINK_RELEASE_TICK_S).  Lines that wait when
+ * the link drops go after the re-login (pg_link_on_connected()).  An error the network sent meanwhile
  * (pg-purple-numerics.c) already answered its message and takes it out, and
  * with the transport's throttle off (irc_throttle_interval = 0) a room line
  * that prpl-irc echoed is known to be written (pg_link_queue_echoed()). */
 #define PG_LINK_IN_FLIGHT_S 10
+#define PG_LINK_IN_FLIGHT_MAX 256
+#define PG_LINK_RELEASE_TICK_S 1
 
 /* Whether @msg is for a room of @link that is not joined now (it must wait). */
 gboolean pg_link_queue_waits_for_room(PgLink *link, const PgIpcMessage *msg);
@@ -78,6 +89,15 @@ GPtrArray *pg_link_queue_take_room(PgLink *link, const gchar *name);
 /* The room @name went: its waiting commands are answered with @code/@text. */
 void pg_link_queue_fail_room(PgLink *link, const gchar *name, gint code, const gchar *text);
 
+/* Whether @msg, for a connected @link, must wait in pending: its room is
+ * being rejoined, lines wait already, or the window is full. */
+gboolean pg_link_queue_must_wait(PgLink *link, const PgIpcMessage *msg);
+/* Sends what waits in pending, in order, while the window has room (lines
+ * for rooms being rejoined stay); nothing while @link is not connected. */
+void pg_link_queue_release(PgLink *link);
+/* pg_link_queue_release() from the main loop, once what runs now is done
+ * (pg_link_on_connected() rejoins every room before a line may go). */
+void pg_link_queue_release_soon(PgLink *link);
 /* @msg (with request id) went to the worker for @origin (nullable). */
 void pg_link_queue_sent(PgLink *link, const PgIpcMessage *msg, xmpp_stanza_t *origin);
 /* prpl-irc echoed our line to @room: with the throttle off it is written. */

@@ -28,7 +28,10 @@
 #include "session/pg-supervisor.h"
 
 #define PG_LINK_BACKOFF_MAX_S 120
-#define PG_LINK_PENDING_MAX   500 /* commands kept while a link connects */
+/* Commands kept in pending: a backstop for what max_queued_bytes_per_user
+ * does not count (joins and leaves, the gateway's own commands); lines are
+ * bounded by that byte budget first (a line costs ~100 bytes and more). */
+#define PG_LINK_PENDING_MAX   4096
 
 /* Send @msg (transfer full) now, or keep it until the link is up. */
 gboolean
@@ -37,8 +40,9 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgIpcMessage) owned = msg;
 
-	/* a line for a room being rejoined waits for it too (pg-link-queue.h) */
-	if (link->state != PG_LINK_CONNECTED || pg_link_queue_waits_for_room(link, owned)) {
+	/* a line for a room being rejoined waits for it too, and a line past
+	 * the in-flight window (pg-link-queue.h) */
+	if (link->state != PG_LINK_CONNECTED || pg_link_queue_must_wait(link, owned)) {
 		if (origin != NULL &&
 		    !pg_limits_allow_queue(link->session->manager->limits, link, owned, &error)) {
 			pg_transport_reply_error(link->session->transport, origin, error);
@@ -55,6 +59,8 @@ pg_link_command(PgLink *link, PgIpcMessage *msg, xmpp_stanza_t *origin)
 		g_queue_push_tail(link->pending, g_steal_pointer(&owned));
 		if (link->state == PG_LINK_OFFLINE || link->state == PG_LINK_FAILED)
 			pg_link_connect(link);
+		else
+			pg_link_queue_release_soon(link);
 		return TRUE;
 	}
 	if (!pg_supervisor_send(link->session->manager->supervisor, link->account, owned, &error)) {
@@ -205,8 +211,6 @@ pg_link_on_connected(PgLink *link)
 {
 	PgSession *session = link->session;
 	const PgSessionEvents *events = session->manager->events;
-	g_autoptr(GError) error = NULL;
-	GQueue waiting = G_QUEUE_INIT;
 
 	/* a retry may be pending when the connection came up anyway (prpl-irc
 	 * can finish registering after a SASL refusal it reported) */
@@ -222,31 +226,8 @@ pg_link_on_connected(PgLink *link)
 	 * lines that wait for them */
 	if (events != NULL && events->connected != NULL)
 		events->connected(link);
-	while (!g_queue_is_empty(link->pending)) {
-		g_autoptr(PgIpcMessage) msg = g_queue_pop_head(link->pending);
-		xmpp_stanza_t *origin;
-
-		/* lines for the rooms being rejoined wait for them */
-		if (pg_link_queue_waits_for_room(link, msg)) {
-			g_queue_push_tail(&waiting, g_steal_pointer(&msg));
-			continue;
-		}
-		origin = pg_link_queue_steal_origin(link, msg);
-		/* its answer, an error included, finds the stanza by request id */
-		if (!pg_supervisor_send(session->manager->supervisor, link->account, msg, &error)) {
-			g_warning("%s: %s", link->account, error->message);
-			if (origin != NULL)
-				pg_transport_reply_error(session->transport, origin, error);
-			g_clear_error(&error);
-		} else if (origin != NULL) {
-			pg_session_remember(session, msg->id, origin);
-			pg_link_queue_sent(link, msg, origin);
-		}
-		if (origin != NULL)
-			xmpp_stanza_release(origin);
-	}
-	while (!g_queue_is_empty(&waiting))
-		g_queue_push_tail(link->pending, g_queue_pop_head(&waiting));
+	/* then what waited, in order, as the in-flight window allows */
+	pg_link_queue_release(link);
 	pg_session_update_status(session);
 }
 

@@ -62,6 +62,7 @@ struct _PgLink {
 	guint failed_tries;     /* logins that failed since the last give-up or success */
 	gboolean ever_connected; /* the link was up once: it retries, never gives up */
 	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
+	guint release_id;       /* pending waits for the in-flight window to open */
 	guint login_timeout_id; /* the login has link_login_timeout to answer */
 	GQueue *prompts;        /* questions to the user (pg-prompts.c), NULL if none */
 	/* pg-roster-ladder.c: the buddy list settles before it is offered */
