@@ -7,8 +7,8 @@ The chain is real: slixmpp -> Prosody -> polygate -> polygate-purple ->
 ngircd <- raw IRC client "bob".  Waits are on events, never sleeps.
 """
 
-import re
-import time
+import os
+import signal
 from xml.sax.saxutils import quoteattr
 
 from harness import util
@@ -304,6 +304,29 @@ def test_a_persistent_channel_records_while_the_user_is_offline(
                "the lines said while alice was offline in her archive", alice.logs)
     assert not bob.lines(lambda l: l.command in ("PART", "QUIT") and l.nick == alice.nick), \
         "a persistent channel is not left when its user goes offline"
+
+
+def test_a_persistent_channel_is_joined_again_after_a_drop_while_its_user_is_offline(
+        gateway, make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    assert configure_persistent(alice, room).get("type") == "result"
+    pid = alice.worker_pid()
+    assert pid is not None, f"no worker holds {alice.nick}'s IRC connection"
+    alice.client.disconnect()
+    bob.mark_seen()
+
+    os.kill(pid, signal.SIGKILL)  # the link drops, as in a netsplit
+
+    bob.wait_for(lambda l: l.is_("QUIT", nick=alice.nick), 60, "alice's connection to drop",
+                 (gateway.log_path,))
+    bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick, target=channel), 60,
+                 "alice's JOIN after the drop, with nobody online", (gateway.log_path,))
+    bob.privmsg(channel, "said after the drop")
+    alice.client.connect()
+    record_stream(alice.client)
+    wait_until(lambda: "said after the drop" in bodies(
+        mam_query(alice, room, rsm={"max": 5, "before": None})[1]), 30,
+        "the line said after the drop in the archive", alice.logs)
 
 
 def test_a_persistent_channel_is_joined_again_after_a_restart(
