@@ -9,6 +9,7 @@
  *   unban mask                MODE #chan -b mask
  *   op/deop/voice/devoice     MODE #chan +o/-o/+v/-v nick
  *   invite nick               INVITE nick #chan
+ *   nick nick                 NICK nick (the connection's: every room)
  *   bans                      MODE #chan +b (the list: 367 ... 368)
  * IRC confirms most of these only by echoing the change to the channel
  * (RFC 2812 §3.2.3, §3.2.8) and refuses with a numeric, so each command is
@@ -18,7 +19,9 @@
  *                                                 room-admin-done
  *   482 ERR_CHANOPRIVSNEEDED                      forbidden
  *   401 ERR_NOSUCHNICK, 403, 441 ERR_USERNOTINCHANNEL  item-not-found
- *   443 ERR_USERONCHANNEL                         conflict
+ *   443 ERR_USERONCHANNEL, 433 ERR_NICKNAMEINUSE  conflict
+ *   our own NICK                                  room-admin-done
+ *   432 ERR_ERRONEUSNICKNAME                      not-acceptable
  *   442 ERR_NOTONCHANNEL                          not-acceptable
  * The oldest expectation of the channel takes the answer (a server answers
  * in order).  One with no answer in PG_PURPLE_ADMIN_TTL_S fails with
@@ -200,6 +203,8 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 		line = reason != NULL && reason[0] != '\0'
 			   ? g_strdup_printf("KICK %s %s :%s", room, nick, reason)
 			   : g_strdup_printf("KICK %s %s", room, nick);
+	} else if (g_strcmp0(action, "nick") == 0 && nick != NULL) {
+		line = g_strdup_printf("NICK %s", nick);
 	} else if (g_strcmp0(action, "invite") == 0 && nick != NULL) {
 		line = g_strdup_printf("INVITE %s %s", nick, room);
 	} else if (g_strcmp0(action, "bans") == 0) {
@@ -349,6 +354,9 @@ pg_purple_admin_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 		if (g_strcmp0(command, "KICK") == 0 && n >= 4 &&
 		    (expect = pg_purple_admin_find(entry->key, w[2], "kick", w[3])) != NULL)
 			pg_purple_admin_settle(expect, NULL);
+		else if (g_strcmp0(command, "NICK") == 0 &&
+			 (expect = pg_purple_admin_find(entry->key, NULL, "nick", w[2])) != NULL)
+			pg_purple_admin_settle(expect, NULL);
 		else if (g_strcmp0(command, "MODE") == 0 && n >= 5) {
 			const gchar *mode = w[3];
 			const gchar *actions[] = {
@@ -369,7 +377,14 @@ pg_purple_admin_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 	if (n < 4 || strlen(command) != 3 || !g_ascii_isdigit(command[0]))
 		return;
 	/* numerics: w[2] is our nick */
-	if (g_strcmp0(command, "367") == 0 && n >= 5) {
+	if (g_strcmp0(command, "433") == 0 || g_strcmp0(command, "432") == 0) {
+		/* "<nick> :Nickname is already in use" (XEP-0045 §7.6: 409) */
+		if ((expect = pg_purple_admin_find(entry->key, NULL, "nick", w[3])) != NULL)
+			pg_purple_admin_fail(expect,
+					     g_strcmp0(command, "433") == 0 ? PG_ERROR_CONFLICT
+									    : PG_ERROR_NOT_ACCEPTABLE,
+					     w[n - 1]);
+	} else if (g_strcmp0(command, "367") == 0 && n >= 5) {
 		expect = pg_purple_admin_find(entry->key, w[3], "bans", NULL);
 		if (expect != NULL)
 			g_ptr_array_add(expect->masks, g_strdup(w[4]));

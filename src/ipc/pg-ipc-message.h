@@ -51,7 +51,8 @@
  *   room-admin   (daemon -> worker) action on room: kick nick (reason),
  *                ban mask (and kick nick, if given), unban mask, op, deop,
  *                voice, devoice nick, invite nick into room, bans (the ban
- *                list).  The worker answers room-admin-done with the
+ *                list), nick (our nick: on IRC the connection's, in every
+ *                room).  The worker answers room-admin-done with the
  *                command's request id once the server confirmed (bans:
  *                masks, the list), or error with it (482: forbidden)
  *   room-invited (worker -> daemon) from invites us into room

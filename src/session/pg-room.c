@@ -573,6 +573,18 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 		 * with the same full JID: it gets the room again */
 		if (room->joined && xmpp_stanza_get_child_by_ns(presence, PG_NS_MUC) != NULL)
 			pg_room_send_state(session, room, from, address->resource);
+		/* XEP-0045 §7.6: another nick is a nick change, which the
+		 * network's occupant events show (303), or refuse (409) */
+		else if (room->joined && g_strcmp0(address->resource, room->nick) != 0)
+			pg_link_command(link,
+					pg_ipc_message_new(PG_IPC_CMD_ROOM_ADMIN, 0, "account",
+							   g_variant_new_string(link->account),
+							   "room", g_variant_new_string(room->name),
+							   "action", g_variant_new_string("nick"),
+							   "nick",
+							   g_variant_new_string(address->resource),
+							   NULL),
+					presence);
 		return;
 	}
 	g_hash_table_add(room->resources, g_strdup(from));

@@ -170,3 +170,28 @@ def test_self_ping_is_a_result_when_joined_and_not_acceptable_when_not(
     assert error_condition(absent)[1] == "not-acceptable", to_string(absent)
     occupant = alice.client.iq_get(f"{room}/{bob.nick}", ping)
     assert error_condition(occupant)[1] == "service-unavailable", to_string(occupant)
+
+
+# -- nick changes (XEP-0045 §7.6) ---------------------------------------------------------
+
+def test_a_nick_change_from_xmpp_is_an_irc_nick_change_with_303(
+        make_irc_user, make_irc_client):
+    alice, bob, _channel, room = in_a_room(make_irc_user, make_irc_client)
+    old, new = alice.nick, unique("renamed")
+    alice.client.send_raw(f"<presence xmlns='jabber:client' to='{room}/{new}'/>")
+    bob.wait_for(lambda l: l.is_("NICK", nick=old) and l.text.lower() == new.lower(), 30,
+                 "alice's NICK", alice.logs)
+    gone = alice.wait_presence(occupant_presence(f"{room}/{old}", "unavailable", (303, 110)),
+                               30, "the old nick's 303")
+    assert muc_item(gone).get("nick") == new
+    alice.wait_presence(occupant_presence(f"{room}/{new}", "available", (110,)), 30,
+                        "the new nick's self-presence")
+
+
+def test_a_nick_change_to_a_taken_nick_is_a_409_conflict(make_irc_user, make_irc_client):
+    alice, bob, _channel, room = in_a_room(make_irc_user, make_irc_client)
+    alice.client.send_raw(f"<presence xmlns='jabber:client' to='{room}/{bob.nick}'/>")
+    refused = alice.wait_presence(lambda p: p.get("type") == "error"
+                                  and p.get("from") == f"{room}/{bob.nick}", 30,
+                                  "the refused nick change")
+    assert error_condition(refused) == ("cancel", "conflict"), to_string(refused)
