@@ -38,11 +38,12 @@ def ejabberd_gateway(tmp_path_factory, cert_dir, polygate_binary,
                      extra_lines=[f'VirtualHost "{LEGACY}"'])
     for name in ("ejuser", "ejpal"):
         legacy.create_user(name, LEGACY)
-    legacy.start()
     server = ejabberd_harness.Ejabberd(str(tmp_path_factory.mktemp("ejabberd-ladder")),
                                        components=(GATEWAY,), privileged={GATEWAY: "both"})
     checker = daemon = None
     try:
+        # inside: a start that fails half way still gets its process stopped
+        legacy.start()
         befriend(legacy, f"ejuser@{LEGACY}", f"ejpal@{LEGACY}")
         server.start()
         server.create_user("harness")
