@@ -26,6 +26,7 @@
 #include "pg-purple-numerics.h"
 #include "pg-purple-sandbox.h"
 #include "pg-purple-ui.h"
+#include "pg-purple-watch.h"
 #include "pg-purple-worker.h"
 
 #define PG_PURPLE_NOFILE_MAX 4096
@@ -201,6 +202,7 @@ main(int argc, char **argv)
 	pg_purple_buddies_connect();
 	pg_purple_numerics_connect();
 	pg_purple_admin_connect();
+	pg_purple_watch_connect();
 	pg_purple_state_init();
 	pg_purple_roomlist_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
@@ -215,6 +217,7 @@ main(int argc, char **argv)
 	pg_purple_roomlist_uninit();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
+	pg_purple_watch_disconnect();
 	pg_purple_numerics_disconnect();
 	pg_purple_buddies_disconnect();
 	pg_purple_events_disconnect();

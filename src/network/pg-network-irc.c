@@ -404,7 +404,7 @@ pg_network_irc_disco_type(const PgTransportConfig *transport)
 
 const PgNetwork pg_network_irc = {
     .name = "irc",
-    .flags = PG_NETWORK_SERVERS | PG_NETWORK_ROOMS,
+    .flags = PG_NETWORK_SERVERS | PG_NETWORK_ROOMS | PG_NETWORK_WATCH,
     /* 512 - CRLF - the prefix of a 30-character nick with USERLEN 10 and
      * HOSTLEN 63 - "PRIVMSG #a-long-channel-name :" - an ACTION's bytes,
      * rounded down (backends/purple/pg-purple-lines.c) */

@@ -53,6 +53,11 @@ typedef enum {
 	 * become contacts offered to the user's roster, and the user's roster
 	 * changes add and remove buddies (session/pg-roster.h). */
 	PG_NETWORK_BUDDY_LIST = 1 << 3,
+	/* No buddy list on the server, but contacts can be watched: the
+	 * contacts in the user's roster (their probes and subscribes) become
+	 * buddies of the link's worker, whose presence follows
+	 * (session/pg-roster-watch.h). */
+	PG_NETWORK_WATCH = 1 << 4,
 } PgNetworkFlags;
 
 /* A JID under a transport, as its network reads it. */

@@ -12,6 +12,7 @@
 
 #include "core/pg-error.h"
 #include "session/pg-roster-ladder.h"
+#include "session/pg-roster-watch.h"
 #include "session/pg-account-state.h"
 #include "session/pg-contacts.h"
 #include "session/pg-irc-gate.h"
@@ -124,6 +125,8 @@ pg_session_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_
 	}
 	/* presence to a contact: subscriptions are answered (pg-contacts.c);
 	 * available/unavailable count as the user's */
+	/* a network without a buddy list watches the user's contacts */
+	pg_roster_watch(self, transport, type, user_jid, to);
 	if (pg_roster_handle_subscription(self, transport, presence, user_jid, to))
 		return TRUE;
 	if (type == NULL || g_strcmp0(type, "unavailable") == 0)
@@ -622,6 +625,7 @@ static const PgSupervisorCallbacks pg_session_supervisor_callbacks = {
 static void
 pg_session_link_connected_cb(PgLink *link)
 {
+	pg_roster_watch_on_connected(link);
 	pg_room_rejoin_all(link);
 	pg_roster_ladder_on_link_connected(link);
 }

@@ -63,6 +63,7 @@ class IrcServices:
 <module name="servprotect">
 <module name="chghost">
 <module name="svshold">
+<module name="monitor">
 <link name="{SERVICES_NAME}" ipaddr="127.0.0.1" port="{self.link_port}"
       allowmask="127.0.0.0/8" sendpass="{self.link_password}"
       recvpass="{self.link_password}">

@@ -1,0 +1,36 @@
+"""1:1 IRC contacts' presence (issue 10, item 6) on a server without
+MONITOR (ngircd): a nick in the user's roster shows available when it is
+on IRC and unavailable when it leaves, through ISON.  The MONITOR side is
+test_irc_contacts_monitor.py (inspircd)."""
+
+from harness.ircgw import (  # noqa: F401 (fixtures)
+    IRC, consume_all, contact_jid, gateway, gateway_options, irc_checker, irc_prosody, is_from,
+    make_irc_client, make_irc_user, ngircd, ngircd_password, ptype, unique)
+
+
+def presence_of(jid, type_):
+    return lambda p: is_from(p, jid) and ptype(p) == type_
+
+
+def test_a_contact_in_the_roster_comes_online_then_goes_offline(make_irc_user,
+                                                                make_irc_client):
+    alice = make_irc_user()
+    nick = unique("w")
+    contact = contact_jid(nick)
+    alice.client.send_presence(to=contact, ptype="subscribe")
+    alice.wait_presence(presence_of(contact, "unavailable"), 30, f"{nick} offline at first")
+    bob = make_irc_client(nick=nick)
+    alice.wait_presence(presence_of(contact, "available"), 45,
+                        f"{nick} available once on IRC")
+    consume_all(alice.client)
+    bob.quit()
+    alice.wait_presence(presence_of(contact, "unavailable"), 45, f"{nick} unavailable once gone")
+
+
+def test_a_contact_already_online_shows_available(make_irc_user, make_irc_client):
+    nick = unique("w")
+    make_irc_client(nick=nick)
+    alice = make_irc_user()
+    contact = contact_jid(nick)
+    alice.client.send_presence(to=contact, ptype="subscribe")
+    alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")

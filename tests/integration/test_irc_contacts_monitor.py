@@ -1,0 +1,43 @@
+"""1:1 IRC contacts' presence (issue 10, item 6) on a server with MONITOR
+(inspircd with its monitor module): the worker watches the nicks of the
+user's roster with MONITOR + and takes 730/731 for their presence.
+Skipped where inspircd or atheme-services is not installed."""
+
+import pytest
+
+from harness import services as irc_services
+from harness.ircgw import (  # noqa: F401 (fixtures)
+    IRC, consume_all, contact_jid, gateway, gateway_options, irc_checker, irc_prosody, is_from,
+    make_irc_user, ptype, unique)
+from harness.irc import IrcClient
+
+if not irc_services.available():
+    pytest.skip("inspircd and atheme-services are not installed", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def ngircd(tmp_path_factory):
+    """The IRC network is inspircd + atheme (the gateway takes its port)."""
+    network = irc_services.IrcServices(str(tmp_path_factory.mktemp("services")))
+    network.start()
+    yield network
+    network.stop()
+
+
+def presence_of(jid, type_):
+    return lambda p: is_from(p, jid) and ptype(p) == type_
+
+
+def test_a_monitored_contact_comes_online_then_goes_offline(ngircd, make_irc_user):
+    alice = make_irc_user()
+    nick = unique("m")
+    contact = contact_jid(nick)
+    alice.client.send_presence(to=contact, ptype="subscribe")
+    alice.wait_presence(presence_of(contact, "unavailable"), 60, f"{nick} offline at first")
+    with IrcClient(ngircd.port, nick).connect() as bob:
+        alice.wait_presence(presence_of(contact, "available"), 45,
+                            f"{nick} available once on IRC")
+        consume_all(alice.client)
+        bob.quit()
+        alice.wait_presence(presence_of(contact, "unavailable"), 45,
+                            f"{nick} unavailable once gone")
