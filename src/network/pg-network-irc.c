@@ -333,7 +333,11 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 	g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
 	g_autofree gchar *encoding = g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
-	g_autofree gchar *username = g_strdup_printf("%s@%s", account->legacy_id, login->server);
+	/* a nick set for this server (pg-irc-creds.h) over the registration's */
+	const gchar *nick = pg_irc_creds_nick(account, login->server);
+	g_autofree gchar *username = g_strdup_printf(
+	    "%s@%s", nick != NULL && pg_network_irc_is_valid_nick(nick) ? nick : account->legacy_id,
+	    login->server);
 	/* the passwords go to the server they were registered for, and to no
 	 * other (pg-irc-creds.h) */
 	gboolean ours = pg_irc_creds_allowed(account, transport, login->server);

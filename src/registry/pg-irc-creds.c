@@ -78,3 +78,36 @@ pg_irc_creds_any(const PgAccount *account)
 	return pg_account_get_secret(account, "password") != NULL ||
 	       pg_account_get_secret(account, "server_password") != NULL;
 }
+
+static gchar *
+pg_irc_creds_server_key(const gchar *server, const gchar *name)
+{
+	g_autofree gchar *lower = g_ascii_strdown(server, -1);
+	return g_strdup_printf("servers/%s/%s", lower, name);
+}
+
+const gchar *
+pg_irc_creds_server_setting(const PgAccount *account, const gchar *server, const gchar *name)
+{
+	g_autofree gchar *key = NULL;
+
+	if (account == NULL || server == NULL || server[0] == '\0')
+		return NULL;
+	key = pg_irc_creds_server_key(server, name);
+	return pg_account_get_setting(account, key);
+}
+
+void
+pg_irc_creds_set_server_setting(PgAccount *account, const gchar *server, const gchar *name,
+				const gchar *value)
+{
+	g_autofree gchar *key = pg_irc_creds_server_key(server, name);
+	pg_account_set_setting(account, key, value);
+}
+
+const gchar *
+pg_irc_creds_nick(const PgAccount *account, const gchar *server)
+{
+	const gchar *nick = pg_irc_creds_server_setting(account, server, "nick");
+	return nick != NULL && nick[0] != '\0' ? nick : NULL;
+}

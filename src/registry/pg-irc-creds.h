@@ -38,4 +38,18 @@ gboolean pg_irc_creds_allowed(const PgAccount *account, const PgTransportConfig 
 /* TRUE if @account holds an IRC password of either kind. */
 gboolean pg_irc_creds_any(const PgAccount *account);
 
+/* PER-SERVER SETTINGS (issue 10, item 2): what a user sets for one server
+ * lives with their registration, under keys of that server only
+ * ("servers/SERVER/NAME"), so nothing set for one server is ever read for
+ * another.  The setting @name for @server (any case), or NULL. */
+const gchar *pg_irc_creds_server_setting(const PgAccount *account, const gchar *server,
+					 const gchar *name);
+/* Set (or with a NULL @value, clear) setting @name for @server. */
+void pg_irc_creds_set_server_setting(PgAccount *account, const gchar *server, const gchar *name,
+				     const gchar *value);
+/* The nick the user chose for @server, or NULL: the registration's nick
+ * (PgAccount.legacy_id) is used there.  The one place that says which nick
+ * a user has on a server (the login, a room join's default). */
+const gchar *pg_irc_creds_nick(const PgAccount *account, const gchar *server);
+
 G_END_DECLS

@@ -139,10 +139,31 @@ test_sealed_binding_survives_the_registry(PgTestFixture *fixture, gconstpointer 
 	}
 }
 
+/* A nick set for one server is that server's only (issue 10, item 2). */
+static void
+test_server_nick_is_for_its_server_only(void)
+{
+	g_autoptr(PgAccount) account = pg_test_account(NULL);
+
+	g_assert_null(pg_irc_creds_nick(account, "irc.libera.chat"));
+	pg_irc_creds_set_server_setting(account, "IRC.Libera.Chat", "nick", "alice_l");
+	g_assert_cmpstr(pg_irc_creds_nick(account, "irc.libera.chat"), ==, "alice_l");
+	g_assert_cmpstr(pg_irc_creds_nick(account, "IRC.LIBERA.CHAT"), ==, "alice_l");
+	g_assert_null(pg_irc_creds_nick(account, "irc.oftc.net"));
+	g_assert_null(pg_irc_creds_nick(account, ""));
+	/* an empty value is no nick: the registration's applies */
+	pg_irc_creds_set_server_setting(account, "irc.libera.chat", "nick", "");
+	g_assert_null(pg_irc_creds_nick(account, "irc.libera.chat"));
+	pg_irc_creds_set_server_setting(account, "irc.libera.chat", "nick", NULL);
+	g_assert_null(pg_irc_creds_server_setting(account, "irc.libera.chat", "nick"));
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/irc-creds/server-nick-is-for-its-server-only",
+			test_server_nick_is_for_its_server_only);
 	g_test_add_func("/irc-creds/bind-and-allow", test_bind_and_allow);
 	g_test_add_func("/irc-creds/bad-server-is-not-acceptable",
 			test_bad_server_is_not_acceptable);
