@@ -445,13 +445,9 @@ pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
 	    NULL)
 		purple_conversation_new(PURPLE_CONV_TYPE_IM, entry->account, to);
 	worker->sending_request = msg->id;
-	if (pg_purple_lines_is_irc(entry->account))
-		sent = pg_purple_lines_send(purple_find_conversation_with_account(
-						PURPLE_CONV_TYPE_IM, to, entry->account),
-					    pg_ipc_message_get_string(msg, "body"), html, NULL)
-			   ? 1 : -1;
-	else
-		sent = serv_send_im(gc, to, html, 0);
+	sent = pg_purple_lines_is_irc(entry->account) /* /me, long lines: pg-purple-lines.c */
+		   ? pg_purple_lines_send_im(entry->account, to, msg, NULL)
+		   : serv_send_im(gc, to, html, 0);
 	worker->sending_request = 0;
 	/* send_im takes the id; should it not have run, a later send must not
 	 * reuse this one */
@@ -680,7 +676,9 @@ pg_purple_commands_room_private_message(const PgIpcMessage *msg, GError **error)
 	if (who == NULL)
 		who = g_strdup(nick);
 	html = pg_purple_commands_to_html(pg_ipc_message_get_string(msg, "body"));
-	if (serv_send_im(gc, who, html, 0) < 0) {
+	if ((pg_purple_lines_is_irc(entry->account)
+		 ? pg_purple_lines_send_im(entry->account, who, msg, NULL)
+		 : serv_send_im(gc, who, html, 0)) < 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_RECIPIENT_UNAVAILABLE,
 			    "cannot send a message to %s", nick);
 		return FALSE;

@@ -147,3 +147,17 @@ pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *h
 				 PURPLE_MESSAGE_SEND, html, time(NULL));
 	return TRUE;
 }
+
+gint
+pg_purple_lines_send_im(PurpleAccount *account, const gchar *to, const PgIpcMessage *msg,
+			GError **error)
+{
+	PurpleConversation *conv =
+	    purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, account);
+
+	if (conv == NULL)
+		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, to);
+	return pg_purple_lines_send(conv, pg_ipc_message_get_string(msg, "body"), NULL, error)
+		   ? 1
+		   : -1;
+}

@@ -4,6 +4,8 @@
 #include <glib.h>
 #include <purple.h>
 
+#include "ipc/pg-ipc-message.h"
+
 G_BEGIN_DECLS
 
 static inline gboolean
@@ -27,5 +29,10 @@ pg_purple_lines_split(const gchar *body, gsize max, gboolean *action);
 gboolean
 pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *html,
 		     GError **error);
+
+/* Send @msg's "body" to the nick @to as send_im does, through an IM
+ * conversation (made if need be).  Returns: 1, or -1 (serv_send_im()'s). */
+gint pg_purple_lines_send_im(PurpleAccount *account, const gchar *to, const PgIpcMessage *msg,
+			     GError **error);
 
 G_END_DECLS

@@ -69,6 +69,15 @@ def test_slash_me_in_a_chat_is_an_action_both_ways(make_irc_user, make_irc_clien
                        "bob's private action as /me")
 
 
+def test_slash_me_in_a_private_message_to_an_occupant_is_an_action(
+        make_irc_user, make_irc_client):
+    alice, bob, _channel, room = in_a_room(make_irc_user, make_irc_client)
+    alice.send(f"{room}/{bob.nick}", "/me pokes you")
+    line = bob.wait_for(lambda l: l.is_("PRIVMSG", nick=alice.nick, target=bob.nick), 30,
+                        "the private action", alice.logs)
+    assert line.text == ACTION + "pokes you\x01", line
+
+
 # -- NOTICE -------------------------------------------------------------------------
 
 def test_a_notice_arrives_as_the_type_a_privmsg_from_there_has(make_irc_user, make_irc_client):
