@@ -165,6 +165,14 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 			return;
 		}
 	}
+	if (g_strcmp0(action, "ban") == 0 && nick != NULL) {
+		/* the kick that follows the ban is a ban to the others (§9.1) */
+		if (room->banning == NULL)
+			room->banning = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		if (g_hash_table_size(room->banning) >= 64) /* bans of nobody in the room */
+			g_hash_table_remove_all(room->banning);
+		g_hash_table_add(room->banning, g_utf8_casefold(nick, -1));
+	}
 	if (action == NULL) {
 		pg_transport_reply_error_code(transport, iq, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
 					      "this room's network has no such list or change");

@@ -286,8 +286,12 @@ pg_room_on_occupant(PgLink *link, const PgIpcMessage *msg)
 		pg_room_broadcast_occupant(session, room, new_nick, flags, NULL, self_statuses,
 					   NULL, NULL);
 	} else if (g_strcmp0(change, "kick") == 0) {
-		/* XEP-0045 §8.2: role none, status 307 (+110 for ourselves) */
-		gint statuses[3] = {PG_MUC_STATUS_KICKED, self ? PG_MUC_STATUS_SELF : 0, 0};
+		/* XEP-0045 §8.2: role none, status 307 (+110 for ourselves); the
+		 * kick of a ban the user asked for is §9.1's 301 */
+		g_autofree gchar *folded = g_utf8_casefold(nick, -1);
+		gboolean banned = room->banning != NULL && g_hash_table_remove(room->banning, folded);
+		gint statuses[3] = {banned ? PG_MUC_STATUS_BANNED : PG_MUC_STATUS_KICKED,
+				    self ? PG_MUC_STATUS_SELF : 0, 0};
 		pg_room_broadcast_occupant(session, room, nick, flags, "unavailable", statuses,
 					   NULL, reason);
 		g_hash_table_remove(room->occupants, nick);

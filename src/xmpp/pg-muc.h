@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 #define PG_NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 /* XEP-0045 §15.6 status codes used here */
+#define PG_MUC_STATUS_BANNED 301
 #define PG_MUC_STATUS_SELF 110
 #define PG_MUC_STATUS_NICK_ASSIGNED 210
 #define PG_MUC_STATUS_NICK_CHANGED 303

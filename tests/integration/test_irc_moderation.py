@@ -108,6 +108,8 @@ def test_a_ban_from_xmpp_sets_the_mask_kicks_and_lists_it_as_outcast(
     assert mode.params[1] == "+b" and mode.params[2].lower().startswith(carol.nick.lower()), mode
     carol.wait_for(lambda l: l.is_("KICK", nick=alice.nick, target=channel), 30,
                    "the KICK after the ban")
+    alice.wait_presence(occupant_presence(f"{room}/{carol.nick}", "unavailable", (301,)), 30,
+                        "carol's 301 (XEP-0045 §9.1)")
     listed = alice.client.iq_get(room, f"<query xmlns='{NS_ADMIN}'>"
                                        "<item affiliation='outcast'/></query>")
     assert listed.get("type") == "result", to_string(listed)
