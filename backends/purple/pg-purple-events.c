@@ -30,6 +30,9 @@
  * message, which becomes sms-sent.  When it comes synchronously from inside
  * a send-im (a refusal), the event carries that command's request id.
  *
+ * IMs: a received one leaves from the conversation UI op write_conv, with
+ * its time (pg-purple-im.c).
+ *
  * Memory: libpurple keeps every message of a conversation in its history
  * (~280 B each, unbounded); we clear it after each write.  Channel lines
  * never get there: they are taken at receiving-chat-msg (see there).
@@ -44,6 +47,7 @@
 #include "pg-purple-buddies.h"
 #include "pg-purple-chatstate.h"
 #include "pg-purple-events.h"
+#include "pg-purple-im.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
@@ -403,6 +407,7 @@ pg_purple_events_chat_rename_user(PurpleConversation *conv, const char *old_name
 }
 
 static PurpleConversationUiOps pg_purple_events_conversation_ops = {
+    .write_conv = pg_purple_im_write_conv,
     .chat_rename_user = pg_purple_events_chat_rename_user,
 };
 
@@ -491,51 +496,6 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 
 /* IMs, typing, presence ------------------------------------------------------ */
 
-/* The contact a 1:1 event is from: @who as the protocol names its buddies.
- * prpl-jabber names the sender of a message by its full JID, resource
- * included, and its normalize (the buddy's name) drops the resource; one
- * contact per resource would give the user a new contact for each of the
- * buddy's devices, and a reply to a resource that went away.  So when the
- * normal form is @who cut short (case folded), the normal form it is;
- * anything else a normalize does (prpl-irc folds case, the SMS plugin
- * rewrites numbers) leaves @who as it came, so a nick keeps the case its
- * owner chose and an SMS sender stays what the daemon expects. */
-static gchar *
-pg_purple_events_contact(PurpleAccount *account, const gchar *who)
-{
-	const gchar *normal = purple_normalize(account, who);
-	g_autofree gchar *folded_who = NULL;
-	g_autofree gchar *folded_normal = NULL;
-
-	if (normal == NULL)
-		return g_strdup(who);
-	folded_who = g_utf8_casefold(who, -1);
-	folded_normal = g_utf8_casefold(normal, -1);
-	if (strlen(folded_normal) < strlen(folded_who) &&
-	    g_str_has_prefix(folded_who, folded_normal))
-		return g_strdup(normal);
-	return g_strdup(who);
-}
-
-static void
-pg_purple_events_received_im_msg_cb(PurpleAccount *account, const gchar *sender,
-				    const gchar *message, PurpleConversation *conv,
-				    PurpleMessageFlags flags, gpointer user_data)
-{
-	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
-	g_autofree gchar *body = NULL;
-	g_autofree gchar *from = NULL;
-
-	if (entry == NULL)
-		return;
-	body = pg_purple_text_plain(message);
-	from = pg_purple_events_contact(account, sender);
-	pg_purple_worker_emit(pg_purple_worker_message_new(
-	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",
-	    pg_purple_text_new(from), "body", pg_purple_text_new(body), "flags",
-	    g_variant_new_uint32(flags), NULL));
-}
-
 /* prpl-irc tells a kicked user only with a system line in the room
  * ("You have been kicked by %s: (%s)", irc/msgs.c irc_msg_kick) just before
  * it leaves the conversation; match it in whatever language libpurple
@@ -599,7 +559,7 @@ pg_purple_events_typing(PurpleAccount *account, const gchar *name, PurpleTypingS
 
 	if (entry == NULL || name == NULL)
 		return;
-	from = pg_purple_events_contact(account, name);
+	from = pg_purple_im_contact(account, name);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_TYPING, 0, "account", pg_purple_text_new(entry->key), "from",
 	    pg_purple_text_new(from), "state",
@@ -694,8 +654,6 @@ pg_purple_events_connect(void)
 			      PURPLE_CALLBACK(pg_purple_events_chat_topic_changed_cb), NULL);
 	purple_signal_connect(conversations, "receiving-chat-msg", handle,
 			      PURPLE_CALLBACK(pg_purple_events_receiving_chat_msg_cb), NULL);
-	purple_signal_connect(conversations, "received-im-msg", handle,
-			      PURPLE_CALLBACK(pg_purple_events_received_im_msg_cb), NULL);
 	purple_signal_connect(conversations, "wrote-im-msg", handle,
 			      PURPLE_CALLBACK(pg_purple_events_wrote_msg_cb), NULL);
 	purple_signal_connect(conversations, "wrote-chat-msg", handle,

@@ -132,6 +132,11 @@
  *                account at a time, so the account names the list.  A list
  *                that cannot be had ends with complete TRUE and error (a
  *                text for the user)
+ *   stamp        im-received: when the message was sent, Unix seconds (UTC),
+ *                given only for a message the legacy network delivered late
+ *                (kept offline, history): the plugin's time for it is older
+ *                than the worker's clock (backends/purple/pg-purple-im.c).
+ *                The daemon stamps it as XEP-0203 delayed delivery.
  *   add-buddy, remove-buddy (daemon -> worker): the user added or removed
  *                the contact who in their XMPP roster; the worker adds it
  *                to, or removes it from, the legacy buddy list (and the
@@ -164,8 +169,9 @@ G_BEGIN_DECLS
  *     remove-buddy (the user's roster changes).
  * v7: room-admin (kick, ban, modes, invite, the ban list) and its answer
  *     room-admin-done; room-invited; room-occupant's change "flags".
- * v8: list-rooms and its answer room-list (the network's room list). */
-#define PG_IPC_PROTOCOL_VERSION 8
+ * v8: list-rooms and its answer room-list (the network's room list).
+ * v9: im-received may carry stamp, the time of a message delivered late. */
+#define PG_IPC_PROTOCOL_VERSION 9
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -203,7 +209,7 @@ G_BEGIN_DECLS
 	X(EVT_BUDDY_PRESENCE, "buddy-presence", EVT, "account:s who:s status:s message:s?")       \
 	X(EVT_BUDDY, "buddy", EVT, "account:s who:s alias:s? group:s?")                           \
 	X(EVT_BUDDY_REMOVED, "buddy-removed", EVT, "account:s who:s")                             \
-	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u?")                \
+	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u? stamp:x?")       \
 	X(EVT_TYPING, "typing", EVT, "account:s from:s state:s")                                  \
 	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \
 	  "account:s room:s nick:s occupants:a(ss) subject:s?")                                   \

@@ -13,10 +13,35 @@
 #include "session/pg-link.h"
 #include "stanza/pg-stanza.h"
 
+/* XEP-0203 §3: <delay from stamp/> on @message, sent at @stamp (Unix
+ * seconds, from an untrusted worker) and kept by the legacy network; "from"
+ * names the entity that delayed it, and the gateway is where the legacy
+ * server's own address (which the plugin does not tell) meets XMPP.  A stamp
+ * in the future, or one GLib cannot date, is no delay. */
+static void
+pg_contacts_add_delay(PgSession *session, xmpp_stanza_t *message, gint64 stamp)
+{
+	g_autoptr(GDateTime) when = NULL;
+	g_autofree gchar *text = NULL;
+	xmpp_stanza_t *delay;
+
+	if (stamp <= 0 || stamp > g_get_real_time() / G_USEC_PER_SEC)
+		return;
+	when = g_date_time_new_from_unix_utc(stamp);
+	if (when == NULL)
+		return;
+	/* XEP-0082 §3.2 DateTime, UTC */
+	text = g_date_time_format(when, "%Y-%m-%dT%H:%M:%SZ");
+	delay = pg_stanza_add_child(message, "delay", PG_NS_DELAY);
+	pg_stanza_set_attribute(delay, "from", pg_transport_get_jid(session->transport));
+	pg_stanza_set_attribute(delay, "stamp", text);
+}
+
 void
 pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg)
 {
 	PgSession *session = link->session;
+	g_autoptr(GVariant) stamp = pg_ipc_message_get_value(msg, "stamp");
 	g_autofree gchar *from = NULL;
 	xmpp_stanza_t *message;
 
@@ -24,7 +49,12 @@ pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg)
 	message = xmpp_message_new(pg_session_ctx(session), "chat", session->user_jid, NULL);
 	pg_stanza_set_from(message, from);
 	pg_stanza_set_body(message, pg_ipc_message_get_string(msg, "body"));
-	pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);
+	if (stamp != NULL)
+		pg_contacts_add_delay(session, message, g_variant_get_int64(stamp));
+	else
+		/* XEP-0085 §5.1: a live message says the contact is active; a
+		 * late one says nothing of now */
+		pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);
 	pg_session_send(session, message);
 }
 

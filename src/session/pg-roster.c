@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
 #include "session/pg-link.h"
 #include "session/pg-roster.h"
@@ -207,6 +208,9 @@ pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, co
 	}
 	if (text != NULL && text[0] != '\0')
 		pg_stanza_add_text_child(presence, "status", text);
+	/* XEP-0115 §4: caps ride on available presence */
+	if (!offline)
+		pg_contact_caps_add(session->transport, presence);
 	pg_session_send(session, presence);
 }
 

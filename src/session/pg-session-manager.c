@@ -14,6 +14,7 @@
 #include "session/pg-roster-ladder.h"
 #include "session/pg-roster-watch.h"
 #include "session/pg-account-state.h"
+#include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
 #include "session/pg-irc-gate.h"
 #include "session/pg-limits.h"
@@ -250,7 +251,8 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	}
 	if (pg_session_handle_room_iq(self, transport, iq, user_jid, to))
 		return TRUE;
-	if (!pg_network_has(network, PG_NETWORK_ROOMS))
+	if (!pg_network_has(network, PG_NETWORK_ROOMS) &&
+	    !pg_network_has(network, PG_NETWORK_BUDDY_LIST))
 		return FALSE;
 	address = pg_session_parse_address(transport, to, NULL);
 	if (address == NULL)
@@ -260,25 +262,26 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 		return pg_room_lists_handle_iq(self, transport, iq, user_jid, address);
 	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
 		return FALSE;
+	if (!address->is_room || address->resource != NULL) {
+		/* a contact (or an occupant): its caps (pg-contact-caps.h) */
+		reply = pg_contact_caps_disco_reply(transport, iq);
+		if (reply != NULL) {
+			pg_transport_send(transport, reply);
+			xmpp_stanza_release(reply);
+		}
+		return TRUE;
+	}
 	reply = pg_stanza_iq_result(iq);
 	result = pg_stanza_add_child(reply, "query", PG_NS_DISCO_INFO);
 	identity = pg_stanza_add_child(result, "identity", NULL);
-	if (address->is_room && address->resource == NULL) {
-		xmpp_stanza_set_attribute(identity, "category", "conference");
-		xmpp_stanza_set_attribute(identity, "type", network->room_disco_type);
-		pg_stanza_set_attribute(identity, "name", address->name);
-		for (gsize i = 0; i < G_N_ELEMENTS(room_features); i++) {
-			xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
-			xmpp_stanza_set_attribute(feature, "var", room_features[i]);
-		}
-		pg_room_archive_add_features(transport, result);
-	} else {
+	xmpp_stanza_set_attribute(identity, "category", "conference");
+	xmpp_stanza_set_attribute(identity, "type", network->room_disco_type);
+	pg_stanza_set_attribute(identity, "name", address->name);
+	for (gsize i = 0; i < G_N_ELEMENTS(room_features); i++) {
 		xmpp_stanza_t *feature = pg_stanza_add_child(result, "feature", NULL);
-		xmpp_stanza_set_attribute(identity, "category", "client");
-		xmpp_stanza_set_attribute(identity, "type", "pc");
-		pg_stanza_set_attribute(identity, "name", address->name);
-		xmpp_stanza_set_attribute(feature, "var", PG_NS_DISCO_INFO);
+		xmpp_stanza_set_attribute(feature, "var", room_features[i]);
 	}
+	pg_room_archive_add_features(transport, result);
 	pg_transport_send(transport, reply);
 	xmpp_stanza_release(reply);
 	return TRUE;

@@ -34,6 +34,8 @@ pg_ipc_test_sample(const gchar *name, const gchar *type)
 		return g_variant_new_uint32(4000000000u);
 	if (g_strcmp0(type, "t") == 0)
 		return g_variant_new_uint64(G_GUINT64_CONSTANT(123456789012345));
+	if (g_strcmp0(type, "x") == 0)
+		return g_variant_new_int64(G_GINT64_CONSTANT(1764720000)); /* a time */
 	if (g_strcmp0(type, "b") == 0)
 		return g_variant_new_boolean(TRUE);
 	if (g_strcmp0(type, "a{ss}") == 0) {
@@ -274,6 +276,16 @@ static const PgIpcBadCase pg_ipc_bad_cases[] = {
     {.name = "optional-field-wrong-type",
      .kind = "error",
      .fields = "{'request': <'1'>, 'condition': <'x'>, 'text': <'y'>}",
+     .receiver = PG_IPC_ROLE_DAEMON},
+    /* v7: a message's time is a signed 64-bit count of seconds, nothing else */
+    {.name = "im-stamp-as-text",
+     .kind = "im-received",
+     .fields = "{'account': <'a'>, 'from': <'b'>, 'body': <'x'>, "
+	       "'stamp': <'2026-12-03T06:00:00Z'>}",
+     .receiver = PG_IPC_ROLE_DAEMON},
+    {.name = "im-stamp-unsigned",
+     .kind = "im-received",
+     .fields = "{'account': <'a'>, 'from': <'b'>, 'body': <'x'>, 'stamp': <uint64 5>}",
      .receiver = PG_IPC_ROLE_DAEMON},
 };
 

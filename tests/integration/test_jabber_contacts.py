@@ -1,0 +1,183 @@
+"""What a legacy contact shows the user's client (issue 9, item 5), with
+prpl-jabber against a second Prosody host as the legacy network:
+
+- XEP-0203: a message the legacy server kept offline (mod_offline on
+  legacy.localhost) reaches the user with its original time, stamped by
+  the transport;
+- XEP-0115: the contact's presence carries caps whose verification string
+  the contact's own disco#info answer hashes to (XEP-0115 §5.1), asked
+  with and without node#ver;
+- XEP-0184: the contact does not claim receipts, and a receipt request
+  gets no receipt (prpl-jabber 2.14 cannot tell whether a message arrived).
+
+Run: POLYGATE_BIN=build-test/src/polygate /usr/bin/python3 -m pytest \
+     tests/integration/test_jabber_contacts.py
+"""
+
+import base64
+import calendar
+import hashlib
+import os
+import time
+
+import pytest
+
+from harness import util
+from harness.client import XmppClient, befriend, to_string
+from harness.polygate import Polygate
+from harness.prosody import DOMAIN, Prosody
+from harness.xep import register_form
+from test_jabber_gateway import (  # noqa: F401 (a fixture)
+    GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
+
+NS_CAPS = "http://jabber.org/protocol/caps"
+NS_DELAY = "urn:xmpp:delay"
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_RECEIPTS = "urn:xmpp:receipts"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+
+
+@pytest.fixture(scope="module")
+def contacts_gateway(tmp_path_factory, cert_dir, polygate_binary,
+                     no_leak_check_for_prpl_jabber):
+    # the legacy host keeps messages for offline accounts (XEP-0160)
+    server = Prosody(str(tmp_path_factory.mktemp("prosody-contacts")), cert_dir,
+                     components=(GATEWAY,),
+                     extra_lines=[f'VirtualHost "{LEGACY}"', '  modules_enabled = { "offline" }'])
+    server.create_user("harness")
+    for name in ("contactuser", "pal"):
+        server.create_user(name, LEGACY)
+    server.start()
+    befriend(server, f"contactuser@{LEGACY}", f"pal@{LEGACY}")
+    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
+                         port=server.c2s_port).connect()
+    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-contacts")), server,
+                      transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
+                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}])
+    try:
+        daemon.start(checker, timeout=60)
+        yield server, daemon, checker
+    finally:
+        checker.disconnect()
+        try:
+            daemon.stop()
+        finally:
+            server.stop()
+
+
+def caps_ver(query):
+    """XEP-0115 §5.1 over a disco#info <query/>, as a client computes it."""
+    identities = sorted(
+        "/".join((i.get("category") or "", i.get("type") or "",
+                  i.get("{http://www.w3.org/XML/1998/namespace}lang") or "",
+                  i.get("name") or ""))
+        for i in query.findall(f"{{{NS_DISCO_INFO}}}identity"))
+    features = sorted(f.get("var") for f in query.findall(f"{{{NS_DISCO_INFO}}}feature"))
+    text = "".join(s + "<" for s in identities + features)
+    return base64.b64encode(hashlib.sha1(text.encode()).digest()).decode()
+
+
+def test_caps_helper_agrees_with_xep_0115_example():
+    import xml.etree.ElementTree as ET
+    query = ET.fromstring(
+        f"<query xmlns='{NS_DISCO_INFO}'><identity category='client' name='Exodus 0.9.1' "
+        "type='pc'/><feature var='http://jabber.org/protocol/caps'/>"
+        f"<feature var='{NS_DISCO_INFO}'/>"
+        "<feature var='http://jabber.org/protocol/disco#items'/>"
+        "<feature var='http://jabber.org/protocol/muc'/></query>")
+    assert caps_ver(query) == "QgayPKawpkPSDYmwT/WM94uAlu0="
+
+
+def _stamp_seconds(stamp):
+    """XEP-0082 DateTime 'YYYY-MM-DDThh:mm:ss[.sss]Z' as Unix seconds."""
+    return calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts(
+        contacts_gateway):
+    server, daemon, _ = contacts_gateway
+    legacy_jid, pal_jid = f"contactuser@{LEGACY}", f"pal@{LEGACY}"
+    pal_contact = contact(pal_jid)
+    jid = server.create_user(f"con{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
+    pal = XmppClient(pal_jid, server.passwords[pal_jid], port=server.c2s_port).connect()
+    try:
+        # the legacy account is offline: its server keeps pal's message
+        sent_at = int(time.time())
+        pal.send_raw(f"<message to='{legacy_jid}' type='chat' id='kept1'>"
+                     "<body>while you were out</body></message>")
+        # a round trip after it: the server has taken (and stored) the message
+        reply = pal.iq_get(LEGACY, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert reply.get("type") == "result", to_string(reply)
+        # The stamp must be told apart from the time of delivery: wait until
+        # the clock itself has moved on (the event here is the clock).
+        util.wait_for(lambda: time.time() >= sent_at + 4, 10, "the clock to pass the message")
+
+        reply = user.iq_set(GATEWAY, register_form({
+            "username": "contactuser", "split.domain": LEGACY,
+            "password": server.passwords[legacy_jid],
+            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
+        assert reply.get("type") == "result", to_string(reply)
+        start = len(user.every_message)
+        user.send_presence(to=GATEWAY)
+        _question(user, start)
+        _answer_by_adhoc(user, "Accept")
+
+        # XEP-0203: the kept message, with the time it was sent
+        kept = user.wait_every_message(
+            lambda m: m.get("from") == pal_contact and
+            m.findtext("{jabber:client}body") == "while you were out", timeout=60,
+            what="the message kept offline by the legacy server")
+        delay = kept.find(f"{{{NS_DELAY}}}delay")
+        assert delay is not None, to_string(kept)
+        assert delay.get("from") == GATEWAY, to_string(kept)
+        assert abs(_stamp_seconds(delay.get("stamp")) - sent_at) <= 2, to_string(kept)
+        # a late message says nothing of the contact's state now (XEP-0085)
+        assert kept.find(f"{{{NS_CHATSTATES}}}active") is None, to_string(kept)
+
+        # the user takes the contact into the roster (the ladder's bottom rung)
+        user.wait_for_presence(from_=pal_contact, ptype="subscribe", timeout=60)
+        user.send_presence(to=pal_contact, ptype="subscribed")
+        user.send_presence(to=pal_contact, ptype="subscribe")
+        user.wait_for_presence(from_=pal_contact, ptype="subscribed", timeout=30)
+        # XEP-0115: the contact's presence carries caps...
+        presence = user.wait_for_presence(from_=pal_contact, ptype="available", timeout=30)
+        c = presence.find(f"{{{NS_CAPS}}}c")
+        assert c is not None and c.get("hash") == "sha-1", to_string(presence)
+        node, ver = c.get("node"), c.get("ver")
+        # ...that its disco#info answer verifies (§5.4), asked with node#ver...
+        reply = user.iq_get(pal_contact, f"<query xmlns='{NS_DISCO_INFO}' node='{node}#{ver}'/>")
+        assert reply.get("type") == "result", to_string(reply)
+        query = reply.find(f"{{{NS_DISCO_INFO}}}query")
+        assert query.get("node") == f"{node}#{ver}", to_string(reply)
+        assert caps_ver(query) == ver, to_string(reply)
+        # ...and without a node
+        reply = user.iq_get(pal_contact, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        query = reply.find(f"{{{NS_DISCO_INFO}}}query")
+        assert caps_ver(query) == ver, to_string(reply)
+        features = {f.get("var") for f in query.findall(f"{{{NS_DISCO_INFO}}}feature")}
+        assert NS_CHATSTATES in features, features
+        # XEP-0184 §6: no claim of receipts the legacy side cannot give
+        assert NS_RECEIPTS not in features, features
+
+        # a live message has no delay
+        pal.send_raw(f"<message to='{legacy_jid}' type='chat'><body>now live</body></message>")
+        live = user.wait_every_message(
+            lambda m: m.get("from") == pal_contact and
+            m.findtext("{jabber:client}body") == "now live", timeout=30, what="the live message")
+        assert live.find(f"{{{NS_DELAY}}}delay") is None, to_string(live)
+
+        # a receipt request gets no receipt: the message reaches pal...
+        user.send_raw(f"<message to='{pal_contact}' type='chat' id='r1'>"
+                      f"<body>got it?</body><request xmlns='{NS_RECEIPTS}'/></message>")
+        pal.wait_every_message(lambda m: m.findtext("{jabber:client}body") == "got it?",
+                               timeout=30, what="the user's message")
+        # ...and a disco round trip through the same component stream
+        # comes back after anything the gateway sent in answer to it
+        user.iq_get(pal_contact, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        receipts = [to_string(m) for m in user.every_message
+                    if m.find(f"{{{NS_RECEIPTS}}}received") is not None]
+        assert not receipts, receipts
+    finally:
+        user.disconnect()
+        pal.disconnect()
