@@ -74,6 +74,9 @@ typedef struct {
 					  * legacy connection (default 262144) */
 	guint max_sms_per_minute_per_user; /* sms: texts taken in any 60 s (default 10) */
 	guint max_sms_per_day_per_user;    /* sms: texts taken in any 24 h (default 200) */
+	guint max_contacts_per_user; /* legacy buddies shown as contacts, over all the user's
+				      * links (default 5000; 1..100000, never unbounded: the
+				      * list comes from an untrusted worker) */
 	PgNetPolicy *irc_policy;   /* irc: irc_allow / irc_deny (never NULL on irc) */
 	gboolean irc_tls_set;      /* irc: irc_tls was given; else TLS unless the server is
 				    * on loopback */
@@ -89,6 +92,10 @@ typedef struct {
 				   * UTF-8 (default WINDOWS-1252); NULL on other types */
 	PgHistoryConfig *history; /* history* keys (pg-config-history.h), never NULL */
 } PgTransportConfig;
+
+/* The most max_contacts_per_user may say: what the daemon ever keeps of a
+ * worker's buddy list per link (session/pg-roster.h). */
+#define PG_CONFIG_MAX_CONTACTS_PER_USER_CEILING 100000
 
 typedef struct {
 	gchar *path;

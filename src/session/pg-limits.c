@@ -34,6 +34,7 @@ static const gchar *const pg_limit_names[PG_LIMIT_LAST] = {
     [PG_LIMIT_SMS_PER_MINUTE] = "sms_per_minute",
     [PG_LIMIT_SMS_PER_DAY] = "sms_per_day",
     [PG_LIMIT_LISTED_ROOMS] = "listed_rooms",
+    [PG_LIMIT_CONTACTS] = "contacts",
     [PG_LIMIT_GATEWAY_LINKS] = "gateway_links",
     [PG_LIMIT_LINES] = "lines_per_message",
 };
@@ -80,6 +81,8 @@ pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport, Pg
 		return transport->max_sms_per_day_per_user;
 	case PG_LIMIT_LISTED_ROOMS:
 		return PG_LIMITS_LISTED_ROOMS;
+	case PG_LIMIT_CONTACTS:
+		return transport->max_contacts_per_user;
 	case PG_LIMIT_GATEWAY_LINKS:
 		return self->config->max_links;
 	case PG_LIMIT_LINES:
@@ -110,6 +113,8 @@ pg_limits_applies(PgTransportType type, PgLimit limit)
 	case PG_LIMIT_SMS_PER_MINUTE:
 	case PG_LIMIT_SMS_PER_DAY:
 		return pg_network_has(network, PG_NETWORK_OUTBOX);
+	case PG_LIMIT_CONTACTS:
+		return pg_network_has(network, PG_NETWORK_BUDDY_LIST);
 	case PG_LIMIT_GATEWAY_LINKS:
 		return TRUE;
 	case PG_LIMIT_LINES:
@@ -176,6 +181,13 @@ pg_limits_set_error(GError **error, PgLimit limit, guint64 used, guint value)
 			    "Join a room by its address to reach the others.",
 			    value);
 		return;
+	case PG_LIMIT_CONTACTS:
+		g_set_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION,
+			    "Your contact list has more than %" G_GUINT64_FORMAT " contacts, the "
+			    "most this gateway shows one user (max_contacts_per_user = %u); the "
+			    "others are not shown.",
+			    used, value);
+		return;
 	case PG_LIMIT_GATEWAY_LINKS:
 		g_set_error(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,
 			    "The gateway already serves %" G_GUINT64_FORMAT " legacy connections, "
@@ -213,10 +225,13 @@ pg_limits_check_for(PgLimits *self, const PgTransportConfig *transport, PgLimit 
 	}
 	counts[limit]++;
 	/* info, not message: one hostile user can hit a limit a thousand
-	 * times a second; /metrics counts them */
-	g_info("%s: refused a request of %s: limit %s = %u reached", transport->jid,
-	       user_jid != NULL ? user_jid : "a user", pg_limit_to_string(limit),
-	       pg_limits_get_value(self, transport, limit));
+	 * times a second; /metrics counts them.  Contacts not even that: a
+	 * worker's flood is 100000 buddies in a second, and the caller says
+	 * it once per link (pg-roster.c). */
+	if (limit != PG_LIMIT_CONTACTS)
+		g_info("%s: refused a request of %s: limit %s = %u reached", transport->jid,
+		       user_jid != NULL ? user_jid : "a user", pg_limit_to_string(limit),
+		       pg_limits_get_value(self, transport, limit));
 	pg_limits_set_error(error, limit, used, pg_limits_get_value(self, transport, limit));
 	return FALSE;
 }
@@ -328,6 +343,31 @@ pg_limits_get_link(PgLimits *self, PgSession *session, const gchar *server, GErr
 				 session->user_jid, error))
 		return NULL;
 	return pg_session_get_link(session, server);
+}
+
+gboolean
+pg_limits_allow_contact(PgLimits *self, PgLink *link, GError **error)
+{
+	PgSession *session = link->session;
+	GHashTableIter iter;
+	gpointer value;
+	guint64 buddies = 0;
+
+	g_hash_table_iter_init(&iter, session->links);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		GHashTable *table = ((PgLink *)value)->buddies;
+		buddies += table != NULL ? g_hash_table_size(table) : 0;
+	}
+	return pg_limits_check_for(self, pg_transport_get_config(session->transport),
+				   PG_LIMIT_CONTACTS, buddies, 1, session->user_jid, error);
+}
+
+gboolean
+pg_limits_allow_online_contact(PgLimits *self, PgLink *link, GError **error)
+{
+	return pg_limits_check_for(self, pg_transport_get_config(link->session->transport),
+				   PG_LIMIT_CONTACTS, g_hash_table_size(link->online), 1,
+				   link->session->user_jid, error);
 }
 
 gboolean

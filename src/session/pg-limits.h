@@ -14,6 +14,11 @@
  *                              session/pg-room-list.c): PG_LIMITS_LISTED_ROOMS,
  *                              not configurable yet; a longer list is cut
  *                              there, the user is told and the cut counted
+ *   max_contacts_per_user      legacy buddies a worker may have the daemon
+ *                              show as contacts (networks with a buddy list):
+ *                              the only one that bounds what a worker sends,
+ *                              not what the user asks; a buddy past it is not
+ *                              shown and is counted
  * Gateway-wide ([polygate]):
  *   max_links                  legacy connections of all users at once; with
  *                              users_per_worker = 1 that bounds the processes
@@ -44,6 +49,7 @@ typedef enum {
 	PG_LIMIT_SMS_PER_MINUTE,
 	PG_LIMIT_SMS_PER_DAY,
 	PG_LIMIT_LISTED_ROOMS, /* rooms kept of one server's room list */
+	PG_LIMIT_CONTACTS,
 	PG_LIMIT_GATEWAY_LINKS,
 	PG_LIMIT_LINES, /* legacy lines one message becomes (max_lines_per_message) */
 	PG_LIMIT_LAST
@@ -68,6 +74,14 @@ const gchar *pg_limit_to_string(PgLimit limit);
 /* The configured value of @limit for @transport (0 = no limit). */
 guint pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport,
 			  PgLimit limit);
+
+/* Whether the worker may add one more buddy to @link's list: the buddies
+ * of all the session's links within max_contacts_per_user. */
+gboolean pg_limits_allow_contact(PgLimits *self, PgLink *link, GError **error);
+/* Whether @link may show one more contact that is not on its list (a
+ * network without a buddy list, e.g. prpl-irc's presence of a nick), by
+ * the same limit over the contacts it shows online. */
+gboolean pg_limits_allow_online_contact(PgLimits *self, PgLink *link, GError **error);
 
 /* Whether @adding more fit when @used are taken: @used + @adding <= the value
  * of @limit, or no limit.  Otherwise FALSE with @error (PG_ERROR_POLICY_VIOLATION

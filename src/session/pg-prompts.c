@@ -49,6 +49,13 @@
 #include "stanza/pg-stanza.h"
 
 #define PG_PROMPTS_MAX_OPEN 8
+/* A worker is untrusted: a question's texts are cut to these bytes, and one
+ * with more choices than a person reads in a chat message (or of a type
+ * that is none of the three) is declined at once: cutting the list could
+ * hide the one choice that matters. */
+#define PG_PROMPTS_TEXT_MAX    2048
+#define PG_PROMPTS_CHOICE_MAX  256
+#define PG_PROMPTS_CHOICES_MAX 32
 
 typedef struct {
 	PgLink *link; /* owns us */
@@ -175,6 +182,21 @@ pg_prompts_parse_choice(const gchar *body, const gchar *const *choices)
 	return -1;
 }
 
+/* @text (nullable; valid UTF-8, the contract says) cut to at most @max
+ * bytes on a character boundary.  Returns: (transfer full) (nullable) */
+static gchar *
+pg_prompts_cut(const gchar *text, gsize max)
+{
+	const gchar *end;
+
+	if (text == NULL || strlen(text) <= max)
+		return g_strdup(text);
+	end = text + max;
+	while (end > text && (*(const guchar *)end & 0xC0) == 0x80)
+		end--;
+	return g_strndup(text, end - text);
+}
+
 void
 pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
 {
@@ -182,29 +204,39 @@ pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
 	guint timeout = pg_transport_get_config(session->transport)->prompt_timeout;
 	const gchar *type = pg_ipc_message_get_string(msg, "type");
 	g_autoptr(GVariant) choices = pg_ipc_message_get_value(msg, "choices");
+	g_autofree gchar *primary =
+	    pg_prompts_cut(pg_ipc_message_get_string(msg, "primary"), PG_PROMPTS_TEXT_MAX);
+	g_autofree gchar *secondary =
+	    pg_prompts_cut(pg_ipc_message_get_string(msg, "secondary"), PG_PROMPTS_TEXT_MAX);
 	g_autofree gchar *text = NULL;
+	gboolean known_type =
+	    g_strv_contains((const gchar *const[]){"action", "choice", "input", NULL}, type);
 	PgPrompt *prompt;
 
 	prompt = g_new0(PgPrompt, 1);
 	prompt->link = link;
 	prompt->prompt = pg_ipc_message_get_uint32(msg, "prompt", 0);
 	prompt->type = g_strdup(type);
-	prompt->title = g_strdup(pg_ipc_message_get_string(msg, "title"));
+	prompt->title =
+	    pg_prompts_cut(pg_ipc_message_get_string(msg, "title"), PG_PROMPTS_TEXT_MAX);
 	prompt->choices = choices != NULL ? g_variant_dup_strv(choices, NULL) : NULL;
+	for (guint i = 0; prompt->choices != NULL && prompt->choices[i] != NULL; i++) {
+		gchar *cut = pg_prompts_cut(prompt->choices[i], PG_PROMPTS_CHOICE_MAX);
+		g_free(prompt->choices[i]);
+		prompt->choices[i] = cut;
+	}
 	prompt->asked_at = g_get_monotonic_time();
 	prompt->masked = pg_ipc_message_get_boolean(msg, "masked", FALSE);
-	prompt->text = g_strjoin("\n",
-				 pg_ipc_message_get_string(msg, "primary") != NULL
-				     ? pg_ipc_message_get_string(msg, "primary")
-				     : "",
-				 pg_ipc_message_get_string(msg, "secondary") != NULL
-				     ? pg_ipc_message_get_string(msg, "secondary")
-				     : "",
-				 NULL);
+	prompt->text = g_strjoin("\n", primary != NULL ? primary : "",
+				 secondary != NULL ? secondary : "", NULL);
 	g_strstrip(prompt->text);
-	/* a question nobody could answer, or one too many, is declined now */
-	if ((g_strcmp0(type, "input") != 0 &&
+	/* a question nobody could answer, one too many, or one past what a
+	 * worker may ask (see the bounds above) is declined now */
+	if (!known_type ||
+	    (g_strcmp0(type, "input") != 0 &&
 	     (prompt->choices == NULL || prompt->choices[0] == NULL)) ||
+	    (prompt->choices != NULL &&
+	     g_strv_length(prompt->choices) > PG_PROMPTS_CHOICES_MAX) ||
 	    (link->prompts != NULL && g_queue_get_length(link->prompts) >= PG_PROMPTS_MAX_OPEN)) {
 		g_message("%s: declining prompt %u at once", link->account, prompt->prompt);
 		pg_prompts_answer(prompt, -1, NULL);
@@ -217,8 +249,7 @@ pg_prompts_on_request(PgLink *link, const PgIpcMessage *msg)
 	/* the user, not the server, is slow now: see DESIGN */
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
 	prompt->timeout_id = g_timeout_add_seconds(timeout, pg_prompts_timeout_cb, prompt);
-	text = pg_prompts_render(prompt->title, pg_ipc_message_get_string(msg, "primary"),
-				 pg_ipc_message_get_string(msg, "secondary"), type,
+	text = pg_prompts_render(prompt->title, primary, secondary, type,
 				 (const gchar *const *)prompt->choices,
 				 pg_ipc_message_get_boolean(msg, "masked", FALSE), timeout);
 	pg_prompts_tell(session, text);

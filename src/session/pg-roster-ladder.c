@@ -346,7 +346,7 @@ pg_roster_ladder_key(const gchar *jid)
 /* The user's roster as the server sent it: add what is missing, give a
  * contact without subscription both its subscription (keeping the user's
  * name and groups), and remove the contacts of this link that are no
- * longer buddies, unless the list was cut at PG_ROSTER_BUDDIES_MAX. */
+ * longer buddies, unless the list was cut (max_contacts_per_user). */
 static void
 pg_roster_ladder_reconcile(PgLink *link, xmpp_stanza_t *query)
 {

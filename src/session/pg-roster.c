@@ -6,8 +6,10 @@
  * before it touches a stanza: a legacy id must be short, free of control
  * characters and make a valid JID through the network driver's addressing
  * (XEP-0106 for generic libpurple); nicknames, groups and status texts are
- * cut to a bound; a link holds at most PG_ROSTER_BUDDIES_MAX buddies
- * (pg-roster.h), and the user is told once when more are left out.
+ * cut to a bound; a user is shown at most max_contacts_per_user buddies
+ * (pg-limits.h; each one past it is counted in /metrics), a link never
+ * holds more than PG_ROSTER_BUDDIES_MAX (pg-roster.h), and the user is told
+ * once when more are left out.  Refusals are logged up to a bound per link.
  *
  * The roster ladder (issue 9, item 5) is pg-roster-ladder.c's: this file
  * takes the worker's events into the link's table and says what changed;
@@ -45,6 +47,7 @@
 #include "core/pg-error.h"
 #include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
+#include "session/pg-limits.h"
 #include "session/pg-link.h"
 #include "session/pg-roster.h"
 #include "stanza/pg-stanza.h"
@@ -222,11 +225,20 @@ pg_roster_has_buddy_list(PgLink *link)
 	return pg_network_has(pg_session_network(link->session->transport), PG_NETWORK_BUDDY_LIST);
 }
 
+/* A worker that floods bad events (or one bad buddy reported at each
+ * change) must not flood the log: the first PG_ROSTER_REFUSALS_LOGGED
+ * refusals of a link are logged, then one line says the rest are not. */
+#define PG_ROSTER_REFUSALS_LOGGED 20
+
 static void
 pg_roster_refuse(PgLink *link, const PgIpcMessage *msg, const GError *error)
 {
-	g_warning("%s: %s event refused: %s", link->account, pg_ipc_kind_to_string(msg->kind),
-		  error->message);
+	link->refused_events++;
+	if (link->refused_events <= PG_ROSTER_REFUSALS_LOGGED)
+		g_warning("%s: %s event refused: %s", link->account,
+			  pg_ipc_kind_to_string(msg->kind), error->message);
+	if (link->refused_events == PG_ROSTER_REFUSALS_LOGGED)
+		g_warning("%s: further refused buddy events are not logged", link->account);
 }
 
 gboolean
@@ -246,15 +258,16 @@ pg_roster_take_buddy(PgLink *link, const PgIpcMessage *msg, PgRosterChange *chan
 	from = pg_roster_contact_jid(link, who);
 	if (from == NULL)
 		return FALSE;
-	if (!pg_roster_table_put(pg_roster_buddies(link), who, pg_ipc_message_get_string(msg, "alias"),
+	/* max_contacts_per_user (pg-limits.h) over the session, then the
+	 * table's own ceiling */
+	if ((!g_hash_table_contains(pg_roster_buddies(link), who) &&
+	     !pg_limits_allow_contact(session->manager->limits, link, &error)) ||
+	    !pg_roster_table_put(pg_roster_buddies(link), who, pg_ipc_message_get_string(msg, "alias"),
 				 pg_ipc_message_get_string(msg, "group"), change, &error)) {
 		if (!link->buddies_full) {
 			link->buddies_full = TRUE;
 			g_warning("%s: %s", link->account, error->message);
-			pg_session_notice(session,
-					  "Your contact list has more than %d contacts; the "
-					  "others are not shown.",
-					  PG_ROSTER_BUDDIES_MAX);
+			pg_session_notice(session, "%s", error->message);
 		}
 		return FALSE;
 	}
@@ -309,7 +322,8 @@ pg_roster_on_buddy_presence(PgLink *link, const PgIpcMessage *msg)
 		g_free(buddy->message);
 		buddy->message = g_strdup(text);
 	} else if (!g_hash_table_contains(link->online, from) &&
-		   g_hash_table_size(link->online) >= PG_ROSTER_BUDDIES_MAX) {
+		   (g_hash_table_size(link->online) >= PG_ROSTER_BUDDIES_MAX ||
+		    !pg_limits_allow_online_contact(link->session->manager->limits, link, NULL))) {
 		/* not on the list (prpl-irc's buddies are not): bounded all the same */
 		return;
 	}

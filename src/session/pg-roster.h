@@ -11,8 +11,9 @@ G_BEGIN_DECLS
 /* What the daemon takes from a worker about one account's buddies.  A
  * worker is untrusted (it runs a protocol plugin): past these, a buddy
  * event is refused (a name) or cut (a text), and a buddy past the count is
- * not offered to the user (who is told once). */
-#define PG_ROSTER_BUDDIES_MAX     5000 /* buddies per link */
+ * not offered to the user (who is told once).  The count a user gets is
+ * max_contacts_per_user (session/pg-limits.h); this is its ceiling. */
+#define PG_ROSTER_BUDDIES_MAX     PG_CONFIG_MAX_CONTACTS_PER_USER_CEILING /* per link */
 #define PG_ROSTER_WHO_MAX         512  /* bytes of a legacy id */
 #define PG_ROSTER_ALIAS_MAX       256  /* bytes of a nickname */
 #define PG_ROSTER_GROUP_MAX       256  /* bytes of a group name */

@@ -58,7 +58,8 @@ struct _PgLink {
 	guint network_flags; /* the driver's bits (PgNetwork.classify_disconnect) */
 	GHashTable *online; /* contact JIDs last shown available to the user */
 	GHashTable *buddies; /* legacy id -> PgRosterBuddy (pg-roster.c) */
-	gboolean buddies_full; /* the user was told of PG_ROSTER_BUDDIES_MAX */
+	gboolean buddies_full; /* the user was told of max_contacts_per_user */
+	guint refused_events;  /* buddy events refused (pg-roster.c logs a few) */
 	/* pg-link-queue.c */
 	GQueue *origins;        /* PgLinkOrigin: the stanzas behind commands in pending */
 	guint failed_tries;     /* logins that failed since the last give-up or success */

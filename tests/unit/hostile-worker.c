@@ -18,6 +18,14 @@
  *             for reading (or, for "create.N", to create it), and answers
  *             with an error event whose text is "PATH: opened" or
  *             "PATH: <strerror>"; then "create" in its own dir likewise
+ *   flood     a buddy list of N buddies (the username "NAME-N"; else
+ *             PG_HOSTILE_FLOOD_BUDDIES, 100000), some with
+ *             aliases, groups and status texts of hundreds of KiB, then
+ *             events with odd fields (names with control characters, an
+ *             unknown status, a prompt of an unknown type with 10000
+ *             choices and a huge title), then one last IM from
+ *             flood000000@legacy.example, "after the flood", so a test
+ *             knows the daemon read all of it (pg_hostile_flood_cb)
  * Every login is answered "connected" first, as a real worker would.  With
  * --sandbox it applies the worker's own sandbox (pg-purple-sandbox.c) to
  * --user-dir before it reads any command, as polygate-purple does.
@@ -39,6 +47,21 @@ static guint pg_hostile_logins;
 static GMainLoop *pg_hostile_loop;
 static gchar *pg_hostile_second;
 static gchar *pg_hostile_user_dir;
+
+#define PG_HOSTILE_FLOOD_BUDDIES 100000
+#define PG_HOSTILE_FLOOD_BIG	 (256 * 1024)
+/* the worker's own queue toward the daemon is bounded
+ * (PG_IPC_CHANNEL_QUEUE_MAX): the flood waits below it, as fast as the
+ * daemon reads */
+#define PG_HOSTILE_FLOOD_QUEUED	 (2 * 1024 * 1024)
+
+typedef struct {
+	PgIpcChannel *channel;
+	gchar *account;
+	guint next;
+	guint count;
+	gchar *big;
+} PgHostileFlood;
 
 static void
 pg_hostile_send(PgIpcChannel *channel, PgIpcMessage *owned)
@@ -98,6 +121,118 @@ pg_hostile_room_message(const gchar *account)
 				  g_variant_new_boolean(FALSE), NULL);
 }
 
+static PgIpcMessage *
+pg_hostile_buddy(const gchar *account, const gchar *who, const gchar *alias, const gchar *group)
+{
+	return pg_ipc_message_new(PG_IPC_EVT_BUDDY, 0, "account", g_variant_new_string(account),
+				  "who", g_variant_new_string(who), "alias",
+				  alias != NULL ? g_variant_new_string(alias) : NULL, "group",
+				  group != NULL ? g_variant_new_string(group) : NULL, NULL);
+}
+
+static PgIpcMessage *
+pg_hostile_presence(const gchar *account, const gchar *who, const gchar *status,
+		    const gchar *message)
+{
+	return pg_ipc_message_new(PG_IPC_EVT_BUDDY_PRESENCE, 0, "account",
+				  g_variant_new_string(account), "who", g_variant_new_string(who),
+				  "status", g_variant_new_string(status), "message",
+				  message != NULL ? g_variant_new_string(message) : NULL, NULL);
+}
+
+/* The odd ones, once the list is out: each must be refused or bounded. */
+static void
+pg_hostile_flood_odd(PgHostileFlood *flood)
+{
+	const gchar *account = flood->account;
+	g_autofree gchar *long_name = g_strnfill(600, 'n');
+	g_autoptr(GPtrArray) choices = g_ptr_array_new_with_free_func(g_free);
+
+	pg_hostile_send(flood->channel, pg_hostile_buddy(account, "bell\a\x07", "x", NULL));
+	pg_hostile_send(flood->channel, pg_hostile_buddy(account, "esc\x1b[31mred", NULL, NULL));
+	pg_hostile_send(flood->channel, pg_hostile_buddy(account, "", NULL, NULL));
+	pg_hostile_send(flood->channel, pg_hostile_buddy(account, long_name, NULL, NULL));
+	pg_hostile_send(flood->channel, pg_hostile_buddy(account, "tab\there", NULL, NULL));
+	pg_hostile_send(flood->channel, pg_hostile_presence(account, "flood000001@legacy.example",
+							    "partying", NULL));
+	pg_hostile_send(flood->channel, pg_hostile_presence(account, "flood000001@legacy.example",
+							    "away", flood->big));
+	for (guint i = 0; i < 10000; i++)
+		g_ptr_array_add(choices, g_strdup_printf("choice %u", i));
+	g_ptr_array_add(choices, NULL);
+	pg_hostile_send(flood->channel,
+			pg_ipc_message_new(PG_IPC_EVT_REQUEST, 0, "account",
+					   g_variant_new_string(account), "prompt",
+					   g_variant_new_uint32(7), "type",
+					   g_variant_new_string("bogus"), "title",
+					   g_variant_new_string(flood->big), "choices",
+					   g_variant_new_strv((const gchar *const *)choices->pdata, -1),
+					   NULL));
+	pg_hostile_send(flood->channel,
+			pg_ipc_message_new(PG_IPC_EVT_REQUEST, 0, "account",
+					   g_variant_new_string(account), "prompt",
+					   g_variant_new_uint32(8), "type",
+					   g_variant_new_string("choice"), "title",
+					   g_variant_new_string("no choices at all"), NULL));
+	pg_hostile_send(flood->channel,
+			pg_ipc_message_new(PG_IPC_EVT_TYPING, 0, "account",
+					   g_variant_new_string(account), "from",
+					   g_variant_new_string("flood000001@legacy.example"), "state",
+					   g_variant_new_string("bogus"), NULL));
+	pg_hostile_send(flood->channel,
+			pg_ipc_message_new(PG_IPC_EVT_IM_RECEIVED, 0, "account",
+					   g_variant_new_string(account), "from",
+					   g_variant_new_string("flood000000@legacy.example"), "body",
+					   g_variant_new_string("after the flood"), NULL));
+}
+
+/* One step of the flood: as many events as fit under the queue bound. */
+static gboolean
+pg_hostile_flood_cb(gpointer user_data)
+{
+	PgHostileFlood *flood = user_data;
+
+	while (flood->next < flood->count) {
+		guint i = flood->next;
+		g_autofree gchar *who = g_strdup_printf("flood%06u@legacy.example", i);
+		g_autofree gchar *alias = g_strdup_printf("Flood %u", i);
+
+		if (pg_ipc_channel_get_queued_bytes(flood->channel) > PG_HOSTILE_FLOOD_QUEUED)
+			return G_SOURCE_CONTINUE;
+		pg_hostile_send(flood->channel,
+				pg_hostile_buddy(flood->account, who,
+						 i % 1000 == 0 ? flood->big : alias,
+						 i % 1000 == 1 ? flood->big : "Flooders"));
+		if (i < 300)
+			pg_hostile_send(flood->channel,
+					pg_hostile_presence(flood->account, who, "away",
+							    i % 1000 == 2 ? flood->big
+									  : "out flooding"));
+		flood->next++;
+	}
+	pg_hostile_flood_odd(flood);
+	g_free(flood->account);
+	g_free(flood->big);
+	g_free(flood);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+pg_hostile_flood_start(PgIpcChannel *channel, const gchar *account, const gchar *username)
+{
+	PgHostileFlood *flood = g_new0(PgHostileFlood, 1);
+	const gchar *dash = strrchr(username, '-');
+	guint64 count = PG_HOSTILE_FLOOD_BUDDIES;
+
+	if (dash != NULL)
+		g_ascii_string_to_unsigned(dash + 1, 10, 1, PG_HOSTILE_FLOOD_BUDDIES, &count, NULL);
+	flood->count = (guint)count;
+	flood->channel = channel;
+	flood->account = g_strdup(account);
+	flood->big = g_strnfill(PG_HOSTILE_FLOOD_BIG, 'A');
+	g_timeout_add(1, pg_hostile_flood_cb, flood);
+}
+
 static void
 pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *protocol,
 		 const gchar *username)
@@ -122,6 +257,8 @@ pg_hostile_login(PgIpcChannel *channel, const gchar *account, const gchar *proto
 						   g_variant_new_string("+15550100"), "message_id",
 						   g_variant_new_string("1"), "outcome",
 						   g_variant_new_uint32(0), NULL));
+	if (g_strcmp0(pg_hostile_mode, "flood") == 0)
+		pg_hostile_flood_start(channel, account, username);
 	if (pg_hostile_logins == 2)
 		pg_hostile_second = g_strdup(account);
 }

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "session/pg-contact-caps.h"
+#include "session/pg-limits.h"
+#include "session/pg-roster-ladder.h"
 #include "session/pg-session-manager.h"
 #include "stanza/pg-stanza.h"
 #include "xmpp/pg-transport-private.h"
@@ -270,6 +272,58 @@ test_contacts_live_or_impossible_stamps_add_no_delay(PgTestFixture *fixture,
 	}
 }
 
+static void
+pg_test_fixture_setup_three(PgTestFixture *fixture, gconstpointer user_data)
+{
+	pg_test_purple_setup(fixture, "max_contacts_per_user = 3\n");
+}
+
+/* max_contacts_per_user bounds what a worker makes the daemon show, and
+ * /metrics says so (pg-limits.h). */
+static void
+test_contacts_limit_is_configured_and_counted(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	guint subscribes = 0;
+
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*max_contacts_per_user = 3*");
+	for (guint i = 0; i < 10; i++) {
+		g_autofree gchar *who = g_strdup_printf("buddy%u@legacy.example.net", i);
+		pg_test_deliver(fixture,
+				pg_ipc_message_new(PG_IPC_EVT_BUDDY, 0, "account",
+						   g_variant_new_string(fixture->link->account),
+						   "who", g_variant_new_string(who), NULL));
+	}
+	g_test_assert_expected_messages();
+	/* the list settles before it is offered (pg-roster-ladder.c) */
+	pg_roster_ladder_sync(fixture->link);
+	for (guint i = 0; i < fixture->sent->len; i++)
+		subscribes += g_strcmp0(xmpp_stanza_get_type(g_ptr_array_index(fixture->sent, i)),
+					"subscribe") == 0;
+	g_assert_cmpuint(subscribes, ==, 3);
+	pg_limits_append_metrics(fixture->manager->limits, text);
+	g_assert_nonnull(strstr(text->str, "polygate_limit_per_user{transport=\"" PG_TEST_PURPLE
+					   "\",limit=\"contacts\"} 3\n"));
+	g_assert_nonnull(strstr(text->str,
+				"polygate_limit_rejections_total{transport=\"" PG_TEST_PURPLE
+				"\",limit=\"contacts\"} 7\n"));
+}
+
+/* An untrusted list is never unbounded: 0 is no value for it. */
+static void
+test_contacts_limit_cannot_be_unbounded(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgConfig) config = pg_config_load_from_data(
+	    "[polygate]\ndatabase = r.db\nkey_file = r.key\n\n[transport purple]\n"
+	    "jid = " PG_TEST_PURPLE "\nsecret = s\ntype = purple\nmax_contacts_per_user = 0\n",
+	    "/nonexistent/polygate.conf", &error);
+
+	g_assert_null(config);
+	g_assert_nonnull(error);
+	g_assert_nonnull(strstr(error->message, "max_contacts_per_user"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -286,5 +340,10 @@ main(int argc, char **argv)
 		    test_contacts_late_message_keeps_its_time);
 	PG_TEST_ADD("/contacts/delay/live-or-impossible-stamps-add-no-delay",
 		    test_contacts_live_or_impossible_stamps_add_no_delay);
+	g_test_add("/contacts/limit/configured-and-counted", PgTestFixture, NULL,
+		   pg_test_fixture_setup_three, test_contacts_limit_is_configured_and_counted,
+		   pg_test_fixture_teardown);
+	g_test_add_func("/contacts/limit/cannot-be-unbounded",
+			test_contacts_limit_cannot_be_unbounded);
 	return g_test_run();
 }

@@ -148,6 +148,47 @@ test_prompts_bounded_per_link(PgTestFixture *fixture, gconstpointer user_data)
 }
 
 static void
+pg_test_hostile_request(PgTestFixture *fixture, guint32 prompt, const gchar *type,
+			const gchar *title, const gchar *const *choices)
+{
+	g_autoptr(PgIpcMessage) msg = pg_ipc_message_new(
+	    PG_IPC_EVT_REQUEST, 0, "account", g_variant_new_string(fixture->link->account),
+	    "prompt", g_variant_new_uint32(prompt), "type", g_variant_new_string(type), "title",
+	    g_variant_new_string(title), "primary", g_variant_new_string(title), "secondary",
+	    g_variant_new_string(title), "choices", g_variant_new_strv(choices, -1), NULL);
+
+	g_assert_true(pg_ipc_message_validate(msg, NULL));
+	pg_supervisor_deliver_event(fixture->manager->supervisor, msg);
+}
+
+/* A worker's odd prompt: of no known type, or with more choices than a
+ * chat message can list, it is declined; its texts are cut. */
+static void
+test_prompts_hostile_fields_bounded_or_declined(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autofree gchar *big = g_strnfill(256 * 1024, 'T');
+	g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func(g_free);
+	const gchar *const two[] = {"Yes", big, NULL};
+	g_autofree gchar *question = NULL;
+
+	for (guint i = 0; i < 10000; i++)
+		g_ptr_array_add(many, g_strdup_printf("choice %u", i));
+	g_ptr_array_add(many, NULL);
+	pg_test_hostile_request(fixture, 1, "bogus", "odd", two);
+	pg_test_hostile_request(fixture, 2, "choice", "many", (const gchar *const *)many->pdata);
+	g_assert_true(fixture->link->prompts == NULL || g_queue_is_empty(fixture->link->prompts));
+	g_assert_null(pg_test_last_notice(fixture));
+
+	pg_test_hostile_request(fixture, 3, "choice", big, two);
+	g_assert_cmpuint(g_queue_get_length(fixture->link->prompts), ==, 1);
+	question = pg_test_last_notice(fixture);
+	g_assert_nonnull(question);
+	/* title, primary, secondary and a label, each cut */
+	g_assert_cmpuint(strlen(question), <, 4 * 2048 + 1024);
+	g_assert_nonnull(strstr(question, "\n1. Yes\n2. TTT"));
+}
+
+static void
 test_prompts_forgotten_with_the_link(PgTestFixture *fixture, gconstpointer user_data)
 {
 	pg_test_request(fixture, 9, "choice");
@@ -369,6 +410,8 @@ main(int argc, char **argv)
 	PG_TEST_ADD("/prompts/session/forgotten-with-the-link", test_prompts_forgotten_with_the_link);
 	PG_TEST_ADD("/prompts/adhoc/form-and-submission", test_prompts_adhoc_form);
 	PG_TEST_ADD("/prompts/session/at-most-eight-open-per-link", test_prompts_bounded_per_link);
+	PG_TEST_ADD("/prompts/session/hostile-fields-bounded-or-declined",
+		    test_prompts_hostile_fields_bounded_or_declined);
 	PG_TEST_ADD("/account-state/kept-bounded-and-given-back",
 		    test_account_state_kept_and_given_back);
 	return g_test_run();

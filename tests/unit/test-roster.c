@@ -1,8 +1,9 @@
 /* Unit tests of src/session/pg-roster.c: what the daemon takes from a
  * worker about a legacy buddy list (issue 9, item 5).  A worker is
  * untrusted: names are bounded and clean, statuses come from a closed
- * list, texts are cut on a character boundary, and a link holds at most
- * PG_ROSTER_BUDDIES_MAX buddies. */
+ * list, texts are cut on a character boundary, and a user is shown at most
+ * max_contacts_per_user buddies (a link never holds more than
+ * PG_ROSTER_BUDDIES_MAX). */
 #define G_LOG_DOMAIN "test-roster"
 
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "registry/pg-account.h"
 #include "registry/pg-registry.h"
 #include "registry/pg-vault.h"
+#include "session/pg-limits.h"
 #include "session/pg-link.h"
 #include "session/pg-roster-ladder.h"
 #include "session/pg-session-manager.h"
@@ -348,15 +350,24 @@ test_roster_cap_tells_the_user_once(PgTestFixture *fixture, gconstpointer user_d
 {
 	guint notices = 0;
 
-	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING, "*more than 5000 buddies");
-	for (guint i = 0; i < PG_ROSTER_BUDDIES_MAX + 10; i++) {
+	/* max_contacts_per_user's default (pg-limits.h) */
+	const guint max = 5000;
+
+	g_test_expect_message("pg-session", G_LOG_LEVEL_WARNING,
+			      "*more than 5000 contacts*max_contacts_per_user = 5000*");
+	for (guint i = 0; i < max + 10; i++) {
 		g_autofree gchar *who = g_strdup_printf("buddy%u", i);
 		pg_test_buddy(fixture, who, NULL);
 	}
 	g_test_assert_expected_messages();
 	pg_roster_ladder_sync(fixture->link);
-	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, PG_ROSTER_BUDDIES_MAX);
-	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribe"), ==, PG_ROSTER_BUDDIES_MAX);
+	g_assert_cmpuint(g_hash_table_size(fixture->link->buddies), ==, max);
+	g_assert_cmpuint(pg_test_count(fixture, NULL, "subscribe"), ==, max);
+	/* each one left out is counted (/metrics) */
+	g_assert_cmpuint(pg_limits_get_rejections(fixture->manager->limits,
+						  pg_transport_get_config(fixture->purple),
+						  PG_LIMIT_CONTACTS),
+			 ==, 10);
 	for (guint i = 0; i < fixture->sent->len; i++)
 		if (g_strcmp0(xmpp_stanza_get_name(g_ptr_array_index(fixture->sent, i)),
 			      "message") == 0)

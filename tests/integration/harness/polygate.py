@@ -49,7 +49,7 @@ def sanitizer_report(text):
 
 class Polygate:
     def __init__(self, binary, directory, prosody, transports=DEFAULT_TRANSPORTS,
-                 log_level="debug", admins=None, http=None):
+                 log_level="debug", admins=None, http=None, global_options=None):
         self.binary = binary
         self.dir = os.path.abspath(directory)
         os.makedirs(self.dir, exist_ok=True)
@@ -58,6 +58,9 @@ class Polygate:
         self.log_level = log_level
         self.admins = admins
         self.http = dict(http or {})  # more [http] keys (max_connections...)
+        # more [polygate] keys (worker...); not "global_options", which
+        # ircgw.IrcPolygate sets itself before calling us
+        self.polygate_options = dict(global_options or {})
         self.config_path = os.path.join(self.dir, "polygate.conf")
         self.database = os.path.join(self.dir, "registry.db")
         self.key_file = os.path.join(self.dir, "registry.key")
@@ -86,6 +89,7 @@ class Polygate:
         ]
         if self.admins:
             lines.append("admins = " + ";".join(self.admins) + ";")
+        lines += [f"{key} = {value}" for key, value in self.polygate_options.items()]
         lines += ["", "[xmpp]", "host = 127.0.0.1", f"port = {self.prosody.component_port}", ""]
         lines += ["[http]", "listen = 127.0.0.1", f"port = {self.http_port}"]
         lines += [f"{key} = {value}" for key, value in self.http.items()] + [""]
