@@ -20,6 +20,7 @@
 #include "pg-purple-buddies.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
+#include "pg-purple-icons.h"
 #include "pg-purple-roomlist.h"
 #include "pg-purple-state.h"
 #include "pg-purple-admin.h"
@@ -200,6 +201,7 @@ main(int argc, char **argv)
 	}
 	pg_purple_events_connect();
 	pg_purple_buddies_connect();
+	pg_purple_icons_connect();
 	pg_purple_numerics_connect();
 	pg_purple_admin_connect();
 	pg_purple_watch_connect();
@@ -219,6 +221,7 @@ main(int argc, char **argv)
 	pg_purple_admin_disconnect();
 	pg_purple_watch_disconnect();
 	pg_purple_numerics_disconnect();
+	pg_purple_icons_disconnect();
 	pg_purple_buddies_disconnect();
 	pg_purple_events_disconnect();
 	pg_purple_ui_shutdown();

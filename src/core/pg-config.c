@@ -38,6 +38,7 @@ static const gchar *const pg_config_transport_keys[] = {
     "max_links_per_user", "max_rooms_per_user", "max_queued_bytes_per_user",
     "max_lines_per_message",
     "max_sms_per_minute_per_user", "max_sms_per_day_per_user", "max_contacts_per_user",
+    "max_avatar_bytes_per_user",
     "irc_allow", "irc_deny", "link_give_up_after", "link_login_timeout", "irc_charset", "prompt_timeout", NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
@@ -70,6 +71,7 @@ static const gchar *const pg_config_sms_only_keys[] = {
 #define PG_CONFIG_DEFAULT_MAX_ROOMS_PER_USER 100
 #define PG_CONFIG_DEFAULT_MAX_LINES_PER_MESSAGE 20
 #define PG_CONFIG_DEFAULT_MAX_CONTACTS_PER_USER 5000
+#define PG_CONFIG_DEFAULT_MAX_AVATAR_BYTES_PER_USER (8 * 1024 * 1024)
 #define PG_CONFIG_DEFAULT_MAX_QUEUED_BYTES_PER_USER (256 * 1024)
 #define PG_CONFIG_DEFAULT_MAX_SMS_PER_MINUTE 10
 #define PG_CONFIG_DEFAULT_MAX_SMS_PER_DAY    200
@@ -645,6 +647,9 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	    loader, group, "max_rooms_per_user", 0, 100000, PG_CONFIG_DEFAULT_MAX_ROOMS_PER_USER);
 	transport->max_lines_per_message = pg_config_get_uint(
 	    loader, group, "max_lines_per_message", 0, 100000, PG_CONFIG_DEFAULT_MAX_LINES_PER_MESSAGE);
+	transport->max_avatar_bytes_per_user =
+	    pg_config_get_uint(loader, group, "max_avatar_bytes_per_user", 0, 1024 * 1024 * 1024,
+			       PG_CONFIG_DEFAULT_MAX_AVATAR_BYTES_PER_USER);
 	transport->max_contacts_per_user =
 	    pg_config_get_uint(loader, group, "max_contacts_per_user", 1,
 			       PG_CONFIG_MAX_CONTACTS_PER_USER_CEILING,

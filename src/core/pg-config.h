@@ -74,6 +74,8 @@ typedef struct {
 					  * legacy connection (default 262144) */
 	guint max_sms_per_minute_per_user; /* sms: texts taken in any 60 s (default 10) */
 	guint max_sms_per_day_per_user;    /* sms: texts taken in any 24 h (default 200) */
+	guint max_avatar_bytes_per_user; /* buddy-list networks: bytes of contacts' icons kept
+					  * (default 8 MiB; 0 = no limit but the per-icon one) */
 	guint max_contacts_per_user; /* legacy buddies shown as contacts, over all the user's
 				      * links (default 5000; 1..100000, never unbounded: the
 				      * list comes from an untrusted worker) */

@@ -137,6 +137,11 @@
  *                (kept offline, history): the plugin's time for it is older
  *                than the worker's clock (backends/purple/pg-purple-im.c).
  *                The daemon stamps it as XEP-0203 delayed delivery.
+ *   buddy-icon   (worker -> daemon): the icon of buddy who changed: data,
+ *                the image (at most backends/purple/pg-purple-icons.h's
+ *                PG_PURPLE_ICON_MAX bytes), type its MIME type; neither
+ *                when the buddy has no icon any more.  The daemon shows it
+ *                as an XEP-0153 avatar (src/session/pg-contact-avatar.c).
  *   add-buddy, remove-buddy (daemon -> worker): the user added or removed
  *                the contact who in their XMPP roster; the worker adds it
  *                to, or removes it from, the legacy buddy list (and the
@@ -170,8 +175,9 @@ G_BEGIN_DECLS
  * v7: room-admin (kick, ban, modes, invite, the ban list) and its answer
  *     room-admin-done; room-invited; room-occupant's change "flags".
  * v8: list-rooms and its answer room-list (the network's room list).
- * v9: im-received may carry stamp, the time of a message delivered late. */
-#define PG_IPC_PROTOCOL_VERSION 9
+ * v9: im-received may carry stamp, the time of a message delivered late.
+ * v10: buddy-icon, a buddy's picture (XEP-0153 avatars). */
+#define PG_IPC_PROTOCOL_VERSION 10
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -209,6 +215,7 @@ G_BEGIN_DECLS
 	X(EVT_BUDDY_PRESENCE, "buddy-presence", EVT, "account:s who:s status:s message:s?")       \
 	X(EVT_BUDDY, "buddy", EVT, "account:s who:s alias:s? group:s?")                           \
 	X(EVT_BUDDY_REMOVED, "buddy-removed", EVT, "account:s who:s")                             \
+	X(EVT_BUDDY_ICON, "buddy-icon", EVT, "account:s who:s data:ay? type:s?")                  \
 	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u? stamp:x?")       \
 	X(EVT_TYPING, "typing", EVT, "account:s from:s state:s")                                  \
 	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \

@@ -20,7 +20,9 @@
  *     buddy list (generic libpurple): the daemon maps chat states onto the
  *     plugin's typing both ways (pg-contacts.c, backends/purple/
  *     pg-purple-chatstate.c).  prpl-irc and the SMS plugin have no typing,
- *     so IRC and SMS contacts do not claim it.
+ *     so IRC and SMS contacts do not claim it;
+ *   - vcard-temp (XEP-0054) on the same networks: the contact's vCard
+ *     carries its nickname and XEP-0153 avatar (pg-contact-avatar.c).
  * Not urn:xmpp:receipts (XEP-0184).  XEP-0184 §1: a receipt says a message
  * "has been delivered to a client controlled by the intended recipient",
  * and §6: an entity that supports it "MUST" say so in disco.  No libpurple
@@ -54,7 +56,7 @@ static const gchar *const *
 pg_contact_caps_features(PgTransport *transport)
 {
 	static const gchar *const with_typing[] = {PG_NS_DISCO_INFO, PG_NS_CHATSTATES_FEATURE,
-						   NULL};
+						   "vcard-temp", NULL};
 	static const gchar *const plain[] = {PG_NS_DISCO_INFO, NULL};
 
 	return pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST) ? with_typing

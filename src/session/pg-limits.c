@@ -35,6 +35,7 @@ static const gchar *const pg_limit_names[PG_LIMIT_LAST] = {
     [PG_LIMIT_SMS_PER_DAY] = "sms_per_day",
     [PG_LIMIT_LISTED_ROOMS] = "listed_rooms",
     [PG_LIMIT_CONTACTS] = "contacts",
+    [PG_LIMIT_AVATAR_BYTES] = "avatar_bytes",
     [PG_LIMIT_GATEWAY_LINKS] = "gateway_links",
     [PG_LIMIT_LINES] = "lines_per_message",
 };
@@ -83,6 +84,8 @@ pg_limits_get_value(const PgLimits *self, const PgTransportConfig *transport, Pg
 		return PG_LIMITS_LISTED_ROOMS;
 	case PG_LIMIT_CONTACTS:
 		return transport->max_contacts_per_user;
+	case PG_LIMIT_AVATAR_BYTES:
+		return transport->max_avatar_bytes_per_user;
 	case PG_LIMIT_GATEWAY_LINKS:
 		return self->config->max_links;
 	case PG_LIMIT_LINES:
@@ -114,6 +117,7 @@ pg_limits_applies(PgTransportType type, PgLimit limit)
 	case PG_LIMIT_SMS_PER_DAY:
 		return pg_network_has(network, PG_NETWORK_OUTBOX);
 	case PG_LIMIT_CONTACTS:
+	case PG_LIMIT_AVATAR_BYTES:
 		return pg_network_has(network, PG_NETWORK_BUDDY_LIST);
 	case PG_LIMIT_GATEWAY_LINKS:
 		return TRUE;
@@ -188,6 +192,12 @@ pg_limits_set_error(GError **error, PgLimit limit, guint64 used, guint value)
 			    "others are not shown.",
 			    used, value);
 		return;
+	case PG_LIMIT_AVATAR_BYTES:
+		g_set_error(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,
+			    "Your contacts' pictures already take %" G_GUINT64_FORMAT " bytes, the "
+			    "most this gateway keeps for one user (max_avatar_bytes_per_user = %u).",
+			    used, value);
+		return;
 	case PG_LIMIT_GATEWAY_LINKS:
 		g_set_error(error, PG_ERROR, PG_ERROR_RESOURCE_CONSTRAINT,
 			    "The gateway already serves %" G_GUINT64_FORMAT " legacy connections, "
@@ -228,7 +238,7 @@ pg_limits_check_for(PgLimits *self, const PgTransportConfig *transport, PgLimit 
 	 * times a second; /metrics counts them.  Contacts not even that: a
 	 * worker's flood is 100000 buddies in a second, and the caller says
 	 * it once per link (pg-roster.c). */
-	if (limit != PG_LIMIT_CONTACTS)
+	if (limit != PG_LIMIT_CONTACTS && limit != PG_LIMIT_AVATAR_BYTES)
 		g_info("%s: refused a request of %s: limit %s = %u reached", transport->jid,
 		       user_jid != NULL ? user_jid : "a user", pg_limit_to_string(limit),
 		       pg_limits_get_value(self, transport, limit));

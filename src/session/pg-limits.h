@@ -19,6 +19,10 @@
  *                              the only one that bounds what a worker sends,
  *                              not what the user asks; a buddy past it is not
  *                              shown and is counted
+ *   max_avatar_bytes_per_user  bytes of buddy icons kept for the user's
+ *                              contacts (XEP-0153 avatars), one icon at most
+ *                              PG_CONTACT_AVATAR_MAX; an icon past it is not
+ *                              kept (the contact shows none) and is counted
  * Gateway-wide ([polygate]):
  *   max_links                  legacy connections of all users at once; with
  *                              users_per_worker = 1 that bounds the processes
@@ -50,6 +54,7 @@ typedef enum {
 	PG_LIMIT_SMS_PER_DAY,
 	PG_LIMIT_LISTED_ROOMS, /* rooms kept of one server's room list */
 	PG_LIMIT_CONTACTS,
+	PG_LIMIT_AVATAR_BYTES,
 	PG_LIMIT_GATEWAY_LINKS,
 	PG_LIMIT_LINES, /* legacy lines one message becomes (max_lines_per_message) */
 	PG_LIMIT_LAST

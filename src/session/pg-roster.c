@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "session/pg-contact-avatar.h"
 #include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
 #include "session/pg-limits.h"
@@ -212,8 +213,11 @@ pg_roster_send_presence(PgLink *link, const gchar *from, const gchar *status, co
 	if (text != NULL && text[0] != '\0')
 		pg_stanza_add_text_child(presence, "status", text);
 	/* XEP-0115 §4: caps ride on available presence */
-	if (!offline)
+	if (!offline) {
 		pg_contact_caps_add(session->transport, presence);
+		/* XEP-0153 §4.1: the avatar's hash, if one is known */
+		pg_contact_avatar_add_update(link, from, presence);
+	}
 	pg_session_send(session, presence);
 }
 

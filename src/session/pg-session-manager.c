@@ -14,6 +14,7 @@
 #include "session/pg-roster-ladder.h"
 #include "session/pg-roster-watch.h"
 #include "session/pg-account-state.h"
+#include "session/pg-contact-avatar.h"
 #include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
 #include "session/pg-irc-gate.h"
@@ -250,6 +251,8 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 		return TRUE;
 	}
 	if (pg_session_handle_room_iq(self, transport, iq, user_jid, to))
+		return TRUE;
+	if (pg_contact_avatar_handle_iq(self, transport, iq, user_jid, to))
 		return TRUE;
 	if (!pg_network_has(network, PG_NETWORK_ROOMS) &&
 	    !pg_network_has(network, PG_NETWORK_BUDDY_LIST))
@@ -586,6 +589,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		return;
 	case PG_IPC_EVT_ROOM_LIST:
 		pg_room_lists_on_event(link, msg);
+		return;
+	case PG_IPC_EVT_BUDDY_ICON:
+		pg_contact_avatar_on_event(link, msg);
 		return;
 	case PG_IPC_EVT_ERROR:
 		pg_session_on_error(link, msg);

@@ -58,6 +58,7 @@ struct _PgLink {
 	guint network_flags; /* the driver's bits (PgNetwork.classify_disconnect) */
 	GHashTable *online; /* contact JIDs last shown available to the user */
 	GHashTable *buddies; /* legacy id -> PgRosterBuddy (pg-roster.c) */
+	GHashTable *avatars; /* contact JID -> icon (pg-contact-avatar.c), or NULL */
 	gboolean buddies_full; /* the user was told of max_contacts_per_user */
 	guint refused_events;  /* buddy events refused (pg-roster.c logs a few) */
 	/* pg-link-queue.c */

@@ -198,6 +198,8 @@ pg_link_free(PgLink *link)
 	g_hash_table_unref(link->online);
 	if (link->buddies != NULL) /* made by pg-roster.c on first use */
 		g_hash_table_unref(link->buddies);
+	if (link->avatars != NULL) /* made by pg-contact-avatar.c on first use */
+		g_hash_table_unref(link->avatars);
 	pg_link_queue_free(link);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);

@@ -43,12 +43,14 @@ def contacts_gateway(tmp_path_factory, cert_dir, polygate_binary,
     # the legacy host keeps messages for offline accounts (XEP-0160)
     server = Prosody(str(tmp_path_factory.mktemp("prosody-contacts")), cert_dir,
                      components=(GATEWAY,),
-                     extra_lines=[f'VirtualHost "{LEGACY}"', '  modules_enabled = { "offline" }'])
+                     extra_lines=[f'VirtualHost "{LEGACY}"',
+                                  '  modules_enabled = { "offline", "vcard" }'])
     server.create_user("harness")
-    for name in ("contactuser", "pal"):
+    for name in ("contactuser", "pal", "avataruser", "painter"):
         server.create_user(name, LEGACY)
     server.start()
     befriend(server, f"contactuser@{LEGACY}", f"pal@{LEGACY}")
+    befriend(server, f"avataruser@{LEGACY}", f"painter@{LEGACY}")
     checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
                          port=server.c2s_port).connect()
     daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-contacts")), server,
@@ -181,3 +183,62 @@ def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts
     finally:
         user.disconnect()
         pal.disconnect()
+
+
+# a 1x1 PNG
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAE"
+                       "hQGAhKmMIQAAAABJRU5ErkJggg==")
+NS_VCARD = "vcard-temp"
+NS_VCARD_UPDATE = "vcard-temp:x:update"
+
+
+def test_a_buddy_icon_becomes_the_contacts_vcard_avatar(contacts_gateway):
+    """XEP-0153: the legacy buddy publishes a picture (vCard PHOTO and the
+    hash in its presence); prpl-jabber fetches it; the contact's presence
+    carries the hash and its vCard the same picture."""
+    server, daemon, _ = contacts_gateway
+    legacy_jid, painter_jid = f"avataruser@{LEGACY}", f"painter@{LEGACY}"
+    painter_contact = contact(painter_jid)
+    photo_hash = hashlib.sha1(PNG).hexdigest()
+    jid = server.create_user(f"ava{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
+    painter = XmppClient(painter_jid, server.passwords[painter_jid],
+                         port=server.c2s_port).connect()
+    try:
+        # mod_vcard takes a set only without 'to' (its own account)
+        painter.send_raw(f"<iq type='set' id='vc1'><vCard xmlns='{NS_VCARD}'><PHOTO>"
+                         f"<TYPE>image/png</TYPE><BINVAL>{base64.b64encode(PNG).decode()}"
+                         "</BINVAL></PHOTO></vCard></iq>")
+        util.wait_for(lambda: painter.iq_get(painter_jid, f"<vCard xmlns='{NS_VCARD}'/>")
+                      .find(f"{{{NS_VCARD}}}vCard/{{{NS_VCARD}}}PHOTO") is not None, 30,
+                      "the buddy's vCard with its picture")
+        painter.send_raw(f"<presence><x xmlns='{NS_VCARD_UPDATE}'><photo>{photo_hash}</photo>"
+                         "</x></presence>")
+
+        reply = user.iq_set(GATEWAY, register_form({
+            "username": "avataruser", "split.domain": LEGACY,
+            "password": server.passwords[legacy_jid],
+            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
+        assert reply.get("type") == "result", to_string(reply)
+        start = len(user.every_message)
+        user.send_presence(to=GATEWAY)
+        _question(user, start)
+        _answer_by_adhoc(user, "Accept")
+        user.wait_for_presence(from_=painter_contact, ptype="subscribe", timeout=60)
+        user.send_presence(to=painter_contact, ptype="subscribed")
+
+        def with_photo():
+            return [p for p in user.presences(from_=painter_contact, ptype="available")
+                    if p.findtext(f"{{{NS_VCARD_UPDATE}}}x/{{{NS_VCARD_UPDATE}}}photo")
+                    == photo_hash]
+        util.wait_for(with_photo, 60, "the contact's presence with the picture's hash",
+                      daemon.log_path)
+        reply = user.iq_get(painter_contact, f"<vCard xmlns='{NS_VCARD}'/>")
+        assert reply.get("type") == "result", to_string(reply)
+        binval = reply.findtext(f"{{{NS_VCARD}}}vCard/{{{NS_VCARD}}}PHOTO/{{{NS_VCARD}}}BINVAL")
+        assert binval is not None and base64.b64decode(binval) == PNG, to_string(reply)
+        assert reply.findtext(f"{{{NS_VCARD}}}vCard/{{{NS_VCARD}}}PHOTO/{{{NS_VCARD}}}TYPE") \
+            == "image/png"
+    finally:
+        user.disconnect()
+        painter.disconnect()

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "session/pg-contact-avatar.h"
 #include "session/pg-contact-caps.h"
 #include "session/pg-limits.h"
 #include "session/pg-roster-ladder.h"
@@ -324,6 +325,115 @@ test_contacts_limit_cannot_be_unbounded(void)
 	g_assert_nonnull(strstr(error->message, "max_contacts_per_user"));
 }
 
+
+static void
+pg_test_icon(PgTestFixture *fixture, const gchar *who, const guint8 *data, gsize len,
+	     const gchar *type)
+{
+	pg_test_deliver(
+	    fixture,
+	    pg_ipc_message_new(PG_IPC_EVT_BUDDY_ICON, 0, "account",
+			       g_variant_new_string(fixture->link->account), "who",
+			       g_variant_new_string(who), "data",
+			       data != NULL ? g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data,
+									len, 1)
+					    : NULL,
+			       "type", type != NULL ? g_variant_new_string(type) : NULL, NULL));
+}
+
+/* The <photo/> hash of the last presence from bob, or NULL. */
+static gchar *
+pg_test_photo(PgTestFixture *fixture)
+{
+	xmpp_stanza_t *presence = pg_test_last(fixture);
+	xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(presence, "x", PG_NS_VCARD_UPDATE);
+
+	g_assert_cmpstr(xmpp_stanza_get_name(presence), ==, "presence");
+	return x != NULL ? pg_stanza_get_child_text(x, "photo") : NULL;
+}
+
+/* XEP-0153: an icon becomes the photo hash of the contact's presence and
+ * the PHOTO of its vCard; the picture's bytes are what the worker sent. */
+static void
+test_contacts_icon_is_a_vcard_avatar(PgTestFixture *fixture, gconstpointer user_data)
+{
+	static const guint8 png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
+	g_autofree gchar *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA1, png, sizeof(png));
+	g_autofree gchar *photo = NULL;
+	g_autofree gchar *base64 = NULL;
+	g_autofree gchar *binval = NULL;
+	xmpp_stanza_t *reply;
+	xmpp_stanza_t *vcard;
+
+	pg_test_bob_online(fixture, "available");
+	g_assert_null(pg_test_photo(fixture));
+	/* XEP-0153 §4.3: a new icon sends the presence again, with its hash */
+	pg_test_icon(fixture, "bob@legacy.example.net", png, sizeof(png), "image/png");
+	photo = pg_test_photo(fixture);
+	g_assert_cmpstr(photo, ==, hash);
+	/* XEP-0054 §3.1: the vCard of the contact */
+	g_ptr_array_set_size(fixture->sent, 0);
+	pg_test_receive(fixture, "<iq type='get' id='v1' from='" PG_TEST_USER "/phone' to='" PG_TEST_BOB
+				 "'><vCard xmlns='vcard-temp'/></iq>");
+	g_assert_cmpuint(fixture->sent->len, ==, 1);
+	reply = pg_test_last(fixture);
+	g_assert_cmpstr(xmpp_stanza_get_type(reply), ==, "result");
+	vcard = xmpp_stanza_get_child_by_name_and_ns(reply, "vCard", PG_NS_VCARD);
+	g_assert_nonnull(vcard);
+	binval = pg_stanza_get_child_text(xmpp_stanza_get_child_by_name(vcard, "PHOTO"), "BINVAL");
+	base64 = g_base64_encode(png, sizeof(png));
+	g_assert_cmpstr(binval, ==, base64);
+	/* the icon goes: the presence says no photo hash any more */
+	pg_test_icon(fixture, "bob@legacy.example.net", NULL, 0, NULL);
+	g_assert_null(pg_test_photo(fixture));
+}
+
+/* A worker's icons are bounded: too big, not an image, not a listed buddy,
+ * past max_avatar_bytes_per_user: none is kept, and the last is counted. */
+static void
+test_contacts_icons_are_bounded(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autofree guint8 *big = g_malloc0(PG_CONTACT_AVATAR_MAX + 1);
+	g_autofree guint8 *fits = g_malloc0(600);
+	g_autofree gchar *photo = NULL;
+
+	pg_test_bob_online(fixture, "available");
+	pg_test_icon(fixture, "bob@legacy.example.net", big, PG_CONTACT_AVATAR_MAX + 1,
+		     "image/png");
+	g_assert_null(pg_test_photo(fixture));
+	pg_test_icon(fixture, "bob@legacy.example.net", fits, 600, "text/html");
+	g_assert_null(pg_test_photo(fixture));
+	g_ptr_array_set_size(fixture->sent, 0);
+	pg_test_icon(fixture, "stranger@legacy.example.net", fits, 600, "image/png");
+	g_assert_cmpuint(fixture->sent->len, ==, 0);
+	/* max_avatar_bytes_per_user = 1000 (the fixture): 600 fit, 600 more not */
+	pg_test_icon(fixture, "bob@legacy.example.net", fits, 600, "image/png");
+	photo = pg_test_photo(fixture);
+	g_assert_nonnull(photo);
+	pg_test_deliver(fixture, pg_ipc_message_new(PG_IPC_EVT_BUDDY, 0, "account",
+						    g_variant_new_string(fixture->link->account),
+						    "who",
+						    g_variant_new_string("carol@legacy.example.net"),
+						    NULL));
+	pg_test_deliver(fixture,
+			pg_ipc_message_new(PG_IPC_EVT_BUDDY_PRESENCE, 0, "account",
+					   g_variant_new_string(fixture->link->account), "who",
+					   g_variant_new_string("carol@legacy.example.net"),
+					   "status", g_variant_new_string("available"), NULL));
+	pg_test_icon(fixture, "carol@legacy.example.net", fits, 600, "image/png");
+	g_assert_null(pg_test_photo(fixture));
+	g_assert_cmpuint(pg_limits_get_rejections(fixture->manager->limits,
+						  pg_transport_get_config(fixture->purple),
+						  PG_LIMIT_AVATAR_BYTES),
+			 ==, 1);
+}
+
+static void
+pg_test_fixture_setup_small_avatars(PgTestFixture *fixture, gconstpointer user_data)
+{
+	pg_test_purple_setup(fixture, "max_avatar_bytes_per_user = 1000\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -345,5 +455,9 @@ main(int argc, char **argv)
 		   pg_test_fixture_teardown);
 	g_test_add_func("/contacts/limit/cannot-be-unbounded",
 			test_contacts_limit_cannot_be_unbounded);
+	PG_TEST_ADD("/contacts/avatar/icon-is-a-vcard-avatar", test_contacts_icon_is_a_vcard_avatar);
+	g_test_add("/contacts/avatar/icons-are-bounded", PgTestFixture, NULL,
+		   pg_test_fixture_setup_small_avatars, test_contacts_icons_are_bounded,
+		   pg_test_fixture_teardown);
 	return g_test_run();
 }
