@@ -7,7 +7,8 @@ sends FLOOD (20,000) buddies (some with aliases, groups and status texts of 256
 KiB), then names with control characters, an unknown status, a prompt of an
 unknown type with 10,000 choices and a 256 KiB title, and last one IM,
 "after the flood".  The daemon must show the user at most
-max_contacts_per_user contacts, count the others in /metrics, keep its
+max_contacts_per_user contacts and max_avatar_bytes_per_user of their
+pictures, count the others in /metrics, keep its
 stanzas small and valid (Prosody would end the component stream on invalid
 XML), keep its log short, and still be reading the worker at the end.
 """
@@ -96,6 +97,16 @@ def test_a_buddy_flood_is_bounded_counted_and_read_to_the_end(flood_gateway, pro
                       limit="contacts") == MAX_CONTACTS
         assert metric(text, "polygate_limit_rejections_total", transport=PURPLE,
                       limit="contacts") >= FLOOD - MAX_CONTACTS
+        # pictures: 60 of 200 KiB, and 8 MiB per user (max_avatar_bytes_per_user)
+        # hold 40; the other 20 are counted, and the one over 256 KiB and the
+        # one that is no image are not kept either
+        assert metric(text, "polygate_limit_per_user", transport=PURPLE,
+                      limit="avatar_bytes") == 8 * 1024 * 1024
+        assert metric(text, "polygate_limit_rejections_total", transport=PURPLE,
+                      limit="avatar_bytes") == 20
+        with_photo = {p.get("from") for p in user.presences(ptype="available")
+                      if p.find("{vcard-temp:x:update}x/{vcard-temp:x:update}photo") is not None}
+        assert len(with_photo) == 40, len(with_photo)
         # the user was told once
         told = [m for m in user.every_message
                 if "max_contacts_per_user" in (m.findtext("{jabber:client}body") or "")]

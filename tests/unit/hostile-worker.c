@@ -25,7 +25,9 @@
  *             unknown status, a prompt of an unknown type with 10000
  *             choices and a huge title), then one last IM from
  *             flood000000@legacy.example, "after the flood", so a test
- *             knows the daemon read all of it (pg_hostile_flood_cb)
+ *             knows the daemon read all of it (pg_hostile_flood_cb); the
+ *             first PG_HOSTILE_FLOOD_ICONS buddies get a 200 KiB icon each,
+ *             one a 300 KiB one and one an icon that is no image
  * Every login is answered "connected" first, as a real worker would.  With
  * --sandbox it applies the worker's own sandbox (pg-purple-sandbox.c) to
  * --user-dir before it reads any command, as polygate-purple does.
@@ -50,6 +52,8 @@ static gchar *pg_hostile_user_dir;
 
 #define PG_HOSTILE_FLOOD_BUDDIES 100000
 #define PG_HOSTILE_FLOOD_BIG	 (256 * 1024)
+#define PG_HOSTILE_FLOOD_ICONS	 60
+#define PG_HOSTILE_FLOOD_ICON	 (200 * 1024)
 /* the worker's own queue toward the daemon is bounded
  * (PG_IPC_CHANNEL_QUEUE_MAX): the flood waits below it, as fast as the
  * daemon reads */
@@ -131,6 +135,17 @@ pg_hostile_buddy(const gchar *account, const gchar *who, const gchar *alias, con
 }
 
 static PgIpcMessage *
+pg_hostile_icon(const gchar *account, const gchar *who, gsize len, const gchar *type)
+{
+	g_autofree guint8 *data = g_malloc0(len);
+
+	return pg_ipc_message_new(PG_IPC_EVT_BUDDY_ICON, 0, "account",
+				  g_variant_new_string(account), "who", g_variant_new_string(who),
+				  "data", g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, data, len, 1),
+				  "type", g_variant_new_string(type), NULL);
+}
+
+static PgIpcMessage *
 pg_hostile_presence(const gchar *account, const gchar *who, const gchar *status,
 		    const gchar *message)
 {
@@ -208,6 +223,16 @@ pg_hostile_flood_cb(gpointer user_data)
 					pg_hostile_presence(flood->account, who, "away",
 							    i % 1000 == 2 ? flood->big
 									  : "out flooding"));
+		if (i < PG_HOSTILE_FLOOD_ICONS)
+			pg_hostile_send(flood->channel,
+					pg_hostile_icon(flood->account, who, PG_HOSTILE_FLOOD_ICON,
+							"image/png"));
+		if (i == PG_HOSTILE_FLOOD_ICONS)
+			pg_hostile_send(flood->channel,
+					pg_hostile_icon(flood->account, who, 300 * 1024, "image/png"));
+		if (i == PG_HOSTILE_FLOOD_ICONS + 1)
+			pg_hostile_send(flood->channel,
+					pg_hostile_icon(flood->account, who, 1024, "text/html"));
 		flood->next++;
 	}
 	pg_hostile_flood_odd(flood);
