@@ -32,4 +32,10 @@ gchar *pg_network_irc_to_jid(const PgTransportConfig *transport, const gchar *na
  * with NickServ instead. */
 #define PG_NETWORK_IRC_NO_SASL (1u << 0)
 
+/* pg-network-irc-settings.c: PgNetwork.server_settings_form / _read */
+PgForm *pg_network_irc_settings_form(const PgTransportConfig *transport,
+				     const PgAccount *account, const gchar *server);
+gboolean pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *account,
+				      const gchar *server, GHashTable *values, GError **error);
+
 G_END_DECLS

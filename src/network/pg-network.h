@@ -175,6 +175,17 @@ struct _PgNetwork {
 	PgAccount *(*guest_account)(const PgTransportConfig *transport, const gchar *user_jid,
 				    const gchar *nick);
 
+	/* --- per-server settings (PG_NETWORK_SERVERS; NULL: none): the
+	 * XEP-0050 "configure" command on a server's JID
+	 * (session/pg-server-settings.c).  The form for @server, its values
+	 * from @account (secrets never shown).  Returns: (transfer full) */
+	PgForm *(*server_settings_form)(const PgTransportConfig *transport,
+					const PgAccount *account, const gchar *server);
+	/* Take the submitted @values (var -> value) for @server into @account.
+	 * FALSE with the error to answer (PG_ERROR_NOT_ACCEPTABLE). */
+	gboolean (*server_settings_read)(const PgTransportConfig *transport, PgAccount *account,
+					 const gchar *server, GHashTable *values, GError **error);
+
 	/* --- login and disconnects */
 	/* The PG_IPC_CMD_LOGIN message; *@notice (nullable, transfer full)
 	 * says something to the user.  Returns: (transfer full) */

@@ -282,7 +282,8 @@ pg_room_list_disco_info(PgTransport *transport, xmpp_stanza_t *iq, const PgNetwo
 	g_autoptr(xmpp_stanza_t) reply = pg_stanza_iq_result(iq);
 	xmpp_stanza_t *query;
 	xmpp_stanza_t *identity;
-	static const gchar *const features[] = {PG_NS_DISCO_INFO, PG_NS_DISCO_ITEMS, PG_NS_RSM};
+	static const gchar *const features[] = {PG_NS_DISCO_INFO, PG_NS_DISCO_ITEMS, PG_NS_RSM,
+						"http://jabber.org/protocol/commands"};
 
 	if (reply == NULL)
 		return;

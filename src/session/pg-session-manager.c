@@ -26,6 +26,7 @@
 #include "session/pg-room-history.h"
 #include "session/pg-room-moderation.h"
 #include "session/pg-room-list.h"
+#include "session/pg-server-settings.h"
 #include "session/pg-room.h"
 #include "session/pg-session-audit.h"
 #include "session/pg-session-commands.h"
@@ -260,9 +261,10 @@ pg_session_handle_iq(PgSessionManager *self, PgTransport *transport, xmpp_stanza
 	address = pg_session_parse_address(transport, to, NULL);
 	if (address == NULL)
 		return FALSE;
-	/* the server's JID: its room list (pg-room-list.c) */
+	/* the server's JID: its settings, its room list */
 	if (address->is_server)
-		return pg_room_lists_handle_iq(self, transport, iq, user_jid, address);
+		return pg_server_settings_handle_iq(self, transport, iq, user_jid, address) ||
+		       pg_room_lists_handle_iq(self, transport, iq, user_jid, address);
 	if (query == NULL || g_strcmp0(xmpp_stanza_get_type(iq), "get") != 0)
 		return FALSE;
 	if (!address->is_room || address->resource != NULL) {
@@ -688,6 +690,7 @@ pg_session_manager_new(const PgConfig *config, const gchar *worker_path)
 	self->audit = pg_session_audit_new(self, config->probe_timeout);
 	self->limits = pg_limits_new(config);
 	self->room_lists = pg_room_lists_new();
+	self->server_settings = pg_server_settings_new();
 	self->irc_gate =
 	    pg_irc_gate_new(pg_session_irc_redispatch_cb, pg_session_irc_ready_cb, self);
 	self->supervisor =
@@ -766,6 +769,7 @@ pg_session_manager_free(PgSessionManager *self)
 	g_clear_pointer(&self->audit, pg_session_audit_free);
 	g_clear_pointer(&self->irc_gate, pg_irc_gate_free);
 	g_clear_pointer(&self->room_lists, pg_room_lists_free);
+	g_clear_pointer(&self->server_settings, g_hash_table_unref);
 	g_hash_table_remove_all(self->sessions);
 	pg_supervisor_free(self->supervisor);
 	pg_room_history_stop(self);

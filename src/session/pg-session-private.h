@@ -135,6 +135,7 @@ struct _PgSessionManager {
 	struct _PgHistory *history;  /* the rooms' archive (pg-room-history.c), or NULL */
 	guint history_expire_id;     /* the hourly age limit (pg-room-history.c) */
 	struct _PgRoomLists *room_lists; /* servers' room lists (pg-room-list.c) */
+	GHashTable *server_settings;     /* open configure forms (pg-server-settings.c) */
 };
 
 /* pg-session.c */
