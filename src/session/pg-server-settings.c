@@ -11,7 +11,10 @@
  * The exchange (XEP-0050 §3.4, two stages): execute without a form gets the
  * form, status executing and a session id; the submission (execute or
  * complete, with the form) in that session saves it, status completed;
- * cancel cancels.  Open sessions (the manager's server_settings table) are
+ * cancel cancels.  On a transport with a fixed server (irc_server), the
+ * same command is on the transport's own JID too, for that server, through
+ * the transport's ad-hoc commands (xmpp/pg-adhoc.h), as biboumi offers it
+ * where a server's JID would be the transport's.  Open sessions (the manager's server_settings table) are
  * at most PG_SERVER_SETTINGS_SESSIONS, each for PG_SERVER_SETTINGS_SESSION_S
  * seconds.
  */
@@ -227,4 +230,86 @@ pg_server_settings_handle_iq(PgSessionManager *manager, PgTransport *transport,
 		g_hash_table_remove(sessions, sessionid);
 	}
 	return TRUE;
+}
+
+/* ------------------------------------------- on the transport's own JID */
+
+static const gchar *
+pg_server_settings_fixed_server(PgTransport *transport)
+{
+	const PgNetwork *network = pg_session_network(transport);
+	return network->session_server != NULL
+		   ? network->session_server(pg_transport_get_config(transport))
+		   : NULL;
+}
+
+static PgAccount *
+pg_server_settings_account(PgTransport *transport, const gchar *user_jid, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	PgAccount *account = pg_registry_get_account(pg_transport_get_registry(transport),
+						     pg_transport_get_jid(transport), user_jid,
+						     &local);
+	if (account == NULL)
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_REGISTRATION_REQUIRED,
+				    "register with this gateway first: the settings are kept "
+				    "with your registration");
+	return account;
+}
+
+static xmpp_stanza_t *
+pg_server_settings_fixed_form_cb(PgTransport *transport, const gchar *user_jid,
+				 gpointer user_data, GError **error)
+{
+	const gchar *server = pg_server_settings_fixed_server(transport);
+	g_autoptr(PgAccount) account = pg_server_settings_account(transport, user_jid, error);
+	g_autoptr(PgForm) form = NULL;
+
+	if (account == NULL)
+		return NULL;
+	form = pg_session_network(transport)->server_settings_form(
+	    pg_transport_get_config(transport), account, server);
+	return pg_form_to_stanza(form, pg_transport_get_ctx(transport));
+}
+
+static gchar *
+pg_server_settings_fixed_execute_cb(PgTransport *transport, const gchar *user_jid,
+				    GHashTable *form_values, gpointer user_data, GError **error)
+{
+	const gchar *server = pg_server_settings_fixed_server(transport);
+	g_autoptr(PgAccount) account = pg_server_settings_account(transport, user_jid, error);
+
+	if (account == NULL)
+		return NULL;
+	if (form_values == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "submit the form");
+		return NULL;
+	}
+	if (!pg_session_network(transport)->server_settings_read(
+		pg_transport_get_config(transport), account, server, form_values, error) ||
+	    !pg_registry_put_account(pg_transport_get_registry(transport), account, NULL, error))
+		return NULL;
+	return g_strdup_printf("Saved. The settings for %s take effect at its next login.",
+			       server);
+}
+
+static const PgAdhocCommand pg_server_settings_command = {
+    .node = PG_SERVER_SETTINGS_NODE,
+    .name = "Configure the IRC server",
+    .execute = pg_server_settings_fixed_execute_cb,
+    .form = pg_server_settings_fixed_form_cb,
+};
+
+void
+pg_server_settings_add_command(PgSessionManager *self, PgTransport *transport)
+{
+	if (pg_session_network(transport)->server_settings_form != NULL &&
+	    pg_server_settings_fixed_server(transport) != NULL)
+		pg_transport_add_command(transport, &pg_server_settings_command, self);
+}
+
+void
+pg_server_settings_remove_command(PgTransport *transport)
+{
+	pg_transport_remove_command(transport, PG_SERVER_SETTINGS_NODE);
 }

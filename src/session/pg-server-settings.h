@@ -15,4 +15,9 @@ gboolean pg_server_settings_handle_iq(PgSessionManager *manager, PgTransport *tr
 				      xmpp_stanza_t *iq, const gchar *user_jid,
 				      const PgNetworkAddress *server);
 
+/* On a transport with a fixed server, the configure command on the
+ * transport's own JID too (for that server). */
+void pg_server_settings_add_command(PgSessionManager *self, PgTransport *transport);
+void pg_server_settings_remove_command(PgTransport *transport);
+
 G_END_DECLS

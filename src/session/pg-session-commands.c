@@ -10,6 +10,7 @@
 #include "session/pg-room.h"
 #include "session/pg-roster-command.h"
 #include "session/pg-roster-ladder.h"
+#include "session/pg-server-settings.h"
 #include "session/pg-session-commands.h"
 #include "session/pg-supervisor.h"
 #include "xmpp/pg-adhoc.h"
@@ -133,6 +134,8 @@ pg_session_commands_add(PgSessionManager *self, PgTransport *transport)
 	/* a network with a buddy list has a roster ladder (pg-roster-command.c) */
 	if (pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST))
 		pg_transport_add_command(transport, &pg_roster_command, self);
+	/* the fixed server's settings (pg-server-settings.c) */
+	pg_server_settings_add_command(self, transport);
 }
 
 void
@@ -141,4 +144,5 @@ pg_session_commands_remove(PgTransport *transport)
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_session_commands); i++)
 		pg_transport_remove_command(transport, pg_session_commands[i].node);
 	pg_transport_remove_command(transport, pg_roster_command.node);
+	pg_server_settings_remove_command(transport);
 }

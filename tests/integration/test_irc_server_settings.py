@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from harness.client import error_condition
 from harness.ircgw import (  # noqa: F401 (fixtures)
-    IRC, SERVER, contact_jid, gateway, gateway_options, irc_checker, irc_prosody,
+    IRC, IRCNET, SERVER, contact_jid, gateway, gateway_options, irc_checker, irc_prosody,
     make_irc_client, make_irc_user, ngircd, ngircd_password, unique)
 
 NS_COMMANDS = "http://jabber.org/protocol/commands"
@@ -74,3 +74,16 @@ def test_the_server_offers_the_configure_command(make_irc_user):
     assert reply.get("type") == "result"
     nodes = [i.get("node") for i in reply.iter("{http://jabber.org/protocol/disco#items}item")]
     assert nodes == ["configure"]
+
+
+def test_the_fixed_server_is_configured_on_the_transport_itself(make_irc_user,
+                                                                 make_irc_client):
+    alice = make_irc_user(transports=(IRCNET,), online=False)
+    nick = unique("fx")
+    done = command_of(configure(alice.client, IRCNET, {"nick": nick}))
+    assert done.get("status") == "completed"
+    alice.go_online(IRCNET)
+    bob = make_irc_client()
+    alice.send(contact_jid(bob.nick, IRCNET), "hello from the fixed server")
+    bob.wait_for_privmsg("hello from the fixed server", sender=nick, timeout=45,
+                         log_paths=alice.logs)
