@@ -318,7 +318,8 @@ pg_room_lists_handle_iq(PgSessionManager *manager, PgTransport *transport, xmpp_
 	}
 	if (xmpp_stanza_get_child_by_ns(iq, PG_NS_DISCO_ITEMS) == NULL)
 		return FALSE;
-	if (!pg_session_user_registered(manager, transport, user_jid)) {
+	/* registered, or a guest where the network takes them (pg-session-private.h) */
+	if (!pg_session_user_allowed(manager, transport, user_jid)) {
 		pg_transport_reply_error_code(transport, iq, PG_ERROR_REGISTRATION_REQUIRED,
 					      "register with this gateway first");
 		return TRUE;

@@ -79,7 +79,7 @@ pg_roster_watch(PgSessionManager *self, PgTransport *transport, const gchar *typ
 		return;
 	/* the probes of a login may come before its first presence */
 	if (session == NULL) {
-		if (!pg_session_user_registered(self, transport, user_jid))
+		if (!pg_session_user_allowed(self, transport, user_jid))
 			return;
 		session = pg_session_ensure(self, user_jid, transport);
 	}

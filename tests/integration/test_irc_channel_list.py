@@ -147,3 +147,12 @@ def test_disco_info_on_the_server_jid_says_conference(channels, make_irc_user):
     identities = [(i.get("category"), i.get("type")) for i in
                   reply.find(f"{{{NS_DISCO_INFO}}}query").findall(f"{{{NS_DISCO_INFO}}}identity")]
     assert ("conference", "irc") in identities
+
+
+def test_a_user_who_did_not_register_lists_the_channels_too(channels, irc_prosody):
+    """IRC takes guests (issue 10, item 1): the list is theirs as well."""
+    from harness.client import XmppClient
+    jid = irc_prosody.create_user(unique("guest"))
+    with XmppClient(jid, irc_prosody.passwords[jid], port=irc_prosody.c2s_port).connect() as c:
+        jids, info = page(c.iq_get(SERVER_JID, items_query(max_=20), timeout=60))
+        assert len(jids) == 20 and info["count"] >= N_CHANNELS
