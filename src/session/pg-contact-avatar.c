@@ -30,7 +30,6 @@
 #include "core/pg-error.h"
 #include "session/pg-contact-avatar.h"
 #include "session/pg-limits.h"
-#include "session/pg-roster.h"
 #include "stanza/pg-stanza.h"
 
 typedef struct {
@@ -101,51 +100,32 @@ pg_contact_avatar_type_ok(const gchar *type)
 			       type != NULL ? type : "");
 }
 
-void
-pg_contact_avatar_on_event(PgLink *link, const PgIpcMessage *msg)
+gboolean
+pg_contact_avatar_store(PgLink *link, const gchar *jid, const gchar *type, GVariant *value)
 {
-	const gchar *who = pg_ipc_message_get_string(msg, "who");
-	const gchar *type = pg_ipc_message_get_string(msg, "type");
-	g_autoptr(GVariant) value = pg_ipc_message_get_value(msg, "data");
 	g_autoptr(GError) error = NULL;
-	g_autofree gchar *jid = NULL;
-	GHashTable *avatars;
-	PgRosterBuddy *buddy;
+	GHashTable *avatars = pg_contact_avatar_table(link);
 	PgContactAvatar *avatar;
 	gsize len = 0;
-	gconstpointer data;
+	gconstpointer data = value != NULL ? g_variant_get_fixed_array(value, &len, 1) : NULL;
 
-	if (!pg_roster_check_event(msg, &error) || link->buddies == NULL)
-		return;
-	buddy = g_hash_table_lookup(link->buddies, who);
-	if (buddy == NULL)
-		return; /* not shown: past max_contacts_per_user, or never listed */
-	jid = pg_session_contact_jid(link, who);
-	avatars = pg_contact_avatar_table(link);
-	data = value != NULL ? g_variant_get_fixed_array(value, &len, 1) : NULL;
-	if (data == NULL || len == 0) {
-		if (!g_hash_table_remove(avatars, jid))
-			return;
-	} else if (len > PG_CONTACT_AVATAR_MAX || !pg_contact_avatar_type_ok(type) ||
-		   !pg_limits_check(link->session->manager->limits,
-				    pg_transport_get_config(link->session->transport),
-				    PG_LIMIT_AVATAR_BYTES,
-				    pg_contact_avatar_session_bytes(link, jid), len, &error)) {
+	if (data == NULL || len == 0)
+		return g_hash_table_remove(avatars, jid);
+	if (len > PG_CONTACT_AVATAR_MAX || !pg_contact_avatar_type_ok(type) ||
+	    !pg_limits_check(link->session->manager->limits,
+			     pg_transport_get_config(link->session->transport), PG_LIMIT_AVATAR_BYTES,
+			     pg_contact_avatar_session_bytes(link, jid), len, &error)) {
 		g_debug("%s: an icon of %" G_GSIZE_FORMAT " bytes (%s) not kept%s%s", link->account,
 			len, type != NULL ? type : "no type", error != NULL ? ": " : "",
 			error != NULL ? error->message : "");
-		if (!g_hash_table_remove(avatars, jid))
-			return;
-	} else {
-		avatar = g_new0(PgContactAvatar, 1);
-		avatar->data = g_bytes_new(data, len);
-		avatar->type = g_strdup(type);
-		avatar->hash = g_compute_checksum_for_data(G_CHECKSUM_SHA1, data, len);
-		g_hash_table_replace(avatars, g_strdup(jid), avatar);
+		return g_hash_table_remove(avatars, jid);
 	}
-	/* XEP-0153 §4.3: the new hash goes out with the contact's presence */
-	if (g_hash_table_contains(link->online, jid))
-		pg_roster_send_presence(link, jid, buddy->status, buddy->message);
+	avatar = g_new0(PgContactAvatar, 1);
+	avatar->data = g_bytes_new(data, len);
+	avatar->type = g_strdup(type);
+	avatar->hash = g_compute_checksum_for_data(G_CHECKSUM_SHA1, data, len);
+	g_hash_table_replace(avatars, g_strdup(jid), avatar);
+	return TRUE;
 }
 
 void

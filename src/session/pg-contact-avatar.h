@@ -12,8 +12,11 @@ G_BEGIN_DECLS
  * says (backends/purple/pg-purple-icons.h sends no more). */
 #define PG_CONTACT_AVATAR_MAX (256 * 1024)
 
-/* A buddy-icon event of @link's worker (checked here). */
-void pg_contact_avatar_on_event(PgLink *link, const PgIpcMessage *msg);
+/* Keep the icon (@value, an "ay", nullable) of contact @jid on @link, or
+ * forget it when it is empty, too big, of another type than an image, or
+ * past max_avatar_bytes_per_user.  Returns: TRUE if what is shown changed. */
+gboolean pg_contact_avatar_store(PgLink *link, const gchar *jid, const gchar *type,
+				 GVariant *value);
 /* XEP-0153 §4.1: the <x><photo>hash</photo></x> of contact @jid on @link's
  * available @presence, if its avatar is known. */
 void pg_contact_avatar_add_update(PgLink *link, const gchar *jid, xmpp_stanza_t *presence);

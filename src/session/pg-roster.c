@@ -443,3 +443,26 @@ pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 	}
 	return TRUE;
 }
+
+/* A buddy-icon event: the icon of a buddy shown to the user is kept
+ * (pg-contact-avatar.c), and a changed one goes out with the contact's
+ * presence (XEP-0153 §4.3). */
+void
+pg_roster_on_buddy_icon(PgLink *link, const PgIpcMessage *msg)
+{
+	const gchar *who = pg_ipc_message_get_string(msg, "who");
+	g_autoptr(GVariant) value = pg_ipc_message_get_value(msg, "data");
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *jid = NULL;
+	PgRosterBuddy *buddy;
+
+	if (!pg_roster_check_event(msg, &error) || link->buddies == NULL)
+		return;
+	buddy = g_hash_table_lookup(link->buddies, who);
+	if (buddy == NULL)
+		return; /* not shown: past max_contacts_per_user, or never listed */
+	jid = pg_session_contact_jid(link, who);
+	if (pg_contact_avatar_store(link, jid, pg_ipc_message_get_string(msg, "type"), value) &&
+	    g_hash_table_contains(link->online, jid))
+		pg_roster_send_presence(link, jid, buddy->status, buddy->message);
+}

@@ -19,14 +19,6 @@ G_BEGIN_DECLS
 #define PG_ROSTER_GROUP_MAX       256  /* bytes of a group name */
 #define PG_ROSTER_STATUS_TEXT_MAX 1024 /* bytes of a status message */
 
-/* One buddy as the worker last described it. */
-typedef struct {
-	gchar *alias;   /* nullable */
-	gchar *group;   /* nullable */
-	gchar *status;  /* available | away | xa | dnd | offline */
-	gchar *message; /* nullable status text */
-} PgRosterBuddy;
-
 typedef enum {
 	PG_ROSTER_SAME,
 	PG_ROSTER_NEW,
@@ -88,5 +80,8 @@ pg_roster_on_link_down(PgLink *link);
 gboolean
 pg_roster_handle_subscription(PgSessionManager *self, PgTransport *transport,
 			      xmpp_stanza_t *presence, const gchar *user_jid, const PgJid *to);
+
+/* A buddy-icon event of @link's worker (checked here). */
+void pg_roster_on_buddy_icon(PgLink *link, const PgIpcMessage *msg);
 
 G_END_DECLS

@@ -593,7 +593,7 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		pg_room_lists_on_event(link, msg);
 		return;
 	case PG_IPC_EVT_BUDDY_ICON:
-		pg_contact_avatar_on_event(link, msg);
+		pg_roster_on_buddy_icon(link, msg);
 		return;
 	case PG_IPC_EVT_ERROR:
 		pg_session_on_error(link, msg);

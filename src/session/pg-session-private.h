@@ -45,6 +45,14 @@ typedef struct {
 				    * history (XEP-0045 §7.2.15), or NULL */
 } PgRoom;
 
+/* One buddy as the worker last described it (link->buddies, pg-roster.c). */
+typedef struct {
+	gchar *alias;   /* nullable */
+	gchar *group;   /* nullable */
+	gchar *status;  /* available | away | xa | dnd | offline */
+	gchar *message; /* nullable status text */
+} PgRosterBuddy;
+
 struct _PgLink {
 	PgSession *session;
 	gchar *server;      /* IRC server, or "" */
@@ -154,7 +162,9 @@ xmpp_ctx_t *pg_session_ctx(PgSession *session);
 void pg_session_send(PgSession *session, xmpp_stanza_t *stanza);
 /* A chat message from the transport itself to the user. */
 void pg_session_notice(PgSession *session, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
-/* Keep a copy of @stanza, the origin of request @id, for its error reply. */
+/* pg-session-requests.c: keep a copy of @stanza, the origin of request @id,
+ * for its error reply. */
+void pg_session_request_free(PgSessionRequest *request);
 void pg_session_remember(PgSession *session, guint32 id, xmpp_stanza_t *stanza);
 /* Returns: (transfer none) the origin of request @id, or NULL. */
 xmpp_stanza_t *pg_session_recall(PgSession *session, guint32 id);

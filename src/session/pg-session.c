@@ -19,6 +19,7 @@
  *   pg-limits.c           per-user and gateway-wide limits
  *   pg-session.c          this file: the records
  *   pg-link-queue.c       what waits for a link, and what is in flight
+ *   pg-session-requests.c the stanzas behind recent requests, for errors
  * What a network means (addresses, login, verdicts) is its driver's
  * (network/pg-network.h); nothing here knows IRC or SMS.
  *
@@ -54,7 +55,6 @@
 #include "session/pg-supervisor.h"
 #include "stanza/pg-stanza.h"
 
-#define PG_SESSION_RECENT_MAX 64    /* requests remembered for error replies */
 
 /* ---------------------------------------------------------------- rooms */
 
@@ -145,37 +145,6 @@ pg_session_parse_address(PgTransport *transport, const PgJid *jid, GError **erro
 {
 	return pg_session_network(transport)->parse_address(pg_transport_get_config(transport),
 							    jid, error);
-}
-
-/* ---------------------------------------------------------------- requests */
-
-static void
-pg_session_request_free(PgSessionRequest *request)
-{
-	xmpp_stanza_release(request->stanza);
-	g_free(request);
-}
-
-void
-pg_session_remember(PgSession *session, guint32 id, xmpp_stanza_t *stanza)
-{
-	PgSessionRequest *request = g_new0(PgSessionRequest, 1);
-	request->id = id;
-	request->stanza = xmpp_stanza_clone(stanza);
-	g_queue_push_tail(session->recent, request);
-	while (g_queue_get_length(session->recent) > PG_SESSION_RECENT_MAX)
-		pg_session_request_free(g_queue_pop_head(session->recent));
-}
-
-xmpp_stanza_t *
-pg_session_recall(PgSession *session, guint32 id)
-{
-	for (GList *l = session->recent->head; l != NULL; l = l->next) {
-		PgSessionRequest *request = l->data;
-		if (request->id == id)
-			return request->stanza;
-	}
-	return NULL;
 }
 
 /* ---------------------------------------------------------------- links */
