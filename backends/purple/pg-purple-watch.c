@@ -18,6 +18,10 @@
  *     the others it asked about offline.  prpl-irc reads the 303 too, but
  *     only its own poll ever clears its "online" marks (irc_buddy_query), so
  *     alone it would see a contact leave 45 s late.
+ * Whether an online contact is away comes from USERHOST (its '-' flag),
+ * asked in the same tick for the buddies online; the away message itself
+ * is not known (only WHOIS gives it, and prpl-irc shows a 301 to the user
+ * as an auto-reply).
  * Status changes reach the daemon as every buddy's do
  * (pg-purple-buddies.c: buddy-presence).  Lines go out through the
  * plugin's send_raw, under its throttle (pg-purple-sendq.c).
@@ -72,6 +76,52 @@ pg_purple_watch_sending_cb(PurpleConnection *gc, gchar **line, gpointer user_dat
 	g_queue_push_tail(queue, g_strsplit_set(text[0] == ':' ? text + 1 : text, " ", -1));
 }
 
+/* What a line says of @nick: "online" (ISON, MONITOR: available unless it
+ * is known away), "offline", "away" or "here" (USERHOST).  The buddy's
+ * status changes only when that says something new, so the polls make no
+ * presence of their own. */
+static void
+pg_purple_watch_set(PurpleAccount *account, const gchar *nick, const gchar *what)
+{
+	PurpleBuddy *buddy = purple_find_buddy(account, nick);
+	PurplePresence *presence;
+	gboolean online;
+	gboolean available;
+
+	if (buddy == NULL)
+		return;
+	presence = purple_buddy_get_presence(buddy);
+	online = purple_presence_is_online(presence);
+	available = purple_presence_is_available(presence);
+	if (g_strcmp0(what, "offline") == 0 && online)
+		purple_prpl_got_user_status(account, nick, "offline", NULL);
+	else if (g_strcmp0(what, "online") == 0 && !online)
+		purple_prpl_got_user_status(account, nick, "available", NULL);
+	else if (g_strcmp0(what, "away") == 0 && online && available)
+		purple_prpl_got_user_status(account, nick, "away", NULL);
+	else if (g_strcmp0(what, "here") == 0 && online && !available)
+		purple_prpl_got_user_status(account, nick, "available", NULL);
+}
+
+/* 302 ":server 302 me :nick*=+user@host nick2=-user@host": '-' is away
+ * (RFC 2812 §4.8). */
+static void
+pg_purple_watch_userhost_answer(PurpleAccount *account, const gchar *replies)
+{
+	g_auto(GStrv) items = g_strsplit(replies, " ", -1);
+
+	for (guint i = 0; items[i] != NULL; i++) {
+		gchar *equals = strchr(items[i], '=');
+		if (equals == NULL || equals == items[i] || (equals[1] != '+' && equals[1] != '-'))
+			continue;
+		gboolean away = equals[1] == '-';
+		*equals = '\0';
+		if (equals[-1] == '*') /* an IRC operator */
+			equals[-1] = '\0';
+		pg_purple_watch_set(account, items[i], away ? "away" : "here");
+	}
+}
+
 /* 303 ":server 303 me :nick nick": the answer to the oldest ISON. */
 static void
 pg_purple_watch_ison_answer(PgPurpleAccount *entry, const gchar *listed)
@@ -86,8 +136,7 @@ pg_purple_watch_ison_answer(PgPurpleAccount *entry, const gchar *listed)
 			continue;
 		for (guint j = 0; online[j] != NULL && !on; j++)
 			on = purple_utf8_strcasecmp(online[j], asked[i]) == 0;
-		purple_prpl_got_user_status(entry->account, asked[i], on ? "available" : "offline",
-					    NULL);
+		pg_purple_watch_set(entry->account, asked[i], on ? "online" : "offline");
 	}
 }
 
@@ -135,6 +184,31 @@ pg_purple_watch_send_buddies(PurpleConnection *gc, const gchar *command, gchar s
 	g_slist_free(buddies);
 }
 
+/* Neither ISON nor MONITOR says who is away: USERHOST does, five nicks a
+ * line (RFC 2812 §4.8), for the buddies online now. */
+static void
+pg_purple_watch_userhost(PurpleConnection *gc)
+{
+	GSList *buddies = purple_find_buddies(purple_connection_get_account(gc), NULL);
+	g_autoptr(GString) line = g_string_new(NULL);
+	guint n = 0;
+
+	for (GSList *l = buddies; l != NULL; l = l->next) {
+		if (!PURPLE_BUDDY_IS_ONLINE((PurpleBuddy *)l->data))
+			continue;
+		g_string_append_printf(line, "%s%s", n == 0 ? "USERHOST " : " ",
+				       purple_buddy_get_name(l->data));
+		if (++n == 5) {
+			pg_purple_watch_send(gc, line->str);
+			g_string_truncate(line, 0);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		pg_purple_watch_send(gc, line->str);
+	g_slist_free(buddies);
+}
+
 static gboolean
 pg_purple_watch_ison_cb(gpointer user_data)
 {
@@ -146,10 +220,11 @@ pg_purple_watch_ison_cb(gpointer user_data)
 		PgPurpleAccount *entry = value;
 		PurpleConnection *gc = purple_account_get_connection(entry->account);
 		if (gc == NULL || purple_connection_get_state(gc) != PURPLE_CONNECTED ||
-		    !pg_purple_watch_is_irc(entry->account) ||
-		    g_hash_table_contains(pg_purple_watch_monitor, entry->key))
+		    !pg_purple_watch_is_irc(entry->account))
 			continue;
-		pg_purple_watch_send_buddies(gc, "ISON", ' ');
+		pg_purple_watch_userhost(gc);
+		if (!g_hash_table_contains(pg_purple_watch_monitor, entry->key))
+			pg_purple_watch_send_buddies(gc, "ISON", ' ');
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -165,8 +240,8 @@ pg_purple_watch_set_status(PurpleAccount *account, const gchar *targets, const g
 		if (bang != NULL)
 			*bang = '\0';
 		g_strstrip(items[i]);
-		if (items[i][0] != '\0' && purple_find_buddy(account, items[i]) != NULL)
-			purple_prpl_got_user_status(account, items[i], status, NULL);
+		if (items[i][0] != '\0')
+			pg_purple_watch_set(account, items[i], status);
 	}
 }
 
@@ -195,12 +270,15 @@ pg_purple_watch_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 				break;
 			}
 		}
+	} else if (g_strcmp0(words[1], "302") == 0) {
+		g_autofree gchar *replies = g_strstrip(g_strdup(trailing));
+		pg_purple_watch_userhost_answer(account, replies);
 	} else if (g_strcmp0(words[1], "303") == 0) {
 		g_autofree gchar *listed = g_strstrip(g_strdup(trailing));
 		pg_purple_watch_ison_answer(entry, listed);
 	} else if (g_strcmp0(words[1], "730") == 0) {
 		g_autofree gchar *targets = g_strchomp(g_strdup(trailing));
-		pg_purple_watch_set_status(account, targets, "available");
+		pg_purple_watch_set_status(account, targets, "online");
 	} else if (g_strcmp0(words[1], "731") == 0) {
 		g_autofree gchar *targets = g_strchomp(g_strdup(trailing));
 		pg_purple_watch_set_status(account, targets, "offline");

@@ -34,3 +34,24 @@ def test_a_contact_already_online_shows_available(make_irc_user, make_irc_client
     contact = contact_jid(nick)
     alice.client.send_presence(to=contact, ptype="subscribe")
     alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
+
+
+def show_of(stanza):
+    show = stanza.find("{jabber:client}show")
+    return show.text if show is not None else None
+
+
+def test_an_away_contact_shows_away_and_back(make_irc_user, make_irc_client):
+    nick = unique("w")
+    bob = make_irc_client(nick=nick)
+    alice = make_irc_user()
+    contact = contact_jid(nick)
+    alice.client.send_presence(to=contact, ptype="subscribe")
+    alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
+    consume_all(alice.client)
+    bob.send("AWAY :out for lunch")
+    alice.wait_presence(lambda p: presence_of(contact, "available")(p) and show_of(p) == "away",
+                        45, f"{nick} away")
+    bob.send("AWAY")
+    alice.wait_presence(lambda p: presence_of(contact, "available")(p) and show_of(p) is None,
+                        45, f"{nick} back")
