@@ -18,13 +18,11 @@ import pytest
 
 from harness import ejabberd as ejabberd_harness
 from harness import util
-from harness.client import XmppClient, befriend, to_string
+from harness.client import XmppClient, befriend
+from harness.jabber import (  # noqa: F401 (a fixture)
+    CHECKER, GATEWAY, LEGACY, TRANSPORT, contact, legacy_prosody,
+    no_leak_check_for_prpl_jabber, register_and_log_in, roster_command)
 from harness.polygate import Polygate
-from harness.prosody import DOMAIN, Prosody
-from harness.xep import register_form
-from test_jabber_gateway import (  # noqa: F401 (a fixture)
-    GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
-from test_jabber_roster_ladder import roster_command
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +31,9 @@ def ejabberd_gateway(tmp_path_factory, cert_dir, polygate_binary,
     if not ejabberd_harness.available():
         pytest.fail("ejabberd is not installed (contrib/scripts/install-deps.sh installs it)",
                     pytrace=False)
-    legacy = Prosody(str(tmp_path_factory.mktemp("prosody-legacy")), cert_dir,
-                     components=("unused.localhost",),  # the harness waits for its port
-                     extra_lines=[f'VirtualHost "{LEGACY}"'])
-    for name in ("ejuser", "ejpal"):
-        legacy.create_user(name, LEGACY)
+    legacy = legacy_prosody(tmp_path_factory.mktemp("prosody-legacy"), cert_dir,
+                            ("ejuser", "ejpal"),
+                            components=("unused.localhost",))  # the harness waits for its port
     server = ejabberd_harness.Ejabberd(str(tmp_path_factory.mktemp("ejabberd-ladder")),
                                        components=(GATEWAY,), privileged={GATEWAY: "both"})
     checker = daemon = None
@@ -47,12 +43,9 @@ def ejabberd_gateway(tmp_path_factory, cert_dir, polygate_binary,
         befriend(legacy, f"ejuser@{LEGACY}", f"ejpal@{LEGACY}")
         server.start()
         server.create_user("harness")
-        checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
-                             port=server.c2s_port).connect()
+        checker = XmppClient(CHECKER, server.passwords[CHECKER], port=server.c2s_port).connect()
         daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-ejabberd")),
-                          server, transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
-                                               "display": "XMPP gateway",
-                                               "purple_protocol": "prpl-jabber"}])
+                          server, transports=[TRANSPORT])
         daemon.start(checker, timeout=60)
         yield legacy, server, daemon
     finally:
@@ -70,7 +63,7 @@ def ejabberd_gateway(tmp_path_factory, cert_dir, polygate_binary,
 
 def test_a_refused_privileged_write_falls_back_to_subscription_requests(ejabberd_gateway):
     legacy, server, daemon = ejabberd_gateway
-    legacy_jid, pal_jid = f"ejuser@{LEGACY}", f"ejpal@{LEGACY}"
+    pal_jid = f"ejpal@{LEGACY}"
     pal_contact = contact(pal_jid)
     # ejabberd 23.01 grants in the old namespace, and the gateway takes it
     util.wait_for(lambda: "grants roster access: get set (XEP-0356, urn:xmpp:privilege:1)"
@@ -79,15 +72,7 @@ def test_a_refused_privileged_write_falls_back_to_subscription_requests(ejabberd
     jid = server.create_user(f"ejl{os.getpid()}")
     user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
     try:
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "ejuser", "split.domain": LEGACY,
-            "password": legacy.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(legacy.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, legacy, "ejuser")
 
         # the write is refused: the buddy asks to be added instead
         user.wait_for_presence(from_=pal_contact, ptype="subscribe", timeout=90)

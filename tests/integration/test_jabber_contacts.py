@@ -23,12 +23,10 @@ import time
 import pytest
 
 from harness import util
-from harness.client import XmppClient, befriend, to_string
-from harness.polygate import Polygate
-from harness.prosody import DOMAIN, Prosody
-from harness.xep import register_form
-from test_jabber_gateway import (  # noqa: F401 (a fixture)
-    GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
+from harness.client import XmppClient, to_string
+from harness.jabber import (  # noqa: F401 (a fixture)
+    GATEWAY, LEGACY, contact, gateway_prosody, no_leak_check_for_prpl_jabber,
+    register_and_log_in, serving)
 
 NS_CAPS = "http://jabber.org/protocol/caps"
 NS_DELAY = "urn:xmpp:delay"
@@ -41,30 +39,12 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 def contacts_gateway(tmp_path_factory, cert_dir, polygate_binary,
                      no_leak_check_for_prpl_jabber):
     # the legacy host keeps messages for offline accounts (XEP-0160)
-    server = Prosody(str(tmp_path_factory.mktemp("prosody-contacts")), cert_dir,
-                     components=(GATEWAY,),
-                     extra_lines=[f'VirtualHost "{LEGACY}"',
-                                  '  modules_enabled = { "offline", "vcard" }'])
-    server.create_user("harness")
-    for name in ("contactuser", "pal", "avataruser", "painter"):
-        server.create_user(name, LEGACY)
-    server.start()
-    befriend(server, f"contactuser@{LEGACY}", f"pal@{LEGACY}")
-    befriend(server, f"avataruser@{LEGACY}", f"painter@{LEGACY}")
-    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
-                         port=server.c2s_port).connect()
-    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-contacts")), server,
-                      transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
-                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}])
-    try:
-        daemon.start(checker, timeout=60)
-        yield server, daemon, checker
-    finally:
-        checker.disconnect()
-        try:
-            daemon.stop()
-        finally:
-            server.stop()
+    server = gateway_prosody(tmp_path_factory.mktemp("prosody-contacts"), cert_dir,
+                             ("contactuser", "pal", "avataruser", "painter"),
+                             friends=[("contactuser", "pal"), ("avataruser", "painter")],
+                             vhost_lines=['  modules_enabled = { "offline", "vcard" }'])
+    with serving(server, polygate_binary, tmp_path_factory.mktemp("polygate-contacts")) as gateway:
+        yield gateway
 
 
 def caps_ver(query):
@@ -115,15 +95,7 @@ def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts
         # the clock itself has moved on (the event here is the clock).
         util.wait_for(lambda: time.time() >= sent_at + 4, 10, "the clock to pass the message")
 
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "contactuser", "split.domain": LEGACY,
-            "password": server.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, server, "contactuser")
 
         # XEP-0203: the kept message, with the time it was sent
         kept = user.wait_every_message(
@@ -197,7 +169,7 @@ def test_a_buddy_icon_becomes_the_contacts_vcard_avatar(contacts_gateway):
     hash in its presence); prpl-jabber fetches it; the contact's presence
     carries the hash and its vCard the same picture."""
     server, daemon, _ = contacts_gateway
-    legacy_jid, painter_jid = f"avataruser@{LEGACY}", f"painter@{LEGACY}"
+    painter_jid = f"painter@{LEGACY}"
     painter_contact = contact(painter_jid)
     photo_hash = hashlib.sha1(PNG).hexdigest()
     jid = server.create_user(f"ava{os.getpid()}")
@@ -215,15 +187,7 @@ def test_a_buddy_icon_becomes_the_contacts_vcard_avatar(contacts_gateway):
         painter.send_raw(f"<presence><x xmlns='{NS_VCARD_UPDATE}'><photo>{photo_hash}</photo>"
                          "</x></presence>")
 
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "avataruser", "split.domain": LEGACY,
-            "password": server.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, server, "avataruser")
         user.wait_for_presence(from_=painter_contact, ptype="subscribe", timeout=60)
         user.send_presence(to=painter_contact, ptype="subscribed")
 

@@ -29,52 +29,26 @@ import pytest
 
 from harness import util
 from harness.client import XmppClient, befriend, to_string
-from harness.polygate import Polygate
-from harness.prosody import DOMAIN, Prosody
-from harness.xep import register_form
-from test_jabber_gateway import (  # noqa: F401 (a fixture)
-    GATEWAY, LEGACY, _answer_by_adhoc, _question, contact, no_leak_check_for_prpl_jabber)
-from test_jabber_roster_ladder import forge_privilege, roster_command
+from harness.jabber import (  # noqa: F401 (a fixture)
+    GATEWAY, LEGACY, NS_ROSTER, contact, forge_privilege, gateway_prosody,
+    no_leak_check_for_prpl_jabber, register_and_log_in, roster_command, serving,
+    set_roster_item)
 
 NS_NICK = "http://jabber.org/protocol/nick"
-NS_ROSTER = "jabber:iq:roster"
 NS_ROSTERX = "http://jabber.org/protocol/rosterx"
 
 
 @pytest.fixture(scope="module")
 def roster_gateway(tmp_path_factory, cert_dir, polygate_binary,
                    no_leak_check_for_prpl_jabber):
-    server = Prosody(str(tmp_path_factory.mktemp("prosody-roster")), cert_dir,
-                     components=(GATEWAY,), extra_lines=[f'VirtualHost "{LEGACY}"'])
-    server.create_user("harness")
-    for name in ("rosteruser", "pal", "newpal", "keeper"):
-        server.create_user(name, LEGACY)
-    server.start()
     legacy_jid, pal_jid = f"rosteruser@{LEGACY}", f"pal@{LEGACY}"
-    befriend(server, legacy_jid, pal_jid)
-    befriend(server, legacy_jid, f"keeper@{LEGACY}")
+    server = gateway_prosody(tmp_path_factory.mktemp("prosody-roster"), cert_dir,
+                             ("rosteruser", "pal", "newpal", "keeper"),
+                             friends=[("rosteruser", "pal"), ("rosteruser", "keeper")])
     # the legacy account names its buddy: the name is the contact's nickname
-    owner = XmppClient(legacy_jid, server.passwords[legacy_jid], port=server.c2s_port).connect()
-    try:
-        reply = owner.iq_set(legacy_jid, f"<query xmlns='{NS_ROSTER}'>"
-                                         f"<item jid='{pal_jid}' name='Pal'/></query>")
-        assert reply.get("type") == "result", to_string(reply)
-    finally:
-        owner.disconnect()
-    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
-                         port=server.c2s_port).connect()
-    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-roster")), server,
-                      transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
-                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}])
-    try:
-        daemon.start(checker, timeout=60)
-        yield server, daemon, checker
-    finally:
-        checker.disconnect()
-        try:
-            daemon.stop()
-        finally:
-            server.stop()
+    set_roster_item(server, legacy_jid, f"<item jid='{pal_jid}' name='Pal'/>")
+    with serving(server, polygate_binary, tmp_path_factory.mktemp("polygate-roster")) as gateway:
+        yield gateway
 
 
 def _show_and_status(presence):
@@ -97,15 +71,7 @@ def test_a_legacy_buddy_asks_to_subscribe_its_presence_follows_and_the_user_adds
     newpal = XmppClient(newpal_jid, server.passwords[newpal_jid], port=server.c2s_port).connect()
     owner = None
     try:
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "rosteruser", "split.domain": LEGACY,
-            "password": server.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, server, "rosteruser")
 
         # the bottom rung of the roster ladder: the buddy asks to be added,
         # with its name on the legacy network (XEP-0172 §4.2)
@@ -167,28 +133,15 @@ def test_a_client_with_roster_item_exchange_is_offered_the_buddy_list(roster_gat
     for name in ("xchguser", "xpal"):
         server.create_user(name, LEGACY)
     befriend(server, legacy_jid, buddy_jid)
-    owner = XmppClient(legacy_jid, server.passwords[legacy_jid], port=server.c2s_port).connect()
-    try:
-        reply = owner.iq_set(legacy_jid, f"<query xmlns='{NS_ROSTER}'><item jid='{buddy_jid}' "
-                                         "name='X Pal'><group>Work</group></item></query>")
-        assert reply.get("type") == "result", to_string(reply)
-    finally:
-        owner.disconnect()
+    set_roster_item(server, legacy_jid,
+                    f"<item jid='{buddy_jid}' name='X Pal'><group>Work</group></item>")
     buddy_contact = contact(buddy_jid)
     owner = None
     jid = server.create_user(f"xch{os.getpid()}")
     user = XmppClient(jid, server.passwords[jid], port=server.c2s_port,
                       features=[NS_ROSTERX]).connect()
     try:
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "xchguser", "split.domain": LEGACY,
-            "password": server.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, server, "xchguser")
 
         # XEP-0144: the list comes as suggestions to this client
         def offered(m):

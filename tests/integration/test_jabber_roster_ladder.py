@@ -25,15 +25,12 @@ import time
 import pytest
 
 from harness import util
-from harness.client import XmppClient, befriend, error_condition, to_string
-from harness.polygate import Polygate
-from harness.prosody import DOMAIN, Prosody
-from harness.xep import register_form
-from test_jabber_gateway import (  # noqa: F401 (a fixture)
-    GATEWAY, LEGACY, NS_COMMANDS, NS_DATA, _answer_by_adhoc, _question, contact,
-    no_leak_check_for_prpl_jabber)
+from harness.client import XmppClient, to_string
+from harness.jabber import (  # noqa: F401 (a fixture)
+    CHECKER, GATEWAY, LEGACY, NS_COMMANDS, NS_ROSTER, contact, forge_privilege, gateway_prosody,
+    no_leak_check_for_prpl_jabber, register_and_log_in, roster_command, serving,
+    set_roster_item)
 
-NS_ROSTER = "jabber:iq:roster"
 ADMIN_TOOL = "rostertool.localhost"
 
 
@@ -90,37 +87,17 @@ class RosterTool:
 @pytest.fixture(scope="module")
 def privileged_gateway(tmp_path_factory, cert_dir, polygate_binary,
                        no_leak_check_for_prpl_jabber):
-    server = Prosody(str(tmp_path_factory.mktemp("prosody-ladder")), cert_dir,
-                     components=(GATEWAY, ADMIN_TOOL), extra_lines=[f'VirtualHost "{LEGACY}"'],
-                     privileged={GATEWAY: {"roster": "both"}, ADMIN_TOOL: {"roster": "both"}})
-    server.create_user("harness")
-    for name in ("ladderuser", "pal", "newpal"):
-        server.create_user(name, LEGACY)
-    server.start()
     legacy_jid, pal_jid = f"ladderuser@{LEGACY}", f"pal@{LEGACY}"
-    befriend(server, legacy_jid, pal_jid)
-    owner = XmppClient(legacy_jid, server.passwords[legacy_jid], port=server.c2s_port).connect()
-    try:
-        reply = owner.iq_set(legacy_jid, f"<query xmlns='{NS_ROSTER}'><item jid='{pal_jid}' "
-                                         "name='Pal'><group>Friends</group></item></query>")
-        assert reply.get("type") == "result", to_string(reply)
-    finally:
-        owner.disconnect()
-    checker = XmppClient(f"harness@{DOMAIN}", server.passwords[f"harness@{DOMAIN}"],
-                         port=server.c2s_port).connect()
-    daemon = Polygate(polygate_binary, str(tmp_path_factory.mktemp("polygate-ladder")), server,
-                      transports=[{"name": "xmpp", "jid": GATEWAY, "type": "purple",
-                                   "display": "XMPP gateway", "purple_protocol": "prpl-jabber"}],
-                      admins=[f"harness@{DOMAIN}"])
-    try:
-        daemon.start(checker, timeout=60)
-        yield server, daemon, checker
-    finally:
-        checker.disconnect()
-        try:
-            daemon.stop()
-        finally:
-            server.stop()
+    server = gateway_prosody(tmp_path_factory.mktemp("prosody-ladder"), cert_dir,
+                             ("ladderuser", "pal", "newpal"), friends=[("ladderuser", "pal")],
+                             components=(GATEWAY, ADMIN_TOOL),
+                             privileged={GATEWAY: {"roster": "both"},
+                                         ADMIN_TOOL: {"roster": "both"}})
+    set_roster_item(server, legacy_jid,
+                    f"<item jid='{pal_jid}' name='Pal'><group>Friends</group></item>")
+    with serving(server, polygate_binary, tmp_path_factory.mktemp("polygate-ladder"),
+                 admins=[CHECKER]) as gateway:
+        yield gateway
 
 
 def _roster(client, jid=None):
@@ -129,36 +106,6 @@ def _roster(client, jid=None):
     return {item.get("jid"): (item.get("name"), item.get("subscription"),
                               sorted(g.text for g in item.findall(f"{{{NS_ROSTER}}}group")))
             for item in reply.iter(f"{{{NS_ROSTER}}}item")}
-
-
-def roster_command(user, resync=False):
-    """XEP-0050: run the transport's roster command; returns (mode, note)."""
-    reply = user.iq_set(GATEWAY, f"<command xmlns='{NS_COMMANDS}' node='roster' "
-                                 "action='execute'/>")
-    command = reply.find(f"{{{NS_COMMANDS}}}command")
-    assert command is not None and command.get("status") == "executing", to_string(reply)
-    fields = {f.get("var"): f for f in
-              command.find(f"{{{NS_DATA}}}x").findall(f"{{{NS_DATA}}}field")}
-    mode = fields["mode"].findtext(f"{{{NS_DATA}}}value")
-    submit = (f"<command xmlns='{NS_COMMANDS}' node='roster' "
-              f"sessionid='{command.get('sessionid')}' action='complete'>"
-              f"<x xmlns='{NS_DATA}' type='submit'><field var='resync'>"
-              f"<value>{'1' if resync else '0'}</value></field></x></command>")
-    done = user.iq_set(GATEWAY, submit).find(f"{{{NS_COMMANDS}}}command")
-    assert done is not None and done.get("status") == "completed", to_string(done)
-    return mode, done.findtext(f"{{{NS_COMMANDS}}}note")
-
-
-def forge_privilege(user, namespace="urn:xmpp:privilege:2"):
-    """The user claims to be the server granting roster rights; returns the
-    (type, condition) of the transport's answer."""
-    start = len(user.every_message)
-    user.send_raw(f"<message to='{GATEWAY}'><privilege xmlns='{namespace}'>"
-                  "<perm access='roster' type='both'/></privilege></message>")
-    answer = user.wait_every_message(
-        lambda m: m in user.every_message[start:] and m.get("from") == GATEWAY
-        and m.get("type") == "error", timeout=20, what="the answer to a forged <privilege/>")
-    return error_condition(answer)
 
 
 def test_the_buddy_list_arrives_by_xep_0356_and_a_resync_restores_a_dropped_item(
@@ -170,15 +117,7 @@ def test_the_buddy_list_arrives_by_xep_0356_and_a_resync_restores_a_dropped_item
     user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
     tool = owner = None
     try:
-        reply = user.iq_set(GATEWAY, register_form({
-            "username": "ladderuser", "split.domain": LEGACY,
-            "password": server.passwords[legacy_jid],
-            "option.connect_server": "127.0.0.1", "option.port": str(server.c2s_port)}))
-        assert reply.get("type") == "result", to_string(reply)
-        start = len(user.every_message)
-        user.send_presence(to=GATEWAY)
-        _question(user, start)
-        _answer_by_adhoc(user, "Accept")
+        register_and_log_in(user, server, "ladderuser")
 
         # the top rung: the contact is in the roster, named, grouped, both
         # ways subscribed, and nobody asked the user anything

@@ -23,11 +23,10 @@ import pytest
 
 from harness import util
 from harness.client import XmppClient, befriend
-from harness.prosody import Prosody
+from harness.jabber import LEGACY, legacy_prosody
 from test_sms_worker import GLib, PROTOCOL_VERSION, decode, encode, find_worker
 from test_worker_sandbox import landlock_abi
 
-LEGACY = "legacy.localhost"
 ACCOUNT = "user@localhost/purple"
 PLUGINS = ("libxmpp.so", "ssl.so", "ssl-nss.so")
 # What a worker may write to its stderr while one login fails: a few lines,
@@ -41,11 +40,9 @@ pytestmark = pytest.mark.skipif(GLib is None, reason="PyGObject (python3-gi) is 
 def legacy(tmp_path_factory, cert_dir):
     """A Prosody serving legacy.localhost (STARTTLS with the run's self-signed
     certificate, which covers *.localhost), with two accounts."""
-    server = Prosody(str(tmp_path_factory.mktemp("legacy-prosody")), cert_dir,
-                     # a component, so that the harness sees the port it waits for
-                     components=("unused.localhost",), extra_lines=[f'VirtualHost "{LEGACY}"'])
-    for name in ("alice", "bob"):
-        server.create_user(name, LEGACY)
+    server = legacy_prosody(tmp_path_factory.mktemp("legacy-prosody"), cert_dir, ("alice", "bob"),
+                            # a component, so that the harness sees the port it waits for
+                            components=("unused.localhost",))
     server.start()
     befriend(server, f"alice@{LEGACY}", f"bob@{LEGACY}")
     yield server
