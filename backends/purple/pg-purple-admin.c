@@ -423,30 +423,6 @@ pg_purple_admin_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 /* ------------------------------------------------------ events to the daemon
  */
 
-static gchar *
-pg_purple_admin_flags(PurpleConvChatBuddyFlags flags)
-{
-	GString *text = g_string_new(NULL);
-	static const struct {
-		PurpleConvChatBuddyFlags flag;
-		const gchar *name;
-	} table[] = {
-		{ PURPLE_CBFLAGS_FOUNDER, "founder" },
-		{ PURPLE_CBFLAGS_OP, "op" },
-		{ PURPLE_CBFLAGS_HALFOP, "halfop" },
-		{ PURPLE_CBFLAGS_VOICE, "voice" },
-	};
-
-	for (guint i = 0; i < G_N_ELEMENTS(table); i++) {
-		if ((flags & table[i].flag) == 0)
-			continue;
-		if (text->len > 0)
-			g_string_append_c(text, ',');
-		g_string_append(text, table[i].name);
-	}
-	return g_string_free(text, FALSE);
-}
-
 static void
 pg_purple_admin_chat_buddy_flags_cb(PurpleConversation *conv, const gchar *name,
 				    PurpleConvChatBuddyFlags old_flags,
@@ -465,7 +441,7 @@ pg_purple_admin_chat_buddy_flags_cb(PurpleConversation *conv, const gchar *name,
 	room = pg_purple_events_room_name(conv);
 	if (room == NULL)
 		return;
-	flags = pg_purple_admin_flags(new_flags);
+	flags = pg_purple_events_occupant_flags(new_flags);
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_ROOM_OCCUPANT, 0, "account", pg_purple_text_new(entry->key), "room",
 	    pg_purple_text_new(room), "nick", pg_purple_text_new(name), "change",

@@ -188,7 +188,7 @@ pg_purple_events_conv_account(PurpleConversation *conv)
 	return pg_purple_worker_lookup(purple_conversation_get_account(conv));
 }
 
-static gchar *
+gchar *
 pg_purple_events_occupant_flags(PurpleConvChatBuddyFlags flags)
 {
 	GString *text = g_string_new(NULL);

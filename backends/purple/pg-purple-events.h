@@ -18,5 +18,8 @@ void pg_purple_events_forget_room(PurpleConversation *conv, const gchar *reason)
 /* The daemon's name of @conv once room-joined went out (sent now if it
  * had not), or NULL: not a room of ours. */
 const gchar *pg_purple_events_room_name(PurpleConversation *conv);
+/* An occupant's roles in @flags as the room-occupant event names them
+ * ("founder,op,halfop,voice", those set; "" for none); free with g_free. */
+gchar *pg_purple_events_occupant_flags(PurpleConvChatBuddyFlags flags);
 
 G_END_DECLS
