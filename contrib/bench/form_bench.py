@@ -24,8 +24,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import benchlib  # first: it puts tests/integration on sys.path
 
 from harness import util  # noqa: E402
 from harness.client import XmppClient  # noqa: E402
@@ -33,22 +32,10 @@ from harness.polygate import Polygate  # noqa: E402
 from harness.prosody import DOMAIN, Prosody  # noqa: E402
 from harness.xep import NS_DATA, register_get  # noqa: E402
 
+# where default_binary() looks for polygate, first to last
+BUILDS = ("build-demo", "build-bench", "build", "build-harness")
+
 DEFAULT_PROTOCOLS = ("prpl-jabber", "prpl-sipe", "prpl-eionrobb-discord", "prpl-irc")
-
-
-def default_binary():
-    if os.environ.get("POLYGATE_BIN"):
-        return os.environ["POLYGATE_BIN"]
-    for build in ("build-demo", "build-bench", "build", "build-harness"):
-        path = os.path.join(ROOT, build, "src", "polygate")
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def is_sanitized(path):
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 def percentile(values, fraction):
@@ -59,16 +46,11 @@ def percentile(values, fraction):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--binary", default=benchlib.default_binary(BUILDS))
     parser.add_argument("--protocol", action="append", dest="protocols")
     args = parser.parse_args()
     protocols = args.protocols or list(DEFAULT_PROTOCOLS)
-    if args.binary is not None:
-        args.binary = os.path.abspath(args.binary)
-    if args.binary is None:
-        sys.exit("no polygate binary: pass --binary or set POLYGATE_BIN")
-    if is_sanitized(args.binary):
-        print("warning: a sanitized build; its numbers are not the product's", file=sys.stderr)
+    args.binary = benchlib.binary_or_exit(args.binary)
 
     jids = {p: p.replace("prpl-", "form-") + ".localhost" for p in protocols}
     with tempfile.TemporaryDirectory(prefix="form-bench-") as directory:

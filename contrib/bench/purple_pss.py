@@ -32,8 +32,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import benchlib  # first: it puts tests/integration on sys.path
 
 from harness import util  # noqa: E402
 from harness.client import XmppClient  # noqa: E402
@@ -41,25 +40,13 @@ from harness.ircgw import IrcPolygate, worker_pids  # noqa: E402
 from harness.prosody import DOMAIN, Prosody  # noqa: E402
 from harness.xep import register_form  # noqa: E402
 
+# where default_binary() looks for polygate, first to last
+BUILDS = ("build-bench", "build-demo", "build", "build-harness")
+
 LEGACY = "legacy.localhost"
 GATEWAY = "xmpp.localhost"
 FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Shared_Clean", "Shared_Dirty",
           "Private_Clean", "Private_Dirty")
-
-
-def default_binary():
-    if os.environ.get("POLYGATE_BIN"):
-        return os.environ["POLYGATE_BIN"]
-    for build in ("build-bench", "build-demo", "build", "build-harness"):
-        path = os.path.join(ROOT, build, "src", "polygate")
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def is_sanitized(path):
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 def smaps_rollup(pid):
@@ -183,7 +170,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", default="1,10,50",
                         help="comma-separated N (default 1,10,50)")
-    parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--binary", default=benchlib.default_binary(BUILDS))
     parser.add_argument("--worker", help="the worker program (default: the build's)")
     parser.add_argument("--sandbox", choices=("required", "best-effort", "off"),
                         help="worker_sandbox (default: the daemon's default)")
@@ -197,11 +184,7 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
     counts = [int(n) for n in args.users.split(",") if n]
-    if args.binary is None:
-        sys.exit("no polygate binary: pass --binary or set POLYGATE_BIN")
-    args.binary = os.path.abspath(args.binary)
-    if is_sanitized(args.binary):
-        print("warning: a sanitized build; its numbers are not the product's", file=sys.stderr)
+    args.binary = benchlib.binary_or_exit(args.binary)
 
     directory = tempfile.mkdtemp(prefix="purple-pss-")
     certs = os.path.join(directory, "certs")

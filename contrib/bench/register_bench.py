@@ -17,13 +17,11 @@ import asyncio
 import concurrent.futures
 import os
 import statistics
-import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import benchlib  # first: it puts tests/integration on sys.path
 
 import slixmpp  # noqa: E402
 from slixmpp.exceptions import IqError, IqTimeout  # noqa: E402
@@ -34,20 +32,8 @@ from harness.polygate import Polygate  # noqa: E402
 from harness.prosody import DOMAIN, Prosody  # noqa: E402
 from harness.xep import register_form  # noqa: E402
 
-
-def default_binary():
-    if os.environ.get("POLYGATE_BIN"):
-        return os.environ["POLYGATE_BIN"]
-    for build in ("build-demo", "build-bench", "build", "build-harness"):
-        path = os.path.join(ROOT, build, "src", "polygate")
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def is_sanitized(path):
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
+# where default_binary() looks for polygate, first to last
+BUILDS = ("build-demo", "build-bench", "build", "build-harness")
 
 
 def proc_rss_kib(pid):
@@ -134,16 +120,12 @@ def percentile(values, fraction):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--binary", default=benchlib.default_binary(BUILDS))
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
-    if not args.binary:
-        sys.exit("no polygate binary: build one (contrib/scripts/demo.sh) or pass --binary")
-    if is_sanitized(args.binary):
-        print(f"warning: {args.binary} is built with ASan: numbers are not representative",
-              file=sys.stderr)
+    args.binary = benchlib.binary_or_exit(args.binary)
 
     workdir = tempfile.mkdtemp(prefix="polygate-bench-")
     util.selfsigned_cert(os.path.join(workdir, "certs"))

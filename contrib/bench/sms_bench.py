@@ -37,7 +37,6 @@ import os
 import queue
 import shutil
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -45,30 +44,17 @@ import urllib.parse
 import uuid
 from xml.sax.saxutils import escape
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import benchlib  # first: it puts tests/integration on sys.path
 
 from harness import util  # noqa: E402
 from harness.client import XmppClient  # noqa: E402
 from harness.prosody import DOMAIN  # noqa: E402
 from harness.smsgw import SMS, SmsGateway, http_get, register  # noqa: E402
 
+# where default_binary() looks for polygate, first to last
+BUILDS = ("build-demo", "build-bench", "build", "build-smsgw")
+
 NS_CLIENT = "jabber:client"
-
-
-def default_binary():
-    if os.environ.get("POLYGATE_BIN"):
-        return os.environ["POLYGATE_BIN"]
-    for build in ("build-demo", "build-bench", "build", "build-smsgw"):
-        path = os.path.join(ROOT, build, "src", "polygate")
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def is_sanitized(path):
-    with open(path, "rb") as f:
-        return b"__asan_init" in f.read()
 
 
 def percentile(values, fraction):
@@ -239,16 +225,11 @@ def main():
                         help="texts in each sequential run")
     parser.add_argument("--users-per-worker", type=int, default=0,
                         help="the daemon's users_per_worker (0: its default, 1)")
-    parser.add_argument("--binary", default=default_binary())
+    parser.add_argument("--binary", default=benchlib.default_binary(BUILDS))
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
-    if args.binary is None:
-        sys.exit("no polygate binary: build one (contrib/scripts/demo.sh) or pass --binary")
-    args.binary = os.path.abspath(args.binary)
-    if is_sanitized(args.binary):
-        print(f"warning: {args.binary} is built with sanitizers; numbers will be slow",
-              file=sys.stderr)
+    args.binary = benchlib.binary_or_exit(args.binary)
 
     directory = tempfile.mkdtemp(prefix="sms-bench-")
     bench = Bench(args, directory)
