@@ -344,6 +344,17 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	const PgSecret *nickserv = ours ? pg_account_get_secret(account, "password") : NULL;
 	const PgSecret *password = ours ? pg_account_get_secret(account, "server_password") : NULL;
 	const PgSecret *identify = NULL;
+	/* the passwords set for this server in its configure form, found under
+	 * its keys only (pg-irc-creds.h), come before the registration's */
+	const PgSecret *own_nickserv =
+	    pg_irc_creds_server_secret(account, login->server, "password");
+	const PgSecret *own_password =
+	    pg_irc_creds_server_secret(account, login->server, "server_password");
+
+	if (own_nickserv != NULL)
+		nickserv = own_nickserv;
+	if (own_password != NULL)
+		password = own_password;
 
 	if (!ours && pg_irc_creds_any(account)) {
 		const gchar *bound = pg_irc_creds_server(account, transport);

@@ -111,3 +111,22 @@ pg_irc_creds_nick(const PgAccount *account, const gchar *server)
 	const gchar *nick = pg_irc_creds_server_setting(account, server, "nick");
 	return nick != NULL && nick[0] != '\0' ? nick : NULL;
 }
+
+const PgSecret *
+pg_irc_creds_server_secret(const PgAccount *account, const gchar *server, const gchar *name)
+{
+	g_autofree gchar *key = NULL;
+
+	if (account == NULL || server == NULL || server[0] == '\0')
+		return NULL;
+	key = pg_irc_creds_server_key(server, name);
+	return pg_account_get_secret(account, key);
+}
+
+void
+pg_irc_creds_set_server_secret(PgAccount *account, const gchar *server, const gchar *name,
+			       PgSecret *secret)
+{
+	g_autofree gchar *key = pg_irc_creds_server_key(server, name);
+	pg_account_set_secret(account, key, secret);
+}

@@ -51,5 +51,17 @@ void pg_irc_creds_set_server_setting(PgAccount *account, const gchar *server, co
  * (PgAccount.legacy_id) is used there.  The one place that says which nick
  * a user has on a server (the login, a room join's default). */
 const gchar *pg_irc_creds_nick(const PgAccount *account, const gchar *server);
+/* The passwords a user set for one server (the configure form): @name is
+ * "password" (SASL PLAIN, else NickServ IDENTIFY) or "server_password"
+ * (PASS).  They are sealed with the registration's other secrets, under
+ * that server's keys, so they are found for @server only and never for
+ * another; the login prefers them to the registration's own (which stay
+ * bound to the registration's server, above).
+ * Returns: (transfer none) the secret, or NULL. */
+const PgSecret *pg_irc_creds_server_secret(const PgAccount *account, const gchar *server,
+					   const gchar *name);
+/* Takes ownership of @secret; NULL clears (the old one is wiped). */
+void pg_irc_creds_set_server_secret(PgAccount *account, const gchar *server, const gchar *name,
+				    PgSecret *secret);
 
 G_END_DECLS

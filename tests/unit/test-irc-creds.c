@@ -158,12 +158,34 @@ test_server_nick_is_for_its_server_only(void)
 	g_assert_null(pg_irc_creds_server_setting(account, "irc.libera.chat", "nick"));
 }
 
+/* A password set for one server is that server's only, among the sealed
+ * secrets, never a public setting (issue 10, item 2). */
+static void
+test_server_password_is_for_its_server_only(void)
+{
+	g_autoptr(PgAccount) account = pg_test_account(NULL);
+
+	g_assert_null(pg_irc_creds_server_secret(account, "irc.libera.chat", "password"));
+	pg_irc_creds_set_server_secret(account, "IRC.Libera.Chat", "password",
+				       pg_secret_new_from_string("s3cret"));
+	g_assert_cmpstr(pg_secret_get_string(pg_irc_creds_server_secret(
+			    account, "irc.libera.chat", "password")), ==, "s3cret");
+	g_assert_null(pg_irc_creds_server_secret(account, "irc.oftc.net", "password"));
+	g_assert_null(pg_irc_creds_server_secret(account, "irc.libera.chat", "server_password"));
+	g_assert_null(pg_irc_creds_server_setting(account, "irc.libera.chat", "password"));
+	g_assert_null(pg_irc_creds_server_secret(account, "", "password"));
+	pg_irc_creds_set_server_secret(account, "irc.libera.chat", "password", NULL);
+	g_assert_null(pg_irc_creds_server_secret(account, "irc.libera.chat", "password"));
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/irc-creds/server-nick-is-for-its-server-only",
 			test_server_nick_is_for_its_server_only);
+	g_test_add_func("/irc-creds/server-password-is-for-its-server-only",
+			test_server_password_is_for_its_server_only);
 	g_test_add_func("/irc-creds/bind-and-allow", test_bind_and_allow);
 	g_test_add_func("/irc-creds/bad-server-is-not-acceptable",
 			test_bad_server_is_not_acceptable);
