@@ -75,3 +75,27 @@ pg_account_get_secret(const PgAccount *self, const gchar *key)
 	g_return_val_if_fail(key != NULL, NULL);
 	return g_hash_table_lookup(self->secrets, key);
 }
+
+void
+pg_account_keep_from(PgAccount *self, const PgAccount *old)
+{
+	gboolean same_legacy;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_return_if_fail(self != NULL && old != NULL);
+	same_legacy = g_strcmp0(self->legacy_id, old->legacy_id) == 0;
+	g_hash_table_iter_init(&iter, old->settings);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_str_has_prefix(key, PG_ACCOUNT_SERVERS_PREFIX) &&
+		    !g_hash_table_contains(self->settings, key))
+			pg_account_set_setting(self, key, value);
+	}
+	g_hash_table_iter_init(&iter, old->secrets);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if ((g_str_has_prefix(key, PG_ACCOUNT_SERVERS_PREFIX) ||
+		     (same_legacy && g_str_has_prefix(key, PG_ACCOUNT_STATE_PREFIX))) &&
+		    !g_hash_table_contains(self->secrets, key))
+			pg_account_set_secret(self, key, pg_secret_dup(value));
+	}
+}

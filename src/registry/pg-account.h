@@ -41,6 +41,18 @@ void pg_account_set_secret(PgAccount *self, const gchar *key, PgSecret *secret);
  * the account is freed. */
 const PgSecret *pg_account_get_secret(const PgAccount *self, const gchar *key);
 
+/* Key prefixes of settings and secrets that no registration form sets. */
+#define PG_ACCOUNT_SERVERS_PREFIX "servers/" /* registry/pg-irc-creds.c */
+#define PG_ACCOUNT_STATE_PREFIX	  "state:"   /* session/pg-account-state.c */
+
+/* What a new registration keeps of the one it replaces: the keys that no
+ * registration form sets.  "servers/..." (per-server settings and their
+ * passwords, registry/pg-irc-creds.c) always; "state:..." (what the plugin
+ * saved on its account, session/pg-account-state.c) only while the legacy id
+ * is the same, since another legacy account's state is not this one's.  A
+ * key @self already has is left as it is. */
+void pg_account_keep_from(PgAccount *self, const PgAccount *old);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgAccount, pg_account_free)
 
 G_END_DECLS

@@ -83,7 +83,7 @@ static gchar *
 pg_irc_creds_server_key(const gchar *server, const gchar *name)
 {
 	g_autofree gchar *lower = g_ascii_strdown(server, -1);
-	return g_strdup_printf("servers/%s/%s", lower, name);
+	return g_strdup_printf(PG_ACCOUNT_SERVERS_PREFIX "%s/%s", lower, name);
 }
 
 const gchar *

@@ -27,7 +27,6 @@
 #include "session/pg-account-state.h"
 #include "xmpp/pg-transport.h"
 
-#define PG_ACCOUNT_STATE_PREFIX "state:"
 
 gboolean
 pg_account_state_key_is_valid(const gchar *key)

@@ -223,6 +223,14 @@ pg_register_handle_set(PgTransport *self, xmpp_stanza_t *iq, xmpp_stanza_t *quer
 		pg_transport_reply_error(self, iq, error);
 		return;
 	}
+	/* the form holds the registration's own fields; what the user set
+	 * elsewhere (per-server configure) and what the plugin saved stay */
+	{
+		g_autoptr(PgAccount) old =
+		    pg_registry_get_account(self->registry, account->transport, user_jid, NULL);
+		if (old != NULL)
+			pg_account_keep_from(account, old);
+	}
 	if (!pg_registry_put_account(self->registry, account, &created, &error)) {
 		pg_transport_reply_error(self, iq, error);
 		return;

@@ -5,6 +5,7 @@ set there is the one the user has on that server, and on no other."""
 import xml.etree.ElementTree as ET
 
 from harness.client import error_condition
+from harness.xep import register_form
 from harness.ircgw import (  # noqa: F401 (fixtures)
     IRC, IRCNET, SERVER, contact_jid, gateway, gateway_options, irc_checker, irc_prosody,
     make_irc_client, make_irc_user, ngircd, ngircd_password, unique)
@@ -87,3 +88,16 @@ def test_the_fixed_server_is_configured_on_the_transport_itself(make_irc_user,
     alice.send(contact_jid(bob.nick, IRCNET), "hello from the fixed server")
     bob.wait_for_privmsg("hello from the fixed server", sender=nick, timeout=45,
                          log_paths=alice.logs)
+
+
+def test_registering_again_keeps_what_was_configured_per_server(make_irc_user):
+    """A new XEP-0077 registration (a new nick or password) replaces the
+    registration's own fields, never the per-server settings the user set
+    with configure: they are not in the registration form."""
+    alice = make_irc_user(online=False)
+    nick = unique("kept")
+    assert command_of(configure(alice.client, SERVER_JID, {"nick": nick})).get(
+        "status") == "completed"
+    reply = alice.client.iq_set(IRC, register_form({"nick": unique("renamed")}))
+    assert reply.get("type") == "result", ET.tostring(reply, encoding="unicode")
+    assert field_value(command_of(execute(alice.client, SERVER_JID)), "nick") == nick

@@ -178,6 +178,35 @@ test_server_password_is_for_its_server_only(void)
 	g_assert_null(pg_irc_creds_server_secret(account, "irc.libera.chat", "password"));
 }
 
+/* A new registration keeps what no form sets: per-server settings always,
+ * the plugin's saved state only for the same legacy account. */
+static void
+test_keep_from_old_registration(void)
+{
+	g_autoptr(PgAccount) old = pg_account_new("irc.example.org", "a@example.org", "alice");
+	g_autoptr(PgAccount) same = pg_account_new("irc.example.org", "a@example.org", "alice");
+	g_autoptr(PgAccount) other = pg_account_new("irc.example.org", "a@example.org", "bob");
+
+	pg_irc_creds_set_server_setting(old, "irc.example.net", "nick", "al");
+	pg_account_set_secret(old, PG_ACCOUNT_SERVERS_PREFIX "irc.example.net/password",
+			      pg_secret_new_from_string("s3cret"));
+	pg_account_set_secret(old, PG_ACCOUNT_STATE_PREFIX "cert", pg_secret_new_from_string("x"));
+	pg_account_set_setting(old, "nick", "alice");
+	pg_account_set_setting(same, "nick", "alice2");
+
+	pg_account_keep_from(same, old);
+	g_assert_cmpstr(pg_irc_creds_nick(same, "irc.example.net"), ==, "al");
+	g_assert_nonnull(
+	    pg_account_get_secret(same, PG_ACCOUNT_SERVERS_PREFIX "irc.example.net/password"));
+	g_assert_nonnull(pg_account_get_secret(same, PG_ACCOUNT_STATE_PREFIX "cert"));
+	g_assert_cmpstr(pg_account_get_setting(same, "nick"), ==, "alice2"); /* the form's */
+
+	pg_account_keep_from(other, old);
+	g_assert_cmpstr(pg_irc_creds_nick(other, "irc.example.net"), ==, "al");
+	g_assert_null(pg_account_get_secret(other, PG_ACCOUNT_STATE_PREFIX "cert"));
+	g_assert_null(pg_account_get_setting(other, "nick"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -190,6 +219,7 @@ main(int argc, char **argv)
 	g_test_add_func("/irc-creds/bad-server-is-not-acceptable",
 			test_bad_server_is_not_acceptable);
 	g_test_add_func("/irc-creds/unbound-registration", test_unbound_registration);
+	g_test_add_func("/irc-creds/keep-from-old-registration", test_keep_from_old_registration);
 	g_test_add("/irc-creds/sealed-binding-survives-the-registry", PgTestFixture, NULL,
 		   pg_test_fixture_setup, test_sealed_binding_survives_the_registry,
 		   pg_test_fixture_teardown);
