@@ -138,22 +138,6 @@ def proc_start_ticks(pid):
 
 # -- gateways ------------------------------------------------------------------
 
-def children_of(parent_pid):
-    """PIDs of parent_pid's children, whatever their name (/proc)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if int(stat[stat.rindex(")") + 2:].split()[1]) == parent_pid:
-            pids.append(int(entry))
-    return pids
-
-
 class CallgrindRun:
     """--callgrind: instructions counted by valgrind's callgrind, the same
     for the same binary and input whatever else the machine does, so two
@@ -260,7 +244,7 @@ class PolygateGateway:
         if not self.daemon.running:
             return []
         if self.callgrind:  # every process runs as valgrind's
-            workers = children_of(self.daemon.pid)
+            workers = util.children_named(self.daemon.pid, None)
         else:
             workers = util.children_named(self.daemon.pid, WORKER_NAME)
         for pid in workers:

@@ -321,3 +321,14 @@ pg_link_state_to_string(PgLinkState state)
 		return "offline";
 	}
 }
+
+void
+pg_link_send_join(PgLink *link, const PgRoom *room, const gchar *nick, xmpp_stanza_t *origin)
+{
+	pg_link_command(link,
+			pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
+					   g_variant_new_string(link->account), "room",
+					   g_variant_new_string(room->name), "nick",
+					   g_variant_new_string(nick), NULL),
+			origin);
+}

@@ -24,4 +24,8 @@ const gchar *pg_link_state_to_string(PgLinkState state);
 /* (Re)start the link's login timeout (link_login_timeout). */
 void pg_link_arm_login_timeout(PgLink *link);
 
+/* Ask @link's network to join @room as @nick; @origin (nullable) is the
+ * stanza behind it, for its error. */
+void pg_link_send_join(PgLink *link, const PgRoom *room, const gchar *nick, xmpp_stanza_t *origin);
+
 G_END_DECLS

@@ -308,12 +308,7 @@ pg_room_history_rejoin(PgSessionManager *self, PgTransport *transport,
 	pg_room_history_attach(link, room);
 	g_info("%s: joining %s again for %s, who keeps it persistent", config->jid,
 	       persistent->name, persistent->user_jid);
-	pg_link_command(link,
-			pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
-					   g_variant_new_string(link->account), "room",
-					   g_variant_new_string(room->name), "nick",
-					   g_variant_new_string(room->nick), NULL),
-			NULL);
+	pg_link_send_join(link, room, room->nick, NULL);
 }
 
 void

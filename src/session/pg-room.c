@@ -438,12 +438,7 @@ pg_room_rejoin_all(PgLink *link)
 		if (queued)
 			continue;
 		room->joined = FALSE;
-		pg_link_command(link,
-				pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
-						   g_variant_new_string(link->account), "room",
-						   g_variant_new_string(room->name), "nick",
-						   g_variant_new_string(room->nick), NULL),
-				NULL);
+		pg_link_send_join(link, room, room->nick, NULL);
 	}
 }
 
@@ -597,12 +592,7 @@ pg_room_handle_presence(PgSessionManager *self, PgTransport *transport, xmpp_sta
 		pg_room_send_state(session, room, from, address->resource);
 		return;
 	}
-	pg_link_command(link,
-			pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
-					   g_variant_new_string(link->account), "room",
-					   g_variant_new_string(room->name), "nick",
-					   g_variant_new_string(address->resource), NULL),
-			presence);
+	pg_link_send_join(link, room, address->resource, presence);
 }
 
 void

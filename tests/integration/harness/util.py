@@ -114,7 +114,8 @@ def selfsigned_cert(directory, domain="localhost"):
 
 
 def children_named(parent_pid, name):
-    """PIDs of parent_pid's children whose command name is name (/proc)."""
+    """PIDs of parent_pid's children whose command name is name, or any
+    child when name is None (/proc)."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -127,6 +128,6 @@ def children_named(parent_pid, name):
         # pid (comm) state ppid ...: comm may hold spaces, so split at ')'
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == parent_pid and comm == name[:15]:  # comm is cut at 15
+        if ppid == parent_pid and (name is None or comm == name[:15]):  # comm is cut at 15
             pids.append(int(entry))
     return pids
