@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/pg-config-loader.h"
 #include "core/pg-config-history.h"
 
 #define PG_HISTORY_DEFAULT_MAX_MESSAGES 10000
@@ -33,18 +34,6 @@ pg_history_config_free(PgHistoryConfig *config)
 	g_free(config);
 }
 
-static void G_GNUC_PRINTF(3, 4)
-pg_config_history_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
-{
-	va_list args;
-	g_autofree gchar *text = NULL;
-
-	va_start(args, format);
-	text = g_strdup_vprintf(format, args);
-	va_end(args);
-	g_ptr_array_add(problems, g_strdup_printf("%s: %s", key, text));
-}
-
 static guint
 pg_config_history_uint(GKeyFile *keyfile, const gchar *group, const gchar *key, guint max,
 		       guint fallback, GPtrArray *problems)
@@ -56,7 +45,7 @@ pg_config_history_uint(GKeyFile *keyfile, const gchar *group, const gchar *key, 
 		return fallback;
 	value = g_key_file_get_int64(keyfile, group, key, &error);
 	if (error != NULL || value < 0 || value > max) {
-		pg_config_history_problem(problems, key, "must be a whole number from 0 to %u",
+		pg_config_key_problem(problems, key, "must be a whole number from 0 to %u",
 					  max);
 		return fallback;
 	}
@@ -74,7 +63,7 @@ pg_config_history_bool(GKeyFile *keyfile, const gchar *group, const gchar *key,
 		return fallback;
 	value = g_key_file_get_boolean(keyfile, group, key, &error);
 	if (error != NULL) {
-		pg_config_history_problem(problems, key, "must be true or false");
+		pg_config_key_problem(problems, key, "must be true or false");
 		return fallback;
 	}
 	return value;
@@ -100,7 +89,7 @@ pg_config_history_limits(GKeyFile *keyfile, const gchar *group, const gchar *key
 		if (equals == NULL || equals == entry ||
 		    !g_ascii_string_to_unsigned(g_strstrip(equals + 1), 10, 0,
 						PG_HISTORY_LIMIT_MAX, &limit, NULL)) {
-			pg_config_history_problem(problems, key,
+			pg_config_key_problem(problems, key,
 						  "'%s' is not NAME=COUNT (COUNT from 0 to %u)",
 						  entry, PG_HISTORY_LIMIT_MAX);
 			continue;
@@ -108,7 +97,7 @@ pg_config_history_limits(GKeyFile *keyfile, const gchar *group, const gchar *key
 		*equals = '\0';
 		g_strstrip(entry);
 		if (channels && entry[0] != '#' && entry[0] != '&') {
-			pg_config_history_problem(problems, key,
+			pg_config_key_problem(problems, key,
 						  "'%s' is not a channel (#chan or #chan%%server)",
 						  entry);
 			continue;
@@ -137,7 +126,7 @@ pg_config_history_parse(GKeyFile *keyfile, const gchar *group, GPtrArray *proble
 	    pg_config_history_uint(keyfile, group, "history_join_default", 100000,
 				   MIN(PG_HISTORY_DEFAULT_JOIN, config->join_max), problems);
 	if (config->join_default > config->join_max)
-		pg_config_history_problem(problems, "history_join_default",
+		pg_config_key_problem(problems, "history_join_default",
 					  "is more than history_join_max (%u)", config->join_max);
 	config->persistent =
 	    pg_config_history_bool(keyfile, group, "history_persistent", TRUE, problems);

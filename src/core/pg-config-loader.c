@@ -30,6 +30,18 @@ pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key, 
 	g_string_append(loader->problems, text);
 }
 
+void
+pg_config_key_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
+{
+	va_list args;
+	g_autofree gchar *text = NULL;
+
+	va_start(args, format);
+	text = g_strdup_vprintf(format, args);
+	va_end(args);
+	g_ptr_array_add(problems, g_strdup_printf("%s: %s", key, text));
+}
+
 /* Returns: (transfer full) the trimmed string value, or NULL if absent; an
  * empty value is reported as a problem when @required. */
 gchar *

@@ -20,6 +20,11 @@ typedef struct {
 /* Add "PATH: [GROUP] KEY: text" to @loader's problems (@group, @key nullable). */
 void pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key,
 		       const gchar *format, ...) G_GNUC_PRINTF(4, 5);
+/* Add "@key: text" to @problems: for parsers that read a group's keys on
+ * their own (pg-config-options.c, pg-config-history.c); the loader prefixes
+ * file and group when it takes them over. */
+void pg_config_key_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
+    G_GNUC_PRINTF(3, 4);
 /* Returns: (transfer full) the trimmed string value, or NULL if absent; an
  * empty value is reported as a problem when @required. */
 gchar *pg_config_get_string(PgConfigLoader *loader, const gchar *group, const gchar *key,

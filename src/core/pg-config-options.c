@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/pg-config-options.h"
+#include "core/pg-config-loader.h"
 #include "core/pg-error.h"
 
 #define PG_OPTION_FIXED "option."
@@ -53,18 +54,6 @@ pg_config_options_get(GPtrArray *overrides, const gchar *name)
 	return override;
 }
 
-static void G_GNUC_PRINTF(3, 4)
-pg_config_options_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
-{
-	va_list args;
-	g_autofree gchar *text = NULL;
-
-	va_start(args, format);
-	text = g_strdup_vprintf(format, args);
-	va_end(args);
-	g_ptr_array_add(problems, g_strdup_printf("%s: %s", key, text));
-}
-
 GPtrArray *
 pg_config_options_parse(GKeyFile *keyfile, const gchar *group, GPtrArray *problems)
 {
@@ -82,7 +71,7 @@ pg_config_options_parse(GKeyFile *keyfile, const gchar *group, GPtrArray *proble
 			continue;
 		name = strchr(key, '.') + 1;
 		if (name[0] == '\0') {
-			pg_config_options_problem(problems, key, "names no option");
+			pg_config_key_problem(problems, key, "names no option");
 			continue;
 		}
 		value = g_key_file_get_string(keyfile, group, key, NULL);
@@ -92,7 +81,7 @@ pg_config_options_parse(GKeyFile *keyfile, const gchar *group, GPtrArray *proble
 		override = pg_config_options_get(overrides, name);
 		if (g_str_has_prefix(key, PG_OPTION_HIDDEN)) {
 			if (g_strcmp0(value, "true") != 0 && g_strcmp0(value, "false") != 0) {
-				pg_config_options_problem(problems, key,
+				pg_config_key_problem(problems, key,
 							  "must be true or false, not '%s'", value);
 				continue;
 			}
@@ -107,7 +96,7 @@ pg_config_options_parse(GKeyFile *keyfile, const gchar *group, GPtrArray *proble
 		const PgOptionOverride *override = g_ptr_array_index(overrides, i);
 		g_autofree gchar *key = g_strconcat(PG_OPTION_DEFAULT, override->name, NULL);
 		if (override->fixed != NULL && override->default_value != NULL)
-			pg_config_options_problem(problems, key,
+			pg_config_key_problem(problems, key,
 						  "pointless: option.%s fixes the value",
 						  override->name);
 	}
@@ -129,7 +118,7 @@ pg_config_options_check_value(const PgProtocolInfo *info, const PgOptionOverride
 		/* a split: any text its form field would take */
 		for (const gchar *p = value; *p != '\0'; p++) {
 			if ((guchar)*p < 0x20) {
-				pg_config_options_problem(problems, key,
+				pg_config_key_problem(problems, key,
 							  "contains a control character");
 				return;
 			}
@@ -138,7 +127,7 @@ pg_config_options_check_value(const PgProtocolInfo *info, const PgOptionOverride
 	}
 	normalized = pg_protocol_option_normalize(option, value, &error);
 	if (normalized == NULL)
-		pg_config_options_problem(problems, key, "%s", error->message);
+		pg_config_key_problem(problems, key, "%s", error->message);
 }
 
 void
@@ -165,7 +154,7 @@ pg_config_options_check(const GPtrArray *overrides, const PgProtocolInfo *info,
 				g_string_append_printf(known, "%s%s", known->len > 0 ? ", " : "",
 						       split->name);
 			}
-			pg_config_options_problem(problems, key, "%s has no option '%s' (it has: %s)", info->id,
+			pg_config_key_problem(problems, key, "%s has no option '%s' (it has: %s)", info->id,
 						  override->name, known->len > 0 ? known->str : "none");
 			continue;
 		}
