@@ -189,7 +189,8 @@ pg_ipc_variant_new_secret(const PgSecret *secret)
 
 static gint pg_ipc_spec_find_field(const PgIpcKindSpec *spec, const gchar *name);
 
-static gboolean pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, GError **error);
+static gboolean pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, gboolean strict,
+				    GError **error);
 
 /* Each field of the kind's row that is present with its row's type gets its
  * (unboxed) value in msg->index.  GLib's g_variant_lookup() makes a GVariant
@@ -208,7 +209,7 @@ pg_ipc_message_index(PgIpcMessage *msg)
 	msg->index = g_new0(GVariant *, spec->n_fields);
 	/* a message of ours with a wrong field is refused by encode; the
 	 * fields that are right are still readable */
-	pg_ipc_message_scan(msg, msg->index, NULL);
+	pg_ipc_message_scan(msg, msg->index, FALSE, NULL);
 }
 
 /* The value of field @name of @msg, or NULL (borrowed from the message). */
@@ -297,12 +298,13 @@ pg_ipc_spec_find_field(const PgIpcKindSpec *spec, const gchar *name)
 	return -1;
 }
 
-/* One pass over @msg's fields against its kind's row.  With @error, the
- * first problem stops it and is told; without, a wrong entry is skipped.
+/* One pass over @msg's fields against its kind's row.  @strict: the first
+ * problem stops it (told in @error, nullable); else a wrong entry is skipped
+ * (for indexing a message of ours, whose problems encode tells).
  * With @index (n_fields slots, all NULL), each right field's value is kept
  * there (a full reference). */
 static gboolean
-pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, GError **error)
+pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, gboolean strict, GError **error)
 {
 	const PgIpcKindSpec *spec;
 	const gchar *kind_name;
@@ -331,14 +333,14 @@ pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, GError **error)
 		gint idx = pg_ipc_spec_find_field(spec, key);
 
 		if (idx < 0) {
-			if (error == NULL)
+			if (!strict)
 				continue;
 			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
 				    "%s: unknown field '%s'", kind_name, key);
 			return FALSE;
 		}
 		if (seen & (1u << idx)) {
-			if (error == NULL)
+			if (!strict)
 				continue;
 			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
 				    "%s: field '%s' given twice", kind_name, key);
@@ -347,7 +349,7 @@ pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, GError **error)
 		field = &spec->fields[idx];
 		if (!g_variant_is_of_type(value, field->type)) {
 			g_autofree gchar *want = NULL;
-			if (error == NULL)
+			if (!strict)
 				continue;
 			want = g_variant_type_dup_string(field->type);
 			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
@@ -357,7 +359,7 @@ pg_ipc_message_scan(const PgIpcMessage *msg, GVariant **index, GError **error)
 		}
 		/* secrets are built from raw bytes by pg_ipc_variant_new_secret() */
 		if (field->secret && !g_variant_is_normal_form(value)) {
-			if (error == NULL)
+			if (!strict)
 				continue;
 			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
 				    "%s: field '%s' is not valid UTF-8", kind_name, key);
@@ -382,7 +384,7 @@ gboolean
 pg_ipc_message_validate(const PgIpcMessage *msg, GError **error)
 {
 	g_return_val_if_fail(msg != NULL, FALSE);
-	return pg_ipc_message_scan(msg, NULL, error);
+	return pg_ipc_message_scan(msg, NULL, TRUE, error);
 }
 
 GBytes *
@@ -462,7 +464,7 @@ pg_ipc_message_decode(const guint8 *data, gsize len, PgIpcRole receiver, GError 
 	/* validated and indexed in one pass over the received dictionary */
 	msg = pg_ipc_message_alloc(kind, id, fields);
 	msg->index = g_new0(GVariant *, MAX(pg_ipc_spec_get(kind)->n_fields, 1));
-	if (!pg_ipc_message_scan(msg, msg->index, error))
+	if (!pg_ipc_message_scan(msg, msg->index, TRUE, error))
 		return NULL;
 	return g_steal_pointer(&msg);
 }

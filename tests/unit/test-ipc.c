@@ -182,6 +182,17 @@ test_ipc_message_getters(void)
 		g_assert_cmpstr(pg_ipc_message_get_string(odd, "room"), ==, "#y");
 		g_assert_false(pg_ipc_message_validate(odd, NULL));
 	}
+	{
+		/* every required field there: an unknown one still fails, also
+		 * when nobody asks why */
+		g_autoptr(PgIpcMessage) extra = pg_ipc_message_new(
+		    PG_IPC_EVT_ROOM_MESSAGE, 9, "account", g_variant_new_string("a@b/irc"), "room",
+		    g_variant_new_string("#x"), "from", g_variant_new_string("bob"), "body",
+		    g_variant_new_string("hi"), "own", g_variant_new_boolean(FALSE), "nonsense",
+		    g_variant_new_string("x"), NULL);
+		g_assert_false(pg_ipc_message_validate(extra, NULL));
+		g_assert_null(pg_ipc_message_encode(extra, NULL));
+	}
 	g_assert_cmpint(pg_ipc_kind_from_string("room-message", PG_IPC_ROLE_WORKER), ==,
 			PG_IPC_CMD_ROOM_MESSAGE);
 	g_assert_cmpint(pg_ipc_kind_from_string("room-message", PG_IPC_ROLE_DAEMON), ==,
