@@ -6,7 +6,7 @@
  * throttle as every other line):
  *   kick nick (reason)        KICK #chan nick :reason
  *   ban mask [nick]           MODE #chan +b mask, then KICK #chan nick
- *   unban mask                MODE #chan -b mask
+ *   unban mask | nick         MODE #chan -b mask
  *   op/deop/voice/devoice     MODE #chan +o/-o/+v/-v nick
  *   invite nick               INVITE nick #chan
  *   nick nick                 NICK nick (the connection's: every room)
@@ -26,6 +26,13 @@
  * The oldest expectation of the channel takes the answer (a server answers
  * in order).  One with no answer in PG_PURPLE_ADMIN_TTL_S fails with
  * remote-server-timeout, so the daemon's IQ is always answered.
+ *
+ * A ban of a nick bans its host, *!*@host, when prpl-irc knows it (the
+ * "userhost" of the chat buddy, from its JOIN or the WHO after ours), so
+ * that another nick does not bring the user back; else nick!*@*.  The mask
+ * set for a nick is kept (pg_purple_admin_banned) so that "unban nick"
+ * lifts that same mask (XEP-0045 §9.2: affiliation none on an outcast);
+ * a nick the gateway never banned is item-not-found.
  *
  * The other way: libpurple reports occupant flag changes (prpl-irc's
  * irc_msg_mode() for +o/-o/+h/+v/-v) with "chat-buddy-flags", which becomes
@@ -61,6 +68,10 @@ typedef struct {
 /* every pending expectation, oldest first; the worker is single-threaded */
 static GQueue pg_purple_admin_pending = G_QUEUE_INIT;
 static gint pg_purple_admin_handle;
+/* "account\nchannel\nnick" (casefolded) -> the mask its ban set */
+static GHashTable *pg_purple_admin_banned;
+/* bans remembered at most; past it the memory starts over */
+#define PG_PURPLE_ADMIN_BANNED_MAX 1024
 
 static void
 pg_admin_expect_free(PgAdminExpect *expect)
@@ -147,6 +158,28 @@ pg_purple_admin_quote(PurpleConversation *conv, const gchar *line, GError **erro
 	return TRUE;
 }
 
+static gchar *
+pg_purple_admin_banned_key(const gchar *account, const gchar *channel, const gchar *nick)
+{
+	g_autofree gchar *folded_channel = g_utf8_casefold(channel, -1);
+	g_autofree gchar *folded_nick = g_utf8_casefold(nick, -1);
+	return g_strdup_printf("%s\n%s\n%s", account, folded_channel, folded_nick);
+}
+
+/* The mask that bans @nick in @conv: its host if prpl-irc knows it. */
+static gchar *
+pg_purple_admin_ban_mask(PurpleConversation *conv, const gchar *nick)
+{
+	PurpleConvChatBuddy *buddy = purple_conv_chat_cb_find(PURPLE_CONV_CHAT(conv), nick);
+	const gchar *userhost =
+	    buddy != NULL ? purple_conv_chat_cb_get_attribute(buddy, "userhost") : NULL;
+	const gchar *host = userhost != NULL ? strrchr(userhost, '@') : NULL;
+
+	if (host != NULL && host[1] != '\0' && pg_purple_admin_check_word(host + 1, "host", NULL))
+		return g_strdup_printf("*!*@%s", host + 1);
+	return g_strdup_printf("%s!*@*", nick);
+}
+
 static gboolean
 pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 {
@@ -186,14 +219,31 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	    (nick != NULL && !pg_purple_admin_check_word(nick, "nick", error)) ||
 	    (mask != NULL && !pg_purple_admin_check_word(mask, "mask", error)))
 		return FALSE;
-	/* a ban names a nick: its mask is nick!*@* (any user and host; the
-	 * network may map it to the host) and the nick is kicked too */
-	if (mask == NULL && nick != NULL && g_strcmp0(action, "ban") == 0) {
+	/* a ban names a nick: its mask is its host's (or nick!*@*) and the
+	 * nick is kicked too; an unban of a nick lifts the mask its ban set */
+	if (mask == NULL && nick != NULL &&
+	    (g_strcmp0(action, "ban") == 0 || g_strcmp0(action, "unban") == 0)) {
+		g_autofree gchar *banned_key = pg_purple_admin_banned_key(key, room, nick);
 		if (strpbrk(nick, "!@") != NULL) {
 			mask = g_strdup(nick);
 			nick = NULL;
+		} else if (g_strcmp0(action, "ban") == 0) {
+			mask = pg_purple_admin_ban_mask(conv, nick);
+			if (g_hash_table_size(pg_purple_admin_banned) >= PG_PURPLE_ADMIN_BANNED_MAX)
+				g_hash_table_remove_all(pg_purple_admin_banned);
+			g_hash_table_replace(pg_purple_admin_banned, g_steal_pointer(&banned_key),
+					     g_strdup(mask));
 		} else {
-			mask = g_strdup_printf("%s!*@*", nick);
+			mask = g_strdup(g_hash_table_lookup(pg_purple_admin_banned, banned_key));
+			if (mask == NULL) {
+				g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
+					    "no ban of %s from here: lift it by its mask "
+					    "(the outcast list)",
+					    nick);
+				return FALSE;
+			}
+			g_hash_table_remove(pg_purple_admin_banned, banned_key);
+			nick = NULL;
 		}
 	}
 	/* a reason is the trailing parameter: one line */
@@ -473,6 +523,7 @@ pg_purple_admin_connect(void)
 			      PURPLE_CALLBACK(pg_purple_admin_chat_buddy_flags_cb), NULL);
 	purple_signal_connect(conversations, "chat-invited", &pg_purple_admin_handle,
 			      PURPLE_CALLBACK(pg_purple_admin_chat_invited_cb), NULL);
+	pg_purple_admin_banned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	if (irc != NULL && purple_plugin_is_loaded(irc))
 		purple_signal_connect(irc, "irc-receiving-text", &pg_purple_admin_handle,
 				      PURPLE_CALLBACK(pg_purple_admin_receiving_cb), NULL);
@@ -483,4 +534,5 @@ pg_purple_admin_disconnect(void)
 {
 	purple_signals_disconnect_by_handle(&pg_purple_admin_handle);
 	g_queue_clear_full(&pg_purple_admin_pending, (GDestroyNotify)pg_admin_expect_free);
+	g_clear_pointer(&pg_purple_admin_banned, g_hash_table_unref);
 }

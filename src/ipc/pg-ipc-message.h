@@ -49,7 +49,8 @@
  *                (flags: the occupant's flags changed to "flags", e.g. a
  *                MODE +o; same names as in occupants)
  *   room-admin   (daemon -> worker) action on room: kick nick (reason),
- *                ban mask (and kick nick, if given), unban mask, op, deop,
+ *                ban mask (and kick nick, if given), unban mask (or
+ *                nick: the mask its ban from here set), op, deop,
  *                voice, devoice nick, invite nick into room, bans (the ban
  *                list), nick (our nick: on IRC the connection's, in every
  *                room).  The worker answers room-admin-done with the

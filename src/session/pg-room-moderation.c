@@ -8,13 +8,17 @@
  * room-admin command (src/ipc/pg-ipc-message.h):
  *   set role=none nick=N (reason)      kick N              §8.2
  *   set affiliation=outcast nick|jid   ban (and kick)      §9.1
+ *   set affiliation=none jid|nick      unban               §9.2
  *   set role=moderator                 op                  §9.6
  *   set role=participant               deop an op, else voice  §9.7 / §8.3
  *   set role=visitor                   devoice             §8.4
  *   get affiliation=outcast            bans: the ban list  §9.2
  * The IQ is the command's origin (pg_session_remember()): the worker's
  * room-admin-done answers it with a result (the ban list as outcast items,
- * each ban's mask as the local part of a JID on the room's server), and its
+ * each ban's mask as the local part of a JID on the room's server, kept in
+ * room->outcasts so that affiliation=none on one of those JIDs lifts that
+ * mask; on a nick or a contact's JID the worker lifts the mask its own ban
+ * of that nick set), and its
  * error (IRC 482: forbidden) with that error.  Who may do what is the
  * legacy network's decision, not ours: the IQ of a non-moderator goes out
  * and comes back forbidden.
@@ -127,6 +131,7 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 	g_autofree gchar *nick = NULL;
 	g_autofree gchar *reason = NULL;
 	const gchar *action = NULL;
+	const gchar *mask = NULL;
 
 	if (room == NULL || !g_hash_table_contains(room->resources, xmpp_stanza_get_from(iq))) {
 		/* XEP-0045 §8: moderation is for occupants */
@@ -144,7 +149,12 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 			action = "bans";
 	} else {
 		const gchar *flags = NULL;
-		nick = pg_room_moderation_item_nick(transport, link, item);
+		const gchar *jid = xmpp_stanza_get_attribute(item, "jid");
+		if (g_strcmp0(affiliation, "none") == 0 && jid != NULL && room->outcasts != NULL) {
+			g_autofree gchar *folded = g_utf8_casefold(jid, -1);
+			mask = g_hash_table_lookup(room->outcasts, folded);
+		}
+		nick = mask == NULL ? pg_room_moderation_item_nick(transport, link, item) : NULL;
 		reason = pg_stanza_get_child_text(item, "reason");
 		if (nick != NULL)
 			flags = g_hash_table_lookup(room->occupants, nick);
@@ -152,13 +162,15 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 			action = "kick";
 		else if (g_strcmp0(affiliation, "outcast") == 0)
 			action = "ban";
+		else if (g_strcmp0(affiliation, "none") == 0)
+			action = "unban";
 		else if (g_strcmp0(role, "moderator") == 0)
 			action = "op";
 		else if (g_strcmp0(role, "participant") == 0)
 			action = pg_room_moderation_has_flag(flags, "op") ? "deop" : "voice";
 		else if (g_strcmp0(role, "visitor") == 0)
 			action = "devoice";
-		if (action != NULL && nick == NULL) {
+		if (action != NULL && nick == NULL && mask == NULL) {
 			pg_transport_reply_error_code(transport, iq, PG_ERROR_BAD_REQUEST,
 						      "name an occupant (nick) or a user of "
 						      "this network (jid)");
@@ -183,7 +195,8 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 	    pg_ipc_message_new(
 		PG_IPC_CMD_ROOM_ADMIN, 0, "account", g_variant_new_string(link->account), "room",
 		g_variant_new_string(room->name), "action", g_variant_new_string(action), "nick",
-		nick != NULL ? g_variant_new_string(nick) : NULL, "reason",
+		nick != NULL ? g_variant_new_string(nick) : NULL, "mask",
+		mask != NULL ? g_variant_new_string(mask) : NULL, "reason",
 		reason != NULL ? g_variant_new_string(reason) : NULL, NULL),
 	    iq);
 }
@@ -227,6 +240,8 @@ pg_room_on_admin_done(PgLink *link, const PgIpcMessage *msg)
 	g_autoptr(GVariant) masks = pg_ipc_message_get_value(msg, "masks");
 	g_autoptr(PgJid) room_jid = NULL;
 	g_autoptr(PgNetworkAddress) room = NULL;
+	g_autofree gchar *room_key = NULL;
+	PgRoom *joined = NULL;
 	xmpp_stanza_t *reply;
 	xmpp_stanza_t *query;
 	GVariantIter iter;
@@ -241,6 +256,15 @@ pg_room_on_admin_done(PgLink *link, const PgIpcMessage *msg)
 		room_jid = pg_jid_parse(xmpp_stanza_get_to(origin), NULL);
 		room =
 		    room_jid != NULL ? pg_session_parse_address(transport, room_jid, NULL) : NULL;
+		if (room != NULL) {
+			room_key = g_utf8_strdown(room->name, -1);
+			joined = g_hash_table_lookup(link->rooms, room_key);
+		}
+		if (joined != NULL) {
+			g_clear_pointer(&joined->outcasts, g_hash_table_unref);
+			joined->outcasts =
+			    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		}
 		g_variant_iter_init(&iter, masks);
 		while (room != NULL && g_variant_iter_next(&iter, "&s", &mask)) {
 			/* XEP-0045 §9.2: outcasts by JID; a ban is a mask, not a
@@ -250,6 +274,9 @@ pg_room_on_admin_done(PgLink *link, const PgIpcMessage *msg)
 			    pg_transport_get_config(transport), mask, room->server, NULL);
 			xmpp_stanza_set_attribute(item, "affiliation", "outcast");
 			pg_stanza_set_attribute(item, "jid", jid);
+			if (joined != NULL && g_hash_table_size(joined->outcasts) < 1024)
+				g_hash_table_replace(joined->outcasts, g_utf8_casefold(jid, -1),
+						     g_strdup(mask));
 		}
 	}
 	pg_session_send(session, reply);

@@ -38,6 +38,8 @@ typedef struct {
 	GQueue *echo_ids;      /* ids of our messages waiting for their echo */
 	GHashTable *banning;   /* casefolded nicks the user banned, whose kick is
 				* status 301 (pg-room-moderation.c), or NULL */
+	GHashTable *outcasts;  /* casefolded outcast JID -> its ban mask, as the
+				* last ban list said (pg-room-moderation.c), or NULL */
 	/* pg-room-history.c */
 	gint64 archive;        /* its archive (PgHistory), 0: none */
 	gboolean persistent;   /* stays joined while the user is offline */

@@ -77,6 +77,7 @@ pg_room_free(PgRoom *room)
 	g_hash_table_unref(room->occupants);
 	g_queue_free_full(room->echo_ids, g_free);
 	g_clear_pointer(&room->banning, g_hash_table_unref);
+	g_clear_pointer(&room->outcasts, g_hash_table_unref);
 	if (room->history_wants != NULL)
 		g_hash_table_unref(room->history_wants);
 	g_free(room);

@@ -4,8 +4,10 @@ and 9).
 - MODE +o/-o/+v after the join: the occupant's presence again, with the
   role (and affiliation) the new flags give; the user's own carries 110.
 - A moderator's muc#admin: role=none is a KICK (reason kept),
-  affiliation=outcast a ban (MODE +b nick!*@* and a KICK), the outcast list
-  is the channel's ban list; a user who is no chanop gets forbidden (482).
+  affiliation=outcast a ban (MODE +b *!*@host when the gateway knows the
+  occupant's host, and a KICK), the outcast list is the channel's ban list,
+  affiliation=none on an outcast lifts the ban (MODE -b, the same mask); a
+  user who is no chanop gets forbidden (482).
 - Invites: a XEP-0045 mediated invite and a XEP-0249 direct invite become
   INVITE; an INVITE to the user becomes a mediated invite from the room.
 - XEP-0410 self-ping: result when joined, not-acceptable when not.
@@ -93,29 +95,86 @@ def test_a_kick_by_a_user_who_is_no_chanop_is_forbidden(make_irc_user, make_irc_
     assert error_condition(reply)[1] == "forbidden", to_string(reply)
 
 
-def test_a_ban_from_xmpp_sets_the_mask_kicks_and_lists_it_as_outcast(
-        make_irc_user, make_irc_client):
+def _carol_in_the_room(make_irc_user, make_irc_client):
+    """alice (chanop, XMPP), bob and carol (IRC) in one channel; carol's host
+    as bob saw it on her JOIN."""
     alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
     carol = make_irc_client("carol")
     carol.join(channel)
+    joined = bob.wait_for(lambda l: l.is_("JOIN", nick=carol.nick), 30, "carol's JOIN")
+    host = joined.prefix.rsplit("@", 1)[1]
     alice.wait_presence(occupant_presence(f"{room}/{carol.nick}"), 30, "carol's arrival")
     _op(alice, bob, channel, room)
+    return alice, bob, carol, channel, room, host
+
+
+def _outcasts(alice, room):
+    listed = alice.client.iq_get(room, f"<query xmlns='{NS_ADMIN}'>"
+                                       "<item affiliation='outcast'/></query>")
+    assert listed.get("type") == "result", to_string(listed)
+    return [i for i in listed.find(f"{{{NS_ADMIN}}}query").findall(f"{{{NS_ADMIN}}}item")
+            if i.get("affiliation") == "outcast"]
+
+
+def test_a_ban_from_xmpp_sets_the_host_mask_kicks_and_lists_it_as_outcast(
+        make_irc_user, make_irc_client):
+    alice, bob, carol, channel, room, host = _carol_in_the_room(make_irc_user,
+                                                                make_irc_client)
     reply = _admin_set(alice, room, f"<item jid='{contact_jid(carol.nick)}' "
                                     f"affiliation='outcast'><reason>bye</reason></item>")
     assert reply.get("type") == "result", to_string(reply)
     mode = bob.wait_for(lambda l: l.is_("MODE", nick=alice.nick, target=channel), 30,
                         "the MODE +b", alice.logs)
-    assert mode.params[1] == "+b" and mode.params[2].lower().startswith(carol.nick.lower()), mode
+    # the host, not the nick: a banned user cannot come back under another nick
+    assert mode.params[1:3] == ["+b", f"*!*@{host}"], mode
     carol.wait_for(lambda l: l.is_("KICK", nick=alice.nick, target=channel), 30,
                    "the KICK after the ban")
     alice.wait_presence(occupant_presence(f"{room}/{carol.nick}", "unavailable", (301,)), 30,
                         "carol's 301 (XEP-0045 §9.1)")
-    listed = alice.client.iq_get(room, f"<query xmlns='{NS_ADMIN}'>"
-                                       "<item affiliation='outcast'/></query>")
-    assert listed.get("type") == "result", to_string(listed)
-    items = listed.find(f"{{{NS_ADMIN}}}query").findall(f"{{{NS_ADMIN}}}item")
-    assert any(carol.nick.lower() in (i.get("jid") or "").lower()
-               and i.get("affiliation") == "outcast" for i in items), to_string(listed)
+    items = _outcasts(alice, room)
+    assert any(f"@{host}".lower() in (i.get("jid") or "").replace("\\40", "@").lower()
+               for i in items), items
+
+
+def test_affiliation_none_on_an_outcast_lifts_the_ban_it_set(make_irc_user, make_irc_client):
+    alice, bob, carol, channel, room, host = _carol_in_the_room(make_irc_user,
+                                                                make_irc_client)
+    reply = _admin_set(alice, room, f"<item nick='{carol.nick}' affiliation='outcast'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    bob.wait_for(lambda l: l.is_("MODE", nick=alice.nick, target=channel)
+                 and l.params[1] == "+b", 30, "the MODE +b", alice.logs)
+    # by nick: the gateway lifts the mask it set for that nick
+    reply = _admin_set(alice, room, f"<item nick='{carol.nick}' affiliation='none'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    mode = bob.wait_for(lambda l: l.is_("MODE", nick=alice.nick, target=channel)
+                        and l.params[1] == "-b", 30, "the MODE -b", alice.logs)
+    assert mode.params[2] == f"*!*@{host}", mode
+    assert _outcasts(alice, room) == []
+    carol.join(channel)  # not banned any more: 366, not 474
+
+
+def test_affiliation_none_on_a_listed_outcast_jid_lifts_that_mask(
+        make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    _op(alice, bob, channel, room)
+    bob.send(f"MODE {channel} +b troll!*@*.example")
+    bob.wait_for(lambda l: l.is_("MODE", nick=bob.nick, target=channel), 30, "bob's ban")
+    (item,) = _outcasts(alice, room)
+    reply = _admin_set(alice, room, f"<item jid='{item.get('jid')}' affiliation='none'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    mode = bob.wait_for(lambda l: l.is_("MODE", nick=alice.nick, target=channel), 30,
+                        "the MODE -b", alice.logs)
+    assert mode.params[1:3] == ["-b", "troll!*@*.example"], mode
+    assert _outcasts(alice, room) == []
+
+
+def test_affiliation_none_on_someone_not_banned_is_item_not_found(
+        make_irc_user, make_irc_client):
+    alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
+    _op(alice, bob, channel, room)
+    reply = _admin_set(alice, room, f"<item nick='{bob.nick}' affiliation='none'/>")
+    assert reply.get("type") == "error", to_string(reply)
+    assert error_condition(reply)[1] == "item-not-found", to_string(reply)
 
 
 # -- invites ----------------------------------------------------------------------------
