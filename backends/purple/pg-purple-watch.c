@@ -19,9 +19,20 @@
  *     only its own poll ever clears its "online" marks (irc_buddy_query), so
  *     alone it would see a contact leave 45 s late.
  * Whether an online contact is away comes from USERHOST (its '-' flag),
- * asked in the same tick for the buddies online; the away message itself
- * is not known (only WHOIS gives it, and prpl-irc shows a 301 to the user
- * as an auto-reply).
+ * asked in the same tick for the buddies online.  Its away message only
+ * WHOIS gives (301 RPL_AWAY, RFC 2812 §5.1): when USERHOST first says a
+ * contact is away, one "WHOIS nick" goes out, and its 301 sets the buddy
+ * away with that message (the status attribute "message" of prpl-irc's
+ * away status), which becomes the presence's <status/>.  prpl-irc would
+ * make a 301 with no WHOIS of its own pending an auto-reply IM, and shows
+ * nothing of the other WHOIS numerics, so the lines answering our WHOIS
+ * are blanked before it parses them (it skips an empty line as
+ * unrecognised); the buffer is prpl-irc's to write (irc_parse_msg() takes
+ * it as char *), and blanking only shortens it.  A 301 that answers a
+ * message the user sent updates the message too, and stays the user's
+ * auto-reply.  A changed message while still away is not seen (USERHOST
+ * does not tell), nor is IRCv3 away-notify asked for: it only covers
+ * nicks in a shared channel.
  * Status changes reach the daemon as every buddy's do
  * (pg-purple-buddies.c: buddy-presence).  Lines go out through the
  * plugin's send_raw, under its throttle (pg-purple-sendq.c).
@@ -34,6 +45,7 @@
 
 #include "pg-purple-watch.h"
 #include "pg-purple-worker.h"
+#include "stanza/pg-text.h"
 
 #define PG_PURPLE_WATCH_ISON_S 10
 /* bytes of nicks per ISON / MONITOR line: RFC 2812 §2.3, 512 with CR LF */
@@ -48,6 +60,10 @@ static GHashTable *pg_purple_watch_asked;
 /* ISONs kept per account: past it the oldest is dropped (a server that
  * answers none would otherwise grow the queue) */
 #define PG_PURPLE_WATCH_ASKED_MAX 32
+/* account key -> GHashTable: casefolded nick -> our WHOIS of it, pending */
+static GHashTable *pg_purple_watch_whois;
+/* WHOISes pending per account at most (a server that answers none) */
+#define PG_PURPLE_WATCH_WHOIS_MAX 64
 
 static void
 pg_purple_watch_queue_free(GQueue *queue)
@@ -76,6 +92,32 @@ pg_purple_watch_sending_cb(PurpleConnection *gc, gchar **line, gpointer user_dat
 	g_queue_push_tail(queue, g_strsplit_set(text[0] == ':' ? text + 1 : text, " ", -1));
 }
 
+static void pg_purple_watch_send(PurpleConnection *gc, const gchar *line);
+
+/* Ask WHOIS of @nick once, for its away message (its 301). */
+static void
+pg_purple_watch_ask_away(PurpleAccount *account, const gchar *nick)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	GHashTable *asked;
+	g_autofree gchar *line = NULL;
+
+	if (entry == NULL || gc == NULL)
+		return;
+	asked = g_hash_table_lookup(pg_purple_watch_whois, entry->key);
+	if (asked == NULL) {
+		asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+		g_hash_table_insert(pg_purple_watch_whois, g_strdup(entry->key), asked);
+	}
+	if (g_hash_table_size(asked) >= PG_PURPLE_WATCH_WHOIS_MAX)
+		g_hash_table_remove_all(asked);
+	if (!g_hash_table_add(asked, g_utf8_casefold(nick, -1)))
+		return; /* asked already */
+	line = g_strdup_printf("WHOIS %s", nick);
+	pg_purple_watch_send(gc, line);
+}
+
 /* What a line says of @nick: "online" (ISON, MONITOR: available unless it
  * is known away), "offline", "away" or "here" (USERHOST).  The buddy's
  * status changes only when that says something new, so the polls make no
@@ -98,7 +140,7 @@ pg_purple_watch_set(PurpleAccount *account, const gchar *nick, const gchar *what
 	else if (g_strcmp0(what, "online") == 0 && !online)
 		purple_prpl_got_user_status(account, nick, "available", NULL);
 	else if (g_strcmp0(what, "away") == 0 && online && available)
-		purple_prpl_got_user_status(account, nick, "away", NULL);
+		pg_purple_watch_ask_away(account, nick); /* away with its message */
 	else if (g_strcmp0(what, "here") == 0 && online && !available)
 		purple_prpl_got_user_status(account, nick, "available", NULL);
 }
@@ -245,6 +287,54 @@ pg_purple_watch_set_status(PurpleAccount *account, const gchar *targets, const g
 	}
 }
 
+/* 301 ":server 301 me nick :message": @nick is away with @message (raw
+ * IRC bytes). */
+static void
+pg_purple_watch_away_message(PurpleAccount *account, const gchar *nick, const gchar *message)
+{
+	PurpleBuddy *buddy = purple_find_buddy(account, nick);
+	g_autofree gchar *utf8 = NULL;
+	g_autofree gchar *html = NULL;
+
+	if (buddy == NULL || !purple_presence_is_online(purple_buddy_get_presence(buddy)))
+		return;
+	/* the status message is HTML to libpurple (pg_purple_buddies_presence()
+	 * strips it); the daemon cleans the text for its stanza */
+	utf8 = pg_text_sanitize(message, -1, PG_TEXT_UTF8, NULL);
+	html = g_markup_escape_text(utf8, -1);
+	purple_prpl_got_user_status(account, nick, "away", "message", html, NULL);
+}
+
+/* Whether @line (split in @words, its trailing parameter @trailing)
+ * answers our WHOIS; the 301 in it sets the away message, the 318 ends it. */
+static gboolean
+pg_purple_watch_whois_answer(PgPurpleAccount *entry, gchar **words, const gchar *trailing)
+{
+	static const gchar *const numerics[] = { "276", "301", "307", "311", "312", "313",
+						 "317", "318", "319", "320", "330", "338",
+						 "378", "379", "671", NULL };
+	GHashTable *asked = g_hash_table_lookup(pg_purple_watch_whois, entry->key);
+	g_autofree gchar *nick = NULL;
+	g_autofree gchar *folded = NULL;
+
+	if (!g_strv_contains(numerics, words[1]))
+		return FALSE;
+	nick = g_strndup(words[3], strcspn(words[3], " "));
+	folded = g_utf8_casefold(nick, -1);
+	if (asked == NULL || !g_hash_table_contains(asked, folded)) {
+		/* RFC 2812 §3.3.1: a PRIVMSG to an away nick is answered with its
+		 * 301; prpl-irc shows it as an auto-reply, and it is news here */
+		if (g_strcmp0(words[1], "301") == 0 && trailing != words[3])
+			pg_purple_watch_away_message(entry->account, nick, trailing);
+		return FALSE;
+	}
+	if (g_strcmp0(words[1], "301") == 0 && trailing != words[3])
+		pg_purple_watch_away_message(entry->account, nick, trailing);
+	else if (g_strcmp0(words[1], "318") == 0)
+		g_hash_table_remove(asked, folded);
+	return TRUE;
+}
+
 static void
 pg_purple_watch_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_data)
 {
@@ -260,7 +350,9 @@ pg_purple_watch_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 		return;
 	trailing = strstr(*line, " :");
 	trailing = trailing != NULL ? trailing + 2 : words[3];
-	if (g_strcmp0(words[1], "005") == 0) {
+	if (pg_purple_watch_whois_answer(entry, words, trailing)) {
+		(*line)[0] = '\0'; /* ours: not for prpl-irc (see the top) */
+	} else if (g_strcmp0(words[1], "005") == 0) {
 		g_auto(GStrv) tokens = g_strsplit(words[3], " ", -1);
 		for (guint i = 0; tokens[i] != NULL && tokens[i][0] != ':'; i++) {
 			if (g_strcmp0(tokens[i], "MONITOR") == 0 ||
@@ -309,6 +401,7 @@ pg_purple_watch_signed_off_cb(PurpleConnection *gc, gpointer user_data)
 	if (entry != NULL) {
 		g_hash_table_remove(pg_purple_watch_monitor, entry->key);
 		g_hash_table_remove(pg_purple_watch_asked, entry->key);
+		g_hash_table_remove(pg_purple_watch_whois, entry->key);
 	}
 }
 
@@ -320,6 +413,8 @@ pg_purple_watch_connect(void)
 	pg_purple_watch_monitor = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pg_purple_watch_asked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						      (GDestroyNotify)pg_purple_watch_queue_free);
+	pg_purple_watch_whois = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						      (GDestroyNotify)g_hash_table_unref);
 	if (irc == NULL || !purple_plugin_is_loaded(irc))
 		return;
 	purple_signal_connect(irc, "irc-receiving-text", &pg_purple_watch_handle,
@@ -342,4 +437,5 @@ pg_purple_watch_disconnect(void)
 	purple_signals_disconnect_by_handle(&pg_purple_watch_handle);
 	g_clear_pointer(&pg_purple_watch_monitor, g_hash_table_unref);
 	g_clear_pointer(&pg_purple_watch_asked, g_hash_table_unref);
+	g_clear_pointer(&pg_purple_watch_whois, g_hash_table_unref);
 }

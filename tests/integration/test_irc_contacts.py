@@ -1,10 +1,11 @@
 """1:1 IRC contacts' presence (issue 10, item 6) on a server without
 MONITOR (ngircd): a nick in the user's roster shows available when it is
-on IRC and unavailable when it leaves, through ISON.  The MONITOR side is
+on IRC and unavailable when it leaves, through ISON; away (USERHOST), with
+its away message (WHOIS's 301) as the presence's status.  The MONITOR side is
 test_irc_contacts_monitor.py (inspircd)."""
 
 from harness.ircgw import (  # noqa: F401 (fixtures)
-    IRC, consume_all, contact_jid, gateway, gateway_options, irc_checker, irc_prosody, is_from,
+    IRC, body, consume_all, contact_jid, messages, gateway, gateway_options, irc_checker, irc_prosody, is_from,
     make_irc_client, make_irc_user, ngircd, ngircd_password, ptype, unique)
 
 
@@ -41,7 +42,13 @@ def show_of(stanza):
     return show.text if show is not None else None
 
 
-def test_an_away_contact_shows_away_and_back(make_irc_user, make_irc_client):
+def status_of(stanza):
+    status = stanza.find("{jabber:client}status")
+    return status.text if status is not None else None
+
+
+def test_an_away_contact_shows_away_with_its_message_and_back(make_irc_user,
+                                                               make_irc_client):
     nick = unique("w")
     bob = make_irc_client(nick=nick)
     alice = make_irc_user()
@@ -50,8 +57,15 @@ def test_an_away_contact_shows_away_and_back(make_irc_user, make_irc_client):
     alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
     consume_all(alice.client)
     bob.send("AWAY :out for lunch")
-    alice.wait_presence(lambda p: presence_of(contact, "available")(p) and show_of(p) == "away",
-                        45, f"{nick} away")
+    away = alice.wait_presence(
+        lambda p: presence_of(contact, "available")(p) and show_of(p) == "away", 45,
+        f"{nick} away")
+    assert status_of(away) == "out for lunch"
+    # the away message is the status, not a chat message (prpl-irc makes a
+    # 301 an auto-reply)
+    assert not messages(alice.client, lambda m: "out for lunch" in (body(m) or ""))
     bob.send("AWAY")
-    alice.wait_presence(lambda p: presence_of(contact, "available")(p) and show_of(p) is None,
-                        45, f"{nick} back")
+    back = alice.wait_presence(
+        lambda p: presence_of(contact, "available")(p) and show_of(p) is None, 45,
+        f"{nick} back")
+    assert status_of(back) is None
