@@ -38,12 +38,13 @@ static const gchar *const pg_config_transport_keys[] = {
     "max_lines_per_message",
     "max_sms_per_minute_per_user", "max_sms_per_day_per_user", "max_contacts_per_user",
     "max_avatar_bytes_per_user",
-    "irc_allow", "irc_deny", "link_give_up_after", "link_login_timeout", "irc_charset", "prompt_timeout", NULL};
+    "irc_allow", "irc_deny", "irc_user_ports", "link_give_up_after", "link_login_timeout", "irc_charset", "prompt_timeout", NULL};
 
 static const gchar *const pg_config_irc_only_keys[] = {"irc_port", "irc_tls", "irc_throttle_burst",
 							"irc_throttle_interval", "max_links_per_user",
 							"max_rooms_per_user", "irc_allow", "irc_deny",
-							"irc_charset", "max_lines_per_message"};
+							"irc_charset", "max_lines_per_message",
+							"irc_user_ports"};
 static const gchar *const pg_config_sms_only_keys[] = {
     "kannel_sendsms_url", "kannel_username", "kannel_password", "kannel_password_file",
     "kannel_token", "kannel_token_file", "kannel_smsc", "sms_retry_max_age", "sms_dlr",
@@ -103,6 +104,7 @@ pg_transport_config_free(PgTransportConfig *transport)
 	pg_secret_free(transport->kannel_token);
 	g_free(transport->kannel_smsc);
 	pg_net_policy_free(transport->irc_policy);
+	pg_net_ports_free(transport->irc_user_ports);
 	g_free(transport);
 }
 
@@ -341,6 +343,32 @@ pg_config_load_irc_policy(PgConfigLoader *loader, const gchar *group)
 	return policy;
 }
 
+/* irc_user_ports: the ports a user may set for a server in its configure
+ * form (pg-netpolicy.h).  The default is the ports IRC networks listen on
+ * (6665-6669 plain, 6697 TLS per RFC 7194, 7000, 7070, 9999), so a user
+ * cannot point the gateway at a mail or web port of an allowed host. */
+#define PG_CONFIG_DEFAULT_IRC_USER_PORTS "6665-6669;6697;7000;7070;9999"
+
+static PgNetPorts *
+pg_config_load_irc_user_ports(PgConfigLoader *loader, const gchar *group)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) entries = NULL;
+	PgNetPorts *ports;
+
+	if (g_key_file_has_key(loader->keyfile, group, "irc_user_ports", NULL))
+		entries = g_key_file_get_string_list(loader->keyfile, group, "irc_user_ports",
+						     NULL, NULL);
+	else
+		entries = g_strsplit(PG_CONFIG_DEFAULT_IRC_USER_PORTS, ";", -1);
+	ports = pg_net_ports_parse((const gchar *const *)entries, &error);
+	if (ports == NULL) {
+		pg_config_problem(loader, group, "irc_user_ports", "%s", error->message);
+		ports = pg_net_ports_parse((const gchar *const[]){"none", NULL}, NULL);
+	}
+	return ports;
+}
+
 static PgTransportConfig *
 pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *inline_secret)
 {
@@ -412,6 +440,8 @@ pg_config_load_transport(PgConfigLoader *loader, const gchar *group, gboolean *i
 	transport->irc_port_set = g_key_file_has_key(loader->keyfile, group, "irc_port", NULL);
 	if (transport->type == PG_TRANSPORT_TYPE_IRC)
 		transport->irc_policy = pg_config_load_irc_policy(loader, group);
+	if (transport->type == PG_TRANSPORT_TYPE_IRC)
+		transport->irc_user_ports = pg_config_load_irc_user_ports(loader, group);
 	transport->irc_throttle_burst =
 	    pg_config_get_uint(loader, group, "irc_throttle_burst", 1, 1000, 5);
 	transport->irc_throttle_interval =

@@ -80,6 +80,8 @@ typedef struct {
 				      * links (default 5000; 1..100000, never unbounded: the
 				      * list comes from an untrusted worker) */
 	PgNetPolicy *irc_policy;   /* irc: irc_allow / irc_deny (never NULL on irc) */
+	PgNetPorts *irc_user_ports; /* irc: the ports users may set per server
+				     * (irc_user_ports; never NULL on irc) */
 	gboolean irc_tls_set;      /* irc: irc_tls was given; else TLS unless the server is
 				    * on loopback */
 	gboolean irc_port_set;     /* irc: irc_port was given; else 6697 with TLS, 6667

@@ -459,3 +459,100 @@ pg_net_policy_check(const PgNetPolicy *self, const gchar *host, guint16 port,
 	}
 	return TRUE;
 }
+
+/* ---------------------------------------------------------------- ports */
+
+typedef struct {
+	guint16 low;
+	guint16 high;
+} PgNetPortRange;
+
+struct _PgNetPorts {
+	GArray *ranges; /* PgNetPortRange, as given */
+};
+
+void
+pg_net_ports_free(PgNetPorts *self)
+{
+	if (self == NULL)
+		return;
+	g_array_unref(self->ranges);
+	g_free(self);
+}
+
+PgNetPorts *
+pg_net_ports_parse(const gchar *const *entries, GError **error)
+{
+	g_autoptr(PgNetPorts) self = g_new0(PgNetPorts, 1);
+	guint used = 0;
+
+	self->ranges = g_array_new(FALSE, FALSE, sizeof(PgNetPortRange));
+	for (gsize i = 0; entries != NULL && entries[i] != NULL; i++) {
+		g_autofree gchar *text = g_strstrip(g_strdup(entries[i]));
+		g_auto(GStrv) bounds = NULL;
+		PgNetPortRange range;
+
+		if (text[0] == '\0')
+			continue;
+		used++;
+		if (g_ascii_strcasecmp(text, "none") == 0)
+			continue;
+		bounds = g_strsplit(text, "-", 2);
+		if (!pg_net_parse_port(g_strstrip(bounds[0]), &range.low) ||
+		    (bounds[1] != NULL && !pg_net_parse_port(g_strstrip(bounds[1]), &range.high))) {
+			g_set_error(error, PG_ERROR, PG_ERROR_CONFIG,
+				    "'%s' is not a port (1 to 65535) or a range of them (6665-6669)",
+				    text);
+			return NULL;
+		}
+		if (bounds[1] == NULL)
+			range.high = range.low;
+		if (range.high < range.low) {
+			g_set_error(error, PG_ERROR, PG_ERROR_CONFIG,
+				    "'%s': the range ends before it starts", text);
+			return NULL;
+		}
+		g_array_append_val(self->ranges, range);
+	}
+	if (used == 0) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_CONFIG,
+				    "needs at least one port or range, or none");
+		return NULL;
+	}
+	if (self->ranges->len > 0 && used != self->ranges->len) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_CONFIG,
+				    "none cannot stand with ports beside it");
+		return NULL;
+	}
+	return g_steal_pointer(&self);
+}
+
+gboolean
+pg_net_ports_contains(const PgNetPorts *self, guint16 port)
+{
+	for (guint i = 0; self != NULL && i < self->ranges->len; i++) {
+		const PgNetPortRange *range = &g_array_index(self->ranges, PgNetPortRange, i);
+		if (port >= range->low && port <= range->high)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+gchar *
+pg_net_ports_to_string(const PgNetPorts *self)
+{
+	GString *text = g_string_new(NULL);
+
+	for (guint i = 0; self != NULL && i < self->ranges->len; i++) {
+		const PgNetPortRange *range = &g_array_index(self->ranges, PgNetPortRange, i);
+		if (text->len > 0)
+			g_string_append(text, ", ");
+		if (range->low == range->high)
+			g_string_append_printf(text, "%u", range->low);
+		else
+			g_string_append_printf(text, "%u-%u", range->low, range->high);
+	}
+	if (text->len == 0)
+		g_string_append(text, "none");
+	return g_string_free(text, FALSE);
+}

@@ -71,6 +71,23 @@ gboolean pg_net_address_is_loopback(const PgNetAddress *address);
 /* Returns: (transfer full) the address as text. */
 gchar *pg_net_address_to_string(const PgNetAddress *address);
 
+/* PORTS USERS MAY CHOOSE ([transport NAME] irc_user_ports): a set of TCP
+ * ports and ranges ("6665-6669; 6697"), or none at all ("none").  A port a
+ * user sets for a server is in this set and passes the policy above for
+ * that server (src/network/pg-network-irc-settings.c). */
+typedef struct _PgNetPorts PgNetPorts;
+
+/* The set @entries (each "PORT" or "LOW-HIGH", 1..65535, or the single
+ * entry "none") describe.  Returns: (transfer full) or NULL with
+ * PG_ERROR_CONFIG and why. */
+PgNetPorts *pg_net_ports_parse(const gchar *const *entries, GError **error);
+void pg_net_ports_free(PgNetPorts *self);
+gboolean pg_net_ports_contains(const PgNetPorts *self, guint16 port);
+/* Returns: (transfer full) the set as the operator could write it, for
+ * messages ("6665-6669, 6697" or "none"). */
+gchar *pg_net_ports_to_string(const PgNetPorts *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgNetPolicy, pg_net_policy_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgNetPorts, pg_net_ports_free)
 
 G_END_DECLS

@@ -3,15 +3,25 @@
  * the registration (registry/pg-irc-creds.h keeps them under the server's
  * own keys).
  *
- * Today it covers the nick, and the two passwords: the server password
- * (PASS) and the SASL/NickServ one.  The passwords are text-private fields
- * that never carry the password back (XEP-0004 §3.3): the label says
- * whether one is set, an empty submission keeps it, and a boolean
- * "clear_NAME" removes it.  They are sealed with the registration's
- * secrets under the server's keys (pg_irc_creds_server_secret()).  The rest
- * of biboumi's configure (after-connect commands, encodings, TLS and port,
- * a pinned certificate) is not here yet: a field that does nothing is not
- * offered.
+ * It covers the nick; the two passwords: the server password (PASS) and
+ * the SASL/NickServ one; TLS and the port.  The passwords are
+ * text-private fields that never carry the password back (XEP-0004 §3.3):
+ * the label says whether one is set, an empty submission keeps it, and a
+ * boolean "clear_NAME" removes it.  They are sealed with the
+ * registration's secrets under the server's keys
+ * (pg_irc_creds_server_secret()).  A field left out of a submission keeps
+ * its value; an empty one goes back to the gateway's choice.
+ *
+ * TLS and port: "tls" is default (the gate's choice, session/pg-irc-gate.h:
+ * irc_tls, else TLS unless the server is on loopback), true or false;
+ * "port" is empty (irc_port, else 6697 with TLS and 6667 without) or a
+ * port among the operator's irc_user_ports that the policy (irc_allow,
+ * irc_deny: core/pg-netpolicy.h) allows for this server.  The fixed
+ * irc_server is the operator's and is held to irc_user_ports only, as the
+ * gate never holds it to the policy.  The form checks the name (and a
+ * literal address); the login checks again with the addresses the gate
+ * resolved (pg_network_irc_settings_target()), since the config or DNS
+ * may have changed since.
  */
 #define G_LOG_DOMAIN "pg-network"
 
@@ -20,6 +30,7 @@
 #include <string.h>
 
 #include "core/pg-error.h"
+#include "core/pg-netpolicy.h"
 #include "network/pg-network-irc.h"
 #include "network/pg-network-private.h"
 #include "registry/pg-irc-creds.h"
@@ -60,6 +71,77 @@ pg_network_irc_settings_true(const gchar *value)
 	return g_strcmp0(value, "1") == 0 || g_strcmp0(value, "true") == 0;
 }
 
+static gboolean
+pg_network_irc_settings_is_fixed(const PgTransportConfig *transport, const gchar *server)
+{
+	return transport->irc_server != NULL && g_ascii_strcasecmp(transport->irc_server, server) == 0;
+}
+
+/* Whether the operator lets a user connect to @server on @port: among
+ * irc_user_ports, and (but on the fixed server) allowed by the policy for
+ * the name and @addresses (n may be 0: the name only).  FALSE with
+ * PG_ERROR_NOT_ALLOWED and a sentence for the user. */
+static gboolean
+pg_network_irc_settings_port_allowed(const PgTransportConfig *transport, const gchar *server,
+				     guint16 port, const PgNetAddress *addresses, gsize n,
+				     GError **error)
+{
+	if (!pg_net_ports_contains(transport->irc_user_ports, port)) {
+		g_autofree gchar *ports = pg_net_ports_to_string(transport->irc_user_ports);
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ALLOWED,
+			    "port %u is not among the ports this gateway lets users choose (%s)",
+			    port, ports);
+		return FALSE;
+	}
+	if (pg_network_irc_settings_is_fixed(transport, server))
+		return TRUE;
+	return pg_net_policy_check(transport->irc_policy, server, port, addresses, n, error);
+}
+
+static const gchar *
+pg_network_irc_settings_tls(const PgAccount *account, const gchar *server)
+{
+	const gchar *tls = pg_irc_creds_server_setting(account, server, "tls");
+	return tls != NULL ? tls : "default";
+}
+
+void
+pg_network_irc_settings_target(const PgTransportConfig *transport, const PgAccount *account,
+			       const gchar *server, const PgNetworkTarget *target, gboolean *tls,
+			       guint16 *port, gchar **notice)
+{
+	const gchar *tls_setting = pg_network_irc_settings_tls(account, server);
+	const gchar *port_setting = pg_irc_creds_server_setting(account, server, "port");
+	g_autoptr(GArray) addresses = g_array_new(FALSE, TRUE, sizeof(PgNetAddress));
+	g_autoptr(GError) error = NULL;
+	guint64 chosen = 0;
+
+	*tls = target->tls;
+	*port = target->port;
+	if (g_strcmp0(tls_setting, "default") != 0)
+		*tls = g_strcmp0(tls_setting, "true") == 0;
+	/* the gate's port follows its TLS choice: keep them together */
+	if (*tls != target->tls && !transport->irc_port_set)
+		*port = *tls ? 6697 : 6667;
+	if (port_setting == NULL ||
+	    !g_ascii_string_to_unsigned(port_setting, 10, 1, 65535, &chosen, NULL))
+		return;
+	for (guint i = 0; target->addresses != NULL && target->addresses[i] != NULL; i++) {
+		PgNetAddress address;
+		if (pg_net_address_parse(target->addresses[i], &address))
+			g_array_append_val(addresses, address);
+	}
+	if (!pg_network_irc_settings_port_allowed(transport, server, (guint16)chosen,
+						  (const PgNetAddress *)addresses->data,
+						  addresses->len, &error)) {
+		*notice = g_strdup_printf("Your port %u for %s is not used: %s. Connecting to "
+					  "port %u instead.",
+					  (guint)chosen, server, error->message, *port);
+		return;
+	}
+	*port = (guint16)chosen;
+}
+
 PgForm *
 pg_network_irc_settings_form(const PgTransportConfig *transport, const PgAccount *account,
 			     const gchar *server)
@@ -76,7 +158,44 @@ pg_network_irc_settings_form(const PgTransportConfig *transport, const PgAccount
 		pg_network_irc_settings_add_secret(form, account, server,
 						   pg_network_irc_settings_secrets[i].name,
 						   pg_network_irc_settings_secrets[i].what);
+	pg_form_add_field(form, "tls", "list-single", "TLS to this server", FALSE,
+			  pg_network_irc_settings_tls(account, server));
+	pg_form_add_option(form, "The gateway's choice (TLS unless on this machine)", "default");
+	pg_form_add_option(form, "TLS (the certificate is checked)", "true");
+	pg_form_add_option(form, "Plain TCP (not encrypted)", "false");
+	{
+		g_autofree gchar *ports = pg_net_ports_to_string(transport->irc_user_ports);
+		g_autofree gchar *label = g_strdup_printf(
+		    "Port (empty: the gateway's; allowed: %s)", ports);
+		pg_form_add_field(form, "port", "text-single", label, FALSE,
+				  pg_irc_creds_server_setting(account, server, "port"));
+		pg_form_set_datatype(form, "xs:integer", 1, 65535);
+	}
 	return form;
+}
+
+/* "port": empty, or a port the operator allows for @server.  *@port 0:
+ * back to the gateway's. */
+static gboolean
+pg_network_irc_settings_read_port(const PgTransportConfig *transport, const gchar *server,
+				  const gchar *value, guint *port, GError **error)
+{
+	guint64 number = 0;
+	g_autofree gchar *text = g_strstrip(g_strdup(value));
+
+	*port = 0;
+	if (text[0] == '\0')
+		return TRUE;
+	if (!g_ascii_string_to_unsigned(text, 10, 1, 65535, &number, NULL)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "the port must be a number from 1 to 65535, not '%s'", text);
+		return FALSE;
+	}
+	if (!pg_network_irc_settings_port_allowed(transport, server, (guint16)number, NULL, 0,
+						  error))
+		return FALSE;
+	*port = (guint)number;
+	return TRUE;
 }
 
 gboolean
@@ -84,6 +203,9 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 			     const gchar *server, GHashTable *values, GError **error)
 {
 	const gchar *nick = g_hash_table_lookup(values, "nick");
+	const gchar *tls = g_hash_table_lookup(values, "tls");
+	const gchar *port_text = g_hash_table_lookup(values, "port");
+	guint port = 0;
 
 	if (nick != NULL && nick[0] != '\0' && !pg_network_irc_is_valid_nick(nick)) {
 		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
@@ -92,6 +214,15 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 			    nick);
 		return FALSE;
 	}
+	if (tls != NULL && tls[0] != '\0' && g_strcmp0(tls, "default") != 0 &&
+	    g_strcmp0(tls, "true") != 0 && g_strcmp0(tls, "false") != 0) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "TLS is default, true or false, not '%s'", tls);
+		return FALSE;
+	}
+	if (port_text != NULL &&
+	    !pg_network_irc_settings_read_port(transport, server, port_text, &port, error))
+		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_network_irc_settings_secrets); i++) {
 		const gchar *name = pg_network_irc_settings_secrets[i].name;
 		const gchar *value = g_hash_table_lookup(values, name);
@@ -109,6 +240,14 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	if (nick != NULL)
 		pg_irc_creds_set_server_setting(account, server, "nick",
 						nick[0] != '\0' ? nick : NULL);
+	if (tls != NULL)
+		pg_irc_creds_set_server_setting(
+		    account, server, "tls",
+		    tls[0] != '\0' && g_strcmp0(tls, "default") != 0 ? tls : NULL);
+	if (port_text != NULL) {
+		g_autofree gchar *text = port != 0 ? g_strdup_printf("%u", port) : NULL;
+		pg_irc_creds_set_server_setting(account, server, "port", text);
+	}
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_network_irc_settings_secrets); i++) {
 		const gchar *name = pg_network_irc_settings_secrets[i].name;
 		const gchar *value = g_hash_table_lookup(values, name);

@@ -329,7 +329,10 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	const PgNetworkTarget *target = login->target;
 	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
 	g_autoptr(GVariant) pin = NULL; /* the addresses the worker may connect to */
-	g_autofree gchar *port = g_strdup_printf("%u", target->port);
+	g_autofree gchar *port = NULL;
+	g_autofree gchar *port_notice = NULL;
+	gboolean tls = target->tls;
+	guint16 port_number = target->port;
 	g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 	g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
 	g_autofree gchar *encoding = g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
@@ -362,6 +365,15 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 					  "registration gives them for %s.",
 					  login->server, bound != NULL ? bound : "no server");
 	}
+	/* the user's TLS and port for this server (its configure form) */
+	pg_network_irc_settings_target(transport, account, login->server, target, &tls,
+				       &port_number, &port_notice);
+	port = g_strdup_printf("%u", port_number);
+	if (port_notice != NULL) {
+		g_autofree gchar *before = g_steal_pointer(notice);
+		*notice = before != NULL ? g_strdup_printf("%s\n%s", before, port_notice)
+					 : g_steal_pointer(&port_notice);
+	}
 	if (target->addresses != NULL)
 		pin = g_variant_ref_sink(
 		    g_variant_new_strv((const gchar *const *)target->addresses, -1));
@@ -378,7 +390,7 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 		g_variant_builder_add(options, "{ss}", "sasl", "false");
 	}
 	g_variant_builder_add(options, "{ss}", "port", port);
-	g_variant_builder_add(options, "{ss}", "ssl", target->tls ? "true" : "false");
+	g_variant_builder_add(options, "{ss}", "ssl", tls ? "true" : "false");
 	/* prpl-irc reads a line as the first of these it converts from: UTF-8,
 	 * else irc_charset, else Latin-1 (which takes any byte: a byte
 	 * irc_charset leaves undefined must not lose the line).  It sends in the

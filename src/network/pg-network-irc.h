@@ -37,5 +37,11 @@ PgForm *pg_network_irc_settings_form(const PgTransportConfig *transport,
 				     const PgAccount *account, const gchar *server);
 gboolean pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *account,
 				      const gchar *server, GHashTable *values, GError **error);
+/* TLS and port of a login to @server: the user's choice (the configure
+ * form) where set and still allowed, else the gate's @target; a port that
+ * is no longer allowed gets *@notice (transfer full) for the user. */
+void pg_network_irc_settings_target(const PgTransportConfig *transport, const PgAccount *account,
+				    const gchar *server, const PgNetworkTarget *target,
+				    gboolean *tls, guint16 *port, gchar **notice);
 
 G_END_DECLS

@@ -154,6 +154,10 @@ test_config_valid(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpuint(irc->irc_throttle_burst, ==, 5);
 	g_assert_cmpuint(irc->irc_throttle_interval, ==, 2);
 	g_assert_cmpstr(irc->irc_charset, ==, "WINDOWS-1252");
+	/* users may choose IRC's usual ports, and no other */
+	g_assert_true(pg_net_ports_contains(irc->irc_user_ports, 6697));
+	g_assert_true(pg_net_ports_contains(irc->irc_user_ports, 6667));
+	g_assert_false(pg_net_ports_contains(irc->irc_user_ports, 25));
 	/* allowed_domains defaults to the parent of the component's domain */
 	g_assert_cmpuint(g_strv_length(irc->allowed_domains), ==, 1);
 	g_assert_cmpstr(irc->allowed_domains[0], ==, "example.org");
@@ -428,6 +432,8 @@ static const PgConfigCase pg_config_bad_cases[] = {
      "[transport irc] irc_allow: '127.0.0.0/33' is not a host name"},
     {"irc-deny-bad-port", PG_POLYGATE PG_IRC "irc_deny = irc.example.net:99999;\n",
      "[transport irc] irc_deny: 'irc.example.net:99999' is not a host name"},
+    {"irc-user-ports-bad", PG_POLYGATE PG_IRC "irc_user_ports = 6697;25-21\n",
+     "[transport irc] irc_user_ports: '25-21': the range ends before it starts"},
     {"irc-charset-unknown", PG_POLYGATE PG_IRC "irc_charset = NO-SUCH-CHARSET\n",
      "[transport irc] irc_charset: 'NO-SUCH-CHARSET' is not a charset that iconv knows"},
     {"irc-charset-not-ascii", PG_POLYGATE PG_IRC "irc_charset = UTF-16LE\n",

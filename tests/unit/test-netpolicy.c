@@ -292,6 +292,57 @@ test_refusal_says_why(void)
 	g_assert_nonnull(strstr(error->message, "127.0.0.1"));
 }
 
+typedef struct {
+	const gchar *entries; /* ';'-separated */
+	const gchar *text;    /* pg_net_ports_to_string(), or NULL: refused */
+	guint16 in;
+	guint16 out;
+} PgPortsCase;
+
+static const PgPortsCase ports_cases[] = {
+    {.entries = "6665-6669;6697", .text = "6665-6669, 6697", .in = 6697, .out = 6670},
+    {.entries = " 7000 ; 9999 ", .text = "7000, 9999", .in = 9999, .out = 7001},
+    {.entries = "1-65535", .text = "1-65535", .in = 65535, .out = 0},
+    {.entries = "none", .text = "none", .in = 0, .out = 6667},
+    {.entries = "NONE", .text = "none", .in = 0, .out = 1},
+    {.entries = "none;6667"},
+    {.entries = "0"},
+    {.entries = "65536"},
+    {.entries = "6669-6665"},
+    {.entries = "66a"},
+    {.entries = "6665-"},
+    {.entries = ""},
+    {.entries = ";;"},
+};
+
+static void
+test_ports(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(ports_cases); i++) {
+		const PgPortsCase *c = &ports_cases[i];
+		g_auto(GStrv) entries = g_strsplit(c->entries, ";", -1);
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PgNetPorts) ports =
+		    pg_net_ports_parse((const gchar *const *)entries, &error);
+		g_autofree gchar *text = NULL;
+
+		if (c->text == NULL) {
+			if (ports != NULL)
+				g_error("row %zu: '%s' should be refused", i, c->entries);
+			g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
+			continue;
+		}
+		if (ports == NULL)
+			g_error("row %zu: '%s' refused: %s", i, c->entries, error->message);
+		text = pg_net_ports_to_string(ports);
+		g_assert_cmpstr(text, ==, c->text);
+		if (c->in != 0)
+			g_assert_true(pg_net_ports_contains(ports, c->in));
+		if (c->out != 0)
+			g_assert_false(pg_net_ports_contains(ports, c->out));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -301,5 +352,6 @@ main(int argc, char **argv)
 	g_test_add_func("/netpolicy/entries", test_entries);
 	g_test_add_func("/netpolicy/check", test_check);
 	g_test_add_func("/netpolicy/refusal-says-why", test_refusal_says_why);
+	g_test_add_func("/netpolicy/ports", test_ports);
 	return g_test_run();
 }

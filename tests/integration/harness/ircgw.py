@@ -15,7 +15,9 @@ polygate-purple (libpurple prpl-irc) -> ngircd <- raw IRC test client.
       irc_prosody, ngircd, irc_checker, gateway, make_irc_user, make_irc_client
   A module may define `gateway_options` (a dict) to change the daemon's
   config ("global" and "xmpp" hold [polygate] and [xmpp] keys), and
-  `ngircd_password` to give ngircd a server password.
+  `ngircd_password` to give ngircd a server password, and a module
+  constant NGIRCD_TLS = True has it listen with TLS too (ngircd.tls_port, a
+  self-signed certificate whose fingerprint is ngircd.cert_sha256).
 
 Two transports are served: irc.localhost (no fixed server: JIDs carry
 %127.0.0.1) and ircnet.localhost (irc_server = 127.0.0.1: JIDs without it).
@@ -51,7 +53,7 @@ IRCNET = "ircnet.localhost"    # irc_server = 127.0.0.1
 SERVER = "127.0.0.1"
 
 EXTRA_TRANSPORT_KEYS = ("irc_port", "irc_tls", "irc_throttle_burst", "irc_throttle_interval",
-                        "irc_allow", "irc_deny")
+                        "irc_allow", "irc_deny", "irc_user_ports")
 # The IRC servers of the tests run on loopback, which Polygate refuses
 # unless the operator allows it: any public server, and all of loopback.
 LOOPBACK_ALLOWED = "*;127.0.0.0/8;::1;"
@@ -392,8 +394,9 @@ def irc_prosody(tmp_path_factory, cert_dir):
 
 
 @pytest.fixture(scope="module")
-def ngircd(tmp_path_factory, ngircd_password):
-    server = Ngircd(str(tmp_path_factory.mktemp("ngircd")), password=ngircd_password)
+def ngircd(tmp_path_factory, ngircd_password, request):
+    server = Ngircd(str(tmp_path_factory.mktemp("ngircd")), password=ngircd_password,
+                    tls=getattr(request.module, "NGIRCD_TLS", False))
     server.start()
     yield server
     server.stop()

@@ -9,8 +9,10 @@ in ngircd.log: tests count connections there.  No PidFile: as root ngircd
 drops to nobody before writing it; the Popen object is the PID.
 """
 
+import hashlib
 import os
 import re
+import ssl
 import subprocess
 
 from . import util
@@ -20,7 +22,7 @@ SERVER_NAME = "ircd.localhost"
 
 
 class Ngircd:
-    def __init__(self, directory, password=None):
+    def __init__(self, directory, password=None, tls=False):
         self.dir = os.path.abspath(directory)
         os.makedirs(self.dir, exist_ok=True)
         self.include_dir = os.path.join(self.dir, "conf.d")
@@ -31,6 +33,16 @@ class Ngircd:
         self.log_path = os.path.join(self.dir, "ngircd.log")
         self.motd_path = os.path.join(self.dir, "ngircd.motd")
         self.proc = None
+        self.tls_port = None
+        self.cert_path = self.key_path = self.cert_sha256 = None
+        if tls:
+            self.tls_port = util.free_port()
+            self.cert_path, self.key_path = util.selfsigned_cert(
+                os.path.join(self.dir, "tls"), "localhost")
+            with open(self.cert_path) as f:
+                der = ssl.PEM_cert_to_DER_cert(f.read())
+            digest = hashlib.sha256(der).hexdigest().upper()
+            self.cert_sha256 = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
         self._write_config()
 
     def _write_config(self):
@@ -60,8 +72,15 @@ class Ngircd:
             "\tPAM = no",
             "\tDefaultUserModes = F",
             f"\tIncludeDir = {self.include_dir}",
-            "",
         ]
+        if self.tls_port is not None:
+            lines += [
+                "[SSL]",
+                f"\tCertFile = {self.cert_path}",
+                f"\tKeyFile = {self.key_path}",
+                f"\tPorts = {self.tls_port}",
+            ]
+        lines.append("")
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines))
 
@@ -73,9 +92,12 @@ class Ngircd:
             [NGIRCD, "-n", "-f", self.config_path],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir)
         log.close()
-        util.wait_for(lambda: util.port_open("127.0.0.1", self.port), timeout,
-                      f"ngircd port {self.port}", self.log_path,
-                      alive=lambda: self.proc.poll() is None)
+        for port in (self.port, self.tls_port):
+            if port is not None:
+                # with TLS, the DH parameters are made first (a few seconds)
+                util.wait_for(lambda: util.port_open("127.0.0.1", port), timeout,
+                              f"ngircd port {port}", self.log_path,
+                              alive=lambda: self.proc.poll() is None)
         return self
 
     def stop(self):
@@ -105,6 +127,10 @@ class Ngircd:
 
     def tail(self, lines=40):
         return util.log_tail(self.log_path, lines)
+
+    def tls_connections(self):
+        """How many TLS sessions ngircd set up so far (its log)."""
+        return len(re.findall(r"Connection \d+: initialized TLS", self.log()))
 
     def connections_accepted(self):
         """How many client connections ngircd accepted so far (its log)."""
