@@ -188,6 +188,8 @@ static void
 pg_purple_account_free(PgPurpleAccount *entry)
 {
 	g_free(entry->key);
+	g_free(entry->cert_sha256);
+	g_free(entry->pin_failure);
 	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
 	pg_secret_free(entry->identify_password);
 	g_free(entry);
@@ -206,6 +208,17 @@ pg_purple_commands_pin(const PgIpcMessage *msg, const gchar *username)
 		return;
 	addresses = g_variant_get_strv(pin, NULL);
 	pg_purple_ui_pin_host(at + 1, addresses);
+}
+
+/* The certificate this login accepts, if the user pinned one. */
+static void
+pg_purple_commands_set_pin(PgPurpleAccount *entry, const PgIpcMessage *msg)
+{
+	g_free(entry->cert_sha256);
+	entry->cert_sha256 = pg_ipc_message_has_field(msg, "cert_sha256")
+				 ? g_strdup(pg_ipc_message_get_string(msg, "cert_sha256"))
+				 : NULL;
+	g_clear_pointer(&entry->pin_failure, g_free);
 }
 
 static gboolean
@@ -255,6 +268,7 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 		}
 		pg_secret_free(entry->identify_password);
 		entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
+		pg_purple_commands_set_pin(entry, msg);
 		purple_account_connect(entry->account);
 		return TRUE;
 	}
@@ -276,6 +290,7 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 	entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
 	entry->requested_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
+	pg_purple_commands_set_pin(entry, msg);
 	g_hash_table_insert(worker->accounts, entry->key, entry);
 	g_hash_table_insert(worker->by_account, account, entry);
 	/* connects at once: a new account's status is available */

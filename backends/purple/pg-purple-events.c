@@ -165,6 +165,13 @@ pg_purple_events_connection_error_cb(PurpleConnection *gc, PurpleConnectionError
 	pg_purple_events_wipe_password(account);
 	if (entry == NULL)
 		return;
+	/* the pinned certificate refused the server (pg-purple-pin.c): say
+	 * which certificate it saw; the same one would come back, so final */
+	if (entry->pin_failure != NULL) {
+		g_autofree gchar *why = g_steal_pointer(&entry->pin_failure);
+		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_DISCONNECTED, why, TRUE);
+		return;
+	}
 	/* libpurple never reconnects by itself: the daemon decides */
 	pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_DISCONNECTED,
 				     description != NULL ? description : "connection error",

@@ -35,6 +35,10 @@ typedef struct {
 	GHashTable *requested_rooms;
 	/* IRC: NickServ password, sent once signed on, then wiped (nullable) */
 	PgSecret *identify_password;
+	/* the pinned certificate ("AB:CD:..."), or NULL (pg-purple-pin.c) */
+	gchar *cert_sha256;
+	/* why the pin refused the server, for the login's failure, or NULL */
+	gchar *pin_failure;
 } PgPurpleAccount;
 
 typedef struct {

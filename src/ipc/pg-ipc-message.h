@@ -71,6 +71,10 @@
  *   pin          login: for prpl-irc, the addresses the daemon resolved and
  *                checked for the server in the username; the worker connects
  *                to those only and never resolves the name itself
+ *   cert_sha256  login: the SHA-256 fingerprint ("AB:CD:...", 64 hex digits)
+ *                of the one certificate the server may present over TLS;
+ *                the worker accepts it without libpurple's checks or a
+ *                prompt, and refuses any other (backends/purple/pg-purple-pin.c)
  *   prompt       request, answer: the worker's number for one libpurple
  *                prompt (request UiOps), unique while the worker lives
  *   type         request: action (pick one of choices: buttons), choice
@@ -177,8 +181,9 @@ G_BEGIN_DECLS
  *     room-admin-done; room-invited; room-occupant's change "flags".
  * v8: list-rooms and its answer room-list (the network's room list).
  * v9: im-received may carry stamp, the time of a message delivered late.
- * v10: buddy-icon, a buddy's picture (XEP-0153 avatars). */
-#define PG_IPC_PROTOCOL_VERSION 10
+ * v10: buddy-icon, a buddy's picture (XEP-0153 avatars).
+ * v11: login may carry cert_sha256, the certificate the user pinned. */
+#define PG_IPC_PROTOCOL_VERSION 11
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -191,7 +196,7 @@ G_BEGIN_DECLS
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
-	  "options:a{ss}? pin:as? state:a{ss}?")                  \
+	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s?")                                   \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s?")                     \

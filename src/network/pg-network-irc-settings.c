@@ -22,6 +22,12 @@
  * literal address); the login checks again with the addresses the gate
  * resolved (pg_network_irc_settings_target()), since the config or DNS
  * may have changed since.
+ *
+ * Pinned certificate: "fingerprint" is the SHA-256 of the server's
+ * certificate (64 hex digits, any case, colons or not; kept and shown as
+ * openssl prints it, "AB:CD:...").  The login carries it (cert_sha256 in
+ * ipc/pg-ipc-message.h) and the worker accepts that certificate and no
+ * other (backends/purple/pg-purple-pin.c).  A fingerprint is no secret.
  */
 #define G_LOG_DOMAIN "pg-network"
 
@@ -171,7 +177,36 @@ pg_network_irc_settings_form(const PgTransportConfig *transport, const PgAccount
 				  pg_irc_creds_server_setting(account, server, "port"));
 		pg_form_set_datatype(form, "xs:integer", 1, 65535);
 	}
+	pg_form_add_field(form, "fingerprint", "text-single",
+			  "Pinned certificate, SHA-256 fingerprint (AB:CD:...): with TLS, this "
+			  "certificate and no other is accepted (empty: the usual checks)",
+			  FALSE, pg_irc_creds_server_setting(account, server, "fingerprint"));
 	return form;
+}
+
+/* @value as "AB:CD:..." (transfer full), or NULL if it is no SHA-256
+ * fingerprint: 32 bytes in hex, pairs optionally separated by ':' or
+ * spaces. */
+gchar *
+pg_network_irc_settings_fingerprint(const gchar *value)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	guint digits = 0;
+
+	for (const gchar *p = value; *p != '\0'; p++) {
+		if (*p == ':' || *p == ' ') {
+			if (digits % 2 != 0)
+				return NULL; /* a separator inside a pair */
+			continue;
+		}
+		if (!g_ascii_isxdigit(*p) || digits >= 64)
+			return NULL;
+		if (digits > 0 && digits % 2 == 0)
+			g_string_append_c(out, ':');
+		g_string_append_c(out, g_ascii_toupper(*p));
+		digits++;
+	}
+	return digits == 64 ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
 }
 
 /* "port": empty, or a port the operator allows for @server.  *@port 0:
@@ -205,6 +240,8 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	const gchar *nick = g_hash_table_lookup(values, "nick");
 	const gchar *tls = g_hash_table_lookup(values, "tls");
 	const gchar *port_text = g_hash_table_lookup(values, "port");
+	const gchar *fingerprint_text = g_hash_table_lookup(values, "fingerprint");
+	g_autofree gchar *fingerprint = NULL;
 	guint port = 0;
 
 	if (nick != NULL && nick[0] != '\0' && !pg_network_irc_is_valid_nick(nick)) {
@@ -223,6 +260,13 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	if (port_text != NULL &&
 	    !pg_network_irc_settings_read_port(transport, server, port_text, &port, error))
 		return FALSE;
+	if (fingerprint_text != NULL && strspn(fingerprint_text, " ") != strlen(fingerprint_text) &&
+	    (fingerprint = pg_network_irc_settings_fingerprint(fingerprint_text)) == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+				    "the fingerprint must be a certificate's SHA-256: 32 bytes in "
+				    "hex, as AB:CD:... (openssl x509 -fingerprint -sha256)");
+		return FALSE;
+	}
 	for (gsize i = 0; i < G_N_ELEMENTS(pg_network_irc_settings_secrets); i++) {
 		const gchar *name = pg_network_irc_settings_secrets[i].name;
 		const gchar *value = g_hash_table_lookup(values, name);
@@ -244,6 +288,8 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 		pg_irc_creds_set_server_setting(
 		    account, server, "tls",
 		    tls[0] != '\0' && g_strcmp0(tls, "default") != 0 ? tls : NULL);
+	if (fingerprint_text != NULL)
+		pg_irc_creds_set_server_setting(account, server, "fingerprint", fingerprint);
 	if (port_text != NULL) {
 		g_autofree gchar *text = port != 0 ? g_strdup_printf("%u", port) : NULL;
 		pg_irc_creds_set_server_setting(account, server, "port", text);

@@ -19,32 +19,6 @@ pg_network_irc_unescape_len(const gchar *node, gsize len)
 	return pg_jid_unescape_node(copy);
 }
 
-/* RFC 2812 §2.3.1: nickname = ( letter / special ) *( letter / digit / special
- * / "-" ), special = "[", "]", "\", "`", "_", "^", "{", "|", "}"; @len bytes of
- * @nick. */
-static gboolean
-pg_network_irc_is_valid_nick_len(const gchar *nick, gsize len)
-{
-	static const gchar *special = "[]\\`_^{|}";
-
-	if (len == 0 || len > 64)
-		return FALSE;
-	if (!g_ascii_isalpha(nick[0]) && strchr(special, nick[0]) == NULL)
-		return FALSE;
-	for (gsize i = 1; i < len; i++) {
-		if (!g_ascii_isalnum(nick[i]) && nick[i] != '-' &&
-		    (nick[i] == '\0' || strchr(special, nick[i]) == NULL))
-			return FALSE;
-	}
-	return TRUE;
-}
-
-gboolean
-pg_network_irc_is_valid_nick(const gchar *nick)
-{
-	return nick != NULL && pg_network_irc_is_valid_nick_len(nick, strlen(nick));
-}
-
 static gboolean
 pg_network_irc_is_valid_hostname(const gchar *host)
 {
@@ -398,8 +372,10 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	g_variant_builder_add(options, "{ss}", "encoding", encoding);
 	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
-	return pg_network_login_message(login, "prpl-irc", username, password, identify,
-					g_variant_builder_end(options), pin);
+	/* a pinned certificate (the configure form) is for TLS only */
+	return pg_network_login_message_full(
+	    login, "prpl-irc", username, password, identify, g_variant_builder_end(options), pin,
+	    tls ? pg_irc_creds_server_setting(account, login->server, "fingerprint") : NULL);
 }
 
 static PgNetworkVerdict

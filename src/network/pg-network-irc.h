@@ -14,8 +14,10 @@
 
 G_BEGIN_DECLS
 
-/* RFC 2812 §2.3.1 nickname characters (length checked by the network). */
+/* pg-network-irc-nick.c: RFC 2812 §2.3.1 nickname characters (length
+ * checked by the network); the first @len bytes of @nick. */
 gboolean pg_network_irc_is_valid_nick(const gchar *nick);
+gboolean pg_network_irc_is_valid_nick_len(const gchar *nick, gsize len);
 
 /* Read the IRC address out of @jid, a JID on the IRC @transport parsed by
  * pg_jid_parse().  is_room is set for a #channel or &channel.  Returns:
@@ -37,6 +39,10 @@ PgForm *pg_network_irc_settings_form(const PgTransportConfig *transport,
 				     const PgAccount *account, const gchar *server);
 gboolean pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *account,
 				      const gchar *server, GHashTable *values, GError **error);
+/* A SHA-256 fingerprint as the user may write it (hex, any case, ':' or
+ * spaces between pairs) as "AB:CD:...".  Returns: (transfer full) or NULL
+ * if @value is none. */
+gchar *pg_network_irc_settings_fingerprint(const gchar *value);
 /* TLS and port of a login to @server: the user's choice (the configure
  * form) where set and still allowed, else the gate's @target; a port that
  * is no longer allowed gets *@notice (transfer full) for the user. */

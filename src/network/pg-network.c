@@ -173,10 +173,21 @@ pg_network_login_message(const PgNetworkLogin *login, const gchar *protocol, con
 			 const PgSecret *password, const PgSecret *identify, GVariant *options,
 			 GVariant *pin)
 {
+	return pg_network_login_message_full(login, protocol, username, password, identify,
+					     options, pin, NULL);
+}
+
+PgIpcMessage *
+pg_network_login_message_full(const PgNetworkLogin *login, const gchar *protocol,
+			      const gchar *username, const PgSecret *password,
+			      const PgSecret *identify, GVariant *options, GVariant *pin,
+			      const gchar *cert_sha256)
+{
 	return pg_ipc_message_new(
 	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(login->account_key), "protocol",
 	    g_variant_new_string(protocol), "username", g_variant_new_string(username), "password",
 	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "identify_password",
 	    identify != NULL ? pg_ipc_variant_new_secret(identify) : NULL, "options", options,
-	    "pin", pin, NULL);
+	    "pin", pin, "cert_sha256", cert_sha256 != NULL ? g_variant_new_string(cert_sha256) : NULL,
+	    NULL);
 }

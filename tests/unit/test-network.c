@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "core/pg-error.h"
+#include "network/pg-network-irc.h"
 #include "network/pg-network.h"
 
 static void
@@ -179,6 +180,35 @@ test_network_register_read(void)
 	g_assert_null(account);
 }
 
+typedef struct {
+	const gchar *input;
+	const gchar *output; /* NULL: refused */
+} PgFingerprintCase;
+
+#define PG_FP_UPPER "00:DD:26:77:27:78:03:64:EA:B9:A0:5A:0B:66:5E:3E:E8:2E:57:9F:7A:AA:B1:9C:D6:47:C0:B2:E7:60:B0:0A"
+
+static const PgFingerprintCase fingerprint_cases[] = {
+    {.input = PG_FP_UPPER, .output = PG_FP_UPPER},
+    {.input = "00dd2677277803 64eab9a05a0b665e3ee82e579f7aaab19cd647c0b2e760b00a",
+     .output = PG_FP_UPPER},
+    {.input = "00dd26772778036 4eab9a05a0b665e3ee82e579f7aaab19cd647c0b2e760b00a"},
+    {.input = "00dd2677277803"},
+    {.input = PG_FP_UPPER ":00"},
+    {.input = "zz"},
+    {.input = ""},
+    {.input = "sha256:00dd2677277803"},
+};
+
+static void
+test_network_irc_fingerprint(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(fingerprint_cases); i++) {
+		g_autofree gchar *got =
+		    pg_network_irc_settings_fingerprint(fingerprint_cases[i].input);
+		g_assert_cmpstr(got, ==, fingerprint_cases[i].output);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,5 +218,6 @@ main(int argc, char **argv)
 	g_test_add_func("/network/disconnect/verdicts", test_network_verdicts);
 	g_test_add_func("/network/login/protocol-and-username", test_network_login);
 	g_test_add_func("/network/register/read", test_network_register_read);
+	g_test_add_func("/network/irc/fingerprint", test_network_irc_fingerprint);
 	return g_test_run();
 }
