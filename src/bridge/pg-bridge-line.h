@@ -18,9 +18,9 @@ typedef enum {
 	PG_BRIDGE_LINE_PART,    /* text: the part reason, may be "" */
 	PG_BRIDGE_LINE_QUIT,    /* text: the quit reason, may be "" */
 	PG_BRIDGE_LINE_NICK,    /* nick: the old nick, text: the new one */
-	PG_BRIDGE_LINE_TOPIC,   /* text: the new topic */
-	PG_BRIDGE_LINE_KICK,    /* nick: who was kicked, text: "by reason" */
-	PG_BRIDGE_LINE_MODE,    /* text: the mode string */
+	PG_BRIDGE_LINE_TOPIC,   /* nick: who set it, text: the new topic */
+	PG_BRIDGE_LINE_KICK,    /* nick: who was kicked, text: who kicked, then " (reason)" if any */
+	PG_BRIDGE_LINE_MODE,    /* nick: who set it, text: the modes, e.g. "+o bob" */
 	PG_BRIDGE_LINE_OTHER,   /* anything else the log says; nick may be "" */
 	PG_BRIDGE_LINE_LAST
 } PgBridgeLineKind;
