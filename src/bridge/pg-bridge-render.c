@@ -48,36 +48,11 @@
 #define PG_BRIDGE_RENDER_ZWSP		   "\xE2\x80\x8B"
 #define PG_BRIDGE_RENDER_ELLIPSIS	   "\xE2\x80\xA6"
 
-static const gchar *const pg_bridge_multiline_names[PG_BRIDGE_MULTILINE_LAST] = {
-	[PG_BRIDGE_MULTILINE_REFUSE] = "refuse",
-	[PG_BRIDGE_MULTILINE_SUMMARISE] = "summarise",
-};
-
-const gchar *
-pg_bridge_multiline_to_string(PgBridgeMultiline multiline)
-{
-	if ((guint)multiline >= PG_BRIDGE_MULTILINE_LAST)
-		return NULL;
-	return pg_bridge_multiline_names[multiline];
-}
-
-gboolean
-pg_bridge_multiline_from_string(const gchar *name, PgBridgeMultiline *multiline)
-{
-	for (guint i = 0; name != NULL && i < PG_BRIDGE_MULTILINE_LAST; i++) {
-		if (g_strcmp0(name, pg_bridge_multiline_names[i]) == 0) {
-			*multiline = (PgBridgeMultiline)i;
-			return TRUE;
-		}
-	}
-	return FALSE;
-}
-
 void
 pg_bridge_render_policy_init(PgBridgeRenderPolicy *policy)
 {
 	policy->max_lines = 4;
-	policy->above = PG_BRIDGE_MULTILINE_SUMMARISE;
+	policy->above = PG_BRIDGE_OVERFLOW_SUMMARISE;
 	policy->summary_lines = 3;
 	policy->max_line_bytes = 400;
 	policy->break_highlight = TRUE;
@@ -220,7 +195,7 @@ pg_bridge_render_message(const PgBridgeRenderPolicy *policy, const gchar *nick, 
 		guint keep = MIN(policy->summary_lines, policy->max_lines);
 		guint more;
 
-		if (policy->above == PG_BRIDGE_MULTILINE_REFUSE || keep == 0) {
+		if (policy->above == PG_BRIDGE_OVERFLOW_REFUSE || keep == 0) {
 			g_set_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION,
 				    "This message would be %u lines on IRC; the bridge sends at "
 				    "most %u",

@@ -12,20 +12,17 @@
 
 G_BEGIN_DECLS
 
-/* What happens to a message longer than PgBridgeRenderPolicy.max_lines. */
+/* What happens to a message longer than PgBridgeRenderPolicy.max_lines
+ * (the config's multiline_policy, core/pg-config-bridge.h, maps onto it). */
 typedef enum {
-	PG_BRIDGE_MULTILINE_REFUSE,    /* nothing is sent; the sender gets an error */
-	PG_BRIDGE_MULTILINE_SUMMARISE, /* the first lines and "(N more lines)" */
-	PG_BRIDGE_MULTILINE_LAST
-} PgBridgeMultiline;
-
-/* "refuse", "summarise" (the config values); NULL for an invalid one. */
-const gchar *pg_bridge_multiline_to_string(PgBridgeMultiline multiline);
-gboolean pg_bridge_multiline_from_string(const gchar *name, PgBridgeMultiline *multiline);
+	PG_BRIDGE_OVERFLOW_REFUSE,    /* nothing is sent; the sender gets an error */
+	PG_BRIDGE_OVERFLOW_SUMMARISE, /* the first lines and "(N more lines)" */
+	PG_BRIDGE_OVERFLOW_LAST
+} PgBridgeOverflow;
 
 typedef struct {
 	guint max_lines;          /* IRC lines one message may become (default 4) */
-	PgBridgeMultiline above;  /* beyond that (default SUMMARISE) */
+	PgBridgeOverflow above;  /* beyond that (default SUMMARISE) */
 	guint summary_lines;      /* lines kept when summarising (default 3, < max_lines) */
 	gsize max_line_bytes;     /* bytes of one IRC line after "PRIVMSG #chan :" (default 400) */
 	gboolean break_highlight; /* a U+200B after the nick's first character (default TRUE) */

@@ -100,41 +100,39 @@ pg_bridge_store_has_consent(PgBridgeStore *self, const gchar *bridge)
 }
 
 gboolean
-pg_bridge_store_set_phase(PgBridgeStore *self, const gchar *bridge, PgBridgePhase phase,
-			  GError **error)
+pg_bridge_store_set_phase(PgBridgeStore *self, const gchar *bridge, const gchar *phase,
+			  gint64 now_us, GError **error)
 {
 	g_autoptr(PgBridgeStmt) stmt = NULL;
 
-	g_return_val_if_fail(pg_bridge_phase_to_string(phase) != NULL, FALSE);
 	if (!pg_bridge_store_ensure(self, bridge, error))
 		return FALSE;
-	stmt = pg_bridge_store_stmt(self, "UPDATE bridge SET phase = ?2 WHERE name = ?1;", error);
+	stmt = pg_bridge_store_stmt(
+	    self, "UPDATE bridge SET phase = ?2, phase_us = ?3 WHERE name = ?1;", error);
 	if (stmt == NULL)
 		return FALSE;
 	sqlite3_bind_text(stmt, 1, bridge, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, pg_bridge_phase_to_string(phase), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, phase, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 3, now_us);
 	return pg_bridge_store_step_done(self, stmt, error);
 }
 
-PgBridgePhase
+gchar *
 pg_bridge_store_get_phase(PgBridgeStore *self, const gchar *bridge)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgBridgeStmt) stmt =
 	    pg_bridge_store_stmt(self, "SELECT phase FROM bridge WHERE name = ?1;", &error);
-	PgBridgePhase phase = PG_BRIDGE_PHASE_PENDING;
 
 	if (stmt == NULL) {
 		g_warning("%s", error->message);
-		return phase;
+		return g_strdup("pending");
 	}
 	sqlite3_bind_text(stmt, 1, bridge, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    !pg_bridge_phase_from_string((const gchar *)sqlite3_column_text(stmt, 0), &phase))
-		g_warning("%s: bridge %s has an unknown phase", self->path, bridge);
-	return phase;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		return pg_bridge_store_column_text(stmt, 0);
+	return g_strdup("pending");
 }
-
 
 /* ---------------------------------------------------------------- id map */
 

@@ -153,7 +153,7 @@ pg_bridge_store_status_rest(PgBridgeStore *self, PgBridgeStatus *status, GError 
 {
 	g_autoptr(PgBridgeStmt) bridge = pg_bridge_store_stmt(
 	    self,
-	    "SELECT phase, legacy_occupants, xmpp_occupants, occupants_us,"
+	    "SELECT phase, phase_us, legacy_occupants, xmpp_occupants, occupants_us,"
 	    " (SELECT COUNT(*) FROM puppet WHERE bridge = ?1),"
 	    " (SELECT COUNT(*) FROM puppet WHERE bridge = ?1 AND healthy),"
 	    " (SELECT COUNT(*) FROM spool WHERE bridge = ?1),"
@@ -166,16 +166,15 @@ pg_bridge_store_status_rest(PgBridgeStore *self, PgBridgeStatus *status, GError 
 	sqlite3_bind_text(bridge, 1, status->bridge, -1, SQLITE_STATIC);
 	if (sqlite3_step(bridge) != SQLITE_ROW)
 		return pg_bridge_store_set_error_db(self, error, "cannot read a bridge");
-	if (!pg_bridge_phase_from_string((const gchar *)sqlite3_column_text(bridge, 0),
-					 &status->phase))
-		status->phase = PG_BRIDGE_PHASE_PENDING;
-	status->occupants[PG_BRIDGE_TO_LEGACY] = (guint)sqlite3_column_int64(bridge, 1);
-	status->occupants[PG_BRIDGE_TO_XMPP] = (guint)sqlite3_column_int64(bridge, 2);
-	status->occupants_us = sqlite3_column_int64(bridge, 3);
-	status->puppets = (guint)sqlite3_column_int64(bridge, 4);
-	status->puppets_healthy = (guint)sqlite3_column_int64(bridge, 5);
-	status->spool_total = (guint64)sqlite3_column_int64(bridge, 6);
-	status->spool_pending = (guint64)sqlite3_column_int64(bridge, 7);
+	status->phase = pg_bridge_store_column_text(bridge, 0);
+	status->phase_us = sqlite3_column_int64(bridge, 1);
+	status->occupants[PG_BRIDGE_TO_LEGACY] = (guint)sqlite3_column_int64(bridge, 2);
+	status->occupants[PG_BRIDGE_TO_XMPP] = (guint)sqlite3_column_int64(bridge, 3);
+	status->occupants_us = sqlite3_column_int64(bridge, 4);
+	status->puppets = (guint)sqlite3_column_int64(bridge, 5);
+	status->puppets_healthy = (guint)sqlite3_column_int64(bridge, 6);
+	status->spool_total = (guint64)sqlite3_column_int64(bridge, 7);
+	status->spool_pending = (guint64)sqlite3_column_int64(bridge, 8);
 	return TRUE;
 }
 

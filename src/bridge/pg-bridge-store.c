@@ -48,7 +48,7 @@
 static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERSION + 1] = {
     [1] = "CREATE TABLE bridge ("
 	  "  name TEXT PRIMARY KEY,"
-	  "  phase TEXT NOT NULL DEFAULT 'pending',"
+	  "  phase TEXT NOT NULL DEFAULT 'pending', phase_us INTEGER NOT NULL DEFAULT 0,"
 	  "  approved_by TEXT, approved_us INTEGER NOT NULL DEFAULT 0,"
 	  "  revoked_by TEXT, revoked_us INTEGER NOT NULL DEFAULT 0,"
 	  "  legacy_occupants INTEGER NOT NULL DEFAULT 0,"
@@ -122,6 +122,7 @@ pg_bridge_status_free(PgBridgeStatus *status)
 	if (status == NULL)
 		return;
 	g_free(status->bridge);
+	g_free(status->phase);
 	pg_bridge_consent_clear(&status->consent);
 	for (guint i = 0; i < PG_BRIDGE_DIRECTIONS; i++)
 		g_free(status->last_error[i]);
@@ -137,34 +138,6 @@ pg_bridge_spool_item_free(PgBridgeSpoolItem *item)
 	g_free(item->source);
 	g_free(item->stanza_id);
 	g_free(item);
-}
-
-static const gchar *const pg_bridge_phase_names[PG_BRIDGE_PHASE_LAST] = {
-	[PG_BRIDGE_PHASE_PENDING] = "pending",     [PG_BRIDGE_PHASE_ACTIVE] = "active",
-	[PG_BRIDGE_PHASE_PAUSED] = "paused",       [PG_BRIDGE_PHASE_MOVED] = "moved",
-	[PG_BRIDGE_PHASE_READ_ONLY] = "read-only",
-};
-
-const gchar *
-pg_bridge_phase_to_string(PgBridgePhase phase)
-{
-	if ((guint)phase >= PG_BRIDGE_PHASE_LAST)
-		return NULL;
-	return pg_bridge_phase_names[phase];
-}
-
-gboolean
-pg_bridge_phase_from_string(const gchar *name, PgBridgePhase *phase)
-{
-	if (name == NULL)
-		return FALSE;
-	for (guint i = 0; i < PG_BRIDGE_PHASE_LAST; i++) {
-		if (g_strcmp0(name, pg_bridge_phase_names[i]) == 0) {
-			*phase = (PgBridgePhase)i;
-			return TRUE;
-		}
-	}
-	return FALSE;
 }
 
 const gchar *

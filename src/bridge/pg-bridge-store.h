@@ -22,19 +22,6 @@ G_BEGIN_DECLS
 
 typedef struct _PgBridgeStore PgBridgeStore;
 
-/* Where a bridge stands in the move (issue 11 §7). */
-typedef enum {
-	PG_BRIDGE_PHASE_PENDING,   /* configured, waiting for a chanop's consent */
-	PG_BRIDGE_PHASE_ACTIVE,    /* relaying both ways */
-	PG_BRIDGE_PHASE_PAUSED,    /* an admin paused it; nothing relayed */
-	PG_BRIDGE_PHASE_MOVED,     /* "we moved": topic + notice to joiners, still relaying */
-	PG_BRIDGE_PHASE_READ_ONLY, /* the last phase: XMPP → legacy only */
-	PG_BRIDGE_PHASE_LAST
-} PgBridgePhase;
-
-const gchar *pg_bridge_phase_to_string(PgBridgePhase phase);
-gboolean pg_bridge_phase_from_string(const gchar *name, PgBridgePhase *phase);
-
 /* Which way a line went. */
 typedef enum {
 	PG_BRIDGE_TO_LEGACY, /* from the room to the legacy channel */
@@ -85,10 +72,15 @@ gboolean pg_bridge_store_has_consent(PgBridgeStore *self, const gchar *bridge);
 
 /* ---- phase ---- */
 
-gboolean pg_bridge_store_set_phase(PgBridgeStore *self, const gchar *bridge, PgBridgePhase phase,
-				   GError **error);
-/* PG_BRIDGE_PHASE_PENDING for a bridge the store does not know. */
-PgBridgePhase pg_bridge_store_get_phase(PgBridgeStore *self, const gchar *bridge);
+/* The phase is the runtime's word (the config's phase, e.g. "live",
+ * "moved", "readonly" from core/pg-config-bridge.h, or a state of its own
+ * such as "pending" consent or "paused"); the store only keeps it, with
+ * the time it was set. */
+gboolean pg_bridge_store_set_phase(PgBridgeStore *self, const gchar *bridge, const gchar *phase,
+				   gint64 now_us, GError **error);
+/* Returns: (transfer full) @bridge's phase, "pending" for a bridge the store
+ * does not know (or on a read error, logged). */
+gchar *pg_bridge_store_get_phase(PgBridgeStore *self, const gchar *bridge) G_GNUC_WARN_UNUSED_RESULT;
 
 /* ---- the id map (room message ids <-> legacy lines) ---- */
 
@@ -150,7 +142,8 @@ gboolean pg_bridge_store_set_occupants(PgBridgeStore *self, const gchar *bridge,
 /* What `polygate bridge status` prints for one bridge. */
 typedef struct {
 	gchar *bridge;
-	PgBridgePhase phase;
+	gchar *phase;
+	gint64 phase_us;                                /* when it was set; 0 never */
 	PgBridgeConsent consent;
 	guint64 lines[PG_BRIDGE_DIRECTIONS];            /* since the store was made */
 	gdouble lines_per_minute[PG_BRIDGE_DIRECTIONS]; /* over the last 5 minutes */

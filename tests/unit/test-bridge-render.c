@@ -188,25 +188,11 @@ test_bridge_render_multiline_policy(void)
 	g_assert_cmpstr(summary[2], ==, "<c> 3");
 	g_assert_cmpstr(summary[3], ==, "<c> (7 more lines)");
 
-	policy.above = PG_BRIDGE_MULTILINE_REFUSE;
+	policy.above = PG_BRIDGE_OVERFLOW_REFUSE;
 	refused = pg_bridge_render_message(&policy, "c", ten, NULL, &error);
 	g_assert_null(refused);
 	g_assert_error(error, PG_ERROR, PG_ERROR_POLICY_VIOLATION);
 	g_assert_nonnull(strstr(error->message, "10 lines"));
-}
-
-static void
-test_bridge_render_multiline_names(void)
-{
-	PgBridgeMultiline multiline;
-
-	g_assert_true(pg_bridge_multiline_from_string("refuse", &multiline));
-	g_assert_cmpint(multiline, ==, PG_BRIDGE_MULTILINE_REFUSE);
-	g_assert_true(pg_bridge_multiline_from_string("summarise", &multiline));
-	g_assert_cmpint(multiline, ==, PG_BRIDGE_MULTILINE_SUMMARISE);
-	g_assert_false(pg_bridge_multiline_from_string("summarize!", &multiline));
-	g_assert_false(pg_bridge_multiline_from_string(NULL, &multiline));
-	g_assert_null(pg_bridge_multiline_to_string(PG_BRIDGE_MULTILINE_LAST));
 }
 
 /* XEP-0461 §4: the quote of the replied-to line is a fallback; IRC gets
@@ -333,7 +319,6 @@ main(int argc, char **argv)
 			test_bridge_render_long_line_cuts_at_spaces);
 	g_test_add_func("/bridge-render/message/multiline-policy",
 			test_bridge_render_multiline_policy);
-	g_test_add_func("/bridge-render/message/multiline-names", test_bridge_render_multiline_names);
 	g_test_add_func("/bridge-render/reply/prefix-without-fallback", test_bridge_render_reply);
 	for (guint i = 0; i < G_N_ELEMENTS(fallback_cases); i++) {
 		g_autofree gchar *path = g_strdup_printf("/bridge-render/fallback/%u", i);
