@@ -24,10 +24,12 @@ import argparse
 import base64
 import os
 import random
+import re
 import shutil
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,15 +82,68 @@ class RawClient:
         self.sock.sendall(text.encode())
 
     def read_until(self, marker):
+        """Returns: the bytes read up to and with @marker."""
         while marker not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise RuntimeError(f"stream closed before {marker!r}")
             self.buf += chunk
-        self.buf = self.buf[self.buf.index(marker) + len(marker):]
+        end = self.buf.index(marker) + len(marker)
+        read, self.buf = self.buf[:end], self.buf[end:]
+        return read
 
     def close(self):
         self.sock.close()
+
+
+def start_trace(pid, path, nudge):
+    """perf trace of @pid's recvfrom/sendto calls (all its threads) into
+    @path (tracepoints: no ptrace stop per call, unlike strace); returns
+    once a call made by nudge() shows in it."""
+    proc = subprocess.Popen(["perf", "trace", "-p", str(pid), "-e", "recvfrom,sendto",
+                             "-o", path], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        nudge()
+        with open(path, "a+") as f:
+            f.seek(0)
+            if "recvfrom(" in f.read():
+                return proc
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("perf trace did not start")
+
+
+TRACE_RE = re.compile(r"^\s*(\d+\.\d+) \(\s*(\d+\.\d+) ms\): \S+ (recvfrom|sendto)"
+                      r"\(fd: (\d+),.*\)\s+= (-?\d+)")
+
+
+def service_times(path):
+    """Per page, in seconds: from the start of the daemon's read of the query
+    to the end of its last write before the next query, on the component's
+    socket (the fd with the most writes).  Only pages are traced."""
+    calls = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = TRACE_RE.match(line)
+            if m is not None and int(m[5]) > 0:
+                calls.append((float(m[1]) / 1000, float(m[2]) / 1000, m[3], int(m[4])))
+    writes = {}
+    for _, _, call, fd in calls:
+        if call == "sendto":
+            writes[fd] = writes.get(fd, 0) + 1
+    component = max(writes, key=writes.get)
+    pages, start, end, writes = [], None, None, 0
+    for at, took, call, fd in calls + [(0, 0, "recvfrom", component)]:
+        if fd != component:
+            continue
+        if call == "recvfrom":
+            if writes > 50:  # a page: 50 results and the IQ (not a nudge)
+                pages.append(end - start)
+            start, end, writes = at, None, 0
+        elif start is not None:
+            end, writes = at + took, writes + 1
+    return pages
 
 
 def percentile(values, fraction):
@@ -115,6 +170,13 @@ def main():
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--joins", type=int, default=30)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--prosody-nagle", choices=("on", "off"), default="off",
+                        help="Nagle's algorithm on Prosody's sockets (network_settings); "
+                        "Prosody's own default is on, the testbed's off")
+    parser.add_argument("--trace", metavar="FILE",
+                        help="trace the daemon's socket reads and writes during the raw "
+                        "client's pages into FILE (perf trace), to time the gateway's own "
+                        "part of each page")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
     worker = os.path.join(os.path.dirname(binary), "..", "backends", "purple", "polygate-purple")
@@ -124,7 +186,8 @@ def main():
         certs = os.path.join(workdir, "certs")
         os.makedirs(certs)
         util.selfsigned_cert(certs, DOMAIN)
-        prosody = Prosody(os.path.join(workdir, "prosody"), certs, components=(IRC,))
+        prosody = Prosody(os.path.join(workdir, "prosody"), certs, components=(IRC,),
+                          nagle=args.prosody_nagle == "on")
         alice_jid = prosody.create_user("alice")
         checker_jid = prosody.create_user("harness")
         prosody.start()
@@ -136,7 +199,10 @@ def main():
                              port=prosody.c2s_port).connect()
         stack.append(checker.disconnect)
         daemon = IrcPolygate(binary, os.path.join(workdir, "polygate"), prosody,
-                             transports_for(ngircd.port)[:1],
+                             # all of the archive: the default limit (10,000 a
+                             # room) would prune it at the first new line
+                             transports_for(ngircd.port,
+                                            history_max_messages=2 * args.messages)[:1],
                              global_options={"worker": os.path.abspath(worker)},
                              log_level="message")
         daemon.start(checker)
@@ -201,18 +267,36 @@ def main():
         raw = RawClient(prosody.c2s_port, alice_jid, prosody.passwords[alice_jid])
         stack.append(raw.close)
         raw_pages = []
+        tracer = None
+        if args.trace:
+            def nudge():
+                raw.send(f"<iq type='get' id='nudge' to={quoteattr(room)}><query "
+                         "xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+                raw.read_until(b"id='nudge'")
+                raw.read_until(b"</iq>")
+            tracer = start_trace(daemon.pid, args.trace, nudge)
         for q in range(args.queries):
             rsm = f"<max>50</max><after>{random.choice(ids[:-60])}</after>" if q % 2 == 0 \
                 else f"<max>50</max><before>{random.choice(ids[60:]) if q % 4 == 1 else ''}</before>"
             start = time.monotonic()
             raw.send(f"<iq type='set' id='p{q}' to={quoteattr(room)}><query xmlns='{NS_MAM}' "
                      f"queryid='r{q}'><set xmlns='{NS_RSM}'>{rsm}</set></query></iq>")
-            raw.read_until(f"id='p{q}'".encode())
-            raw.read_until(b"</iq>")
+            reply = raw.read_until(f"id='p{q}'".encode())
+            reply += raw.read_until(b"</iq>")
             raw_pages.append(time.monotonic() - start)
+            # an error (an id the archive does not hold) would time nothing
+            reply = reply[reply.rfind(b"<iq"):]
+            assert b"<error" not in reply, reply
         print(f"MAM page of 50, end to end to a client that parses nothing: p50 "
               f"{statistics.median(raw_pages) * 1000:.2f} ms, "
               f"p99 {percentile(raw_pages, 0.99) * 1000:.2f} ms")
+        if tracer is not None:
+            tracer.send_signal(2)
+            tracer.wait()
+            own = service_times(args.trace)
+            print(f"the gateway's own part of those pages (query read -> last write, "
+                  f"perf trace, {len(own)} pages): p50 {statistics.median(own) * 1000:.2f}"
+                  f" ms, p99 {percentile(own, 0.99) * 1000:.2f} ms")
         plain, history = [], []
         occupant = quoteattr(room + "/alice")
         for _ in range(args.joins):

@@ -1408,6 +1408,9 @@ def main():
     parser.add_argument("--max-minutes", type=float, default=80.0,
                         help="the whole run is cancelled after this")
     parser.add_argument("--no-biboumi", action="store_true")
+    parser.add_argument("--prosody-nagle", choices=("on", "off"), default="off",
+                        help="Nagle's algorithm on Prosody's sockets (network_settings); "
+                        "Prosody's own default is on, the testbed's off")
     parser.add_argument("--biboumi-modes", type=lambda t: [m for m in t.split(",") if m],
                         default=["history", "nohistory"],
                         help="biboumi runs: 'history' (as installed: every message goes "
@@ -1476,7 +1479,8 @@ def main():
         util.selfsigned_cert(os.path.join(env.workdir, "certs"))
         env.prosody = Prosody(os.path.join(env.workdir, "prosody"),
                               os.path.join(env.workdir, "certs"),
-                              components=(POLYGATE_JID, BIBOUMI_JID))
+                              components=(POLYGATE_JID, BIBOUMI_JID),
+                              nagle=args.prosody_nagle == "on")
         env.prosody.create_user("harness")
         t = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(8) as pool:

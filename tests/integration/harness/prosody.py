@@ -28,14 +28,19 @@ def _lua_string(value):
 
 class Prosody:
     def __init__(self, directory, cert_dir, components=DEFAULT_COMPONENTS, plugin_paths=(),
-                 extra_lines=(), privileged=None):
+                 extra_lines=(), privileged=None, nagle=False):
         """plugin_paths: directories of test-only Prosody modules; extra_lines:
         config lines appended at the end (e.g. a Component using one);
         privileged: component JID -> XEP-0356 permissions, e.g.
         {"xmpp.localhost": {"roster": "both"}}, granted by mod_privilege from
         Debian's prosody-modules (loaded on every host and on those
-        components, as its documentation asks)."""
+        components, as its documentation asks); nagle: leave Nagle's
+        algorithm on Prosody's sockets (its default): off, every stanza
+        Prosody writes goes out at once (TCP_NODELAY), else a burst (a MAM
+        page) waits ~40 ms for the client's delayed ACK
+        (contrib/bench/README.md, history_bench)."""
         self.privileged = dict(privileged or {})
+        self.nagle = nagle
         if self.privileged and not os.path.exists(MOD_PRIVILEGE):
             raise util.HarnessError(f"{MOD_PRIVILEGE} is missing: install prosody-modules "
                                     "(contrib/scripts/install-deps.sh)")
@@ -75,6 +80,8 @@ class Prosody:
             'modules_disabled = { "s2s" }',
             "c2s_require_encryption = false",
             "allow_unencrypted_plain_auth = true",
+            # net/server_epoll.lua sets TCP_NODELAY only when told
+            f"network_settings = {{ nagle = {'true' if self.nagle else 'false'} }}",
         ]
         if self.privileged:
             entities = ", ".join(
