@@ -3,6 +3,7 @@
  *   polygate --config FILE               run the gateway in the foreground
  *   polygate --check-config --config F   validate the config and exit
  *   polygate rekey --config FILE         re-seal every secret under a new key
+ *   polygate bridge import|export|status the bridge tools (src/bridge/pg-bridge-cli.c)
  */
 #define G_LOG_DOMAIN "polygate"
 
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "bridge/pg-bridge-cli.h"
 #include "core/pg-config.h"
 #include "core/pg-error.h"
 #include "core/pg-log.h"
@@ -271,7 +273,10 @@ main(int argc, char **argv)
 
 	pg_main_harden();
 	setlocale(LC_ALL, "");
-	context = g_option_context_new("[rekey]");
+	/* its own options (--bridge, --format...): parsed there */
+	if (argc >= 2 && g_strcmp0(argv[1], "bridge") == 0)
+		return pg_bridge_cli_main(argc - 1, argv + 1);
+	context = g_option_context_new("[rekey|bridge ...]");
 	g_option_context_set_summary(
 	    context, "Polygate, an XMPP transport gateway: one XEP-0114 component per\n"
 		     "configured transport lets XMPP users reach IRC, SMS and libpurple networks.");
@@ -279,7 +284,9 @@ main(int argc, char **argv)
 	    context, "Commands:\n"
 		     "  (none)   run the gateway in the foreground until SIGTERM/SIGINT\n"
 		     "  rekey    re-seal every stored secret under a new key, then drop the old\n"
-		     "           key from the key file (refused while the gateway runs)\n\n"
+		     "           key from the key file (refused while the gateway runs)\n"
+		     "  bridge   import old channel logs, export them, show each bridge's\n"
+		     "           state (polygate bridge --help)\n\n"
 		     "See conf/polygate.conf.example for every configuration key.\n");
 	g_option_context_add_main_entries(context, entries, NULL);
 	if (!g_option_context_parse(context, &argc, &argv, &error)) {
