@@ -29,6 +29,7 @@
 #include "pg-purple-sandbox.h"
 #include "pg-purple-ui.h"
 #include "pg-purple-watch.h"
+#include "pg-purple-receipts.h"
 #include "pg-purple-worker.h"
 
 #define PG_PURPLE_NOFILE_MAX 4096
@@ -205,6 +206,7 @@ main(int argc, char **argv)
 	pg_purple_icons_connect();
 	pg_purple_numerics_connect();
 	pg_purple_admin_connect();
+	pg_purple_receipts_connect();
 	pg_purple_watch_connect();
 	pg_purple_state_init();
 	pg_purple_pin_init();
@@ -222,6 +224,7 @@ main(int argc, char **argv)
 	pg_purple_pin_shutdown();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
+	pg_purple_receipts_disconnect();
 	pg_purple_watch_disconnect();
 	pg_purple_numerics_disconnect();
 	pg_purple_icons_disconnect();

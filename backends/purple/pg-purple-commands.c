@@ -37,6 +37,7 @@
 #include "pg-purple-numerics.h"
 #include "pg-purple-request.h"
 #include "pg-purple-protocol.h"
+#include "pg-purple-receipts.h"
 #include "pg-purple-sendq.h"
 #include "pg-purple-state.h"
 #include "pg-purple-text.h"
@@ -460,10 +461,12 @@ pg_purple_commands_send_im(const PgIpcMessage *msg, GError **error)
 	    NULL)
 		purple_conversation_new(PURPLE_CONV_TYPE_IM, entry->account, to);
 	worker->sending_request = msg->id;
+	pg_purple_receipts_arm(entry->account, msg); /* XEP-0184: pg-purple-receipts.c */
 	sent = pg_purple_lines_is_irc(entry->account) /* /me, long lines: pg-purple-lines.c */
 		   ? pg_purple_lines_send_im(entry->account, to, msg, NULL)
 		   : serv_send_im(gc, to, html, 0);
 	worker->sending_request = 0;
+	pg_purple_receipts_disarm();
 	/* send_im takes the id; should it not have run, a later send must not
 	 * reuse this one */
 	if (message_id != NULL &&
@@ -766,6 +769,9 @@ pg_purple_commands_dispatch(const PgIpcMessage *msg)
 		break;
 	case PG_IPC_CMD_TYPING:
 		ok = pg_purple_commands_typing(msg, &error);
+		break;
+	case PG_IPC_CMD_RECEIPT:
+		ok = pg_purple_receipts_answer(msg, &error);
 		break;
 	case PG_IPC_CMD_JOIN_ROOM:
 		ok = pg_purple_commands_join_room(msg, &error);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "pg-purple-im.h"
+#include "pg-purple-receipts.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
@@ -79,6 +80,7 @@ pg_purple_im_write_conv(PurpleConversation *conv, const char *who, const char *a
 	g_autofree gchar *body = NULL;
 	g_autofree gchar *from = NULL;
 	gint64 stamp;
+	guint32 receipt;
 
 	if (entry == NULL || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM ||
 	    (flags & PURPLE_MESSAGE_RECV) == 0 || (flags & not_from_the_contact) != 0)
@@ -90,9 +92,10 @@ pg_purple_im_write_conv(PurpleConversation *conv, const char *who, const char *a
 	body = pg_purple_text_plain(message);
 	from = pg_purple_im_contact(account, who);
 	stamp = pg_purple_im_stamp(flags, (gint64)mtime, g_get_real_time() / G_USEC_PER_SEC);
+	receipt = pg_purple_receipts_take_incoming(account); /* XEP-0184 */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",
 	    pg_purple_text_new(from), "body", pg_purple_text_new(body), "flags",
 	    g_variant_new_uint32(flags), "stamp", stamp != 0 ? g_variant_new_int64(stamp) : NULL,
-	    NULL));
+	    "receipt", receipt != 0 ? g_variant_new_uint32(receipt) : NULL, NULL));
 }

@@ -25,6 +25,7 @@
 #include "core/pg-protocol-info.h"
 #include "ipc/pg-ipc-protocol-info.h"
 #include "pg-purple-protocol.h"
+#include "pg-purple-receipts.h"
 #include "pg-purple-worker.h"
 
 static void
@@ -191,6 +192,10 @@ pg_purple_protocol_info(const PgIpcMessage *msg, GError **error)
 					   purple_account_user_split_get_reverse(split));
 	}
 	pg_purple_protocol_add_chat_fields(info, prpl_info);
+	/* XEP-0085 and XEP-0184 on the plugin's contacts (src/session/
+	 * pg-contact-caps.c): what it can send, what the worker can carry */
+	info->typing = prpl_info->send_typing != NULL;
+	info->receipts = pg_purple_receipts_supported(id);
 	pg_purple_protocol_make_all_valid(info);
 	pg_purple_worker_emit(pg_ipc_protocol_info_to_message(info, msg->id));
 	return TRUE;

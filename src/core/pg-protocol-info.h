@@ -70,6 +70,12 @@ typedef struct {
 	gchar *file;           /* absolute path of the plugin file */
 	PgProtocolPassword password;
 	gchar *username_label; /* the plugin's label for the account name, or NULL */
+	/* XEP-0085 chat states can reach the buddy: the plugin sends typing
+	 * notifications (PurplePluginProtocolInfo.send_typing != NULL) */
+	gboolean typing;
+	/* XEP-0184 receipts both ways: the worker has a delivery path for
+	 * this plugin (backends/purple/pg-purple-receipts.c) */
+	gboolean receipts;
 	GPtrArray *options;    /* element-type PgProtocolOption */
 	GPtrArray *splits;     /* element-type PgProtocolSplit */
 	GPtrArray *chat_fields; /* element-type PgProtocolChatField */

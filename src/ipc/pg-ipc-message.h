@@ -142,6 +142,22 @@
  *                (kept offline, history): the plugin's time for it is older
  *                than the worker's clock (backends/purple/pg-purple-im.c).
  *                The daemon stamps it as XEP-0203 delayed delivery.
+ *   receipt      XEP-0184 delivery receipts, a number naming one message:
+ *                send-im: the daemon's number for a message whose sender
+ *                asked for a receipt; the worker asks the buddy's client
+ *                for one (prpl-jabber: <request xmlns='urn:xmpp:receipts'/>)
+ *                and, when the buddy's client answers, sends
+ *                receipt{from, receipt} (worker -> daemon) with that
+ *                number.  im-received: the worker's number for a buddy's
+ *                message that asked for a receipt; when the user's client
+ *                confirms it, the daemon sends receipt{to, receipt}
+ *                (daemon -> worker) and the worker answers the buddy.
+ *                Each side keeps a bounded number of these per account;
+ *                an unknown number is dropped without an error.
+ *     typing     protocol-info: the plugin sends typing notifications
+ *                (prpl_info->send_typing), so XEP-0085 chat states work
+ *     receipts   protocol-info: the worker has the receipt path above
+ *                for this plugin (backends/purple/pg-purple-receipts.c)
  *   buddy-icon   (worker -> daemon): the icon of buddy who changed: data,
  *                the image (at most backends/purple/pg-purple-icons.h's
  *                PG_PURPLE_ICON_MAX bytes), type its MIME type; neither
@@ -182,8 +198,10 @@ G_BEGIN_DECLS
  * v8: list-rooms and its answer room-list (the network's room list).
  * v9: im-received may carry stamp, the time of a message delivered late.
  * v10: buddy-icon, a buddy's picture (XEP-0153 avatars).
- * v11: login may carry cert_sha256, the certificate the user pinned. */
-#define PG_IPC_PROTOCOL_VERSION 11
+ * v11: login may carry cert_sha256, the certificate the user pinned.
+ * v12: XEP-0184 receipts: send-im and im-received may carry receipt, and
+ *     receipt goes both ways; protocol-info says typing and receipts. */
+#define PG_IPC_PROTOCOL_VERSION 12
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -199,9 +217,10 @@ G_BEGIN_DECLS
 	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s?")                                   \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
-	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s?")                     \
+	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s? receipt:u?")          \
 	X(CMD_INJECT_IM, "inject-im", CMD, "account:s from:s body:s")                             \
 	X(CMD_TYPING, "typing", CMD, "account:s to:s state:s")                                    \
+	X(CMD_RECEIPT, "receipt", CMD, "account:s to:s receipt:u")                                \
 	X(CMD_JOIN_ROOM, "join-room", CMD, "account:s room:s nick:s? password:s?!")               \
 	X(CMD_LEAVE_ROOM, "leave-room", CMD, "account:s room:s")                                  \
 	X(CMD_ROOM_MESSAGE, "room-message", CMD, "account:s room:s body:s")                       \
@@ -222,8 +241,10 @@ G_BEGIN_DECLS
 	X(EVT_BUDDY, "buddy", EVT, "account:s who:s alias:s? group:s?")                           \
 	X(EVT_BUDDY_REMOVED, "buddy-removed", EVT, "account:s who:s")                             \
 	X(EVT_BUDDY_ICON, "buddy-icon", EVT, "account:s who:s data:ay? type:s?")                  \
-	X(EVT_IM_RECEIVED, "im-received", EVT, "account:s from:s body:s flags:u? stamp:x?")       \
+	X(EVT_IM_RECEIVED, "im-received", EVT,                                                    \
+	  "account:s from:s body:s flags:u? stamp:x? receipt:u?")                                 \
 	X(EVT_TYPING, "typing", EVT, "account:s from:s state:s")                                  \
+	X(EVT_RECEIPT, "receipt", EVT, "account:s from:s receipt:u")                              \
 	X(EVT_ROOM_JOINED, "room-joined", EVT,                                                    \
 	  "account:s room:s nick:s occupants:a(ss) subject:s?")                                   \
 	X(EVT_ROOM_OCCUPANT, "room-occupant", EVT,                                                \
@@ -243,7 +264,7 @@ G_BEGIN_DECLS
 	X(EVT_ACCOUNT_STATE, "account-state", EVT, "account:s key:s value:s?")                    \
 	X(EVT_PROTOCOL_INFO, "protocol-info", EVT,                                                \
 	  "protocol:s name:s file:s password:s username_label:s? options:a(ssssba(ss)) "           \
-	  "splits:a(sssb) chat_fields:a(ssbbiib)")
+	  "splits:a(sssb) chat_fields:a(ssbbiib) typing:b? receipts:b?")
 
 typedef enum {
 	PG_IPC_KIND_INVALID = 0,

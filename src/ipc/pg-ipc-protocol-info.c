@@ -52,7 +52,9 @@ pg_ipc_protocol_info_to_message(const PgProtocolInfo *info, guint32 id)
 	    "username_label",
 	    info->username_label != NULL ? g_variant_new_string(info->username_label) : NULL,
 	    "options", g_variant_builder_end(&options), "splits", g_variant_builder_end(&splits),
-	    "chat_fields", g_variant_builder_end(&chat_fields), NULL);
+	    "chat_fields", g_variant_builder_end(&chat_fields), "typing",
+	    g_variant_new_boolean(info->typing), "receipts", g_variant_new_boolean(info->receipts),
+	    NULL);
 }
 
 static gboolean
@@ -224,6 +226,8 @@ pg_ipc_protocol_info_from_message(const PgIpcMessage *msg, GError **error)
 		return NULL;
 	}
 	info->file = g_strdup(file);
+	info->typing = pg_ipc_message_get_boolean(msg, "typing", FALSE);
+	info->receipts = pg_ipc_message_get_boolean(msg, "receipts", FALSE);
 	if (username_label != NULL && username_label[0] != '\0')
 		info->username_label = g_strdup(username_label);
 	if (!pg_ipc_protocol_info_check_text("the name", info->name, error) ||

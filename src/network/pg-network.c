@@ -58,6 +58,20 @@ pg_network_contact_address(gchar *name)
 	return address;
 }
 
+gboolean
+pg_network_chat_states(const PgTransportConfig *transport)
+{
+	return pg_network_has(pg_network_for(transport->type), PG_NETWORK_BUDDY_LIST) &&
+	       transport->protocol_info != NULL && transport->protocol_info->typing;
+}
+
+gboolean
+pg_network_receipts(const PgTransportConfig *transport)
+{
+	return pg_network_has(pg_network_for(transport->type), PG_NETWORK_BUDDY_LIST) &&
+	       transport->protocol_info != NULL && transport->protocol_info->receipts;
+}
+
 PgForm *
 pg_network_schema_form(const PgNetwork *network, const PgTransportConfig *transport,
 		       const PgAccount *account)

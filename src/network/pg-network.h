@@ -228,6 +228,13 @@ pg_network_has(const PgNetwork *network, PgNetworkFlags flag)
 	return (network->flags & flag) != 0;
 }
 
+/* What a contact of @transport can do, from its driver and its plugin's
+ * protocol info (NULL until probed: nothing): XEP-0085 chat states (a
+ * network with a buddy list whose plugin sends typing) and XEP-0184
+ * receipts (the worker has a delivery path for the plugin). */
+gboolean pg_network_chat_states(const PgTransportConfig *transport);
+gboolean pg_network_receipts(const PgTransportConfig *transport);
+
 /* Shared by the drivers: the schema-driven form and account reading. */
 PgForm *pg_network_schema_form(const PgNetwork *network, const PgTransportConfig *transport,
 			       const PgAccount *account);

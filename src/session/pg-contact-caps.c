@@ -14,27 +14,26 @@
  * slidge give legacy contacts: the user talks to a person's client, and
  * "gateway" is the transport's own identity (pg-disco.c).
  *
- * Features: only what the gateway really does for a contact of the network:
+ * Features: only what the gateway really does for a contact of the
+ * transport (src/network/pg-network.h says which):
  *   - http://jabber.org/protocol/disco#info, always;
  *   - http://jabber.org/protocol/chatstates (XEP-0085) on networks with a
- *     buddy list (generic libpurple): the daemon maps chat states onto the
- *     plugin's typing both ways (pg-contacts.c, backends/purple/
- *     pg-purple-chatstate.c).  prpl-irc and the SMS plugin have no typing,
- *     so IRC and SMS contacts do not claim it;
- *   - vcard-temp (XEP-0054) on the same networks: the contact's vCard
- *     carries its nickname and XEP-0153 avatar (pg-contact-avatar.c).
- * Not urn:xmpp:receipts (XEP-0184).  XEP-0184 §1: a receipt says a message
- * "has been delivered to a client controlled by the intended recipient",
- * and §6: an entity that supports it "MUST" say so in disco.  No libpurple
- * 2.14 plugin reports that: prpl-jabber neither requests nor reads
- * <received/> (libpurple/protocols/jabber/message.c knows no
- * urn:xmpp:receipts), prpl-irc has nothing like it, and the IM "sent" the
- * plugin reports is only handed to its socket.  A receipt from the gateway
- * would claim a delivery that never happened, so the gateway sends none for
- * these contacts and does not advertise the feature; a request from the
- * user is ignored, as XEP-0184 §5 expects of a recipient that does not
- * support it.  SMS is the exception, with the operator's delivery reports
- * (session/pg-sms.c), on an SMS contact that answers no disco.
+ *     buddy list whose plugin sends typing (send_typing in its protocol
+ *     info): the daemon maps chat states onto the plugin's typing both
+ *     ways (pg-contacts.c, backends/purple/pg-purple-chatstate.c).  A
+ *     plugin without it (prpl-bonjour, prpl-irc, the SMS plugin) would
+ *     take them for nothing, so its contacts do not claim them and the
+ *     user's are not forwarded;
+ *   - urn:xmpp:receipts (XEP-0184) where the worker can carry a real
+ *     receipt both ways (prpl-jabber: pg-receipts.c).  §6: an entity that
+ *     supports it "MUST" say so, and one that does not must not: no other
+ *     libpurple 2.14 plugin reports a delivery (the IM "sent" a plugin
+ *     reports is only handed to its socket), so their contacts do not
+ *     claim it and a request is ignored, as §5 expects.  SMS has its own
+ *     receipts from the operator's delivery reports (session/pg-sms.c),
+ *     on an SMS contact that answers no disco;
+ *   - vcard-temp (XEP-0054) on networks with a buddy list: the contact's
+ *     vCard carries its nickname and XEP-0153 avatar (pg-contact-avatar.c).
  */
 #define G_LOG_DOMAIN "pg-session"
 
@@ -49,18 +48,24 @@
 #define PG_CONTACT_CAPS_CATEGORY "client"
 #define PG_CONTACT_CAPS_TYPE     "pc"
 #define PG_NS_CHATSTATES_FEATURE "http://jabber.org/protocol/chatstates"
+#define PG_NS_RECEIPTS_FEATURE   "urn:xmpp:receipts"
 
-/* The features of @transport's contacts: NULL-terminated, static, in any
- * order (pg_contact_caps_ver() sorts them). */
-static const gchar *const *
+/* The features of @transport's contacts, in any order (pg_contact_caps_ver()
+ * sorts them).  Returns: (transfer container) static strings */
+static GPtrArray *
 pg_contact_caps_features(PgTransport *transport)
 {
-	static const gchar *const with_typing[] = {PG_NS_DISCO_INFO, PG_NS_CHATSTATES_FEATURE,
-						   "vcard-temp", NULL};
-	static const gchar *const plain[] = {PG_NS_DISCO_INFO, NULL};
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	GPtrArray *features = g_ptr_array_new();
 
-	return pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST) ? with_typing
-										    : plain;
+	g_ptr_array_add(features, (gpointer)PG_NS_DISCO_INFO);
+	if (pg_network_chat_states(config))
+		g_ptr_array_add(features, (gpointer)PG_NS_CHATSTATES_FEATURE);
+	if (pg_network_receipts(config))
+		g_ptr_array_add(features, (gpointer)PG_NS_RECEIPTS_FEATURE);
+	if (pg_network_has(pg_session_network(transport), PG_NETWORK_BUDDY_LIST))
+		g_ptr_array_add(features, (gpointer)"vcard-temp");
+	return features;
 }
 
 /* GCompareFunc over a GPtrArray of strings: "i;octet" (RFC 4790 §9.3) */
@@ -74,7 +79,7 @@ gchar *
 pg_contact_caps_ver(PgTransport *transport)
 {
 	g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
-	g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+	g_autoptr(GPtrArray) sorted = pg_contact_caps_features(transport);
 	guint8 digest[20];
 	gsize len = sizeof(digest);
 
@@ -83,8 +88,6 @@ pg_contact_caps_ver(PgTransport *transport)
 	 * (RFC 4790 §9.3, i.e. strcmp) */
 	g_checksum_update(
 	    sha1, (const guchar *)PG_CONTACT_CAPS_CATEGORY "/" PG_CONTACT_CAPS_TYPE "//<", -1);
-	for (const gchar *const *f = pg_contact_caps_features(transport); *f != NULL; f++)
-		g_ptr_array_add(sorted, (gpointer)*f);
 	g_ptr_array_sort(sorted, pg_contact_caps_compare);
 	for (guint i = 0; i < sorted->len; i++) {
 		g_checksum_update(sha1, g_ptr_array_index(sorted, i), -1);
@@ -117,6 +120,7 @@ pg_contact_caps_disco_reply(PgTransport *transport, xmpp_stanza_t *iq)
 	xmpp_stanza_t *reply;
 	xmpp_stanza_t *query;
 	xmpp_stanza_t *identity;
+	g_autoptr(GPtrArray) features = pg_contact_caps_features(transport);
 
 	/* XEP-0115 §6.2: a query to node#ver is answered as one without a
 	 * node, the node echoed; XEP-0030 §3.1: no other node exists here */
@@ -134,9 +138,9 @@ pg_contact_caps_disco_reply(PgTransport *transport, xmpp_stanza_t *iq)
 	identity = pg_stanza_add_child(query, "identity", NULL);
 	xmpp_stanza_set_attribute(identity, "category", PG_CONTACT_CAPS_CATEGORY);
 	xmpp_stanza_set_attribute(identity, "type", PG_CONTACT_CAPS_TYPE);
-	for (const gchar *const *f = pg_contact_caps_features(transport); *f != NULL; f++) {
+	for (guint i = 0; i < features->len; i++) {
 		xmpp_stanza_t *feature = pg_stanza_add_child(query, "feature", NULL);
-		xmpp_stanza_set_attribute(feature, "var", *f);
+		xmpp_stanza_set_attribute(feature, "var", g_ptr_array_index(features, i));
 	}
 	return reply;
 }

@@ -11,6 +11,7 @@
 
 #include "session/pg-contacts.h"
 #include "session/pg-link.h"
+#include "session/pg-receipts.h"
 #include "stanza/pg-stanza.h"
 
 /* XEP-0203 §3: <delay from stamp/> on @message, sent at @stamp (Unix
@@ -55,6 +56,7 @@ pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg)
 		/* XEP-0085 §5.1: a live message says the contact is active; a
 		 * late one says nothing of now */
 		pg_stanza_add_child(message, "active", PG_NS_CHATSTATES);
+	pg_receipts_on_im(link, msg, message);
 	pg_session_send(session, message);
 }
 
@@ -83,9 +85,16 @@ pg_contacts_on_typing(PgLink *link, const PgIpcMessage *msg)
 void
 pg_contacts_send(PgLink *link, xmpp_stanza_t *message, const gchar *who, const gchar *body)
 {
+	guint32 receipt;
+
 	if (body == NULL) {
 		xmpp_stanza_t *state = xmpp_stanza_get_child_by_ns(message, PG_NS_CHATSTATES);
-		if (state != NULL && link->state == PG_LINK_CONNECTED)
+		if (pg_receipts_on_user_receipt(link, message, who))
+			return;
+		/* a plugin without typing would take them for nothing (XEP-0085
+		 * §5.1: they are not advertised then, pg-contact-caps.c) */
+		if (state != NULL && link->state == PG_LINK_CONNECTED &&
+		    pg_network_chat_states(pg_transport_get_config(link->session->transport)))
 			pg_link_command(
 			    link,
 			    pg_ipc_message_new(PG_IPC_CMD_TYPING, 0, "account",
@@ -96,11 +105,13 @@ pg_contacts_send(PgLink *link, xmpp_stanza_t *message, const gchar *who, const g
 			    NULL);
 		return;
 	}
+	receipt = pg_receipts_on_user_message(link, message, who);
 	pg_link_command(link,
 			pg_ipc_message_new(PG_IPC_CMD_SEND_IM, 0, "account",
 					   g_variant_new_string(link->account), "to",
 					   g_variant_new_string(who), "body",
-					   g_variant_new_string(body), NULL),
+					   g_variant_new_string(body), "receipt",
+					   receipt != 0 ? g_variant_new_uint32(receipt) : NULL, NULL),
 			message);
 }
 

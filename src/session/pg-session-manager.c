@@ -17,6 +17,7 @@
 #include "session/pg-contact-avatar.h"
 #include "session/pg-contact-caps.h"
 #include "session/pg-contacts.h"
+#include "session/pg-receipts.h"
 #include "session/pg-irc-gate.h"
 #include "session/pg-limits.h"
 #include "session/pg-link-queue.h"
@@ -579,6 +580,9 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 		return;
 	case PG_IPC_EVT_TYPING:
 		pg_contacts_on_typing(link, msg);
+		return;
+	case PG_IPC_EVT_RECEIPT:
+		pg_receipts_on_event(link, msg);
 		return;
 	case PG_IPC_EVT_BUDDY:
 		pg_roster_ladder_on_buddy(link, msg);

@@ -7,8 +7,10 @@ prpl-jabber against a second Prosody host as the legacy network:
 - XEP-0115: the contact's presence carries caps whose verification string
   the contact's own disco#info answer hashes to (XEP-0115 §5.1), asked
   with and without node#ver;
-- XEP-0184: the contact does not claim receipts, and a receipt request
-  gets no receipt (prpl-jabber 2.14 cannot tell whether a message arrived).
+- XEP-0184: the contact claims receipts and carries real ones both ways:
+  the user gets one only when the legacy buddy's client answered, and the
+  buddy only when the user's client did; a request nobody answers gets
+  no receipt.
 
 Run: POLYGATE_BIN=build-test/src/polygate /usr/bin/python3 -m pytest \
      tests/integration/test_jabber_contacts.py
@@ -40,8 +42,10 @@ def contacts_gateway(tmp_path_factory, cert_dir, polygate_binary,
                      no_leak_check_for_prpl_jabber):
     # the legacy host keeps messages for offline accounts (XEP-0160)
     server = gateway_prosody(tmp_path_factory.mktemp("prosody-contacts"), cert_dir,
-                             ("contactuser", "pal", "avataruser", "painter"),
-                             friends=[("contactuser", "pal"), ("avataruser", "painter")],
+                             ("contactuser", "pal", "avataruser", "painter", "rcptuser",
+                              "rcptpal"),
+                             friends=[("contactuser", "pal"), ("avataruser", "painter"),
+                                      ("rcptuser", "rcptpal")],
                              vhost_lines=['  modules_enabled = { "offline", "vcard" }'])
     with serving(server, polygate_binary, tmp_path_factory.mktemp("polygate-contacts")) as gateway:
         yield gateway
@@ -75,7 +79,7 @@ def _stamp_seconds(stamp):
     return calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
 
 
-def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts(
+def test_offline_message_keeps_its_time_and_contact_caps_verify(
         contacts_gateway):
     server, daemon, _ = contacts_gateway
     legacy_jid, pal_jid = f"contactuser@{LEGACY}", f"pal@{LEGACY}"
@@ -131,8 +135,8 @@ def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts
         assert caps_ver(query) == ver, to_string(reply)
         features = {f.get("var") for f in query.findall(f"{{{NS_DISCO_INFO}}}feature")}
         assert NS_CHATSTATES in features, features
-        # XEP-0184 §6: no claim of receipts the legacy side cannot give
-        assert NS_RECEIPTS not in features, features
+        # XEP-0184 §6: prpl-jabber's contacts carry receipts (pg-receipts.c)
+        assert NS_RECEIPTS in features, features
 
         # a live message has no delay
         pal.send_raw(f"<message to='{legacy_jid}' type='chat'><body>now live</body></message>")
@@ -141,7 +145,8 @@ def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts
             m.findtext("{jabber:client}body") == "now live", timeout=30, what="the live message")
         assert live.find(f"{{{NS_DELAY}}}delay") is None, to_string(live)
 
-        # a receipt request gets no receipt: the message reaches pal...
+        # a receipt request pal's client does not answer gets no receipt:
+        # the message reaches pal...
         user.send_raw(f"<message to='{pal_contact}' type='chat' id='r1'>"
                       f"<body>got it?</body><request xmlns='{NS_RECEIPTS}'/></message>")
         pal.wait_every_message(lambda m: m.findtext("{jabber:client}body") == "got it?",
@@ -152,6 +157,72 @@ def test_offline_message_keeps_its_time_and_contact_caps_verify_without_receipts
         receipts = [to_string(m) for m in user.every_message
                     if m.find(f"{{{NS_RECEIPTS}}}received") is not None]
         assert not receipts, receipts
+    finally:
+        user.disconnect()
+        pal.disconnect()
+
+
+def _received(message, stanza_id):
+    received = message.find(f"{{{NS_RECEIPTS}}}received")
+    return received is not None and received.get("id") == stanza_id
+
+
+def test_receipts_cross_the_gateway_only_when_a_client_answers(contacts_gateway):
+    """XEP-0184 end to end: the user's request reaches the legacy buddy's
+    client, whose answer becomes the user's receipt; the buddy's request
+    reaches the user's client, whose answer becomes the buddy's.  Until a
+    client answers, nobody gets a receipt."""
+    server, daemon, _ = contacts_gateway
+    legacy_jid, pal_jid = f"rcptuser@{LEGACY}", f"rcptpal@{LEGACY}"
+    pal_contact = contact(pal_jid)
+    jid = server.create_user(f"rcpt{os.getpid()}")
+    user = XmppClient(jid, server.passwords[jid], port=server.c2s_port).connect()
+    pal = XmppClient(pal_jid, server.passwords[pal_jid], port=server.c2s_port).connect()
+    try:
+        register_and_log_in(user, server, "rcptuser")
+        # the legacy buddy list arrived: the account is signed on
+        user.wait_for_presence(from_=pal_contact, ptype="subscribe", timeout=60)
+
+        # user -> buddy: the request reaches pal's client with an id...
+        user.send_raw(f"<message to='{pal_contact}' type='chat' id='u1'>"
+                      f"<body>hello pal</body><request xmlns='{NS_RECEIPTS}'/></message>")
+        asked = pal.wait_every_message(
+            lambda m: m.findtext("{jabber:client}body") == "hello pal", timeout=30,
+            what="the user's message at the buddy")
+        assert asked.find(f"{{{NS_RECEIPTS}}}request") is not None, to_string(asked)
+        assert asked.get("id"), to_string(asked)
+        # ...no receipt before pal's client answers (a round trip through
+        # the component stream comes back after anything sent before it)
+        user.iq_get(pal_contact, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert not [m for m in user.every_message
+                    if m.find(f"{{{NS_RECEIPTS}}}received") is not None]
+        # ...and pal's client's answer becomes the user's receipt, with the
+        # user's own id (XEP-0184 §5.3)
+        pal.send_raw(f"<message to='{asked.get('from')}'>"
+                     f"<received xmlns='{NS_RECEIPTS}' id='{asked.get('id')}'/></message>")
+        got = user.wait_every_message(
+            lambda m: m.get("from") == pal_contact and _received(m, "u1"), timeout=30,
+            what="the receipt from the buddy's client")
+        assert got.get("to") == user.full_jid, to_string(got)
+
+        # buddy -> user: pal's request reaches the user's client...
+        pal.send_raw(f"<message to='{legacy_jid}' type='chat' id='p1'>"
+                     f"<body>hello user</body><request xmlns='{NS_RECEIPTS}'/></message>")
+        mine = user.wait_every_message(
+            lambda m: m.get("from") == pal_contact and
+            m.findtext("{jabber:client}body") == "hello user", timeout=30,
+            what="the buddy's message at the user")
+        assert mine.find(f"{{{NS_RECEIPTS}}}request") is not None, to_string(mine)
+        assert mine.get("id"), to_string(mine)
+        # ...pal gets nothing until the user's client answers...
+        pal.iq_get(LEGACY, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        user.iq_get(pal_contact, f"<query xmlns='{NS_DISCO_INFO}'/>")
+        assert not [m for m in pal.every_message if _received(m, "p1")]
+        # ...and then gets its receipt, for its own id
+        user.send_raw(f"<message to='{pal_contact}'>"
+                      f"<received xmlns='{NS_RECEIPTS}' id='{mine.get('id')}'/></message>")
+        pal.wait_every_message(lambda m: _received(m, "p1"), timeout=30,
+                               what="the receipt from the user's client")
     finally:
         user.disconnect()
         pal.disconnect()

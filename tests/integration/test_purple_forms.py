@@ -186,6 +186,32 @@ def test_each_plugins_form_lists_its_real_options_with_their_types(every_plugin_
     assert_form_matches(data_form(register_query(reply)), declared[protocol])
 
 
+NS_DISCO_INFO = "http://jabber.org/protocol/disco#info"
+NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_RECEIPTS = "urn:xmpp:receipts"
+
+
+def test_some_plugins_cannot_send_typing(declared):
+    """The next test can fail: among the plugins, some have no send_typing."""
+    assert declared["prpl-jabber"]["typing"]
+    assert not all(declared[p]["typing"] for p in EXPECTED_PLUGINS), \
+        {p: declared[p]["typing"] for p in EXPECTED_PLUGINS}
+
+
+@pytest.mark.parametrize("protocol", EXPECTED_PLUGINS)
+def test_contacts_claim_chat_states_only_if_the_plugin_sends_typing(every_plugin_gateway,
+                                                                    declared, protocol):
+    """XEP-0085 §5.1 / XEP-0030: a contact lists chatstates when its
+    plugin can send typing, and XEP-0184 receipts only for prpl-jabber,
+    whose worker carries real ones (backends/purple/pg-purple-receipts.c)."""
+    _server, _daemon, checker, jids = every_plugin_gateway
+    reply = checker.iq_get(f"someone@{jids[protocol]}", f"<query xmlns='{NS_DISCO_INFO}'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    features = {f.get("var") for f in reply.iter(q(NS_DISCO_INFO, "feature"))}
+    assert (NS_CHATSTATES in features) == declared[protocol]["typing"], (protocol, features)
+    assert (NS_RECEIPTS in features) == (protocol == "prpl-jabber"), (protocol, features)
+
+
 # -- each plugin alone, as the gateway loads it for a login -----------------------
 
 def worker_binary():
@@ -259,6 +285,8 @@ def test_each_plugin_loads_alone_in_a_worker_and_describes_itself(declared, prot
             (o["setting"], o["type"]) for o in plugin["options"]]
         assert [o[3] for o in fields["options"]] == [o["default"] for o in plugin["options"]]
         assert [s[0] for s in fields["splits"]] == [s["label"] for s in plugin["splits"]]
+        # XEP-0085 needs a plugin that sends typing (send_typing != NULL)
+        assert fields.get("typing", False) == plugin["typing"], (protocol, fields.get("typing"))
         sock.sendall(frame(GLib, 8, "shutdown", {}))
         assert proc.wait(timeout=30) == 0, util.log_tail(str(stderr_path))
     finally:

@@ -5,7 +5,7 @@
  * loads every plugin of its own search paths, the way Pidgin starts, and
  * this prints, per protocol plugin, its id, name, file, account options
  * (setting, type, label, default, masked, list choices), user splits and
- * password flags, straight from the libpurple API.
+ * password flags and whether it sends typing, straight from the libpurple API.
  *
  * Usage: prpl-dump USER_DIR   (an empty dir libpurple may write to)
  */
@@ -112,6 +112,9 @@ prpl_dump_protocol(GString *out, PurplePlugin *plugin)
 	prpl_dump_string(out, plugin->path);
 	g_string_append(out, ", \"password\": ");
 	prpl_dump_string(out, password);
+	/* XEP-0085 chat states need a plugin that sends typing */
+	g_string_append_printf(out, ", \"typing\": %s",
+			       info->send_typing != NULL ? "true" : "false");
 	g_string_append(out, ", \"options\": [");
 	for (GList *l = info->protocol_options; l != NULL; l = l->next) {
 		prpl_dump_option(out, l->data);

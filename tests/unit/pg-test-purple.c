@@ -69,6 +69,10 @@ pg_test_purple_setup(PgTestFixture *fixture, const gchar *transport_extra)
 	fixture->vault = pg_vault_new_for_test(1, pg_test_key);
 	fixture->registry = pg_registry_open(db_path, fixture->vault, &error);
 	g_assert_no_error(error);
+	fixture->info = pg_protocol_info_new("prpl-test");
+	fixture->info->typing = TRUE;
+	((PgTransportConfig *)g_ptr_array_index(fixture->config->transports, 0))->protocol_info =
+	    fixture->info;
 	fixture->purple =
 	    pg_transport_new(fixture->config, g_ptr_array_index(fixture->config->transports, 0),
 			     fixture->registry);
@@ -106,6 +110,7 @@ pg_test_purple_teardown(PgTestFixture *fixture)
 	g_clear_pointer(&fixture->registry, pg_registry_free);
 	g_clear_pointer(&fixture->vault, pg_vault_free);
 	g_clear_pointer(&fixture->config, pg_config_free);
+	g_clear_pointer(&fixture->info, pg_protocol_info_free);
 	g_clear_pointer(&fixture->ctx, xmpp_ctx_free);
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		g_autofree gchar *path = g_build_filename(fixture->dir, name, NULL);

@@ -25,6 +25,9 @@ typedef struct {
 	xmpp_ctx_t *ctx;
 	GPtrArray *sent; /* xmpp_stanza_t: what the transport sent */
 	PgLink *link;    /* the user's link, logging in */
+	/* the transport's plugin as a probe found it: a buddy-list network
+	 * that sends typing and has no receipts, unless a test changes it */
+	PgProtocolInfo *info;
 } PgTestFixture;
 
 /* Sets @fixture up; @transport_extra is appended to the transport's config
