@@ -1,5 +1,5 @@
 /* PgBridgeStore: the community bridges' own state, on its own SQLite file
- * (`bridge_database`, by default the registry's path + ".bridge").
+ * (the registry's path + ".bridge", pg_bridge_store_default_path()).
  *
  * Per bridge NAME (the `[bridge NAME]` config group): the chanop's consent,
  * the phase of the move, a bounded map between room message ids and legacy
