@@ -69,3 +69,24 @@ def test_an_away_contact_shows_away_with_its_message_and_back(make_irc_user,
         lambda p: presence_of(contact, "available")(p) and show_of(p) is None, 45,
         f"{nick} back")
     assert status_of(back) is None
+
+
+def test_a_changed_away_message_shows_when_a_message_to_the_contact_meets_it(
+        make_irc_user, make_irc_client):
+    """USERHOST only says "still away"; the 301 that answers the user's
+    message (RFC 2812 §3.3.1) carries the new text."""
+    nick = unique("w")
+    bob = make_irc_client(nick=nick)
+    alice = make_irc_user()
+    contact = contact_jid(nick)
+    alice.client.send_presence(to=contact, ptype="subscribe")
+    alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
+    bob.send("AWAY :in a meeting")
+    alice.wait_presence(lambda p: is_from(p, contact) and status_of(p) == "in a meeting", 45,
+                        f"{nick} away in a meeting")
+    bob.send("AWAY :gone home")
+    bob.wait_for(lambda l: l.command == "306", 20, "306 (still away)")
+    alice.send(contact, "are you there?")
+    bob.wait_for(lambda l: l.is_("PRIVMSG", target=nick), 30, "alice's message")
+    alice.wait_presence(lambda p: is_from(p, contact) and show_of(p) == "away"
+                        and status_of(p) == "gone home", 30, f"{nick} away, gone home")

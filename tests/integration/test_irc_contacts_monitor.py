@@ -41,3 +41,22 @@ def test_a_monitored_contact_comes_online_then_goes_offline(ngircd, make_irc_use
         bob.quit()
         alice.wait_presence(presence_of(contact, "unavailable"), 45,
                             f"{nick} unavailable once gone")
+
+
+def test_a_monitored_contact_away_shows_its_away_message(ngircd, make_irc_user):
+    """MONITOR says nothing of away: USERHOST and WHOIS do, on inspircd too."""
+    alice = make_irc_user()
+    nick = unique("m")
+    contact = contact_jid(nick)
+    with IrcClient(ngircd.port, nick).connect() as bob:
+        alice.client.send_presence(to=contact, ptype="subscribe")
+        alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
+        consume_all(alice.client)
+        bob.send("AWAY :back at five")
+
+        def away(p):
+            show = p.find("{jabber:client}show")
+            status = p.find("{jabber:client}status")
+            return is_from(p, contact) and show is not None and show.text == "away" \
+                and status is not None and status.text == "back at five"
+        alice.wait_presence(away, 45, f"{nick} away, back at five")
