@@ -21,7 +21,7 @@ pg_bridge_store_spool_add(PgBridgeStore *self, const gchar *bridge, GPtrArray *l
 {
 	guint n_added = 0, n_duplicates = 0;
 
-	if (!pg_bridge_store_exec(self, "BEGIN IMMEDIATE;", error))
+	if (!pg_bridge_store_begin(self, error))
 		return FALSE;
 	if (!pg_bridge_store_ensure(self, bridge, error)) {
 		pg_bridge_store_rollback(self);

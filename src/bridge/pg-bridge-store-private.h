@@ -15,6 +15,7 @@ G_BEGIN_DECLS
 #define PG_BRIDGE_STORE_MINUTES_KEPT 60
 #define PG_BRIDGE_STORE_RATE_MINUTES 5
 #define PG_BRIDGE_STORE_MINUTE_US    (G_GINT64_CONSTANT(60) * G_USEC_PER_SEC)
+#define PG_BRIDGE_STORE_COMMIT_MS    50    /* the longest a hot-path write stays uncommitted */
 
 struct _PgBridgeStore {
 	sqlite3 *db;
@@ -24,6 +25,8 @@ struct _PgBridgeStore {
 	GHashTable *map_added; /* bridge -> adds since its map was last bounded */
 	GHashTable *counts;    /* "direction\nminute\nbridge" -> lines not yet written */
 	gint64 last_flush_us;
+	gint64 pending_since_us; /* monotonic start of the open hot-path transaction; 0: none */
+	guint commit_id;         /* the timer that commits it */
 };
 
 /* A cached statement, borrowed from the store: reset (not finalized) when
@@ -42,6 +45,12 @@ void pg_bridge_store_rollback(PgBridgeStore *self);
 void pg_bridge_store_bind_text(sqlite3_stmt *stmt, int index, const gchar *text);
 /* Returns: (transfer full) the column's text, or NULL. */
 gchar *pg_bridge_store_column_text(sqlite3_stmt *stmt, int column);
+/* Commits the open hot-path transaction, if any (pg-bridge-store.c). */
+gboolean pg_bridge_store_commit_pending(PgBridgeStore *self, GError **error);
+/* Opens the hot-path transaction unless one is open; a later write joins it. */
+gboolean pg_bridge_store_join_pending(PgBridgeStore *self, GError **error);
+/* Commits what is pending, then BEGIN IMMEDIATE for a transaction of one's own. */
+gboolean pg_bridge_store_begin(PgBridgeStore *self, GError **error);
 /* Makes @bridge's row if it has none. */
 gboolean pg_bridge_store_ensure(PgBridgeStore *self, const gchar *bridge, GError **error);
 

@@ -205,6 +205,8 @@ pg_bridge_store_map_add(PgBridgeStore *self, const gchar *bridge, const PgBridge
 		return 0;
 	}
 	text = pg_bridge_store_cut(entry->text, PG_BRIDGE_STORE_TEXT_MAX);
+	if (!pg_bridge_store_join_pending(self, error))
+		return 0;
 	stmt = pg_bridge_store_stmt(self,
 				    "INSERT INTO idmap (bridge, direction, stanza_id, origin_id,"
 				    " legacy_id, nick, text, time_us)"
@@ -238,7 +240,7 @@ pg_bridge_store_map_set_stanza_id(PgBridgeStore *self, const gchar *bridge,
 				 " SELECT MAX(id) FROM idmap WHERE bridge = ?1 AND origin_id = ?2);",
 				 error);
 
-	if (stmt == NULL)
+	if (stmt == NULL || !pg_bridge_store_join_pending(self, error))
 		return FALSE;
 	sqlite3_bind_text(stmt, 1, bridge, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, origin_id, -1, SQLITE_STATIC);

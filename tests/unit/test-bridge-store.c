@@ -195,6 +195,47 @@ test_bridge_store_map_finds_by_either_id(PgTestFixture *fixture, gconstpointer u
 	g_assert_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND);
 }
 
+static gboolean
+pg_test_timeout_cb(gpointer user_data)
+{
+	gboolean *expired = user_data;
+
+	*expired = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* The map's writes are grouped into one transaction per 50 ms: another
+ * connection (the CLI, a restarted daemon) sees them once the main loop
+ * has run the commit timer, and can write again, with no further call. */
+static void
+test_bridge_store_map_commits_by_itself(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PgBridgeStore) other = pg_bridge_store_open(fixture->path, &error);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_line_free);
+	g_autoptr(PgBridgeMapEntry) seen = NULL;
+	gboolean expired = FALSE;
+	guint timeout_id;
+
+	g_assert_no_error(error);
+	pg_test_map_add(fixture, "b", "sid-hot", NULL, "x", PG_TEST_NOW);
+	timeout_id = g_timeout_add(5000, pg_test_timeout_cb, &expired);
+	while (!expired) {
+		g_clear_pointer(&seen, pg_bridge_map_entry_free);
+		seen = pg_bridge_store_map_find(other, "b", "sid-hot", &error);
+		g_assert_no_error(error);
+		if (seen != NULL)
+			break;
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_false(expired);
+	g_source_remove(timeout_id);
+	/* the other connection writes while this one stays open */
+	g_ptr_array_add(lines, pg_bridge_line_new(PG_TEST_NOW, "a", PG_BRIDGE_LINE_MESSAGE, "t"));
+	g_assert_true(pg_bridge_store_spool_add(other, "b", lines, "x.log", NULL, NULL, &error));
+	g_assert_no_error(error);
+}
+
 static void
 test_bridge_store_map_cuts_long_text(PgTestFixture *fixture, gconstpointer user_data)
 {
@@ -432,6 +473,7 @@ main(int argc, char **argv)
 	ADD("/bridge-store/consent/approve-revoke-approve", test_bridge_store_consent);
 	ADD("/bridge-store/phase/kept-and-removed", test_bridge_store_phase);
 	ADD("/bridge-store/map/found-by-either-id", test_bridge_store_map_finds_by_either_id);
+	ADD("/bridge-store/map/commits-by-itself", test_bridge_store_map_commits_by_itself);
 	ADD("/bridge-store/map/cuts-long-text-on-a-character",
 	    test_bridge_store_map_cuts_long_text);
 	ADD("/bridge-store/map/bounded-by-count-and-age", test_bridge_store_map_is_bounded);
