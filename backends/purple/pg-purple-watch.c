@@ -30,9 +30,13 @@
  * unrecognised); the buffer is prpl-irc's to write (irc_parse_msg() takes
  * it as char *), and blanking only shortens it.  A 301 that answers a
  * message the user sent updates the message too, and stays the user's
- * auto-reply.  A changed message while still away is not seen (USERHOST
- * does not tell), nor is IRCv3 away-notify asked for: it only covers
- * nicks in a shared channel.
+ * auto-reply.  Where the server has IRCv3 away-notify (asked for with
+ * CAP REQ after the 001; the server's ACK or NAK is ours and blanked, and
+ * prpl-irc ignores AWAY lines), a contact in a channel we share sends
+ * ":nick!user@host AWAY :message" on every change, and plain "AWAY" when
+ * back: its message shows at once, a changed one too.  Elsewhere a
+ * changed message while still away shows only when a 301 meets a message
+ * to the contact (USERHOST says "still away", nothing more).
  * Status changes reach the daemon as every buddy's do
  * (pg-purple-buddies.c: buddy-presence).  Lines go out through the
  * plugin's send_raw, under its throttle (pg-purple-sendq.c).
@@ -346,11 +350,26 @@ pg_purple_watch_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 	if (entry == NULL || line == NULL || *line == NULL || (*line)[0] != ':')
 		return;
 	words = g_strsplit(*line, " ", 4);
+	if (g_strv_length(words) >= 2 && g_strcmp0(words[1], "AWAY") == 0) {
+		/* IRCv3 away-notify: ":nick!user@host AWAY [:message]" */
+		g_autofree gchar *nick = g_strndup(words[0] + 1, strcspn(words[0] + 1, "!"));
+		trailing = strstr(*line, " :");
+		trailing = trailing != NULL ? trailing + 2 : words[2];
+		if (trailing != NULL && trailing[0] != '\0')
+			pg_purple_watch_away_message(account, nick, trailing);
+		else
+			pg_purple_watch_set(account, nick, "here");
+		return;
+	}
 	if (g_strv_length(words) < 4)
 		return;
 	trailing = strstr(*line, " :");
 	trailing = trailing != NULL ? trailing + 2 : words[3];
-	if (pg_purple_watch_whois_answer(entry, words, trailing)) {
+	if (g_strcmp0(words[1], "001") == 0) {
+		pg_purple_watch_send(gc, "CAP REQ :away-notify");
+	} else if (g_strcmp0(words[1], "CAP") == 0 && strstr(trailing, "away-notify") != NULL) {
+		(*line)[0] = '\0'; /* our CAP REQ's ACK or NAK: not prpl-irc's SASL */
+	} else if (pg_purple_watch_whois_answer(entry, words, trailing)) {
 		(*line)[0] = '\0'; /* ours: not for prpl-irc (see the top) */
 	} else if (g_strcmp0(words[1], "005") == 0) {
 		g_auto(GStrv) tokens = g_strsplit(words[3], " ", -1);

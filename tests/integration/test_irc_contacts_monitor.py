@@ -60,3 +60,33 @@ def test_a_monitored_contact_away_shows_its_away_message(ngircd, make_irc_user):
             return is_from(p, contact) and show is not None and show.text == "away" \
                 and status is not None and status.text == "back at five"
         alice.wait_presence(away, 45, f"{nick} away, back at five")
+
+
+def test_a_new_away_message_of_a_contact_in_a_shared_channel_comes_by_away_notify(
+        ngircd, make_irc_user):
+    """IRCv3 away-notify (inspircd's ircv3 module): the server tells of every
+    AWAY of a user in a channel we share, so a changed away message shows
+    at once, where USERHOST only says "still away"."""
+    alice = make_irc_user()
+    nick = unique("m")
+    contact = contact_jid(nick)
+    channel = "#" + unique("an")
+    with IrcClient(ngircd.port, nick).connect() as bob:
+        bob.join(channel)
+        alice.join(channel)
+        alice.client.send_presence(to=contact, ptype="subscribe")
+        alice.wait_presence(presence_of(contact, "available"), 45, f"{nick} available")
+        bob.send("AWAY :first")
+        alice.wait_presence(lambda p: is_from(p, contact) and status_of(p) == "first", 45,
+                            f"{nick} away, first")
+        bob.send("AWAY :second")
+        alice.wait_presence(lambda p: is_from(p, contact) and status_of(p) == "second", 20,
+                            f"{nick} away, second")
+        bob.send("AWAY")
+        alice.wait_presence(lambda p: is_from(p, contact) and ptype(p) == "available"
+                            and status_of(p) is None, 20, f"{nick} back")
+
+
+def status_of(stanza):
+    status = stanza.find("{jabber:client}status")
+    return status.text if status is not None else None

@@ -64,6 +64,7 @@ class IrcServices:
 <module name="chghost">
 <module name="svshold">
 <module name="monitor">
+<module name="ircv3">
 <link name="{SERVICES_NAME}" ipaddr="127.0.0.1" port="{self.link_port}"
       allowmask="127.0.0.0/8" sendpass="{self.link_password}"
       recvpass="{self.link_password}">
