@@ -40,7 +40,7 @@ typedef struct {
 	gchar *store_path;
 	gchar *bridge;
 	gchar *format;
-	gchar *timezone;
+	gchar *zone;
 	gboolean refuse_invalid_utf8;
 	gint max_line_bytes;
 	gchar **rest;
@@ -53,7 +53,7 @@ pg_bridge_cli_options_clear(PgBridgeCliOptions *options)
 	g_free(options->store_path);
 	g_free(options->bridge);
 	g_free(options->format);
-	g_free(options->timezone);
+	g_free(options->zone);
 	g_strfreev(options->rest);
 }
 
@@ -122,7 +122,7 @@ pg_bridge_cli_spool(PgBridgeStore *store, const gchar *bridge, GPtrArray *lines,
 
 static gboolean
 pg_bridge_cli_import_file(PgBridgeStore *store, const PgBridgeCliOptions *options,
-			  PgBridgeLogFormat format, GTimeZone *timezone, const gchar *path,
+			  PgBridgeLogFormat format, GTimeZone *zone, const gchar *path,
 			  PgBridgeImportStats *stats, PgBridgeCliTotals *totals, GError **error)
 {
 	PgBridgeImportOptions import_options;
@@ -134,7 +134,7 @@ pg_bridge_cli_import_file(PgBridgeStore *store, const PgBridgeCliOptions *option
 	int fd;
 
 	pg_bridge_import_options_init(&import_options);
-	import_options.timezone = timezone;
+	import_options.zone = zone;
 	import_options.file_name = path;
 	import_options.refuse_invalid_utf8 = options->refuse_invalid_utf8;
 	if (options->max_line_bytes > 0)
@@ -178,7 +178,7 @@ pg_bridge_cli_import_file(PgBridgeStore *store, const PgBridgeCliOptions *option
 static int
 pg_bridge_cli_import(PgBridgeStore *store, const PgBridgeCliOptions *options)
 {
-	g_autoptr(GTimeZone) timezone = pg_bridge_cli_timezone(options->timezone);
+	g_autoptr(GTimeZone) zone = pg_bridge_cli_timezone(options->zone);
 	PgBridgeLogFormat format;
 	guint64 kept = 0, skipped = 0;
 	PgBridgeCliTotals totals = {0};
@@ -189,9 +189,9 @@ pg_bridge_cli_import(PgBridgeStore *store, const PgBridgeCliOptions *options)
 		g_printerr("polygate bridge import: --format must be irssi, weechat or znc\n");
 		return EXIT_FAILURE;
 	}
-	if (timezone == NULL) {
+	if (zone == NULL) {
 		g_printerr("polygate bridge import: unknown time zone '%s' (e.g. Europe/Paris)\n",
-			   options->timezone);
+			   options->zone);
 		return EXIT_FAILURE;
 	}
 	if (options->rest == NULL || options->rest[0] == NULL) {
@@ -203,7 +203,7 @@ pg_bridge_cli_import(PgBridgeStore *store, const PgBridgeCliOptions *options)
 		PgBridgeImportStats stats = {0};
 		PgBridgeCliTotals before = totals;
 
-		if (!pg_bridge_cli_import_file(store, options, format, timezone, options->rest[i],
+		if (!pg_bridge_cli_import_file(store, options, format, zone, options->rest[i],
 					       &stats, &totals, &error)) {
 			g_printerr("%s: not imported: %s\n", options->rest[i], error->message);
 			failed++;
@@ -254,7 +254,7 @@ pg_bridge_cli_write_day(const gchar *dir, const gchar *day, PgBridgeExportFormat
 static int
 pg_bridge_cli_export(PgBridgeStore *store, const PgBridgeCliOptions *options)
 {
-	g_autoptr(GTimeZone) timezone = pg_bridge_cli_timezone(options->timezone);
+	g_autoptr(GTimeZone) zone = pg_bridge_cli_timezone(options->zone);
 	g_autoptr(GString) page = g_string_new(NULL);
 	g_autofree gchar *day = NULL;
 	PgBridgeExportFormat format;
@@ -268,8 +268,8 @@ pg_bridge_cli_export(PgBridgeStore *store, const PgBridgeCliOptions *options)
 		g_printerr("polygate bridge export: --format must be text or html\n");
 		return EXIT_FAILURE;
 	}
-	if (timezone == NULL) {
-		g_printerr("polygate bridge export: unknown time zone '%s'\n", options->timezone);
+	if (zone == NULL) {
+		g_printerr("polygate bridge export: unknown time zone '%s'\n", options->zone);
 		return EXIT_FAILURE;
 	}
 	if (options->rest == NULL || options->rest[0] == NULL || options->rest[1] != NULL) {
@@ -297,7 +297,7 @@ pg_bridge_cli_export(PgBridgeStore *store, const PgBridgeCliOptions *options)
 			g_autoptr(GDateTime) utc =
 			    g_date_time_new_from_unix_utc(item->line->time_us / G_USEC_PER_SEC);
 			g_autoptr(GDateTime) local =
-			    utc != NULL ? g_date_time_to_timezone(utc, timezone) : NULL;
+			    utc != NULL ? g_date_time_to_timezone(utc, zone) : NULL;
 			g_autofree gchar *this_day =
 			    local != NULL ? g_date_time_format(local, "%Y-%m-%d") : NULL;
 
@@ -320,7 +320,7 @@ pg_bridge_cli_export(PgBridgeStore *store, const PgBridgeCliOptions *options)
 				title = g_strdup_printf("%s, %s", options->bridge, day);
 				pg_bridge_export_append_head(page, format, title);
 			}
-			pg_bridge_export_append_line(page, format, item->line, timezone);
+			pg_bridge_export_append_line(page, format, item->line, zone);
 			lines++;
 		}
 	}
@@ -439,14 +439,14 @@ pg_bridge_cli_main(int argc, char **argv)
 	     "NAME of the [bridge NAME] group", "NAME"},
 	    {"format", 'f', 0, G_OPTION_ARG_STRING, &options.format,
 	     "import: irssi, weechat or znc; export: text or html", "FORMAT"},
-	    {"timezone", 0, 0, G_OPTION_ARG_STRING, &options.timezone,
+	    {"timezone", 0, 0, G_OPTION_ARG_STRING, &options.zone,
 	     "The logs' local time zone (import) or the pages' (export); default UTC", "TZ"},
 	    {"refuse-invalid-utf8", 0, 0, G_OPTION_ARG_NONE, &options.refuse_invalid_utf8,
 	     "import: skip lines that are not UTF-8 (default: read them as CP1252)", NULL},
 	    {"max-line-bytes", 0, 0, G_OPTION_ARG_INT, &options.max_line_bytes,
 	     "import: skip longer lines (default 4096)", "N"},
 	    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &options.rest, NULL, NULL},
-	    {NULL},
+	    G_OPTION_ENTRY_NULL,
 	};
 
 	/* the usage line says "polygate bridge", not our argv[0] */

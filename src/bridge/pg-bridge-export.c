@@ -80,7 +80,7 @@ pg_bridge_export_describe(const PgBridgeLine *line)
 
 void
 pg_bridge_export_append_line(GString *out, PgBridgeExportFormat format, const PgBridgeLine *line,
-			     GTimeZone *timezone)
+			     GTimeZone *zone)
 {
 	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(line->time_us / G_USEC_PER_SEC);
 	g_autoptr(GDateTime) local = NULL;
@@ -90,7 +90,7 @@ pg_bridge_export_append_line(GString *out, PgBridgeExportFormat format, const Pg
 	if (utc == NULL) { /* beyond year 9999: the importer never makes one */
 		time = g_strdup("--:--:--");
 	} else {
-		local = g_date_time_to_timezone(utc, timezone);
+		local = g_date_time_to_timezone(utc, zone);
 		time = g_date_time_format(local, "%H:%M:%S");
 	}
 	if (format == PG_BRIDGE_EXPORT_TEXT) {

@@ -29,10 +29,10 @@ const gchar *pg_bridge_export_format_extension(PgBridgeExportFormat format);
  * "<nick> text", "* nick text", "-nick- text", "nick joined", ... */
 gchar *pg_bridge_export_describe(const PgBridgeLine *line) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Appends @line to @out in @format, its time shown in @timezone:
+/* Appends @line to @out in @format, its time shown in @zone:
  * "[HH:MM:SS] <nick> text\n", or one HTML <li> with an anchor per line. */
 void pg_bridge_export_append_line(GString *out, PgBridgeExportFormat format,
-				  const PgBridgeLine *line, GTimeZone *timezone);
+				  const PgBridgeLine *line, GTimeZone *zone);
 /* The page around one day's lines (HTML: the document up to the list and
  * after it; text: a heading line and nothing).  @title is escaped. */
 void pg_bridge_export_append_head(GString *out, PgBridgeExportFormat format, const gchar *title);

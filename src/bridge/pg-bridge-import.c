@@ -96,7 +96,7 @@ static const gchar *const pg_bridge_log_format_names[PG_BRIDGE_LOG_LAST] = {
 struct _PgBridgeImport {
 	PgBridgeLogFormat format;
 	PgBridgeImportOptions options;
-	GTimeZone *timezone;
+	GTimeZone *zone;
 	const PgBridgeImportRule *rules;
 	guint n_rules;
 	GRegex **regexes;
@@ -176,10 +176,10 @@ pg_bridge_import_new(PgBridgeLogFormat format, const PgBridgeImportOptions *opti
 		pg_bridge_import_options_init(&self->options);
 	self->options.file_name = NULL; /* not ours to keep */
 	self->options.max_line_bytes = MAX(self->options.max_line_bytes, 64);
-	self->timezone =
-	    options != NULL && options->timezone != NULL ? g_time_zone_ref(options->timezone)
+	self->zone =
+	    options != NULL && options->zone != NULL ? g_time_zone_ref(options->zone)
 							 : g_time_zone_new_utc();
-	self->options.timezone = self->timezone;
+	self->options.zone = self->zone;
 	self->partial = g_string_new(NULL);
 	self->last_base_us = G_MININT64;
 	switch (format) {
@@ -227,7 +227,7 @@ pg_bridge_import_free(PgBridgeImport *self)
 	g_free(self->regexes);
 	g_clear_pointer(&self->day_opened, g_regex_unref);
 	g_clear_pointer(&self->day_changed, g_regex_unref);
-	g_clear_pointer(&self->timezone, g_time_zone_unref);
+	g_clear_pointer(&self->zone, g_time_zone_unref);
 	g_string_free(self->partial, TRUE);
 	g_free(self);
 }
@@ -361,7 +361,7 @@ pg_bridge_import_time(PgBridgeImport *self, gint y, gint mo, gint d, gint h, gin
 	if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 ||
 	    mi < 0 || mi > 59 || s < 0 || s > 60)
 		return G_MININT64;
-	local = g_date_time_new(self->timezone, y, mo, d, h, mi, MIN(s, 59));
+	local = g_date_time_new(self->zone, y, mo, d, h, mi, MIN(s, 59));
 	if (local == NULL)
 		return G_MININT64;
 	base = g_date_time_to_unix(local) * G_USEC_PER_SEC;

@@ -28,7 +28,7 @@ const gchar *pg_bridge_log_format_to_string(PgBridgeLogFormat format);
 gboolean pg_bridge_log_format_from_string(const gchar *name, PgBridgeLogFormat *format);
 
 typedef struct {
-	GTimeZone *timezone;  /* the zone the log's times are in; NULL: UTC */
+	GTimeZone *zone;  /* the zone the log's times are in; NULL: UTC */
 	gsize max_line_bytes; /* longer lines are skipped (default 4096) */
 	guint64 max_lines;    /* lines read before the rest is left (default 10,000,000) */
 	gboolean refuse_invalid_utf8; /* skip such lines, else read them as CP1252 (default) */

@@ -45,7 +45,7 @@ test_bridge_import_irssi(void)
 
 	g_assert_nonnull(paris);
 	pg_bridge_import_options_init(&options);
-	options.timezone = paris;
+	options.zone = paris;
 	lines = pg_bridge_import_parse(PG_BRIDGE_LOG_IRSSI, &options, irssi_log, strlen(irssi_log),
 				       &stats, &error);
 	g_assert_no_error(error);
