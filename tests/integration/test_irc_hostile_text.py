@@ -29,7 +29,7 @@ from harness.client import to_string
 from harness.ircgw import (  # noqa: F401 (fixtures)
     IRC, IRCNET, SERVER, body, contact_jid, gateway, gateway_options, groupchat_from,
     in_a_room, irc_checker, irc_prosody, is_from, make_irc_client, make_irc_user, muc_item,
-    ngircd, ngircd_password, occupant_presence, ptype, room_jid, subject, sync, unique)
+    ngircd, ngircd_password, occupant_presence, ptype, subject, sync, unique)
 
 # Every C0 byte an IRC line can carry; NUL, CR and LF end it.
 C0 = [b for b in range(0x01, 0x20) if b not in (0x0a, 0x0d)]
