@@ -323,7 +323,8 @@ pg_purple_watch_whois_answer(PgPurpleAccount *entry, gchar **words, const gchar 
 
 	if (!g_strv_contains(numerics, words[1]))
 		return FALSE;
-	nick = g_strndup(words[3], strcspn(words[3], " "));
+	/* a server's bytes: casefolding reads them as UTF-8 */
+	nick = g_utf8_make_valid(words[3], (gssize)strcspn(words[3], " "));
 	folded = g_utf8_casefold(nick, -1);
 	if (asked == NULL || !g_hash_table_contains(asked, folded)) {
 		/* RFC 2812 §3.3.1: a PRIVMSG to an away nick is answered with its
@@ -352,7 +353,8 @@ pg_purple_watch_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 	words = g_strsplit(*line, " ", 4);
 	if (g_strv_length(words) >= 2 && g_strcmp0(words[1], "AWAY") == 0) {
 		/* IRCv3 away-notify: ":nick!user@host AWAY [:message]" */
-		g_autofree gchar *nick = g_strndup(words[0] + 1, strcspn(words[0] + 1, "!"));
+		g_autofree gchar *nick =
+		    g_utf8_make_valid(words[0] + 1, (gssize)strcspn(words[0] + 1, "!"));
 		trailing = strstr(*line, " :");
 		trailing = trailing != NULL ? trailing + 2 : words[2];
 		if (trailing != NULL && trailing[0] != '\0')
