@@ -8,7 +8,10 @@
  * room-admin command (src/ipc/pg-ipc-message.h):
  *   set role=none nick=N (reason)      kick N              §8.2
  *   set affiliation=outcast nick|jid   ban (and kick)      §9.1
- *   set affiliation=none jid|nick      unban               §9.2
+ *   set affiliation=none jid|nick      unban an outcast    §9.2
+ *                                      deop an op (admin)  §10.7
+ *                                      devoice a voiced occupant
+ *                                      (member)            §9.4
  *   set role=moderator                 op                  §9.6
  *   set role=participant               deop an op, else voice  §9.7 / §8.3
  *   set role=visitor                   devoice             §8.4
@@ -163,7 +166,9 @@ pg_room_moderation_admin(PgTransport *transport, xmpp_stanza_t *iq, PgLink *link
 		else if (g_strcmp0(affiliation, "outcast") == 0)
 			action = "ban";
 		else if (g_strcmp0(affiliation, "none") == 0)
-			action = "unban";
+			action = pg_room_moderation_has_flag(flags, "op")      ? "deop"
+				 : pg_room_moderation_has_flag(flags, "voice") ? "devoice"
+									       : "unban";
 		else if (g_strcmp0(role, "moderator") == 0)
 			action = "op";
 		else if (g_strcmp0(role, "participant") == 0)

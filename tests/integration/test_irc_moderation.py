@@ -168,11 +168,27 @@ def test_affiliation_none_on_a_listed_outcast_jid_lifts_that_mask(
     assert _outcasts(alice, room) == []
 
 
+def test_affiliation_none_on_a_voiced_member_devoices_them(make_irc_user, make_irc_client):
+    """XEP-0045 §9.4: affiliation none on a member revokes the membership;
+    on IRC a member is a voiced occupant."""
+    alice, bob, carol, channel, room, _host = _carol_in_the_room(make_irc_user,
+                                                                 make_irc_client)
+    bob.send(f"MODE {channel} +v {carol.nick}")
+    alice.wait_presence(lambda p: p.get("from") == f"{room}/{carol.nick}"
+                        and _role(p)[1] == "member", 30, "carol voiced")
+    reply = _admin_set(alice, room, f"<item nick='{carol.nick}' affiliation='none'/>")
+    assert reply.get("type") == "result", to_string(reply)
+    mode = bob.wait_for(lambda l: l.is_("MODE", nick=alice.nick, target=channel), 30,
+                        "the MODE -v", alice.logs)
+    assert mode.params[1:3] == ["-v", carol.nick], mode
+
+
 def test_affiliation_none_on_someone_not_banned_is_item_not_found(
         make_irc_user, make_irc_client):
     alice, bob, channel, room = in_a_room(make_irc_user, make_irc_client)
     _op(alice, bob, channel, room)
-    reply = _admin_set(alice, room, f"<item nick='{bob.nick}' affiliation='none'/>")
+    # no flag (bob is an op: that would be a deop), no ban
+    reply = _admin_set(alice, room, f"<item nick='{unique('nobody')}' affiliation='none'/>")
     assert reply.get("type") == "error", to_string(reply)
     assert error_condition(reply)[1] == "item-not-found", to_string(reply)
 
