@@ -17,6 +17,7 @@
 
 #include "core/pg-config.h"
 #include "core/pg-config-loader.h"
+#include "core/pg-config-bridge-private.h"
 #include "core/pg-config-options.h"
 #include "core/pg-error.h"
 #include "core/pg-log.h"
@@ -124,6 +125,8 @@ pg_config_free(PgConfig *config)
 	g_free(config->http_listen);
 	if (config->transports != NULL)
 		g_ptr_array_unref(config->transports);
+	if (config->bridges != NULL)
+		g_ptr_array_unref(config->bridges);
 	g_free(config);
 }
 
@@ -712,6 +715,23 @@ pg_config_check_kannel_tokens(PgConfigLoader *loader, PgConfig *config)
 	}
 }
 
+/* pg-config-bridge.c checks each bridge against the transports. */
+static void
+pg_config_check_bridges(PgConfigLoader *loader, PgConfig *config)
+{
+	g_autoptr(GHashTable) types = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) servers = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (guint i = 0; i < config->transports->len; i++) {
+		PgTransportConfig *transport = g_ptr_array_index(config->transports, i);
+		g_hash_table_insert(types, transport->name,
+				    (gpointer)pg_transport_type_to_string(transport->type));
+		if (transport->irc_server != NULL)
+			g_hash_table_insert(servers, transport->name, transport->irc_server);
+	}
+	pg_config_bridge_check(loader, config->bridges, types, servers);
+}
+
 static void
 pg_config_check_file_mode(PgConfigLoader *loader)
 {
@@ -744,6 +764,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	config->max_links = PG_CONFIG_DEFAULT_MAX_LINKS;
 	config->worker_sandbox = g_strdup("best-effort");
 	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
+	config->bridges = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_config_free);
 
 	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {
 		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "%s: %s", path, parse_error->message);
@@ -758,10 +779,14 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 		if (g_strcmp0(groups[i], "polygate") == 0 || g_strcmp0(groups[i], "xmpp") == 0 ||
 		    g_strcmp0(groups[i], "http") == 0)
 			continue;
+		if (g_str_has_prefix(groups[i], PG_CONFIG_BRIDGE_PREFIX)) {
+			g_ptr_array_add(config->bridges, pg_config_bridge_load(&loader, groups[i]));
+			continue;
+		}
 		if (!g_str_has_prefix(groups[i], PG_CONFIG_TRANSPORT_PREFIX)) {
 			pg_config_problem(&loader, groups[i], NULL,
-					  "unknown group (expected [polygate], [xmpp], [http] "
-					  "or [transport NAME])");
+					  "unknown group (expected [polygate], [xmpp], [http], "
+					  "[transport NAME] or [bridge NAME])");
 			continue;
 		}
 		g_ptr_array_add(config->transports,
@@ -787,6 +812,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 		}
 	}
 	pg_config_check_kannel_tokens(&loader, config);
+	pg_config_check_bridges(&loader, config);
 	if (inline_secret)
 		pg_config_check_file_mode(&loader);
 

@@ -8,6 +8,7 @@
  *                         type = sms also: kannel_*, sms_retry_max_age, sms_dlr
  *                         per-user limits: max_*_per_user
  *                         type = irc also: irc_*, irc_allow, irc_deny
+ *   [bridge NAME]         transport, channel, room, nick... (pg-config-bridge.h)
  *
  * pg_config_load() validates everything at once and reports every problem,
  * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
@@ -18,6 +19,7 @@
 
 #include <glib.h>
 
+#include "core/pg-config-bridge.h"
 #include "core/pg-config-history.h"
 #include "core/pg-config-options.h"
 #include "core/pg-netpolicy.h"
@@ -116,6 +118,7 @@ typedef struct {
 	gchar *http_listen;       /* IP address of the HTTP listener (default 127.0.0.1) */
 	guint16 http_port;        /* its TCP port (default 8088); 0 = no HTTP listener */
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
+	GPtrArray *bridges;       /* element-type PgBridgeConfig, owned (may be empty) */
 	guint probe_timeout;      /* [xmpp] seconds the server has to confirm each online
 				   * resource after a component connects (default 45) */
 	guint max_links;          /* legacy connections of all users at once (default 1000;

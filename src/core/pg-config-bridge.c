@@ -1,0 +1,203 @@
+/* [bridge NAME] groups (pg-config-bridge.h): read one group, then check it
+ * against the transports once every group is read. */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/pg-config-bridge-private.h"
+
+#define PG_CONFIG_BRIDGE_DEFAULT_SUFFIX "[irc]"
+#define PG_CONFIG_BRIDGE_DEFAULT_MULTILINE 4
+
+static const gchar *const pg_config_bridge_keys[] = {
+    "transport", "server", "port", "tls", "channel", "room", "nick",
+    "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
+    "multiline_threshold", "multiline_policy", NULL};
+
+void
+pg_bridge_config_free(PgBridgeConfig *bridge)
+{
+	if (bridge == NULL)
+		return;
+	g_free(bridge->name);
+	g_free(bridge->transport);
+	g_free(bridge->server);
+	g_free(bridge->channel);
+	g_free(bridge->room);
+	g_free(bridge->nick);
+	pg_secret_free(bridge->sasl_password);
+	g_free(bridge->puppet_suffix);
+	g_free(bridge->moved_to);
+	g_free(bridge->web_link);
+	g_free(bridge);
+}
+
+const gchar *
+pg_bridge_phase_to_string(PgBridgePhase phase)
+{
+	switch (phase) {
+	case PG_BRIDGE_PHASE_LIVE:
+		return "live";
+	case PG_BRIDGE_PHASE_MOVED:
+		return "moved";
+	case PG_BRIDGE_PHASE_READONLY:
+		return "readonly";
+	}
+	return "live";
+}
+
+/* An IRC nick or a puppet suffix: one word the server takes (RFC 2812
+ * §2.3.1 letters, digits and special characters). */
+static gboolean
+pg_config_bridge_is_nick_text(const gchar *text)
+{
+	for (const gchar *p = text; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("[]\\`_^{|}-", *p) == NULL)
+			return FALSE;
+	}
+	return text[0] != '\0';
+}
+
+static void
+pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridgeConfig *bridge)
+{
+	g_autofree gchar *phase = pg_config_get_string(loader, group, "phase", FALSE);
+	g_autofree gchar *policy = pg_config_get_string(loader, group, "multiline_policy", FALSE);
+
+	bridge->phase = PG_BRIDGE_PHASE_LIVE;
+	if (phase != NULL && g_strcmp0(phase, "moved") == 0)
+		bridge->phase = PG_BRIDGE_PHASE_MOVED;
+	else if (phase != NULL && g_strcmp0(phase, "readonly") == 0)
+		bridge->phase = PG_BRIDGE_PHASE_READONLY;
+	else if (phase != NULL && g_strcmp0(phase, "live") != 0)
+		pg_config_problem(loader, group, "phase", "'%s' is not one of live, moved, readonly",
+				  phase);
+	bridge->multiline_policy = PG_BRIDGE_MULTILINE_REFUSE;
+	if (policy != NULL && g_strcmp0(policy, "summarise") == 0)
+		bridge->multiline_policy = PG_BRIDGE_MULTILINE_SUMMARISE;
+	else if (policy != NULL && g_strcmp0(policy, "refuse") != 0)
+		pg_config_problem(loader, group, "multiline_policy",
+				  "'%s' is not one of refuse, summarise", policy);
+	bridge->multiline_threshold = pg_config_get_uint(loader, group, "multiline_threshold", 1,
+							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
+	bridge->moved_to = pg_config_get_string(loader, group, "moved_to", FALSE);
+	if (bridge->moved_to != NULL && !g_str_has_prefix(bridge->moved_to, "xmpp:"))
+		pg_config_problem(loader, group, "moved_to", "'%s' is not an xmpp: URI",
+				  bridge->moved_to);
+	bridge->web_link = pg_config_get_string(loader, group, "web_link", FALSE);
+	if (bridge->web_link != NULL && !g_str_has_prefix(bridge->web_link, "https://") &&
+	    !g_str_has_prefix(bridge->web_link, "http://"))
+		pg_config_problem(loader, group, "web_link", "'%s' is not an http(s) link",
+				  bridge->web_link);
+	if (bridge->phase == PG_BRIDGE_PHASE_MOVED && bridge->moved_to == NULL &&
+	    bridge->web_link == NULL)
+		pg_config_problem(loader, group, "phase",
+				  "moved needs moved_to or web_link: where people should go");
+}
+
+PgBridgeConfig *
+pg_config_bridge_load(PgConfigLoader *loader, const gchar *group)
+{
+	g_autoptr(PgBridgeConfig) bridge = g_new0(PgBridgeConfig, 1);
+	g_autofree gchar *server = NULL;
+	gboolean inline_secret = FALSE;
+
+	bridge->name = g_strdup(group + strlen(PG_CONFIG_BRIDGE_PREFIX));
+	if (bridge->name[0] == '\0' || !pg_config_bridge_is_nick_text(bridge->name))
+		pg_config_problem(loader, group, NULL,
+				  "a bridge needs a name of letters, digits, '-' or '_': "
+				  "[bridge NAME]");
+	{
+		g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, group, NULL, NULL);
+		for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+			if (g_strcmp0(keys[i], "sasl_password") == 0)
+				pg_config_problem(loader, group, keys[i],
+						  "never put a password here: write it into a "
+						  "0600 file and name it with sasl_password_file");
+			else if (!g_strv_contains(pg_config_bridge_keys, keys[i]))
+				pg_config_problem(loader, group, keys[i], "unknown key");
+		}
+	}
+	bridge->transport = pg_config_get_string(loader, group, "transport", TRUE);
+	if (bridge->transport == NULL)
+		pg_config_problem(loader, group, "transport",
+				  "missing: the NAME of the [transport NAME] it goes through");
+	server = pg_config_get_string(loader, group, "server", FALSE);
+	if (server != NULL)
+		bridge->server = g_ascii_strdown(server, -1);
+	bridge->port = (guint16)pg_config_get_uint(loader, group, "port", 1, 65535, 0);
+	bridge->tls_set = g_key_file_has_key(loader->keyfile, group, "tls", NULL);
+	bridge->tls = pg_config_get_bool(loader, group, "tls", FALSE);
+	bridge->channel = pg_config_get_string(loader, group, "channel", TRUE);
+	if (bridge->channel == NULL)
+		pg_config_problem(loader, group, "channel", "missing: the channel, e.g. #project");
+	else if (strchr("#&+!", bridge->channel[0]) == NULL || bridge->channel[1] == '\0' ||
+		 strpbrk(bridge->channel, " ,\a") != NULL)
+		pg_config_problem(loader, group, "channel", "'%s' is not an IRC channel",
+				  bridge->channel);
+	bridge->room = pg_config_get_string(loader, group, "room", TRUE);
+	if (bridge->room == NULL)
+		pg_config_problem(loader, group, "room",
+				  "missing: the native room, e.g. project@conference.example.org");
+	else if (!pg_config_is_valid_bare_jid(bridge->room))
+		pg_config_problem(loader, group, "room", "'%s' is not a bare JID (room@service)",
+				  bridge->room);
+	bridge->nick = pg_config_get_string(loader, group, "nick", TRUE);
+	if (bridge->nick == NULL)
+		pg_config_problem(loader, group, "nick", "missing: the bridge's own IRC nick");
+	else if (!pg_config_bridge_is_nick_text(bridge->nick) || g_ascii_isdigit(bridge->nick[0]))
+		pg_config_problem(loader, group, "nick", "'%s' is not an IRC nick", bridge->nick);
+	if (g_key_file_has_key(loader->keyfile, group, "sasl_password_file", NULL))
+		bridge->sasl_password = pg_config_get_secret(loader, group, "sasl_password",
+							     "sasl_password_file", NULL,
+							     &inline_secret);
+	bridge->puppet_suffix = pg_config_get_string(loader, group, "puppet_suffix", FALSE);
+	if (bridge->puppet_suffix == NULL)
+		bridge->puppet_suffix = g_strdup(PG_CONFIG_BRIDGE_DEFAULT_SUFFIX);
+	else if (strpbrk(bridge->puppet_suffix, "/@\"&'<>:") != NULL)
+		pg_config_problem(loader, group, "puppet_suffix",
+				  "'%s' holds a character a room nick cannot", bridge->puppet_suffix);
+	pg_config_bridge_load_words(loader, group, bridge);
+	return g_steal_pointer(&bridge);
+}
+
+/* Once every group is read: each bridge names an IRC transport and a
+ * server, and no two bridges share a room. */
+void
+pg_config_bridge_check(PgConfigLoader *loader, GPtrArray *bridges, GHashTable *transport_types,
+		       GHashTable *irc_servers)
+{
+	for (guint i = 0; i < bridges->len; i++) {
+		PgBridgeConfig *bridge = g_ptr_array_index(bridges, i);
+		g_autofree gchar *group = g_strconcat(PG_CONFIG_BRIDGE_PREFIX, bridge->name, NULL);
+		const gchar *type = bridge->transport != NULL
+					? g_hash_table_lookup(transport_types, bridge->transport)
+					: NULL;
+		const gchar *fixed = bridge->transport != NULL
+					 ? g_hash_table_lookup(irc_servers, bridge->transport)
+					 : NULL;
+
+		if (bridge->transport != NULL && type == NULL)
+			pg_config_problem(loader, group, "transport",
+					  "no [transport %s] in this file", bridge->transport);
+		else if (type != NULL && g_strcmp0(type, "irc") != 0)
+			pg_config_problem(loader, group, "transport",
+					  "[transport %s] is of type %s; only irc can be bridged "
+					  "today",
+					  bridge->transport, type);
+		else if (type != NULL && bridge->server == NULL && fixed == NULL)
+			pg_config_problem(loader, group, "server",
+					  "missing: [transport %s] has no irc_server to default to",
+					  bridge->transport);
+		else if (type != NULL && bridge->server == NULL)
+			bridge->server = g_strdup(fixed);
+		for (guint j = i + 1; j < bridges->len; j++) {
+			PgBridgeConfig *other = g_ptr_array_index(bridges, j);
+			if (bridge->room != NULL && other->room != NULL &&
+			    g_ascii_strcasecmp(bridge->room, other->room) == 0)
+				pg_config_problem(loader, NULL, NULL,
+						  "[bridge %s] and [bridge %s] both bridge room %s",
+						  bridge->name, other->name, bridge->room);
+		}
+	}
+}

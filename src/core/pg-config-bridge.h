@@ -1,0 +1,79 @@
+/* Bridges: one [bridge NAME] group each (issue 11).
+ *
+ * A bridge pairs one channel of a legacy network, reached through a
+ * transport of this config, with one room on the XMPP server's own MUC
+ * service.  The shape is network-neutral (transport + channel + room);
+ * IRC is the only network that can be bridged today.
+ *
+ *   [bridge NAME]
+ *   transport = irc              NAME of an IRC [transport NAME]
+ *   server = irc.libera.chat     the legacy server (default: the
+ *                                transport's irc_server)
+ *   port = 6697                  (default: irc_port, else 6697 with TLS,
+ *                                6667 without)
+ *   tls = true                   (default: irc_tls, else TLS unless the
+ *                                server is on loopback)
+ *   channel = #project
+ *   room = project@conference.example.org
+ *   nick = projectbridge         the bridge's own IRC nick
+ *   sasl_password_file = FILE    optional: SASL PLAIN password of the
+ *                                bridge's services account, whose name is
+ *                                the nick (a 0600 file; never the secret in
+ *                                this file)
+ *   puppet_suffix = [irc]        added to an IRC nick the room already has
+ *                                (XEP-0045 §7.2.9: 409 conflict)
+ *   phase = live                 live | moved | readonly
+ *   moved_to = xmpp:project@conference.example.org?join
+ *   web_link = https://chat.example.org/#/project
+ *   multiline_threshold = 4      lines of one XMPP message relayed as
+ *                                lines; a longer one follows
+ *   multiline_policy = refuse    refuse | summarise
+ *
+ * Parsed here so that pg-config.c only hands the groups over.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "core/pg-secret.h"
+
+G_BEGIN_DECLS
+
+#define PG_CONFIG_BRIDGE_PREFIX "bridge "
+
+typedef enum {
+	PG_BRIDGE_PHASE_LIVE,     /* both ways */
+	PG_BRIDGE_PHASE_MOVED,    /* both ways, and the legacy side is told where to go */
+	PG_BRIDGE_PHASE_READONLY, /* XMPP to legacy only */
+} PgBridgePhase;
+
+typedef enum {
+	PG_BRIDGE_MULTILINE_REFUSE,
+	PG_BRIDGE_MULTILINE_SUMMARISE,
+} PgBridgeMultiline;
+
+typedef struct {
+	gchar *name;         /* NAME of [bridge NAME] */
+	gchar *transport;    /* NAME of the [transport NAME] it goes through */
+	gchar *server;       /* lower-case legacy server, or NULL: the transport's fixed one */
+	guint16 port;        /* 0: the transport's */
+	gboolean tls;
+	gboolean tls_set;    /* tls was given */
+	gchar *channel;
+	gchar *room;         /* bare JID of the native room */
+	gchar *nick;
+	PgSecret *sasl_password; /* read from sasl_password_file, or NULL */
+	gchar *puppet_suffix;
+	PgBridgePhase phase;
+	gchar *moved_to;     /* nullable */
+	gchar *web_link;     /* nullable */
+	guint multiline_threshold;
+	PgBridgeMultiline multiline_policy;
+} PgBridgeConfig;
+
+void pg_bridge_config_free(PgBridgeConfig *bridge);
+const gchar *pg_bridge_phase_to_string(PgBridgePhase phase);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgBridgeConfig, pg_bridge_config_free)
+
+G_END_DECLS
