@@ -11,6 +11,10 @@
  *   invite nick               INVITE nick #chan
  *   nick nick                 NICK nick (the connection's: every room)
  *   bans                      MODE #chan +b (the list: 367 ... 368)
+ *   names                     NAMES #chan (353 ... 366), also for a channel
+ *                             we are not in: a bridge checks who is chanop
+ *                             before it joins (src/bridge/pg-bridge.c);
+ *                             masks = the names with their prefixes (@bob)
  * IRC confirms most of these only by echoing the change to the channel
  * (RFC 2812 §3.2.3, §3.2.8) and refuses with a numeric, so each command is
  * remembered as an expectation (account, request id, channel, nick or mask)
@@ -180,6 +184,52 @@ pg_purple_admin_ban_mask(PurpleConversation *conv, const gchar *nick)
 	return g_strdup_printf("%s!*@*", nick);
 }
 
+static void
+pg_purple_admin_expect(const gchar *key, guint32 request, const gchar *room, const gchar *nick,
+		       const gchar *action)
+{
+	PgAdminExpect *expect = g_new0(PgAdminExpect, 1);
+
+	expect->account = g_strdup(key);
+	expect->request = request;
+	expect->channel = g_utf8_casefold(room, -1);
+	expect->nick = g_utf8_casefold(nick != NULL ? nick : "", -1);
+	expect->action = g_strdup(action);
+	if (g_strcmp0(action, "bans") == 0 || g_strcmp0(action, "names") == 0)
+		expect->masks = g_ptr_array_new_with_free_func(g_free);
+	expect->timeout_id =
+	    g_timeout_add_seconds(PG_PURPLE_ADMIN_TTL_S, pg_purple_admin_timeout_cb, expect);
+	g_queue_push_tail(&pg_purple_admin_pending, expect);
+}
+
+/* NAMES of a channel we need not be in: no conversation to "quote"
+ * through, so the line goes by the prpl's send_raw. */
+static gboolean
+pg_purple_admin_names(PgPurpleAccount *entry, const PgIpcMessage *msg, const gchar *room,
+		      GError **error)
+{
+	PurpleConnection *gc = purple_account_get_connection(entry->account);
+	PurplePlugin *prpl = gc != NULL ? purple_connection_get_prpl(gc) : NULL;
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	g_autofree gchar *line = NULL;
+
+	if (!pg_purple_admin_check_word(room, "room", error))
+		return FALSE;
+	if (info == NULL || info->send_raw == NULL ||
+	    purple_connection_get_state(gc) != PURPLE_CONNECTED) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+				    "not connected");
+		return FALSE;
+	}
+	line = g_strdup_printf("NAMES %s\r\n", room);
+	if (info->send_raw(gc, line, (int)strlen(line)) < 0) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE, "cannot send");
+		return FALSE;
+	}
+	pg_purple_admin_expect(entry->key, msg->id, room, NULL, "names");
+	return TRUE;
+}
+
 static gboolean
 pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 {
@@ -193,7 +243,6 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	g_autofree gchar *line = NULL;
 	g_autofree gchar *kick = NULL;
 	PurpleConversation *conv;
-	PgAdminExpect *expect;
 	static const struct {
 		const gchar *action;
 		const gchar *mode;
@@ -209,6 +258,8 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 				    "this network has no room moderation here");
 		return FALSE;
 	}
+	if (g_strcmp0(action, "names") == 0)
+		return pg_purple_admin_names(entry, msg, room, error);
 	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, room, entry->account);
 	if (conv == NULL || purple_conv_chat_has_left(PURPLE_CONV_CHAT(conv))) {
 		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE, "not in room %s", room);
@@ -281,22 +332,12 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	if (!pg_purple_admin_quote(conv, line, error) ||
 	    (kick != NULL && !pg_purple_admin_quote(conv, kick, error)))
 		return FALSE;
-	expect = g_new0(PgAdminExpect, 1);
-	expect->account = g_strdup(key);
-	expect->request = msg->id;
-	expect->channel = g_utf8_casefold(room, -1);
 	/* a ban is settled by its MODE line, which names the mask */
-	expect->nick =
-	    g_utf8_casefold(g_strcmp0(action, "ban") == 0 || g_strcmp0(action, "unban") == 0 ? mask
-			    : nick != NULL                                                   ? nick
-											     : "",
-			    -1);
-	expect->action = g_strdup(action);
-	if (g_strcmp0(action, "bans") == 0)
-		expect->masks = g_ptr_array_new_with_free_func(g_free);
-	expect->timeout_id =
-	    g_timeout_add_seconds(PG_PURPLE_ADMIN_TTL_S, pg_purple_admin_timeout_cb, expect);
-	g_queue_push_tail(&pg_purple_admin_pending, expect);
+	pg_purple_admin_expect(key, msg->id, room,
+			       g_strcmp0(action, "ban") == 0 || g_strcmp0(action, "unban") == 0
+				   ? mask
+				   : nick,
+			       action);
 	return TRUE;
 }
 
@@ -440,6 +481,18 @@ pg_purple_admin_receiving_cb(PurpleConnection *gc, gchar **line, gpointer user_d
 			g_ptr_array_add(expect->masks, g_strdup(w[4]));
 	} else if (g_strcmp0(command, "368") == 0) {
 		if ((expect = pg_purple_admin_find(entry->key, w[3], "bans", NULL)) != NULL)
+			pg_purple_admin_settle(expect, NULL);
+	} else if (g_strcmp0(command, "353") == 0 && n >= 6) {
+		/* RPL_NAMREPLY: "<me> <type> <channel> :names" */
+		expect = pg_purple_admin_find(entry->key, w[4], "names", NULL);
+		if (expect != NULL) {
+			g_auto(GStrv) names = g_strsplit(w[5], " ", -1);
+			for (guint i = 0; names[i] != NULL; i++)
+				if (names[i][0] != '\0')
+					g_ptr_array_add(expect->masks, g_strdup(names[i]));
+		}
+	} else if (g_strcmp0(command, "366") == 0) {
+		if ((expect = pg_purple_admin_find(entry->key, w[3], "names", NULL)) != NULL)
 			pg_purple_admin_settle(expect, NULL);
 	} else if (g_strcmp0(command, "341") == 0 && n >= 5) {
 		/* RPL_INVITING: "<nick> <channel>" */

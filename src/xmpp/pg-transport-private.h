@@ -22,6 +22,8 @@ struct _PgTransport {
 	PgAdhoc *adhoc;                       /* owned: the XEP-0050 commands */
 	PgTransportDelegate delegate;
 	gpointer delegate_data;
+	PgTransportTap tap;                   /* all NULL: none */
+	gpointer tap_data;
 	/* pg-register.c: user bare JID -> set of their full JIDs that saw
 	 * the transport available; bare JIDs of users subscribed to it */
 	GHashTable *shown;

@@ -37,6 +37,15 @@ pg_transport_set_delegate(PgTransport *self, const PgTransportDelegate *delegate
 	self->delegate_data = user_data;
 }
 
+void
+pg_transport_set_tap(PgTransport *self, const PgTransportTap *tap, gpointer user_data)
+{
+	PgTransportTap none = {0};
+
+	self->tap = tap != NULL ? *tap : none;
+	self->tap_data = user_data;
+}
+
 const PgTransportConfig *
 pg_transport_get_config(const PgTransport *self)
 {

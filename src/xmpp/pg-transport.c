@@ -180,6 +180,8 @@ pg_transport_stanza_cb(PgComponent *component, xmpp_stanza_t *stanza, gpointer u
 	if (g_strcmp0(name, "iq") != 0 && g_strcmp0(name, "presence") != 0 &&
 	    g_strcmp0(name, "message") != 0)
 		return; /* e.g. the handshake reply; nothing to answer */
+	if (self->tap.stanza != NULL && self->tap.stanza(self, stanza, self->tap_data))
+		return;
 	if (!pg_transport_check_addresses(self->transport, stanza, &from, &to, &error)) {
 		if (error == NULL)
 			return;
@@ -218,6 +220,8 @@ pg_transport_state_cb(PgComponent *component, gboolean connected, gpointer user_
 	pg_privilege_on_stream(self);
 	if (self->delegate.connected != NULL)
 		self->delegate.connected(self, connected, self->delegate_data);
+	if (self->tap.connected != NULL)
+		self->tap.connected(self, connected, self->tap_data);
 }
 
 static void

@@ -40,6 +40,18 @@ typedef struct {
 	void (*congested)(PgTransport *transport, gboolean congested, gpointer user_data);
 } PgTransportDelegate;
 
+/* A second listener, before the delegate: the bridges (src/bridge/), whose
+ * puppets and relay are JIDs of this domain that no user owns.  Each may be
+ * NULL. */
+typedef struct {
+	/* Every message, presence and IQ before the JID boundary and the
+	 * routing: return TRUE to take it (nothing else sees it).  Decide from
+	 * 'to' cheaply: it runs for every stanza. */
+	gboolean (*stanza)(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data);
+	/* The component (re)connected to the XMPP server, or lost it. */
+	void (*connected)(PgTransport *transport, gboolean connected, gpointer user_data);
+} PgTransportTap;
+
 PgTransport *pg_transport_new(const PgConfig *config, const PgTransportConfig *transport_config,
 			      PgRegistry *registry);
 void pg_transport_start(PgTransport *self);
@@ -48,6 +60,9 @@ void pg_transport_free(PgTransport *self);
 
 void pg_transport_set_delegate(PgTransport *self, const PgTransportDelegate *delegate,
 			       gpointer user_data);
+
+/* Set (or, with NULL, remove) the tap; one per transport. */
+void pg_transport_set_tap(PgTransport *self, const PgTransportTap *tap, gpointer user_data);
 
 gboolean pg_transport_is_connected(const PgTransport *self);
 gboolean pg_transport_is_congested(const PgTransport *self);
