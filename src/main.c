@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "bridge/pg-bridge-cli.h"
+#include "bridge/pg-bridge.h"
 #include "core/pg-config.h"
 #include "core/pg-error.h"
 #include "core/pg-log.h"
@@ -176,6 +177,7 @@ pg_main_run(const PgConfig *config)
 	g_autoptr(GPtrArray) transports =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_free);
 	g_autoptr(PgSessionManager) sessions = NULL;
+	g_autoptr(PgBridges) bridges = NULL;
 	g_autofree gchar *worker_path = pg_main_worker_path(config);
 	g_autoptr(PgRegistryLock) lock = NULL;
 	g_autoptr(GHashTable) protocols = NULL;
@@ -212,6 +214,8 @@ pg_main_run(const PgConfig *config)
 	xmpp_initialize();
 	sessions = pg_session_manager_new(config, worker_path);
 	pg_session_manager_set_protocols(sessions, protocols);
+	bridges = pg_bridges_new(config, worker_path);
+	pg_bridges_set_protocols(bridges, protocols);
 	for (guint i = 0; i < config->transports->len; i++) {
 		PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);
 		const gchar *protocol = pg_transport_config_get_purple_protocol(transport_config);
@@ -223,11 +227,13 @@ pg_main_run(const PgConfig *config)
 		transport = pg_transport_new(config, transport_config, registry);
 		g_ptr_array_add(transports, transport);
 		pg_session_manager_add_transport(sessions, transport);
+		pg_bridges_add_transport(bridges, transport);
 		pg_transport_start(transport);
 	}
 	g_info("worker: %s", worker_path);
-	if (!pg_session_manager_start(sessions, &error)) {
+	if (!pg_session_manager_start(sessions, &error) || !pg_bridges_start(bridges, &error)) {
 		g_printerr("%s\n", error->message);
+		g_clear_pointer(&bridges, pg_bridges_free);
 		g_clear_pointer(&sessions, pg_session_manager_free);
 		g_ptr_array_set_size(transports, 0);
 		xmpp_shutdown();
@@ -235,12 +241,13 @@ pg_main_run(const PgConfig *config)
 	}
 	g_unix_signal_add(SIGTERM, pg_main_quit_cb, loop);
 	g_unix_signal_add(SIGINT, pg_main_quit_cb, loop);
-	g_message("ready: %u transport(s), XMPP server %s:%u", transports->len, config->xmpp_host,
-		  config->xmpp_port);
+	g_message("ready: %u transport(s), %u bridge(s), XMPP server %s:%u", transports->len,
+		  pg_bridges_get_n_bridges(bridges), config->xmpp_host, config->xmpp_port);
 	g_main_loop_run(loop);
 
 	/* log every session out (workers stop), then flush what is queued and
 	 * close each stream cleanly */
+	g_clear_pointer(&bridges, pg_bridges_free);
 	g_clear_pointer(&sessions, pg_session_manager_free);
 	for (guint i = 0; i < transports->len; i++)
 		pg_transport_stop(g_ptr_array_index(transports, i), PG_MAIN_SHUTDOWN_FLUSH_MS);
@@ -313,7 +320,8 @@ main(int argc, char **argv)
 	if (check_config) {
 		if (pg_main_check_plugins(config) != EXIT_SUCCESS)
 			return EXIT_FAILURE;
-		g_print("%s: OK, %u transport(s)\n", config_path, config->transports->len);
+		g_print("%s: OK, %u transport(s), %u bridge(s)\n", config_path,
+			config->transports->len, config->bridges->len);
 		return EXIT_SUCCESS;
 	}
 	pg_log_setup(verbose ? G_LOG_LEVEL_DEBUG : config->log_level);

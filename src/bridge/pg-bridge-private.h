@@ -1,0 +1,155 @@
+/* What the files of a bridge's runtime share (private to src/bridge/).
+ *
+ * How they stack (each calls only the ones below it):
+ *   pg-bridges.c       the manager: config, the workers, the transports' tap
+ *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
+ *   pg-bridge-room.c   the native room: the relay occupant and the puppets
+ *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
+ */
+#pragma once
+
+#include <glib.h>
+#include <strophe.h>
+
+#include "core/pg-config.h"
+#include "ipc/pg-ipc-message.h"
+#include "session/pg-supervisor.h"
+#include "xmpp/pg-transport.h"
+
+G_BEGIN_DECLS
+
+/* The resource of every JID a bridge joins its room from. */
+#define PG_BRIDGE_RESOURCE "bridge"
+/* Seconds a puppet whose IRC nick quit in a netsplit ("a.net b.split"), or
+ * who was missing when the bridge came back after its own disconnect, stays
+ * in the room waiting for the nick to return. */
+#define PG_BRIDGE_SPLIT_GRACE_S 60
+/* Lines from IRC kept for a puppet that has not joined the room yet. */
+#define PG_BRIDGE_PUPPET_QUEUE_MAX 100
+/* Ids of our own messages and of room stanza-ids remembered for dedupe. */
+#define PG_BRIDGE_IDS_MAX 4096
+/* Puppets given member affiliation per muc#admin IQ (XEP-0045 §9.3). */
+#define PG_BRIDGE_AFFILIATION_BATCH 50
+
+typedef struct _PgBridge PgBridge;
+typedef struct _PgBridgePuppet PgBridgePuppet;
+
+typedef enum {
+	PG_BRIDGE_LINK_OFFLINE,
+	PG_BRIDGE_LINK_CONNECTING,
+	PG_BRIDGE_LINK_CONNECTED,
+	PG_BRIDGE_LINK_WAITING, /* backoff before the next try */
+} PgBridgeLinkState;
+
+typedef enum {
+	PG_BRIDGE_OCCUPANT_OUT,     /* not in the room */
+	PG_BRIDGE_OCCUPANT_JOINING, /* presence sent, no self-presence yet */
+	PG_BRIDGE_OCCUPANT_IN,      /* self-presence (status 110) seen */
+} PgBridgeOccupantState;
+
+/* One IRC nick of the channel as an occupant of the native room. */
+struct _PgBridgePuppet {
+	PgBridge *bridge;
+	gchar *irc_nick;       /* as IRC spells it now */
+	gchar *jid;            /* the full JID it joins from (stable while it lives) */
+	gchar *room_nick;      /* its nick in the room (the IRC nick, or with the suffix) */
+	gchar *wanted_nick;    /* a nick change sent, not confirmed yet, or NULL */
+	PgBridgeOccupantState state;
+	guint conflicts;       /* 409s so far: the suffix is added this many times */
+	gboolean affiliated;   /* its member affiliation was asked for */
+	gboolean removed;      /* a room moderator kicked it: it stays out while
+				* the nick stays on IRC */
+	GQueue *lines;         /* gchar *: IRC lines waiting for the join */
+	guint hold_id;         /* a netsplit quit or absence waiting to become a leave */
+	gchar *hold_reason;
+};
+
+/* The bridge's own IRC client (pg-bridge-link.c). */
+typedef struct {
+	PgBridgeLinkState state;
+	guint backoff_s;
+	guint retry_id;
+	gboolean in_channel; /* the worker said room-joined */
+	gboolean is_op;      /* the bridge is a chanop (may KICK) */
+	gchar *nick;         /* the nick IRC knows it by */
+} PgBridgeLink;
+
+struct _PgBridge {
+	const PgBridgeConfig *config;       /* borrowed: the config outlives it */
+	const PgTransportConfig *transport_config;
+	PgTransport *transport;             /* borrowed; NULL until added */
+	PgSupervisor *supervisor;           /* borrowed: the manager's */
+	gchar *account;                     /* the worker's key: "bridge:NAME" */
+	gchar *server;                      /* the legacy server */
+	gchar *jid;                         /* the relay occupant's full JID */
+	gchar *state_path;                  /* where the consent is kept */
+	PgBridgeLink link;
+	/* consent (pg-bridge-irc.c) */
+	gboolean approved;
+	gchar *approved_by;
+	GHashTable *asking;                 /* request id -> nick that asked (approve/revoke) */
+	/* the room (pg-bridge-room.c) */
+	PgBridgeOccupantState relay_state;
+	gchar *relay_nick;                  /* the relay occupant's nick in the room */
+	guint relay_conflicts;
+	GHashTable *puppets;                /* casefolded IRC nick -> PgBridgePuppet (owned) */
+	GHashTable *by_jid;                 /* puppet full JID -> PgBridgePuppet (borrowed) */
+	GHashTable *by_room_nick;           /* room nick -> PgBridgePuppet (borrowed) */
+	GHashTable *xmpp_occupants;         /* room nick -> real JID or "" (not ours) */
+	GHashTable *own_ids;                /* ids of the messages our puppets sent */
+	GQueue *own_id_order;
+	GHashTable *seen_ids;               /* the room's stanza-ids already relayed */
+	GQueue *seen_id_order;
+	GQueue *affiliating;                /* PgBridgePuppet waiting for the batch */
+	guint affiliate_id;
+	guint64 serial;
+	/* counters, for status and the benchmark */
+	guint64 lines_to_room;
+	guint64 lines_to_irc;
+	gchar *last_error;
+};
+
+/* pg-bridge-link.c */
+void pg_bridge_link_connect(PgBridge *bridge);
+/* The worker says the account is up (TRUE) or gone (FALSE): retry. */
+void pg_bridge_link_on_state(PgBridge *bridge, gboolean connected, const gchar *reason);
+void pg_bridge_link_stop(PgBridge *bridge);
+gboolean pg_bridge_link_send(PgBridge *bridge, PgIpcMessage *msg);
+void pg_bridge_link_join(PgBridge *bridge);
+void pg_bridge_link_part(PgBridge *bridge);
+/* A line into the channel, as the relay. */
+void pg_bridge_link_say(PgBridge *bridge, const gchar *text);
+/* A private message to @nick (answers to commands only). */
+void pg_bridge_link_tell(PgBridge *bridge, const gchar *nick, const gchar *text);
+/* NAMES of the channel; the answer is room-admin-done with the request id. */
+guint32 pg_bridge_link_names(PgBridge *bridge);
+void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason);
+
+/* pg-bridge-room.c */
+void pg_bridge_room_send(PgBridge *bridge, xmpp_stanza_t *stanza);
+/* Join the relay occupant (and then the puppets) if the stream is up. */
+void pg_bridge_room_enter(PgBridge *bridge);
+/* The component lost the stream: everyone is out of the room. */
+void pg_bridge_room_lost(PgBridge *bridge);
+/* IRC nick @nick is in the channel: a puppet, joined (or kept). */
+PgBridgePuppet *pg_bridge_room_puppet_for(PgBridge *bridge, const gchar *nick);
+PgBridgePuppet *pg_bridge_room_lookup(PgBridge *bridge, const gchar *nick);
+void pg_bridge_room_puppet_leave(PgBridgePuppet *puppet, const gchar *reason);
+/* An IRC op kicked the nick: an occupant kick by the relay. */
+void pg_bridge_room_puppet_kick(PgBridgePuppet *puppet, const gchar *reason);
+/* Keep @puppet in the room for PG_BRIDGE_SPLIT_GRACE_S, then leave. */
+void pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason);
+void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick);
+/* A line @nick said in the channel, from its puppet. */
+void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
+/* A stanza from the room (the tap took it). */
+void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
+void pg_bridge_room_free_puppets(PgBridge *bridge);
+/* The puppets table's value destructor. */
+void pg_bridge_room_puppet_free(gpointer data);
+
+/* pg-bridge-irc.c */
+void pg_bridge_irc_event(PgBridge *bridge, const PgIpcMessage *msg);
+void pg_bridge_irc_load_consent(PgBridge *bridge);
+
+G_END_DECLS

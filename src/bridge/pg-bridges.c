@@ -1,0 +1,299 @@
+/* PgBridges: every configured bridge, their workers, and the tap on the
+ * transports (pg-bridge.h).
+ *
+ * DESIGN: the bridges' IRC clients are accounts "bridge:NAME" of a
+ * supervisor of their own (src/session/pg-supervisor.h): the same worker
+ * program, sandbox and login queue as users' links, but their own worker
+ * process (all bridges share one), their own private dirs
+ * (<database>.bridge-workers) and no user's limits.  Events go to the
+ * bridge the account names.
+ *
+ * The tap takes a stanza when its 'from' is a bridged room (or one of its
+ * occupants) and its 'to' is on the transport: only the room ever writes to
+ * the relay and the puppets.  IQ answers to the gateway's own requests keep
+ * going to the transport.
+ */
+#define G_LOG_DOMAIN "pg-bridge"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "bridge/pg-bridge.h"
+#include "bridge/pg-bridge-private.h"
+#include "session/pg-worker-dirs.h"
+#include "stanza/pg-stanza.h"
+
+#define PG_BRIDGES_ACCOUNT_PREFIX "bridge:"
+#define PG_BRIDGES_MAX_LOGINS 4
+
+GHashTable *pg_bridge_irc_asking_new(void);
+
+struct _PgBridges {
+	const PgConfig *config;
+	PgSupervisor *supervisor;
+	GPtrArray *bridges;      /* PgBridge (owned) */
+	GHashTable *by_account;  /* account -> PgBridge (borrowed) */
+};
+
+static void
+pg_bridges_bridge_free(PgBridge *bridge)
+{
+	pg_bridge_link_stop(bridge);
+	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
+	pg_bridge_room_free_puppets(bridge);
+	g_hash_table_unref(bridge->puppets);
+	g_hash_table_unref(bridge->by_jid);
+	g_hash_table_unref(bridge->by_room_nick);
+	g_hash_table_unref(bridge->xmpp_occupants);
+	g_hash_table_unref(bridge->own_ids);
+	g_queue_free_full(bridge->own_id_order, g_free);
+	g_hash_table_unref(bridge->seen_ids);
+	g_queue_free_full(bridge->seen_id_order, g_free);
+	g_queue_free(bridge->affiliating);
+	g_hash_table_unref(bridge->asking);
+	g_free(bridge->account);
+	g_free(bridge->server);
+	g_free(bridge->jid);
+	g_free(bridge->state_path);
+	g_free(bridge->approved_by);
+	g_free(bridge->relay_nick);
+	g_free(bridge->last_error);
+	g_free(bridge);
+}
+
+static PgBridge *
+pg_bridges_bridge_new(PgBridges *self, const PgBridgeConfig *config)
+{
+	PgBridge *bridge = g_new0(PgBridge, 1);
+
+	bridge->config = config;
+	bridge->supervisor = self->supervisor;
+	bridge->account = g_strconcat(PG_BRIDGES_ACCOUNT_PREFIX, config->name, NULL);
+	bridge->server = g_strdup(config->server);
+	bridge->state_path = g_strconcat(self->config->database, ".bridges", NULL);
+	bridge->puppets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						pg_bridge_room_puppet_free);
+	bridge->by_jid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bridge->by_room_nick = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bridge->xmpp_occupants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	bridge->own_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bridge->own_id_order = g_queue_new();
+	bridge->seen_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	bridge->seen_id_order = g_queue_new();
+	bridge->affiliating = g_queue_new();
+	bridge->asking = pg_bridge_irc_asking_new();
+	for (guint i = 0; i < self->config->transports->len; i++) {
+		const PgTransportConfig *transport = g_ptr_array_index(self->config->transports, i);
+		if (g_strcmp0(transport->name, config->transport) == 0)
+			bridge->transport_config = transport;
+	}
+	bridge->jid = g_strdup_printf("bridge.%s@%s/%s", config->name,
+				      bridge->transport_config->jid, PG_BRIDGE_RESOURCE);
+	pg_bridge_irc_load_consent(bridge);
+	return bridge;
+}
+
+static void
+pg_bridges_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer user_data)
+{
+	PgBridges *self = user_data;
+	const gchar *account = pg_ipc_message_get_string(msg, "account");
+	PgBridge *bridge = account != NULL ? g_hash_table_lookup(self->by_account, account) : NULL;
+
+	if (bridge != NULL)
+		pg_bridge_irc_event(bridge, msg);
+}
+
+static void
+pg_bridges_account_lost_cb(PgSupervisor *supervisor, const gchar *account, const gchar *reason,
+			   gpointer user_data)
+{
+	PgBridges *self = user_data;
+	PgBridge *bridge = g_hash_table_lookup(self->by_account, account);
+
+	if (bridge == NULL)
+		return;
+	g_warning("bridge %s: its worker is gone: %s", bridge->config->name,
+		  reason != NULL ? reason : "no reason");
+	pg_bridge_link_on_state(bridge, FALSE, reason);
+}
+
+static const PgSupervisorCallbacks pg_bridges_supervisor_callbacks = {
+    .event = pg_bridges_event_cb,
+    .account_lost = pg_bridges_account_lost_cb,
+};
+
+PgBridges *
+pg_bridges_new(const PgConfig *config, const gchar *worker_path)
+{
+	PgBridges *self = g_new0(PgBridges, 1);
+
+	self->config = config;
+	self->bridges = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridges_bridge_free);
+	self->by_account = g_hash_table_new(g_str_hash, g_str_equal);
+	/* one worker process for all the bridges' clients */
+	self->supervisor = pg_supervisor_new(worker_path, MAX(config->bridges->len, 1),
+					     PG_BRIDGES_MAX_LOGINS,
+					     &pg_bridges_supervisor_callbacks, self);
+	for (guint i = 0; i < config->bridges->len; i++) {
+		PgBridge *bridge = pg_bridges_bridge_new(self, g_ptr_array_index(config->bridges, i));
+		g_ptr_array_add(self->bridges, bridge);
+		g_hash_table_insert(self->by_account, bridge->account, bridge);
+	}
+	return self;
+}
+
+void
+pg_bridges_set_protocols(PgBridges *self, GHashTable *protocols)
+{
+	if (protocols != NULL)
+		pg_supervisor_set_protocols(self->supervisor, protocols);
+}
+
+/* Whether @from (a stanza's 'from') is @room or one of its occupants. */
+static gboolean
+pg_bridges_from_room(const gchar *from, const gchar *room)
+{
+	gsize len = strlen(room);
+
+	return from != NULL && g_ascii_strncasecmp(from, room, len) == 0 &&
+	       (from[len] == '\0' || from[len] == '/');
+}
+
+static gboolean
+pg_bridges_tap_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer user_data)
+{
+	PgBridges *self = user_data;
+	const gchar *from = xmpp_stanza_get_from(stanza);
+
+	for (guint i = 0; i < self->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
+		if (bridge->transport != transport ||
+		    !pg_bridges_from_room(from, bridge->config->room))
+			continue;
+		/* answers to the transport's own IQs are the transport's */
+		if (g_strcmp0(xmpp_stanza_get_name(stanza), "iq") == 0 &&
+		    g_strcmp0(xmpp_stanza_get_to(stanza), bridge->jid) != 0 &&
+		    g_hash_table_lookup(bridge->by_jid, xmpp_stanza_get_to(stanza)) == NULL)
+			return FALSE;
+		pg_bridge_room_stanza(bridge, stanza);
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+pg_bridges_tap_connected_cb(PgTransport *transport, gboolean connected, gpointer user_data)
+{
+	PgBridges *self = user_data;
+
+	for (guint i = 0; i < self->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
+		if (bridge->transport != transport)
+			continue;
+		/* after a restart of the XMPP server nobody of ours is in the
+		 * room: the relay joins again, then every puppet */
+		pg_bridge_room_lost(bridge);
+		if (connected)
+			pg_bridge_room_enter(bridge);
+	}
+}
+
+static const PgTransportTap pg_bridges_tap = {
+    .stanza = pg_bridges_tap_stanza_cb,
+    .connected = pg_bridges_tap_connected_cb,
+};
+
+void
+pg_bridges_add_transport(PgBridges *self, PgTransport *transport)
+{
+	gboolean used = FALSE;
+
+	for (guint i = 0; i < self->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
+		if (bridge->transport_config == pg_transport_get_config(transport)) {
+			bridge->transport = transport;
+			used = TRUE;
+		}
+	}
+	if (used)
+		pg_transport_set_tap(transport, &pg_bridges_tap, self);
+}
+
+gboolean
+pg_bridges_start(PgBridges *self, GError **error)
+{
+	g_autofree gchar *dirs = NULL;
+
+	if (self->bridges->len == 0)
+		return TRUE;
+	dirs = g_strconcat(self->config->database, ".bridge-workers", NULL);
+	if (!pg_supervisor_set_worker_sandbox(self->supervisor, self->config->worker_sandbox, dirs,
+					      error))
+		return FALSE;
+	for (guint i = 0; i < self->bridges->len; i++)
+		pg_bridge_link_connect(g_ptr_array_index(self->bridges, i));
+	return TRUE;
+}
+
+guint
+pg_bridges_get_n_bridges(PgBridges *self)
+{
+	return self->bridges->len;
+}
+
+/* Shutdown: the room sees the bridge's people go (XEP-0045 §7.14), with a
+ * status saying why. */
+static void
+pg_bridges_say_goodbye(PgBridge *bridge)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (bridge->transport == NULL || !pg_transport_is_connected(bridge->transport))
+		return;
+	g_hash_table_iter_init(&iter, bridge->puppets);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgBridgePuppet *puppet = value;
+		g_autoptr(xmpp_stanza_t) presence = NULL;
+		g_autofree gchar *to = NULL;
+
+		if (puppet->state == PG_BRIDGE_OCCUPANT_OUT || puppet->room_nick == NULL)
+			continue;
+		presence = xmpp_presence_new(pg_transport_get_ctx(bridge->transport));
+		to = g_strdup_printf("%s/%s", bridge->config->room, puppet->room_nick);
+		xmpp_stanza_set_type(presence, "unavailable");
+		pg_stanza_set_from(presence, puppet->jid);
+		pg_stanza_set_to(presence, to);
+		pg_stanza_add_text_child(presence, "status", "The bridge is shutting down");
+		pg_bridge_room_send(bridge, presence);
+	}
+	if (bridge->relay_state != PG_BRIDGE_OCCUPANT_OUT && bridge->relay_nick != NULL) {
+		g_autoptr(xmpp_stanza_t) presence =
+		    xmpp_presence_new(pg_transport_get_ctx(bridge->transport));
+		g_autofree gchar *to = g_strdup_printf("%s/%s", bridge->config->room,
+						       bridge->relay_nick);
+		xmpp_stanza_set_type(presence, "unavailable");
+		pg_stanza_set_from(presence, bridge->jid);
+		pg_stanza_set_to(presence, to);
+		pg_bridge_room_send(bridge, presence);
+	}
+}
+
+void
+pg_bridges_free(PgBridges *self)
+{
+	if (self == NULL)
+		return;
+	for (guint i = 0; i < self->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
+		pg_bridges_say_goodbye(bridge);
+		if (bridge->transport != NULL)
+			pg_transport_set_tap(bridge->transport, NULL, NULL);
+	}
+	g_ptr_array_unref(self->bridges);
+	g_hash_table_unref(self->by_account);
+	pg_supervisor_free(self->supervisor);
+	g_free(self);
+}

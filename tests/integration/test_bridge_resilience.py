@@ -1,0 +1,118 @@
+"""The community bridge (issue 11) across restarts, and moderation both ways.
+
+- The ircd restarts: every IRC nick (and the bridge) drops and comes back;
+  the room sees no part/join flood: the puppets stay.
+- Prosody restarts: the bridge joins the room again by itself, and lines
+  flow again.
+- An IRC op's KICK is an occupant kick of the puppet; a room moderator's
+  kick of a puppet is a KICK on IRC when the bridge is a chanop.
+"""
+
+import pytest
+
+from harness.bridge import (  # noqa: F401 (fixtures)
+    Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody,
+    make_irc, ngircd, presence_of, relayed)
+from harness.ircgw import (happens_within, presences, ptype, record_stream, statuses,
+                           wait_presence)
+
+NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
+
+
+@pytest.fixture(scope="module")
+def bridge_names():
+    return ("kicks", "split", "restart")
+
+
+@pytest.fixture
+def bridged(bridge_gateway, bridge_configs, make_irc):
+    made = []
+
+    def make(name):
+        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def set_up(b, n_irc=2):
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    irc = [op] + [b.make_irc(f"i{i}") for i in range(n_irc)]
+    for client in irc[1:]:
+        client.join(b.channel)
+    for client in irc:
+        wait_presence(owner.client, presence_of(b.room, client.nick), 45,
+                      f"{client.nick}'s puppet", b.logs)
+    return owner, irc
+
+
+def puppet_leaves(owner, room, nicks):
+    return [p for p in presences(owner.client)
+            if ptype(p) == "unavailable" and p.get("from") in {f"{room}/{n}" for n in nicks}]
+
+
+def test_an_irc_op_kick_is_an_occupant_kick_and_a_room_kick_is_an_irc_kick(bridged):
+    b = bridged("kicks")
+    owner, (op, first, second) = set_up(b)
+    op.kick(b.channel, first.nick, "behave")
+    gone = wait_presence(owner.client, presence_of(b.room, first.nick, "unavailable"), 30,
+                         "the kicked puppet", b.logs)
+    assert 307 in statuses(gone), "an IRC kick is an occupant kick (XEP-0045 §8.2)"
+
+    op.send(f"MODE {b.channel} +o {b.nick}")
+    op.wait_for(lambda l: l.command == "MODE" and b.nick in l.params, 20, "the +o echo")
+    # the bridge hears its +o before a kick needs it: its NAMES answer
+    # comes after the MODE in the server's order
+    op.privmsg(b.nick, "status")
+    op.wait_for(lambda l: l.is_("PRIVMSG", nick=b.nick), 20, "the bridge's answer")
+    reply = owner.client.iq_set(b.room, f"<query xmlns='{NS_MUC_ADMIN}'><item nick="
+                                        f"'{second.nick}' role='none'><reason>spam"
+                                        "</reason></item></query>")
+    assert reply.get("type") == "result"
+    op.wait_for(lambda l: l.is_("KICK", nick=b.nick) and second.nick in l.params, 30,
+                "the bridge's KICK", b.logs)
+
+
+def test_an_ircd_restart_brings_no_part_join_flood_into_the_room(bridged, ngircd):
+    b = bridged("split")
+    owner, irc = set_up(b)
+    nicks = [c.nick for c in irc]
+    seen = len(presences(owner.client))
+    ngircd.stop()
+    ngircd.start()
+    back = [b.make_irc(nick=n) for n in nicks]
+    for client in back:
+        client.join(b.channel)
+    back[0].wait_for(lambda l: l.is_("JOIN", nick=b.nick) or (
+        l.command == "353" and b.nick.lower() in l.text.lower()), 90,
+        "the bridge back in the channel", b.logs)
+    back[1].privmsg(b.channel, "after the restart")
+    owner.wait_line(nicks[1], "after the restart", 60, b.logs)
+    owner.say("and back to irc")
+    back[2].wait_for(relayed(owner.nick, "and back to irc"), 30, "the relay", b.logs)
+    after = presences(owner.client)[seen:]
+    flood = [p.get("from") for p in after if ptype(p) == "unavailable"]
+    assert flood == [], f"puppets left and came back: {flood}"
+
+
+def test_after_a_prosody_restart_the_bridge_rejoins_the_room_by_itself(bridged,
+                                                                       bridge_prosody):
+    b = bridged("restart")
+    owner, (op, first, _second) = set_up(b)
+    bridge_prosody.restart()
+    owner.client.reconnect()
+    record_stream(owner.client)
+    owner.join(60)
+    wait_presence(owner.client, presence_of(b.room, first.nick), 60,
+                  "the puppet back in the room", b.logs)
+    wait_presence(owner.client, presence_of(b.room, b.nick), 60,
+                  "the relay back in the room", b.logs)
+    first.privmsg(b.channel, "after prosody")
+    owner.wait_line(first.nick, "after prosody", 30, b.logs)
+    owner.say("back to irc after prosody")
+    op.wait_for(relayed(owner.nick, "back to irc after prosody"), 30, "the relay", b.logs)
