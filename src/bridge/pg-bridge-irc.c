@@ -6,7 +6,7 @@
  * approve`); the bridge asks the server for the channel's NAMES (it need
  * not be in it) and accepts only if that user is listed as a channel
  * operator (@, or ~ & for founders and protected ops).  Then it keeps the
- * approval (who, when) in its state file and joins; `revoke` from a chanop
+ * approval (who, when) in the bridges' store (pg-bridge-store.h) and joins; `revoke` from a chanop
  * parts the channel and forgets the approval.  Anyone else gets a short
  * answer saying who may approve.  Private messages are answered only for
  * these commands; they are never relayed (Libera.Chat: a bridge does not
@@ -26,52 +26,54 @@
 
 #include "bridge/pg-bridge-private.h"
 
-#define PG_BRIDGE_STATE_GROUP_PREFIX "bridge "
-
 /* ------------------------------------------------------------ consent store */
 
-static GKeyFile *
-pg_bridge_irc_state_open(PgBridge *bridge)
+/* Where the move stands, for `polygate bridge status`: the config's phase
+ * once a chanop approved, else pending. */
+static void
+pg_bridge_irc_store_phase(PgBridge *bridge)
 {
-	GKeyFile *keyfile = g_key_file_new();
-	g_key_file_load_from_file(keyfile, bridge->state_path, G_KEY_FILE_NONE, NULL);
-	return keyfile;
+	const gchar *phase = bridge->approved ? bridge->config->phase : "pending";
+	g_autoptr(GError) error = NULL;
+
+	if (bridge->store == NULL)
+		return;
+	if (!pg_bridge_store_set_phase(bridge->store, bridge->config->name, phase,
+				       g_get_real_time(), &error))
+		g_warning("bridge %s: %s", bridge->config->name, error->message);
 }
 
 static void
-pg_bridge_irc_save_consent(PgBridge *bridge)
+pg_bridge_irc_save_consent(PgBridge *bridge, const gchar *by)
 {
-	g_autoptr(GKeyFile) keyfile = pg_bridge_irc_state_open(bridge);
-	g_autofree gchar *group = g_strconcat(PG_BRIDGE_STATE_GROUP_PREFIX, bridge->config->name,
-					      NULL);
 	g_autoptr(GError) error = NULL;
+	gboolean saved;
 
-	g_key_file_remove_group(keyfile, group, NULL);
-	if (bridge->approved) {
-		g_key_file_set_string(keyfile, group, "channel", bridge->config->channel);
-		g_key_file_set_string(keyfile, group, "approved_by", bridge->approved_by);
-		g_key_file_set_int64(keyfile, group, "approved_at", g_get_real_time() / 1000000);
-	}
-	if (!g_key_file_save_to_file(keyfile, bridge->state_path, &error))
+	if (bridge->store == NULL)
+		return;
+	saved = bridge->approved ? pg_bridge_store_approve(bridge->store, bridge->config->name, by,
+							   g_get_real_time(), &error)
+				 : pg_bridge_store_revoke(bridge->store, bridge->config->name, by,
+							  g_get_real_time(), &error);
+	if (!saved)
 		g_warning("bridge %s: cannot keep its consent: %s", bridge->config->name,
 			  error->message);
+	pg_bridge_irc_store_phase(bridge);
 }
 
 void
 pg_bridge_irc_load_consent(PgBridge *bridge)
 {
-	g_autoptr(GKeyFile) keyfile = pg_bridge_irc_state_open(bridge);
-	g_autofree gchar *group = g_strconcat(PG_BRIDGE_STATE_GROUP_PREFIX, bridge->config->name,
-					      NULL);
-	g_autofree gchar *channel = g_key_file_get_string(keyfile, group, "channel", NULL);
+	g_auto(PgBridgeConsent) consent = {0};
 
-	/* an approval is for one channel: a config that now names another
-	 * needs a new one */
-	bridge->approved = channel != NULL && g_ascii_strcasecmp(channel, bridge->config->channel) == 0;
-	g_free(bridge->approved_by);
-	bridge->approved_by = bridge->approved ? g_key_file_get_string(keyfile, group,
-									"approved_by", NULL)
-					       : NULL;
+	bridge->approved = bridge->store != NULL &&
+			   pg_bridge_store_has_consent(bridge->store, bridge->config->name);
+	g_clear_pointer(&bridge->approved_by, g_free);
+	if (bridge->approved &&
+	    pg_bridge_store_get_consent(bridge->store, bridge->config->name, &consent, NULL))
+		bridge->approved_by = g_strdup(consent.approved_by);
+	bridge->readonly = g_strcmp0(bridge->config->phase, "readonly") == 0;
+	pg_bridge_irc_store_phase(bridge);
 }
 
 /* ------------------------------------------------------------ commands */
@@ -180,7 +182,7 @@ pg_bridge_irc_answered(PgBridge *bridge, const PgIpcMessage *msg)
 		bridge->approved = TRUE;
 		g_free(bridge->approved_by);
 		bridge->approved_by = g_strdup(asking->nick);
-		pg_bridge_irc_save_consent(bridge);
+		pg_bridge_irc_save_consent(bridge, asking->nick);
 		g_message("bridge %s: approved by %s, a chanop of %s", bridge->config->name,
 			  asking->nick, bridge->config->channel);
 		answer = g_strdup_printf("Approved: joining %s, bridged to xmpp:%s?join. Send "
@@ -191,7 +193,7 @@ pg_bridge_irc_answered(PgBridge *bridge, const PgIpcMessage *msg)
 	} else {
 		bridge->approved = FALSE;
 		g_clear_pointer(&bridge->approved_by, g_free);
-		pg_bridge_irc_save_consent(bridge);
+		pg_bridge_irc_save_consent(bridge, asking->nick);
 		g_message("bridge %s: revoked by %s", bridge->config->name, asking->nick);
 		answer = g_strdup_printf("Revoked: leaving %s.", bridge->config->channel);
 		if (bridge->link.in_channel)
@@ -216,9 +218,7 @@ pg_bridge_irc_failed(PgBridge *bridge, const PgIpcMessage *msg)
 		g_hash_table_remove(bridge->asking, GUINT_TO_POINTER(request));
 		return;
 	}
-	g_free(bridge->last_error);
-	bridge->last_error = g_strdup(text != NULL ? text : "an error");
-	g_message("bridge %s: %s", bridge->config->name, bridge->last_error);
+	pg_bridge_fail(bridge, PG_BRIDGE_TO_LEGACY, g_strdup(text != NULL ? text : "an error"));
 }
 
 /* ------------------------------------------------------------ occupants */

@@ -17,6 +17,20 @@
 #define PG_BRIDGE_LINK_BACKOFF_MIN_S 2
 #define PG_BRIDGE_LINK_BACKOFF_MAX_S 300
 
+void
+pg_bridge_fail(PgBridge *bridge, PgBridgeDirection direction, gchar *text)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_free(bridge->last_error);
+	bridge->last_error = text;
+	g_warning("bridge %s: %s", bridge->config->name, text);
+	if (bridge->store != NULL &&
+	    !pg_bridge_store_set_error(bridge->store, bridge->config->name, direction, text,
+				       g_get_real_time(), &error))
+		g_warning("bridge %s: %s", bridge->config->name, error->message);
+}
+
 static PgIpcMessage *
 pg_bridge_link_login_message(PgBridge *bridge)
 {
@@ -108,14 +122,14 @@ pg_bridge_link_on_state(PgBridge *bridge, gboolean connected, const gchar *reaso
 	}
 	if (link->state == PG_BRIDGE_LINK_WAITING)
 		return;
-	g_free(bridge->last_error);
-	bridge->last_error = g_strdup(reason != NULL ? reason : "disconnected");
+	pg_bridge_fail(bridge, PG_BRIDGE_TO_LEGACY,
+		       g_strdup_printf("IRC connection lost: %s",
+				       reason != NULL ? reason : "disconnected"));
 	link->state = PG_BRIDGE_LINK_WAITING;
 	link->in_channel = FALSE;
 	link->backoff_s = link->backoff_s == 0 ? PG_BRIDGE_LINK_BACKOFF_MIN_S
 						: MIN(link->backoff_s * 2, PG_BRIDGE_LINK_BACKOFF_MAX_S);
-	g_message("bridge %s: IRC connection lost (%s); retrying in %u s", bridge->config->name,
-		  bridge->last_error, link->backoff_s);
+	g_message("bridge %s: retrying in %u s", bridge->config->name, link->backoff_s);
 	pg_supervisor_logout(bridge->supervisor, bridge->account);
 	link->retry_id = g_timeout_add_seconds(link->backoff_s, pg_bridge_link_retry_cb, bridge);
 }
@@ -174,8 +188,10 @@ pg_bridge_link_say(PgBridge *bridge, const gchar *text)
 					    PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
 					    g_variant_new_string(bridge->account), "room",
 					    g_variant_new_string(bridge->config->channel), "body",
-					    g_variant_new_string(text), NULL)))
-		bridge->lines_to_irc++;
+					    g_variant_new_string(text), NULL)) &&
+	    bridge->store != NULL)
+		pg_bridge_store_count(bridge->store, bridge->config->name, PG_BRIDGE_TO_LEGACY, 1,
+				      g_get_real_time());
 }
 
 void

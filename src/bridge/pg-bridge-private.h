@@ -4,6 +4,7 @@
  *   pg-bridges.c       the manager: config, the workers, the transports' tap
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
+ *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
  */
 #pragma once
@@ -11,6 +12,8 @@
 #include <glib.h>
 #include <strophe.h>
 
+#include "bridge/pg-bridge-render.h"
+#include "bridge/pg-bridge-store.h"
 #include "core/pg-config.h"
 #include "ipc/pg-ipc-message.h"
 #include "session/pg-supervisor.h"
@@ -82,7 +85,9 @@ struct _PgBridge {
 	gchar *account;                     /* the worker's key: "bridge:NAME" */
 	gchar *server;                      /* the legacy server */
 	gchar *jid;                         /* the relay occupant's full JID */
-	gchar *state_path;                  /* where the consent is kept */
+	PgBridgeStore *store;               /* borrowed: the manager's (pg-bridge-store.h) */
+	PgBridgeRenderPolicy policy;        /* how room lines read on IRC (pg-bridge-render.h) */
+	gboolean readonly;                  /* phase = readonly: nothing to the room */
 	PgBridgeLink link;
 	/* consent (pg-bridge-irc.c) */
 	gboolean approved;
@@ -103,13 +108,13 @@ struct _PgBridge {
 	GQueue *affiliating;                /* PgBridgePuppet waiting for the batch */
 	guint affiliate_id;
 	guint64 serial;
-	/* counters, for status and the benchmark */
-	guint64 lines_to_room;
-	guint64 lines_to_irc;
-	gchar *last_error;
+	gchar *last_error;                  /* also in the store, for bridge status */
 };
 
 /* pg-bridge-link.c */
+/* Record @text (transfer full) as the last error @direction, in the log
+ * and in the store. */
+void pg_bridge_fail(PgBridge *bridge, PgBridgeDirection direction, gchar *text);
 void pg_bridge_link_connect(PgBridge *bridge);
 /* The worker says the account is up (TRUE) or gone (FALSE): retry. */
 void pg_bridge_link_on_state(PgBridge *bridge, gboolean connected, const gchar *reason);
@@ -124,6 +129,11 @@ void pg_bridge_link_tell(PgBridge *bridge, const gchar *nick, const gchar *text)
 /* NAMES of the channel; the answer is room-admin-done with the request id. */
 guint32 pg_bridge_link_names(PgBridge *bridge);
 void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason);
+
+/* pg-bridge-relay.c: @message (groupchat, from occupant @nick, the room's
+ * @stanza_id or NULL) as the relay's IRC lines. */
+void pg_bridge_relay_message(PgBridge *bridge, xmpp_stanza_t *message, const gchar *nick,
+			     const gchar *stanza_id);
 
 /* pg-bridge-room.c */
 void pg_bridge_room_send(PgBridge *bridge, xmpp_stanza_t *stanza);

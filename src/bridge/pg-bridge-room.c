@@ -13,6 +13,7 @@
  *     its room nick, plus puppet_suffix on a 409 conflict (XEP-0045 §7.2.9).
  *     An IRC nick change is a room nick change from the same JID, which the
  *     room shows as unavailable+303 then available (XEP-0045 §7.6).
+ *   - What XMPP occupants say goes to IRC through pg-bridge-relay.c.
  *   - Joins ask for no history (XEP-0045 §7.2.15), and any message carrying
  *     a XEP-0203 delay is history: never relayed.
  *   - No echo, by ids: the ids of what puppets sent are remembered and their
@@ -38,8 +39,6 @@
 #include "xmpp/pg-muc.h"
 
 #define PG_BRIDGE_NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
-#define PG_BRIDGE_NS_REPLACE "urn:xmpp:message-correct:0"
-#define PG_BRIDGE_NS_REPLY "urn:xmpp:reply:0"
 
 void
 pg_bridge_room_send(PgBridge *bridge, xmpp_stanza_t *stanza)
@@ -371,7 +370,9 @@ pg_bridge_room_puppet_speak(PgBridgePuppet *puppet, const gchar *text)
 	pg_stanza_set_body(message, text);
 	pg_bridge_room_remember(bridge->own_ids, bridge->own_id_order, id);
 	pg_bridge_room_send(bridge, message);
-	bridge->lines_to_room++;
+	if (bridge->store != NULL)
+		pg_bridge_store_count(bridge->store, bridge->config->name, PG_BRIDGE_TO_XMPP, 1,
+				      g_get_real_time());
 }
 
 void
@@ -379,7 +380,7 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 {
 	PgBridgePuppet *puppet;
 
-	if (bridge->config->phase == PG_BRIDGE_PHASE_READONLY)
+	if (bridge->readonly)
 		return;
 	puppet = pg_bridge_room_puppet_for(bridge, nick);
 	if (puppet->removed)
@@ -505,10 +506,9 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 			g_clear_pointer(&puppet->wanted_nick, g_free);
 			return;
 		}
-		g_free(bridge->last_error);
-		bridge->last_error = g_strdup_printf("%s could not join: %s", puppet->irc_nick,
-						     condition);
-		g_warning("bridge %s: %s", bridge->config->name, bridge->last_error);
+		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
+			       g_strdup_printf("%s could not join: %s", puppet->irc_nick,
+					       condition));
 		puppet->state = PG_BRIDGE_OCCUPANT_OUT;
 		return;
 	}
@@ -560,11 +560,10 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 			pg_bridge_room_enter(bridge);
 			return;
 		}
-		g_free(bridge->last_error);
-		bridge->last_error = g_strdup_printf("the relay could not join %s: %s",
-						     bridge->config->room,
-						     pg_bridge_room_error_condition(presence));
-		g_warning("bridge %s: %s", bridge->config->name, bridge->last_error);
+		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
+			       g_strdup_printf("the relay could not join %s: %s",
+					       bridge->config->room,
+					       pg_bridge_room_error_condition(presence)));
 		bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
 		return;
 	}
@@ -605,68 +604,6 @@ pg_bridge_room_is_ours(PgBridge *bridge, const gchar *nick)
 	       g_hash_table_contains(bridge->by_room_nick, nick);
 }
 
-/* An XMPP occupant's message, as IRC lines of the relay. */
-static void
-pg_bridge_room_relay_message(PgBridge *bridge, xmpp_stanza_t *message, const gchar *nick)
-{
-	g_autofree gchar *body = pg_stanza_get_child_text(message, "body");
-	xmpp_stanza_t *reply = xmpp_stanza_get_child_by_name_and_ns(message, "reply",
-								     PG_BRIDGE_NS_REPLY);
-	gboolean correction =
-	    xmpp_stanza_get_child_by_name_and_ns(message, "replace", PG_BRIDGE_NS_REPLACE) != NULL;
-	g_auto(GStrv) lines = NULL;
-	g_autoptr(GPtrArray) kept = g_ptr_array_new();
-	const gchar *to_nick = NULL;
-	guint limit = bridge->config->multiline_threshold;
-
-	if (body == NULL)
-		return;
-	if (reply != NULL) {
-		const gchar *to = xmpp_stanza_get_attribute(reply, "to");
-		const gchar *slash = to != NULL ? strchr(to, '/') : NULL;
-		to_nick = slash != NULL ? slash + 1 : NULL;
-	}
-	lines = g_strsplit(body, "\n", -1);
-	for (guint i = 0; lines[i] != NULL; i++) {
-		g_strchomp(lines[i]);
-		/* XEP-0461 §5 fallback: the quoted lines are not said again */
-		if (reply != NULL && lines[i][0] == '>')
-			continue;
-		if (lines[i][0] != '\0')
-			g_ptr_array_add(kept, lines[i]);
-	}
-	if (kept->len > limit && bridge->config->multiline_policy == PG_BRIDGE_MULTILINE_REFUSE) {
-		g_autoptr(xmpp_stanza_t) answer = xmpp_message_new(pg_bridge_room_ctx(bridge),
-								   "chat", NULL, NULL);
-		g_autofree gchar *to = g_strdup_printf("%s/%s", bridge->config->room, nick);
-		g_autofree gchar *text = g_strdup_printf(
-		    "Not relayed to IRC: your message has %u lines, the bridge relays at most %u.",
-		    kept->len, limit);
-		pg_stanza_set_from(answer, bridge->jid);
-		pg_stanza_set_to(answer, to);
-		pg_stanza_set_body(answer, text);
-		pg_bridge_room_send(bridge, answer);
-		return;
-	}
-	for (guint i = 0; i < kept->len && i < limit; i++) {
-		const gchar *line = g_ptr_array_index(kept, i);
-		g_autofree gchar *text = NULL;
-
-		if (i + 1 == limit && kept->len > limit)
-			text = g_strdup_printf("<%s> %s [... %u more lines not relayed]", nick, line,
-					       kept->len - limit);
-		else if (g_str_has_prefix(line, "/me "))
-			text = g_strdup_printf("* %s %s", nick, line + 4);
-		else if (i == 0 && correction)
-			text = g_strdup_printf("<%s> * %s", nick, line);
-		else if (i == 0 && to_nick != NULL)
-			text = g_strdup_printf("<%s> %s: %s", nick, to_nick, line);
-		else
-			text = g_strdup_printf("<%s> %s", nick, line);
-		pg_bridge_link_say(bridge, text);
-	}
-}
-
 static void
 pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_relay,
 		       const gchar *nick)
@@ -677,10 +614,9 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	const gchar *stanza_id = NULL;
 
 	if (g_strcmp0(type, "error") == 0) {
-		g_free(bridge->last_error);
-		bridge->last_error = g_strdup_printf("the room refused a message: %s",
-						     pg_bridge_room_error_condition(message));
-		g_warning("bridge %s: %s", bridge->config->name, bridge->last_error);
+		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
+			       g_strdup_printf("the room refused a message: %s",
+					       pg_bridge_room_error_condition(message)));
 		return;
 	}
 	/* every occupant gets every groupchat message: only the relay reads */
@@ -705,7 +641,7 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	pg_bridge_room_remember(bridge->seen_ids, bridge->seen_id_order, stanza_id);
 	if (pg_bridge_room_is_ours(bridge, nick))
 		return;
-	pg_bridge_room_relay_message(bridge, message, nick);
+	pg_bridge_relay_message(bridge, message, nick, stanza_id);
 }
 
 void
@@ -729,12 +665,11 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 	} else if (g_strcmp0(name, "iq") == 0) {
 		const gchar *type = xmpp_stanza_get_type(stanza);
 		if (g_strcmp0(type, "error") == 0) {
-			g_free(bridge->last_error);
-			bridge->last_error = g_strdup_printf(
-			    "the room refused an admin request (is %s an owner or admin of %s?): %s",
-			    bridge->jid, bridge->config->room,
-			    pg_bridge_room_error_condition(stanza));
-			g_warning("bridge %s: %s", bridge->config->name, bridge->last_error);
+			pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
+				       g_strdup_printf("the room refused an admin request (is %s "
+						       "an owner or admin of %s?): %s",
+						       bridge->jid, bridge->config->room,
+						       pg_bridge_room_error_condition(stanza)));
 		} else if (g_strcmp0(type, "get") == 0 || g_strcmp0(type, "set") == 0) {
 			xmpp_stanza_t *ping =
 			    xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", PG_NS_PING);

@@ -34,6 +34,7 @@ struct _PgBridges {
 	PgSupervisor *supervisor;
 	GPtrArray *bridges;      /* PgBridge (owned) */
 	GHashTable *by_account;  /* account -> PgBridge (borrowed) */
+	PgBridgeStore *store;    /* consent, phase, id map, counters (pg-bridge-store.h) */
 };
 
 static void
@@ -55,7 +56,6 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	g_free(bridge->account);
 	g_free(bridge->server);
 	g_free(bridge->jid);
-	g_free(bridge->state_path);
 	g_free(bridge->approved_by);
 	g_free(bridge->relay_nick);
 	g_free(bridge->last_error);
@@ -71,7 +71,6 @@ pg_bridges_bridge_new(PgBridges *self, const PgBridgeConfig *config)
 	bridge->supervisor = self->supervisor;
 	bridge->account = g_strconcat(PG_BRIDGES_ACCOUNT_PREFIX, config->name, NULL);
 	bridge->server = g_strdup(config->server);
-	bridge->state_path = g_strconcat(self->config->database, ".bridges", NULL);
 	bridge->puppets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 						pg_bridge_room_puppet_free);
 	bridge->by_jid = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -90,7 +89,12 @@ pg_bridges_bridge_new(PgBridges *self, const PgBridgeConfig *config)
 	}
 	bridge->jid = g_strdup_printf("bridge.%s@%s/%s", config->name,
 				      bridge->transport_config->jid, PG_BRIDGE_RESOURCE);
-	pg_bridge_irc_load_consent(bridge);
+	pg_bridge_render_policy_init(&bridge->policy);
+	bridge->policy.max_lines = config->multiline_threshold;
+	bridge->policy.summary_lines = MAX(config->multiline_threshold, 2) - 1;
+	bridge->policy.above = g_strcmp0(config->multiline_policy, "summarise") == 0
+				   ? PG_BRIDGE_OVERFLOW_SUMMARISE
+				   : PG_BRIDGE_OVERFLOW_REFUSE;
 	return bridge;
 }
 
@@ -232,8 +236,18 @@ pg_bridges_start(PgBridges *self, GError **error)
 	if (!pg_supervisor_set_worker_sandbox(self->supervisor, self->config->worker_sandbox, dirs,
 					      error))
 		return FALSE;
-	for (guint i = 0; i < self->bridges->len; i++)
-		pg_bridge_link_connect(g_ptr_array_index(self->bridges, i));
+	{
+		g_autofree gchar *path = pg_bridge_store_default_path(self->config->database);
+		self->store = pg_bridge_store_open(path, error);
+		if (self->store == NULL)
+			return FALSE;
+	}
+	for (guint i = 0; i < self->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
+		bridge->store = self->store;
+		pg_bridge_irc_load_consent(bridge);
+		pg_bridge_link_connect(bridge);
+	}
 	return TRUE;
 }
 
@@ -295,5 +309,6 @@ pg_bridges_free(PgBridges *self)
 	g_ptr_array_unref(self->bridges);
 	g_hash_table_unref(self->by_account);
 	pg_supervisor_free(self->supervisor);
+	g_clear_pointer(&self->store, pg_bridge_store_free);
 	g_free(self);
 }

@@ -29,21 +29,9 @@ pg_bridge_config_free(PgBridgeConfig *bridge)
 	g_free(bridge->puppet_suffix);
 	g_free(bridge->moved_to);
 	g_free(bridge->web_link);
+	g_free(bridge->phase);
+	g_free(bridge->multiline_policy);
 	g_free(bridge);
-}
-
-const gchar *
-pg_bridge_phase_to_string(PgBridgePhase phase)
-{
-	switch (phase) {
-	case PG_BRIDGE_PHASE_LIVE:
-		return "live";
-	case PG_BRIDGE_PHASE_MOVED:
-		return "moved";
-	case PG_BRIDGE_PHASE_READONLY:
-		return "readonly";
-	}
-	return "live";
 }
 
 /* An IRC nick or a puppet suffix: one word the server takes (RFC 2812
@@ -61,23 +49,20 @@ pg_config_bridge_is_nick_text(const gchar *text)
 static void
 pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridgeConfig *bridge)
 {
-	g_autofree gchar *phase = pg_config_get_string(loader, group, "phase", FALSE);
-	g_autofree gchar *policy = pg_config_get_string(loader, group, "multiline_policy", FALSE);
-
-	bridge->phase = PG_BRIDGE_PHASE_LIVE;
-	if (phase != NULL && g_strcmp0(phase, "moved") == 0)
-		bridge->phase = PG_BRIDGE_PHASE_MOVED;
-	else if (phase != NULL && g_strcmp0(phase, "readonly") == 0)
-		bridge->phase = PG_BRIDGE_PHASE_READONLY;
-	else if (phase != NULL && g_strcmp0(phase, "live") != 0)
+	bridge->phase = pg_config_get_string(loader, group, "phase", FALSE);
+	if (bridge->phase == NULL)
+		bridge->phase = g_strdup("live");
+	else if (g_strcmp0(bridge->phase, "live") != 0 && g_strcmp0(bridge->phase, "moved") != 0 &&
+		 g_strcmp0(bridge->phase, "readonly") != 0)
 		pg_config_problem(loader, group, "phase", "'%s' is not one of live, moved, readonly",
-				  phase);
-	bridge->multiline_policy = PG_BRIDGE_MULTILINE_REFUSE;
-	if (policy != NULL && g_strcmp0(policy, "summarise") == 0)
-		bridge->multiline_policy = PG_BRIDGE_MULTILINE_SUMMARISE;
-	else if (policy != NULL && g_strcmp0(policy, "refuse") != 0)
+				  bridge->phase);
+	bridge->multiline_policy = pg_config_get_string(loader, group, "multiline_policy", FALSE);
+	if (bridge->multiline_policy == NULL)
+		bridge->multiline_policy = g_strdup("refuse");
+	else if (g_strcmp0(bridge->multiline_policy, "refuse") != 0 &&
+		 g_strcmp0(bridge->multiline_policy, "summarise") != 0)
 		pg_config_problem(loader, group, "multiline_policy",
-				  "'%s' is not one of refuse, summarise", policy);
+				  "'%s' is not one of refuse, summarise", bridge->multiline_policy);
 	bridge->multiline_threshold = pg_config_get_uint(loader, group, "multiline_threshold", 1,
 							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
 	bridge->moved_to = pg_config_get_string(loader, group, "moved_to", FALSE);
@@ -89,7 +74,7 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 	    !g_str_has_prefix(bridge->web_link, "http://"))
 		pg_config_problem(loader, group, "web_link", "'%s' is not an http(s) link",
 				  bridge->web_link);
-	if (bridge->phase == PG_BRIDGE_PHASE_MOVED && bridge->moved_to == NULL &&
+	if (g_strcmp0(bridge->phase, "moved") == 0 && bridge->moved_to == NULL &&
 	    bridge->web_link == NULL)
 		pg_config_problem(loader, group, "phase",
 				  "moved needs moved_to or web_link: where people should go");

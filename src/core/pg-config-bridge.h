@@ -41,17 +41,6 @@ G_BEGIN_DECLS
 
 #define PG_CONFIG_BRIDGE_PREFIX "bridge "
 
-typedef enum {
-	PG_BRIDGE_PHASE_LIVE,     /* both ways */
-	PG_BRIDGE_PHASE_MOVED,    /* both ways, and the legacy side is told where to go */
-	PG_BRIDGE_PHASE_READONLY, /* XMPP to legacy only */
-} PgBridgePhase;
-
-typedef enum {
-	PG_BRIDGE_MULTILINE_REFUSE,
-	PG_BRIDGE_MULTILINE_SUMMARISE,
-} PgBridgeMultiline;
-
 typedef struct {
 	gchar *name;         /* NAME of [bridge NAME] */
 	gchar *transport;    /* NAME of the [transport NAME] it goes through */
@@ -64,15 +53,16 @@ typedef struct {
 	gchar *nick;
 	PgSecret *sasl_password; /* read from sasl_password_file, or NULL */
 	gchar *puppet_suffix;
-	PgBridgePhase phase;
+	gchar *phase;        /* live (both ways) | moved (and the legacy side is told
+			      * where to go) | readonly (XMPP to legacy only); the
+			      * runtime reads it (src/bridge/pg-bridge-store.h) */
 	gchar *moved_to;     /* nullable */
 	gchar *web_link;     /* nullable */
 	guint multiline_threshold;
-	PgBridgeMultiline multiline_policy;
+	gchar *multiline_policy; /* refuse | summarise (src/bridge/pg-bridge-render.h) */
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);
-const gchar *pg_bridge_phase_to_string(PgBridgePhase phase);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PgBridgeConfig, pg_bridge_config_free)
 

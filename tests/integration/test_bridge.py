@@ -10,13 +10,13 @@ import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_jid, bridge_options,
-    bridge_prosody, make_irc, ngircd, presence_of, puppet_jid, relayed)
+    bridge_prosody, make_irc, ngircd, presence_of, puppet_jid, relayed, unbroken)
 from harness.ircgw import happens_within, messages, ptype, presences, statuses, unique
 
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("consent", "both", "clash")
+    return ("consent", "both", "clash", "edits")
 
 
 @pytest.fixture
@@ -99,8 +99,15 @@ def test_three_irc_nicks_and_three_xmpp_occupants_see_every_line_once(bridged):
         bodies = sorted(m.findtext("{jabber:client}body") for m in got)
         assert bodies == sorted([f"from irc {i}" for i in range(3)] +
                                 [f"from xmpp {i}" for i in range(3)]), bodies
+    # one shared history: the room's own MAM (XEP-0313) holds the IRC lines
+    reply = owner.client.iq_set(b.room, "<query xmlns='urn:xmpp:mam:2'/>")
+    assert reply.get("type") == "result"
+    archived = [m for m in owner.client.every_message
+                if m.find(".//{urn:xmpp:mam:2}result") is not None]
+    texts = [el.text for m in archived for el in m.iter("{jabber:client}body")]
+    assert all(f"from irc {i}" in texts for i in range(3)), texts
     for me, client in enumerate(irc):
-        lines = sorted(l.text for l in client.lines(
+        lines = sorted(unbroken(l.text) for l in client.lines(
             lambda l: l.command == "PRIVMSG" and "from " in l.text))
         expected = sorted([f"<{p.nick}> from xmpp {i}" for i, p in enumerate(xmpp)] +
                           [f"from irc {i}" for i in range(3) if i != me])
@@ -125,3 +132,40 @@ def test_an_irc_nick_taken_in_the_room_joins_with_the_suffix(bridged):
     owner_wait_presence(owner, b.room, f"{taken}[irc]")
     irc_person.privmsg(b.channel, "hello from the other one")
     owner.wait_line(f"{taken}[irc]", "hello from the other one", logs=b.logs)
+
+
+def test_corrections_replies_and_long_messages_from_xmpp_read_as_irc_does(bridged):
+    b = bridged("edits")
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    owner_wait_presence(owner, b.room, op.nick)
+
+    first = owner.say("the meeting is on tuesday", msg_id="edit-1")
+    op.wait_for(relayed(owner.nick, "the meeting is on tuesday"), 30, "the first line", b.logs)
+    owner.say("the meeting is on thursday", extra="<replace xmlns='urn:xmpp:message-correct:0' "
+                                               f"id='{first}'/>")
+    fixed = op.wait_for(lambda l: l.command == "PRIVMSG" and "thursday" in l.text, 30,
+                        "the correction line", b.logs)
+    assert unbroken(fixed.text).startswith(f"<{owner.nick}> "), fixed.text
+    assert "tuesday" in fixed.text or "corrected" in fixed.text, fixed.text
+
+    op.privmsg(b.channel, "who brings the cake?")
+    asked = owner.wait_line(op.nick, "who brings the cake?", logs=b.logs)
+    quote = f"> {op.nick}: who brings the cake?\n"
+    owner.say(quote + "I do", extra=(
+        f"<reply xmlns='urn:xmpp:reply:0' to='{b.room}/{op.nick}' id='{asked.get('id')}'/>"
+        "<fallback xmlns='urn:xmpp:fallback:0' for='urn:xmpp:reply:0'>"
+        f"<body start='0' end='{len(quote)}'/></fallback>"))
+    op.wait_for(relayed(owner.nick, f"{op.nick}: I do"), 30, "the reply line", b.logs)
+
+    owner.say("\n".join(f"line {i}" for i in range(6)))
+    from harness.ircgw import wait_message
+    wait_message(owner.client, lambda m: m.get("type") == "chat"
+                 and m.get("from") == f"{b.room}/{b.nick}"
+                 and "Not relayed" in (m.findtext("{jabber:client}body") or ""), 30,
+                 "the refusal of a long message")
+    owner.say("after the long one")
+    op.wait_for(relayed(owner.nick, "after the long one"), 30, "the sync line", b.logs)
+    assert not op.lines(lambda l: l.command == "PRIVMSG" and "line 0" in l.text)
+

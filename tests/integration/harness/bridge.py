@@ -243,10 +243,17 @@ def make_irc(ngircd):
         client.close()
 
 
+ZWSP = "\u200b"  # after the nick's first character: no self-highlight (pg-bridge-render.h)
+
+
+def unbroken(text):
+    return text.replace(ZWSP, "")
+
+
 def relayed(nick, text):
     """IRC predicate: the bridge's line for an XMPP occupant's text."""
     def match(line):
-        return line.command == "PRIVMSG" and line.text == f"<{nick}> {text}"
+        return line.command == "PRIVMSG" and unbroken(line.text) == f"<{nick}> {text}"
     return match
 
 
