@@ -11,6 +11,8 @@
  *   invite nick               INVITE nick #chan
  *   nick nick                 NICK nick (the connection's: every room)
  *   bans                      MODE #chan +b (the list: 367 ... 368)
+ *   notice nick reason        NOTICE nick :reason (a bridge's "we moved"
+ *                             to a joiner; done once sent, no answer comes)
  *   names                     NAMES #chan (353 ... 366), also for a channel
  *                             we are not in: a bridge checks who is chanop
  *                             before it joins (src/bridge/pg-bridge.c);
@@ -308,6 +310,9 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 		line = g_strdup_printf("NICK %s", nick);
 	} else if (g_strcmp0(action, "invite") == 0 && nick != NULL) {
 		line = g_strdup_printf("INVITE %s %s", nick, room);
+	} else if (g_strcmp0(action, "notice") == 0 && nick != NULL && reason != NULL &&
+		   reason[0] != '\0') {
+		line = g_strdup_printf("NOTICE %s :%s", nick, reason);
 	} else if (g_strcmp0(action, "bans") == 0) {
 		line = g_strdup_printf("MODE %s +b", room);
 	} else {
@@ -332,6 +337,13 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	if (!pg_purple_admin_quote(conv, line, error) ||
 	    (kick != NULL && !pg_purple_admin_quote(conv, kick, error)))
 		return FALSE;
+	/* RFC 2812 §3.3.2: a NOTICE is never answered; it is done once sent */
+	if (g_strcmp0(action, "notice") == 0) {
+		pg_purple_worker_emit(pg_purple_worker_message_new(
+		    PG_IPC_EVT_ROOM_ADMIN_DONE, msg->id, "account", pg_purple_text_new(key),
+		    "request", g_variant_new_uint32(msg->id), NULL));
+		return TRUE;
+	}
 	/* a ban is settled by its MODE line, which names the mask */
 	pg_purple_admin_expect(key, msg->id, room,
 			       g_strcmp0(action, "ban") == 0 || g_strcmp0(action, "unban") == 0

@@ -251,6 +251,21 @@ pg_bridge_irc_flags_op(const gchar *flags)
 	return flags != NULL && (strstr(flags, "op") != NULL || strstr(flags, "founder") != NULL);
 }
 
+/* phase = moved: where the community went.  (transfer full) or NULL */
+static gchar *
+pg_bridge_irc_moved_text(PgBridge *bridge)
+{
+	const PgBridgeConfig *config = bridge->config;
+
+	if (g_strcmp0(config->phase, "moved") != 0)
+		return NULL;
+	return g_strdup_printf("This channel has moved to XMPP: %s%s%s%s",
+			       config->moved_to != NULL ? config->moved_to : "",
+			       config->moved_to != NULL && config->web_link != NULL ? " " : "",
+			       config->web_link != NULL ? "or on the web: " : "",
+			       config->web_link != NULL ? config->web_link : "");
+}
+
 /* Every puppet waits; those still missing when the bridge is back leave. */
 static void
 pg_bridge_irc_hold_all(PgBridge *bridge, const gchar *reason)
@@ -267,6 +282,8 @@ static void
 pg_bridge_irc_joined(PgBridge *bridge, const PgIpcMessage *msg)
 {
 	g_autoptr(GVariant) occupants = pg_ipc_message_get_value(msg, "occupants");
+	g_autofree gchar *moved = pg_bridge_irc_moved_text(bridge);
+	const gchar *topic = pg_ipc_message_get_string(msg, "subject");
 	GVariantIter iter;
 	const gchar *nick;
 	const gchar *flags;
@@ -288,6 +305,10 @@ pg_bridge_irc_joined(PgBridge *bridge, const PgIpcMessage *msg)
 		}
 	}
 	pg_bridge_room_enter(bridge);
+	/* issue 11 §7: "we moved" is the topic, set again when the bridge
+	 * comes back to a channel whose topic says otherwise */
+	if (moved != NULL && g_strcmp0(topic, moved) != 0)
+		pg_bridge_link_topic(bridge, moved);
 }
 
 static void
@@ -309,7 +330,10 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 		return;
 	}
 	if (g_strcmp0(change, "join") == 0) {
+		g_autofree gchar *moved = pg_bridge_irc_moved_text(bridge);
 		pg_bridge_room_puppet_for(bridge, nick);
+		if (moved != NULL)
+			pg_bridge_link_notice(bridge, nick, moved);
 		return;
 	}
 	puppet = pg_bridge_room_lookup(bridge, nick);

@@ -234,3 +234,25 @@ pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason)
 					g_variant_new_string(nick), "reason",
 					reason != NULL ? g_variant_new_string(reason) : NULL, NULL));
 }
+
+void
+pg_bridge_link_notice(PgBridge *bridge, const gchar *nick, const gchar *text)
+{
+	pg_bridge_link_send(bridge, pg_ipc_message_new(
+					PG_IPC_CMD_ROOM_ADMIN, 0, "account",
+					g_variant_new_string(bridge->account), "room",
+					g_variant_new_string(bridge->config->channel), "action",
+					g_variant_new_string("notice"), "nick",
+					g_variant_new_string(nick), "reason",
+					g_variant_new_string(text), NULL));
+}
+
+void
+pg_bridge_link_topic(PgBridge *bridge, const gchar *text)
+{
+	pg_bridge_link_send(bridge, pg_ipc_message_new(
+					PG_IPC_CMD_SET_ROOM_SUBJECT, 0, "account",
+					g_variant_new_string(bridge->account), "room",
+					g_variant_new_string(bridge->config->channel), "subject",
+					g_variant_new_string(text), NULL));
+}

@@ -31,6 +31,8 @@ G_BEGIN_DECLS
 #define PG_BRIDGE_PUPPET_QUEUE_MAX 100
 /* Ids of our own messages and of room stanza-ids remembered for dedupe. */
 #define PG_BRIDGE_IDS_MAX 4096
+/* Seconds between two XEP-0410 self-pings of every occupant of ours. */
+#define PG_BRIDGE_SELF_PING_S 300
 /* Puppets given member affiliation per muc#admin IQ (XEP-0045 §9.3). */
 #define PG_BRIDGE_AFFILIATION_BATCH 50
 
@@ -129,6 +131,10 @@ void pg_bridge_link_tell(PgBridge *bridge, const gchar *nick, const gchar *text)
 /* NAMES of the channel; the answer is room-admin-done with the request id. */
 guint32 pg_bridge_link_names(PgBridge *bridge);
 void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason);
+/* A NOTICE to @nick (a joiner, in the "moved" phase). */
+void pg_bridge_link_notice(PgBridge *bridge, const gchar *nick, const gchar *text);
+/* The channel's topic (needs ops where the channel is +t). */
+void pg_bridge_link_topic(PgBridge *bridge, const gchar *text);
 
 /* pg-bridge-relay.c: @message (groupchat, from occupant @nick, the room's
  * @stanza_id or NULL) as the relay's IRC lines. */
@@ -155,6 +161,8 @@ void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 void pg_bridge_room_free_puppets(PgBridge *bridge);
+/* XEP-0410 self-ping of the relay and every puppet in the room. */
+void pg_bridge_room_self_ping(PgBridge *bridge);
 /* The puppets table's value destructor. */
 void pg_bridge_room_puppet_free(gpointer data);
 

@@ -38,6 +38,8 @@
 #include "xmpp/pg-mam.h"
 #include "xmpp/pg-muc.h"
 
+#define PG_BRIDGE_PING_ID "pgb-ping-"
+
 #define PG_BRIDGE_NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 
 void
@@ -399,6 +401,20 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 
 /* ------------------------------------------------------- the relay occupant */
 
+static void
+pg_bridge_room_ping(PgBridge *bridge, const gchar *from, const gchar *nick)
+{
+	g_autofree gchar *id = g_strdup_printf(PG_BRIDGE_PING_ID "%" G_GUINT64_FORMAT,
+					       ++bridge->serial);
+	g_autofree gchar *to = g_strdup_printf("%s/%s", bridge->config->room, nick);
+	g_autoptr(xmpp_stanza_t) iq = xmpp_iq_new(pg_bridge_room_ctx(bridge), "get", id);
+
+	pg_stanza_set_from(iq, from);
+	pg_stanza_set_to(iq, to);
+	pg_stanza_add_child(iq, "ping", PG_NS_PING);
+	pg_bridge_room_send(bridge, iq);
+}
+
 void
 pg_bridge_room_enter(PgBridge *bridge)
 {
@@ -644,6 +660,58 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	pg_bridge_relay_message(bridge, message, nick, stanza_id);
 }
 
+/* XEP-0410: each puppet in the room pings its own occupant JID; an
+ * answer that says it is not an occupant (§3.2: not-acceptable,
+ * item-not-found...) makes it join again.  The relay does the same. */
+void
+pg_bridge_room_self_ping(PgBridge *bridge)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (!pg_bridge_room_online(bridge))
+		return;
+	if (bridge->relay_state == PG_BRIDGE_OCCUPANT_IN)
+		pg_bridge_room_ping(bridge, bridge->jid, bridge->relay_nick);
+	g_hash_table_iter_init(&iter, bridge->puppets);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgBridgePuppet *puppet = value;
+		if (puppet->state == PG_BRIDGE_OCCUPANT_IN)
+			pg_bridge_room_ping(bridge, puppet->jid, puppet->room_nick);
+	}
+}
+
+/* The answer to a self-ping of the relay (@puppet NULL) or of @puppet. */
+static void
+pg_bridge_room_pinged(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq)
+{
+	const gchar *condition = g_strcmp0(xmpp_stanza_get_type(iq), "error") == 0
+				     ? pg_bridge_room_error_condition(iq)
+				     : NULL;
+	/* XEP-0410 §3.2: these say the occupant is gone; others (a client
+	 * without ping, a timeout) say nothing about it */
+	gboolean gone = condition != NULL && (g_strcmp0(condition, "not-acceptable") == 0 ||
+					      g_strcmp0(condition, "item-not-found") == 0 ||
+					      g_strcmp0(condition, "not-allowed") == 0);
+
+	if (bridge->store != NULL && puppet != NULL)
+		pg_bridge_store_set_puppet(bridge->store, bridge->config->name, puppet->irc_nick,
+					   !gone, g_get_real_time(), NULL);
+	if (!gone)
+		return;
+	if (puppet == NULL) {
+		g_message("bridge %s: the relay fell out of the room; joining again",
+			  bridge->config->name);
+		bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
+		pg_bridge_room_enter(bridge);
+		return;
+	}
+	g_message("bridge %s: %s fell out of the room; joining again", bridge->config->name,
+		  puppet->irc_nick);
+	puppet->state = PG_BRIDGE_OCCUPANT_OUT;
+	pg_bridge_room_puppet_enter(puppet);
+}
+
 void
 pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 {
@@ -664,7 +732,12 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 		pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
 	} else if (g_strcmp0(name, "iq") == 0) {
 		const gchar *type = xmpp_stanza_get_type(stanza);
-		if (g_strcmp0(type, "error") == 0) {
+		if ((g_strcmp0(type, "error") == 0 || g_strcmp0(type, "result") == 0) &&
+		    g_str_has_prefix(xmpp_stanza_get_id(stanza) != NULL ? xmpp_stanza_get_id(stanza)
+									: "",
+				     PG_BRIDGE_PING_ID)) {
+			pg_bridge_room_pinged(bridge, puppet, stanza);
+		} else if (g_strcmp0(type, "error") == 0) {
 			pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 				       g_strdup_printf("the room refused an admin request (is %s "
 						       "an owner or admin of %s?): %s",

@@ -35,7 +35,18 @@ struct _PgBridges {
 	GPtrArray *bridges;      /* PgBridge (owned) */
 	GHashTable *by_account;  /* account -> PgBridge (borrowed) */
 	PgBridgeStore *store;    /* consent, phase, id map, counters (pg-bridge-store.h) */
+	guint ping_id;           /* XEP-0410 self-pings, every PG_BRIDGE_SELF_PING_S */
 };
+
+static gboolean
+pg_bridges_ping_cb(gpointer user_data)
+{
+	PgBridges *self = user_data;
+
+	for (guint i = 0; i < self->bridges->len; i++)
+		pg_bridge_room_self_ping(g_ptr_array_index(self->bridges, i));
+	return G_SOURCE_CONTINUE;
+}
 
 static void
 pg_bridges_bridge_free(PgBridge *bridge)
@@ -248,6 +259,7 @@ pg_bridges_start(PgBridges *self, GError **error)
 		pg_bridge_irc_load_consent(bridge);
 		pg_bridge_link_connect(bridge);
 	}
+	self->ping_id = g_timeout_add_seconds(PG_BRIDGE_SELF_PING_S, pg_bridges_ping_cb, self);
 	return TRUE;
 }
 
@@ -300,6 +312,7 @@ pg_bridges_free(PgBridges *self)
 {
 	if (self == NULL)
 		return;
+	g_clear_handle_id(&self->ping_id, g_source_remove);
 	for (guint i = 0; i < self->bridges->len; i++) {
 		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
 		pg_bridges_say_goodbye(bridge);

@@ -1,0 +1,68 @@
+"""The end of a move (issue 11 §7): the "moved" phase sets the channel's
+topic and tells each joiner where the room is; the read-only phase relays
+XMPP to IRC only."""
+
+import pytest
+
+from harness.bridge import (  # noqa: F401 (fixtures)
+    Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_prosody, make_irc, ngircd,
+    presence_of, relayed)
+from harness.ircgw import happens_within, messages, wait_presence
+
+MOVED_TO = "xmpp:moved@conference.localhost?join"
+WEB = "https://chat.example.org/#/moved"
+
+
+@pytest.fixture(scope="module")
+def bridge_names():
+    return ("moved", "ro")
+
+
+@pytest.fixture(scope="module")
+def bridge_options():
+    return {"moved": {"phase": "moved", "moved_to": MOVED_TO, "web_link": WEB},
+            "ro": {"phase": "readonly"}}
+
+
+@pytest.fixture
+def bridged(bridge_gateway, bridge_configs, make_irc):
+    made = []
+
+    def make(name):
+        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def test_the_moved_phase_sets_the_topic_and_tells_joiners_where_the_room_is(bridged):
+    b = bridged("moved")
+    b.create_room()
+    op = b.chanop("op")
+    # ngircd makes channels without +t: anyone in it may set the topic
+    b.approve(op)
+    topic = op.wait_for(lambda l: l.is_("TOPIC", nick=b.nick), 30, "the bridge's topic",
+                        b.logs)
+    assert MOVED_TO in topic.text and WEB in topic.text, topic.text
+    newcomer = b.make_irc("new")
+    newcomer.join(b.channel)
+    notice = newcomer.wait_for(lambda l: l.is_("NOTICE", nick=b.nick), 30,
+                               "the notice to a joiner", b.logs)
+    assert MOVED_TO in notice.text and WEB in notice.text, notice.text
+
+
+def test_the_readonly_phase_relays_xmpp_to_irc_only(bridged):
+    b = bridged("ro")
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    wait_presence(owner.client, presence_of(b.room, b.nick), 45, "the relay", b.logs)
+    owner.say("from the room")
+    op.wait_for(relayed(owner.nick, "from the room"), 30, "the room's line on IRC", b.logs)
+    op.privmsg(b.channel, "from irc, not relayed")
+    assert not happens_within(
+        lambda: any("not relayed" in (m.findtext("{jabber:client}body") or "")
+                    for m in messages(owner.client)), 3), "read-only: IRC lines stay on IRC"
