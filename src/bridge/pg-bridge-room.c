@@ -663,12 +663,32 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 /* XEP-0410: each puppet in the room pings its own occupant JID; an
  * answer that says it is not an occupant (§3.2: not-acceptable,
  * item-not-found...) makes it join again.  The relay does the same. */
+/* Occupants on each side, for `polygate bridge status`: the channel's
+ * nicks (puppets and the bridge), and the room's people that are not ours. */
+static void
+pg_bridge_room_count(PgBridge *bridge)
+{
+	GHashTableIter iter;
+	gpointer key;
+	guint xmpp = 0;
+
+	if (bridge->store == NULL)
+		return;
+	g_hash_table_iter_init(&iter, bridge->xmpp_occupants);
+	while (g_hash_table_iter_next(&iter, &key, NULL))
+		xmpp += !pg_bridge_room_is_ours(bridge, key);
+	pg_bridge_store_set_occupants(bridge->store, bridge->config->name,
+				      g_hash_table_size(bridge->puppets) + bridge->link.in_channel,
+				      xmpp, g_get_real_time(), NULL);
+}
+
 void
 pg_bridge_room_self_ping(PgBridge *bridge)
 {
 	GHashTableIter iter;
 	gpointer value;
 
+	pg_bridge_room_count(bridge);
 	if (!pg_bridge_room_online(bridge))
 		return;
 	if (bridge->relay_state == PG_BRIDGE_OCCUPANT_IN)
