@@ -191,6 +191,7 @@ pg_purple_account_free(PgPurpleAccount *entry)
 	g_free(entry->key);
 	g_free(entry->cert_sha256);
 	g_free(entry->pin_failure);
+	pg_secret_free(entry->after_connect);
 	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
 	pg_secret_free(entry->identify_password);
 	g_free(entry);
@@ -211,10 +212,13 @@ pg_purple_commands_pin(const PgIpcMessage *msg, const gchar *username)
 	pg_purple_ui_pin_host(at + 1, addresses);
 }
 
-/* The certificate this login accepts, if the user pinned one. */
+/* The certificate this login accepts, if the user pinned one; the lines
+ * it sends once signed on. */
 static void
 pg_purple_commands_set_pin(PgPurpleAccount *entry, const PgIpcMessage *msg)
 {
+	pg_secret_free(entry->after_connect);
+	entry->after_connect = pg_ipc_message_dup_secret(msg, "after_connect");
 	g_free(entry->cert_sha256);
 	entry->cert_sha256 = pg_ipc_message_has_field(msg, "cert_sha256")
 				 ? g_strdup(pg_ipc_message_get_string(msg, "cert_sha256"))

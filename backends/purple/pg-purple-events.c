@@ -48,6 +48,7 @@
 #include "pg-purple-chatstate.h"
 #include "pg-purple-events.h"
 #include "pg-purple-im.h"
+#include "pg-purple-sendq.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
@@ -130,6 +131,51 @@ pg_purple_events_account_connecting_cb(PurpleAccount *account, gpointer user_dat
 		pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTING, NULL, FALSE);
 }
 
+/* The user's after-connect lines (login's after_connect, issue 10): each
+ * checked again (a command word, no CR/LF/NUL, bounded: the daemon's rules,
+ * src/network/pg-network-irc-commands.c), then handed to the prpl's
+ * send_raw, which for prpl-irc is its send queue and throttle, as any line
+ * it sends.  Every copy is wiped. */
+static void
+pg_purple_events_after_connect(PurpleConnection *gc, PgPurpleAccount *entry)
+{
+	PurplePlugin *prpl = purple_connection_get_prpl(gc);
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	g_autoptr(PgSecret) lines = g_steal_pointer(&entry->after_connect);
+	const gchar *p = lines != NULL ? pg_secret_get_string(lines) : NULL;
+	guint n = 0;
+
+	if (p == NULL)
+		return;
+	if (info == NULL || !PURPLE_PROTOCOL_PLUGIN_HAS_FUNC(info, send_raw)) {
+		g_warning("%s: the protocol cannot send raw lines: after-connect commands dropped",
+			  entry->key);
+		return;
+	}
+	while (*p != '\0' && n < PG_IPC_AFTER_CONNECT_MAX_LINES) {
+		const gchar *end = strchr(p, '\n');
+		gsize len = end != NULL ? (gsize)(end - p) : strlen(p);
+		gsize word = 0;
+
+		while (word < len && g_ascii_isalpha(p[word]))
+			word++;
+		if (len > 0 && len <= PG_IPC_AFTER_CONNECT_LINE_MAX && word > 0 &&
+		    (word == len || p[word] == ' ') && memchr(p, '\r', len) == NULL) {
+			g_autofree gchar *line = g_strdup_printf("%.*s\r\n", (int)len, p);
+			info->send_raw(gc, line, (int)strlen(line));
+			OPENSSL_cleanse(line, strlen(line));
+			n++;
+		} else {
+			g_warning("%s: after-connect command %u is not one IRC line: dropped",
+				  entry->key, n + 1);
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	pg_purple_sendq_kick();
+}
+
 static void
 pg_purple_events_signed_on_cb(PurpleConnection *gc, gpointer user_data)
 {
@@ -152,6 +198,7 @@ pg_purple_events_signed_on_cb(PurpleConnection *gc, gpointer user_data)
 		OPENSSL_cleanse(line, strlen(line));
 		g_clear_pointer(&entry->identify_password, pg_secret_free);
 	}
+	pg_purple_events_after_connect(gc, entry);
 	pg_purple_events_login_state(entry, PG_PURPLE_LOGIN_CONNECTED, NULL, FALSE);
 }
 

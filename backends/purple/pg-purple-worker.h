@@ -39,6 +39,8 @@ typedef struct {
 	gchar *cert_sha256;
 	/* why the pin refused the server, for the login's failure, or NULL */
 	gchar *pin_failure;
+	/* IRC: raw lines to send once signed on (after_connect), then wiped */
+	PgSecret *after_connect;
 } PgPurpleAccount;
 
 typedef struct {

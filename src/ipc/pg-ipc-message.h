@@ -75,6 +75,11 @@
  *                of the one certificate the server may present over TLS;
  *                the worker accepts it without libpurple's checks or a
  *                prompt, and refuses any other (backends/purple/pg-purple-pin.c)
+ *   after_connect  login: for prpl-irc, raw IRC lines (joined by '\n', at
+ *                most PG_IPC_AFTER_CONNECT_MAX_LINES of
+ *                PG_IPC_AFTER_CONNECT_LINE_MAX bytes, no CR or NUL) the worker
+ *                sends through prpl-irc's queue once signed on, after the
+ *                NickServ IDENTIFY; a secret (they may hold passwords)
  *   prompt       request, answer: the worker's number for one libpurple
  *                prompt (request UiOps), unique while the worker lives
  *   type         request: action (pick one of choices: buttons), choice
@@ -200,8 +205,13 @@ G_BEGIN_DECLS
  * v10: buddy-icon, a buddy's picture (XEP-0153 avatars).
  * v11: login may carry cert_sha256, the certificate the user pinned.
  * v12: XEP-0184 receipts: send-im and im-received may carry receipt, and
- *     receipt goes both ways; protocol-info says typing and receipts. */
-#define PG_IPC_PROTOCOL_VERSION 12
+ *     receipt goes both ways; protocol-info says typing and receipts.
+ * v13: login may carry after_connect, raw IRC lines to send once signed on. */
+#define PG_IPC_PROTOCOL_VERSION 13
+/* after_connect: at most this many lines, each of at most this many bytes
+ * (RFC 2812 §2.3: 512 with CR LF; the rest is room to spare) */
+#define PG_IPC_AFTER_CONNECT_MAX_LINES 10
+#define PG_IPC_AFTER_CONNECT_LINE_MAX  400
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -214,7 +224,7 @@ G_BEGIN_DECLS
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
-	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s?")                                   \
+	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s? after_connect:s?!")                 \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s? receipt:u?")          \

@@ -4,7 +4,8 @@
  * own keys).
  *
  * It covers the nick; the two passwords: the server password (PASS) and
- * the SASL/NickServ one; TLS and the port.  The passwords are
+ * the SASL/NickServ one; TLS and the port; a pinned certificate; the
+ * after-connect commands (pg-network-irc-commands.c).  The passwords are
  * text-private fields that never carry the password back (XEP-0004 §3.3):
  * the label says whether one is set, an empty submission keeps it, and a
  * boolean "clear_NAME" removes it.  They are sealed with the
@@ -177,6 +178,7 @@ pg_network_irc_settings_form(const PgTransportConfig *transport, const PgAccount
 				  pg_irc_creds_server_setting(account, server, "port"));
 		pg_form_set_datatype(form, "xs:integer", 1, 65535);
 	}
+	pg_network_irc_commands_add_field(form, account, server);
 	pg_form_add_field(form, "fingerprint", "text-single",
 			  "Pinned certificate, SHA-256 fingerprint (AB:CD:...): with TLS, this "
 			  "certificate and no other is accepted (empty: the usual checks)",
@@ -241,7 +243,10 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	const gchar *tls = g_hash_table_lookup(values, "tls");
 	const gchar *port_text = g_hash_table_lookup(values, "port");
 	const gchar *fingerprint_text = g_hash_table_lookup(values, "fingerprint");
+	const gchar *commands_text = g_hash_table_lookup(values, "commands");
 	g_autofree gchar *fingerprint = NULL;
+	g_autoptr(PgSecret) commands = NULL;
+	g_autoptr(GError) commands_error = NULL;
 	guint port = 0;
 
 	if (nick != NULL && nick[0] != '\0' && !pg_network_irc_is_valid_nick(nick)) {
@@ -260,6 +265,12 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	if (port_text != NULL &&
 	    !pg_network_irc_settings_read_port(transport, server, port_text, &port, error))
 		return FALSE;
+	if (commands_text != NULL &&
+	    (commands = pg_network_irc_commands_check(commands_text, &commands_error)) == NULL &&
+	    commands_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&commands_error));
+		return FALSE;
+	}
 	if (fingerprint_text != NULL && strspn(fingerprint_text, " ") != strlen(fingerprint_text) &&
 	    (fingerprint = pg_network_irc_settings_fingerprint(fingerprint_text)) == NULL) {
 		g_set_error_literal(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
@@ -290,6 +301,11 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 		    tls[0] != '\0' && g_strcmp0(tls, "default") != 0 ? tls : NULL);
 	if (fingerprint_text != NULL)
 		pg_irc_creds_set_server_setting(account, server, "fingerprint", fingerprint);
+	if (pg_network_irc_settings_true(g_hash_table_lookup(values, "clear_commands")))
+		pg_irc_creds_set_server_secret(account, server, "commands", NULL);
+	else if (commands != NULL)
+		pg_irc_creds_set_server_secret(account, server, "commands",
+					       g_steal_pointer(&commands));
 	if (port_text != NULL) {
 		g_autofree gchar *text = port != 0 ? g_strdup_printf("%u", port) : NULL;
 		pg_irc_creds_set_server_setting(account, server, "port", text);

@@ -375,7 +375,8 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	/* a pinned certificate (the configure form) is for TLS only */
 	return pg_network_login_message_full(
 	    login, "prpl-irc", username, password, identify, g_variant_builder_end(options), pin,
-	    tls ? pg_irc_creds_server_setting(account, login->server, "fingerprint") : NULL);
+	    tls ? pg_irc_creds_server_setting(account, login->server, "fingerprint") : NULL,
+	    pg_irc_creds_server_secret(account, login->server, "commands"));
 }
 
 static PgNetworkVerdict

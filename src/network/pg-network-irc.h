@@ -43,6 +43,16 @@ gboolean pg_network_irc_settings_read(const PgTransportConfig *transport, PgAcco
  * spaces between pairs) as "AB:CD:...".  Returns: (transfer full) or NULL
  * if @value is none. */
 gchar *pg_network_irc_settings_fingerprint(const gchar *value);
+/* pg-network-irc-commands.c: the after-connect commands of a server. */
+void pg_network_irc_commands_add_field(PgForm *form, const PgAccount *account,
+				       const gchar *server);
+/* One after-connect line of @len bytes: a command word, no CR/LF/NUL, not
+ * too long. */
+gboolean pg_network_irc_commands_line_ok(const gchar *line, gsize len);
+/* The lines of a submitted @value (joined by '\n', blank ones left out) as
+ * the secret to keep.  Returns: (transfer full) the secret, or NULL: none
+ * given (keep what is set), or with @error set (PG_ERROR_NOT_ACCEPTABLE). */
+PgSecret *pg_network_irc_commands_check(const gchar *value, GError **error);
 /* TLS and port of a login to @server: the user's choice (the configure
  * form) where set and still allowed, else the gate's @target; a port that
  * is no longer allowed gets *@notice (transfer full) for the user. */

@@ -28,12 +28,13 @@ PgNetworkVerdict pg_network_classify_refusal(const gchar *reason, gboolean fatal
 PgIpcMessage *pg_network_login_message(const PgNetworkLogin *login, const gchar *protocol,
 				       const gchar *username, const PgSecret *password,
 				       const PgSecret *identify, GVariant *options, GVariant *pin);
-/* The same with the login's optional fields: @cert_sha256 (nullable) the
- * pinned certificate. */
+/* The same with the login's optional fields (nullable): @cert_sha256 the
+ * pinned certificate, @after_connect the IRC lines to send once signed on. */
 PgIpcMessage *pg_network_login_message_full(const PgNetworkLogin *login, const gchar *protocol,
 					    const gchar *username, const PgSecret *password,
 					    const PgSecret *identify, GVariant *options,
-					    GVariant *pin, const gchar *cert_sha256);
+					    GVariant *pin, const gchar *cert_sha256,
+					    const PgSecret *after_connect);
 
 /* The generic libpurple driver's parts that IRC and SMS reuse. */
 PgNetworkVerdict pg_network_purple_classify_disconnect(guint *link_flags, const gchar *reason,

@@ -188,14 +188,14 @@ pg_network_login_message(const PgNetworkLogin *login, const gchar *protocol, con
 			 GVariant *pin)
 {
 	return pg_network_login_message_full(login, protocol, username, password, identify,
-					     options, pin, NULL);
+					     options, pin, NULL, NULL);
 }
 
 PgIpcMessage *
 pg_network_login_message_full(const PgNetworkLogin *login, const gchar *protocol,
 			      const gchar *username, const PgSecret *password,
 			      const PgSecret *identify, GVariant *options, GVariant *pin,
-			      const gchar *cert_sha256)
+			      const gchar *cert_sha256, const PgSecret *after_connect)
 {
 	return pg_ipc_message_new(
 	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(login->account_key), "protocol",
@@ -203,5 +203,6 @@ pg_network_login_message_full(const PgNetworkLogin *login, const gchar *protocol
 	    password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "identify_password",
 	    identify != NULL ? pg_ipc_variant_new_secret(identify) : NULL, "options", options,
 	    "pin", pin, "cert_sha256", cert_sha256 != NULL ? g_variant_new_string(cert_sha256) : NULL,
-	    NULL);
+	    "after_connect",
+	    after_connect != NULL ? pg_ipc_variant_new_secret(after_connect) : NULL, NULL);
 }

@@ -188,7 +188,25 @@ pg_form_parse_submit(xmpp_stanza_t *x, const gchar *form_type, GError **error)
 			continue;
 		value = xmpp_stanza_get_child_by_name(field, "value");
 		text = value != NULL ? xmpp_stanza_get_text(value) : NULL;
-		g_hash_table_insert(values, g_strdup(var), text != NULL ? text : g_strdup(""));
+		if (text == NULL)
+			text = g_strdup("");
+		/* XEP-0004 §3.3: a text-multi (or any *-multi) field has one
+		 * <value/> per line or item: they are joined with '\n' */
+		for (xmpp_stanza_t *more = value != NULL ? xmpp_stanza_get_next(value) : NULL;
+		     more != NULL; more = xmpp_stanza_get_next(more)) {
+			gchar *line;
+			gchar *joined;
+
+			if (g_strcmp0(xmpp_stanza_get_name(more), "value") != 0)
+				continue;
+			line = xmpp_stanza_get_text(more);
+			joined = g_strconcat(text, "\n", line != NULL ? line : "", NULL);
+			pg_secret_wipe_string(text);
+			if (line != NULL)
+				pg_secret_wipe_string(line);
+			text = joined;
+		}
+		g_hash_table_insert(values, g_strdup(var), text);
 	}
 	if (form_type != NULL && g_hash_table_contains(values, "FORM_TYPE") &&
 	    g_strcmp0(g_hash_table_lookup(values, "FORM_TYPE"), form_type) != 0) {

@@ -23,8 +23,8 @@ void pg_form_set_datatype(PgForm *self, const gchar *datatype, gint64 min, gint6
 xmpp_stanza_t *pg_form_to_stanza(const PgForm *self, xmpp_ctx_t *ctx);
 void pg_form_free(PgForm *self);
 
-/* A submitted form's values: var -> first value (multi-value fields keep the
- * first).  Values are wiped when the table is destroyed, since a form may
+/* A submitted form's values: var -> value; a field with several values
+ * (text-multi, list-multi) gives them joined with '\n', in order.  Values are wiped when the table is destroyed, since a form may
  * carry a password.
  * Returns: (transfer full) the values, or NULL with PG_ERROR_BAD_REQUEST if
  * @x is not a form of type 'submit' whose FORM_TYPE (if any) is @form_type. */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib.h>
+#include <string.h>
 
 #include "core/pg-error.h"
 #include "network/pg-network-irc.h"
@@ -209,6 +210,55 @@ test_network_irc_fingerprint(void)
 	}
 }
 
+typedef struct {
+	const gchar *value;
+	gsize len; /* of @value, when it holds a NUL; 0: strlen */
+	guint lines;  /* kept, 0: none */
+	gboolean refused;
+} PgCommandsCase;
+
+static const PgCommandsCase commands_cases[] = {
+    {.value = "MODE me +x\nPRIVMSG NickServ :IDENTIFY pw", .lines = 2},
+    {.value = "\n  \nJOIN #a\n", .lines = 1},
+    {.value = "", .lines = 0},
+    {.value = "JOIN #a\rQUIT :x", .refused = TRUE},
+    {.value = ":me PRIVMSG x :y", .refused = TRUE},
+    {.value = " JOIN #a", .refused = TRUE},
+    {.value = "J0IN #a", .refused = TRUE},
+    {.value = "A\nB\nC\nD\nE\nF\nG\nH\nI\nJ", .lines = 10},
+    {.value = "A\nB\nC\nD\nE\nF\nG\nH\nI\nJ\nK", .refused = TRUE},
+};
+
+static void
+test_network_irc_commands(void)
+{
+	static const gchar with_nul[] = "JOIN #a\0QUIT";
+	g_autofree gchar *long_line = g_strnfill(PG_IPC_AFTER_CONNECT_LINE_MAX + 1, 'A');
+
+	for (gsize i = 0; i < G_N_ELEMENTS(commands_cases); i++) {
+		const PgCommandsCase *c = &commands_cases[i];
+		g_autoptr(GError) error = NULL;
+		g_autoptr(PgSecret) secret = pg_network_irc_commands_check(c->value, &error);
+
+		if (c->refused) {
+			g_assert_null(secret);
+			g_assert_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE);
+		} else if (c->lines == 0) {
+			g_assert_null(secret);
+			g_assert_no_error(error);
+		} else {
+			g_auto(GStrv) lines = g_strsplit(pg_secret_get_string(secret), "\n", -1);
+			g_assert_no_error(error);
+			g_assert_cmpuint(g_strv_length(lines), ==, c->lines);
+		}
+	}
+	/* the worker's check: a NUL or a CR in a line, too long a line */
+	g_assert_false(pg_network_irc_commands_line_ok(with_nul, sizeof(with_nul) - 1));
+	g_assert_false(pg_network_irc_commands_line_ok("JOIN #a\r", 8));
+	g_assert_false(pg_network_irc_commands_line_ok(long_line, strlen(long_line)));
+	g_assert_true(pg_network_irc_commands_line_ok(long_line, PG_IPC_AFTER_CONNECT_LINE_MAX));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -219,5 +269,6 @@ main(int argc, char **argv)
 	g_test_add_func("/network/login/protocol-and-username", test_network_login);
 	g_test_add_func("/network/register/read", test_network_register_read);
 	g_test_add_func("/network/irc/fingerprint", test_network_irc_fingerprint);
+	g_test_add_func("/network/irc/after-connect-commands", test_network_irc_commands);
 	return g_test_run();
 }

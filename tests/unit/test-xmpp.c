@@ -82,7 +82,7 @@ static const TestFormCase test_form_cases[] = {
      .nick = "bob", .error = -1},
     {.xml = "<x xmlns='jabber:x:data' type='submit'><field var='nick'><value>a</value>"
 	    "<value>b</value></field><field var='nick'><value>c</value></field></x>",
-     .nick = "a", .error = -1},
+     .nick = "a\nb", .error = -1}, /* several values: joined (text-multi); a repeat: ignored */
     {.xml = "<x xmlns='jabber:x:data' type='submit'><field var='nick'/></x>", .nick = "",
      .error = -1},
     {.xml = "<x xmlns='jabber:x:data' type='submit'/>", .nick = NULL, .error = -1},
