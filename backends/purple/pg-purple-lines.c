@@ -41,6 +41,7 @@
 
 #include "core/pg-error.h"
 #include "pg-purple-lines.h"
+#include "pg-purple-sendq.h"
 
 /* RFC 2812 §2.3: a line is at most 512 bytes, CRLF included */
 #define PG_PURPLE_LINES_MAX 512
@@ -106,6 +107,52 @@ pg_purple_lines_split(const gchar *body, gsize max, gboolean *action)
 	return pieces;
 }
 
+/* The charset prpl-irc sends in: the first of its "encoding" option (its
+ * irc_send_convert()), or NULL for UTF-8, which needs no conversion.
+ * (transfer full) */
+static gchar *
+pg_purple_lines_out_charset(PurpleAccount *account)
+{
+	const gchar *list = purple_account_get_string(account, "encoding", "UTF-8");
+	g_autofree gchar *first = g_strndup(list, strcspn(list, ","));
+
+	g_strstrip(first);
+	if (first[0] == '\0' || g_ascii_strcasecmp(first, "UTF-8") == 0 ||
+	    g_ascii_strcasecmp(first, "UTF8") == 0)
+		return NULL;
+	return g_steal_pointer(&first);
+}
+
+/* A server with another encoding (the per-server setting, issue 10):
+ * "quote" sends its line verbatim (irc_cmd_quote: irc_format "v"), so the
+ * line is converted here, a character the charset lacks becoming '?', and
+ * handed to send_raw: prpl-irc's same send queue and throttle. */
+static gboolean
+pg_purple_lines_send_converted(PurpleConnection *gc, const gchar *line, const gchar *charset,
+			       GError **error)
+{
+	PurplePlugin *prpl = purple_connection_get_prpl(gc);
+	PurplePluginProtocolInfo *info = prpl != NULL ? PURPLE_PLUGIN_PROTOCOL_INFO(prpl) : NULL;
+	g_autoptr(GError) local = NULL;
+	gsize written = 0;
+	g_autofree gchar *converted =
+	    g_convert_with_fallback(line, -1, charset, "UTF-8", "?", NULL, &written, &local);
+	g_autofree gchar *raw = NULL;
+
+	if (converted == NULL || info == NULL || !PURPLE_PROTOCOL_PLUGIN_HAS_FUNC(info, send_raw)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+			    "cannot send in %s: %s", charset,
+			    local != NULL ? local->message : "the protocol has no raw send");
+		return FALSE;
+	}
+	raw = g_malloc(written + 3);
+	memcpy(raw, converted, written);
+	memcpy(raw + written, "\r\n", 3);
+	info->send_raw(gc, raw, (int)(written + 2));
+	pg_purple_sendq_kick();
+	return TRUE;
+}
+
 gboolean
 pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *html, GError **error)
 {
@@ -113,6 +160,7 @@ pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *h
 	const gchar *target = purple_conversation_get_name(conv);
 	const gchar *nick = gc != NULL ? purple_connection_get_display_name(gc) : NULL;
 	g_autoptr(GPtrArray) pieces = NULL;
+	g_autofree gchar *charset = NULL;
 	gboolean action;
 	gsize max;
 
@@ -121,6 +169,7 @@ pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *h
 				    "the account is not connected");
 		return FALSE;
 	}
+	charset = pg_purple_lines_out_charset(purple_connection_get_account(gc));
 	max = pg_purple_lines_piece_max(nick, target, g_str_has_prefix(body, "/me "));
 	pieces = pg_purple_lines_split(body, max, &action);
 	for (guint i = 0; i < pieces->len; i++) {
@@ -129,7 +178,15 @@ pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *h
 		    action ? g_strdup_printf("quote PRIVMSG %s :\001ACTION %s\001", target, piece)
 			   : g_strdup_printf("quote PRIVMSG %s :%s", target, piece);
 		gchar *failure = NULL;
-		PurpleCmdStatus status = purple_cmd_do_command(conv, command, command, &failure);
+		PurpleCmdStatus status;
+
+		if (charset != NULL) {
+			if (!pg_purple_lines_send_converted(gc, command + strlen("quote "), charset,
+							    error))
+				return FALSE;
+			continue;
+		}
+		status = purple_cmd_do_command(conv, command, command, &failure);
 
 		if (status != PURPLE_CMD_STATUS_OK) {
 			g_set_error(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,

@@ -5,7 +5,15 @@
  *
  * It covers the nick; the two passwords: the server password (PASS) and
  * the SASL/NickServ one; TLS and the port; a pinned certificate; the
- * after-connect commands (pg-network-irc-commands.c).  The passwords are
+ * after-connect commands (pg-network-irc-commands.c); the encoding.
+ *
+ * Encoding: "encoding" is empty (lines sent in UTF-8, a line that is not
+ * UTF-8 read in the transport's irc_charset) or one charset that iconv
+ * knows and that keeps ASCII (IRC's commands are ASCII), e.g. ISO-8859-15:
+ * lines are sent in it, and a line that is not valid UTF-8 is read in it
+ * (prpl-irc's "encoding" option with autodetect_utf8, pg-network-irc.c;
+ * the worker converts the lines it sends itself,
+ * backends/purple/pg-purple-lines.c).  The passwords are
  * text-private fields that never carry the password back (XEP-0004 §3.3):
  * the label says whether one is set, an empty submission keeps it, and a
  * boolean "clear_NAME" removes it.  They are sealed with the
@@ -178,6 +186,14 @@ pg_network_irc_settings_form(const PgTransportConfig *transport, const PgAccount
 				  pg_irc_creds_server_setting(account, server, "port"));
 		pg_form_set_datatype(form, "xs:integer", 1, 65535);
 	}
+	{
+		g_autofree gchar *label = g_strdup_printf(
+		    "Encoding of this server's lines, in and out, e.g. ISO-8859-15 or "
+		    "WINDOWS-1252 (empty: UTF-8, reading other lines as %s)",
+		    transport->irc_charset != NULL ? transport->irc_charset : "Latin-1");
+		pg_form_add_field(form, "encoding", "text-single", label, FALSE,
+				  pg_irc_creds_server_setting(account, server, "encoding"));
+	}
 	pg_network_irc_commands_add_field(form, account, server);
 	pg_form_add_field(form, "fingerprint", "text-single",
 			  "Pinned certificate, SHA-256 fingerprint (AB:CD:...): with TLS, this "
@@ -209,6 +225,35 @@ pg_network_irc_settings_fingerprint(const gchar *value)
 		digits++;
 	}
 	return digits == 64 ? g_string_free(g_steal_pointer(&out), FALSE) : NULL;
+}
+
+/* A charset name iconv knows that maps ASCII to itself both ways, as
+ * prpl-irc's option needs one (no ',': that separates its list).
+ * (transfer full) the name upper-cased, or NULL. */
+gchar *
+pg_network_irc_settings_charset(const gchar *value)
+{
+	gchar ascii[0x7f];
+	g_autofree gchar *name = g_ascii_strup(value, -1);
+	g_autofree gchar *decoded = NULL;
+	g_autofree gchar *encoded = NULL;
+	gsize written = 0;
+
+	if (name[0] == '\0' || strlen(name) > 40)
+		return NULL;
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && strchr("-_.:", *p) == NULL)
+			return NULL;
+	}
+	for (guint i = 1; i < 0x80; i++)
+		ascii[i - 1] = (gchar)i;
+	decoded = g_convert(ascii, sizeof(ascii), "UTF-8", name, NULL, &written, NULL);
+	if (decoded == NULL || written != sizeof(ascii) || memcmp(decoded, ascii, written) != 0)
+		return NULL;
+	encoded = g_convert(ascii, sizeof(ascii), name, "UTF-8", NULL, &written, NULL);
+	if (encoded == NULL || written != sizeof(ascii) || memcmp(encoded, ascii, written) != 0)
+		return NULL;
+	return g_steal_pointer(&name);
 }
 
 /* "port": empty, or a port the operator allows for @server.  *@port 0:
@@ -244,6 +289,8 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	const gchar *port_text = g_hash_table_lookup(values, "port");
 	const gchar *fingerprint_text = g_hash_table_lookup(values, "fingerprint");
 	const gchar *commands_text = g_hash_table_lookup(values, "commands");
+	const gchar *encoding_text = g_hash_table_lookup(values, "encoding");
+	g_autofree gchar *encoding = NULL;
 	g_autofree gchar *fingerprint = NULL;
 	g_autoptr(PgSecret) commands = NULL;
 	g_autoptr(GError) commands_error = NULL;
@@ -265,6 +312,17 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	if (port_text != NULL &&
 	    !pg_network_irc_settings_read_port(transport, server, port_text, &port, error))
 		return FALSE;
+	if (encoding_text != NULL && strspn(encoding_text, " ") != strlen(encoding_text)) {
+		g_autofree gchar *trimmed = g_strstrip(g_strdup(encoding_text));
+		encoding = pg_network_irc_settings_charset(trimmed);
+		if (encoding == NULL) {
+			g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+				    "'%s' is not one charset that iconv knows and that keeps ASCII "
+				    "(e.g. ISO-8859-15, WINDOWS-1252, KOI8-R)",
+				    trimmed);
+			return FALSE;
+		}
+	}
 	if (commands_text != NULL &&
 	    (commands = pg_network_irc_commands_check(commands_text, &commands_error)) == NULL &&
 	    commands_error != NULL) {
@@ -301,6 +359,8 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 		    tls[0] != '\0' && g_strcmp0(tls, "default") != 0 ? tls : NULL);
 	if (fingerprint_text != NULL)
 		pg_irc_creds_set_server_setting(account, server, "fingerprint", fingerprint);
+	if (encoding_text != NULL)
+		pg_irc_creds_set_server_setting(account, server, "encoding", encoding);
 	if (pg_network_irc_settings_true(g_hash_table_lookup(values, "clear_commands")))
 		pg_irc_creds_set_server_secret(account, server, "commands", NULL);
 	else if (commands != NULL)

@@ -309,7 +309,13 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	guint16 port_number = target->port;
 	g_autofree gchar *interval = g_strdup_printf("%u", transport->irc_throttle_interval);
 	g_autofree gchar *burst = g_strdup_printf("%u", transport->irc_throttle_burst);
-	g_autofree gchar *encoding = g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
+	/* the server's own encoding (its configure form), else UTF-8 */
+	const gchar *server_charset =
+	    pg_irc_creds_server_setting(account, login->server, "encoding");
+	g_autofree gchar *encoding =
+	    server_charset != NULL
+		? g_strdup_printf("%s,ISO-8859-1", server_charset)
+		: g_strdup_printf("UTF-8,%s,ISO-8859-1", transport->irc_charset);
 	/* a nick set for this server (pg-irc-creds.h) over the registration's */
 	const gchar *nick = pg_irc_creds_nick(account, login->server);
 	g_autofree gchar *username = g_strdup_printf(
@@ -366,10 +372,14 @@ pg_network_irc_build_login(const PgNetworkLogin *login, gchar **notice)
 	g_variant_builder_add(options, "{ss}", "port", port);
 	g_variant_builder_add(options, "{ss}", "ssl", tls ? "true" : "false");
 	/* prpl-irc reads a line as the first of these it converts from: UTF-8,
-	 * else irc_charset, else Latin-1 (which takes any byte: a byte
-	 * irc_charset leaves undefined must not lose the line).  It sends in the
-	 * first, UTF-8.  The daemon cleans the result again (src/stanza/pg-text.c). */
+	 * else irc_charset (or the server's encoding), else Latin-1 (which takes
+	 * any byte: a byte the charset leaves undefined must not lose the line).
+	 * It sends in the first.  The daemon cleans the result again (src/stanza/pg-text.c). */
 	g_variant_builder_add(options, "{ss}", "encoding", encoding);
+	/* a line that is valid UTF-8 is read as such whatever the list says
+	 * (irc_recv_convert()); a server's own encoding sends in it and reads
+	 * the rest in it (pg-network-irc-settings.c) */
+	g_variant_builder_add(options, "{ss}", "autodetect_utf8", "true");
 	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
 	/* a pinned certificate (the configure form) is for TLS only */

@@ -43,6 +43,9 @@ gboolean pg_network_irc_settings_read(const PgTransportConfig *transport, PgAcco
  * spaces between pairs) as "AB:CD:...".  Returns: (transfer full) or NULL
  * if @value is none. */
 gchar *pg_network_irc_settings_fingerprint(const gchar *value);
+/* One charset iconv knows that keeps ASCII both ways, upper-cased.
+ * Returns: (transfer full) or NULL if @value is none. */
+gchar *pg_network_irc_settings_charset(const gchar *value);
 /* pg-network-irc-commands.c: the after-connect commands of a server. */
 void pg_network_irc_commands_add_field(PgForm *form, const PgAccount *account,
 				       const gchar *server);

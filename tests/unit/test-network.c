@@ -259,6 +259,25 @@ test_network_irc_commands(void)
 	g_assert_true(pg_network_irc_commands_line_ok(long_line, PG_IPC_AFTER_CONNECT_LINE_MAX));
 }
 
+static void
+test_network_irc_charset(void)
+{
+	static const struct {
+		const gchar *input;
+		const gchar *output;
+	} cases[] = {
+	    {"iso-8859-15", "ISO-8859-15"}, {"WINDOWS-1252", "WINDOWS-1252"}, {"koi8-r", "KOI8-R"},
+	    {"UTF-8", "UTF-8"},		     {"UTF-16LE", NULL},	       {"UTF-7", NULL},
+	    {"ISO-8859-1,KOI8-R", NULL},     {"NO-SUCH-CHARSET", NULL},	       {"", NULL},
+	    {"ISO 8859-1", NULL},
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree gchar *got = pg_network_irc_settings_charset(cases[i].input);
+		g_assert_cmpstr(got, ==, cases[i].output);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,6 +288,7 @@ main(int argc, char **argv)
 	g_test_add_func("/network/login/protocol-and-username", test_network_login);
 	g_test_add_func("/network/register/read", test_network_register_read);
 	g_test_add_func("/network/irc/fingerprint", test_network_irc_fingerprint);
+	g_test_add_func("/network/irc/charset", test_network_irc_charset);
 	g_test_add_func("/network/irc/after-connect-commands", test_network_irc_commands);
 	return g_test_run();
 }
