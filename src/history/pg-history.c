@@ -54,8 +54,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
 
 /* Schema history (PRAGMA user_version):
  *   v1  room (transport, user, server, lower-case name, name, persistent,
- *       nick), message (room, id, nick, body) WITHOUT ROWID */
-#define PG_HISTORY_SCHEMA_VERSION 1
+ *       nick), message (room, id, nick, body) WITHOUT ROWID
+ *   v2  room.keep: the user's own count limit for the room (NULL: the
+ *       operator's), set in the room's configuration */
+#define PG_HISTORY_SCHEMA_VERSION 2
 
 static const gchar *const pg_history_migrations[PG_HISTORY_SCHEMA_VERSION + 1] = {
     /* AUTOINCREMENT: a forgotten room's id is never another's (the
@@ -78,6 +80,7 @@ static const gchar *const pg_history_migrations[PG_HISTORY_SCHEMA_VERSION + 1] =
 	  "  body TEXT NOT NULL,"
 	  "  PRIMARY KEY (room, id)"
 	  ") WITHOUT ROWID;",
+    [2] = "ALTER TABLE room ADD COLUMN keep INTEGER;",
 };
 
 #define PG_HISTORY_FLUSH_MS	   100  /* the longest a relayed line waits in memory */
@@ -588,6 +591,36 @@ pg_history_set_persistent(PgHistory *self, const gchar *transport, const gchar *
 	sqlite3_bind_text(stmt, 3, nick, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 4, name, -1, SQLITE_STATIC);
 	return pg_history_step_done(self, stmt, error);
+}
+
+gboolean
+pg_history_set_user_keep(PgHistory *self, gint64 room, guint keep, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	if (!pg_history_prepare(self, "UPDATE room SET keep = ?2 WHERE id = ?1;", &stmt, error))
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, room);
+	if (keep > 0)
+		sqlite3_bind_int64(stmt, 2, keep);
+	else
+		sqlite3_bind_null(stmt, 2);
+	return pg_history_step_done(self, stmt, error);
+}
+
+guint
+pg_history_get_user_keep(PgHistory *self, gint64 room)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	gint64 keep;
+
+	if (!pg_history_prepare(self, "SELECT keep FROM room WHERE id = ?1;", &stmt, NULL))
+		return 0;
+	sqlite3_bind_int64(stmt, 1, room);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return 0;
+	keep = sqlite3_column_int64(stmt, 0);
+	return keep > 0 && keep <= G_MAXUINT ? (guint)keep : 0;
 }
 
 gboolean

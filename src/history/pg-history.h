@@ -91,6 +91,10 @@ gboolean pg_history_expire(PgHistory *self, const gchar *transport, guint64 max_
 gboolean pg_history_forget_user(PgHistory *self, const gchar *transport, const gchar *user_jid,
 				GError **error);
 
+/* The user's own count limit for @room (0: none, the operator's alone),
+ * kept in the archive; the caller bounds it by the operator's. */
+gboolean pg_history_set_user_keep(PgHistory *self, gint64 room, guint keep, GError **error);
+guint pg_history_get_user_keep(PgHistory *self, gint64 room);
 /* Persistence of a room (the room need not have an archive yet). */
 gboolean pg_history_set_persistent(PgHistory *self, const gchar *transport,
 				   const gchar *user_jid, const gchar *server, const gchar *name,

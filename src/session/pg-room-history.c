@@ -22,6 +22,11 @@
  *   "connected" joins every persistent room again (pg_room_history_restore()).
  *   The session audit (pg-session-audit.c) still drops unconfirmed
  *   resources; only the ending of the session waits for the rooms.
+ * - The room's configuration (XEP-0045 §10.2, muc#owner from inside the
+ *   room) holds the persistence and the user's own count limit on the
+ *   archive (PG_ROOMCONFIG_HISTORY_MAX, kept in the archive's room row),
+ *   which can only be lower than the operator's (history_max_messages,
+ *   history_servers, history_channels: core/pg-config-history.h).
  */
 #define G_LOG_DOMAIN "pg-session"
 
@@ -43,6 +48,8 @@
 #define PG_NS_MUC_OWNER		 "http://jabber.org/protocol/muc#owner"
 #define PG_NS_MUC_ROOMCONFIG	 "http://jabber.org/protocol/muc#roomconfig"
 #define PG_ROOMCONFIG_PERSISTENT "muc#roomconfig_persistentroom"
+/* the user's own limit on the room's archive, at most the operator's */
+#define PG_ROOMCONFIG_HISTORY_MAX "polygate#history_max_messages"
 
 static void
 pg_room_history_release(gpointer stanza)
@@ -62,6 +69,14 @@ static const PgHistoryConfig *
 pg_room_history_config(PgTransport *transport)
 {
 	return pg_transport_get_config(transport)->history;
+}
+
+/* The count limit of a room: the user's own where it is lower than the
+ * operator's @keep (0: none). */
+static guint
+pg_room_history_keep(guint keep, guint own)
+{
+	return own > 0 && (keep == 0 || own < keep) ? own : keep;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -131,7 +146,8 @@ pg_room_history_attach(PgLink *link, PgRoom *room)
 		g_warning("%s: no history for %s: %s", link->account, room->name, error->message);
 		return;
 	}
-	pg_history_set_keep(history, room->archive, keep);
+	pg_history_set_keep(history, room->archive,
+			    pg_room_history_keep(keep, pg_history_get_user_keep(history, room->archive)));
 	room->persistent =
 	    config->history->persistent &&
 	    pg_history_is_persistent(history, transport, session->user_jid, link->server, room->name);
@@ -344,8 +360,14 @@ pg_room_history_forget_user(PgSessionManager *self, PgTransport *transport,
 /* ---------------------------------------------------------------- muc#owner */
 
 static xmpp_stanza_t *
-pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent)
+pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent, guint keep, guint own)
 {
+	g_autofree gchar *own_text = own > 0 ? g_strdup_printf("%u", own) : NULL;
+	g_autofree gchar *label =
+	    keep > 0 ? g_strdup_printf("Messages this room's archive keeps (1 to %u; empty: %u, "
+				       "the gateway's limit)",
+				       keep, keep)
+		     : g_strdup("Messages this room's archive keeps (empty: no limit)");
 	xmpp_stanza_t *reply = pg_stanza_iq_result(iq);
 	xmpp_stanza_t *query = pg_stanza_add_child(reply, "query", PG_NS_MUC_OWNER);
 	g_autoptr(PgForm) form =
@@ -356,8 +378,50 @@ pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent)
 
 	pg_form_add_field(form, PG_ROOMCONFIG_PERSISTENT, "boolean",
 			  "Stay in the room while I am offline", FALSE, persistent ? "1" : "0");
+	pg_form_add_field(form, PG_ROOMCONFIG_HISTORY_MAX, "text-single", label, FALSE, own_text);
+	pg_form_set_datatype(form, "xs:integer", 1, keep > 0 ? keep : G_MAXINT32);
 	xmpp_stanza_add_child_ex(query, pg_form_to_stanza(form, xmpp_stanza_get_context(iq)), 0);
 	return reply;
+}
+
+/* The operator's count limit of @room on @link (0: none). */
+static guint
+pg_room_history_operator_keep(PgTransport *transport, PgLink *link, PgRoom *room)
+{
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	guint keep = 0;
+
+	if (!pg_history_config_keep(config->history, link->server, room->name, config->irc_server,
+				    &keep))
+		return 0;
+	return keep;
+}
+
+/* The user's own limit on @room's archive from @value (NULL: not in the
+ * form; empty: back to the operator's), at most the operator's. */
+static gboolean
+pg_room_history_configure_keep(PgSessionManager *self, PgTransport *transport, PgLink *link,
+			       PgRoom *room, const gchar *value, GError **error)
+{
+	guint keep = pg_room_history_operator_keep(transport, link, room);
+	g_autofree gchar *text = value != NULL ? g_strstrip(g_strdup(value)) : NULL;
+	guint64 own = 0;
+
+	if (text == NULL)
+		return TRUE;
+	if (text[0] != '\0' &&
+	    !g_ascii_string_to_unsigned(text, 10, 1, keep > 0 ? keep : G_MAXINT32, &own, NULL)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "%s must be a number from 1 to %u (this gateway's limit for the room), "
+			    "or empty",
+			    PG_ROOMCONFIG_HISTORY_MAX, keep > 0 ? keep : (guint)G_MAXINT32);
+		return FALSE;
+	}
+	if (!pg_history_set_user_keep(self->history, room->archive, (guint)own, error))
+		return FALSE;
+	pg_history_set_keep(self->history, room->archive,
+			    pg_room_history_keep(keep, (guint)own));
+	return TRUE;
 }
 
 /* Sets the persistence of the room @address from the form in @x. */
@@ -369,11 +433,14 @@ pg_room_history_configure(PgSessionManager *self, PgTransport *transport, PgLink
 	const gchar *value;
 	gboolean persistent;
 
-	if (values == NULL)
+	if (values == NULL ||
+	    !pg_room_history_configure_keep(self, transport, link, room,
+					    g_hash_table_lookup(values, PG_ROOMCONFIG_HISTORY_MAX),
+					    error))
 		return FALSE;
 	value = g_hash_table_lookup(values, PG_ROOMCONFIG_PERSISTENT);
 	if (value == NULL)
-		return TRUE; /* nothing we keep was changed */
+		return TRUE; /* nothing else we keep was changed */
 	if (g_strcmp0(value, "1") != 0 && g_strcmp0(value, "true") != 0 &&
 	    g_strcmp0(value, "0") != 0 && g_strcmp0(value, "false") != 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST, "%s must be a boolean",
@@ -429,7 +496,9 @@ pg_room_history_handle_owner_iq(PgSessionManager *self, PgTransport *transport,
 		return TRUE;
 	}
 	if (g_strcmp0(type, "get") == 0) {
-		reply = pg_room_history_owner_form(iq, room->persistent);
+		reply = pg_room_history_owner_form(
+		    iq, room->persistent, pg_room_history_operator_keep(transport, link, room),
+		    pg_history_get_user_keep(self->history, room->archive));
 		pg_transport_send(transport, reply);
 		xmpp_stanza_release(reply);
 		return TRUE;

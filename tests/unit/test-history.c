@@ -295,6 +295,46 @@ test_history_refuses_a_newer_schema(void)
 	pg_test_rm_rf(dir);
 }
 
+/* A v1 archive (before room.keep) opens, keeps its rooms, and takes the
+ * user's own limit, which survives a reopen. */
+static void
+test_history_migrates_v1_and_keeps_the_users_limit(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *dir = g_dir_make_tmp("test-history-XXXXXX", &error);
+	g_autofree gchar *path = g_build_filename(dir, "h.sqlite", NULL);
+	gint64 room;
+
+	pg_test_sqlite_exec(path,
+			    "CREATE TABLE room (id INTEGER PRIMARY KEY AUTOINCREMENT, transport TEXT "
+			    "NOT NULL, user_jid TEXT NOT NULL, server TEXT NOT NULL, folded TEXT NOT "
+			    "NULL, name TEXT NOT NULL, persistent INTEGER NOT NULL DEFAULT 0, nick "
+			    "TEXT, UNIQUE (transport, user_jid, server, folded));"
+			    "CREATE TABLE message (room INTEGER NOT NULL, id INTEGER NOT NULL, nick "
+			    "TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;"
+			    "INSERT INTO room (transport, user_jid, server, folded, name) VALUES "
+			    "('irc.example.org', 'a@example.org', 'irc.example.net', '#x', '#x');"
+			    "PRAGMA user_version = 1;");
+	{
+		g_autoptr(PgHistory) history = pg_history_open(path, &error);
+		g_assert_no_error(error);
+		room = pg_history_find_room(history, "irc.example.org", "a@example.org",
+					    "irc.example.net", "#x");
+		g_assert_cmpint(room, >, 0);
+		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 0);
+		g_assert_true(pg_history_set_user_keep(history, room, 3, &error));
+		g_assert_no_error(error);
+	}
+	{
+		g_autoptr(PgHistory) history = pg_history_open(path, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 3);
+		g_assert_true(pg_history_set_user_keep(history, room, 0, &error));
+		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 0);
+	}
+	pg_test_rm_rf(dir);
+}
+
 /* ---------------------------------------------------------------- config */
 
 static PgHistoryConfig *
@@ -377,6 +417,8 @@ main(int argc, char **argv)
 		test_history_persistent_rooms_survive_a_reopen);
 	PG_TEST("/history/forget/a-user", test_history_forgets_a_user);
 	g_test_add_func("/history/schema/refuses-a-newer-one", test_history_refuses_a_newer_schema);
+	g_test_add_func("/history/schema/migrates-v1-and-keeps-the-users-limit",
+			test_history_migrates_v1_and_keeps_the_users_limit);
 	g_test_add_func("/history/config/limits", test_history_config_limits);
 	g_test_add_func("/history/config/problems", test_history_config_problems);
 	return g_test_run();

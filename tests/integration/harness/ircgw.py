@@ -53,7 +53,7 @@ IRCNET = "ircnet.localhost"    # irc_server = 127.0.0.1
 SERVER = "127.0.0.1"
 
 EXTRA_TRANSPORT_KEYS = ("irc_port", "irc_tls", "irc_throttle_burst", "irc_throttle_interval",
-                        "irc_allow", "irc_deny", "irc_user_ports")
+                        "irc_allow", "irc_deny", "irc_user_ports", "history_max_messages")
 # The IRC servers of the tests run on loopback, which Polygate refuses
 # unless the operator allows it: any public server, and all of loopback.
 LOOPBACK_ALLOWED = "*;127.0.0.0/8;::1;"
