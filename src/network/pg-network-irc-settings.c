@@ -22,7 +22,8 @@
  * its value; an empty one goes back to the gateway's choice.
  *
  * TLS and port: "tls" is default (the gate's choice, session/pg-irc-gate.h:
- * irc_tls, else TLS unless the server is on loopback), true or false;
+ * irc_tls, else TLS unless the server is on loopback), true or false
+ * (not where the operator set irc_tls = true: not-allowed);
  * "port" is empty (irc_port, else 6697 with TLS and 6667 without) or a
  * port among the operator's irc_user_ports that the policy (irc_allow,
  * irc_deny: core/pg-netpolicy.h) allows for this server.  The fixed
@@ -113,6 +114,14 @@ pg_network_irc_settings_port_allowed(const PgTransportConfig *transport, const g
 	return pg_net_policy_check(transport->irc_policy, server, port, addresses, n, error);
 }
 
+/* irc_tls = true: the operator wants TLS to every server, and a user may
+ * not turn it off. */
+static gboolean
+pg_network_irc_settings_tls_forced(const PgTransportConfig *transport)
+{
+	return transport->irc_tls_set && transport->irc_tls;
+}
+
 static const gchar *
 pg_network_irc_settings_tls(const PgAccount *account, const gchar *server)
 {
@@ -133,7 +142,10 @@ pg_network_irc_settings_target(const PgTransportConfig *transport, const PgAccou
 
 	*tls = target->tls;
 	*port = target->port;
-	if (g_strcmp0(tls_setting, "default") != 0)
+	/* plain TCP where the operator wants TLS everywhere: not taken, even if
+	 * it was set before the operator said so */
+	if (g_strcmp0(tls_setting, "default") != 0 &&
+	    !(g_strcmp0(tls_setting, "false") == 0 && pg_network_irc_settings_tls_forced(transport)))
 		*tls = g_strcmp0(tls_setting, "true") == 0;
 	/* the gate's port follows its TLS choice: keep them together */
 	if (*tls != target->tls && !transport->irc_port_set)
@@ -307,6 +319,11 @@ pg_network_irc_settings_read(const PgTransportConfig *transport, PgAccount *acco
 	    g_strcmp0(tls, "true") != 0 && g_strcmp0(tls, "false") != 0) {
 		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
 			    "TLS is default, true or false, not '%s'", tls);
+		return FALSE;
+	}
+	if (g_strcmp0(tls, "false") == 0 && pg_network_irc_settings_tls_forced(transport)) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_NOT_ALLOWED,
+				    "this gateway speaks TLS to every IRC server (irc_tls = true)");
 		return FALSE;
 	}
 	if (port_text != NULL &&

@@ -7,6 +7,7 @@
 
 #include "core/pg-error.h"
 #include "network/pg-network-irc.h"
+#include "registry/pg-irc-creds.h"
 #include "network/pg-network.h"
 
 static void
@@ -278,6 +279,55 @@ test_network_irc_charset(void)
 	}
 }
 
+/* The operator's TLS everywhere (irc_tls = true) is not the user's to turn
+ * off; the user's port must be among irc_user_ports. */
+static void
+test_network_irc_settings_respect_the_operator(void)
+{
+	const gchar *const ports_text[] = {"6697", NULL};
+	g_autoptr(PgNetPorts) ports = pg_net_ports_parse(ports_text, NULL);
+	g_autoptr(PgNetPolicy) policy = pg_net_policy_new();
+	PgTransportConfig irc = {.type = PG_TRANSPORT_TYPE_IRC,
+				 .jid = (gchar *)"irc.example.org",
+				 .irc_tls = TRUE,
+				 .irc_tls_set = TRUE,
+				 .irc_user_ports = ports,
+				 .irc_policy = policy};
+	g_autoptr(PgAccount) account = pg_account_new("irc.example.org", "a@example.org", "alice");
+	g_autoptr(GHashTable) values = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+
+	g_hash_table_insert(values, (gpointer) "tls", (gpointer) "false");
+	g_assert_false(pg_network_irc_settings_read(&irc, account, "irc.example.net", values,
+						    &error));
+	g_assert_error(error, PG_ERROR, PG_ERROR_NOT_ALLOWED);
+	g_clear_error(&error);
+	g_hash_table_insert(values, (gpointer) "tls", (gpointer) "true");
+	g_hash_table_insert(values, (gpointer) "port", (gpointer) "6667");
+	g_assert_false(pg_network_irc_settings_read(&irc, account, "irc.example.net", values,
+						    &error));
+	g_assert_error(error, PG_ERROR, PG_ERROR_NOT_ALLOWED);
+	g_clear_error(&error);
+	g_hash_table_insert(values, (gpointer) "port", (gpointer) "6697");
+	g_assert_true(pg_network_irc_settings_read(&irc, account, "irc.example.net", values,
+						   &error));
+	g_assert_no_error(error);
+	/* a "false" kept from before the operator said so is not used */
+	pg_irc_creds_set_server_setting(account, "irc.example.net", "tls", "false");
+	{
+		PgNetworkTarget target = {.allowed = TRUE, .tls = TRUE, .port = 6697};
+		gboolean tls = FALSE;
+		guint16 port = 0;
+		g_autofree gchar *notice = NULL;
+
+		pg_network_irc_settings_target(&irc, account, "irc.example.net", &target, &tls,
+					       &port, &notice);
+		g_assert_true(tls);
+		g_assert_cmpuint(port, ==, 6697);
+		g_assert_null(notice);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -289,6 +339,8 @@ main(int argc, char **argv)
 	g_test_add_func("/network/register/read", test_network_register_read);
 	g_test_add_func("/network/irc/fingerprint", test_network_irc_fingerprint);
 	g_test_add_func("/network/irc/charset", test_network_irc_charset);
+	g_test_add_func("/network/irc/settings/respect-the-operator",
+			test_network_irc_settings_respect_the_operator);
 	g_test_add_func("/network/irc/after-connect-commands", test_network_irc_commands);
 	return g_test_run();
 }
