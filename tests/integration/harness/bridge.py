@@ -174,9 +174,13 @@ class Bridged:
         self.people.append(person)
         return person
 
+    ROOM_FIELDS = ("muc#roomconfig_persistentroom", "muc#roomconfig_publicroom",
+                   "muc#roomconfig_enablearchiving")
+
     def create_room(self):
-        """The room's owner creates it (persistent, public) and makes the
-        bridge's JID an owner (README "Move a community")."""
+        """The room's owner creates it (persistent, public, archived: the
+        fields of ROOM_FIELDS, which a server may set by default instead)
+        and makes the bridge's JID an owner (README "Move a community")."""
         owner = self.occupant()
         join_room(owner.client, self.room, owner.nick)
         wait_presence(owner.client, lambda p: p.get("from") == f"{self.room}/{owner.nick}"
@@ -184,10 +188,9 @@ class Bridged:
         form = (f"<query xmlns='{NS_MUC_OWNER}'><x xmlns='{NS_DATA}' type='submit'>"
                 "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig"
                 "</value></field>"
-                "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
-                "<field var='muc#roomconfig_publicroom'><value>1</value></field>"
-                "<field var='muc#roomconfig_enablearchiving'><value>1</value></field>"
-                "</x></query>")
+                + "".join(f"<field var='{f}'><value>1</value></field>"
+                          for f in self.ROOM_FIELDS)
+                + "</x></query>")
         reply = owner.client.iq_set(self.room, form)
         assert reply.get("type") == "result", util_text(reply)
         self.set_affiliation(owner, bridge_jid(self.name), "owner")
