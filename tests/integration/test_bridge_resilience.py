@@ -13,7 +13,9 @@ import pytest
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody,
     make_irc, ngircd, presence_of, relayed)
-from harness.ircgw import (happens_within, presences, ptype, record_stream, statuses,
+from harness.bridge import allow_leaf, link_leaf
+from harness.irc import IrcClient
+from harness.ircgw import (happens_within, presences, ptype, record_stream, statuses, unique,
                            wait_presence)
 
 NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
@@ -21,7 +23,7 @@ NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("kicks", "split", "restart")
+    return ("kicks", "split", "netsplit", "restart")
 
 
 @pytest.fixture
@@ -98,6 +100,37 @@ def test_an_ircd_restart_brings_no_part_join_flood_into_the_room(bridged, ngircd
     after = presences(owner.client)[seen:]
     flood = [p.get("from") for p in after if ptype(p) == "unavailable"]
     assert flood == [], f"puppets left and came back: {flood}"
+
+
+def test_a_netsplit_quit_is_held_and_a_plain_quit_is_not(bridged, ngircd, tmp_path):
+    allow_leaf(ngircd)
+    b = bridged("netsplit")
+    owner, (op, plain) = set_up(b, n_irc=1)
+    leaf = link_leaf(ngircd, str(tmp_path / "leaf"))
+    away = []
+    try:
+        away += [IrcClient(leaf.port, unique(f"s{i}")).connect() for i in range(2)]
+        for client in away:
+            client.join(b.channel)
+            wait_presence(owner.client, presence_of(b.room, client.nick), 45,
+                          f"{client.nick}'s puppet", b.logs)
+        leaf.stop()
+        for client in away:
+            quit = op.wait_for(lambda l: l.is_("QUIT", nick=client.nick), 30, "the split")
+            assert "leaf.localhost" in quit.text, quit.text
+        plain.quit("off to bed")
+        wait_presence(owner.client, presence_of(b.room, plain.nick, "unavailable"), 30,
+                      "the plain quit's leave", b.logs)
+        back = b.make_irc(nick=away[0].nick)
+        back.join(b.channel)
+        back.privmsg(b.channel, "back from the split")
+        owner.wait_line(away[0].nick, "back from the split", 30, b.logs)
+        assert puppet_leaves(owner, b.room, [c.nick for c in away]) == [], \
+            "a nick in a netsplit stays in the room for the grace period"
+    finally:
+        leaf.stop()
+        for client in away:
+            client.close()
 
 
 def test_after_a_prosody_restart_the_bridge_rejoins_the_room_by_itself(bridged,

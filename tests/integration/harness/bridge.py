@@ -204,7 +204,9 @@ class Bridged:
 
     def wait_bridge_on_irc(self, timeout=60):
         pattern = re.compile(rf'User "{re.escape(self.nick)}![^"]*" registered')
-        util.wait_for(lambda: pattern.search(self.gateway.ngircd.log()), timeout,
+        ngircd = self.gateway.ngircd
+        util.wait_for(lambda: pattern.search(ngircd.log()[getattr(ngircd, "log_mark", 0):]),
+                      timeout,
                       f"the bridge {self.nick} on IRC", self.gateway.log_path,
                       alive=lambda: self.gateway.running)
 
@@ -251,6 +253,44 @@ ZWSP = "\u200b"  # after the nick's first character: no self-highlight (pg-bridg
 
 def unbroken(text):
     return text.replace(ZWSP, "")
+
+
+LEAF = "leaf.localhost"
+
+
+LINK_PASSWORD = util.secret()
+
+
+def allow_leaf(hub):
+    """Restart @hub (the module's ngircd) knowing leaf.localhost: ngircd
+    reads its config as root, before it becomes nobody, so a rehash
+    cannot."""
+    with open(os.path.join(hub.include_dir, "leaf.conf"), "w") as f:
+        f.write(f"[Server]\n\tName = {LEAF}\n\tHost = 127.0.0.1\n"
+                f"\tMyPassword = {LINK_PASSWORD}\n\tPeerPassword = {LINK_PASSWORD}\n")
+    hub.log_mark = len(hub.log())  # registrations before this are gone
+    hub.restart()
+
+
+def link_leaf(hub, directory):
+    """A second ngircd, leaf.localhost, linked to @hub (allow_leaf() first):
+    its users quit with "ircd.localhost leaf.localhost" on the hub when it
+    goes, a real netsplit (ngircd quotes a user's own QUIT reason, so a
+    client cannot fake one).  Returns the started leaf."""
+    password = LINK_PASSWORD
+    leaf = Ngircd(directory)
+    with open(leaf.config_path) as f:
+        text = f.read().replace("Name = ircd.localhost", f"Name = {LEAF}")
+    with open(leaf.config_path, "w") as f:
+        f.write(text)
+    with open(os.path.join(leaf.include_dir, "hub.conf"), "w") as f:
+        f.write(f"[Server]\n\tName = ircd.localhost\n\tHost = 127.0.0.1\n"
+                f"\tPort = {hub.port}\n\tMyPassword = {password}\n"
+                f"\tPeerPassword = {password}\n")
+    leaf.start()
+    util.wait_for(lambda: re.search(rf'Server "{re.escape(LEAF)}".*registered', hub.log()), 60,
+                  "the leaf's link to the hub", hub.log_path)
+    return leaf
 
 
 def relayed(nick, text):
