@@ -357,7 +357,10 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 		g_autofree gchar *text = g_strdup_printf("Kicked on IRC%s%s",
 							 reason != NULL ? ": " : "",
 							 reason != NULL ? reason : "");
-		pg_bridge_room_puppet_kick(puppet, text);
+		if (bridge->config->kicks_to_room)
+			pg_bridge_room_puppet_kick(puppet, text);
+		else
+			pg_bridge_room_puppet_leave(puppet, text);
 	} else if (g_strcmp0(change, "part") == 0 || g_strcmp0(change, "quit") == 0) {
 		pg_bridge_room_puppet_leave(puppet, reason);
 	}

@@ -223,14 +223,15 @@ pg_bridge_link_names(PgBridge *bridge)
 	return msg->id;
 }
 
+/* With @ban, the worker bans the nick's host first (MODE +b), then kicks. */
 void
-pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason)
+pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, gboolean ban, const gchar *reason)
 {
 	pg_bridge_link_send(bridge, pg_ipc_message_new(
 					PG_IPC_CMD_ROOM_ADMIN, 0, "account",
 					g_variant_new_string(bridge->account), "room",
 					g_variant_new_string(bridge->config->channel), "action",
-					g_variant_new_string("kick"), "nick",
+					g_variant_new_string(ban ? "ban" : "kick"), "nick",
 					g_variant_new_string(nick), "reason",
 					reason != NULL ? g_variant_new_string(reason) : NULL, NULL));
 }

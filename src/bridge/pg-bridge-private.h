@@ -130,7 +130,9 @@ void pg_bridge_link_say(PgBridge *bridge, const gchar *text);
 void pg_bridge_link_tell(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* NAMES of the channel; the answer is room-admin-done with the request id. */
 guint32 pg_bridge_link_names(PgBridge *bridge);
-void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, const gchar *reason);
+/* KICK @nick, banning its host first with @ban (XEP-0045 §9.1: a ban
+ * removes the occupant). */
+void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, gboolean ban, const gchar *reason);
 /* A NOTICE to @nick (a joiner, in the "moved" phase). */
 void pg_bridge_link_notice(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* The channel's topic (needs ops where the channel is +t). */

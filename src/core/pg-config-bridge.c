@@ -12,7 +12,7 @@
 static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
-    "multiline_threshold", "multiline_policy", NULL};
+    "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -63,6 +63,8 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 		 g_strcmp0(bridge->multiline_policy, "summarise") != 0)
 		pg_config_problem(loader, group, "multiline_policy",
 				  "'%s' is not one of refuse, summarise", bridge->multiline_policy);
+	bridge->kicks_to_room = pg_config_get_bool(loader, group, "kicks_to_room", TRUE);
+	bridge->kicks_to_irc = pg_config_get_bool(loader, group, "kicks_to_irc", TRUE);
 	bridge->multiline_threshold = pg_config_get_uint(loader, group, "multiline_threshold", 1,
 							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
 	bridge->moved_to = pg_config_get_string(loader, group, "moved_to", FALSE);

@@ -28,6 +28,11 @@
  *   multiline_threshold = 4      lines of one XMPP message relayed as
  *                                lines; a longer one follows
  *   multiline_policy = refuse    refuse | summarise
+ *   kicks_to_room = true         an IRC op's KICK is an occupant kick
+ *                                (false: the puppet just leaves)
+ *   kicks_to_irc = true          a room moderator's kick (ban) of a puppet
+ *                                is a KICK (+b and KICK) where the bridge
+ *                                is a chanop (false: the puppet stays out)
  *
  * Parsed here so that pg-config.c only hands the groups over.
  */
@@ -60,6 +65,8 @@ typedef struct {
 	gchar *web_link;     /* nullable */
 	guint multiline_threshold;
 	gchar *multiline_policy; /* refuse | summarise (src/bridge/pg-bridge-render.h) */
+	gboolean kicks_to_room;
+	gboolean kicks_to_irc;
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);

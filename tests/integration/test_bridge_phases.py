@@ -7,7 +7,7 @@ import pytest
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_prosody, make_irc, ngircd,
     presence_of, relayed)
-from harness.ircgw import happens_within, messages, wait_presence
+from harness.ircgw import consume_all, happens_within, messages, wait_presence
 
 MOVED_TO = "xmpp:moved@conference.localhost?join"
 WEB = "https://chat.example.org/#/moved"
@@ -15,7 +15,7 @@ WEB = "https://chat.example.org/#/moved"
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("moved", "ro")
+    return ("moved", "ro", "kept")
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +66,22 @@ def test_the_readonly_phase_relays_xmpp_to_irc_only(bridged):
     assert not happens_within(
         lambda: any("not relayed" in (m.findtext("{jabber:client}body") or "")
                     for m in messages(owner.client)), 3), "read-only: IRC lines stay on IRC"
+
+
+def test_an_approval_outlives_a_restart_of_the_gateway(bridged, bridge_gateway, bridge_checker):
+    b = bridged("kept")
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    wait_presence(owner.client, presence_of(b.room, op.nick), 45, "the op's puppet", b.logs)
+    consume_all(owner.client)
+    bridge_gateway.stop()
+    op.wait_for(lambda l: l.is_("QUIT", nick=b.nick), 30, "the bridge's QUIT", b.logs)
+    wait_presence(owner.client, presence_of(b.room, op.nick, "unavailable"), 30,
+                  "the puppet's goodbye", b.logs)
+    bridge_gateway.start(bridge_checker)
+    op.wait_for(lambda l: l.is_("JOIN", nick=b.nick), 60, "the bridge back, unasked", b.logs)
+    wait_presence(owner.client, presence_of(b.room, op.nick), 45, "the op's puppet again",
+                  b.logs)
+    approvals = op.lines(lambda l: l.is_("PRIVMSG", nick=b.nick) and l.text.startswith("Approved"))
+    assert len(approvals) == 1, "one approval, kept in the bridges' store"

@@ -12,7 +12,7 @@ import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody,
-    make_irc, ngircd, presence_of, relayed)
+    make_irc, ngircd, presence_of, puppet_jid, relayed)
 from harness.bridge import allow_leaf, link_leaf
 from harness.irc import IrcClient
 from harness.ircgw import (happens_within, presences, ptype, record_stream, statuses, unique,
@@ -60,7 +60,7 @@ def puppet_leaves(owner, room, nicks):
 
 def test_an_irc_op_kick_is_an_occupant_kick_and_a_room_kick_is_an_irc_kick(bridged):
     b = bridged("kicks")
-    owner, (op, first, second) = set_up(b)
+    owner, (op, first, second, third) = set_up(b, n_irc=3)
     op.kick(b.channel, first.nick, "behave")
     gone = wait_presence(owner.client, presence_of(b.room, first.nick, "unavailable"), 30,
                          "the kicked puppet", b.logs)
@@ -78,6 +78,16 @@ def test_an_irc_op_kick_is_an_occupant_kick_and_a_room_kick_is_an_irc_kick(bridg
     assert reply.get("type") == "result"
     op.wait_for(lambda l: l.is_("KICK", nick=b.nick) and second.nick in l.params, 30,
                 "the bridge's KICK", b.logs)
+
+    # a room ban (outcast, XEP-0045 §9.1) of a puppet: +b on its host, then KICK
+    bare = puppet_jid(third.nick).split("/")[0]
+    reply = owner.client.iq_set(b.room, f"<query xmlns='{NS_MUC_ADMIN}'><item jid='{bare}' "
+                                        "affiliation='outcast'/></query>")
+    assert reply.get("type") == "result"
+    op.wait_for(lambda l: l.is_("MODE", nick=b.nick) and "+b" in l.params, 30,
+                "the bridge's ban", b.logs)
+    op.wait_for(lambda l: l.is_("KICK", nick=b.nick) and third.nick in l.params, 30,
+                "the KICK after the ban", b.logs)
 
 
 def test_an_ircd_restart_brings_no_part_join_flood_into_the_room(bridged, ngircd):
