@@ -33,7 +33,9 @@
 static void
 pg_bridge_irc_store_phase(PgBridge *bridge)
 {
-	const gchar *phase = bridge->approved ? bridge->config->phase : "pending";
+	const gchar *phase = bridge->paused     ? "paused"
+			     : bridge->approved ? bridge->config->phase
+						: "pending";
 	g_autoptr(GError) error = NULL;
 
 	if (bridge->store == NULL)
@@ -73,6 +75,11 @@ pg_bridge_irc_load_consent(PgBridge *bridge)
 	    pg_bridge_store_get_consent(bridge->store, bridge->config->name, &consent, NULL))
 		bridge->approved_by = g_strdup(consent.approved_by);
 	bridge->readonly = g_strcmp0(bridge->config->phase, "readonly") == 0;
+	if (bridge->store != NULL) {
+		g_autofree gchar *phase = pg_bridge_store_get_phase(bridge->store,
+								     bridge->config->name);
+		bridge->paused = g_strcmp0(phase, "paused") == 0;
+	}
 	pg_bridge_irc_store_phase(bridge);
 }
 

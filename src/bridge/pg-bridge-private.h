@@ -2,6 +2,7 @@
  *
  * How they stack (each calls only the ones below it):
  *   pg-bridges.c       the manager: config, the workers, the transports' tap
+ *   pg-bridge-commands.c  the admins' XEP-0050 commands (list, pause, resume)
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
@@ -90,6 +91,7 @@ struct _PgBridge {
 	PgBridgeStore *store;               /* borrowed: the manager's (pg-bridge-store.h) */
 	PgBridgeRenderPolicy policy;        /* how room lines read on IRC (pg-bridge-render.h) */
 	gboolean readonly;                  /* phase = readonly: nothing to the room */
+	gboolean paused;                    /* an admin paused it: nothing either way */
 	PgBridgeLink link;
 	/* consent (pg-bridge-irc.c) */
 	gboolean approved;
@@ -167,6 +169,11 @@ void pg_bridge_room_free_puppets(PgBridge *bridge);
 void pg_bridge_room_self_ping(PgBridge *bridge);
 /* The puppets table's value destructor. */
 void pg_bridge_room_puppet_free(gpointer data);
+
+/* pg-bridge-commands.c: the admins' XEP-0050 commands on @transport for
+ * @bridges (borrowed: remove them before it goes). */
+void pg_bridge_commands_add(PgTransport *transport, GPtrArray *bridges);
+void pg_bridge_commands_remove(PgTransport *transport);
 
 /* pg-bridge-irc.c */
 void pg_bridge_irc_event(PgBridge *bridge, const PgIpcMessage *msg);

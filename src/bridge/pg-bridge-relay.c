@@ -113,7 +113,7 @@ pg_bridge_relay_message(PgBridge *bridge, xmpp_stanza_t *message, const gchar *n
 	g_auto(GStrv) lines = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (body == NULL)
+	if (body == NULL || bridge->paused)
 		return;
 	if (replace != NULL && xmpp_stanza_get_attribute(replace, "id") != NULL) {
 		const gchar *old_id = xmpp_stanza_get_attribute(replace, "id");

@@ -382,7 +382,7 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 {
 	PgBridgePuppet *puppet;
 
-	if (bridge->readonly)
+	if (bridge->readonly || bridge->paused)
 		return;
 	puppet = pg_bridge_room_puppet_for(bridge, nick);
 	if (puppet->removed)

@@ -232,8 +232,10 @@ pg_bridges_add_transport(PgBridges *self, PgTransport *transport)
 			used = TRUE;
 		}
 	}
-	if (used)
+	if (used) {
 		pg_transport_set_tap(transport, &pg_bridges_tap, self);
+		pg_bridge_commands_add(transport, self->bridges);
+	}
 }
 
 gboolean
@@ -316,8 +318,10 @@ pg_bridges_free(PgBridges *self)
 	for (guint i = 0; i < self->bridges->len; i++) {
 		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
 		pg_bridges_say_goodbye(bridge);
-		if (bridge->transport != NULL)
+		if (bridge->transport != NULL) {
 			pg_transport_set_tap(bridge->transport, NULL, NULL);
+			pg_bridge_commands_remove(bridge->transport);
+		}
 	}
 	g_ptr_array_unref(self->bridges);
 	g_hash_table_unref(self->by_account);

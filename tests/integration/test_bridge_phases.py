@@ -6,7 +6,7 @@ import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_prosody, make_irc, ngircd,
-    presence_of, relayed)
+    presence_of, relayed, run_command)
 from harness.ircgw import consume_all, happens_within, messages, wait_presence
 
 MOVED_TO = "xmpp:moved@conference.localhost?join"
@@ -15,7 +15,7 @@ WEB = "https://chat.example.org/#/moved"
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("moved", "ro", "kept")
+    return ("moved", "ro", "pause", "kept")
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +66,28 @@ def test_the_readonly_phase_relays_xmpp_to_irc_only(bridged):
     assert not happens_within(
         lambda: any("not relayed" in (m.findtext("{jabber:client}body") or "")
                     for m in messages(owner.client)), 3), "read-only: IRC lines stay on IRC"
+
+
+def test_an_admin_lists_pauses_and_resumes_a_bridge_with_adhoc_commands(bridged,
+                                                                        bridge_checker):
+    b = bridged("pause")
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    wait_presence(owner.client, presence_of(b.room, op.nick), 45, "the op's puppet", b.logs)
+    listing = run_command(bridge_checker, "bridges")
+    assert f"pause: {b.channel}" in listing and f"approved by {op.nick}" in listing, listing
+    assert "Bridge pause paused" in run_command(bridge_checker, "bridge-pause", "pause")
+    op.privmsg(b.channel, "said while paused")
+    owner.say("typed while paused")
+    assert "resumed" in run_command(bridge_checker, "bridge-resume", "pause")
+    op.privmsg(b.channel, "said after resume")
+    owner.wait_line(op.nick, "said after resume", 30, b.logs)
+    owner.say("typed after resume")
+    op.wait_for(relayed(owner.nick, "typed after resume"), 30, "the relay again", b.logs)
+    assert not [m for m in messages(owner.client)
+                if "said while paused" in (m.findtext("{jabber:client}body") or "")]
+    assert not op.lines(lambda l: "typed while paused" in l.text)
 
 
 def test_an_approval_outlives_a_restart_of_the_gateway(bridged, bridge_gateway, bridge_checker):

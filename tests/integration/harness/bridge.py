@@ -50,9 +50,11 @@ def puppet_jid(nick):
 
 
 class BridgePolygate(IrcPolygate):
-    def __init__(self, *args, bridges=(), **kwargs):
+    def __init__(self, *args, bridges=(), admins=(f"harness@{DOMAIN}",), **kwargs):
         self.bridges = [dict(b) for b in bridges]
         super().__init__(*args, **kwargs)
+        self.admins = list(admins)  # the bridges' XEP-0050 commands
+        self.write_config()
 
     def write_config(self):
         super().write_config()
@@ -291,6 +293,34 @@ def link_leaf(hub, directory):
     util.wait_for(lambda: re.search(rf'Server "{re.escape(LEAF)}".*registered', hub.log()), 60,
                   "the leaf's link to the hub", hub.log_path)
     return leaf
+
+
+NS_COMMANDS = "http://jabber.org/protocol/commands"
+
+
+def run_command(client, node, bridge=None):
+    """XEP-0050 on the IRC transport: run @node (with the form's bridge
+    field set to @bridge, for a two-stage command); returns its note and
+    the lines of its result form, one per line."""
+    reply = client.iq_set(IRC, f"<command xmlns='{NS_COMMANDS}' node='{node}' "
+                               "action='execute'/>")
+    command = reply.find(f"{{{NS_COMMANDS}}}command")
+    assert command is not None, util_text(reply)
+    if bridge is not None:
+        assert command.get("status") == "executing", util_text(reply)
+        reply = client.iq_set(IRC, f"<command xmlns='{NS_COMMANDS}' node='{node}' "
+                                   f"sessionid='{command.get('sessionid')}' action='complete'>"
+                                   f"<x xmlns='{NS_DATA}' type='submit'><field var='bridge'>"
+                                   f"<value>{bridge}</value></field></x></command>")
+        command = reply.find(f"{{{NS_COMMANDS}}}command")
+        assert command is not None, util_text(reply)
+    assert command.get("status") == "completed", util_text(reply)
+    lines = [command.findtext(f"{{{NS_COMMANDS}}}note") or ""]
+    form = command.find(f"{{{NS_DATA}}}x")
+    for field in (form.findall(f"{{{NS_DATA}}}field") if form is not None else []):
+        if field.get("var") == "lines":
+            lines += [v.text or "" for v in field.findall(f"{{{NS_DATA}}}value")]
+    return "\n".join(lines)
 
 
 def relayed(nick, text):
