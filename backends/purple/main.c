@@ -18,6 +18,7 @@
 
 #include "core/pg-log.h"
 #include "pg-purple-buddies.h"
+#include "pg-purple-capool.h"
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
 #include "pg-purple-icons.h"
@@ -140,6 +141,7 @@ main(int argc, char **argv)
 	g_autofree gchar *user_dir = NULL;
 	PgPurpleSandboxMode sandbox_mode = PG_PURPLE_SANDBOX_BEST_EFFORT;
 	gint sandbox_abi = 0;
+	gboolean started;
 	const GOptionEntry entries[] = {
 	    {"ipc-fd", 0, 0, G_OPTION_ARG_INT, &ipc_fd, "The daemon's socket", "FD"},
 	    {"plugin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &plugins,
@@ -190,8 +192,13 @@ main(int argc, char **argv)
 	/* The sandbox goes on once libpurple is up (plugins loaded, user dir
 	 * made) and before the first command is read: no credential and no
 	 * byte to a legacy server comes before it. */
-	if (!pg_purple_ui_init(plugins != NULL ? (const gchar *const *)plugins : default_plugins,
-			       user_dir, verbose_purple, &error) ||
+	started = pg_purple_ui_init(
+	    plugins != NULL ? (const gchar *const *)plugins : default_plugins, user_dir,
+	    verbose_purple, &error);
+	/* it lists the CA directories, which the sandbox then hides */
+	if (started)
+		pg_purple_capool_init();
+	if (!started ||
 	    !pg_purple_sandbox_apply(sandbox_mode, pg_purple_ui_get_user_dir(),
 				     (const gchar *const *)sanitizer_files, &sandbox_abi,
 				     &error)) {
@@ -230,6 +237,7 @@ main(int argc, char **argv)
 	pg_purple_icons_disconnect();
 	pg_purple_buddies_disconnect();
 	pg_purple_events_disconnect();
+	pg_purple_capool_shutdown();
 	pg_purple_ui_shutdown();
 	if (pg_ipc_channel_is_open(worker->channel) &&
 	    !pg_ipc_channel_flush(worker->channel, PG_PURPLE_FLUSH_TIMEOUT_MS, &error))

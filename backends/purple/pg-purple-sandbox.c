@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "pg-purple-capool.h"
 #include "pg-purple-sandbox.h"
 
 #ifndef SYS_landlock_create_ruleset
@@ -75,8 +76,9 @@ static const gchar *const pg_purple_sandbox_read[] = {
     "/etc/passwd",
     "/etc/group",
     "/etc/localtime",
-    /* TLS trust: OpenSSL/NSS/p11-kit configuration and CA certificates */
-    "/etc/ssl",
+    /* TLS trust: OpenSSL/NSS/p11-kit configuration and CA certificates
+     * (/etc/ssl/certs: PG_PURPLE_CAPOOL_DIRS, below) */
+    "/etc/ssl/openssl.cnf",
     "/etc/ca-certificates",
     "/etc/pki",
     "/etc/pkcs11",
@@ -178,8 +180,18 @@ static gboolean
 pg_purple_sandbox_build(int ruleset, guint64 handled, const gchar *private_dir,
 			const gchar *const *extra_read, GError **error)
 {
+	static const gchar *const ca_dirs[] = PG_PURPLE_CAPOOL_DIRS;
+
 	for (guint i = 0; pg_purple_sandbox_read[i] != NULL; i++) {
 		if (!pg_purple_sandbox_allow(ruleset, pg_purple_sandbox_read[i], PG_LL_READ,
+					     handled, error))
+			return FALSE;
+	}
+	/* CA directories: their files are read, they are not listed, so that
+	 * libpurple's CA pool loads none of them in full and the worker's own
+	 * loads the ones a chain needs (pg-purple-capool.c) */
+	for (guint i = 0; ca_dirs[i] != NULL; i++) {
+		if (!pg_purple_sandbox_allow(ruleset, ca_dirs[i], PG_LL_FS_READ_FILE,
 					     handled, error))
 			return FALSE;
 	}

@@ -24,6 +24,7 @@ non-sanitized build (see README.md): ASan multiplies memory.
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import shutil
@@ -132,8 +133,9 @@ def run(n, args, prosody, checker, users, legacy, directory):
             if reply.get("type") != "result":
                 sys.exit(f"{client.jid}: registration: {reply.get('type')}")
             client.send_presence(to=GATEWAY)
-        # the legacy server's self-signed certificate: each user accepts it once
-        for client in clients:
+        # the legacy server's self-signed certificate: each user accepts it
+        # once (a CA-signed one needs no answer)
+        for client in clients if not args.ca_signed else ():
             client.wait_every_message(
                 lambda m: m.get("from") == GATEWAY and
                 "Accept certificate" in (m.findtext("{jabber:client}body") or ""),
@@ -180,6 +182,10 @@ def main():
     parser.add_argument("--detail", type=int, default=0, metavar="K",
                         help="also print one worker's K mappings with the most private "
                         "dirty memory")
+    parser.add_argument("--ca-signed", action="store_true",
+                        help="the legacy server's certificate is signed by a test CA listed "
+                        "as a system CA (as a public CA's would be): the worker's CA pool "
+                        "is loaded, and nobody is asked (needs root)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
@@ -189,7 +195,12 @@ def main():
     directory = tempfile.mkdtemp(prefix="purple-pss-")
     certs = os.path.join(directory, "certs")
     os.makedirs(certs)
-    util.selfsigned_cert(certs, DOMAIN)
+    # the CA is listed until the end (the finally below closes the stack)
+    listing = contextlib.ExitStack()
+    if args.ca_signed:
+        listing.enter_context(util.listed_system_ca(util.ca_signed_cert(certs, DOMAIN)))
+    else:
+        util.selfsigned_cert(certs, DOMAIN)
     prosody = Prosody(os.path.join(directory, "prosody"), certs, components=(GATEWAY,),
                       extra_lines=[f'VirtualHost "{LEGACY}"'])
     most = max(counts)
@@ -214,6 +225,7 @@ def main():
     finally:
         if checker is not None:
             checker.disconnect()
+        listing.close()
         prosody.stop()
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)

@@ -15,6 +15,8 @@ PACKAGES=(
 	# build
 	meson ninja-build pkg-config gcc
 	libglib2.0-dev libstrophe-dev libsqlite3-dev libssl-dev libpurple-dev libsoup-3.0-dev
+	# NSS's headers: the worker reads ssl-nss's certificates (pg-purple-capool.c)
+	libnss3-dev
 	# the fuzzing build (contrib/scripts/fuzz.sh): clang with libFuzzer
 	clang libclang-rt-14-dev
 	# third-party libpurple protocol plugins whose registration forms the

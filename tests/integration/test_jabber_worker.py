@@ -393,3 +393,35 @@ def test_the_buddy_typing_reaches_the_daemon(legacy, worker, cert_dir):
             assert event["from"] == f"bob@{LEGACY}"
     finally:
         bob.disconnect()
+
+
+# -- a legacy server whose certificate a system CA signed ---------------------------
+
+@pytest.fixture(scope="module")
+def ca_signed(tmp_path_factory):
+    """A certificate for *.localhost and 127.0.0.1 that a test CA signed,
+    the CA listed as a system CA (harness/util.py); yields the cert dir."""
+    if os.geteuid() != 0 or not os.path.isdir(util.SYSTEM_CERTS):
+        pytest.skip("listing a system CA needs root and /etc/ssl/certs")
+    directory = str(tmp_path_factory.mktemp("ca-signed"))
+    with util.listed_system_ca(util.ca_signed_cert(directory)):
+        yield directory
+
+
+def test_a_certificate_a_system_ca_signed_is_trusted_without_a_question(tmp_path, ca_signed):
+    """libpurple's CA pool still sees the system CAs in the sandbox, which
+    lets it read /etc/ssl/certs' symlinked *.pem but not the bundle
+    (backends/purple/pg-purple-sandbox.c): the login needs no question.
+    (The self-signed case, asked and refused, is the test above.)"""
+    server = legacy_prosody(str(tmp_path / "prosody"), ca_signed, ("carol",),
+                            components=("unused.localhost",))
+    server.start()
+    worker = JabberWorker(str(tmp_path / "worker"))
+    try:
+        worker.login(server, f"carol@{LEGACY}")
+        _signed_on(worker)
+        assert not [e for e in worker.events if e.kind == "request"], worker.events
+    finally:
+        rc = worker.close()
+        server.stop()
+    assert rc == 0, util.log_tail(worker.stderr_path)

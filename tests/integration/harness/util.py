@@ -4,8 +4,10 @@ Every wait in the harness is "poll a condition until a deadline, then fail with
 the log tail": never a bare sleep.
 """
 
+import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -111,6 +113,55 @@ def selfsigned_cert(directory, domain="localhost"):
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(key, 0o600)
     return crt, key
+
+
+def ca_signed_cert(directory, domain="localhost"):
+    """A test CA (directory/ca.crt) and directory/domain.crt + .key that it
+    signed, valid for domain, *.domain and 127.0.0.1 (prpl-jabber checks
+    the certificate against connect_server).  Returns the CA's path."""
+    os.makedirs(directory, exist_ok=True)
+    ca_key, ca_crt = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.crt")
+    key, crt = os.path.join(directory, f"{domain}.key"), os.path.join(directory, f"{domain}.crt")
+    csr, ext = os.path.join(directory, "leaf.csr"), os.path.join(directory, "leaf.cnf")
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN=Polygate test CA {os.getpid()}", "-keyout", ca_key,
+                    "-out", ca_crt], **quiet)
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={domain}",
+                    "-keyout", key, "-out", csr], **quiet)
+    with open(ext, "w") as f:
+        f.write(f"subjectAltName=DNS:{domain},DNS:*.{domain},DNS:127.0.0.1,IP:127.0.0.1\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+                    "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt], **quiet)
+    os.chmod(key, 0o600)
+    os.chmod(ca_key, 0o600)
+    return ca_crt
+
+
+# Where update-ca-certificates puts a local CA and how it lists it: the
+# certificate under /usr/local/share/ca-certificates, a NAME.pem symlink to
+# it in /etc/ssl/certs (libpurple's CA pool reads *.pem and *.crt there).
+LOCAL_CA_DIR = "/usr/local/share/ca-certificates"
+SYSTEM_CERTS = "/etc/ssl/certs"
+
+
+@contextlib.contextmanager
+def listed_system_ca(ca_crt):
+    """@ca_crt listed as a system CA the way update-ca-certificates lists
+    one, for as long as the block runs.  No hash link is made and the bundle
+    is left alone, so only programs that read the *.pem files (libpurple's
+    CA pool) trust it.  Needs root."""
+    name = f"polygate-test-ca-{os.getpid()}"
+    os.makedirs(LOCAL_CA_DIR, exist_ok=True)
+    local = os.path.join(LOCAL_CA_DIR, f"{name}.crt")
+    link = os.path.join(SYSTEM_CERTS, f"{name}.pem")
+    shutil.copy(ca_crt, local)
+    os.symlink(local, link)
+    try:
+        yield link
+    finally:
+        os.unlink(link)
+        os.unlink(local)
 
 
 def children_named(parent_pid, name):
