@@ -1,7 +1,7 @@
 """The community bridge (issue 11) on ejabberd 23.01 (mod_muc + mod_mam),
-with ngircd: consent, then three IRC nicks and three XMPP occupants both
-ways, every line seen exactly once on each side (test_bridge.py's test on
-the other server)."""
+with ngircd: test_bridge.py's consent and both-ways tests and
+test_bridge_resilience.py's kicks, ircd restart, netsplit and server
+restart, on the other server."""
 
 import pytest
 
@@ -12,6 +12,7 @@ from harness.bridge import (  # noqa: F401 (fixtures)
 from harness.ircgw import IRC
 
 import test_bridge
+import test_bridge_resilience
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def bridge_prosody(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("consent", "both")
+    return ("consent", "both", "kicks", "split", "netsplit", "restart")
 
 
 @pytest.fixture
@@ -61,3 +62,24 @@ def test_the_bridge_joins_only_after_a_chanop_approves_and_refuses_anyone_else(b
 
 def test_three_irc_nicks_and_three_xmpp_occupants_see_every_line_once(bridged):
     test_bridge.test_three_irc_nicks_and_three_xmpp_occupants_see_every_line_once(bridged)
+
+
+def test_kicks_both_ways(bridged):
+    test_bridge_resilience.test_an_irc_op_kick_is_an_occupant_kick_and_a_room_kick_is_an_irc_kick(
+        bridged)
+
+
+def test_an_ircd_restart_brings_no_part_join_flood_into_the_room(bridged, ngircd):
+    test_bridge_resilience.test_an_ircd_restart_brings_no_part_join_flood_into_the_room(
+        bridged, ngircd)
+
+
+def test_a_netsplit_quit_is_held_and_a_plain_quit_is_not(bridged, ngircd, tmp_path):
+    test_bridge_resilience.test_a_netsplit_quit_is_held_and_a_plain_quit_is_not(
+        bridged, ngircd, tmp_path)
+
+
+def test_after_an_ejabberd_restart_the_bridge_rejoins_the_room_by_itself(bridged,
+                                                                          bridge_prosody):
+    test_bridge_resilience.test_after_a_prosody_restart_the_bridge_rejoins_the_room_by_itself(
+        bridged, bridge_prosody)

@@ -147,6 +147,8 @@ def test_after_a_prosody_restart_the_bridge_rejoins_the_room_by_itself(bridged,
                                                                        bridge_prosody):
     b = bridged("restart")
     owner, (op, first, _second) = set_up(b)
+    if hasattr(bridge_prosody, "sync_disk"):
+        bridge_prosody.sync_disk()  # ejabberd: accounts and rooms reach Mnesia's disk copy
     bridge_prosody.restart()
     owner.client.reconnect()
     record_stream(owner.client)
