@@ -25,6 +25,7 @@
 #include "pg-purple-roomlist.h"
 #include "pg-purple-state.h"
 #include "pg-purple-admin.h"
+#include "pg-purple-lines.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-pin.h"
 #include "pg-purple-sandbox.h"
@@ -217,6 +218,7 @@ main(int argc, char **argv)
 	pg_purple_watch_connect();
 	pg_purple_state_init();
 	pg_purple_pin_init();
+	pg_purple_lines_connect();
 	pg_purple_roomlist_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
@@ -229,6 +231,7 @@ main(int argc, char **argv)
 	pg_purple_commands_logout_all("worker shutting down");
 	pg_purple_roomlist_uninit();
 	pg_purple_pin_shutdown();
+	pg_purple_lines_disconnect();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
 	pg_purple_receipts_disconnect();

@@ -193,6 +193,7 @@ pg_purple_account_free(PgPurpleAccount *entry)
 	g_free(entry->pin_failure);
 	pg_secret_free(entry->after_connect);
 	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
+	g_clear_pointer(&entry->room_charsets, g_hash_table_unref);
 	pg_secret_free(entry->identify_password);
 	g_free(entry);
 }
@@ -294,6 +295,7 @@ pg_purple_commands_login(const PgIpcMessage *msg, GError **error)
 	entry->account = account;
 	entry->state = PG_PURPLE_LOGIN_DISCONNECTED;
 	entry->requested_rooms = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	entry->room_charsets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	entry->identify_password = pg_ipc_message_dup_secret(msg, "identify_password");
 	pg_purple_commands_set_pin(entry, msg);
 	g_hash_table_insert(worker->accounts, entry->key, entry);
@@ -562,6 +564,15 @@ pg_purple_commands_join_room(const PgIpcMessage *msg, GError **error)
 	gc = pg_purple_commands_connection(entry, error);
 	if (gc == NULL)
 		return FALSE;
+	/* the room's own encoding, or the server's again (pg-purple-lines.c),
+	 * also for a room still joined */
+	if (pg_ipc_message_has_field(msg, "charset"))
+		g_hash_table_replace(entry->room_charsets, g_utf8_casefold(room, -1),
+				     g_strdup(pg_ipc_message_get_string(msg, "charset")));
+	else {
+		g_autofree gchar *key = g_utf8_casefold(room, -1);
+		g_hash_table_remove(entry->room_charsets, key);
+	}
 	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_CHAT, room, entry->account);
 	if (conv != NULL && !purple_conv_chat_has_left(purple_conversation_get_chat_data(conv)) &&
 	    pg_purple_events_room_report(conv))

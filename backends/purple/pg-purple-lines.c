@@ -42,6 +42,7 @@
 #include "core/pg-error.h"
 #include "pg-purple-lines.h"
 #include "pg-purple-sendq.h"
+#include "pg-purple-worker.h"
 
 /* RFC 2812 §2.3: a line is at most 512 bytes, CRLF included */
 #define PG_PURPLE_LINES_MAX 512
@@ -111,9 +112,18 @@ pg_purple_lines_split(const gchar *body, gsize max, gboolean *action)
  * irc_send_convert()), or NULL for UTF-8, which needs no conversion.
  * (transfer full) */
 static gchar *
-pg_purple_lines_out_charset(PurpleAccount *account)
+pg_purple_lines_out_charset(PurpleAccount *account, const gchar *room)
 {
 	const gchar *list = purple_account_get_string(account, "encoding", "UTF-8");
+	PgPurpleAccount *entry = pg_purple_worker_lookup(account);
+	const gchar *own = NULL;
+
+	if (room != NULL && entry != NULL && entry->room_charsets != NULL) {
+		g_autofree gchar *key = g_utf8_casefold(room, -1);
+		own = g_hash_table_lookup(entry->room_charsets, key);
+	}
+	if (own != NULL)
+		list = own;
 	g_autofree gchar *first = g_strndup(list, strcspn(list, ","));
 
 	g_strstrip(first);
@@ -169,7 +179,9 @@ pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *h
 				    "the account is not connected");
 		return FALSE;
 	}
-	charset = pg_purple_lines_out_charset(purple_connection_get_account(gc));
+	charset = pg_purple_lines_out_charset(
+	    purple_connection_get_account(gc),
+	    purple_conversation_get_type(conv) == PURPLE_CONV_TYPE_CHAT ? target : NULL);
 	max = pg_purple_lines_piece_max(nick, target, g_str_has_prefix(body, "/me "));
 	pieces = pg_purple_lines_split(body, max, &action);
 	for (guint i = 0; i < pieces->len; i++) {
@@ -217,4 +229,88 @@ pg_purple_lines_send_im(PurpleAccount *account, const gchar *to, const PgIpcMess
 	return pg_purple_lines_send(conv, pg_ipc_message_get_string(msg, "body"), NULL, error)
 		   ? 1
 		   : -1;
+}
+
+/* ---------------------------------------------------------------- rooms' own encodings */
+
+static int pg_purple_lines_handle;
+/* The last line converted: irc_parse_msg() (irc/parse.c) hands its read
+ * buffer to the signal and parses whatever the pointer then points to,
+ * freeing neither, so the converted copy is ours to keep until the next
+ * line (the parse of a line ends before the next one is read). */
+static gchar *pg_purple_lines_converted;
+
+/* The room's encoding of a line that names one of @entry's rooms with one
+ * (a parameter before the trailing one: PRIVMSG #c, NOTICE #c, TOPIC #c,
+ * 332 me #c ...), or NULL. */
+static const gchar *
+pg_purple_lines_line_charset(PgPurpleAccount *entry, const gchar *line)
+{
+	g_auto(GStrv) words = NULL;
+	const gchar *p = line;
+	const gchar *trailing;
+	g_autofree gchar *head = NULL;
+
+	if (*p == ':')
+		p = strchr(p, ' ') != NULL ? strchr(p, ' ') + 1 : p + strlen(p);
+	trailing = strstr(p, " :");
+	head = trailing != NULL ? g_strndup(p, trailing - p) : g_strdup(p);
+	words = g_strsplit(head, " ", 6);
+	for (guint i = 1; words[i] != NULL; i++) {
+		g_autofree gchar *key = NULL;
+		const gchar *charset;
+
+		if (words[i][0] != '#' && words[i][0] != '&')
+			continue;
+		key = g_utf8_casefold(words[i], -1);
+		charset = g_hash_table_lookup(entry->room_charsets, key);
+		if (charset != NULL)
+			return charset;
+	}
+	return NULL;
+}
+
+/* prpl-irc's "irc-receiving-text" (irc.c, each line before it is parsed):
+ * a line of a room with its own encoding that is not UTF-8 becomes UTF-8
+ * here, which prpl-irc then reads as it is (autodetect_utf8, set by the
+ * daemon's IRC driver). */
+static void
+pg_purple_lines_receiving_cb(PurpleConnection *gc, gchar **text, gpointer user_data)
+{
+	PgPurpleAccount *entry = pg_purple_worker_lookup(purple_connection_get_account(gc));
+	const gchar *charset;
+	gchar *converted;
+
+	if (entry == NULL || entry->room_charsets == NULL ||
+	    g_hash_table_size(entry->room_charsets) == 0 || text == NULL || *text == NULL ||
+	    g_utf8_validate(*text, -1, NULL))
+		return;
+	/* the command and the room names are ASCII in any charset we take */
+	charset = pg_purple_lines_line_charset(entry, *text);
+	if (charset == NULL)
+		return;
+	converted = g_convert(*text, -1, "UTF-8", charset, NULL, NULL, NULL);
+	if (converted == NULL)
+		return; /* prpl-irc's own list reads it */
+	/* *text is prpl-irc's read buffer: never ours to free */
+	g_free(pg_purple_lines_converted);
+	pg_purple_lines_converted = converted;
+	*text = converted;
+}
+
+void
+pg_purple_lines_connect(void)
+{
+	PurplePlugin *irc = purple_plugins_find_with_id("prpl-irc");
+
+	if (irc != NULL && purple_plugin_is_loaded(irc))
+		purple_signal_connect(irc, "irc-receiving-text", &pg_purple_lines_handle,
+				      PURPLE_CALLBACK(pg_purple_lines_receiving_cb), NULL);
+}
+
+void
+pg_purple_lines_disconnect(void)
+{
+	purple_signals_disconnect_by_handle(&pg_purple_lines_handle);
+	g_clear_pointer(&pg_purple_lines_converted, g_free);
 }

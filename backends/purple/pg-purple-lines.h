@@ -30,6 +30,12 @@ gboolean
 pg_purple_lines_send(PurpleConversation *conv, const gchar *body, const gchar *html,
 		     GError **error);
 
+/* A room's own encoding (join-room's charset): its lines that are not
+ * UTF-8 are read in it (prpl-irc's "irc-receiving-text" signal, before
+ * prpl-irc parses them), and the user's lines to it are sent in it. */
+void pg_purple_lines_connect(void);
+void pg_purple_lines_disconnect(void);
+
 /* Send @msg's "body" to the nick @to as send_im does, through an IM
  * conversation (made if need be).  Returns: 1, or -1 (serv_send_im()'s). */
 gint pg_purple_lines_send_im(PurpleAccount *account, const gchar *to, const PgIpcMessage *msg,

@@ -56,8 +56,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
  *   v1  room (transport, user, server, lower-case name, name, persistent,
  *       nick), message (room, id, nick, body) WITHOUT ROWID
  *   v2  room.keep: the user's own count limit for the room (NULL: the
- *       operator's), set in the room's configuration */
-#define PG_HISTORY_SCHEMA_VERSION 2
+ *       operator's), set in the room's configuration
+ *   v3  room.charset: the room's own encoding (NULL: the server's), the same */
+#define PG_HISTORY_SCHEMA_VERSION 3
 
 static const gchar *const pg_history_migrations[PG_HISTORY_SCHEMA_VERSION + 1] = {
     /* AUTOINCREMENT: a forgotten room's id is never another's (the
@@ -81,6 +82,7 @@ static const gchar *const pg_history_migrations[PG_HISTORY_SCHEMA_VERSION + 1] =
 	  "  PRIMARY KEY (room, id)"
 	  ") WITHOUT ROWID;",
     [2] = "ALTER TABLE room ADD COLUMN keep INTEGER;",
+    [3] = "ALTER TABLE room ADD COLUMN charset TEXT;",
 };
 
 #define PG_HISTORY_FLUSH_MS	   100  /* the longest a relayed line waits in memory */
@@ -621,6 +623,34 @@ pg_history_get_user_keep(PgHistory *self, gint64 room)
 		return 0;
 	keep = sqlite3_column_int64(stmt, 0);
 	return keep > 0 && keep <= G_MAXUINT ? (guint)keep : 0;
+}
+
+gboolean
+pg_history_set_charset(PgHistory *self, gint64 room, const gchar *charset, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+
+	if (!pg_history_prepare(self, "UPDATE room SET charset = ?2 WHERE id = ?1;", &stmt,
+				error))
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, room);
+	sqlite3_bind_text(stmt, 2, charset, -1, SQLITE_STATIC);
+	return pg_history_step_done(self, stmt, error);
+}
+
+gchar *
+pg_history_get_charset(PgHistory *self, gint64 room)
+{
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	const guchar *text;
+
+	if (!pg_history_prepare(self, "SELECT charset FROM room WHERE id = ?1;", &stmt, NULL))
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, room);
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		return NULL;
+	text = sqlite3_column_text(stmt, 0);
+	return text != NULL ? g_strdup((const gchar *)text) : NULL;
 }
 
 gboolean

@@ -95,6 +95,11 @@ gboolean pg_history_forget_user(PgHistory *self, const gchar *transport, const g
  * kept in the archive; the caller bounds it by the operator's. */
 gboolean pg_history_set_user_keep(PgHistory *self, gint64 room, guint keep, GError **error);
 guint pg_history_get_user_keep(PgHistory *self, gint64 room);
+/* The room's own encoding (NULL: none, the server's); the caller checks it.
+ * get: (transfer full) */
+gboolean pg_history_set_charset(PgHistory *self, gint64 room, const gchar *charset,
+				GError **error);
+gchar *pg_history_get_charset(PgHistory *self, gint64 room);
 /* Persistence of a room (the room need not have an archive yet). */
 gboolean pg_history_set_persistent(PgHistory *self, const gchar *transport,
 				   const gchar *user_jid, const gchar *server, const gchar *name,

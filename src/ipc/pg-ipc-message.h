@@ -71,6 +71,10 @@
  *   pin          login: for prpl-irc, the addresses the daemon resolved and
  *                checked for the server in the username; the worker connects
  *                to those only and never resolves the name itself
+ *   charset      join-room: the room's own encoding (iconv's name, keeping
+ *                ASCII): its lines that are not UTF-8 are read in it, and
+ *                the user's lines to it are sent in it
+ *                (backends/purple/pg-purple-lines.c)
  *   cert_sha256  login: the SHA-256 fingerprint ("AB:CD:...", 64 hex digits)
  *                of the one certificate the server may present over TLS;
  *                the worker accepts it without libpurple's checks or a
@@ -206,8 +210,9 @@ G_BEGIN_DECLS
  * v11: login may carry cert_sha256, the certificate the user pinned.
  * v12: XEP-0184 receipts: send-im and im-received may carry receipt, and
  *     receipt goes both ways; protocol-info says typing and receipts.
- * v13: login may carry after_connect, raw IRC lines to send once signed on. */
-#define PG_IPC_PROTOCOL_VERSION 13
+ * v13: login may carry after_connect, raw IRC lines to send once signed on.
+ * v14: join-room may carry charset, the room's own encoding. */
+#define PG_IPC_PROTOCOL_VERSION 14
 /* after_connect: at most this many lines, each of at most this many bytes
  * (RFC 2812 §2.3: 512 with CR LF; the rest is room to spare) */
 #define PG_IPC_AFTER_CONNECT_MAX_LINES 10
@@ -231,7 +236,7 @@ G_BEGIN_DECLS
 	X(CMD_INJECT_IM, "inject-im", CMD, "account:s from:s body:s")                             \
 	X(CMD_TYPING, "typing", CMD, "account:s to:s state:s")                                    \
 	X(CMD_RECEIPT, "receipt", CMD, "account:s to:s receipt:u")                                \
-	X(CMD_JOIN_ROOM, "join-room", CMD, "account:s room:s nick:s? password:s?!")               \
+	X(CMD_JOIN_ROOM, "join-room", CMD, "account:s room:s nick:s? password:s?! charset:s?")    \
 	X(CMD_LEAVE_ROOM, "leave-room", CMD, "account:s room:s")                                  \
 	X(CMD_ROOM_MESSAGE, "room-message", CMD, "account:s room:s body:s")                       \
 	X(CMD_SET_ROOM_SUBJECT, "set-room-subject", CMD, "account:s room:s subject:s")            \

@@ -437,6 +437,7 @@ const PgNetwork pg_network_irc = {
     .register_read = pg_network_irc_register_read,
     .server_settings_form = pg_network_irc_settings_form,
     .server_settings_read = pg_network_irc_settings_read,
+    .check_charset = pg_network_irc_settings_charset,
     .guest_account = pg_network_irc_guest_account,
     .build_login = pg_network_irc_build_login,
     .classify_disconnect = pg_network_irc_classify_disconnect,

@@ -186,6 +186,12 @@ struct _PgNetwork {
 	gboolean (*server_settings_read)(const PgTransportConfig *transport, PgAccount *account,
 					 const gchar *server, GHashTable *values, GError **error);
 
+	/* A charset a user may give a room (the room's configuration,
+	 * session/pg-room-history.c) for its lines in and out: the name to
+	 * keep, or NULL if @value is none this network can use.  NULL hook: no
+	 * encoding per room.  Returns: (transfer full) */
+	gchar *(*check_charset)(const gchar *value);
+
 	/* --- login and disconnects */
 	/* The PG_IPC_CMD_LOGIN message; *@notice (nullable, transfer full)
 	 * says something to the user.  Returns: (transfer full) */

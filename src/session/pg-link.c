@@ -329,6 +329,10 @@ pg_link_send_join(PgLink *link, const PgRoom *room, const gchar *nick, xmpp_stan
 			pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
 					   g_variant_new_string(link->account), "room",
 					   g_variant_new_string(room->name), "nick",
-					   g_variant_new_string(nick), NULL),
+					   g_variant_new_string(nick), "charset",
+					   room->charset != NULL
+					       ? g_variant_new_string(room->charset)
+					       : NULL,
+					   NULL),
 			origin);
 }

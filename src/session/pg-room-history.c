@@ -26,7 +26,10 @@
  *   room) holds the persistence and the user's own count limit on the
  *   archive (PG_ROOMCONFIG_HISTORY_MAX, kept in the archive's room row),
  *   which can only be lower than the operator's (history_max_messages,
- *   history_servers, history_channels: core/pg-config-history.h).
+ *   history_servers, history_channels: core/pg-config-history.h), and,
+ *   where the network reads bytes in a charset (PgNetwork.check_charset),
+ *   the room's own encoding (PG_ROOMCONFIG_CHARSET), which the join carries
+ *   to the worker: it takes effect at the next join.
  */
 #define G_LOG_DOMAIN "pg-session"
 
@@ -50,6 +53,8 @@
 #define PG_ROOMCONFIG_PERSISTENT "muc#roomconfig_persistentroom"
 /* the user's own limit on the room's archive, at most the operator's */
 #define PG_ROOMCONFIG_HISTORY_MAX "polygate#history_max_messages"
+/* the room's own encoding, where the network has one (PgNetwork.check_charset) */
+#define PG_ROOMCONFIG_CHARSET "polygate#encoding"
 
 static void
 pg_room_history_release(gpointer stanza)
@@ -148,6 +153,7 @@ pg_room_history_attach(PgLink *link, PgRoom *room)
 	}
 	pg_history_set_keep(history, room->archive,
 			    pg_room_history_keep(keep, pg_history_get_user_keep(history, room->archive)));
+	room->charset = pg_history_get_charset(history, room->archive);
 	room->persistent =
 	    config->history->persistent &&
 	    pg_history_is_persistent(history, transport, session->user_jid, link->server, room->name);
@@ -360,7 +366,8 @@ pg_room_history_forget_user(PgSessionManager *self, PgTransport *transport,
 /* ---------------------------------------------------------------- muc#owner */
 
 static xmpp_stanza_t *
-pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent, guint keep, guint own)
+pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent, guint keep, guint own,
+			   gboolean charsets, const gchar *charset)
 {
 	g_autofree gchar *own_text = own > 0 ? g_strdup_printf("%u", own) : NULL;
 	g_autofree gchar *label =
@@ -380,6 +387,11 @@ pg_room_history_owner_form(xmpp_stanza_t *iq, gboolean persistent, guint keep, g
 			  "Stay in the room while I am offline", FALSE, persistent ? "1" : "0");
 	pg_form_add_field(form, PG_ROOMCONFIG_HISTORY_MAX, "text-single", label, FALSE, own_text);
 	pg_form_set_datatype(form, "xs:integer", 1, keep > 0 ? keep : G_MAXINT32);
+	if (charsets)
+		pg_form_add_field(form, PG_ROOMCONFIG_CHARSET, "text-single",
+				  "Encoding of this room's lines, in and out, e.g. ISO-8859-15 "
+				  "(empty: the server's); from the next join",
+				  FALSE, charset);
 	xmpp_stanza_add_child_ex(query, pg_form_to_stanza(form, xmpp_stanza_get_context(iq)), 0);
 	return reply;
 }
@@ -424,6 +436,37 @@ pg_room_history_configure_keep(PgSessionManager *self, PgTransport *transport, P
 	return TRUE;
 }
 
+/* The room's own encoding from @value (NULL: not in the form; empty: the
+ * server's), as the network checks it. */
+static gboolean
+pg_room_history_configure_charset(PgSessionManager *self, PgTransport *transport, PgRoom *room,
+				  const gchar *value, GError **error)
+{
+	gchar *(*check)(const gchar *) = pg_session_network(transport)->check_charset;
+	g_autofree gchar *text = value != NULL ? g_strstrip(g_strdup(value)) : NULL;
+	g_autofree gchar *charset = NULL;
+
+	if (text == NULL)
+		return TRUE;
+	if (check == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_FEATURE_NOT_IMPLEMENTED,
+			    "this network has no encoding per room");
+		return FALSE;
+	}
+	if (text[0] != '\0' && (charset = check(text)) == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ACCEPTABLE,
+			    "'%s' is not one charset that iconv knows and that keeps ASCII "
+			    "(e.g. ISO-8859-15, WINDOWS-1252, KOI8-R)",
+			    text);
+		return FALSE;
+	}
+	if (!pg_history_set_charset(self->history, room->archive, charset, error))
+		return FALSE;
+	g_free(room->charset);
+	room->charset = g_steal_pointer(&charset);
+	return TRUE;
+}
+
 /* Sets the persistence of the room @address from the form in @x. */
 static gboolean
 pg_room_history_configure(PgSessionManager *self, PgTransport *transport, PgLink *link,
@@ -434,6 +477,9 @@ pg_room_history_configure(PgSessionManager *self, PgTransport *transport, PgLink
 	gboolean persistent;
 
 	if (values == NULL ||
+	    !pg_room_history_configure_charset(self, transport, room,
+					       g_hash_table_lookup(values, PG_ROOMCONFIG_CHARSET),
+					       error) ||
 	    !pg_room_history_configure_keep(self, transport, link, room,
 					    g_hash_table_lookup(values, PG_ROOMCONFIG_HISTORY_MAX),
 					    error))
@@ -498,7 +544,8 @@ pg_room_history_handle_owner_iq(PgSessionManager *self, PgTransport *transport,
 	if (g_strcmp0(type, "get") == 0) {
 		reply = pg_room_history_owner_form(
 		    iq, room->persistent, pg_room_history_operator_keep(transport, link, room),
-		    pg_history_get_user_keep(self->history, room->archive));
+		    pg_history_get_user_keep(self->history, room->archive),
+		    pg_session_network(transport)->check_charset != NULL, room->charset);
 		pg_transport_send(transport, reply);
 		xmpp_stanza_release(reply);
 		return TRUE;

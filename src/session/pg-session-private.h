@@ -43,6 +43,8 @@ typedef struct {
 	/* pg-room-history.c */
 	gint64 archive;        /* its archive (PgHistory), 0: none */
 	gboolean persistent;   /* stays joined while the user is offline */
+	gchar *charset;        /* its own encoding, for the join (PgNetwork.check_charset),
+				* or NULL */
 	GHashTable *history_wants; /* full JID -> what its join asked of the
 				    * history (XEP-0045 §7.2.15), or NULL */
 } PgRoom;

@@ -74,6 +74,7 @@ pg_room_free(PgRoom *room)
 	g_free(room->jid);
 	g_free(room->nick);
 	g_free(room->subject);
+	g_free(room->charset);
 	g_hash_table_unref(room->resources);
 	g_hash_table_unref(room->occupants);
 	g_queue_free_full(room->echo_ids, g_free);

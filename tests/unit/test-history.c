@@ -295,8 +295,8 @@ test_history_refuses_a_newer_schema(void)
 	pg_test_rm_rf(dir);
 }
 
-/* A v1 archive (before room.keep) opens, keeps its rooms, and takes the
- * user's own limit, which survives a reopen. */
+/* A v1 archive (before room.keep and room.charset) opens, keeps its rooms,
+ * and takes the user's own limit and encoding, which survive a reopen. */
 static void
 test_history_migrates_v1_and_keeps_the_users_limit(void)
 {
@@ -324,11 +324,15 @@ test_history_migrates_v1_and_keeps_the_users_limit(void)
 		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 0);
 		g_assert_true(pg_history_set_user_keep(history, room, 3, &error));
 		g_assert_no_error(error);
+		g_assert_null(pg_history_get_charset(history, room));
+		g_assert_true(pg_history_set_charset(history, room, "ISO-8859-15", &error));
 	}
 	{
 		g_autoptr(PgHistory) history = pg_history_open(path, &error);
 		g_assert_no_error(error);
+		g_autofree gchar *charset = pg_history_get_charset(history, room);
 		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 3);
+		g_assert_cmpstr(charset, ==, "ISO-8859-15");
 		g_assert_true(pg_history_set_user_keep(history, room, 0, &error));
 		g_assert_cmpuint(pg_history_get_user_keep(history, room), ==, 0);
 	}
