@@ -260,7 +260,10 @@ pg_purple_lines_line_charset(PgPurpleAccount *entry, const gchar *line)
 		g_autofree gchar *key = NULL;
 		const gchar *charset;
 
-		if (words[i][0] != '#' && words[i][0] != '&')
+		/* g_utf8_casefold() walks UTF-8: a name with other bytes is none
+		 * of ours (the daemon's room names are UTF-8) */
+		if ((words[i][0] != '#' && words[i][0] != '&') ||
+		    !g_utf8_validate(words[i], -1, NULL))
 			continue;
 		key = g_utf8_casefold(words[i], -1);
 		charset = g_hash_table_lookup(entry->room_charsets, key);
