@@ -205,6 +205,8 @@ pg_bridge_irc_answered(PgBridge *bridge, const PgIpcMessage *msg)
 		answer = g_strdup_printf("Revoked: leaving %s.", bridge->config->channel);
 		if (bridge->link.in_channel)
 			pg_bridge_link_part(bridge);
+		/* no grace: the channel said no */
+		pg_bridge_room_leave_all(bridge, "The channel's operators revoked the bridge");
 	}
 	pg_bridge_link_tell(bridge, asking->nick, answer);
 	g_hash_table_remove(bridge->asking, GUINT_TO_POINTER(request));

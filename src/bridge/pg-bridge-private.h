@@ -165,6 +165,8 @@ void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 void pg_bridge_room_free_puppets(PgBridge *bridge);
+/* Every puppet and the relay leave the room now (the consent is revoked). */
+void pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason);
 /* XEP-0410 self-ping of the relay and every puppet in the room. */
 void pg_bridge_room_self_ping(PgBridge *bridge);
 /* The puppets table's value destructor. */

@@ -463,6 +463,26 @@ pg_bridge_room_relay_in(PgBridge *bridge)
 }
 
 void
+pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	g_hash_table_iter_init(&iter, bridge->puppets);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		PgBridgePuppet *puppet = value;
+		if (puppet->state != PG_BRIDGE_OCCUPANT_OUT && puppet->room_nick != NULL)
+			pg_bridge_room_presence(bridge, puppet->jid, puppet->room_nick,
+						"unavailable", reason);
+	}
+	pg_bridge_room_free_puppets(bridge);
+	if (bridge->relay_state != PG_BRIDGE_OCCUPANT_OUT && bridge->relay_nick != NULL)
+		pg_bridge_room_presence(bridge, bridge->jid, bridge->relay_nick, "unavailable",
+					reason);
+	bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
+}
+
+void
 pg_bridge_room_free_puppets(PgBridge *bridge)
 {
 	g_queue_clear(bridge->affiliating);
@@ -738,10 +758,17 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 {
 	const gchar *name = xmpp_stanza_get_name(stanza);
 	const gchar *to = xmpp_stanza_get_to(stanza);
-	g_autoptr(PgJid) from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
 	gboolean to_relay = g_strcmp0(to, bridge->jid) == 0;
-	PgBridgePuppet *puppet = to_relay ? NULL : g_hash_table_lookup(bridge->by_jid, to);
+	g_autoptr(PgJid) from = NULL;
+	PgBridgePuppet *puppet;
 
+	/* every occupant gets every groupchat message: a puppet's copy is
+	 * dropped before any parsing (only the relay reads the room) */
+	if (!to_relay && g_strcmp0(name, "message") == 0 &&
+	    g_strcmp0(xmpp_stanza_get_type(stanza), "groupchat") == 0)
+		return;
+	from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
+	puppet = to_relay ? NULL : g_hash_table_lookup(bridge->by_jid, to);
 	if (from == NULL || (!to_relay && puppet == NULL))
 		return;
 	if (g_strcmp0(name, "presence") == 0) {

@@ -42,7 +42,7 @@ def names_of(client, channel):
 
 def test_the_bridge_joins_only_after_a_chanop_approves_and_refuses_anyone_else(bridged):
     b = bridged("consent")
-    b.create_room()
+    owner = b.create_room()
     op = b.chanop("op")
     b.wait_bridge_on_irc()
     assert b.nick.lower() not in names_of(op, b.channel), "no join before an approval"
@@ -56,6 +56,18 @@ def test_the_bridge_joins_only_after_a_chanop_approves_and_refuses_anyone_else(b
 
     b.approve(op)
     assert b.nick.lower() in names_of(op, b.channel)
+
+    # revoked: the bridge parts, and its people leave the room at once
+    owner_wait_presence(owner, b.room, op.nick)
+    stranger.privmsg(b.nick, "revoke")
+    stranger.wait_for(lambda l: l.is_("PRIVMSG", nick=b.nick) and l.text.startswith("Refused"),
+                      30, "the refusal of a non-op's revoke", b.logs)
+    op.privmsg(b.nick, "!bridge revoke")
+    op.wait_for(lambda l: l.is_("PART", nick=b.nick), 30, "the bridge's PART", b.logs)
+    from harness.ircgw import wait_presence
+    for nick in (op.nick, stranger.nick, b.nick):
+        wait_presence(owner.client, presence_of(b.room, nick, "unavailable"), 10,
+                      f"{nick} out of the room", b.logs)
 
 
 def test_three_irc_nicks_and_three_xmpp_occupants_see_every_line_once(bridged):
