@@ -11,7 +11,8 @@ and with TLS on ngircd.tls_port, with a self-signed certificate.
   so is one the operator's irc_deny refuses for that server; the fixed
   irc_server is the operator's own choice and is not held to irc_deny.
 - Values that are no port or no TLS choice are not-acceptable.
-- What was set is kept across a gateway restart.
+- What was set (here and in the other fields of the form) is kept across a
+  gateway restart.
 """
 
 import pytest
@@ -132,14 +133,26 @@ def test_what_is_no_port_or_no_tls_choice_is_not_acceptable(make_irc_user, field
     refused(alice.client, SERVER_JID, fields, "not-acceptable")
 
 
-def test_port_and_tls_are_kept_across_a_gateway_restart(make_irc_user, gateway, irc_checker):
+def test_every_setting_is_kept_across_a_gateway_restart(make_irc_user, gateway, irc_checker,
+                                                        ngircd):
     alice = make_irc_user(online=False)
-    configured(alice.client, SERVER_JID, {"port": "6697", "tls": "false"})
+    configured(alice.client, SERVER_JID, {"port": "6697", "tls": "false",
+                                          "fingerprint": ngircd.cert_sha256,
+                                          "encoding": "ISO-8859-15"})
+    reply = alice.client.iq_set(
+        SERVER_JID, f"<command xmlns='{NS_COMMANDS}' node='configure' "
+        f"sessionid='{execute(alice.client, SERVER_JID).get('sessionid')}' action='complete'>"
+        f"<x xmlns='{NS_DATA}' type='submit'><field var='commands'><value>MODE a +x</value>"
+        "<value>AWAY :later</value></field></x></command>")
+    assert reply.get("type") == "result", to_string(reply)
     gateway.stop()
     gateway.start(irc_checker, timeout=60)
     fields = fields_of(execute(alice.client, SERVER_JID))
     assert value_of(fields["port"]) == "6697"
     assert value_of(fields["tls"]) == "false"
+    assert value_of(fields["fingerprint"]) == ngircd.cert_sha256
+    assert value_of(fields["encoding"]) == "ISO-8859-15"
+    assert "2 set" in (fields["commands"].get("label") or ""), fields["commands"].get("label")
     # and back to the gateway's choice
     configured(alice.client, SERVER_JID, {"port": "", "tls": "default"})
     fields = fields_of(execute(alice.client, SERVER_JID))
