@@ -284,7 +284,7 @@ pg_bridge_irc_hold_all(PgBridge *bridge, const gchar *reason)
 
 	g_hash_table_iter_init(&iter, bridge->puppets);
 	while (g_hash_table_iter_next(&iter, NULL, &value))
-		pg_bridge_room_puppet_hold(value, reason);
+		pg_bridge_room_puppet_hold(value, reason, PG_BRIDGE_SPLIT_GRACE_S);
 }
 
 static void
@@ -360,8 +360,10 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 		const gchar *new_nick = pg_ipc_message_get_string(msg, "new_nick");
 		if (new_nick != NULL)
 			pg_bridge_room_puppet_rename(puppet, new_nick);
-	} else if (g_strcmp0(change, "quit") == 0 && pg_bridge_irc_is_split(reason)) {
-		pg_bridge_room_puppet_hold(puppet, reason);
+	} else if (g_strcmp0(change, "quit") == 0) {
+		pg_bridge_room_puppet_hold(puppet, reason,
+					   pg_bridge_irc_is_split(reason) ? PG_BRIDGE_SPLIT_GRACE_S
+									  : PG_BRIDGE_QUIT_GRACE_S);
 	} else if (g_strcmp0(change, "kick") == 0) {
 		g_autofree gchar *text = g_strdup_printf("Kicked on IRC%s%s",
 							 reason != NULL ? ": " : "",
@@ -370,7 +372,7 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 			pg_bridge_room_puppet_kick(puppet, text);
 		else
 			pg_bridge_room_puppet_leave(puppet, text);
-	} else if (g_strcmp0(change, "part") == 0 || g_strcmp0(change, "quit") == 0) {
+	} else if (g_strcmp0(change, "part") == 0) {
 		pg_bridge_room_puppet_leave(puppet, reason);
 	}
 }

@@ -28,6 +28,10 @@ G_BEGIN_DECLS
  * who was missing when the bridge came back after its own disconnect, stays
  * in the room waiting for the nick to return. */
 #define PG_BRIDGE_SPLIT_GRACE_S 60
+/* Seconds a plain QUIT waits before it is a leave: when an ircd shuts
+ * down it quits its users ("Server going down") just before it drops the
+ * bridge, whose own reconnect then holds them all. */
+#define PG_BRIDGE_QUIT_GRACE_S 5
 /* Lines from IRC kept for a puppet that has not joined the room yet. */
 #define PG_BRIDGE_PUPPET_QUEUE_MAX 100
 /* Ids of our own messages and of room stanza-ids remembered for dedupe. */
@@ -66,7 +70,8 @@ struct _PgBridgePuppet {
 	gboolean removed;      /* a room moderator kicked it: it stays out while
 				* the nick stays on IRC */
 	GQueue *lines;         /* gchar *: IRC lines waiting for the join */
-	guint hold_id;         /* a netsplit quit or absence waiting to become a leave */
+	guint hold_id;         /* a quit or absence waiting to become a leave */
+	gint64 hold_until;     /* when it does (monotonic µs) */
 	gchar *hold_reason;
 };
 
@@ -157,8 +162,8 @@ PgBridgePuppet *pg_bridge_room_lookup(PgBridge *bridge, const gchar *nick);
 void pg_bridge_room_puppet_leave(PgBridgePuppet *puppet, const gchar *reason);
 /* An IRC op kicked the nick: an occupant kick by the relay. */
 void pg_bridge_room_puppet_kick(PgBridgePuppet *puppet, const gchar *reason);
-/* Keep @puppet in the room for PG_BRIDGE_SPLIT_GRACE_S, then leave. */
-void pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason);
+/* Keep @puppet in the room for @grace_s, then leave. */
+void pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason, guint grace_s);
 void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick);
 /* A line @nick said in the channel, from its puppet. */
 void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);

@@ -311,14 +311,19 @@ pg_bridge_room_hold_cb(gpointer user_data)
 }
 
 void
-pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason)
+pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason, guint grace_s)
 {
-	if (puppet->hold_id != 0)
+	gint64 until = g_get_monotonic_time() + (gint64)grace_s * G_USEC_PER_SEC;
+
+	/* a longer hold (a netsplit, our own reconnect) replaces a shorter one
+	 * (a plain quit), never the other way round */
+	if (puppet->hold_id != 0 && until <= puppet->hold_until)
 		return;
+	g_clear_handle_id(&puppet->hold_id, g_source_remove);
 	g_free(puppet->hold_reason);
 	puppet->hold_reason = g_strdup(reason);
-	puppet->hold_id = g_timeout_add_seconds(PG_BRIDGE_SPLIT_GRACE_S, pg_bridge_room_hold_cb,
-						puppet);
+	puppet->hold_until = until;
+	puppet->hold_id = g_timeout_add_seconds(grace_s, pg_bridge_room_hold_cb, puppet);
 }
 
 void

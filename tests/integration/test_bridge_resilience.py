@@ -13,7 +13,7 @@ import pytest
 from harness.bridge import (  # noqa: F401 (fixtures)
     Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody,
     make_irc, ngircd, presence_of, puppet_jid, relayed)
-from harness.bridge import allow_leaf, link_leaf
+from harness.bridge import allow_leaf, link_leaf, util_text
 from harness.irc import IrcClient
 from harness.ircgw import (happens_within, presences, ptype, record_stream, statuses, unique,
                            wait_presence)
@@ -108,7 +108,7 @@ def test_an_ircd_restart_brings_no_part_join_flood_into_the_room(bridged, ngircd
     owner.say("and back to irc")
     back[2].wait_for(relayed(owner.nick, "and back to irc"), 30, "the relay", b.logs)
     after = presences(owner.client)[seen:]
-    flood = [p.get("from") for p in after if ptype(p) == "unavailable"]
+    flood = [util_text(p) for p in after if ptype(p) == "unavailable"]
     assert flood == [], f"puppets left and came back: {flood}"
 
 
