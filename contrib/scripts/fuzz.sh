@@ -56,27 +56,53 @@ if [[ "${LSAN_OPTIONS:-}" != *suppressions=* ]]; then
 	export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PG_REPO_ROOT/tests/integration/lsan.supp:print_suppressions=0"
 fi
 
-failed=0
-for target in "${TARGETS[@]}"; do
-	name="${target%%:*}"
-	corpus="${target##*:}"
-	[[ " ${names[*]} " == *" $name "* ]] || continue
-	work="$build/fuzz-corpus-$name"
-	artifacts="$build/fuzz-artifacts/$name"
-	log="$build/fuzz-$name.log"
+# One target per job, PG_FUZZ_JOBS (the CPU count) at a time: the targets
+# are independent, and a run of 30 s each would otherwise add up.
+jobs="${PG_FUZZ_JOBS:-$(nproc)}"
+fuzz_one() {
+	local name="$1" corpus="$2"
+	local work="$build/fuzz-corpus-$name"
+	local artifacts="$build/fuzz-artifacts/$name"
+	local log="$build/fuzz-$name.log"
 	rm -rf "$artifacts"
 	mkdir -p "$work" "$artifacts"
-	pg_log "fuzzing $name for ${seconds}s"
 	# -timeout: one input taking 25 s is a hang; the RSS limit catches a
 	# runaway allocation long before the machine feels it
 	if "$build/tests/fuzz/fuzz-$name" -max_total_time="$seconds" -timeout=25 \
 		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
 		"$work" "tests/fuzz/corpus/$corpus" >"$log" 2>&1; then
+		local runs
 		runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")"
-		echo "fuzz-$name: ok, ${runs:-?} runs"
+		echo "fuzz-$name: ok, ${runs:-?} runs" >"$build/fuzz-$name.result"
 	else
-		echo "fuzz-$name: FAILED (log: $log, input: $(find "$artifacts" -type f | head -1))"
+		echo "fuzz-$name: FAILED (log: $log, input: $(find "$artifacts" -type f | head -1))" \
+			>"$build/fuzz-$name.result"
 		grep -E 'ERROR|SUMMARY|assertion|Bail out' "$log" | head -5 >&2
+	fi
+}
+
+running=0
+for target in "${TARGETS[@]}"; do
+	name="${target%%:*}"
+	[[ " ${names[*]} " == *" $name "* ]] || continue
+	rm -f "$build/fuzz-$name.result"
+	pg_log "fuzzing $name for ${seconds}s"
+	fuzz_one "$name" "${target##*:}" &
+	running=$((running + 1))
+	if ((running >= jobs)); then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+
+failed=0
+for name in "${names[@]}"; do
+	if [[ -f "$build/fuzz-$name.result" ]]; then
+		cat "$build/fuzz-$name.result"
+		grep -q ': ok,' "$build/fuzz-$name.result" || failed=1
+	else
+		echo "fuzz-$name: FAILED (no result: the job died)"
 		failed=1
 	fi
 done

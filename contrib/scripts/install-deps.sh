@@ -28,7 +28,7 @@ PACKAGES=(
 	# (tests/integration/test_jabber_roster_ladder.py)
 	prosody-modules
 	# test client and runner
-	python3 python3-slixmpp python3-pytest python3-gi gir1.2-glib-2.0
+	python3 python3-slixmpp python3-pytest python3-pytest-xdist python3-gi gir1.2-glib-2.0
 	# tools used by the scripts and the tests
 	openssl curl sqlite3 valgrind procps ca-certificates
 )

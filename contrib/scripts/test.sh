@@ -163,7 +163,17 @@ junit="$RESULTS/integration.xml"
 # the fault suite (tests/integration/test_faults.py) writes its table here
 fault_table="$PG_REPO_ROOT/$BUILD_DIR/fault-table.txt"
 rm -f "$junit" "$fault_table"
-"$PYTHON" -m pytest tests/integration -p no:cacheprovider -ra --junitxml="$junit"
+# Test modules run PG_TEST_JOBS (the CPU count) at a time (pytest-xdist):
+# most of a module's time is its servers starting and answering, not CPU.
+# --dist loadfile keeps a module in one process, so its module-scoped
+# servers are started once; every server takes its own free ports
+# (harness/util.py), so two modules never collide.
+jobs="${PG_TEST_JOBS:-$(nproc)}"
+xdist=()
+if ((jobs > 1)) && "$PYTHON" -c 'import xdist' 2>/dev/null; then
+	xdist=(-n "$jobs" --dist loadfile)
+fi
+"$PYTHON" -m pytest tests/integration -p no:cacheprovider -ra "${xdist[@]}" --junitxml="$junit"
 pytest_rc=$?
 [[ -f "$fault_table" ]] && { pg_log "fault table"; cat "$fault_table"; }
 integration_counts="$("$PYTHON" - "$junit" "$pytest_rc" <<'EOF'
