@@ -39,6 +39,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -486,6 +487,20 @@ pg_ipc_channel_get_queued_bytes(PgIpcChannel *self)
 {
 	g_return_val_if_fail(PG_IPC_IS_CHANNEL(self), 0);
 	return self->queued;
+}
+
+gsize
+pg_ipc_channel_get_unread_bytes(PgIpcChannel *self)
+{
+	int waiting = 0;
+
+	g_return_val_if_fail(PG_IPC_IS_CHANNEL(self), 0);
+	if (self->fd < 0)
+		return 0;
+	/* unix(7): FIONREAD on a stream socket gives the bytes queued to read */
+	if (ioctl(self->fd, FIONREAD, &waiting) != 0 || waiting < 0)
+		waiting = 0;
+	return self->rlen + (gsize)waiting;
 }
 
 void

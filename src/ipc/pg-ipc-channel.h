@@ -55,6 +55,10 @@ void pg_ipc_channel_close(PgIpcChannel *self);
 gboolean pg_ipc_channel_is_open(PgIpcChannel *self);
 PgIpcRole pg_ipc_channel_get_role(PgIpcChannel *self);
 gsize pg_ipc_channel_get_queued_bytes(PgIpcChannel *self);
+/* Bytes the peer wrote that this end has not decoded yet: in the
+ * reassembly buffer and in the kernel's socket buffer (FIONREAD).  While
+ * reading is paused they prove the peer alive.  0 once closed. */
+gsize pg_ipc_channel_get_unread_bytes(PgIpcChannel *self);
 void pg_ipc_channel_set_queue_max(PgIpcChannel *self, gsize bytes);
 /* A fresh non-zero request id. */
 guint32 pg_ipc_channel_next_id(PgIpcChannel *self);

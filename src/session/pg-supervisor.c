@@ -466,6 +466,15 @@ pg_supervisor_logout(PgSupervisor *self, const gchar *account)
 	pg_supervisor_pump(self);
 }
 
+static gint
+pg_supervisor_by_last_frame(gconstpointer a, gconstpointer b)
+{
+	gint64 left = pg_worker_get_last_frame(*(PgWorker *const *)a);
+	gint64 right = pg_worker_get_last_frame(*(PgWorker *const *)b);
+
+	return (left > right) - (left < right);
+}
+
 void
 pg_supervisor_set_reading(PgSupervisor *self, gboolean reading)
 {
@@ -473,8 +482,22 @@ pg_supervisor_set_reading(PgSupervisor *self, gboolean reading)
 		return;
 	self->paused = !reading;
 	g_debug("%s reading %u worker(s)", reading ? "resumed" : "paused", self->workers->len);
+	if (!reading) {
+		for (guint i = 0; i < self->workers->len; i++)
+			pg_worker_set_reading(g_ptr_array_index(self->workers, i), FALSE);
+		return;
+	}
+	/* Resume the worker read longest ago first: sources of one priority are
+	 * dispatched in the order they were added, and the XMPP server can fill
+	 * up again before the last ones are read.  Always the same order would
+	 * starve the same workers at every resume. */
+	/* borrowed pointers (g_ptr_array_copy() would take the free function) */
+	g_autoptr(GPtrArray) order = g_ptr_array_sized_new(self->workers->len);
 	for (guint i = 0; i < self->workers->len; i++)
-		pg_worker_set_reading(g_ptr_array_index(self->workers, i), reading);
+		g_ptr_array_add(order, g_ptr_array_index(self->workers, i));
+	g_ptr_array_sort(order, pg_supervisor_by_last_frame);
+	for (guint i = 0; i < order->len; i++)
+		pg_worker_set_reading(g_ptr_array_index(order, i), TRUE);
 }
 
 gboolean

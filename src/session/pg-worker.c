@@ -14,6 +14,10 @@
  * worker itself may be blocked writing to us; so paused time does not
  * count as silence: on resume the last sign of life moves forward by the
  * pause's length, and only silence while we were reading can kill it.
+ * Unread bytes waiting in the socket count as a sign of life as well: after
+ * a resume the XMPP server may fill up again before this worker's turn to
+ * be read came (pg_supervisor_set_reading() resumes the longest-unread
+ * first, but a busy peer can still take the whole window).
  * death: reported once through callbacks->exited, whatever the cause.
  * trust: every event is judged by pg_worker_policy_check() against the
  * accounts placed here; a worker that lies is killed at once (nothing more
@@ -210,8 +214,15 @@ pg_worker_ping_cb(gpointer user_data)
 {
 	PgWorker *self = user_data;
 	g_autoptr(PgIpcMessage) ping = NULL;
-	gint64 silent = g_get_monotonic_time() - self->last_seen;
+	gint64 now = g_get_monotonic_time();
+	gint64 silent;
 
+	/* Bytes it wrote that we have not read are a sign of life too: the
+	 * supervisor resumes its workers one after the other, and the XMPP
+	 * server can fill up again before this one's turn comes (see DESIGN). */
+	if (pg_ipc_channel_get_unread_bytes(self->channel) > 0)
+		self->last_seen = MAX(self->last_seen, now);
+	silent = now - self->last_seen;
 	/* paused: its answers wait unread, silence proves nothing (see DESIGN) */
 	if (self->paused_since == 0 &&
 	    silent > (PG_WORKER_PING_INTERVAL + PG_WORKER_PING_TIMEOUT) * G_USEC_PER_SEC) {

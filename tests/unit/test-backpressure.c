@@ -325,6 +325,9 @@ test_channel_paused_reader_blocks_writer_without_loss(PgChannelFixture *fixture,
 	g_assert_cmpuint(pg_ipc_channel_get_queued_bytes(fixture->writer), >=, 200 * 1024);
 	pg_channel_test_drain();
 	g_assert_cmpuint(fixture->received->len, ==, 0);
+	/* what waits unread in the socket proves the writer alive (the daemon's
+	 * hang check, session/pg-worker.c) */
+	g_assert_cmpuint(pg_ipc_channel_get_unread_bytes(fixture->reader), >, 0);
 
 	/* the reader resumes: the writer's queue drains, every frame arrives */
 	g_idle_add(pg_channel_test_resume_cb, fixture->reader);
@@ -333,6 +336,7 @@ test_channel_paused_reader_blocks_writer_without_loss(PgChannelFixture *fixture,
 	g_assert_no_error(error);
 	g_assert_cmpuint(fixture->received->len, ==, total);
 	pg_channel_test_assert_in_order(fixture);
+	g_assert_cmpuint(pg_ipc_channel_get_unread_bytes(fixture->reader), ==, 0);
 }
 
 typedef struct {
