@@ -79,16 +79,18 @@ def _features(reply):
     return {f.get("var") for f in reply.findall(q(NS_DISCO_INFO, "query", "feature"))}
 
 
-def test_a_contact_claims_what_the_gateway_does_for_it_and_no_receipts(polygate, alice):
+def test_a_contact_claims_what_the_gateway_does_for_it(polygate, alice):
     """XEP-0030 on contact JIDs (src/session/pg-contact-caps.c): a contact of a
     buddy-list network has chat states (and vCard avatars), an IRC nick has
-    neither; no contact claims XEP-0184 receipts nobody reports."""
+    neither.  XEP-0184 receipts only where the worker carries real ones
+    both ways (prpl-jabber, session/pg-receipts.c), never on IRC."""
     purple = alice.iq_get("bob\\40legacy.example@purple.localhost", disco_info())
     irc = alice.iq_get("somenick%irc.example.net@irc.localhost", disco_info())
     for reply in (purple, irc):
         assert reply.get("type") == "result", error_condition(reply)
         identities = reply.findall(q(NS_DISCO_INFO, "query", "identity"))
         assert [(i.get("category"), i.get("type")) for i in identities] == [("client", "pc")]
-        assert "urn:xmpp:receipts" not in _features(reply)
-    assert {"http://jabber.org/protocol/chatstates", "vcard-temp"} <= _features(purple)
+    assert "urn:xmpp:receipts" not in _features(irc)
+    assert {"http://jabber.org/protocol/chatstates", "vcard-temp",
+            "urn:xmpp:receipts"} <= _features(purple)
     assert not {"http://jabber.org/protocol/chatstates", "vcard-temp"} & _features(irc)
