@@ -80,6 +80,12 @@ def test_an_admin_lists_pauses_and_resumes_a_bridge_with_adhoc_commands(bridged,
     assert "Bridge pause paused" in run_command(bridge_checker, "bridge-pause", "pause")
     op.privmsg(b.channel, "said while paused")
     owner.say("typed while paused")
+    # fences: the bridge answers op's next line, and the relay occupant
+    # answers the owner's ping (the room passes both on in order)
+    op.privmsg(b.nick, "help")
+    op.wait_for(lambda l: l.is_("PRIVMSG", nick=b.nick), 30, "the bridge's answer", b.logs)
+    pong = owner.client.iq_get(f"{b.room}/{b.nick}", "<ping xmlns='urn:xmpp:ping'/>")
+    assert pong.get("type") == "result"
     assert "resumed" in run_command(bridge_checker, "bridge-resume", "pause")
     op.privmsg(b.channel, "said after resume")
     owner.wait_line(op.nick, "said after resume", 30, b.logs)
