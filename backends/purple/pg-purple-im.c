@@ -30,7 +30,6 @@
 #include <string.h>
 
 #include "pg-purple-im.h"
-#include "pg-purple-receipts.h"
 #include "pg-purple-text.h"
 #include "pg-purple-worker.h"
 
@@ -57,6 +56,29 @@ pg_purple_im_contact(PurpleAccount *account, const gchar *who)
 	    g_str_has_prefix(folded_who, folded_normal))
 		return g_strdup(normal);
 	return g_strdup(who);
+}
+
+/* pg_purple_im_expect_receipt() */
+static PurpleAccount *pg_purple_im_receipt_account;
+static guint32 pg_purple_im_receipt;
+
+void
+pg_purple_im_expect_receipt(PurpleAccount *account, guint32 number)
+{
+	pg_purple_im_receipt_account = account;
+	pg_purple_im_receipt = number;
+}
+
+/* The number of the IM being written on @account, taken once; or 0. */
+static guint32
+pg_purple_im_take_receipt(PurpleAccount *account)
+{
+	guint32 number = pg_purple_im_receipt;
+
+	if (account == NULL || account != pg_purple_im_receipt_account)
+		return 0;
+	pg_purple_im_expect_receipt(NULL, 0);
+	return number;
 }
 
 gint64
@@ -92,7 +114,7 @@ pg_purple_im_write_conv(PurpleConversation *conv, const char *who, const char *a
 	body = pg_purple_text_plain(message);
 	from = pg_purple_im_contact(account, who);
 	stamp = pg_purple_im_stamp(flags, (gint64)mtime, g_get_real_time() / G_USEC_PER_SEC);
-	receipt = pg_purple_receipts_take_incoming(account); /* XEP-0184 */
+	receipt = pg_purple_im_take_receipt(account); /* XEP-0184 */
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_EVT_IM_RECEIVED, 0, "account", pg_purple_text_new(entry->key), "from",
 	    pg_purple_text_new(from), "body", pg_purple_text_new(body), "flags",

@@ -19,5 +19,9 @@ void pg_purple_im_write_conv(PurpleConversation *conv, const char *who, const ch
 /* The stamp to send for a message the plugin timed @mtime with @flags,
  * received at @now (Unix seconds), or 0 for none.  Pure, for the tests. */
 gint64 pg_purple_im_stamp(PurpleMessageFlags flags, gint64 mtime, gint64 now);
+/* The next IM received on @account (written while the plugin parses the
+ * stanza being read) carries @number as im-received's receipt: its sender
+ * asked for a XEP-0184 receipt (pg-purple-receipts.c).  NULL, 0: none. */
+void pg_purple_im_expect_receipt(PurpleAccount *account, guint32 number);
 
 G_END_DECLS

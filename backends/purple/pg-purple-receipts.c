@@ -64,9 +64,6 @@ static guint32 pg_purple_receipts_next;
 static PurpleAccount *pg_purple_receipts_armed_account;
 static guint32 pg_purple_receipts_armed_number;
 static gchar *pg_purple_receipts_armed_to;
-/* the stanza being received: its account and number, or 0 */
-static PurpleAccount *pg_purple_receipts_incoming_account;
-static guint32 pg_purple_receipts_incoming;
 
 static void
 pg_purple_receipt_free(PgPurpleReceipt *receipt)
@@ -265,8 +262,7 @@ pg_purple_receipts_on_request(PurpleAccount *account, const gchar *from, const g
 	receipt->jid = g_strdup(from);
 	receipt->id = g_strdup(id);
 	pg_purple_receipt_table_add(&self->inbound, receipt);
-	pg_purple_receipts_incoming_account = account;
-	pg_purple_receipts_incoming = receipt->number;
+	pg_purple_im_expect_receipt(account, receipt->number);
 }
 
 static void
@@ -279,8 +275,7 @@ pg_purple_receipts_receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer
 	xmlnode *child;
 
 	/* a number belongs to the stanza that set it, never to the next one */
-	pg_purple_receipts_incoming = 0;
-	pg_purple_receipts_incoming_account = NULL;
+	pg_purple_im_expect_receipt(NULL, 0);
 	if (packet == NULL || *packet == NULL || g_strcmp0((*packet)->name, "message") != 0)
 		return;
 	type = xmlnode_get_attrib(*packet, "type");
@@ -298,17 +293,6 @@ pg_purple_receipts_receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer
 	if (child != NULL && id != NULL && id[0] != '\0' &&
 	    xmlnode_get_child(*packet, "body") != NULL)
 		pg_purple_receipts_on_request(account, from, id);
-}
-
-guint32
-pg_purple_receipts_take_incoming(PurpleAccount *account)
-{
-	guint32 number = pg_purple_receipts_incoming;
-
-	if (account != pg_purple_receipts_incoming_account)
-		return 0;
-	pg_purple_receipts_incoming = 0;
-	return number;
 }
 
 gboolean

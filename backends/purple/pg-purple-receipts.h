@@ -19,9 +19,6 @@ void pg_purple_receipts_disconnect(void);
  * buddy's client for a receipt, if @msg carries a number. */
 void pg_purple_receipts_arm(PurpleAccount *account, const PgIpcMessage *msg);
 void pg_purple_receipts_disarm(void);
-/* For im-received: the number of the message being received on @account,
- * if it asked for a receipt, else 0 (taken once). */
-guint32 pg_purple_receipts_take_incoming(PurpleAccount *account);
 /* The receipt command: the user's client got message "receipt" of the
  * buddy "to": answer the buddy's client. */
 gboolean pg_purple_receipts_answer(const PgIpcMessage *msg, GError **error);

@@ -28,7 +28,6 @@
 
 #include "config.h"
 
-#include "session/pg-contacts.h"
 #include "session/pg-link.h"
 #include "session/pg-receipts.h"
 #include "stanza/pg-stanza.h"

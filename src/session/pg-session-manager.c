@@ -649,6 +649,7 @@ static void
 pg_session_link_forget_cb(PgLink *link)
 {
 	pg_prompts_forget_link(link);
+	g_clear_pointer(&link->receipts, pg_receipts_free);
 }
 
 static void

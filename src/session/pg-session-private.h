@@ -86,7 +86,8 @@ struct _PgLink {
 	gboolean roster_synced;
 	gchar *guest_nick;      /* no registration: the nick of the join that made it
 				 * connect (PgNetwork.guest_account), or NULL */
-	struct _PgReceipts *receipts; /* XEP-0184 (pg-receipts.c), NULL until used */
+	struct _PgReceipts *receipts; /* XEP-0184 (pg-receipts.c), NULL until used;
+				       * freed by PgSessionEvents.forget */
 };
 
 struct _PgSession {

@@ -51,7 +51,6 @@
 
 #include "registry/pg-account.h"
 #include "session/pg-link-queue.h"
-#include "session/pg-receipts.h"
 #include "session/pg-session-private.h"
 #include "session/pg-supervisor.h"
 #include "stanza/pg-stanza.h"
@@ -172,7 +171,6 @@ pg_link_free(PgLink *link)
 		g_hash_table_unref(link->buddies);
 	if (link->avatars != NULL) /* made by pg-contact-avatar.c on first use */
 		g_hash_table_unref(link->avatars);
-	pg_receipts_free(link->receipts);
 	pg_link_queue_free(link);
 	g_queue_free_full(link->pending, (GDestroyNotify)pg_ipc_message_free);
 	g_free(link->server);
