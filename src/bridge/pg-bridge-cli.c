@@ -59,14 +59,35 @@ pg_bridge_cli_options_clear(PgBridgeCliOptions *options)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PgBridgeCliOptions, pg_bridge_cli_options_clear)
 
-/* Returns: (transfer full) the store's path, or NULL with a message printed. */
+/* An import names a [bridge NAME] of the config: a typo would spool the
+ * lines under a name no bridge replays.  Returns: FALSE with a message. */
+static gboolean
+pg_bridge_cli_known_bridge(const PgConfig *config, const gchar *name)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+
+	for (guint i = 0; i < config->bridges->len; i++) {
+		const PgBridgeConfig *bridge = g_ptr_array_index(config->bridges, i);
+		if (g_strcmp0(bridge->name, name) == 0)
+			return TRUE;
+		g_string_append_printf(names, "%s%s", names->len > 0 ? ", " : "", bridge->name);
+	}
+	g_printerr("polygate bridge import: no [bridge %s] in the config; %s%s\n", name,
+		   names->len > 0 ? "its bridges are: " : "it has no bridge",
+		   names->str);
+	return FALSE;
+}
+
+/* Returns: (transfer full) the store's path, or NULL with a message printed.
+ * An import is checked against the config's bridges unless only --store
+ * is given. */
 static gchar *
-pg_bridge_cli_store_path(const PgBridgeCliOptions *options)
+pg_bridge_cli_store_path(const PgBridgeCliOptions *options, gboolean import)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgConfig) config = NULL;
 
-	if (options->store_path != NULL)
+	if (options->store_path != NULL && (!import || options->config_path == NULL))
 		return g_strdup(options->store_path);
 	config = pg_config_load(options->config_path != NULL ? options->config_path
 							     : PG_BRIDGE_CLI_DEFAULT_CONFIG,
@@ -75,6 +96,10 @@ pg_bridge_cli_store_path(const PgBridgeCliOptions *options)
 		g_printerr("%s\n(or name the bridge store with --store FILE)\n", error->message);
 		return NULL;
 	}
+	if (import && !pg_bridge_cli_known_bridge(config, options->bridge))
+		return NULL;
+	if (options->store_path != NULL)
+		return g_strdup(options->store_path);
 	return pg_bridge_store_default_path(config->database);
 }
 
@@ -485,7 +510,7 @@ pg_bridge_cli_main(int argc, char **argv)
 			g_printerr("polygate bridge %s: --bridge NAME is required\n", name);
 			return EXIT_FAILURE;
 		}
-		store_path = pg_bridge_cli_store_path(&options);
+		store_path = pg_bridge_cli_store_path(&options, g_strcmp0(name, "import") == 0);
 		if (store_path == NULL)
 			return EXIT_FAILURE;
 		if (g_strcmp0(name, "import") != 0 && !g_file_test(store_path, G_FILE_TEST_EXISTS)) {

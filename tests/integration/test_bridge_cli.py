@@ -35,7 +35,14 @@ port = 0
 jid = irc.localhost
 secret = {secret}
 type = irc
-"""
+""" + "".join(f"""
+[bridge {name}]
+transport = irc
+server = irc.example.net
+channel = #{name}
+room = {name}@conference.example.org
+nick = {name.replace("-", "")}brg
+""" for name in ("b", "h", "h2", "libera-polygate", "other", "web"))
 
 
 @pytest.fixture
@@ -144,6 +151,17 @@ def test_import_refuses_bad_options(polygate_binary, config):
     assert no_bridge.returncode == 1 and "--bridge NAME is required" in no_bridge.stderr
     unknown = bridge(polygate_binary, config, "teleport")
     assert unknown.returncode == 1 and "unknown command 'teleport'" in unknown.stderr
+
+
+def test_import_refuses_a_bridge_the_config_does_not_name(polygate_binary, config):
+    # a typo would spool the lines under a name no bridge ever replays
+    typo = bridge(polygate_binary, config, "import", "--bridge", "libera-polygat",
+                  "--format", "irssi", IRSSI)
+    assert typo.returncode == 1, typo.stdout
+    assert "no [bridge libera-polygat] in the config" in typo.stderr, typo.stderr
+    assert "libera-polygate" in typo.stderr, "the known names help find the typo"
+    store = os.path.join(os.path.dirname(config), "registry.db.bridge")
+    assert not os.path.exists(store) or not spool_rows(config)
 
 
 def test_export_writes_one_escaped_page_per_day(polygate_binary, config, tmp_path):
