@@ -6,6 +6,8 @@
  *   bridge-pause    stop relaying either way (the clients stay where they
  *                   are; kept in the store as the phase "paused")
  *   bridge-resume   relay again
+ *   bridge-replay   replay the imported logs into the room now
+ *                   (pg-bridge-replayer.c; it also starts by itself)
  *
  * Bridges are created in the config ([bridge NAME], checked by
  * --check-config); a bridge is removed by removing its group.  Only the
@@ -146,6 +148,29 @@ pg_bridge_commands_resume_cb(PgTransport *transport, const gchar *user_jid,
 	return pg_bridge_commands_pause(transport, form_values, user_data, FALSE, error);
 }
 
+static gchar *
+pg_bridge_commands_replay_cb(PgTransport *transport, const gchar *user_jid,
+			     GHashTable *form_values, gpointer user_data, GError **error)
+{
+	GPtrArray *bridges = user_data;
+	const gchar *name = form_values != NULL ? g_hash_table_lookup(form_values, "bridge") : NULL;
+
+	for (guint i = 0; name != NULL && i < bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(bridges, i);
+		if (bridge->transport != transport || g_strcmp0(bridge->config->name, name) != 0)
+			continue;
+		pg_bridge_replayer_poke(bridge->replayer);
+		return g_strdup_printf(
+		    "Bridge %s: %" G_GUINT64_FORMAT " imported line(s) to replay, %u a second%s.",
+		    name, pg_bridge_replayer_pending(bridge->replayer), bridge->config->replay_rate,
+		    bridge->relay_state != PG_BRIDGE_OCCUPANT_IN ? ", once the relay is in the room"
+		    : bridge->paused			      ? ", once the bridge is resumed"
+							      : "");
+	}
+	g_set_error_literal(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND, "no such bridge here");
+	return NULL;
+}
+
 void
 pg_bridge_commands_add(PgTransport *transport, GPtrArray *bridges)
 {
@@ -156,6 +181,8 @@ pg_bridge_commands_add(PgTransport *transport, GPtrArray *bridges)
 	     .execute = pg_bridge_commands_pause_cb, .form = pg_bridge_commands_form_cb},
 	    {.node = "bridge-resume", .name = "Resume a bridge", .admin_only = TRUE,
 	     .execute = pg_bridge_commands_resume_cb, .form = pg_bridge_commands_form_cb},
+	    {.node = "bridge-replay", .name = "Replay imported logs", .admin_only = TRUE,
+	     .execute = pg_bridge_commands_replay_cb, .form = pg_bridge_commands_form_cb},
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
@@ -168,4 +195,5 @@ pg_bridge_commands_remove(PgTransport *transport)
 	pg_transport_remove_command(transport, "bridges");
 	pg_transport_remove_command(transport, "bridge-pause");
 	pg_transport_remove_command(transport, "bridge-resume");
+	pg_transport_remove_command(transport, "bridge-replay");
 }

@@ -7,6 +7,7 @@
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
+ *   pg-bridge-replayer.c  imported logs into the room, by the relay
  */
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <strophe.h>
 
 #include "bridge/pg-bridge-render.h"
+#include "bridge/pg-bridge-replayer.h"
 #include "bridge/pg-bridge-store.h"
 #include "core/pg-config.h"
 #include "ipc/pg-ipc-message.h"
@@ -118,6 +120,7 @@ struct _PgBridge {
 	guint affiliate_id;
 	guint64 serial;
 	gchar *last_error;                  /* also in the store, for bridge status */
+	PgBridgeReplayer *replayer;         /* imported logs into the room (owned) */
 };
 
 /* pg-bridge-link.c */

@@ -772,6 +772,10 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 	if (!to_relay && g_strcmp0(name, "message") == 0 &&
 	    g_strcmp0(xmpp_stanza_get_type(stanza), "groupchat") == 0)
 		return;
+	/* the replay's echoes and archive results (pg-bridge-replayer.c) */
+	if (to_relay && bridge->replayer != NULL &&
+	    pg_bridge_replayer_stanza(bridge->replayer, stanza))
+		return;
 	from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
 	puppet = to_relay ? NULL : g_hash_table_lookup(bridge->by_jid, to);
 	if (from == NULL || (!to_relay && puppet == NULL))

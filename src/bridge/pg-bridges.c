@@ -52,6 +52,7 @@ static void
 pg_bridges_bridge_free(PgBridge *bridge)
 {
 	pg_bridge_link_stop(bridge);
+	g_clear_pointer(&bridge->replayer, pg_bridge_replayer_free);
 	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
 	pg_bridge_room_free_puppets(bridge);
 	g_hash_table_unref(bridge->puppets);
@@ -106,6 +107,7 @@ pg_bridges_bridge_new(PgBridges *self, const PgBridgeConfig *config)
 	bridge->policy.above = g_strcmp0(config->multiline_policy, "summarise") == 0
 				   ? PG_BRIDGE_OVERFLOW_SUMMARISE
 				   : PG_BRIDGE_OVERFLOW_REFUSE;
+	bridge->replayer = pg_bridge_replayer_new(bridge);
 	return bridge;
 }
 

@@ -8,11 +8,13 @@
 
 #define PG_CONFIG_BRIDGE_DEFAULT_SUFFIX "[irc]"
 #define PG_CONFIG_BRIDGE_DEFAULT_MULTILINE 4
+#define PG_CONFIG_BRIDGE_DEFAULT_REPLAY_RATE 5
 
 static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
-    "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc", NULL};
+    "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
+    "replay_rate", "import_time", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -31,6 +33,7 @@ pg_bridge_config_free(PgBridgeConfig *bridge)
 	g_free(bridge->web_link);
 	g_free(bridge->phase);
 	g_free(bridge->multiline_policy);
+	g_free(bridge->import_time);
 	g_free(bridge);
 }
 
@@ -67,6 +70,15 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 	bridge->kicks_to_irc = pg_config_get_bool(loader, group, "kicks_to_irc", TRUE);
 	bridge->multiline_threshold = pg_config_get_uint(loader, group, "multiline_threshold", 1,
 							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
+	bridge->replay_rate = pg_config_get_uint(loader, group, "replay_rate", 1, 100,
+						 PG_CONFIG_BRIDGE_DEFAULT_REPLAY_RATE);
+	bridge->import_time = pg_config_get_string(loader, group, "import_time", FALSE);
+	if (bridge->import_time == NULL)
+		bridge->import_time = g_strdup("both");
+	else if (g_strcmp0(bridge->import_time, "delay") != 0 &&
+		 g_strcmp0(bridge->import_time, "both") != 0)
+		pg_config_problem(loader, group, "import_time", "'%s' is not one of delay, both",
+				  bridge->import_time);
 	bridge->moved_to = pg_config_get_string(loader, group, "moved_to", FALSE);
 	if (bridge->moved_to != NULL && !g_str_has_prefix(bridge->moved_to, "xmpp:"))
 		pg_config_problem(loader, group, "moved_to", "'%s' is not an xmpp: URI",

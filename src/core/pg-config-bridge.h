@@ -33,6 +33,11 @@
  *   kicks_to_irc = true          a room moderator's kick (ban) of a puppet
  *                                is a KICK (+b and KICK) where the bridge
  *                                is a chanop (false: the puppet stays out)
+ *   replay_rate = 5              imported lines replayed into the room per
+ *                                second (src/bridge/pg-bridge-replayer.c)
+ *   import_time = both           both: a replayed line's time and speaker in
+ *                                its text and its XEP-0203 delay (Prosody
+ *                                drops the delay); delay: only the delay
  *
  * Parsed here so that pg-config.c only hands the groups over.
  */
@@ -67,6 +72,8 @@ typedef struct {
 	gchar *multiline_policy; /* refuse | summarise (src/bridge/pg-bridge-render.h) */
 	gboolean kicks_to_room;
 	gboolean kicks_to_irc;
+	guint replay_rate;   /* imported lines per second into the room */
+	gchar *import_time;  /* both | delay (src/bridge/pg-bridge-replayer.c) */
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);
