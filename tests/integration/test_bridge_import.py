@@ -9,7 +9,9 @@ Prosody 0.12 drops a message's XEP-0203 delay from its archive
 (test_bridge_mam_delay.py), so the replay writes each line's time and
 speaker into its text (import_time = both, the default)."""
 
+import os
 import re
+import sqlite3
 import time
 import uuid
 
@@ -130,6 +132,18 @@ def test_an_imported_irssi_log_is_replayed_once_into_the_room_archive(
                    30, "the spool marked replayed", b.logs)
         out = status_of(bridge_gateway, "import")
         assert f"{LINES + 1} lines spooled, 0 waiting" in out, out
+
+        # the room took the last line but the gateway died before it
+        # marked it: on entry the relay finds it in the room's archive
+        bridge_gateway.stop()
+        store = os.path.join(bridge_gateway.dir, "registry.db.bridge")
+        with sqlite3.connect(store) as db:
+            db.execute("UPDATE spool SET replayed_us = 0, stanza_id = NULL WHERE id ="
+                       " (SELECT max(id) FROM spool WHERE bridge = 'import')")
+        assert "1 waiting" in status_of(bridge_gateway, "import")
+        bridge_gateway.start(bridge_checker)
+        wait_until(lambda: "0 waiting to be replayed" in status_of(bridge_gateway, "import"),
+                   60, "the last line found in the archive", b.logs)
 
         # a second replay doubles nothing; a live line is the sync point
         note = run_command(bridge_checker, "bridge-replay", bridge="import")
