@@ -96,6 +96,10 @@ def status_of(gateway, name):
 def test_an_imported_irssi_log_is_replayed_once_into_the_room_archive(
         bridge_gateway, bridge_configs, bridge_checker, make_irc, tmp_path):
     b = Bridged(bridge_gateway, "import", bridge_configs["import"], make_irc)
+    replay_and_check(b, bridge_gateway, bridge_checker, tmp_path)
+
+
+def replay_and_check(b, bridge_gateway, bridge_checker, tmp_path):
     try:
         owner = b.create_room()
         op = b.chanop("op")
