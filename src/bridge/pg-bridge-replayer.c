@@ -66,7 +66,19 @@ struct _PgBridgeReplayer {
 	guint64 serial;
 	gchar *origin_prefix;  /* "pgb-replay-NAME-" */
 	gchar *mam_id;         /* the archive query out, or NULL */
+	/* the last row handled: the next read starts after it (a read from
+	 * the start walks every replayed row), back to the start when it
+	 * finds nothing, on each entry and after a lost echo */
+	gint64 after_time_us;
+	gint64 after_id;
 };
+
+static void
+pg_bridge_replayer_rewind(PgBridgeReplayer *self)
+{
+	self->after_time_us = G_MININT64;
+	self->after_id = 0;
+}
 
 static void pg_bridge_replayer_schedule(PgBridgeReplayer *self, gint64 delay_us);
 
@@ -147,6 +159,7 @@ pg_bridge_replayer_step(PgBridgeReplayer *self)
 	}
 	if (self->phase == PG_BRIDGE_REPLAYER_OUT) {
 		/* the relay is (back) in the room: what did it take already? */
+		pg_bridge_replayer_rewind(self);
 		pg_bridge_replayer_check_archive(self);
 		return PG_BRIDGE_REPLAYER_ECHO_S * G_USEC_PER_SEC;
 	}
@@ -163,16 +176,23 @@ pg_bridge_replayer_step(PgBridgeReplayer *self)
 			  " from the room; checking its archive",
 			  name, self->in_flight);
 		self->in_flight = 0;
+		pg_bridge_replayer_rewind(self);
 		pg_bridge_replayer_check_archive(self);
 		return PG_BRIDGE_REPLAYER_ECHO_S * G_USEC_PER_SEC;
 	}
 	if (now < self->next_us)
 		return self->next_us - now;
-	items = pg_bridge_store_spool_read(bridge->store, name, G_MININT64, 0, 1, TRUE, &error);
+	items = pg_bridge_store_spool_read(bridge->store, name, self->after_time_us,
+					   self->after_id, 1, TRUE, &error);
 	if (items == NULL) {
 		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 			       g_strdup_printf("cannot read the import spool: %s", error->message));
 		return PG_BRIDGE_REPLAYER_IDLE_S * G_USEC_PER_SEC;
+	}
+	if (items->len == 0 && self->after_time_us != G_MININT64) {
+		/* an import may have added lines older than the last one */
+		pg_bridge_replayer_rewind(self);
+		return 0;
 	}
 	if (items->len == 0)
 		return PG_BRIDGE_REPLAYER_IDLE_S * G_USEC_PER_SEC;
@@ -183,6 +203,8 @@ pg_bridge_replayer_step(PgBridgeReplayer *self)
 		    g_strdup_printf("%s%" G_GINT64_FORMAT, self->origin_prefix, item->id);
 		g_autoptr(xmpp_stanza_t) message = NULL;
 
+		self->after_time_us = item->line->time_us;
+		self->after_id = item->id;
 		if (spoken != NULL)
 			message = pg_bridge_replay_stanza(
 			    pg_transport_get_ctx(bridge->transport), bridge->jid,
@@ -234,6 +256,7 @@ pg_bridge_replayer_new(PgBridge *bridge)
 	PgBridgeReplayer *self = g_new0(PgBridgeReplayer, 1);
 
 	self->bridge = bridge;
+	pg_bridge_replayer_rewind(self);
 	self->origin_prefix =
 	    g_strconcat(PG_BRIDGE_REPLAYER_PREFIX, bridge->config->name, "-", NULL);
 	pg_bridge_replayer_schedule(self, PG_BRIDGE_REPLAYER_IDLE_S * G_USEC_PER_SEC);
@@ -254,6 +277,8 @@ pg_bridge_replayer_free(PgBridgeReplayer *self)
 void
 pg_bridge_replayer_poke(PgBridgeReplayer *self)
 {
+	if (self->in_flight == 0)
+		pg_bridge_replayer_rewind(self);
 	pg_bridge_replayer_schedule(self, 0);
 }
 
