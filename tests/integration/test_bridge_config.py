@@ -66,8 +66,11 @@ def test_a_good_bridge_passes_and_is_counted(polygate_binary, tmp_path):
      "sasl_password"),
     (("nick = projectbridge", "nick = projectbridge\ncolour = blue"), "colour"),
     (("server = irc.example.net\n", ""), "server"),
+    (("nick = projectbridge", "nick = projectbridge\nimport_time = never"), "import_time"),
+    (("nick = projectbridge", "nick = projectbridge\nreplay_rate = 0"), "replay_rate"),
 ], ids=["unknown-transport", "not-irc", "bad-channel", "bad-room", "bad-nick", "bad-phase",
-        "moved-without-target", "inline-password", "unknown-key", "no-server"])
+        "moved-without-target", "inline-password", "unknown-key", "no-server",
+        "bad-import-time", "no-replay-rate"])
 def test_check_config_names_the_bridge_and_key_of_a_problem(polygate_binary, tmp_path, edit,
                                                              key):
     path, result = check(tmp_path, polygate_binary, edit)
