@@ -82,6 +82,14 @@ pg_bridge_replayer_rewind(PgBridgeReplayer *self)
 
 static void pg_bridge_replayer_schedule(PgBridgeReplayer *self, gint64 delay_us);
 
+/* Straight to the transport: pg-bridge-room.c calls in here, not back. */
+static void
+pg_bridge_replayer_send(PgBridge *bridge, xmpp_stanza_t *stanza)
+{
+	if (bridge->transport != NULL && pg_transport_is_connected(bridge->transport))
+		pg_transport_send(bridge->transport, stanza);
+}
+
 static gboolean
 pg_bridge_replayer_can_send(PgBridgeReplayer *self)
 {
@@ -114,7 +122,7 @@ pg_bridge_replayer_check_archive(PgBridgeReplayer *self)
 	pg_stanza_add_text_child(set, "max", PG_BRIDGE_REPLAYER_MAM_MAX);
 	pg_stanza_add_child(set, "before", NULL); /* XEP-0059 §2.5: the last page */
 	self->phase = PG_BRIDGE_REPLAYER_CHECKING;
-	pg_bridge_room_send(bridge, iq);
+	pg_bridge_replayer_send(bridge, iq);
 }
 
 /* The line's speaker into its text: the relay sends it. */
@@ -227,7 +235,7 @@ pg_bridge_replayer_step(PgBridgeReplayer *self)
 		self->in_flight = item->id;
 		self->sent_us = now;
 		self->next_us = now + G_USEC_PER_SEC / MAX(bridge->config->replay_rate, 1);
-		pg_bridge_room_send(bridge, message);
+		pg_bridge_replayer_send(bridge, message);
 		return PG_BRIDGE_REPLAYER_ECHO_S * G_USEC_PER_SEC;
 	}
 }
