@@ -438,10 +438,13 @@ pg_purple_events_chat_buddy_left_cb(PurpleConversation *conv, const gchar *name,
 
 	if (room == NULL || !room->joined)
 		return;
-	/* prpl-irc's own (untranslated: we never call setlocale) wording */
-	if (reason != NULL && g_str_has_prefix(reason, "Quit: ")) {
+	/* prpl-irc's own wording: a QUIT is "quit: %s", lower case and never
+	 * translated (libpurple 2.x protocols/irc/msgs.c, irc_chat_remove_buddy);
+	 * a KICK is _("Kicked by %s (%s)"), untranslated as we never call
+	 * setlocale */
+	if (reason != NULL && g_str_has_prefix(reason, "quit: ")) {
 		change = "quit";
-		reason += strlen("Quit: ");
+		reason += strlen("quit: ");
 	} else if (reason != NULL && g_str_has_prefix(reason, "Kicked by ")) {
 		change = "kick";
 	}

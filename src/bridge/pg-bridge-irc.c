@@ -348,14 +348,6 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 	puppet = pg_bridge_room_lookup(bridge, nick);
 	if (puppet == NULL)
 		return;
-	/* prpl-irc words a QUIT as "quit: %s" (libpurple 2.14 msgs.c,
-	 * irc_chat_remove_buddy), which the worker passes on as a part
-	 * (backends/purple/pg-purple-events.c looks for "Quit: ") */
-	if (g_strcmp0(change, "part") == 0 && reason != NULL &&
-	    g_ascii_strncasecmp(reason, "quit: ", strlen("quit: ")) == 0) {
-		change = "quit";
-		reason += strlen("quit: ");
-	}
 	if (g_strcmp0(change, "nick") == 0) {
 		const gchar *new_nick = pg_ipc_message_get_string(msg, "new_nick");
 		if (new_nick != NULL)
