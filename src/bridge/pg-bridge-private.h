@@ -71,6 +71,7 @@ struct _PgBridgePuppet {
 	gboolean affiliated;   /* its member affiliation was asked for */
 	gboolean removed;      /* a room moderator kicked it: it stays out while
 				* the nick stays on IRC */
+	gboolean refused;      /* a room limit kept it out (pg-bridge-limits.c) */
 	GQueue *lines;         /* gchar *: IRC lines waiting for the join */
 	guint hold_id;         /* a quit or absence waiting to become a leave */
 	gint64 hold_until;     /* when it does (monotonic µs) */
@@ -121,6 +122,10 @@ struct _PgBridge {
 	guint64 serial;
 	gchar *last_error;                  /* also in the store, for bridge status */
 	PgBridgeReplayer *replayer;         /* imported logs into the room (owned) */
+	/* room limits (pg-bridge-limits.c) */
+	gchar *limit;                       /* the condition that refused a puppet, or NULL */
+	guint limit_notice_id;
+	gboolean limit_told;                /* the channel heard of it */
 };
 
 /* pg-bridge-link.c */
@@ -172,6 +177,15 @@ void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick)
 void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
+
+/* pg-bridge-limits.c */
+/* Whether @condition, the room's answer to @puppet's join, is a room
+ * limit; if so the puppet stays out, and so will the next ones. */
+gboolean pg_bridge_limits_refused(PgBridgePuppet *puppet, const gchar *condition);
+/* Whether @puppet may be sent into the room (no limit met so far). */
+gboolean pg_bridge_limits_allow(PgBridgePuppet *puppet);
+/* The room was lost: its limits are to be learnt again. */
+void pg_bridge_limits_reset(PgBridge *bridge);
 void pg_bridge_room_free_puppets(PgBridge *bridge);
 /* Every puppet and the relay leave the room now (the consent is revoked). */
 void pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason);

@@ -198,6 +198,8 @@ pg_bridge_room_puppet_enter(PgBridgePuppet *puppet)
 	if (puppet->state != PG_BRIDGE_OCCUPANT_OUT || bridge->relay_state != PG_BRIDGE_OCCUPANT_IN ||
 	    puppet->removed)
 		return;
+	if (!pg_bridge_limits_allow(puppet))
+		return;
 	if (puppet->affiliated) {
 		pg_bridge_room_puppet_join(puppet);
 		return;
@@ -390,8 +392,8 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 	if (bridge->readonly || bridge->paused)
 		return;
 	puppet = pg_bridge_room_puppet_for(bridge, nick);
-	if (puppet->removed)
-		return;
+	if (puppet->removed || puppet->refused)
+		return; /* kept out: by a moderator, or by a room limit */
 	if (puppet->state == PG_BRIDGE_OCCUPANT_IN && pg_bridge_room_online(bridge)) {
 		pg_bridge_room_puppet_speak(puppet, text);
 		return;
@@ -451,6 +453,7 @@ pg_bridge_room_lost(PgBridge *bridge)
 	}
 	g_queue_clear(bridge->affiliating);
 	g_hash_table_remove_all(bridge->xmpp_occupants);
+	pg_bridge_limits_reset(bridge);
 }
 
 static void
@@ -547,6 +550,8 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 			g_clear_pointer(&puppet->wanted_nick, g_free);
 			return;
 		}
+		if (pg_bridge_limits_refused(puppet, condition))
+			return;
 		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 			       g_strdup_printf("%s could not join: %s", puppet->irc_nick,
 					       condition));

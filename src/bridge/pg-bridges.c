@@ -54,6 +54,7 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	pg_bridge_link_stop(bridge);
 	g_clear_pointer(&bridge->replayer, pg_bridge_replayer_free);
 	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
+	g_clear_handle_id(&bridge->limit_notice_id, g_source_remove);
 	pg_bridge_room_free_puppets(bridge);
 	g_hash_table_unref(bridge->puppets);
 	g_hash_table_unref(bridge->by_jid);
@@ -71,6 +72,7 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	g_free(bridge->approved_by);
 	g_free(bridge->relay_nick);
 	g_free(bridge->last_error);
+	g_free(bridge->limit);
 	g_free(bridge);
 }
 
