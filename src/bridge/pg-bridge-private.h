@@ -38,8 +38,6 @@ G_BEGIN_DECLS
 #define PG_BRIDGE_PUPPET_QUEUE_MAX 100
 /* Ids of our own messages and of room stanza-ids remembered for dedupe. */
 #define PG_BRIDGE_IDS_MAX 4096
-/* Seconds between two XEP-0410 self-pings of every occupant of ours. */
-#define PG_BRIDGE_SELF_PING_S 300
 /* Puppets given member affiliation per muc#admin IQ (XEP-0045 §9.3). */
 #define PG_BRIDGE_AFFILIATION_BATCH 50
 
@@ -126,6 +124,7 @@ struct _PgBridge {
 	gchar *limit;                       /* the condition that refused a puppet, or NULL */
 	guint limit_notice_id;
 	gboolean limit_told;                /* the channel heard of it */
+	guint ping_id;                      /* XEP-0410 self-pings (pg-bridges.c) */
 };
 
 /* pg-bridge-link.c */

@@ -35,16 +35,13 @@ struct _PgBridges {
 	GPtrArray *bridges;      /* PgBridge (owned) */
 	GHashTable *by_account;  /* account -> PgBridge (borrowed) */
 	PgBridgeStore *store;    /* consent, phase, id map, counters (pg-bridge-store.h) */
-	guint ping_id;           /* XEP-0410 self-pings, every PG_BRIDGE_SELF_PING_S */
 };
 
+/* XEP-0410 self-pings, every self_ping_interval of the bridge's config */
 static gboolean
 pg_bridges_ping_cb(gpointer user_data)
 {
-	PgBridges *self = user_data;
-
-	for (guint i = 0; i < self->bridges->len; i++)
-		pg_bridge_room_self_ping(g_ptr_array_index(self->bridges, i));
+	pg_bridge_room_self_ping(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -55,6 +52,7 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	g_clear_pointer(&bridge->replayer, pg_bridge_replayer_free);
 	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
 	g_clear_handle_id(&bridge->limit_notice_id, g_source_remove);
+	g_clear_handle_id(&bridge->ping_id, g_source_remove);
 	pg_bridge_room_free_puppets(bridge);
 	g_hash_table_unref(bridge->puppets);
 	g_hash_table_unref(bridge->by_jid);
@@ -264,8 +262,9 @@ pg_bridges_start(PgBridges *self, GError **error)
 		bridge->store = self->store;
 		pg_bridge_irc_load_consent(bridge);
 		pg_bridge_link_connect(bridge);
+		bridge->ping_id = g_timeout_add_seconds(bridge->config->self_ping_s,
+							pg_bridges_ping_cb, bridge);
 	}
-	self->ping_id = g_timeout_add_seconds(PG_BRIDGE_SELF_PING_S, pg_bridges_ping_cb, self);
 	return TRUE;
 }
 
@@ -318,7 +317,6 @@ pg_bridges_free(PgBridges *self)
 {
 	if (self == NULL)
 		return;
-	g_clear_handle_id(&self->ping_id, g_source_remove);
 	for (guint i = 0; i < self->bridges->len; i++) {
 		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
 		pg_bridges_say_goodbye(bridge);

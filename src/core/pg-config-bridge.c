@@ -9,12 +9,17 @@
 #define PG_CONFIG_BRIDGE_DEFAULT_SUFFIX "[irc]"
 #define PG_CONFIG_BRIDGE_DEFAULT_MULTILINE 4
 #define PG_CONFIG_BRIDGE_DEFAULT_REPLAY_RATE 5
+/* XEP-0410 self-pings: often enough to find a lost puppet, rarely enough
+ * that a 500-nick channel's pings stay a trickle */
+#define PG_CONFIG_BRIDGE_MIN_SELF_PING 5
+#define PG_CONFIG_BRIDGE_MAX_SELF_PING 3600
+#define PG_CONFIG_BRIDGE_DEFAULT_SELF_PING 300
 
 static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
     "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
-    "replay_rate", "import_time", NULL};
+    "replay_rate", "import_time", "self_ping_interval", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -72,6 +77,9 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
 	bridge->replay_rate = pg_config_get_uint(loader, group, "replay_rate", 1, 100,
 						 PG_CONFIG_BRIDGE_DEFAULT_REPLAY_RATE);
+	bridge->self_ping_s = pg_config_get_uint(
+	    loader, group, "self_ping_interval", PG_CONFIG_BRIDGE_MIN_SELF_PING,
+	    PG_CONFIG_BRIDGE_MAX_SELF_PING, PG_CONFIG_BRIDGE_DEFAULT_SELF_PING);
 	bridge->import_time = pg_config_get_string(loader, group, "import_time", FALSE);
 	if (bridge->import_time == NULL)
 		bridge->import_time = g_strdup("both");

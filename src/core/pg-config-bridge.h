@@ -35,6 +35,9 @@
  *                                is a chanop (false: the puppet stays out)
  *   replay_rate = 5              imported lines replayed into the room per
  *                                second (src/bridge/pg-bridge-replayer.c)
+ *   self_ping_interval = 300     seconds between the XEP-0410 self-pings
+ *                                of the relay and each puppet (5 to 3600):
+ *                                how soon one the room forgot joins again
  *   import_time = both           both: a replayed line's time and speaker in
  *                                its text and its XEP-0203 delay (Prosody
  *                                drops the delay); delay: only the delay
@@ -74,6 +77,7 @@ typedef struct {
 	gboolean kicks_to_irc;
 	guint replay_rate;   /* imported lines per second into the room */
 	gchar *import_time;  /* both | delay (src/bridge/pg-bridge-replayer.c) */
+	guint self_ping_s;   /* XEP-0410 self-ping interval */
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);

@@ -68,9 +68,13 @@ def test_a_good_bridge_passes_and_is_counted(polygate_binary, tmp_path):
     (("server = irc.example.net\n", ""), "server"),
     (("nick = projectbridge", "nick = projectbridge\nimport_time = never"), "import_time"),
     (("nick = projectbridge", "nick = projectbridge\nreplay_rate = 0"), "replay_rate"),
+    (("nick = projectbridge", "nick = projectbridge\nself_ping_interval = 4"),
+     "self_ping_interval"),
+    (("nick = projectbridge", "nick = projectbridge\nself_ping_interval = 3601"),
+     "self_ping_interval"),
 ], ids=["unknown-transport", "not-irc", "bad-channel", "bad-room", "bad-nick", "bad-phase",
         "moved-without-target", "inline-password", "unknown-key", "no-server",
-        "bad-import-time", "no-replay-rate"])
+        "bad-import-time", "no-replay-rate", "self-ping-too-often", "self-ping-too-rare"])
 def test_check_config_names_the_bridge_and_key_of_a_problem(polygate_binary, tmp_path, edit,
                                                              key):
     path, result = check(tmp_path, polygate_binary, edit)

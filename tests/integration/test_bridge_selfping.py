@@ -1,0 +1,81 @@
+"""The community bridge (issue 11): XEP-0410 self-ping brings back a puppet
+the room forgot.
+
+The room drops a puppet without a word (a test-only Prosody module,
+prosody-modules/mod_pg_muc_drop.lua, stands in for a server that lost its
+state): no presence tells the bridge.  Its next self-ping, every
+self_ping_interval seconds (a per-bridge key), is answered not-acceptable
+(XEP-0410 §4), and the puppet joins again.
+"""
+
+import os
+
+import pytest
+
+from harness.bridge import (  # noqa: F401 (fixtures)
+    MUC_COMPONENT, Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options,
+    make_irc, ngircd, presence_of)
+from harness.bridge import IRC
+from harness.ircgw import presences, ptype, wait_presence
+from harness.prosody import Prosody
+
+MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prosody-modules")
+INTERVAL = 5
+
+
+@pytest.fixture(scope="module")
+def bridge_names():
+    return ("ping",)
+
+
+@pytest.fixture(scope="module")
+def bridge_options():
+    return {"ping": {"self_ping_interval": str(INTERVAL), "kicks_to_irc": "false"}}
+
+
+@pytest.fixture(scope="module")
+def bridge_prosody(tmp_path_factory, cert_dir):
+    lines = [line.replace('"muc_mam"', '"muc_mam", "pg_muc_drop"') for line in MUC_COMPONENT]
+    server = Prosody(str(tmp_path_factory.mktemp("prosody-bridge")), cert_dir,
+                     components=(IRC, "ircnet.localhost"), plugin_paths=[MODULES],
+                     extra_lines=lines)
+    server.create_user("harness")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def bridged(bridge_gateway, bridge_configs, make_irc):
+    made = []
+
+    def make(name):
+        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
+def test_a_puppet_the_room_forgot_joins_again_after_its_self_ping(bridged):
+    b = bridged("ping")
+    owner = b.create_room()
+    op = b.chanop("op")
+    b.approve(op)
+    person = b.make_irc("p")
+    person.join(b.channel)
+    wait_presence(owner.client, presence_of(b.room, person.nick), 45, "the puppet", b.logs)
+    before = {id(p) for p in presences(owner.client)}
+    owner.client.send_raw(f"<message to='{b.room}' type='groupchat'>"
+                          f"<body>pg-drop {person.nick}</body></message>")
+    # the room said nothing of the drop; the next self-ping finds it out
+    back = wait_presence(owner.client,
+                         lambda p: id(p) not in before and p.get("from") == f"{b.room}/{person.nick}"
+                         and ptype(p) != "unavailable",
+                         4 * INTERVAL + 15, "the puppet's join after its self-ping", b.logs)
+    assert back is not None
+    assert not any(p.get("from") == f"{b.room}/{person.nick}" and ptype(p) == "unavailable"
+                   for p in presences(owner.client) if id(p) not in before), \
+        "the room told nobody: the bridge found out by itself"
