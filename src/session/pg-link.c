@@ -113,6 +113,10 @@ pg_link_build_login(PgLink *link, const PgNetworkTarget *target, GError **error)
 	return message;
 }
 
+/* What a worker may take, on top of link_login_timeout, to start and begin
+ * connecting (pg_link_arm_login_timeout). */
+#define PG_LINK_WORKER_START_S 20
+
 /* A login with no answer (a server that accepts and never speaks, a worker
  * stuck in a connect) counts as a failed try, so that it is retried with
  * backoff and, if it never worked, given up (pg-link-queue.h). */
@@ -122,7 +126,10 @@ pg_link_login_timeout_cb(gpointer user_data)
 	PgLink *link = user_data;
 	guint timeout = pg_transport_get_config(link->session->transport)->link_login_timeout;
 	g_autofree gchar *reason =
-	    g_strdup_printf("no answer from the server within %u s", timeout);
+	    link->login_started
+		? g_strdup_printf("no answer from the server within %u s", timeout)
+		: g_strdup_printf("the gateway's worker did not start the connection within %u s",
+				  timeout + PG_LINK_WORKER_START_S);
 
 	link->login_timeout_id = 0;
 	if (link->state != PG_LINK_CONNECTING)
@@ -139,9 +146,25 @@ pg_link_arm_login_timeout(PgLink *link)
 	guint timeout = pg_transport_get_config(link->session->transport)->link_login_timeout;
 
 	g_clear_handle_id(&link->login_timeout_id, g_source_remove);
-	if (timeout > 0)
-		link->login_timeout_id =
-		    g_timeout_add_seconds(timeout, pg_link_login_timeout_cb, link);
+	if (timeout == 0)
+		return;
+	/* Until the worker says it is connecting, it may still be starting (a
+	 * new process: libpurple, its plugins, the CA index, the sandbox; some
+	 * seconds on a loaded host): that time is not the server's.  A worker
+	 * that never gets there still ends as a failed try. */
+	if (!link->login_started)
+		timeout += PG_LINK_WORKER_START_S;
+	link->login_timeout_id = g_timeout_add_seconds(timeout, pg_link_login_timeout_cb, link);
+}
+
+void
+pg_link_on_connecting(PgLink *link)
+{
+	if (link->state != PG_LINK_CONNECTING || link->login_started)
+		return;
+	link->login_started = TRUE;
+	if (link->login_timeout_id != 0)
+		pg_link_arm_login_timeout(link);
 }
 
 void
@@ -177,6 +200,7 @@ pg_link_connect(PgLink *link)
 		return;
 	}
 	link->state = PG_LINK_CONNECTING;
+	link->login_started = FALSE;
 	g_info("%s: logging in", link->account);
 	if (!pg_supervisor_login(link->session->manager->supervisor, link->account, login, &error))
 		g_warning("%s: %s", link->account, error->message);

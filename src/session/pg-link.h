@@ -23,6 +23,9 @@ void pg_link_on_disconnected(PgLink *link, const gchar *reason, gboolean fatal);
 const gchar *pg_link_state_to_string(PgLinkState state);
 /* (Re)start the link's login timeout (link_login_timeout). */
 void pg_link_arm_login_timeout(PgLink *link);
+/* The worker began connecting (its login-state "connecting"): the server
+ * has link_login_timeout from now on. */
+void pg_link_on_connecting(PgLink *link);
 
 /* Ask @link's network to join @room as @nick; @origin (nullable) is the
  * stanza behind it, for its error. */

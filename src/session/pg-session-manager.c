@@ -541,8 +541,10 @@ pg_session_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 	switch (msg->kind) {
 	case PG_IPC_EVT_LOGIN_STATE: {
 		const gchar *state = pg_ipc_message_get_string(msg, "state");
-		if (g_strcmp0(state, "connecting") == 0)
+		if (g_strcmp0(state, "connecting") == 0) {
+			pg_link_on_connecting(link);
 			return;
+		}
 		pg_supervisor_login_done(supervisor, account);
 		if (g_strcmp0(state, "connected") == 0)
 			pg_link_on_connected(link);

@@ -80,6 +80,9 @@ struct _PgLink {
 	GQueue *in_flight;      /* PgLinkSent: messages handed to the worker lately */
 	guint release_id;       /* pending waits for the in-flight window to open */
 	guint login_timeout_id; /* the login has link_login_timeout to answer */
+	/* the worker said it is connecting: the server's time runs (until then
+	 * the worker may still be starting, which is not the server's fault) */
+	gboolean login_started;
 	GQueue *prompts;        /* questions to the user (pg-prompts.c), NULL if none */
 	/* pg-roster-ladder.c: the buddy list settles before it is offered */
 	guint roster_sync_id;
