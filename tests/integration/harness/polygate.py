@@ -120,7 +120,7 @@ class Polygate:
         os.chmod(self.config_path, 0o600)
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self, checker=None, timeout=30):
+    def start(self, checker=None, timeout=90):
         """Start the daemon; with a checker client, wait until every transport
         answers disco#info."""
         if self.binary is None:
@@ -147,7 +147,7 @@ class Polygate:
             return False
         return reply.get("type") == "result"
 
-    def wait_ready(self, checker, timeout=30):
+    def wait_ready(self, checker, timeout=90):
         for jid in self.jids:
             util.wait_for(lambda: self.answers_disco(checker, jid), timeout,
                           f"{jid} to answer disco#info", self.log_path, interval=0.2,
