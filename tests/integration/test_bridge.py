@@ -9,28 +9,14 @@ must arrive), never after a sleep.
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_jid, bridge_options,
-    bridge_prosody, make_irc, ngircd, presence_of, puppet_jid, relayed, unbroken)
+    bridge_checker, bridge_configs, bridge_gateway, bridge_jid, bridge_options, bridge_prosody,
+    bridged, make_irc, ngircd, presence_of, puppet_jid, relayed, unbroken)
 from harness.ircgw import happens_within, messages, ptype, presences, statuses, unique
 
 
 @pytest.fixture(scope="module")
 def bridge_names():
     return ("consent", "both", "clash", "edits")
-
-
-@pytest.fixture
-def bridged(bridge_gateway, bridge_configs, make_irc):
-    made = []
-
-    def make(name):
-        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
-        made.append(b)
-        return b
-
-    yield make
-    for b in made:
-        b.close()
 
 
 def names_of(client, channel):

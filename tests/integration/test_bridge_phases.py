@@ -5,7 +5,7 @@ XMPP to IRC only."""
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_prosody, make_irc, ngircd,
+    bridge_checker, bridge_configs, bridge_gateway, bridge_prosody, bridged, make_irc, ngircd,
     presence_of, relayed, run_command)
 from harness.ircgw import consume_all, happens_within, messages, wait_presence
 
@@ -22,20 +22,6 @@ def bridge_names():
 def bridge_options():
     return {"moved": {"phase": "moved", "moved_to": MOVED_TO, "web_link": WEB},
             "ro": {"phase": "readonly"}}
-
-
-@pytest.fixture
-def bridged(bridge_gateway, bridge_configs, make_irc):
-    made = []
-
-    def make(name):
-        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
-        made.append(b)
-        return b
-
-    yield make
-    for b in made:
-        b.close()
 
 
 def test_the_moved_phase_sets_the_topic_and_tells_joiners_where_the_room_is(bridged):

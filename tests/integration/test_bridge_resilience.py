@@ -11,7 +11,7 @@
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody,
+    bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody, bridged,
     make_irc, ngircd, presence_of, puppet_jid, relayed)
 from harness.bridge import allow_leaf, link_leaf, util_text
 from harness.irc import IrcClient
@@ -24,20 +24,6 @@ NS_MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 @pytest.fixture(scope="module")
 def bridge_names():
     return ("kicks", "split", "netsplit", "restart")
-
-
-@pytest.fixture
-def bridged(bridge_gateway, bridge_configs, make_irc):
-    made = []
-
-    def make(name):
-        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
-        made.append(b)
-        return b
-
-    yield make
-    for b in made:
-        b.close()
 
 
 def set_up(b, n_irc=2):

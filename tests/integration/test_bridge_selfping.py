@@ -13,7 +13,7 @@ import os
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    MUC_COMPONENT, Bridged, bridge_checker, bridge_configs, bridge_gateway, bridge_options,
+    MUC_COMPONENT, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridged,
     make_irc, ngircd, presence_of)
 from harness.bridge import IRC
 from harness.ircgw import presences, ptype, wait_presence
@@ -43,20 +43,6 @@ def bridge_prosody(tmp_path_factory, cert_dir):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def bridged(bridge_gateway, bridge_configs, make_irc):
-    made = []
-
-    def make(name):
-        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
-        made.append(b)
-        return b
-
-    yield make
-    for b in made:
-        b.close()
 
 
 def test_a_puppet_the_room_forgot_joins_again_after_its_self_ping(bridged):

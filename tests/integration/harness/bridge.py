@@ -253,6 +253,22 @@ def make_irc(ngircd):
 ZWSP = "\u200b"  # after the nick's first character: no self-highlight (pg-bridge-render.h)
 
 
+@pytest.fixture
+def bridged(bridge_gateway, bridge_configs, make_irc):
+    """make(name): the Bridged of the module's [bridge name], closed at the
+    end of the test."""
+    made = []
+
+    def make(name):
+        b = Bridged(bridge_gateway, name, bridge_configs[name], make_irc)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.close()
+
+
 def unbroken(text):
     return text.replace(ZWSP, "")
 
