@@ -5,6 +5,7 @@
  *   pg-bridge-commands.c  the admins' XEP-0050 commands (list, pause, resume)
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
+ *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
  *   pg-bridge-replayer.c  imported logs into the room, by the relay
@@ -176,6 +177,26 @@ void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick)
 void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
+/* Whether the stream to the XMPP server is up. */
+gboolean pg_bridge_room_online(PgBridge *bridge);
+/* The RFC 6120 §8.3.3 condition of an error @stanza ("undefined-condition"
+ * when it names none). */
+const gchar *pg_bridge_room_error_condition(xmpp_stanza_t *stanza);
+/* Whether the occupant @nick is one of ours (a puppet, the relay). */
+gboolean pg_bridge_room_is_ours(PgBridge *bridge, const gchar *nick);
+/* Send @puppet into the room if it may go (the relay in, no limit met). */
+void pg_bridge_room_puppet_enter(PgBridgePuppet *puppet);
+
+/* pg-bridge-ping.c */
+/* XEP-0410 self-ping of the relay and every puppet in the room, and the
+ * occupants on each side counted into the store. */
+void pg_bridge_ping_all(PgBridge *bridge);
+/* Whether @iq is the answer to a self-ping of the relay (@puppet NULL) or
+ * of @puppet; if so it is handled (a fallen-out occupant joins again). */
+gboolean pg_bridge_ping_answer(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq);
+/* An IQ get or set to one of our occupants: a ping is answered, anything
+ * else is service-unavailable. */
+void pg_bridge_ping_reply(PgBridge *bridge, xmpp_stanza_t *iq);
 
 /* pg-bridge-limits.c */
 /* Whether @condition, the room's answer to @puppet's join, is a room
@@ -188,8 +209,6 @@ void pg_bridge_limits_reset(PgBridge *bridge);
 void pg_bridge_room_free_puppets(PgBridge *bridge);
 /* Every puppet and the relay leave the room now (the consent is revoked). */
 void pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason);
-/* XEP-0410 self-ping of the relay and every puppet in the room. */
-void pg_bridge_room_self_ping(PgBridge *bridge);
 /* The puppets table's value destructor. */
 void pg_bridge_room_puppet_free(gpointer data);
 

@@ -38,8 +38,6 @@
 #include "xmpp/pg-mam.h"
 #include "xmpp/pg-muc.h"
 
-#define PG_BRIDGE_PING_ID "pgb-ping-"
-
 #define PG_BRIDGE_NS_MUC_ADMIN "http://jabber.org/protocol/muc#admin"
 
 void
@@ -55,7 +53,7 @@ pg_bridge_room_ctx(PgBridge *bridge)
 	return pg_transport_get_ctx(bridge->transport);
 }
 
-static gboolean
+gboolean
 pg_bridge_room_online(PgBridge *bridge)
 {
 	return bridge->transport != NULL && pg_transport_is_connected(bridge->transport);
@@ -190,7 +188,7 @@ pg_bridge_room_affiliate_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
+void
 pg_bridge_room_puppet_enter(PgBridgePuppet *puppet)
 {
 	PgBridge *bridge = puppet->bridge;
@@ -408,20 +406,6 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 
 /* ------------------------------------------------------- the relay occupant */
 
-static void
-pg_bridge_room_ping(PgBridge *bridge, const gchar *from, const gchar *nick)
-{
-	g_autofree gchar *id = g_strdup_printf(PG_BRIDGE_PING_ID "%" G_GUINT64_FORMAT,
-					       ++bridge->serial);
-	g_autofree gchar *to = g_strdup_printf("%s/%s", bridge->config->room, nick);
-	g_autoptr(xmpp_stanza_t) iq = xmpp_iq_new(pg_bridge_room_ctx(bridge), "get", id);
-
-	pg_stanza_set_from(iq, from);
-	pg_stanza_set_to(iq, to);
-	pg_stanza_add_child(iq, "ping", PG_NS_PING);
-	pg_bridge_room_send(bridge, iq);
-}
-
 void
 pg_bridge_room_enter(PgBridge *bridge)
 {
@@ -514,7 +498,7 @@ pg_bridge_room_has_status(xmpp_stanza_t *x, gint code)
 	return FALSE;
 }
 
-static const gchar *
+const gchar *
 pg_bridge_room_error_condition(xmpp_stanza_t *stanza)
 {
 	xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error");
@@ -637,7 +621,7 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 
 /* Whether the occupant @nick is one of ours (a puppet, the relay): by its
  * real JID where the room shows it, else by our own table of room nicks. */
-static gboolean
+gboolean
 pg_bridge_room_is_ours(PgBridge *bridge, const gchar *nick)
 {
 	const gchar *real = g_hash_table_lookup(bridge->xmpp_occupants, nick);
@@ -691,78 +675,6 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	pg_bridge_relay_message(bridge, message, nick, stanza_id);
 }
 
-/* XEP-0410: each puppet in the room pings its own occupant JID; an
- * answer that says it is not an occupant (§3.2: not-acceptable,
- * item-not-found...) makes it join again.  The relay does the same. */
-/* Occupants on each side, for `polygate bridge status`: the channel's
- * nicks (puppets and the bridge), and the room's people that are not ours. */
-static void
-pg_bridge_room_count(PgBridge *bridge)
-{
-	GHashTableIter iter;
-	gpointer key;
-	guint xmpp = 0;
-
-	if (bridge->store == NULL)
-		return;
-	g_hash_table_iter_init(&iter, bridge->xmpp_occupants);
-	while (g_hash_table_iter_next(&iter, &key, NULL))
-		xmpp += !pg_bridge_room_is_ours(bridge, key);
-	pg_bridge_store_set_occupants(bridge->store, bridge->config->name,
-				      g_hash_table_size(bridge->puppets) + bridge->link.in_channel,
-				      xmpp, g_get_real_time(), NULL);
-}
-
-void
-pg_bridge_room_self_ping(PgBridge *bridge)
-{
-	GHashTableIter iter;
-	gpointer value;
-
-	pg_bridge_room_count(bridge);
-	if (!pg_bridge_room_online(bridge))
-		return;
-	if (bridge->relay_state == PG_BRIDGE_OCCUPANT_IN)
-		pg_bridge_room_ping(bridge, bridge->jid, bridge->relay_nick);
-	g_hash_table_iter_init(&iter, bridge->puppets);
-	while (g_hash_table_iter_next(&iter, NULL, &value)) {
-		PgBridgePuppet *puppet = value;
-		if (puppet->state == PG_BRIDGE_OCCUPANT_IN)
-			pg_bridge_room_ping(bridge, puppet->jid, puppet->room_nick);
-	}
-}
-
-/* The answer to a self-ping of the relay (@puppet NULL) or of @puppet. */
-static void
-pg_bridge_room_pinged(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq)
-{
-	const gchar *condition = g_strcmp0(xmpp_stanza_get_type(iq), "error") == 0
-				     ? pg_bridge_room_error_condition(iq)
-				     : NULL;
-	/* XEP-0410 §3.2: these say the occupant is gone; others (a client
-	 * without ping, a timeout) say nothing about it */
-	gboolean gone = condition != NULL && (g_strcmp0(condition, "not-acceptable") == 0 ||
-					      g_strcmp0(condition, "item-not-found") == 0 ||
-					      g_strcmp0(condition, "not-allowed") == 0);
-
-	if (bridge->store != NULL && puppet != NULL)
-		pg_bridge_store_set_puppet(bridge->store, bridge->config->name, puppet->irc_nick,
-					   !gone, g_get_real_time(), NULL);
-	if (!gone)
-		return;
-	if (puppet == NULL) {
-		g_message("bridge %s: the relay fell out of the room; joining again",
-			  bridge->config->name);
-		bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
-		pg_bridge_room_enter(bridge);
-		return;
-	}
-	g_message("bridge %s: %s fell out of the room; joining again", bridge->config->name,
-		  puppet->irc_nick);
-	puppet->state = PG_BRIDGE_OCCUPANT_OUT;
-	pg_bridge_room_puppet_enter(puppet);
-}
-
 void
 pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 {
@@ -794,26 +706,16 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 		pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
 	} else if (g_strcmp0(name, "iq") == 0) {
 		const gchar *type = xmpp_stanza_get_type(stanza);
-		if ((g_strcmp0(type, "error") == 0 || g_strcmp0(type, "result") == 0) &&
-		    g_str_has_prefix(xmpp_stanza_get_id(stanza) != NULL ? xmpp_stanza_get_id(stanza)
-									: "",
-				     PG_BRIDGE_PING_ID)) {
-			pg_bridge_room_pinged(bridge, puppet, stanza);
-		} else if (g_strcmp0(type, "error") == 0) {
+		if (pg_bridge_ping_answer(bridge, puppet, stanza))
+			return; /* a self-ping's answer (pg-bridge-ping.c) */
+		if (g_strcmp0(type, "error") == 0) {
 			pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 				       g_strdup_printf("the room refused an admin request (is %s "
 						       "an owner or admin of %s?): %s",
 						       bridge->jid, bridge->config->room,
 						       pg_bridge_room_error_condition(stanza)));
 		} else if (g_strcmp0(type, "get") == 0 || g_strcmp0(type, "set") == 0) {
-			xmpp_stanza_t *ping =
-			    xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", PG_NS_PING);
-			g_autoptr(xmpp_stanza_t) reply =
-			    ping != NULL ? pg_stanza_iq_result(stanza)
-					 : pg_stanza_reply_error(stanza, "cancel",
-								 "service-unavailable", NULL);
-			if (reply != NULL)
-				pg_bridge_room_send(bridge, reply);
+			pg_bridge_ping_reply(bridge, stanza);
 		}
 	}
 }

@@ -41,7 +41,7 @@ struct _PgBridges {
 static gboolean
 pg_bridges_ping_cb(gpointer user_data)
 {
-	pg_bridge_room_self_ping(user_data);
+	pg_bridge_ping_all(user_data);
 	return G_SOURCE_CONTINUE;
 }
 
