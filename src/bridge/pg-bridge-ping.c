@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "bridge/pg-bridge-private.h"
+#include "stanza/pg-jid.h"
 #include "stanza/pg-stanza.h"
 
 #define PG_BRIDGE_PING_ID "pgb-ping-"
@@ -104,26 +105,37 @@ pg_bridge_ping_pinged(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *i
 }
 
 gboolean
-pg_bridge_ping_answer(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq)
+pg_bridge_ping_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 {
-	const gchar *type = xmpp_stanza_get_type(iq);
-	const gchar *id = xmpp_stanza_get_id(iq);
+	const gchar *to = xmpp_stanza_get_to(stanza);
+	const gchar *type = xmpp_stanza_get_type(stanza);
+	const gchar *id = xmpp_stanza_get_id(stanza);
+	gboolean to_relay = g_strcmp0(to, bridge->jid) == 0;
+	PgBridgePuppet *puppet = to_relay || to == NULL ? NULL
+							: g_hash_table_lookup(bridge->by_jid, to);
+	g_autoptr(PgJid) from = NULL;
 
+	if (g_strcmp0(xmpp_stanza_get_name(stanza), "iq") != 0 || (!to_relay && puppet == NULL))
+		return FALSE;
+	from = pg_jid_parse(xmpp_stanza_get_from(stanza), NULL);
+	if (from == NULL)
+		return FALSE;
+	if (g_strcmp0(type, "get") == 0 || g_strcmp0(type, "set") == 0) {
+		/* XEP-0199: a ping of our occupant is answered; nothing else is
+		 * served from these JIDs */
+		xmpp_stanza_t *ping = xmpp_stanza_get_child_by_name_and_ns(stanza, "ping",
+									   PG_NS_PING);
+		g_autoptr(xmpp_stanza_t) reply =
+		    ping != NULL ? pg_stanza_iq_result(stanza)
+				 : pg_stanza_reply_error(stanza, "cancel", "service-unavailable",
+							 NULL);
+		if (reply != NULL)
+			pg_bridge_room_send(bridge, reply);
+		return TRUE;
+	}
 	if ((g_strcmp0(type, "error") != 0 && g_strcmp0(type, "result") != 0) || id == NULL ||
 	    !g_str_has_prefix(id, PG_BRIDGE_PING_ID))
 		return FALSE;
-	pg_bridge_ping_pinged(bridge, puppet, iq);
+	pg_bridge_ping_pinged(bridge, puppet, stanza);
 	return TRUE;
-}
-
-void
-pg_bridge_ping_reply(PgBridge *bridge, xmpp_stanza_t *iq)
-{
-	xmpp_stanza_t *ping = xmpp_stanza_get_child_by_name_and_ns(iq, "ping", PG_NS_PING);
-	g_autoptr(xmpp_stanza_t) reply =
-	    ping != NULL ? pg_stanza_iq_result(iq)
-			 : pg_stanza_reply_error(iq, "cancel", "service-unavailable", NULL);
-
-	if (reply != NULL)
-		pg_bridge_room_send(bridge, reply);
 }

@@ -4,8 +4,8 @@
  *   pg-bridges.c       the manager: config, the workers, the transports' tap
  *   pg-bridge-commands.c  the admins' XEP-0050 commands (list, pause, resume)
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
- *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
+ *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
  *   pg-bridge-replayer.c  imported logs into the room, by the relay
@@ -191,12 +191,11 @@ void pg_bridge_room_puppet_enter(PgBridgePuppet *puppet);
 /* XEP-0410 self-ping of the relay and every puppet in the room, and the
  * occupants on each side counted into the store. */
 void pg_bridge_ping_all(PgBridge *bridge);
-/* Whether @iq is the answer to a self-ping of the relay (@puppet NULL) or
- * of @puppet; if so it is handled (a fallen-out occupant joins again). */
-gboolean pg_bridge_ping_answer(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq);
-/* An IQ get or set to one of our occupants: a ping is answered, anything
- * else is service-unavailable. */
-void pg_bridge_ping_reply(PgBridge *bridge, xmpp_stanza_t *iq);
+/* Whether @stanza, from the room, is an IQ for pg-bridge-ping.c: the
+ * answer to a self-ping (a fallen-out occupant joins again), or an IQ get
+ * or set to one of our occupants (a ping is answered, anything else is
+ * service-unavailable).  If so it is handled. */
+gboolean pg_bridge_ping_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 
 /* pg-bridge-limits.c */
 /* Whether @condition, the room's answer to @puppet's join, is a room

@@ -704,18 +704,13 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 			pg_bridge_room_puppet_presence(puppet, stanza, from->resource);
 	} else if (g_strcmp0(name, "message") == 0) {
 		pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
-	} else if (g_strcmp0(name, "iq") == 0) {
-		const gchar *type = xmpp_stanza_get_type(stanza);
-		if (pg_bridge_ping_answer(bridge, puppet, stanza))
-			return; /* a self-ping's answer (pg-bridge-ping.c) */
-		if (g_strcmp0(type, "error") == 0) {
-			pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
-				       g_strdup_printf("the room refused an admin request (is %s "
-						       "an owner or admin of %s?): %s",
-						       bridge->jid, bridge->config->room,
-						       pg_bridge_room_error_condition(stanza)));
-		} else if (g_strcmp0(type, "get") == 0 || g_strcmp0(type, "set") == 0) {
-			pg_bridge_ping_reply(bridge, stanza);
-		}
+	} else if (g_strcmp0(name, "iq") == 0 &&
+		   g_strcmp0(xmpp_stanza_get_type(stanza), "error") == 0) {
+		/* pings and their answers went to pg-bridge-ping.c first */
+		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
+			       g_strdup_printf("the room refused an admin request (is %s "
+					       "an owner or admin of %s?): %s",
+					       bridge->jid, bridge->config->room,
+					       pg_bridge_room_error_condition(stanza)));
 	}
 }

@@ -194,7 +194,8 @@ pg_bridges_tap_stanza_cb(PgTransport *transport, xmpp_stanza_t *stanza, gpointer
 		    g_strcmp0(xmpp_stanza_get_to(stanza), bridge->jid) != 0 &&
 		    g_hash_table_lookup(bridge->by_jid, xmpp_stanza_get_to(stanza)) == NULL)
 			return FALSE;
-		pg_bridge_room_stanza(bridge, stanza);
+		if (!pg_bridge_ping_stanza(bridge, stanza))
+			pg_bridge_room_stanza(bridge, stanza);
 		return TRUE;
 	}
 	return FALSE;
