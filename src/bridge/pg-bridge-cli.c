@@ -399,7 +399,9 @@ pg_bridge_cli_print_status(const PgBridgeStatus *status)
 		else
 			g_print("  last error %s: %s (at %s)\n", way, status->last_error[d], when);
 	}
-	g_print("  puppets:    %u of %u healthy\n", status->puppets_healthy, status->puppets);
+	g_print("  puppets:    %u of %u healthy; %u held out by room limits (they speak "
+		"through the relay)\n",
+		status->puppets_healthy, status->puppets, status->held_out);
 	g_print("  import:     %" G_GUINT64_FORMAT " lines spooled, %" G_GUINT64_FORMAT
 		" waiting to be replayed\n",
 		status->spool_total, status->spool_pending);

@@ -52,7 +52,7 @@ pg_bridge_commands_describe(GString *text, const PgBridge *bridge)
 		in_room += ((PgBridgePuppet *)value)->state == PG_BRIDGE_OCCUPANT_IN;
 	g_string_append_printf(
 	    text, "\n%s: %s on %s <-> %s; phase %s%s; %s%s%s; IRC: %s; relay %s; puppets %u in the "
-		  "room of %u; %u other occupant(s)%s%s",
+		  "room of %u (%u held out by room limits); %u other occupant(s)%s%s",
 	    bridge->config->name, bridge->config->channel, bridge->server, bridge->config->room,
 	    bridge->config->phase, bridge->paused ? " (paused)" : "",
 	    bridge->approved ? "approved" : "not approved",
@@ -60,7 +60,7 @@ pg_bridge_commands_describe(GString *text, const PgBridge *bridge)
 	    bridge->approved_by != NULL ? bridge->approved_by : "",
 	    pg_bridge_commands_link_state(bridge),
 	    bridge->relay_state == PG_BRIDGE_OCCUPANT_IN ? "in the room" : "not in the room",
-	    in_room, g_hash_table_size(bridge->puppets),
+	    in_room, g_hash_table_size(bridge->puppets), pg_bridge_limits_held(bridge),
 	    g_hash_table_size(bridge->xmpp_occupants), bridge->last_error != NULL ? "; last error: " : "",
 	    bridge->last_error != NULL ? bridge->last_error : "");
 }

@@ -7,6 +7,10 @@
  *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
+ *   pg-bridge-limits.c the room's seat limits: who is held out, and when
+ *                      they try again (max_puppets, max_users...)
+ *   pg-bridge-pace.c   each sender's outbox: lines a room bounced for its
+ *                      rate limits go again, in order
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
  *   pg-bridge-replayer.c  imported logs into the room, by the relay
  */
@@ -44,6 +48,7 @@ G_BEGIN_DECLS
 
 typedef struct _PgBridge PgBridge;
 typedef struct _PgBridgePuppet PgBridgePuppet;
+typedef struct _PgBridgePace PgBridgePace;
 
 typedef enum {
 	PG_BRIDGE_LINK_OFFLINE,
@@ -70,7 +75,10 @@ struct _PgBridgePuppet {
 	gboolean affiliated;   /* its member affiliation was asked for */
 	gboolean removed;      /* a room moderator kicked it: it stays out while
 				* the nick stays on IRC */
-	gboolean refused;      /* a room limit kept it out (pg-bridge-limits.c) */
+	gboolean refused;      /* held out of the room by a limit: the room's
+				* or max_puppets (pg-bridge-limits.c); its
+				* lines come through the relay */
+	PgBridgePace *pace;    /* its outbox (pg-bridge-pace.c), owned */
 	GQueue *lines;         /* gchar *: IRC lines waiting for the join */
 	guint hold_id;         /* a quit or absence waiting to become a leave */
 	gint64 hold_until;     /* when it does (monotonic µs) */
@@ -125,6 +133,12 @@ struct _PgBridge {
 	gchar *limit;                       /* the condition that refused a puppet, or NULL */
 	guint limit_notice_id;
 	gboolean limit_told;                /* the channel heard of it */
+	GQueue *held;                       /* PgBridgePuppet held out, oldest first (borrowed) */
+	guint limit_retry_id;               /* the next try of the oldest held puppet */
+	guint limit_backoff_s;
+	PgBridgePuppet *limit_probe;        /* the held puppet trying its seat (borrowed) */
+	guint held_store_id;                /* the held-out count is written soon */
+	PgBridgePace *relay_pace;           /* the relay's outbox (owned) */
 	guint ping_id;                      /* XEP-0410 self-pings (pg-bridges.c) */
 };
 
@@ -167,6 +181,8 @@ void pg_bridge_room_lost(PgBridge *bridge);
 /* IRC nick @nick is in the channel: a puppet, joined (or kept). */
 PgBridgePuppet *pg_bridge_room_puppet_for(PgBridge *bridge, const gchar *nick);
 PgBridgePuppet *pg_bridge_room_lookup(PgBridge *bridge, const gchar *nick);
+/* Send @puppet into the room if it is out and may go (pg-bridge-limits.c). */
+void pg_bridge_room_puppet_enter(PgBridgePuppet *puppet);
 void pg_bridge_room_puppet_leave(PgBridgePuppet *puppet, const gchar *reason);
 /* An IRC op kicked the nick: an occupant kick by the relay. */
 void pg_bridge_room_puppet_kick(PgBridgePuppet *puppet, const gchar *reason);
@@ -175,6 +191,11 @@ void pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason, gui
 void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick);
 /* A line @nick said in the channel, from its puppet. */
 void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
+/* A groupchat message @text into the room from @from (a puppet's JID or
+ * the relay's), now.  Returns: (transfer full) its id. */
+gchar *pg_bridge_room_speak(PgBridge *bridge, const gchar *from, const gchar *text);
+/* The condition of error @stanza (RFC 6120 §8.3.3), or undefined-condition. */
+const gchar *pg_bridge_room_error_condition(xmpp_stanza_t *stanza);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 /* Whether the stream to the XMPP server is up. */
@@ -198,13 +219,39 @@ void pg_bridge_ping_all(PgBridge *bridge);
 gboolean pg_bridge_ping_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 
 /* pg-bridge-limits.c */
-/* Whether @condition, the room's answer to @puppet's join, is a room
- * limit; if so the puppet stays out, and so will the next ones. */
-gboolean pg_bridge_limits_refused(PgBridgePuppet *puppet, const gchar *condition);
-/* Whether @puppet may be sent into the room (no limit met so far). */
+/* Whether the error @presence, the room's answer to @puppet's join, is a
+ * room limit; if so the puppet is held out and tries again later. */
+gboolean pg_bridge_limits_refused(PgBridgePuppet *puppet, xmpp_stanza_t *presence);
+/* Whether @puppet may be sent into the room now; if not it is held out. */
 gboolean pg_bridge_limits_allow(PgBridgePuppet *puppet);
+/* @puppet is in the room: a limit that held it out is lifted. */
+void pg_bridge_limits_admitted(PgBridgePuppet *puppet);
+/* An occupant left the room: a held puppet may take the seat. */
+void pg_bridge_limits_seat_freed(PgBridge *bridge);
+/* @puppet is going away: it holds no place in the queue any more. */
+void pg_bridge_limits_forget(PgBridgePuppet *puppet);
+/* How many IRC people are held out of the room. */
+guint pg_bridge_limits_held(const PgBridge *bridge);
 /* The room was lost: its limits are to be learnt again. */
 void pg_bridge_limits_reset(PgBridge *bridge);
+void pg_bridge_limits_free(PgBridge *bridge);
+
+/* pg-bridge-pace.c */
+/* Returns: (transfer full) the outbox of @puppet, or of the relay (NULL). */
+PgBridgePace *pg_bridge_pace_new(PgBridge *bridge, PgBridgePuppet *puppet);
+void pg_bridge_pace_free(PgBridgePace *pace);
+/* @text into the room from the pace's sender, in order after what waits. */
+void pg_bridge_pace_say(PgBridgePace *pace, const gchar *text);
+/* @text of IRC nick @nick, said by the relay as `<nick> text`. */
+void pg_bridge_pace_relay(PgBridge *bridge, const gchar *nick, const gchar *text);
+/* The lines @pace has not sent yet go through the relay (its sender
+ * leaves). */
+void pg_bridge_pace_hand_over(PgBridgePace *pace);
+/* The room reflected our message @id from occupant @nick: it got through. */
+void pg_bridge_pace_reflected(PgBridge *bridge, const gchar *nick, const gchar *id);
+/* Whether error @message (to @puppet, or to the relay if NULL) bounced one
+ * of our lines for a rate limit; if so it goes again later. */
+gboolean pg_bridge_pace_bounced(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *message);
 void pg_bridge_room_free_puppets(PgBridge *bridge);
 /* Every puppet and the relay leave the room now (the consent is revoked). */
 void pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason);

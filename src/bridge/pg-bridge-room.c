@@ -110,6 +110,7 @@ pg_bridge_room_puppet_free(gpointer data)
 	g_free(puppet->wanted_nick);
 	g_free(puppet->hold_reason);
 	g_queue_free_full(puppet->lines, g_free);
+	pg_bridge_pace_free(puppet->pace);
 	g_free(puppet);
 }
 
@@ -119,6 +120,7 @@ pg_bridge_room_forget(PgBridge *bridge, PgBridgePuppet *puppet)
 	g_autofree gchar *key = g_utf8_casefold(puppet->irc_nick, -1);
 
 	g_queue_remove(bridge->affiliating, puppet);
+	pg_bridge_limits_forget(puppet);
 	g_hash_table_remove(bridge->by_jid, puppet->jid);
 	if (puppet->room_nick != NULL &&
 	    g_hash_table_lookup(bridge->by_room_nick, puppet->room_nick) == puppet)
@@ -253,6 +255,7 @@ pg_bridge_room_puppet_for(PgBridge *bridge, const gchar *nick)
 	puppet->irc_nick = g_strdup(clean);
 	puppet->jid = pg_bridge_room_puppet_jid(bridge, clean);
 	puppet->lines = g_queue_new();
+	puppet->pace = pg_bridge_pace_new(bridge, puppet);
 	g_hash_table_insert(bridge->puppets, g_utf8_casefold(clean, -1), puppet);
 	g_hash_table_insert(bridge->by_jid, g_strdup(puppet->jid), puppet);
 	pg_bridge_room_puppet_enter(puppet);
@@ -264,6 +267,7 @@ pg_bridge_room_puppet_leave(PgBridgePuppet *puppet, const gchar *reason)
 {
 	PgBridge *bridge = puppet->bridge;
 
+	pg_bridge_pace_hand_over(puppet->pace); /* its last lines, by the relay */
 	if (puppet->state != PG_BRIDGE_OCCUPANT_OUT && puppet->room_nick != NULL)
 		pg_bridge_room_presence(bridge, puppet->jid, puppet->room_nick, "unavailable",
 					reason);
@@ -363,16 +367,15 @@ pg_bridge_room_remember(GHashTable *set, GQueue *order, const gchar *id)
 	}
 }
 
-static void
-pg_bridge_room_puppet_speak(PgBridgePuppet *puppet, const gchar *text)
+gchar *
+pg_bridge_room_speak(PgBridge *bridge, const gchar *from, const gchar *text)
 {
-	PgBridge *bridge = puppet->bridge;
 	g_autofree gchar *id = g_strdup_printf("pgb-%s-%" G_GUINT64_FORMAT, bridge->config->name,
 					       ++bridge->serial);
 	g_autoptr(xmpp_stanza_t) message =
 	    xmpp_message_new(pg_bridge_room_ctx(bridge), "groupchat", NULL, id);
 
-	pg_stanza_set_from(message, puppet->jid);
+	pg_stanza_set_from(message, from);
 	pg_stanza_set_to(message, bridge->config->room);
 	pg_stanza_set_body(message, text);
 	pg_bridge_room_remember(bridge->own_ids, bridge->own_id_order, id);
@@ -380,6 +383,7 @@ pg_bridge_room_puppet_speak(PgBridgePuppet *puppet, const gchar *text)
 	if (bridge->store != NULL)
 		pg_bridge_store_count(bridge->store, bridge->config->name, PG_BRIDGE_TO_XMPP, 1,
 				      g_get_real_time());
+	return g_steal_pointer(&id);
 }
 
 void
@@ -390,10 +394,14 @@ pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text)
 	if (bridge->readonly || bridge->paused)
 		return;
 	puppet = pg_bridge_room_puppet_for(bridge, nick);
-	if (puppet->removed || puppet->refused)
-		return; /* kept out: by a moderator, or by a room limit */
+	if (puppet->removed)
+		return; /* kept out by a moderator */
+	if (puppet->refused) {
+		pg_bridge_pace_relay(bridge, puppet->irc_nick, text); /* held out by a limit */
+		return;
+	}
 	if (puppet->state == PG_BRIDGE_OCCUPANT_IN && pg_bridge_room_online(bridge)) {
-		pg_bridge_room_puppet_speak(puppet, text);
+		pg_bridge_pace_say(puppet->pace, text);
 		return;
 	}
 	if (g_queue_get_length(puppet->lines) >= PG_BRIDGE_PUPPET_QUEUE_MAX) {
@@ -477,6 +485,7 @@ pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason)
 void
 pg_bridge_room_free_puppets(PgBridge *bridge)
 {
+	pg_bridge_limits_reset(bridge);
 	g_queue_clear(bridge->affiliating);
 	g_hash_table_remove_all(bridge->by_jid);
 	g_hash_table_remove_all(bridge->by_room_nick);
@@ -534,7 +543,7 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 			g_clear_pointer(&puppet->wanted_nick, g_free);
 			return;
 		}
-		if (pg_bridge_limits_refused(puppet, condition))
+		if (pg_bridge_limits_refused(puppet, presence))
 			return;
 		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 			       g_strdup_printf("%s could not join: %s", puppet->irc_nick,
@@ -571,8 +580,9 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 		puppet->state = PG_BRIDGE_OCCUPANT_IN;
 		while (!g_queue_is_empty(puppet->lines)) {
 			g_autofree gchar *line = g_queue_pop_head(puppet->lines);
-			pg_bridge_room_puppet_speak(puppet, line);
+			pg_bridge_pace_say(puppet->pace, line);
 		}
+		pg_bridge_limits_admitted(puppet);
 	}
 }
 
@@ -611,6 +621,8 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 	 * the room shows its admins) */
 	if (g_strcmp0(type, "unavailable") == 0) {
 		g_hash_table_remove(bridge->xmpp_occupants, nick);
+		if (!pg_bridge_room_has_status(x, PG_MUC_STATUS_NICK_CHANGED))
+			pg_bridge_limits_seat_freed(bridge);
 	} else {
 		const gchar *real = item != NULL ? xmpp_stanza_get_attribute(item, "jid") : NULL;
 		g_autofree gchar *bare = real != NULL ? pg_stanza_bare_jid(real) : NULL;
@@ -656,8 +668,10 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	/* XEP-0203: history the room replays is not said again */
 	if (xmpp_stanza_get_child_by_name_and_ns(message, "delay", PG_NS_DELAY) != NULL)
 		return;
-	if (id != NULL && g_hash_table_contains(bridge->own_ids, id))
+	if (id != NULL && g_hash_table_contains(bridge->own_ids, id)) {
+		pg_bridge_pace_reflected(bridge, nick, id);
 		return; /* the reflection of a puppet's line */
+	}
 	for (sid = xmpp_stanza_get_children(message); sid != NULL; sid = xmpp_stanza_get_next(sid)) {
 		if (g_strcmp0(xmpp_stanza_get_name(sid), "stanza-id") == 0 &&
 		    g_strcmp0(xmpp_stanza_get_ns(sid), PG_NS_SID) == 0 &&
@@ -703,6 +717,10 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 		else
 			pg_bridge_room_puppet_presence(puppet, stanza, from->resource);
 	} else if (g_strcmp0(name, "message") == 0) {
+		/* a line bounced for the room's rate goes again (pg-bridge-pace.c) */
+		if (g_strcmp0(xmpp_stanza_get_type(stanza), "error") == 0 &&
+		    pg_bridge_pace_bounced(bridge, puppet, stanza))
+			return;
 		pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
 	} else if (g_strcmp0(name, "iq") == 0 &&
 		   g_strcmp0(xmpp_stanza_get_type(stanza), "error") == 0) {

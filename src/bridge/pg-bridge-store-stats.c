@@ -91,6 +91,23 @@ pg_bridge_store_set_occupants(PgBridgeStore *self, const gchar *bridge, guint le
 	return pg_bridge_store_step_done(self, stmt, error);
 }
 
+gboolean
+pg_bridge_store_set_held_out(PgBridgeStore *self, const gchar *bridge, guint held_out,
+			     GError **error)
+{
+	g_autoptr(PgBridgeStmt) stmt = NULL;
+
+	if (!pg_bridge_store_ensure(self, bridge, error))
+		return FALSE;
+	stmt = pg_bridge_store_stmt(self, "UPDATE bridge SET held_out = ?2 WHERE name = ?1;",
+				    error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_text(stmt, 1, bridge, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 2, held_out);
+	return pg_bridge_store_step_done(self, stmt, error);
+}
+
 /* ---------------------------------------------------------------- status */
 
 static gboolean
@@ -157,7 +174,8 @@ pg_bridge_store_status_rest(PgBridgeStore *self, PgBridgeStatus *status, GError 
 	    " (SELECT COUNT(*) FROM puppet WHERE bridge = ?1),"
 	    " (SELECT COUNT(*) FROM puppet WHERE bridge = ?1 AND healthy),"
 	    " (SELECT COUNT(*) FROM spool WHERE bridge = ?1),"
-	    " (SELECT COUNT(*) FROM spool WHERE bridge = ?1 AND replayed_us = 0)"
+	    " (SELECT COUNT(*) FROM spool WHERE bridge = ?1 AND replayed_us = 0),"
+	    " held_out"
 	    " FROM bridge WHERE name = ?1;",
 	    error);
 
@@ -175,6 +193,7 @@ pg_bridge_store_status_rest(PgBridgeStore *self, PgBridgeStatus *status, GError 
 	status->puppets_healthy = (guint)sqlite3_column_int64(bridge, 6);
 	status->spool_total = (guint64)sqlite3_column_int64(bridge, 7);
 	status->spool_pending = (guint64)sqlite3_column_int64(bridge, 8);
+	status->held_out = (guint)sqlite3_column_int64(bridge, 9);
 	return TRUE;
 }
 

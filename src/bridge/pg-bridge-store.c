@@ -44,8 +44,9 @@
 
 /* Schema history (PRAGMA user_version):
  *   v1  bridge (name, phase, consent, occupants), direction_state (totals,
- *       last error), minute (lines per minute), idmap, puppet, spool */
-#define PG_BRIDGE_STORE_SCHEMA_VERSION 1
+ *       last error), minute (lines per minute), idmap, puppet, spool
+ *   v2  bridge.held_out (IRC people a room limit keeps out of the room) */
+#define PG_BRIDGE_STORE_SCHEMA_VERSION 2
 
 static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERSION + 1] = {
     [1] = "CREATE TABLE bridge ("
@@ -90,6 +91,7 @@ static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERS
 	  "  UNIQUE (bridge, time_us, kind, nick, text)"
 	  ");"
 	  "CREATE INDEX spool_order ON spool (bridge, time_us, id);",
+    [2] = "ALTER TABLE bridge ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define PG_BRIDGE_STORE_BUSY_TIMEOUT_MS 5000

@@ -139,6 +139,11 @@ gboolean pg_bridge_store_remove_puppet(PgBridgeStore *self, const gchar *bridge,
 gboolean pg_bridge_store_set_occupants(PgBridgeStore *self, const gchar *bridge, guint legacy,
 				       guint xmpp, gint64 now_us, GError **error);
 
+/* How many legacy people a room limit (or max_puppets) keeps out of the
+ * room: they speak through the relay (src/bridge/pg-bridge-limits.c). */
+gboolean pg_bridge_store_set_held_out(PgBridgeStore *self, const gchar *bridge, guint held_out,
+				      GError **error);
+
 /* What `polygate bridge status` prints for one bridge. */
 typedef struct {
 	gchar *bridge;
@@ -153,6 +158,7 @@ typedef struct {
 	gint64 occupants_us;                            /* when counted; 0 never */
 	guint puppets;
 	guint puppets_healthy;
+	guint held_out;                                 /* kept out of the room by a limit */
 	guint64 spool_total;
 	guint64 spool_pending;                          /* imported, not yet replayed */
 } PgBridgeStatus;

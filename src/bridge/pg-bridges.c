@@ -51,9 +51,9 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	pg_bridge_link_stop(bridge);
 	g_clear_pointer(&bridge->replayer, pg_bridge_replayer_free);
 	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
-	g_clear_handle_id(&bridge->limit_notice_id, g_source_remove);
 	g_clear_handle_id(&bridge->ping_id, g_source_remove);
 	pg_bridge_room_free_puppets(bridge);
+	pg_bridge_limits_free(bridge);
 	g_hash_table_unref(bridge->puppets);
 	g_hash_table_unref(bridge->by_jid);
 	g_hash_table_unref(bridge->by_room_nick);

@@ -14,12 +14,18 @@
 #define PG_CONFIG_BRIDGE_MIN_SELF_PING 5
 #define PG_CONFIG_BRIDGE_MAX_SELF_PING 3600
 #define PG_CONFIG_BRIDGE_DEFAULT_SELF_PING 300
+/* ejabberd's default max_users is 200 a room; 500 puppets is the channel
+ * size issue 11 measures, and each costs the server an occupant */
+#define PG_CONFIG_BRIDGE_MAX_PUPPETS 100000
+#define PG_CONFIG_BRIDGE_DEFAULT_MAX_PUPPETS 500
+#define PG_CONFIG_BRIDGE_MAX_LIMIT_RETRY 3600
+#define PG_CONFIG_BRIDGE_DEFAULT_LIMIT_RETRY 30
 
 static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
     "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
-    "replay_rate", "import_time", "self_ping_interval", NULL};
+    "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -80,6 +86,12 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 	bridge->self_ping_s = pg_config_get_uint(
 	    loader, group, "self_ping_interval", PG_CONFIG_BRIDGE_MIN_SELF_PING,
 	    PG_CONFIG_BRIDGE_MAX_SELF_PING, PG_CONFIG_BRIDGE_DEFAULT_SELF_PING);
+	bridge->max_puppets = pg_config_get_uint(loader, group, "max_puppets", 0,
+						 PG_CONFIG_BRIDGE_MAX_PUPPETS,
+						 PG_CONFIG_BRIDGE_DEFAULT_MAX_PUPPETS);
+	bridge->limit_retry_s = pg_config_get_uint(loader, group, "limit_retry", 1,
+						   PG_CONFIG_BRIDGE_MAX_LIMIT_RETRY,
+						   PG_CONFIG_BRIDGE_DEFAULT_LIMIT_RETRY);
 	bridge->import_time = pg_config_get_string(loader, group, "import_time", FALSE);
 	if (bridge->import_time == NULL)
 		bridge->import_time = g_strdup("both");

@@ -41,6 +41,13 @@
  *   import_time = both           both: a replayed line's time and speaker in
  *                                its text and its XEP-0203 delay (Prosody
  *                                drops the delay); delay: only the delay
+ *   max_puppets = 500            IRC people shown as occupants of their own
+ *                                (0 to 100000); the others speak through
+ *                                the relay as `<nick> text`
+ *                                (src/bridge/pg-bridge-limits.c)
+ *   limit_retry = 30             seconds before a puppet the room refused
+ *                                for a limit tries again (1 to 3600; it
+ *                                doubles per refusal, up to 10 minutes)
  *
  * Parsed here so that pg-config.c only hands the groups over.
  */
@@ -78,6 +85,8 @@ typedef struct {
 	guint replay_rate;   /* imported lines per second into the room */
 	gchar *import_time;  /* both | delay (src/bridge/pg-bridge-replayer.c) */
 	guint self_ping_s;   /* XEP-0410 self-ping interval */
+	guint max_puppets;   /* puppets in the room at most */
+	guint limit_retry_s; /* first backoff after a room limit's refusal */
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);

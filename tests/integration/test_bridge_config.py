@@ -72,9 +72,13 @@ def test_a_good_bridge_passes_and_is_counted(polygate_binary, tmp_path):
      "self_ping_interval"),
     (("nick = projectbridge", "nick = projectbridge\nself_ping_interval = 3601"),
      "self_ping_interval"),
+    (("nick = projectbridge", "nick = projectbridge\nmax_puppets = -1"), "max_puppets"),
+    (("nick = projectbridge", "nick = projectbridge\nmax_puppets = many"), "max_puppets"),
+    (("nick = projectbridge", "nick = projectbridge\nlimit_retry = 0"), "limit_retry"),
 ], ids=["unknown-transport", "not-irc", "bad-channel", "bad-room", "bad-nick", "bad-phase",
         "moved-without-target", "inline-password", "unknown-key", "no-server",
-        "bad-import-time", "no-replay-rate", "self-ping-too-often", "self-ping-too-rare"])
+        "bad-import-time", "no-replay-rate", "self-ping-too-often", "self-ping-too-rare",
+        "negative-max-puppets", "wordy-max-puppets", "no-limit-retry"])
 def test_check_config_names_the_bridge_and_key_of_a_problem(polygate_binary, tmp_path, edit,
                                                              key):
     path, result = check(tmp_path, polygate_binary, edit)
