@@ -2,7 +2,9 @@
  *
  * How they stack (each calls only the ones below it):
  *   pg-bridges.c       the manager: config, the workers, the transports' tap
- *   pg-bridge-commands.c  the admins' XEP-0050 commands (list, pause, resume)
+ *   pg-bridge-commands.c  the admins' XEP-0050 commands (list, create, pause,
+ *                      resume, remove; create and remove call the manager
+ *                      back through PgBridgeCommandsContext)
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
  *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
@@ -258,9 +260,28 @@ void pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason);
 /* The puppets table's value destructor. */
 void pg_bridge_room_puppet_free(gpointer data);
 
+/* What the admins' commands need of the manager (pg-bridges.c, which owns
+ * it): its bridges, and the two changes an admin may make, as callbacks up
+ * the stack. */
+typedef struct {
+	GPtrArray *bridges;     /* PgBridge (the manager's) */
+	GPtrArray *made;        /* PgBridgeConfig of the bridges made by command */
+	GPtrArray *not_started; /* gchar *: why a bridge made by command did not start */
+	/* Make a bridge through @transport of @values, a bridge-create form's
+	 * fields (core/pg-config-bridge-form.h), for admin @by; it is kept in
+	 * the store and starts.  Returns: (transfer none) or NULL with @error. */
+	PgBridge *(*make)(gpointer manager, PgTransport *transport, GHashTable *values,
+			  const gchar *by, GError **error);
+	/* Remove the bridge @name made by command: its people leave the room,
+	 * its client the channel; its store state goes unless @keep_state. */
+	gboolean (*remove)(gpointer manager, const gchar *name, gboolean keep_state,
+			   GError **error);
+	gpointer manager;
+} PgBridgeCommandsContext;
+
 /* pg-bridge-commands.c: the admins' XEP-0050 commands on @transport for
- * @bridges (borrowed: remove them before it goes). */
-void pg_bridge_commands_add(PgTransport *transport, GPtrArray *bridges);
+ * @context (borrowed: remove them before it goes). */
+void pg_bridge_commands_add(PgTransport *transport, PgBridgeCommandsContext *context);
 void pg_bridge_commands_remove(PgTransport *transport);
 
 /* pg-bridge-irc.c */

@@ -45,8 +45,9 @@
 /* Schema history (PRAGMA user_version):
  *   v1  bridge (name, phase, consent, occupants), direction_state (totals,
  *       last error), minute (lines per minute), idmap, puppet, spool
- *   v2  bridge.held_out (IRC people a room limit keeps out of the room) */
-#define PG_BRIDGE_STORE_SCHEMA_VERSION 2
+ *   v2  bridge.held_out (IRC people a room limit keeps out of the room)
+ *   v3  made (the bridges an admin made by command: their group's text) */
+#define PG_BRIDGE_STORE_SCHEMA_VERSION 3
 
 static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERSION + 1] = {
     [1] = "CREATE TABLE bridge ("
@@ -92,6 +93,10 @@ static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERS
 	  ");"
 	  "CREATE INDEX spool_order ON spool (bridge, time_us, id);",
     [2] = "ALTER TABLE bridge ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;",
+    [3] = "CREATE TABLE made ("
+	  "  name TEXT PRIMARY KEY, data TEXT NOT NULL,"
+	  "  made_by TEXT NOT NULL, made_us INTEGER NOT NULL"
+	  ");",
 };
 
 #define PG_BRIDGE_STORE_BUSY_TIMEOUT_MS 5000
@@ -443,7 +448,8 @@ pg_bridge_store_remove(PgBridgeStore *self, const gchar *bridge, GError **error)
 	    "DELETE FROM puppet WHERE bridge = ?1;", "DELETE FROM spool WHERE bridge = ?1;",
 	};
 
-	if (!pg_bridge_store_begin(self, error))
+	/* counts not written yet would bring its rows back */
+	if (!pg_bridge_store_flush(self, error) || !pg_bridge_store_begin(self, error))
 		return FALSE;
 	for (guint i = 0; i < G_N_ELEMENTS(sqls); i++) {
 		g_autoptr(PgBridgeStmt) stmt = pg_bridge_store_stmt(self, sqls[i], error);

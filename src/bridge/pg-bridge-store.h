@@ -46,6 +46,19 @@ GStrv pg_bridge_store_list(PgBridgeStore *self, GError **error);
 /* Forgets everything about @bridge (an admin removed it). */
 gboolean pg_bridge_store_remove(PgBridgeStore *self, const gchar *bridge, GError **error);
 
+/* ---- bridges made by an admin's command (pg-bridge-store-made.c) ---- */
+
+/* Keeps @bridge, made by @by, as @data (the text of its [bridge NAME]
+ * group, core/pg-config-bridge-form.h).  PG_ERROR_CONFLICT if a bridge of
+ * that name is kept already. */
+gboolean pg_bridge_store_add_made(PgBridgeStore *self, const gchar *bridge, const gchar *data,
+				  const gchar *by, gint64 now_us, GError **error);
+/* Forgets that @bridge was made (its state stays: pg_bridge_store_remove()). */
+gboolean pg_bridge_store_drop_made(PgBridgeStore *self, const gchar *bridge, GError **error);
+/* Returns: (transfer full) (element-type utf8) the data of every bridge
+ * made by command, oldest first, or NULL with @error. */
+GPtrArray *pg_bridge_store_list_made(PgBridgeStore *self, GError **error);
+
 /* ---- consent ---- */
 
 typedef struct {

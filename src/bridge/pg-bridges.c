@@ -12,6 +12,13 @@
  * occupants) and its 'to' is on the transport: only the room ever writes to
  * the relay and the puppets.  IQ answers to the gateway's own requests keep
  * going to the transport.
+ *
+ * Bridges come from the config's [bridge NAME] groups and from admins'
+ * bridge-create commands (pg-bridge-commands.c) on any transport whose
+ * network has rooms.  A bridge made by command is kept in the store as its
+ * group's text (pg-bridge-store-made.c) and made again at each start,
+ * checked against that start's config; a config group of the same name
+ * wins.  bridge-remove takes it away while the gateway runs.
  */
 #define G_LOG_DOMAIN "pg-bridge"
 
@@ -21,11 +28,16 @@
 
 #include "bridge/pg-bridge.h"
 #include "bridge/pg-bridge-private.h"
+#include "core/pg-config-bridge-form.h"
+#include "core/pg-error.h"
+#include "network/pg-network.h"
 #include "session/pg-worker-dirs.h"
 #include "stanza/pg-stanza.h"
 
 #define PG_BRIDGES_ACCOUNT_PREFIX "bridge:"
 #define PG_BRIDGES_MAX_LOGINS 4
+/* Bridges' IRC clients per worker process: room for those made by command */
+#define PG_BRIDGES_PER_WORKER 16
 
 GHashTable *pg_bridge_irc_asking_new(void);
 
@@ -35,7 +47,17 @@ struct _PgBridges {
 	GPtrArray *bridges;      /* PgBridge (owned) */
 	GHashTable *by_account;  /* account -> PgBridge (borrowed) */
 	PgBridgeStore *store;    /* consent, phase, id map, counters (pg-bridge-store.h) */
+	GPtrArray *transports;   /* PgTransport (borrowed) whose network has rooms */
+	GPtrArray *tapped;       /* PgTransport (borrowed) with our tap and commands */
+	GPtrArray *made;         /* PgBridgeConfig (owned): the bridges made by command */
+	GPtrArray *not_started;  /* gchar *: why a bridge made by command did not start */
+	PgBridgeCommandsContext commands;
 };
+
+static PgBridge *pg_bridges_make_cb(gpointer manager, PgTransport *transport,
+				    GHashTable *values, const gchar *by, GError **error);
+static gboolean pg_bridges_remove_cb(gpointer manager, const gchar *name, gboolean keep_state,
+				     GError **error);
 
 /* XEP-0410 self-pings, every self_ping_interval of the bridge's config */
 static gboolean
@@ -150,9 +172,22 @@ pg_bridges_new(const PgConfig *config, const gchar *worker_path)
 	self->bridges = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridges_bridge_free);
 	self->by_account = g_hash_table_new(g_str_hash, g_str_equal);
 	/* one worker process for all the bridges' clients */
-	self->supervisor = pg_supervisor_new(worker_path, MAX(config->bridges->len, 1),
+	self->supervisor = pg_supervisor_new(worker_path,
+					     MAX(config->bridges->len, PG_BRIDGES_PER_WORKER),
 					     PG_BRIDGES_MAX_LOGINS,
 					     &pg_bridges_supervisor_callbacks, self);
+	self->transports = g_ptr_array_new();
+	self->tapped = g_ptr_array_new();
+	self->made = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_config_free);
+	self->not_started = g_ptr_array_new_with_free_func(g_free);
+	self->commands = (PgBridgeCommandsContext){
+	    .bridges = self->bridges,
+	    .made = self->made,
+	    .not_started = self->not_started,
+	    .make = pg_bridges_make_cb,
+	    .remove = pg_bridges_remove_cb,
+	    .manager = self,
+	};
 	for (guint i = 0; i < config->bridges->len; i++) {
 		PgBridge *bridge = pg_bridges_bridge_new(self, g_ptr_array_index(config->bridges, i));
 		g_ptr_array_add(self->bridges, bridge);
@@ -226,19 +261,158 @@ static const PgTransportTap pg_bridges_tap = {
 void
 pg_bridges_add_transport(PgBridges *self, PgTransport *transport)
 {
-	gboolean used = FALSE;
+	const PgTransportConfig *config = pg_transport_get_config(transport);
+	/* a network with rooms may have bridges made by command */
+	gboolean rooms = pg_network_has(pg_network_for(config->type), PG_NETWORK_ROOMS);
+	gboolean used = rooms;
 
 	for (guint i = 0; i < self->bridges->len; i++) {
 		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
-		if (bridge->transport_config == pg_transport_get_config(transport)) {
+		if (bridge->transport_config == config) {
 			bridge->transport = transport;
 			used = TRUE;
 		}
 	}
+	if (rooms)
+		g_ptr_array_add(self->transports, transport);
 	if (used) {
 		pg_transport_set_tap(transport, &pg_bridges_tap, self);
-		pg_bridge_commands_add(transport, self->bridges);
+		pg_bridge_commands_add(transport, &self->commands);
+		g_ptr_array_add(self->tapped, transport);
 	}
+}
+
+/* The store is there: @bridge asks for its consent (or has it) and starts. */
+static void
+pg_bridges_bridge_start(PgBridges *self, PgBridge *bridge)
+{
+	bridge->store = self->store;
+	pg_bridge_irc_load_consent(bridge);
+	pg_bridge_link_connect(bridge);
+	bridge->ping_id = g_timeout_add_seconds(bridge->config->self_ping_s, pg_bridges_ping_cb,
+						bridge);
+}
+
+/* A bridge of @config (borrowed: self->made holds it) on its transport. */
+static PgBridge *
+pg_bridges_add_made(PgBridges *self, const PgBridgeConfig *config)
+{
+	PgBridge *bridge = pg_bridges_bridge_new(self, config);
+
+	for (guint i = 0; i < self->transports->len; i++) {
+		PgTransport *transport = g_ptr_array_index(self->transports, i);
+		if (bridge->transport_config == pg_transport_get_config(transport))
+			bridge->transport = transport;
+	}
+	g_ptr_array_add(self->bridges, bridge);
+	g_hash_table_insert(self->by_account, bridge->account, bridge);
+	return bridge;
+}
+
+/* The bridges made by command in an earlier run, each checked again against
+ * this run's config; one that fails stays in the store, not started, and
+ * the bridges command says why. */
+static void
+pg_bridges_load_made(PgBridges *self)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) made = pg_bridge_store_list_made(self->store, &error);
+
+	if (made == NULL) {
+		g_warning("bridges made by command: %s", error->message);
+		return;
+	}
+	for (guint i = 0; i < made->len; i++) {
+		g_autoptr(GError) problem = NULL;
+		PgBridgeConfig *config = pg_config_bridge_form_parse(
+		    self->config, g_ptr_array_index(made, i), self->made, &problem);
+
+		if (config == NULL) {
+			g_autofree gchar *text = g_strdup_printf(
+			    "a bridge made by command did not start: %s", problem->message);
+			g_warning("%s", text);
+			g_ptr_array_add(self->not_started, g_steal_pointer(&text));
+			continue;
+		}
+		g_ptr_array_add(self->made, config);
+		pg_bridges_add_made(self, config);
+	}
+}
+
+static PgBridge *
+pg_bridges_make_cb(gpointer manager, PgTransport *transport, GHashTable *values,
+		   const gchar *by, GError **error)
+{
+	PgBridges *self = manager;
+	g_autofree gchar *data = NULL;
+	g_autoptr(PgBridgeConfig) config = NULL;
+	PgBridge *bridge;
+
+	if (self->store == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+				    "the bridges have not started");
+		return NULL;
+	}
+	data = pg_config_bridge_form_to_data(values, pg_transport_get_config(transport)->name,
+					     error);
+	if (data == NULL)
+		return NULL;
+	config = pg_config_bridge_form_parse(self->config, data, self->made, error);
+	if (config == NULL ||
+	    !pg_bridge_store_add_made(self->store, config->name, data, by, g_get_real_time(),
+				      error))
+		return NULL;
+	g_message("bridge %s: made by %s: %s on %s <-> %s", config->name, by, config->channel,
+		  config->server, config->room);
+	bridge = pg_bridges_add_made(self, config);
+	g_ptr_array_add(self->made, g_steal_pointer(&config));
+	pg_bridges_bridge_start(self, bridge);
+	return bridge;
+}
+
+static gboolean
+pg_bridges_remove_cb(gpointer manager, const gchar *name, gboolean keep_state, GError **error)
+{
+	PgBridges *self = manager;
+	PgBridge *bridge = NULL;
+	const PgBridgeConfig *config;
+
+	for (guint i = 0; i < self->bridges->len && bridge == NULL; i++) {
+		PgBridge *candidate = g_ptr_array_index(self->bridges, i);
+		if (g_strcmp0(candidate->config->name, name) == 0)
+			bridge = candidate;
+	}
+	if (bridge == NULL) {
+		g_set_error(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND, "bridge: no bridge %s", name);
+		return FALSE;
+	}
+	config = bridge->config;
+	if (!g_ptr_array_find(self->made, config, NULL)) {
+		g_set_error(error, PG_ERROR, PG_ERROR_NOT_ALLOWED,
+			    "bridge: %s is the [bridge %s] group of the config file: remove the "
+			    "group and restart the gateway",
+			    name, name);
+		return FALSE;
+	}
+	if (!pg_bridge_store_drop_made(self->store, name, error))
+		return FALSE;
+	/* XEP-0045 §7.14: the room sees its people go, then IRC the client */
+	pg_bridge_room_leave_all(bridge, "The bridge was removed");
+	pg_bridge_link_part(bridge);
+	pg_bridge_link_stop(bridge);
+	g_hash_table_remove(self->by_account, bridge->account);
+	g_ptr_array_remove(self->bridges, bridge); /* frees it */
+	g_ptr_array_remove(self->made, (gpointer)config);
+	if (keep_state) {
+		if (!pg_bridge_store_set_phase(self->store, name, "removed", g_get_real_time(),
+					       error))
+			return FALSE;
+	} else if (!pg_bridge_store_remove(self->store, name, error)) {
+		return FALSE;
+	}
+	g_message("bridge %s: removed by command (its state %s)", name,
+		  keep_state ? "kept" : "dropped");
+	return TRUE;
 }
 
 gboolean
@@ -246,7 +420,7 @@ pg_bridges_start(PgBridges *self, GError **error)
 {
 	g_autofree gchar *dirs = NULL;
 
-	if (self->bridges->len == 0)
+	if (self->bridges->len == 0 && self->transports->len == 0)
 		return TRUE;
 	dirs = g_strconcat(self->config->database, ".bridge-workers", NULL);
 	if (!pg_supervisor_set_worker_sandbox(self->supervisor, self->config->worker_sandbox, dirs,
@@ -258,14 +432,9 @@ pg_bridges_start(PgBridges *self, GError **error)
 		if (self->store == NULL)
 			return FALSE;
 	}
-	for (guint i = 0; i < self->bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
-		bridge->store = self->store;
-		pg_bridge_irc_load_consent(bridge);
-		pg_bridge_link_connect(bridge);
-		bridge->ping_id = g_timeout_add_seconds(bridge->config->self_ping_s,
-							pg_bridges_ping_cb, bridge);
-	}
+	pg_bridges_load_made(self);
+	for (guint i = 0; i < self->bridges->len; i++)
+		pg_bridges_bridge_start(self, g_ptr_array_index(self->bridges, i));
 	return TRUE;
 }
 
@@ -318,15 +487,19 @@ pg_bridges_free(PgBridges *self)
 {
 	if (self == NULL)
 		return;
-	for (guint i = 0; i < self->bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
-		pg_bridges_say_goodbye(bridge);
-		if (bridge->transport != NULL) {
-			pg_transport_set_tap(bridge->transport, NULL, NULL);
-			pg_bridge_commands_remove(bridge->transport);
-		}
+	for (guint i = 0; i < self->bridges->len; i++)
+		pg_bridges_say_goodbye(g_ptr_array_index(self->bridges, i));
+	for (guint i = 0; i < self->tapped->len; i++) {
+		PgTransport *transport = g_ptr_array_index(self->tapped, i);
+		pg_transport_set_tap(transport, NULL, NULL);
+		pg_bridge_commands_remove(transport);
 	}
+	g_ptr_array_unref(self->tapped);
+	g_ptr_array_unref(self->transports);
 	g_ptr_array_unref(self->bridges);
+	/* after the bridges, which borrow them */
+	g_ptr_array_unref(self->made);
+	g_ptr_array_unref(self->not_started);
 	g_hash_table_unref(self->by_account);
 	pg_supervisor_free(self->supervisor);
 	g_clear_pointer(&self->store, pg_bridge_store_free);

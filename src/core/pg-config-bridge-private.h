@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/pg-config-bridge.h"
+#include "core/pg-config.h"
 #include "core/pg-config-loader.h"
 
 G_BEGIN_DECLS
@@ -14,5 +15,8 @@ PgBridgeConfig *pg_config_bridge_load(PgConfigLoader *loader, const gchar *group
  * NAME -> irc_server, for the irc transports that have one). */
 void pg_config_bridge_check(PgConfigLoader *loader, GPtrArray *bridges,
 			    GHashTable *transport_types, GHashTable *irc_servers);
+/* pg-config.c: pg_config_bridge_check() of @bridges against @config's
+ * transports. */
+void pg_config_check_bridges(PgConfigLoader *loader, const PgConfig *config, GPtrArray *bridges);
 
 G_END_DECLS

@@ -214,7 +214,7 @@ pg_config_bridge_check(PgConfigLoader *loader, GPtrArray *bridges, GHashTable *t
 			PgBridgeConfig *other = g_ptr_array_index(bridges, j);
 			if (bridge->room != NULL && other->room != NULL &&
 			    g_ascii_strcasecmp(bridge->room, other->room) == 0)
-				pg_config_problem(loader, NULL, NULL,
+				pg_config_problem(loader, NULL, "room",
 						  "[bridge %s] and [bridge %s] both bridge room %s",
 						  bridge->name, other->name, bridge->room);
 		}

@@ -22,6 +22,11 @@ pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key, 
 	va_end(args);
 	if (loader->problems->len > 0)
 		g_string_append_c(loader->problems, '\n');
+	if (loader->form) {
+		g_string_append_printf(loader->problems, "%s: %s", key != NULL ? key : "name",
+				       text);
+		return;
+	}
 	g_string_append_printf(loader->problems, "%s: ", loader->path);
 	if (group != NULL)
 		g_string_append_printf(loader->problems, "[%s] ", group);

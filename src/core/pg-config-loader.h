@@ -15,6 +15,10 @@ typedef struct {
 	const gchar *path;
 	gchar *dir;
 	GString *problems;
+	/* an admin's form, not a file (pg-config-bridge-form.h): a problem
+	 * names its key, the form's field, and no file or group; one with
+	 * the [bridge NAME] group itself is the "name" field's */
+	gboolean form;
 } PgConfigLoader;
 
 /* Add "PATH: [GROUP] KEY: text" to @loader's problems (@group, @key nullable). */

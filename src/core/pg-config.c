@@ -716,8 +716,8 @@ pg_config_check_kannel_tokens(PgConfigLoader *loader, PgConfig *config)
 }
 
 /* pg-config-bridge.c checks each bridge against the transports. */
-static void
-pg_config_check_bridges(PgConfigLoader *loader, PgConfig *config)
+void
+pg_config_check_bridges(PgConfigLoader *loader, const PgConfig *config, GPtrArray *bridges)
 {
 	g_autoptr(GHashTable) types = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GHashTable) servers = g_hash_table_new(g_str_hash, g_str_equal);
@@ -729,7 +729,7 @@ pg_config_check_bridges(PgConfigLoader *loader, PgConfig *config)
 		if (transport->irc_server != NULL)
 			g_hash_table_insert(servers, transport->name, transport->irc_server);
 	}
-	pg_config_bridge_check(loader, config->bridges, types, servers);
+	pg_config_bridge_check(loader, bridges, types, servers);
 }
 
 static void
@@ -812,7 +812,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 		}
 	}
 	pg_config_check_kannel_tokens(&loader, config);
-	pg_config_check_bridges(&loader, config);
+	pg_config_check_bridges(&loader, config, config->bridges);
 	if (inline_secret)
 		pg_config_check_file_mode(&loader);
 

@@ -98,6 +98,9 @@ def test_disco_info_of_a_transport_lists_the_commands_feature(polygate, user, ji
 
 USER_NODES = ["ping", "reconnect", "leave-all-rooms", "answer-question"]
 ADMIN_NODES = ["registered-users", "online-users", "worker-stats"]
+# IRC has rooms: its admins may bridge a channel (src/bridge/pg-bridge-commands.c)
+BRIDGE_NODES = ["bridges", "bridge-create", "bridge-remove", "bridge-pause", "bridge-resume",
+                "bridge-replay"]
 
 
 def test_a_user_is_offered_the_user_commands_and_no_admin_command(polygate, user):
@@ -108,7 +111,7 @@ def test_a_user_is_offered_the_user_commands_and_no_admin_command(polygate, user
 
 def test_an_admin_is_offered_the_admin_commands_too(polygate, alice):
     nodes = [node for node, _ in commands_items(alice, IRC)]
-    assert sorted(nodes) == sorted(USER_NODES + ADMIN_NODES)
+    assert sorted(nodes) == sorted(USER_NODES + ADMIN_NODES + BRIDGE_NODES)
 
 
 def test_a_user_of_a_domain_not_served_is_offered_nothing(polygate, mallory):

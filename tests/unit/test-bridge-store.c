@@ -2,7 +2,8 @@
  * community bridges' own state, issue 11): consent given and revoked,
  * phases, the id map found by either XEP-0359 id and kept bounded, counters
  * turned into lines per minute, status, the spool deduplicated and read in
- * order, a reopened file going on, a newer schema refused. */
+ * order, the bridges made by command kept, a reopened file going on, a
+ * newer schema refused. */
 #define G_LOG_DOMAIN "test-bridge-store"
 
 #include "config.h"
@@ -443,6 +444,46 @@ test_bridge_store_spool(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpint(pg_bridge_store_spool_clear(fixture->store, "b", &error), ==, 4);
 }
 
+/* Bridges made by command are kept, oldest first, by name once; dropping
+ * one leaves its state, removing its state leaves no trace for status, even
+ * of counts not written yet. */
+static void
+test_bridge_store_made(PgTestFixture *fixture, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) made = NULL;
+	g_auto(GStrv) names = NULL;
+
+	g_assert_true(pg_bridge_store_add_made(fixture->store, "b", "[bridge b]\n", "admin@x",
+					       PG_TEST_NOW + 1, &error));
+	g_assert_true(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\n", "admin@x",
+					       PG_TEST_NOW + 2, &error));
+	g_assert_false(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\nx=1\n",
+						"admin@x", PG_TEST_NOW + 3, &error));
+	g_assert_error(error, PG_ERROR, PG_ERROR_CONFLICT);
+	g_clear_error(&error);
+	pg_test_reopen(fixture);
+	made = pg_bridge_store_list_made(fixture->store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(made->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(made, 0), ==, "[bridge b]\n");
+	g_assert_cmpstr(g_ptr_array_index(made, 1), ==, "[bridge a]\n");
+	g_clear_pointer(&made, g_ptr_array_unref);
+
+	g_assert_true(pg_bridge_store_approve(fixture->store, "a", "op", PG_TEST_NOW, &error));
+	pg_bridge_store_count(fixture->store, "a", PG_BRIDGE_TO_XMPP, 3, PG_TEST_NOW);
+	g_assert_true(pg_bridge_store_drop_made(fixture->store, "a", &error));
+	g_assert_true(pg_bridge_store_has_consent(fixture->store, "a"));
+	g_assert_true(pg_bridge_store_remove(fixture->store, "a", &error));
+	g_assert_no_error(error);
+	g_assert_true(pg_bridge_store_flush(fixture->store, &error));
+	names = pg_bridge_store_list(fixture->store, &error);
+	g_assert_no_error(error);
+	g_assert_false(g_strv_contains((const gchar *const *)names, "a"));
+	made = pg_bridge_store_list_made(fixture->store, &error);
+	g_assert_cmpuint(made->len, ==, 1);
+}
+
 static void
 test_bridge_store_refuses_a_newer_schema(void)
 {
@@ -481,6 +522,7 @@ main(int argc, char **argv)
 	ADD("/bridge-store/status/puppets-and-occupants",
 	    test_bridge_store_status_puppets_and_occupants);
 	ADD("/bridge-store/spool/dedupe-order-replay", test_bridge_store_spool);
+	ADD("/bridge-store/made/kept-listed-dropped", test_bridge_store_made);
 #undef ADD
 	g_test_add_func("/bridge-store/schema/refuses-a-newer-one",
 			test_bridge_store_refuses_a_newer_schema);
