@@ -25,6 +25,7 @@
 #include "pg-purple-roomlist.h"
 #include "pg-purple-state.h"
 #include "pg-purple-admin.h"
+#include "pg-purple-bans.h"
 #include "pg-purple-lines.h"
 #include "pg-purple-numerics.h"
 #include "pg-purple-pin.h"
@@ -214,6 +215,7 @@ main(int argc, char **argv)
 	pg_purple_icons_connect();
 	pg_purple_numerics_connect();
 	pg_purple_admin_connect();
+	pg_purple_bans_connect();
 	pg_purple_receipts_connect();
 	pg_purple_watch_connect();
 	pg_purple_state_init();
@@ -234,6 +236,7 @@ main(int argc, char **argv)
 	pg_purple_lines_disconnect();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
+	pg_purple_bans_disconnect();
 	pg_purple_receipts_disconnect();
 	pg_purple_watch_disconnect();
 	pg_purple_numerics_disconnect();

@@ -414,6 +414,10 @@ pg_bridge_irc_event(PgBridge *bridge, const PgIpcMessage *msg)
 			pg_bridge_irc_hold_all(bridge, "The bridge left IRC");
 		}
 		break;
+	case PG_IPC_EVT_ROOM_BAN:
+		if (ours)
+			pg_bridge_bans_on_event(bridge, msg);
+		break;
 	case PG_IPC_EVT_IM_RECEIVED:
 		pg_bridge_irc_command(bridge, pg_ipc_message_get_string(msg, "from"),
 				      pg_ipc_message_get_string(msg, "body"));

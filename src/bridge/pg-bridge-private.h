@@ -81,6 +81,8 @@ struct _PgBridgePuppet {
 				* or max_puppets (pg-bridge-limits.c); its
 				* lines come through the relay */
 	PgBridgePace *pace;    /* its outbox (pg-bridge-pace.c), owned */
+	gboolean banned_on_irc; /* an IRC ban made it an outcast (pg-bridge-bans.c):
+				 * its removal is no news for IRC */
 	GQueue *lines;         /* gchar *: IRC lines waiting for the join */
 	guint hold_id;         /* a quit or absence waiting to become a leave */
 	gint64 hold_until;     /* when it does (monotonic µs) */
@@ -141,6 +143,8 @@ struct _PgBridge {
 	PgBridgePuppet *limit_probe;        /* the held puppet trying its seat (borrowed) */
 	guint held_store_id;                /* the held-out count is written soon */
 	PgBridgePace *relay_pace;           /* the relay's outbox (owned) */
+	GHashTable *irc_bans;               /* IRC ban mask (casefolded) -> GPtrArray of the
+					     * bare JIDs it made outcasts (pg-bridge-bans.c) */
 	guint ping_id;                      /* XEP-0410 self-pings (pg-bridges.c) */
 };
 
@@ -237,6 +241,10 @@ guint pg_bridge_limits_held(const PgBridge *bridge);
 /* The room was lost: its limits are to be learnt again. */
 void pg_bridge_limits_reset(PgBridge *bridge);
 void pg_bridge_limits_free(PgBridge *bridge);
+
+/* pg-bridge-bans.c: someone set or lifted a ban in the channel (room-ban). */
+void pg_bridge_bans_on_event(PgBridge *bridge, const PgIpcMessage *msg);
+void pg_bridge_bans_free(PgBridge *bridge);
 
 /* pg-bridge-pace.c */
 /* Returns: (transfer full) the outbox of @puppet, or of the relay (NULL). */

@@ -566,7 +566,8 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 				  puppet->irc_nick);
 			puppet->removed = TRUE;
 			g_queue_clear_full(puppet->lines, g_free);
-			if (bridge->link.is_op && bridge->config->kicks_to_irc)
+			if (bridge->link.is_op && bridge->config->kicks_to_irc &&
+			    !puppet->banned_on_irc)
 				pg_bridge_link_kick(bridge, puppet->irc_nick,
 						    pg_bridge_room_has_status(x, PG_MUC_STATUS_BANNED),
 						    "removed from the XMPP room");

@@ -76,6 +76,7 @@ pg_bridges_bridge_free(PgBridge *bridge)
 	g_clear_handle_id(&bridge->ping_id, g_source_remove);
 	pg_bridge_room_free_puppets(bridge);
 	pg_bridge_limits_free(bridge);
+	pg_bridge_bans_free(bridge);
 	g_hash_table_unref(bridge->puppets);
 	g_hash_table_unref(bridge->by_jid);
 	g_hash_table_unref(bridge->by_room_nick);

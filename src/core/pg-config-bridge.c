@@ -25,7 +25,7 @@ static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
     "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
-    "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry", NULL};
+    "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry", "bans_to_room", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -79,6 +79,7 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 				  "'%s' is not one of refuse, summarise", bridge->multiline_policy);
 	bridge->kicks_to_room = pg_config_get_bool(loader, group, "kicks_to_room", TRUE);
 	bridge->kicks_to_irc = pg_config_get_bool(loader, group, "kicks_to_irc", TRUE);
+	bridge->bans_to_room = pg_config_get_bool(loader, group, "bans_to_room", TRUE);
 	bridge->multiline_threshold = pg_config_get_uint(loader, group, "multiline_threshold", 1,
 							 100, PG_CONFIG_BRIDGE_DEFAULT_MULTILINE);
 	bridge->replay_rate = pg_config_get_uint(loader, group, "replay_rate", 1, 100,

@@ -33,6 +33,9 @@
  *   kicks_to_irc = true          a room moderator's kick (ban) of a puppet
  *                                is a KICK (+b and KICK) where the bridge
  *                                is a chanop (false: the puppet stays out)
+ *   bans_to_room = true          an IRC ban (MODE +b) makes the puppets it
+ *                                matches room outcasts (XEP-0045 §9.1), and
+ *                                -b members again (false: nothing)
  *   replay_rate = 5              imported lines replayed into the room per
  *                                second (src/bridge/pg-bridge-replayer.c)
  *   self_ping_interval = 300     seconds between the XEP-0410 self-pings
@@ -82,6 +85,7 @@ typedef struct {
 	gchar *multiline_policy; /* refuse | summarise (src/bridge/pg-bridge-render.h) */
 	gboolean kicks_to_room;
 	gboolean kicks_to_irc;
+	gboolean bans_to_room;
 	guint replay_rate;   /* imported lines per second into the room */
 	gchar *import_time;  /* both | delay (src/bridge/pg-bridge-replayer.c) */
 	guint self_ping_s;   /* XEP-0410 self-ping interval */

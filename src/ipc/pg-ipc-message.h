@@ -57,6 +57,11 @@
  *                command's request id once the server confirmed (bans:
  *                masks, the list), or error with it (482: forbidden)
  *   room-invited (worker -> daemon) from invites us into room
+ *   room-ban     (worker -> daemon) someone else (by) set (set TRUE) or
+ *                lifted a ban mask in room (IRC MODE +b/-b); occupants:
+ *                the room's people as "nick!user@host", or "nick" where
+ *                the host is not known, so the daemon can tell whom the
+ *                mask bans
  *   occupants    room-joined: (nick, flags) with flags a comma list of
  *                founder, op, halfop, voice (empty for none)
  *   own          room-message: TRUE for the echo of our own message
@@ -211,8 +216,9 @@ G_BEGIN_DECLS
  * v12: XEP-0184 receipts: send-im and im-received may carry receipt, and
  *     receipt goes both ways; protocol-info says typing and receipts.
  * v13: login may carry after_connect, raw IRC lines to send once signed on.
- * v14: join-room may carry charset, the room's own encoding. */
-#define PG_IPC_PROTOCOL_VERSION 14
+ * v14: join-room may carry charset, the room's own encoding.
+ * v15: room-ban, a ban set or lifted in a room by someone else. */
+#define PG_IPC_PROTOCOL_VERSION 15
 /* after_connect: at most this many lines, each of at most this many bytes
  * (RFC 2812 §2.3: 512 with CR LF; the rest is room to spare) */
 #define PG_IPC_AFTER_CONNECT_MAX_LINES 10
@@ -269,6 +275,7 @@ G_BEGIN_DECLS
 	X(EVT_ROOM_LEFT, "room-left", EVT, "account:s room:s reason:s?")                          \
 	X(EVT_ROOM_ADMIN_DONE, "room-admin-done", EVT, "account:s request:u masks:as?")           \
 	X(EVT_ROOM_INVITED, "room-invited", EVT, "account:s room:s from:s")                       \
+	X(EVT_ROOM_BAN, "room-ban", EVT, "account:s room:s mask:s set:b by:s? occupants:as?")     \
 	X(EVT_ROOM_LIST, "room-list", EVT,                                                        \
 	  "account:s rooms:a(sus) complete:b truncated:b? error:s?")                              \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
