@@ -178,7 +178,8 @@ pg_bridge_limits_release(PgBridge *bridge)
 		bridge->limit_probe = puppet;
 	g_info("bridge %s: %s tries its seat in the room", bridge->config->name, puppet->irc_nick);
 	pg_bridge_limits_changed(bridge);
-	pg_bridge_room_puppet_enter(puppet);
+	if (bridge->enter != NULL)
+		bridge->enter(puppet);
 	if (puppet->state == PG_BRIDGE_OCCUPANT_OUT &&
 	    g_queue_find(bridge->affiliating, puppet) == NULL) {
 		/* not sent (the relay is out): it keeps its place */
@@ -214,7 +215,7 @@ gboolean
 pg_bridge_limits_refused(PgBridgePuppet *puppet, xmpp_stanza_t *presence)
 {
 	PgBridge *bridge = puppet->bridge;
-	const gchar *condition = pg_bridge_room_error_condition(presence);
+	const gchar *condition = pg_bridge_error_condition(presence);
 	xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(presence, "error");
 	xmpp_stanza_t *text_element =
 	    error != NULL ? xmpp_stanza_get_child_by_name_and_ns(error, "text", PG_NS_STANZAS) : NULL;

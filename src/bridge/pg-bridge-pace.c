@@ -51,6 +51,59 @@
 /* While the sender is out of the room, the outbox looks again this often. */
 #define PG_BRIDGE_PACE_OFFLINE_MS 1000
 
+/* ------------------------------------------------ shared by the bridge's files */
+
+const gchar *
+pg_bridge_error_condition(xmpp_stanza_t *stanza)
+{
+	xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error");
+
+	for (xmpp_stanza_t *child = error != NULL ? xmpp_stanza_get_children(error) : NULL;
+	     child != NULL; child = xmpp_stanza_get_next(child)) {
+		if (g_strcmp0(xmpp_stanza_get_ns(child), PG_NS_STANZAS) == 0 &&
+		    g_strcmp0(xmpp_stanza_get_name(child), "text") != 0)
+			return xmpp_stanza_get_name(child);
+	}
+	return "undefined-condition";
+}
+
+void
+pg_bridge_remember_id(GHashTable *set, GQueue *order, const gchar *id)
+{
+	if (id == NULL || g_hash_table_contains(set, id))
+		return;
+	g_hash_table_add(set, g_strdup(id));
+	g_queue_push_tail(order, g_strdup(id));
+	while (g_queue_get_length(order) > PG_BRIDGE_IDS_MAX) {
+		g_autofree gchar *old = g_queue_pop_head(order);
+		g_hash_table_remove(set, old);
+	}
+}
+
+/* ------------------------------------------------------------ the outboxes */
+
+/* A groupchat message @text into the room from @from (a puppet's JID or
+ * the relay's), now; its id is remembered so that its reflection is not
+ * relayed back (pg-bridge-room.c).  Returns: (transfer full) the id. */
+static gchar *
+pg_bridge_pace_speak(PgBridge *bridge, const gchar *from, const gchar *text)
+{
+	g_autofree gchar *id = g_strdup_printf("pgb-%s-%" G_GUINT64_FORMAT, bridge->config->name,
+					       ++bridge->serial);
+	g_autoptr(xmpp_stanza_t) message =
+	    xmpp_message_new(pg_transport_get_ctx(bridge->transport), "groupchat", NULL, id);
+
+	pg_stanza_set_from(message, from);
+	pg_stanza_set_to(message, bridge->config->room);
+	pg_stanza_set_body(message, text);
+	pg_bridge_remember_id(bridge->own_ids, bridge->own_id_order, id);
+	pg_transport_send(bridge->transport, message);
+	if (bridge->store != NULL)
+		pg_bridge_store_count(bridge->store, bridge->config->name, PG_BRIDGE_TO_XMPP, 1,
+				      g_get_real_time());
+	return g_steal_pointer(&id);
+}
+
 typedef struct {
 	guint64 seq;
 	gchar *id; /* once sent */
@@ -173,7 +226,7 @@ pg_bridge_pace_send(PgBridgePace *pace)
 			return;
 		}
 		line = g_queue_pop_head(pace->waiting);
-		line->id = pg_bridge_room_speak(bridge, pg_bridge_pace_from(pace), line->text);
+		line->id = pg_bridge_pace_speak(bridge, pg_bridge_pace_from(pace), line->text);
 		g_queue_push_tail(pace->flight, line);
 		while (g_queue_get_length(pace->flight) > PG_BRIDGE_PACE_FLIGHT_MAX)
 			pg_bridge_pace_line_free(g_queue_pop_head(pace->flight));
@@ -283,7 +336,7 @@ gboolean
 pg_bridge_pace_bounced(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *message)
 {
 	PgBridgePace *pace = puppet != NULL ? puppet->pace : bridge->relay_pace;
-	const gchar *condition = pg_bridge_room_error_condition(message);
+	const gchar *condition = pg_bridge_error_condition(message);
 	GList *link;
 	GList *at;
 	PgBridgePaceLine *line;

@@ -78,7 +78,7 @@ static void
 pg_bridge_ping_pinged(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *iq)
 {
 	const gchar *condition = g_strcmp0(xmpp_stanza_get_type(iq), "error") == 0
-				     ? pg_bridge_room_error_condition(iq)
+				     ? pg_bridge_error_condition(iq)
 				     : NULL;
 	/* XEP-0410 §3.2: these say the occupant is gone; others (a client
 	 * without ping, a timeout) say nothing about it */

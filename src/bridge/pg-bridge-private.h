@@ -6,13 +6,16 @@
  *                      resume, remove; create and remove call the manager
  *                      back through PgBridgeCommandsContext)
  *   pg-bridge-irc.c    the legacy side's events: consent, occupants, lines
+ *   pg-bridge-bans.c   IRC bans as room outcasts, unbans as members
  *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
  *   pg-bridge-limits.c the room's seat limits: who is held out, and when
- *                      they try again (max_puppets, max_users...)
- *   pg-bridge-pace.c   each sender's outbox: lines a room bounced for its
- *                      rate limits go again, in order
+ *                      they try again (max_puppets, max_users...); it sends
+ *                      a held puppet in through PgBridge.enter, which the
+ *                      room hands down
+ *   pg-bridge-pace.c   each sender's outbox: every line into the room, and
+ *                      those it bounced for its rate again, in order
  *   pg-bridge-link.c   the bridge's own IRC client: login, backoff, commands
  *   pg-bridge-replayer.c  imported logs into the room, by the relay
  */
@@ -141,6 +144,9 @@ struct _PgBridge {
 	guint limit_retry_id;               /* the next try of the oldest held puppet */
 	guint limit_backoff_s;
 	PgBridgePuppet *limit_probe;        /* the held puppet trying its seat (borrowed) */
+	/* pg_bridge_room_puppet_enter(), which the room hands down to the
+	 * limits (they sit below it) to send a held puppet in */
+	void (*enter)(PgBridgePuppet *puppet);
 	guint held_store_id;                /* the held-out count is written soon */
 	PgBridgePace *relay_pace;           /* the relay's outbox (owned) */
 	GHashTable *irc_bans;               /* IRC ban mask (casefolded) -> GPtrArray of the
@@ -187,8 +193,6 @@ void pg_bridge_room_lost(PgBridge *bridge);
 /* IRC nick @nick is in the channel: a puppet, joined (or kept). */
 PgBridgePuppet *pg_bridge_room_puppet_for(PgBridge *bridge, const gchar *nick);
 PgBridgePuppet *pg_bridge_room_lookup(PgBridge *bridge, const gchar *nick);
-/* Send @puppet into the room if it is out and may go (pg-bridge-limits.c). */
-void pg_bridge_room_puppet_enter(PgBridgePuppet *puppet);
 void pg_bridge_room_puppet_leave(PgBridgePuppet *puppet, const gchar *reason);
 /* An IRC op kicked the nick: an occupant kick by the relay. */
 void pg_bridge_room_puppet_kick(PgBridgePuppet *puppet, const gchar *reason);
@@ -197,18 +201,10 @@ void pg_bridge_room_puppet_hold(PgBridgePuppet *puppet, const gchar *reason, gui
 void pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick);
 /* A line @nick said in the channel, from its puppet. */
 void pg_bridge_room_say(PgBridge *bridge, const gchar *nick, const gchar *text);
-/* A groupchat message @text into the room from @from (a puppet's JID or
- * the relay's), now.  Returns: (transfer full) its id. */
-gchar *pg_bridge_room_speak(PgBridge *bridge, const gchar *from, const gchar *text);
-/* The condition of error @stanza (RFC 6120 §8.3.3), or undefined-condition. */
-const gchar *pg_bridge_room_error_condition(xmpp_stanza_t *stanza);
 /* A stanza from the room (the tap took it). */
 void pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza);
 /* Whether the stream to the XMPP server is up. */
 gboolean pg_bridge_room_online(PgBridge *bridge);
-/* The RFC 6120 §8.3.3 condition of an error @stanza ("undefined-condition"
- * when it names none). */
-const gchar *pg_bridge_room_error_condition(xmpp_stanza_t *stanza);
 /* Whether the occupant @nick is one of ours (a puppet, the relay). */
 gboolean pg_bridge_room_is_ours(PgBridge *bridge, const gchar *nick);
 /* Send @puppet into the room if it may go (the relay in, no limit met). */
@@ -246,7 +242,12 @@ void pg_bridge_limits_free(PgBridge *bridge);
 void pg_bridge_bans_on_event(PgBridge *bridge, const PgIpcMessage *msg);
 void pg_bridge_bans_free(PgBridge *bridge);
 
-/* pg-bridge-pace.c */
+/* pg-bridge-pace.c (below the room and the limits: it calls neither) */
+/* The RFC 6120 §8.3.3 condition of an error @stanza ("undefined-condition"
+ * when it names none). */
+const gchar *pg_bridge_error_condition(xmpp_stanza_t *stanza);
+/* Remembers @id in @set, the oldest of @order going past PG_BRIDGE_IDS_MAX. */
+void pg_bridge_remember_id(GHashTable *set, GQueue *order, const gchar *id);
 /* Returns: (transfer full) the outbox of @puppet, or of the relay (NULL). */
 PgBridgePace *pg_bridge_pace_new(PgBridge *bridge, PgBridgePuppet *puppet);
 void pg_bridge_pace_free(PgBridgePace *pace);

@@ -256,6 +256,7 @@ pg_bridge_room_puppet_for(PgBridge *bridge, const gchar *nick)
 	puppet->jid = pg_bridge_room_puppet_jid(bridge, clean);
 	puppet->lines = g_queue_new();
 	puppet->pace = pg_bridge_pace_new(bridge, puppet);
+	bridge->enter = pg_bridge_room_puppet_enter;
 	g_hash_table_insert(bridge->puppets, g_utf8_casefold(clean, -1), puppet);
 	g_hash_table_insert(bridge->by_jid, g_strdup(puppet->jid), puppet);
 	pg_bridge_room_puppet_enter(puppet);
@@ -352,38 +353,6 @@ pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick)
 	g_free(puppet->wanted_nick);
 	puppet->wanted_nick = g_strdup(clean);
 	pg_bridge_room_presence(bridge, puppet->jid, clean, NULL, NULL);
-}
-
-static void
-pg_bridge_room_remember(GHashTable *set, GQueue *order, const gchar *id)
-{
-	if (id == NULL || g_hash_table_contains(set, id))
-		return;
-	g_hash_table_add(set, g_strdup(id));
-	g_queue_push_tail(order, g_strdup(id));
-	while (g_queue_get_length(order) > PG_BRIDGE_IDS_MAX) {
-		g_autofree gchar *old = g_queue_pop_head(order);
-		g_hash_table_remove(set, old);
-	}
-}
-
-gchar *
-pg_bridge_room_speak(PgBridge *bridge, const gchar *from, const gchar *text)
-{
-	g_autofree gchar *id = g_strdup_printf("pgb-%s-%" G_GUINT64_FORMAT, bridge->config->name,
-					       ++bridge->serial);
-	g_autoptr(xmpp_stanza_t) message =
-	    xmpp_message_new(pg_bridge_room_ctx(bridge), "groupchat", NULL, id);
-
-	pg_stanza_set_from(message, from);
-	pg_stanza_set_to(message, bridge->config->room);
-	pg_stanza_set_body(message, text);
-	pg_bridge_room_remember(bridge->own_ids, bridge->own_id_order, id);
-	pg_bridge_room_send(bridge, message);
-	if (bridge->store != NULL)
-		pg_bridge_store_count(bridge->store, bridge->config->name, PG_BRIDGE_TO_XMPP, 1,
-				      g_get_real_time());
-	return g_steal_pointer(&id);
 }
 
 void
@@ -507,20 +476,6 @@ pg_bridge_room_has_status(xmpp_stanza_t *x, gint code)
 	return FALSE;
 }
 
-const gchar *
-pg_bridge_room_error_condition(xmpp_stanza_t *stanza)
-{
-	xmpp_stanza_t *error = xmpp_stanza_get_child_by_name(stanza, "error");
-
-	for (xmpp_stanza_t *child = error != NULL ? xmpp_stanza_get_children(error) : NULL;
-	     child != NULL; child = xmpp_stanza_get_next(child)) {
-		if (g_strcmp0(xmpp_stanza_get_ns(child), PG_NS_STANZAS) == 0 &&
-		    g_strcmp0(xmpp_stanza_get_name(child), "text") != 0)
-			return xmpp_stanza_get_name(child);
-	}
-	return "undefined-condition";
-}
-
 static void
 pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 			       const gchar *nick)
@@ -530,7 +485,7 @@ pg_bridge_room_puppet_presence(PgBridgePuppet *puppet, xmpp_stanza_t *presence,
 	xmpp_stanza_t *x = xmpp_stanza_get_child_by_name_and_ns(presence, "x", PG_NS_MUC_USER);
 
 	if (g_strcmp0(type, "error") == 0) {
-		const gchar *condition = pg_bridge_room_error_condition(presence);
+		const gchar *condition = pg_bridge_error_condition(presence);
 		if (g_strcmp0(condition, "conflict") == 0 && puppet->conflicts < 9) {
 			/* XEP-0045 §7.2.9: the nick is taken; again with the suffix */
 			puppet->conflicts++;
@@ -595,7 +550,7 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 	xmpp_stanza_t *item = x != NULL ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
 
 	if (g_strcmp0(type, "error") == 0) {
-		if (g_strcmp0(pg_bridge_room_error_condition(presence), "conflict") == 0 &&
+		if (g_strcmp0(pg_bridge_error_condition(presence), "conflict") == 0 &&
 		    bridge->relay_conflicts < 9) {
 			bridge->relay_conflicts++;
 			bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
@@ -605,7 +560,7 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 			       g_strdup_printf("the relay could not join %s: %s",
 					       bridge->config->room,
-					       pg_bridge_room_error_condition(presence)));
+					       pg_bridge_error_condition(presence)));
 		bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
 		return;
 	}
@@ -660,7 +615,7 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	if (g_strcmp0(type, "error") == 0) {
 		pg_bridge_fail(bridge, PG_BRIDGE_TO_XMPP,
 			       g_strdup_printf("the room refused a message: %s",
-					       pg_bridge_room_error_condition(message)));
+					       pg_bridge_error_condition(message)));
 		return;
 	}
 	/* every occupant gets every groupchat message: only the relay reads */
@@ -684,7 +639,7 @@ pg_bridge_room_message(PgBridge *bridge, xmpp_stanza_t *message, gboolean to_rel
 	}
 	if (stanza_id != NULL && g_hash_table_contains(bridge->seen_ids, stanza_id))
 		return;
-	pg_bridge_room_remember(bridge->seen_ids, bridge->seen_id_order, stanza_id);
+	pg_bridge_remember_id(bridge->seen_ids, bridge->seen_id_order, stanza_id);
 	if (pg_bridge_room_is_ours(bridge, nick))
 		return;
 	pg_bridge_relay_message(bridge, message, nick, stanza_id);
@@ -730,6 +685,6 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 			       g_strdup_printf("the room refused an admin request (is %s "
 					       "an owner or admin of %s?): %s",
 					       bridge->jid, bridge->config->room,
-					       pg_bridge_room_error_condition(stanza)));
+					       pg_bridge_error_condition(stanza)));
 	}
 }
