@@ -25,7 +25,8 @@ static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
     "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
-    "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry", "bans_to_room", NULL};
+    "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry",
+    "bans_to_room", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
