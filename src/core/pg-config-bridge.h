@@ -44,7 +44,7 @@
  *   import_time = both           both: a replayed line's time and speaker in
  *                                its text and its XEP-0203 delay (Prosody
  *                                drops the delay); delay: only the delay
- *   max_puppets = 500            IRC people shown as occupants of their own
+ *   max_puppets = 1000           IRC people shown as occupants of their own
  *                                (0 to 100000); the others speak through
  *                                the relay as `<nick> text`
  *                                (src/bridge/pg-bridge-limits.c)
