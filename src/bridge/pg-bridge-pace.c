@@ -24,7 +24,8 @@
  *   - Unpaced, lines go out at once (the bridge's 1,000 lines/s); each
  *     keeps only a small record until its reflection, PG_BRIDGE_PACE_FLIGHT_MAX
  *     at most (the oldest are taken as delivered).
- *   - A puppet's outbox holds PG_BRIDGE_PACE_QUEUE_MAX lines.  Past that,
+ *   - A puppet's outbox takes PG_BRIDGE_PACE_QUEUE_MAX new lines (bounced
+ *     ones come back on top, PG_BRIDGE_PACE_FLIGHT_MAX at most).  Past that,
  *     its IRC person's lines go through the relay as `<nick> text` (the
  *     relay is another occupant with a pace of its own), so the room may
  *     see them before the puppet's waiting ones: the one place order

@@ -8,7 +8,8 @@ Nothing an IRC person says is lost to a limit:
   them takes the seat an occupant frees.
 - max_puppets bounds the puppets of a bridge whatever the room allows.
 - mod_muc's min_message_interval bounces a too-fast occupant's lines
-  (resource-constraint, type wait): they go again, in order, once.
+  (resource-constraint, type wait): they go again, in order, once; past a
+  puppet's outbox (100 lines) they come through the relay, still once.
 - max_user_conferences (per bare JID, over the whole MUC service) bites
   when one IRC nick is in two bridged channels: the second puppet is held
   out the same way and tries again after limit_retry.
@@ -32,7 +33,7 @@ from test_bridge_ejabberd import bridged  # noqa: F401 (fixtures)
 
 UNSHOWN = re.compile(r"\b(\d+) (?:people|person) on IRC could not be shown in the room\b")
 # seconds between two groupchat messages of one occupant (mod_muc)
-MIN_MESSAGE_INTERVAL = 0.3
+MIN_MESSAGE_INTERVAL = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def bridge_prosody(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("full", "capped", "burst", "conf1", "conf2")
+    return ("full", "capped", "burst", "flood", "conf1", "conf2")
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +194,45 @@ def test_a_burst_from_one_irc_nick_arrives_once_and_in_order_past_min_message_in
                    for m in messages(owner.client)), "none needed the relay"
     log = open(b.gateway.log_path, errors="replace").read()
     assert "bounced a line" in log, "the room's rate limit was met (else this tests nothing)"
+
+
+def test_a_flood_past_the_puppets_outbox_comes_through_the_relay_and_nothing_is_lost(bridged):
+    b = bridged("flood")
+    owner = b.create_room()
+    op = b.chanop("op")
+    talker = b.make_irc("t")
+    talker.join(b.channel)
+    b.approve(op)
+    wait_presence(owner.client, presence_of(b.room, talker.nick), 60, "the talker's puppet",
+                  b.logs)
+    # a first burst makes the puppet paced; the second outruns its outbox
+    first = [f"flood a{i:03d}" for i in range(5)]
+    talker.send_many([f"PRIVMSG {b.channel} :{text}" for text in first])
+    wait_message(owner.client, groupchat_from(f"{b.room}/{talker.nick}", first[2]), 30,
+                 "the first burst getting through", b.logs)
+    second = [f"flood b{i:03d}" for i in range(130)]
+    talker.send_many([f"PRIVMSG {b.channel} :{text}" for text in second])
+    lines = first + second
+
+    def got():
+        own, relayed_ = [], []
+        for m in messages(owner.client):
+            text = body(m) or ""
+            if m.get("from") == f"{b.room}/{talker.nick}" and text.startswith("flood "):
+                own.append(text)
+            elif m.get("from") == f"{b.room}/{b.nick}" and \
+                    text.startswith(f"<{talker.nick}> flood "):
+                relayed_.append(text.split("> ", 1)[1])
+        return own, relayed_
+    util.wait_for(lambda: sum(map(len, got())) >= len(lines),
+                  len(lines) * MIN_MESSAGE_INTERVAL * 2 + 60, "every line of the flood",
+                  b.gateway.log_path)
+    assert not happens_within(lambda: sum(map(len, got())) > len(lines), 2), got()
+    own, relayed_ = got()
+    assert sorted(own + relayed_) == sorted(lines), "every line once"
+    assert own == [t for t in lines if t in own], "the puppet's lines in order"
+    assert relayed_ == [t for t in lines if t in relayed_], "the relay's lines in order"
+    assert relayed_, "the outbox overflowed (else this tests nothing)"
 
 
 def test_one_irc_nick_in_two_bridges_past_max_user_conferences_is_held_then_seated(bridged):
