@@ -27,6 +27,7 @@
 #include "registry/pg-registry.h"
 #include "registry/pg-registry-lock.h"
 #include "registry/pg-vault.h"
+#include "session/pg-identd.h"
 #include "session/pg-protocol-probe.h"
 #include "session/pg-session-manager.h"
 #include "xmpp/pg-transport.h"
@@ -176,6 +177,8 @@ pg_main_run(const PgConfig *config)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GPtrArray) transports =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_free);
+	g_autoptr(PgIdent) ident = NULL;
+	g_autoptr(PgIdentd) identd = NULL;
 	g_autoptr(PgSessionManager) sessions = NULL;
 	g_autoptr(PgBridges) bridges = NULL;
 	g_autofree gchar *worker_path = pg_main_worker_path(config);
@@ -211,10 +214,28 @@ pg_main_run(const PgConfig *config)
 		for (guint i = 0; i < problems->len; i++)
 			g_warning("%s", (const gchar *)g_ptr_array_index(problems, i));
 	}
+	/* identd and WEBIRC (session/pg-ident.h): freed after the workers */
+	if (config->ident->key_file != NULL) {
+		ident = pg_ident_new(config->ident, &error);
+		if (ident == NULL) {
+			g_printerr("%s\n", error->message);
+			return EXIT_FAILURE;
+		}
+	}
+	if (config->ident->identd_address != NULL) {
+		identd = pg_identd_new(ident, config->ident->identd_address,
+				       config->ident->identd_port, &error);
+		if (identd == NULL) {
+			g_printerr("%s\n", error->message);
+			return EXIT_FAILURE;
+		}
+	}
 	xmpp_initialize();
 	sessions = pg_session_manager_new(config, worker_path);
+	pg_session_manager_set_ident(sessions, ident);
 	pg_session_manager_set_protocols(sessions, protocols);
 	bridges = pg_bridges_new(config, worker_path);
+	pg_bridges_set_ident(bridges, ident);
 	pg_bridges_set_protocols(bridges, protocols);
 	for (guint i = 0; i < config->transports->len; i++) {
 		PgTransportConfig *transport_config = g_ptr_array_index(config->transports, i);

@@ -22,6 +22,7 @@
 #include "pg-purple-commands.h"
 #include "pg-purple-events.h"
 #include "pg-purple-icons.h"
+#include "pg-purple-ident.h"
 #include "pg-purple-roomlist.h"
 #include "pg-purple-state.h"
 #include "pg-purple-admin.h"
@@ -221,6 +222,7 @@ main(int argc, char **argv)
 	pg_purple_state_init();
 	pg_purple_pin_init();
 	pg_purple_lines_connect();
+	pg_purple_ident_connect();
 	pg_purple_roomlist_init();
 	pg_purple_worker_emit(pg_purple_worker_message_new(
 	    PG_IPC_HELLO, 0, "version", g_variant_new_uint32(PG_IPC_PROTOCOL_VERSION), "program",
@@ -234,6 +236,7 @@ main(int argc, char **argv)
 	pg_purple_roomlist_uninit();
 	pg_purple_pin_shutdown();
 	pg_purple_lines_disconnect();
+	pg_purple_ident_disconnect();
 	pg_purple_state_shutdown();
 	pg_purple_admin_disconnect();
 	pg_purple_bans_disconnect();

@@ -192,6 +192,7 @@ pg_purple_account_free(PgPurpleAccount *entry)
 	g_free(entry->cert_sha256);
 	g_free(entry->pin_failure);
 	pg_secret_free(entry->after_connect);
+	pg_secret_free(entry->webirc);
 	g_clear_pointer(&entry->requested_rooms, g_hash_table_unref);
 	g_clear_pointer(&entry->room_charsets, g_hash_table_unref);
 	pg_secret_free(entry->identify_password);
@@ -220,6 +221,8 @@ pg_purple_commands_set_pin(PgPurpleAccount *entry, const PgIpcMessage *msg)
 {
 	pg_secret_free(entry->after_connect);
 	entry->after_connect = pg_ipc_message_dup_secret(msg, "after_connect");
+	pg_secret_free(entry->webirc);
+	entry->webirc = pg_ipc_message_dup_secret(msg, "webirc");
 	g_free(entry->cert_sha256);
 	entry->cert_sha256 = pg_ipc_message_has_field(msg, "cert_sha256")
 				 ? g_strdup(pg_ipc_message_get_string(msg, "cert_sha256"))

@@ -79,11 +79,21 @@ typedef struct {
 	PurpleInputCondition condition;
 } PgPurpleInput;
 
+/* the fd whose callback runs now, -1 outside one (pg-purple-ui.h) */
+static gint pg_purple_ui_dispatching_fd = -1;
+
+gint
+pg_purple_ui_get_dispatching_fd(void)
+{
+	return pg_purple_ui_dispatching_fd;
+}
+
 static gboolean
 pg_purple_ui_input_cb(gint fd, GIOCondition condition, gpointer user_data)
 {
 	PgPurpleInput *input = user_data;
 	PurpleInputCondition purple_condition = 0;
+	gint outer = pg_purple_ui_dispatching_fd;
 
 	if ((input->condition & PURPLE_INPUT_READ) &&
 	    (condition & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
@@ -91,8 +101,11 @@ pg_purple_ui_input_cb(gint fd, GIOCondition condition, gpointer user_data)
 	if ((input->condition & PURPLE_INPUT_WRITE) &&
 	    (condition & (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)))
 		purple_condition |= PURPLE_INPUT_WRITE;
-	if (purple_condition != 0)
+	if (purple_condition != 0) {
+		pg_purple_ui_dispatching_fd = fd;
 		input->function(input->data, fd, purple_condition);
+		pg_purple_ui_dispatching_fd = outer;
+	}
 	return G_SOURCE_CONTINUE;
 }
 

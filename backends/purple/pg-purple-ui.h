@@ -19,6 +19,9 @@ gboolean pg_purple_ui_init(const gchar *const *plugins, const gchar *user_dir, g
 /* Stop the core and remove the user dir.  Safe if init failed half way. */
 void pg_purple_ui_shutdown(void);
 const gchar *pg_purple_ui_get_user_dir(void);
+/* The fd whose input callback (event loop UI ops) is running, or -1:
+ * which socket just connected, for pg-purple-ident.c. */
+gint pg_purple_ui_get_dispatching_fd(void);
 /* From now on @host resolves to @addresses only (the daemon's checked
  * addresses, login field "pin"). */
 void pg_purple_ui_pin_host(const gchar *host, const gchar *const *addresses);

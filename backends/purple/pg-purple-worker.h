@@ -41,6 +41,9 @@ typedef struct {
 	gchar *pin_failure;
 	/* IRC: raw lines to send once signed on (after_connect), then wiped */
 	PgSecret *after_connect;
+	/* IRC: the WEBIRC line, sent before the registration, then wiped
+	 * (pg-purple-ident.c) */
+	PgSecret *webirc;
 	/* IRC: casefolded room -> its own encoding (join-room's charset),
 	 * pg-purple-lines.c */
 	GHashTable *room_charsets;

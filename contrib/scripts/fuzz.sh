@@ -19,7 +19,7 @@ cd "$PG_REPO_ROOT" || exit 1
 # target:corpus directory
 TARGETS=(ipc-decode:ipc jid:jid stanza:stanza handlers:handlers ipc-channel:ipc-channel
 	http-query:http-query kannel-reply:kannel-reply import-irssi:import-irssi
-	import-weechat:import-weechat import-znc:import-znc)
+	import-weechat:import-weechat import-znc:import-znc identd-query:identd-query)
 
 if [[ "${1:-}" == "--list" ]]; then
 	for target in "${TARGETS[@]}"; do

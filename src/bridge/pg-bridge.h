@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "core/pg-config.h"
+#include "session/pg-ident.h"
 #include "xmpp/pg-transport.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,9 @@ typedef struct _PgBridges PgBridges;
 PgBridges *pg_bridges_new(const PgConfig *config, const gchar *worker_path);
 /* Where each protocol's plugin is (pg-supervisor.h); a reference is taken. */
 void pg_bridges_set_protocols(PgBridges *self, GHashTable *protocols);
+/* identd and WEBIRC for every IRC client of the bridges (session/pg-ident.h);
+ * borrowed, outlives the bridges. */
+void pg_bridges_set_ident(PgBridges *self, PgIdent *ident);
 /* @transport (borrowed; outlives the bridges) carries the bridges that name it. */
 void pg_bridges_add_transport(PgBridges *self, PgTransport *transport);
 /* Start the IRC clients.  FALSE with @error if their workers cannot run. */

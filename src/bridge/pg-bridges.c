@@ -198,6 +198,12 @@ pg_bridges_new(const PgConfig *config, const gchar *worker_path)
 }
 
 void
+pg_bridges_set_ident(PgBridges *self, PgIdent *ident)
+{
+	pg_supervisor_set_ident(self->supervisor, ident);
+}
+
+void
 pg_bridges_set_protocols(PgBridges *self, GHashTable *protocols)
 {
 	if (protocols != NULL)

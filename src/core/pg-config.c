@@ -18,6 +18,7 @@
 #include "core/pg-config.h"
 #include "core/pg-config-loader.h"
 #include "core/pg-config-bridge-private.h"
+#include "core/pg-config-ident-private.h"
 #include "core/pg-config-options.h"
 #include "core/pg-error.h"
 #include "core/pg-log.h"
@@ -118,6 +119,7 @@ pg_config_free(PgConfig *config)
 	g_free(config->database);
 	g_free(config->history_database);
 	g_free(config->key_file);
+	pg_ident_config_free(config->ident);
 	g_strfreev(config->admins);
 	g_free(config->worker_path);
 	g_free(config->worker_sandbox);
@@ -177,6 +179,9 @@ pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *co
 			continue;
 		/* and its history* keys by pg-config-history.c */
 		if (transport && pg_config_history_is_key(keys[i]))
+			continue;
+		/* [polygate]'s identd keys by pg-config-ident.c */
+		if (g_strcmp0(group, "polygate") == 0 && pg_config_ident_is_polygate_key(keys[i]))
 			continue;
 		if (!g_strv_contains(allowed, keys[i]))
 			pg_config_problem(loader, group, keys[i], "unknown key");
@@ -765,12 +770,15 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	config->worker_sandbox = g_strdup("best-effort");
 	config->transports = g_ptr_array_new_with_free_func((GDestroyNotify)pg_transport_config_free);
 	config->bridges = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_config_free);
+	config->ident = g_new0(PgIdentConfig, 1);
+	config->ident->webirc = g_ptr_array_new_with_free_func((GDestroyNotify)pg_webirc_config_free);
 
 	if (!g_key_file_load_from_data(keyfile, data, (gsize)-1, G_KEY_FILE_NONE, &parse_error)) {
 		g_set_error(error, PG_ERROR, PG_ERROR_CONFIG, "%s: %s", path, parse_error->message);
 		return NULL;
 	}
 	pg_config_load_polygate(&loader, config);
+	pg_config_ident_load_polygate(&loader, config->ident, config->key_file);
 	pg_config_load_xmpp(&loader, config);
 	pg_config_load_http(&loader, config);
 
@@ -783,10 +791,15 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 			g_ptr_array_add(config->bridges, pg_config_bridge_load(&loader, groups[i]));
 			continue;
 		}
+		if (g_str_has_prefix(groups[i], PG_CONFIG_WEBIRC_PREFIX)) {
+			pg_config_ident_load_webirc(&loader, config->ident, groups[i],
+						    &inline_secret);
+			continue;
+		}
 		if (!g_str_has_prefix(groups[i], PG_CONFIG_TRANSPORT_PREFIX)) {
 			pg_config_problem(&loader, groups[i], NULL,
 					  "unknown group (expected [polygate], [xmpp], [http], "
-					  "[transport NAME] or [bridge NAME])");
+					  "[transport NAME], [bridge NAME] or [webirc NAME])");
 			continue;
 		}
 		g_ptr_array_add(config->transports,
@@ -813,6 +826,7 @@ pg_config_load_from_data(const gchar *data, const gchar *path, GError **error)
 	}
 	pg_config_check_kannel_tokens(&loader, config);
 	pg_config_check_bridges(&loader, config, config->bridges);
+	pg_config_ident_check(&loader, config->ident);
 	if (inline_secret)
 		pg_config_check_file_mode(&loader);
 

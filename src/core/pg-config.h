@@ -9,6 +9,7 @@
  *                         per-user limits: max_*_per_user
  *                         type = irc also: irc_*, irc_allow, irc_deny
  *   [bridge NAME]         transport, channel, room, nick... (pg-config-bridge.h)
+ *   [webirc NAME]         servers, password, gateway... (pg-config-ident.h)
  *
  * pg_config_load() validates everything at once and reports every problem,
  * one per line, as "FILE: [group] key: what is wrong".  An unknown group or
@@ -21,6 +22,7 @@
 
 #include "core/pg-config-bridge.h"
 #include "core/pg-config-history.h"
+#include "core/pg-config-ident.h"
 #include "core/pg-config-options.h"
 #include "core/pg-netpolicy.h"
 #include "core/pg-protocol-info.h"
@@ -119,6 +121,7 @@ typedef struct {
 	guint16 http_port;        /* its TCP port (default 8088); 0 = no HTTP listener */
 	GPtrArray *transports;    /* element-type PgTransportConfig, owned */
 	GPtrArray *bridges;       /* element-type PgBridgeConfig, owned (may be empty) */
+	PgIdentConfig *ident;     /* identd_listen, ident_key_file, [webirc NAME]; never NULL */
 	guint probe_timeout;      /* [xmpp] seconds the server has to confirm each online
 				   * resource after a component connects (default 45) */
 	guint max_links;          /* legacy connections of all users at once (default 1000;

@@ -177,6 +177,14 @@
  *                PG_PURPLE_ICON_MAX bytes), type its MIME type; neither
  *                when the buddy has no icon any more.  The daemon shows it
  *                as an XEP-0153 avatar (src/session/pg-contact-avatar.c).
+ *   webirc       login: for prpl-irc, the whole IRCv3 WEBIRC line (no CR LF,
+ *                at most PG_IPC_WEBIRC_LINE_MAX bytes), sent before the
+ *                first line of the registration; a secret (it holds the
+ *                network's WEBIRC password)
+ *   connection   (worker -> daemon): the account's IRC connection is up
+ *                from local_port to the server's remote_port (TCP), for
+ *                the identd (RFC 1413); an untrusted claim, checked by the
+ *                daemon (src/session/pg-ident.c)
  *   add-buddy, remove-buddy (daemon -> worker): the user added or removed
  *                the contact who in their XMPP roster; the worker adds it
  *                to, or removes it from, the legacy buddy list (and the
@@ -217,12 +225,17 @@ G_BEGIN_DECLS
  *     receipt goes both ways; protocol-info says typing and receipts.
  * v13: login may carry after_connect, raw IRC lines to send once signed on.
  * v14: join-room may carry charset, the room's own encoding.
- * v15: room-ban, a ban set or lifted in a room by someone else. */
-#define PG_IPC_PROTOCOL_VERSION 15
+ * v15: room-ban, a ban set or lifted in a room by someone else.
+ * v16: login may carry webirc, the IRCv3 WEBIRC line sent before the
+ *     registration; connection (worker -> daemon) gives the ports of an
+ *     account's IRC connection for the identd (src/session/pg-ident.h). */
+#define PG_IPC_PROTOCOL_VERSION 16
 /* after_connect: at most this many lines, each of at most this many bytes
  * (RFC 2812 §2.3: 512 with CR LF; the rest is room to spare) */
 #define PG_IPC_AFTER_CONNECT_MAX_LINES 10
 #define PG_IPC_AFTER_CONNECT_LINE_MAX  400
+/* webirc: "WEBIRC " + a password of at most 256 bytes + gateway, host, IP */
+#define PG_IPC_WEBIRC_LINE_MAX 510
 #define PG_IPC_FRAME_HEADER_SIZE 4
 /* Largest payload accepted, header excluded. */
 #define PG_IPC_FRAME_MAX (1024 * 1024)
@@ -235,7 +248,8 @@ G_BEGIN_DECLS
 	/* daemon -> worker */                                                                    \
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
-	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s? after_connect:s?!")                 \
+	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s? after_connect:s?! "                 \
+	  "webirc:s?!")                                                                           \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s? receipt:u?")          \
@@ -280,6 +294,7 @@ G_BEGIN_DECLS
 	  "account:s rooms:a(sus) complete:b truncated:b? error:s?")                              \
 	X(EVT_ERROR, "error", EVT, "account:s? request:u? condition:s text:s")                    \
 	X(EVT_STATS, "stats", EVT, "rss_kib:t accounts:u")                                        \
+	X(EVT_CONNECTION, "connection", EVT, "account:s local_port:u remote_port:u")              \
 	X(EVT_SMS_SENT, "sms-sent", EVT, "account:s to:s message_id:s outcome:u reason:s?")     \
 	X(EVT_REQUEST, "request", EVT,                                                            \
 	  "account:s prompt:u type:s title:s primary:s? secondary:s? choices:as? masked:b?")     \

@@ -793,6 +793,12 @@ pg_session_manager_set_protocols(PgSessionManager *self, GHashTable *protocols)
 	pg_supervisor_set_protocols(self->supervisor, protocols);
 }
 
+void
+pg_session_manager_set_ident(PgSessionManager *self, PgIdent *ident)
+{
+	pg_supervisor_set_ident(self->supervisor, ident);
+}
+
 guint
 pg_session_manager_get_n_sessions(PgSessionManager *self)
 {

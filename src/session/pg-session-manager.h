@@ -18,6 +18,7 @@
 #include <glib.h>
 
 #include "core/pg-config.h"
+#include "session/pg-ident.h"
 #include "session/pg-session-metrics.h"
 #include "xmpp/pg-transport.h"
 
@@ -31,6 +32,8 @@ void pg_session_manager_add_transport(PgSessionManager *self, PgTransport *trans
 /* Where the plugin of each protocol is (pg-protocol-probe.h); a reference
  * is taken. */
 void pg_session_manager_set_protocols(PgSessionManager *self, GHashTable *protocols);
+/* identd and WEBIRC for the users' links (pg-ident.h); borrowed, outlives the manager. */
+void pg_session_manager_set_ident(PgSessionManager *self, PgIdent *ident);
 /* After the transports are added: the SMS outbox and the HTTP listener.
  * FALSE with @error if the listener cannot start. */
 gboolean pg_session_manager_start(PgSessionManager *self, GError **error);

@@ -12,6 +12,7 @@
 
 #include "core/pg-error.h"
 #include "core/pg-protocol-info.h"
+#include "session/pg-ident.h"
 #include "session/pg-supervisor.h"
 #include "session/pg-worker.h"
 #include "session/pg-worker-dirs.h"
@@ -50,6 +51,7 @@ struct _PgSupervisor {
 	gchar *dirs_base;          /* where their private dirs go, or NULL */
 	gint sandbox_abi;          /* Landlock ABI the workers get, 0: unconfined */
 	GHashTable *protocols;     /* protocol id -> PgProtocolInfo, or NULL */
+	PgIdent *ident;            /* identd and WEBIRC (borrowed), or NULL */
 };
 
 static void pg_supervisor_pump(PgSupervisor *self);
@@ -76,6 +78,20 @@ static void
 pg_supervisor_worker_event_cb(PgWorker *worker, const PgIpcMessage *msg, gpointer user_data)
 {
 	PgSupervisor *self = user_data;
+	const gchar *account = pg_ipc_message_get_string(msg, "account");
+
+	/* the worker owns @account (pg-worker-policy.c); the claim is still
+	 * checked against the others (pg-ident.h) */
+	if (msg->kind == PG_IPC_EVT_CONNECTION) {
+		if (self->ident != NULL)
+			pg_ident_claim(self->ident, account,
+				       pg_ipc_message_get_uint32(msg, "local_port", 0),
+				       pg_ipc_message_get_uint32(msg, "remote_port", 0));
+		return;
+	}
+	if (msg->kind == PG_IPC_EVT_LOGIN_STATE &&
+	    g_strcmp0(pg_ipc_message_get_string(msg, "state"), "disconnected") == 0)
+		pg_ident_forget(self->ident, account);
 	if (self->callbacks.event != NULL)
 		self->callbacks.event(self, msg, self->user_data);
 }
@@ -115,6 +131,7 @@ pg_supervisor_worker_exited_cb(PgWorker *worker, const gchar *reason, gpointer u
 		g_ptr_array_add(names, g_strdup(g_ptr_array_index(accounts, i)));
 	for (guint i = 0; i < names->len; i++) {
 		const gchar *account = g_ptr_array_index(names, i);
+		pg_ident_forget(self->ident, account);
 		g_hash_table_remove(self->placement, account);
 		g_hash_table_remove(self->in_flight, account);
 	}
@@ -175,6 +192,12 @@ pg_supervisor_plugins_for(PgSupervisor *self, const gchar *protocol, GError **er
 	}
 	g_ptr_array_add(plugins, NULL);
 	return plugins;
+}
+
+void
+pg_supervisor_set_ident(PgSupervisor *self, PgIdent *ident)
+{
+	self->ident = ident;
 }
 
 void
@@ -407,7 +430,8 @@ pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *logi
 	PgSupervisorLogin *entry = g_new0(PgSupervisorLogin, 1);
 	entry->account = g_strdup(account);
 	entry->protocol = g_strdup(pg_ipc_message_get_string(login, "protocol"));
-	entry->login = login;
+	/* WEBIRC for every IRC login, whoever built it (pg-ident.h) */
+	entry->login = pg_ident_attach_login(self->ident, account, login);
 	g_queue_push_tail(self->queue, entry);
 	pg_supervisor_pump(self);
 	return TRUE;
@@ -450,6 +474,7 @@ pg_supervisor_logout(PgSupervisor *self, const gchar *account)
 		}
 	}
 	g_hash_table_remove(self->in_flight, account);
+	pg_ident_forget(self->ident, account);
 	if (worker == NULL)
 		return;
 	{

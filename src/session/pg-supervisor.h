@@ -42,6 +42,12 @@ gboolean pg_supervisor_set_worker_sandbox(PgSupervisor *self, const gchar *sandb
  * not in it cannot log in.  Without it workers load their default plugins. */
 void pg_supervisor_set_protocols(PgSupervisor *self, GHashTable *protocols);
 
+/* Who the IRC connections of this pool's workers say they are: their
+ * logins get WEBIRC, their connections' claims reach @ident's identd
+ * (pg-ident.h).  @ident is borrowed, NULL for none. */
+typedef struct _PgIdent PgIdent;
+void pg_supervisor_set_ident(PgSupervisor *self, PgIdent *ident);
+
 /* Queue a login for @account; @login (transfer full) is a CMD_LOGIN message.
  * FALSE with @error if no worker can be started. */
 gboolean pg_supervisor_login(PgSupervisor *self, const gchar *account, PgIpcMessage *login,

@@ -360,7 +360,7 @@ static const PgConfigCase pg_config_bad_cases[] = {
     {"unknown-transport-key", PG_POLYGATE PG_IRC "passwd = x\n",
      "[transport irc] passwd: unknown key"},
     {"unknown-group", PG_POLYGATE PG_IRC "[server]\nhost = x\n",
-     "[server] unknown group (expected [polygate], [xmpp], [http], [transport NAME] or [bridge NAME])"},
+     "[server] unknown group (expected [polygate], [xmpp], [http], [transport NAME], [bridge NAME] or [webirc NAME])"},
     {"port-0", PG_POLYGATE "[xmpp]\nport = 0\n" PG_IRC,
      "[xmpp] port: must be a TCP port number from 1 to 65535"},
     {"port-70000", PG_POLYGATE "[xmpp]\nport = 70000\n" PG_IRC,

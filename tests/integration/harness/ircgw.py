@@ -67,8 +67,10 @@ class IrcPolygate(Polygate):
     users_per_worker) and the irc_* transport keys."""
 
     def __init__(self, binary, directory, prosody, transports, global_options=None,
-                 log_level="debug", xmpp_options=None):
+                 log_level="debug", xmpp_options=None, extra_config=""):
         self.global_options = dict(global_options or {})
+        # more groups, as text ([webirc NAME]...)
+        self.extra_config = extra_config
         self.xmpp_options = dict(xmpp_options or {})
         super().__init__(binary, directory, prosody, transports=transports,
                          log_level=log_level)
@@ -87,6 +89,7 @@ class IrcPolygate(Polygate):
             for t in self.transports:
                 if line == f"[transport {t['name']}]":
                     out += [f"{k} = {t[k]}" for k in EXTRA_TRANSPORT_KEYS if k in t]
+        out.append(self.extra_config)
         fd = os.open(self.config_path, os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(out))
@@ -420,6 +423,7 @@ def gateway(tmp_path_factory, irc_prosody, ngircd, irc_checker, gateway_options)
     options = dict(gateway_options)
     global_options = dict(options.pop("global", {}))
     xmpp_options = dict(options.pop("xmpp", {}))
+    extra_config = options.pop("extra_config", "")
     if os.environ.get("POLYGATE_WORKER"):
         global_options.setdefault("worker", os.path.abspath(os.environ["POLYGATE_WORKER"]))
     worker = global_options.get("worker") or os.path.join(
@@ -429,7 +433,8 @@ def gateway(tmp_path_factory, irc_prosody, ngircd, irc_checker, gateway_options)
                     "backends/purple", pytrace=False)
     daemon = IrcPolygate(binary, str(tmp_path_factory.mktemp("polygate-irc")), irc_prosody,
                          transports_for(ngircd.port, **options),
-                         global_options=global_options, xmpp_options=xmpp_options)
+                         global_options=global_options, xmpp_options=xmpp_options,
+                         extra_config=extra_config)
     daemon.ngircd = ngircd
     try:
         daemon.start(irc_checker)
