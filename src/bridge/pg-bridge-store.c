@@ -41,6 +41,7 @@
 #include "bridge/pg-bridge-store-private.h"
 #include "bridge/pg-bridge-store.h"
 #include "core/pg-error.h"
+#include "core/pg-schema.h"
 
 /* Schema history (PRAGMA user_version):
  *   v1  bridge (name, phase, consent, occupants), direction_state (totals,
@@ -302,47 +303,6 @@ pg_bridge_store_begin(PgBridgeStore *self, GError **error)
 	return pg_bridge_store_exec(self, "BEGIN IMMEDIATE;", error);
 }
 
-static gboolean
-pg_bridge_store_migrate(PgBridgeStore *self, GError **error)
-{
-	g_autoptr(PgBridgeStmt) stmt = NULL;
-	gint version;
-
-	stmt = pg_bridge_store_stmt(self, "PRAGMA user_version;", error);
-	if (stmt == NULL)
-		return FALSE;
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return pg_bridge_store_set_error_db(self, error, "cannot read the schema version");
-	version = sqlite3_column_int(stmt, 0);
-	sqlite3_reset(stmt);
-	if (version > PG_BRIDGE_STORE_SCHEMA_VERSION) {
-		g_set_error(error, PG_ERROR, PG_ERROR_DATABASE,
-			    "%s: schema version %d is newer than this Polygate's (%d)", self->path,
-			    version, PG_BRIDGE_STORE_SCHEMA_VERSION);
-		return FALSE;
-	}
-	if (version == PG_BRIDGE_STORE_SCHEMA_VERSION)
-		return TRUE;
-	if (!pg_bridge_store_begin(self, error))
-		return FALSE;
-	for (gint v = version + 1; v <= PG_BRIDGE_STORE_SCHEMA_VERSION; v++) {
-		if (!pg_bridge_store_exec(self, pg_bridge_store_migrations[v], error)) {
-			pg_bridge_store_rollback(self);
-			return FALSE;
-		}
-	}
-	{
-		g_autofree gchar *pragma =
-		    g_strdup_printf("PRAGMA user_version = %d;", PG_BRIDGE_STORE_SCHEMA_VERSION);
-		if (!pg_bridge_store_exec(self, pragma, error) ||
-		    !pg_bridge_store_exec(self, "COMMIT;", error)) {
-			pg_bridge_store_rollback(self);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 static void
 pg_bridge_store_finalize_cb(gpointer stmt)
 {
@@ -379,7 +339,8 @@ pg_bridge_store_open(const gchar *path, GError **error)
 				  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 				  "PRAGMA foreign_keys = OFF;",
 				  error) ||
-	    !pg_bridge_store_migrate(self, error))
+	    !pg_schema_migrate(self->db, self->path, pg_bridge_store_migrations,
+			       PG_BRIDGE_STORE_SCHEMA_VERSION, error))
 		return NULL;
 	return g_steal_pointer(&self);
 }

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "core/pg-schema.h"
 #include "history/pg-history-writer.h"
 #include "history/pg-history.h"
 
@@ -182,45 +183,6 @@ pg_history_rollback(PgHistory *self)
 		sqlite3_exec(self->db, "ROLLBACK;", NULL, NULL, NULL);
 }
 
-static gboolean
-pg_history_migrate(PgHistory *self, GError **error)
-{
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-	gint version;
-
-	if (!pg_history_prepare(self, "PRAGMA user_version;", &stmt, error))
-		return FALSE;
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return pg_history_set_error(self, error, "cannot read the schema version");
-	version = sqlite3_column_int(stmt, 0);
-	if (version > PG_HISTORY_SCHEMA_VERSION) {
-		g_set_error(error, PG_ERROR, PG_ERROR_DATABASE,
-			    "%s: schema version %d is newer than this Polygate's (%d)", self->path,
-			    version, PG_HISTORY_SCHEMA_VERSION);
-		return FALSE;
-	}
-	if (version == PG_HISTORY_SCHEMA_VERSION)
-		return TRUE;
-	if (!pg_history_exec(self, "BEGIN IMMEDIATE;", error))
-		return FALSE;
-	for (gint v = version + 1; v <= PG_HISTORY_SCHEMA_VERSION; v++) {
-		if (!pg_history_exec(self, pg_history_migrations[v], error)) {
-			pg_history_rollback(self);
-			return FALSE;
-		}
-	}
-	{
-		g_autofree gchar *pragma =
-		    g_strdup_printf("PRAGMA user_version = %d;", PG_HISTORY_SCHEMA_VERSION);
-		if (!pg_history_exec(self, pragma, error) ||
-		    !pg_history_exec(self, "COMMIT;", error)) {
-			pg_history_rollback(self);
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 PgHistory *
 pg_history_open(const gchar *path, GError **error)
 {
@@ -249,7 +211,8 @@ pg_history_open(const gchar *path, GError **error)
 	sqlite3_busy_timeout(self->db, PG_HISTORY_BUSY_TIMEOUT_MS);
 	if (!pg_history_exec(self, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
 			     error) ||
-	    !pg_history_migrate(self, error))
+	    !pg_schema_migrate(self->db, self->path, pg_history_migrations,
+			       PG_HISTORY_SCHEMA_VERSION, error))
 		return NULL;
 	/* ids go on from the newest one, even if the clock went back */
 	if (!pg_history_prepare(self, "SELECT MAX(id) FROM message;", &stmt, error))

@@ -13,7 +13,8 @@
  *   only pg_registry_rekey() needs durability against power loss too, and
  *   raises synchronous to FULL for its one transaction (pg-registry-rekey.c).
  * - The schema is versioned with PRAGMA user_version.  Migrations run forward
- *   only, all in one transaction.  A file from a newer Polygate is refused
+ *   only, all in one transaction (src/core/pg-schema.c, shared with the
+ *   archive and the bridge store).  A file from a newer Polygate is refused
  *   before anything writes to it: unlike fwupd's history cache, this file
  *   holds credentials, so we never delete or rebuild it.
  * - Every query is a prepared statement with bound parameters.
@@ -42,6 +43,7 @@
 #include <unistd.h>
 
 #include "core/pg-error.h"
+#include "core/pg-schema.h"
 #include "registry/pg-registry-private.h"
 #include "registry/pg-registry.h"
 
@@ -199,19 +201,6 @@ pg_registry_rollback(PgRegistry *self)
 		return;
 	if (!pg_registry_exec(self, "ROLLBACK;", &error))
 		g_warning("%s", error->message);
-}
-
-static gboolean
-pg_registry_get_user_version(PgRegistry *self, gint *version, GError **error)
-{
-	g_autoptr(sqlite3_stmt) stmt = NULL;
-
-	if (!pg_registry_prepare(self, "PRAGMA user_version;", &stmt, error))
-		return FALSE;
-	if (sqlite3_step(stmt) != SQLITE_ROW)
-		return pg_registry_set_error(self, error, "cannot read the schema version");
-	*version = sqlite3_column_int(stmt, 0);
-	return TRUE;
 }
 
 /* An empty blob must be bound as a zero-length blob, not as NULL */
@@ -473,61 +462,6 @@ pg_registry_ensure_file(const gchar *path, GError **error)
 }
 
 static gboolean
-pg_registry_check_version(PgRegistry *self, gint version, GError **error)
-{
-	if (version > PG_REGISTRY_SCHEMA_VERSION || version < 0) {
-		g_set_error(error, PG_ERROR, PG_ERROR_DATABASE,
-			    "%s has schema version %d, but this Polygate knows only up to "
-			    "version %d; it was written by a newer Polygate, so it is left "
-			    "untouched: upgrade Polygate",
-			    self->path, version, PG_REGISTRY_SCHEMA_VERSION);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-static gboolean
-pg_registry_migrate_locked(PgRegistry *self, GError **error)
-{
-	g_autofree gchar *set_version = NULL;
-	gint version = 0;
-
-	/* read again under the write lock: another process may have migrated */
-	if (!pg_registry_get_user_version(self, &version, error))
-		return FALSE;
-	if (!pg_registry_check_version(self, version, error))
-		return FALSE;
-	if (version == PG_REGISTRY_SCHEMA_VERSION)
-		return TRUE;
-	for (gint v = version + 1; v <= PG_REGISTRY_SCHEMA_VERSION; v++) {
-		if (!pg_registry_exec(self, pg_registry_migrations[v], error)) {
-			g_prefix_error(error, "cannot migrate from schema version %d to %d: ",
-				       v - 1, v);
-			return FALSE;
-		}
-	}
-	/* PRAGMA takes no bound parameter; the value is our own constant */
-	set_version = g_strdup_printf("PRAGMA user_version = %d;", PG_REGISTRY_SCHEMA_VERSION);
-	if (!pg_registry_exec(self, set_version, error))
-		return FALSE;
-	g_info("migrated %s from schema version %d to %d", self->path, version,
-	       PG_REGISTRY_SCHEMA_VERSION);
-	return TRUE;
-}
-
-static gboolean
-pg_registry_migrate(PgRegistry *self, GError **error)
-{
-	if (!pg_registry_begin(self, error))
-		return FALSE;
-	if (!pg_registry_migrate_locked(self, error)) {
-		pg_registry_rollback(self);
-		return FALSE;
-	}
-	return pg_registry_commit(self, error);
-}
-
-static gboolean
 pg_registry_set_wal(PgRegistry *self, GError **error)
 {
 	g_autoptr(sqlite3_stmt) stmt = NULL;
@@ -573,16 +507,16 @@ pg_registry_open(const gchar *path, PgVault *vault, GError **error)
 	sqlite3_busy_timeout(self->db, PG_REGISTRY_BUSY_TIMEOUT_MS);
 
 	/* before anything may write: refuse a newer schema with the file untouched */
-	if (!pg_registry_get_user_version(self, &version, error))
-		return NULL;
-	if (!pg_registry_check_version(self, version, error))
+	if (!pg_schema_get_version(self->db, path, &version, error) ||
+	    !pg_schema_check_version(path, version, PG_REGISTRY_SCHEMA_VERSION, error))
 		return NULL;
 
 	if (!pg_registry_set_wal(self, error) ||
 	    !pg_registry_exec(self, "PRAGMA synchronous = NORMAL;", error) ||
 	    !pg_registry_exec(self, "PRAGMA foreign_keys = ON;", error))
 		return NULL;
-	if (!pg_registry_migrate(self, error))
+	if (!pg_schema_migrate(self->db, path, pg_registry_migrations, PG_REGISTRY_SCHEMA_VERSION,
+			       error))
 		return NULL;
 	return g_steal_pointer(&self);
 }
