@@ -18,11 +18,9 @@
 #include <strophe.h>
 
 #include "bridge/pg-bridge-line.h"
+#include "stanza/pg-stanza.h" /* PG_NS_DELAY, PG_NS_SID */
 
 G_BEGIN_DECLS
-
-#define PG_NS_DELAY "urn:xmpp:delay" /* XEP-0203 */
-#define PG_NS_SID   "urn:xmpp:sid:0" /* XEP-0359 */
 
 typedef enum {
 	/* the original time only in the XEP-0203 <delay/> (ejabberd) */

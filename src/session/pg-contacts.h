@@ -2,11 +2,11 @@
 #pragma once
 
 #include "session/pg-session-private.h"
+#include "stanza/pg-stanza.h" /* PG_NS_DELAY */
 
 G_BEGIN_DECLS
 
 #define PG_NS_CHATSTATES "http://jabber.org/protocol/chatstates"
-#define PG_NS_DELAY "urn:xmpp:delay"
 
 /* Worker events about contacts of @link. */
 void pg_contacts_on_im(PgLink *link, const PgIpcMessage *msg);

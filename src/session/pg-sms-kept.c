@@ -14,7 +14,6 @@
 #include "stanza/pg-stanza.h"
 
 #define PG_NS_RECEIPTS "urn:xmpp:receipts"
-#define PG_NS_DELAY "urn:xmpp:delay"
 #define PG_SMS_INBOX_BATCH 200
 
 /* DESIGN: what Kannel hands us for a user (an inbound SMS, a delivery

@@ -33,6 +33,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmpp_stanza_t, xmpp_stanza_release)
 #define PG_NS_DATA "jabber:x:data"
 #define PG_NS_DATA_VALIDATE "http://jabber.org/protocol/xdata-validate" /* XEP-0122 */
 #define PG_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define PG_NS_DELAY "urn:xmpp:delay" /* XEP-0203 */
+#define PG_NS_SID "urn:xmpp:sid:0"   /* XEP-0359 */
 
 /* Returns: (transfer full) a context whose allocator is g_malloc. */
 xmpp_ctx_t *pg_stanza_ctx_new(void);

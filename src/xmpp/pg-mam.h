@@ -6,14 +6,15 @@
 #include <glib.h>
 #include <strophe.h>
 
+#include "stanza/pg-stanza.h"
+
 G_BEGIN_DECLS
 
 #define PG_NS_MAM	   "urn:xmpp:mam:2"
 #define PG_NS_MAM_EXTENDED "urn:xmpp:mam:2#extended" /* before-id, after-id (MAM 0.7+) */
-#define PG_NS_SID	   "urn:xmpp:sid:0"
 #define PG_NS_RSM	   "http://jabber.org/protocol/rsm"
 #define PG_NS_FORWARD	   "urn:xmpp:forward:0"
-#define PG_NS_DELAY	   "urn:xmpp:delay"
+/* PG_NS_SID and PG_NS_DELAY: stanza/pg-stanza.h */
 
 /* XEP-0359 §3: <stanza-id id=@id by=@by/> added to @message. */
 void pg_mam_add_stanza_id(xmpp_stanza_t *message, const gchar *id, const gchar *by);
