@@ -97,18 +97,20 @@ pg_bridge_commands_list_cb(PgTransport *transport, const gchar *user_jid,
 	return g_strdup_printf("%u bridge(s) through this transport%s", n, lines->str);
 }
 
-static xmpp_stanza_t *
-pg_bridge_commands_form_cb(PgTransport *transport, const gchar *user_jid, gpointer user_data,
-			   GError **error)
+/* A form whose list-single "bridge" offers each bridge through @transport;
+ * with @mark_config, one of the config file says it cannot be removed.
+ * Returns: (transfer full) or NULL with @error: there is none. */
+static PgForm *
+pg_bridge_commands_bridge_form(PgTransport *transport, PgBridgeCommandsContext *context,
+			       const gchar *title, const gchar *instructions,
+			       gboolean mark_config, GError **error)
 {
-	PgBridgeCommandsContext *context = user_data;
-	GPtrArray *bridges = context->bridges;
-	g_autoptr(PgForm) form = pg_form_new("form", NULL, "Bridge", "Which bridge?");
+	g_autoptr(PgForm) form = pg_form_new("form", NULL, title, instructions);
 	const gchar *first = NULL;
 
-	for (guint i = 0; i < bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(bridges, i);
-		if (bridge->transport == transport && first == NULL)
+	for (guint i = 0; i < context->bridges->len && first == NULL; i++) {
+		PgBridge *bridge = g_ptr_array_index(context->bridges, i);
+		if (bridge->transport == transport)
 			first = bridge->config->name;
 	}
 	if (first == NULL) {
@@ -117,12 +119,29 @@ pg_bridge_commands_form_cb(PgTransport *transport, const gchar *user_jid, gpoint
 		return NULL;
 	}
 	pg_form_add_field(form, "bridge", "list-single", "Bridge", TRUE, first);
-	for (guint i = 0; i < bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(bridges, i);
-		if (bridge->transport == transport)
-			pg_form_add_option(form, bridge->config->name, bridge->config->name);
+	for (guint i = 0; i < context->bridges->len; i++) {
+		PgBridge *bridge = g_ptr_array_index(context->bridges, i);
+		g_autofree gchar *label = NULL;
+
+		if (bridge->transport != transport)
+			continue;
+		label = !mark_config || g_ptr_array_find(context->made, bridge->config, NULL)
+			    ? g_strdup(bridge->config->name)
+			    : g_strdup_printf("%s (config file: cannot be removed here)",
+					      bridge->config->name);
+		pg_form_add_option(form, label, bridge->config->name);
 	}
-	return pg_form_to_stanza(form, pg_transport_get_ctx(transport));
+	return g_steal_pointer(&form);
+}
+
+static xmpp_stanza_t *
+pg_bridge_commands_form_cb(PgTransport *transport, const gchar *user_jid, gpointer user_data,
+			   GError **error)
+{
+	g_autoptr(PgForm) form = pg_bridge_commands_bridge_form(transport, user_data, "Bridge",
+								"Which bridge?", FALSE, error);
+
+	return form != NULL ? pg_form_to_stanza(form, pg_transport_get_ctx(transport)) : NULL;
 }
 
 static gchar *
@@ -279,35 +298,14 @@ static xmpp_stanza_t *
 pg_bridge_commands_remove_form_cb(PgTransport *transport, const gchar *user_jid,
 				  gpointer user_data, GError **error)
 {
-	PgBridgeCommandsContext *context = user_data;
-	g_autoptr(PgForm) form = pg_form_new("form", NULL, "Remove a bridge",
-					     "A bridge made by command (a bridge of the config "
-					     "file goes with its [bridge NAME] group).");
-	const gchar *first = NULL;
+	g_autoptr(PgForm) form = pg_bridge_commands_bridge_form(
+	    transport, user_data, "Remove a bridge",
+	    "A bridge made by command (a bridge of the config file goes with its [bridge NAME] "
+	    "group).",
+	    TRUE, error);
 
-	for (guint i = 0; i < context->bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(context->bridges, i);
-		if (bridge->transport == transport && first == NULL)
-			first = bridge->config->name;
-	}
-	if (first == NULL) {
-		g_set_error_literal(error, PG_ERROR, PG_ERROR_ITEM_NOT_FOUND,
-				    "no bridge goes through this transport");
+	if (form == NULL)
 		return NULL;
-	}
-	pg_form_add_field(form, "bridge", "list-single", "Bridge", TRUE, first);
-	for (guint i = 0; i < context->bridges->len; i++) {
-		PgBridge *bridge = g_ptr_array_index(context->bridges, i);
-		g_autofree gchar *label = NULL;
-
-		if (bridge->transport != transport)
-			continue;
-		label = g_ptr_array_find(context->made, bridge->config, NULL)
-			    ? g_strdup(bridge->config->name)
-			    : g_strdup_printf("%s (config file: cannot be removed here)",
-					      bridge->config->name);
-		pg_form_add_option(form, label, bridge->config->name);
-	}
 	pg_form_add_field(form, "keep_state", "boolean",
 			  "Keep its consent, id map, counters and imported logs in the store",
 			  FALSE, "1");

@@ -60,22 +60,31 @@ static const PgFormCase pg_form_cases[] = {
      .text = "transport: "},
 };
 
+/* The fields of a bridge the config would take (transfer full). */
+static GHashTable *
+pg_test_values_new(void)
+{
+	GHashTable *values = g_hash_table_new(g_str_hash, g_str_equal);
+
+	g_hash_table_insert(values, "name", "made");
+	g_hash_table_insert(values, "channel", "#made");
+	g_hash_table_insert(values, "room", "made@conference.example.org");
+	g_hash_table_insert(values, "nick", "madebridge");
+	g_hash_table_insert(values, "server", "irc.example.net");
+	return values;
+}
+
 static void
 test_form_case(gconstpointer data)
 {
 	const PgFormCase *c = data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgConfig) config = pg_config_load_from_data(pg_test_config, "/nonexistent/test.conf", &error);
-	g_autoptr(GHashTable) values = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) values = pg_test_values_new();
 	g_autofree gchar *data_text = NULL;
 	g_autoptr(PgBridgeConfig) bridge = NULL;
 
 	g_assert_no_error(error);
-	g_hash_table_insert(values, "name", "made");
-	g_hash_table_insert(values, "channel", "#made");
-	g_hash_table_insert(values, "room", "made@conference.example.org");
-	g_hash_table_insert(values, "nick", "madebridge");
-	g_hash_table_insert(values, "server", "irc.example.net");
 	g_hash_table_insert(values, "FORM_TYPE", "ignored");
 	g_hash_table_insert(values, "port", ""); /* an empty field is an absent key */
 	if (c->field != NULL)
@@ -105,18 +114,13 @@ test_form_round_trip_and_others(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(PgConfig) config = pg_config_load_from_data(pg_test_config, "/nonexistent/test.conf", &error);
-	g_autoptr(GHashTable) values = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) values = pg_test_values_new();
 	g_autoptr(GPtrArray) others =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_config_free);
 	g_autofree gchar *data_text = NULL;
 	PgBridgeConfig *first;
 	PgBridgeConfig *again;
 
-	g_hash_table_insert(values, "name", "made");
-	g_hash_table_insert(values, "channel", "#made");
-	g_hash_table_insert(values, "room", "made@conference.example.org");
-	g_hash_table_insert(values, "nick", "madebridge");
-	g_hash_table_insert(values, "server", "irc.example.net");
 	g_hash_table_insert(values, "kicks_to_irc", "0");
 	g_hash_table_insert(values, "puppet_suffix", "[i r c]");
 	data_text = pg_config_bridge_form_to_data(values, "irc", &error);
