@@ -24,9 +24,10 @@ import pytest
 
 from harness import util
 from harness.ircgw import (  # noqa: F401 (fixtures)
-    IRCNET, gateway, irc_checker, irc_client_port, irc_prosody, make_irc_client, make_irc_user,
-    ngircd_password)
+    IRC, IRCNET, SERVER, gateway, irc_checker, irc_client_port, irc_prosody, make_irc_client,
+    make_irc_user, ngircd_password, unique)
 from harness.ngircd import Ngircd
+from test_irc_server_tls import configured
 
 IDENTD = ("127.0.0.1", 113)
 LOCK = "/tmp/polygate-test-identd-113.lock"
@@ -53,7 +54,7 @@ def port_113():
 
 @pytest.fixture(scope="module")
 def ngircd(tmp_path_factory, port_113):
-    server = Ngircd(str(tmp_path_factory.mktemp("ngircd-ident")))
+    server = Ngircd(str(tmp_path_factory.mktemp("ngircd-ident")), tls=True)
     # read after the main file: this overrides its Ident = no (ngircd asks
     # identd only along with its DNS lookup, hence DNS = yes)
     with open(os.path.join(server.include_dir, "ident.conf"), "w") as f:
@@ -65,7 +66,9 @@ def ngircd(tmp_path_factory, port_113):
 
 @pytest.fixture(scope="module")
 def gateway_options(port_113):
-    return {"global": {"identd_listen": "%s:%d" % IDENTD}}
+    # users may pick ngircd's (high) TLS port in a server's configure form
+    return {"global": {"identd_listen": "%s:%d" % IDENTD},
+            "irc_user_ports": "6665-6669; 1024-65535"}
 
 
 def ident_name(gateway, bare_jid):
@@ -107,6 +110,26 @@ def test_a_users_connection_carries_the_ident_from_our_identd(
     # bob's own connection is not ours: NO-USER, so ngircd marks it unverified
     own = next(r for r in bob.whois(bob.nick) if r.command == "311")
     assert own.params[2].startswith("~"), own.params
+
+
+def test_a_tls_connection_carries_the_ident_too(gateway, make_irc_user, make_irc_client,
+                                                ngircd):
+    """Over TLS the registration goes out from ssl-nss's handshake callback,
+    on the connection's own fd: the worker reports that one."""
+    alice = make_irc_user(online=False)
+    configured(alice.client, f"{SERVER}@{IRC}", {"tls": "true", "port": ngircd.tls_port,
+                                                 "fingerprint": ngircd.cert_sha256})
+    before = ngircd.tls_connections()
+    alice.go_online(IRC)
+    bob = make_irc_client("bob")
+    channel = "#" + unique("tls")
+    bob.join(channel)
+    alice.join(channel)
+    bob.wait_for(lambda l: l.is_("JOIN", nick=alice.nick), 30, f"{alice.nick} to JOIN",
+                 alice.logs)
+    assert ngircd.tls_connections() > before, ngircd.tail()
+    line = next(r for r in bob.whois(alice.nick) if r.command == "311")
+    assert line.params[2] == ident_name(gateway, alice.jid.split("/")[0]), line.params
 
 
 def test_the_identd_answers_no_user_for_a_port_pair_it_does_not_own(gateway):
