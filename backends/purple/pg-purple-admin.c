@@ -13,6 +13,10 @@
  *   bans                      MODE #chan +b (the list: 367 ... 368)
  *   notice nick reason        NOTICE nick :reason (a bridge's "we moved"
  *                             to a joiner; done once sent, no answer comes)
+ *   quit reason               QUIT :reason, the connection's (a bridge's
+ *                             occupant connection parks or its person left,
+ *                             src/bridge/pg-bridge-clients.c); done once
+ *                             sent, after the lines queued before it
  *   names                     NAMES #chan (353 ... 366), also for a channel
  *                             we are not in: a bridge checks who is chanop
  *                             before it joins (src/bridge/pg-bridge.c);
@@ -313,6 +317,9 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	} else if (g_strcmp0(action, "notice") == 0 && nick != NULL && reason != NULL &&
 		   reason[0] != '\0') {
 		line = g_strdup_printf("NOTICE %s :%s", nick, reason);
+	} else if (g_strcmp0(action, "quit") == 0) {
+		line = reason != NULL && reason[0] != '\0' ? g_strdup_printf("QUIT :%s", reason)
+							    : g_strdup("QUIT");
 	} else if (g_strcmp0(action, "bans") == 0) {
 		line = g_strdup_printf("MODE %s +b", room);
 	} else {
@@ -338,7 +345,7 @@ pg_purple_admin_room_admin(const PgIpcMessage *msg, GError **error)
 	    (kick != NULL && !pg_purple_admin_quote(conv, kick, error)))
 		return FALSE;
 	/* RFC 2812 §3.3.2: a NOTICE is never answered; it is done once sent */
-	if (g_strcmp0(action, "notice") == 0) {
+	if (g_strcmp0(action, "notice") == 0 || g_strcmp0(action, "quit") == 0) {
 		pg_purple_worker_emit(pg_purple_worker_message_new(
 		    PG_IPC_EVT_ROOM_ADMIN_DONE, msg->id, "account", pg_purple_text_new(key),
 		    "request", g_variant_new_uint32(msg->id), NULL));

@@ -309,7 +309,7 @@ pg_bridge_irc_joined(PgBridge *bridge, const PgIpcMessage *msg)
 		while (g_variant_iter_next(&iter, "(&s&s)", &nick, &flags)) {
 			if (pg_bridge_irc_is_me(bridge, nick))
 				bridge->link.is_op = pg_bridge_irc_flags_op(flags);
-			else
+			else if (!pg_bridge_clients_claims(bridge, nick))
 				pg_bridge_room_puppet_for(bridge, nick);
 		}
 	}
@@ -338,6 +338,9 @@ pg_bridge_irc_occupant(PgBridge *bridge, const PgIpcMessage *msg)
 		}
 		return;
 	}
+	/* an occupant's own connection (pg-bridge-clients.c) is never a puppet */
+	if (pg_bridge_clients_claims(bridge, nick))
+		return;
 	if (g_strcmp0(change, "join") == 0) {
 		g_autofree gchar *moved = pg_bridge_irc_moved_text(bridge);
 		pg_bridge_room_puppet_for(bridge, nick);
@@ -403,7 +406,8 @@ pg_bridge_irc_event(PgBridge *bridge, const PgIpcMessage *msg)
 			pg_bridge_irc_occupant(bridge, msg);
 		break;
 	case PG_IPC_EVT_ROOM_MESSAGE:
-		if (ours && !pg_ipc_message_get_boolean(msg, "own", FALSE))
+		if (ours && !pg_ipc_message_get_boolean(msg, "own", FALSE) &&
+		    !pg_bridge_clients_claims(bridge, pg_ipc_message_get_string(msg, "from")))
 			pg_bridge_room_say(bridge, pg_ipc_message_get_string(msg, "from"),
 					   pg_ipc_message_get_string(msg, "body"));
 		break;

@@ -31,15 +31,15 @@ pg_bridge_fail(PgBridge *bridge, PgBridgeDirection direction, gchar *text)
 		g_warning("bridge %s: %s", bridge->config->name, error->message);
 }
 
-static PgIpcMessage *
-pg_bridge_link_login_message(PgBridge *bridge)
+PgIpcMessage *
+pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *nick,
+			 const gchar *realname, const gchar *ident, gboolean sasl)
 {
 	const PgBridgeConfig *config = bridge->config;
 	const PgTransportConfig *transport = bridge->transport_config;
 	g_autoptr(GVariantBuilder) options = g_variant_builder_new(G_VARIANT_TYPE("a{ss}"));
-	g_autofree gchar *username = g_strdup_printf("%s@%s", config->nick, bridge->server);
-	g_autofree gchar *realname = g_strdup_printf("Polygate bridge of %s to xmpp:%s?join",
-						     config->channel, config->room);
+	g_autofree gchar *username = g_strdup_printf("%s@%s", nick, bridge->server);
+	const PgSecret *password = sasl ? config->sasl_password : NULL;
 	gboolean loopback = g_str_has_prefix(bridge->server, "127.") ||
 			    g_strcmp0(bridge->server, "::1") == 0 ||
 			    g_strcmp0(bridge->server, "localhost") == 0;
@@ -56,23 +56,30 @@ pg_bridge_link_login_message(PgBridge *bridge)
 	g_variant_builder_add(options, "{ss}", "port", port_text);
 	g_variant_builder_add(options, "{ss}", "ssl", tls ? "true" : "false");
 	g_variant_builder_add(options, "{ss}", "realname", realname);
-	g_variant_builder_add(options, "{ss}", "username", "bridge");
+	g_variant_builder_add(options, "{ss}", "username", ident);
 	g_variant_builder_add(options, "{ss}", "encoding", "UTF-8,ISO-8859-1");
 	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
-	g_variant_builder_add(options, "{ss}", "sasl",
-			      config->sasl_password != NULL ? "true" : "false");
-	if (config->sasl_password != NULL)
+	g_variant_builder_add(options, "{ss}", "sasl", password != NULL ? "true" : "false");
+	if (password != NULL)
 		g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
 	/* prpl-irc authenticates SASL with the account password; the secret
 	 * travels in a wiped frame (pg-ipc-message.h '!') */
 	return pg_ipc_message_new(
-	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(bridge->account), "protocol",
+	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(account), "protocol",
 	    g_variant_new_string("prpl-irc"), "username", g_variant_new_string(username),
-	    "password",
-	    config->sasl_password != NULL ? pg_ipc_variant_new_secret(config->sasl_password)
-					  : NULL,
-	    "options", g_variant_builder_end(options), NULL);
+	    "password", password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "options",
+	    g_variant_builder_end(options), NULL);
+}
+
+static PgIpcMessage *
+pg_bridge_link_login_message(PgBridge *bridge)
+{
+	g_autofree gchar *realname = g_strdup_printf("Polygate bridge of %s to xmpp:%s?join",
+						     bridge->config->channel, bridge->config->room);
+
+	return pg_bridge_link_login_new(bridge, bridge->account, bridge->config->nick, realname,
+					"bridge", TRUE);
 }
 
 void

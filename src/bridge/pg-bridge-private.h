@@ -54,6 +54,8 @@ G_BEGIN_DECLS
 typedef struct _PgBridge PgBridge;
 typedef struct _PgBridgePuppet PgBridgePuppet;
 typedef struct _PgBridgePace PgBridgePace;
+typedef struct _PgBridgeClients PgBridgeClients;
+typedef struct _PgBridgeClient PgBridgeClient;
 
 typedef enum {
 	PG_BRIDGE_LINK_OFFLINE,
@@ -152,6 +154,10 @@ struct _PgBridge {
 	GHashTable *irc_bans;               /* IRC ban mask (casefolded) -> GPtrArray of the
 					     * bare JIDs it made outcasts (pg-bridge-bans.c) */
 	guint ping_id;                      /* XEP-0410 self-pings (pg-bridges.c) */
+	/* per-occupant IRC connections (pg-bridge-clients.c) */
+	PgBridgeClients *clients;           /* owned; NULL with irc_clients = relay */
+	guint *network_clients;             /* borrowed (pg-bridges.c): occupant connections
+					     * open to this server, every bridge's */
 };
 
 /* pg-bridge-link.c */
@@ -178,6 +184,36 @@ void pg_bridge_link_kick(PgBridge *bridge, const gchar *nick, gboolean ban, cons
 void pg_bridge_link_notice(PgBridge *bridge, const gchar *nick, const gchar *text);
 /* The channel's topic (needs ops where the channel is +t). */
 void pg_bridge_link_topic(PgBridge *bridge, const gchar *text);
+
+/* The login of an IRC client of @bridge's server as @account (the bridge's
+ * own, or an occupant's, pg-bridge-clients.c): one path for both, so every
+ * option the network needs reaches both.  With @sasl, the bridge's SASL
+ * password.  Returns: (transfer full) */
+PgIpcMessage *pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *nick,
+				       const gchar *realname, const gchar *ident, gboolean sasl);
+
+/* pg-bridge-clients.c: one IRC connection per XMPP occupant who speaks
+ * (irc_clients = per-occupant). */
+PgBridgeClients *pg_bridge_clients_new(PgBridge *bridge);
+void pg_bridge_clients_free(PgBridgeClients *clients);
+/* An event of one of @bridge's occupant connections. */
+void pg_bridge_clients_event(PgBridge *bridge, const PgIpcMessage *msg);
+/* The worker of occupant connection @account died. */
+void pg_bridge_clients_lost(PgBridge *bridge, const gchar *account, const gchar *reason);
+/* Whether IRC nick @nick is one of @bridge's occupant connections: never a
+ * puppet, and its lines are never relayed into the room. */
+gboolean pg_bridge_clients_claims(PgBridge *bridge, const gchar *nick);
+/* The connection that says room occupant @nick's next lines (connecting it
+ * if it is parked), or NULL if the relay must (relay mode, the cap, a
+ * network that refused it lately, its queue full). */
+PgBridgeClient *pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick);
+/* How a speaker's own lines read: no "<nick> " (pg-bridge-render.h). */
+const PgBridgeRenderPolicy *pg_bridge_clients_policy(PgBridge *bridge);
+/* @lines (own lines) from @client: now, or once it is in the channel. */
+void pg_bridge_clients_send(PgBridgeClient *client, GStrv lines);
+/* Occupant @nick's unavailable @presence: a leave quits their connection
+ * (a nick change, XEP-0045 §7.6, follows them). */
+void pg_bridge_clients_left(PgBridge *bridge, const gchar *nick, xmpp_stanza_t *presence);
 
 /* pg-bridge-relay.c: @message (groupchat, from occupant @nick, the room's
  * @stanza_id or NULL) as the relay's IRC lines. */

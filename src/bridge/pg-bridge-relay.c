@@ -91,9 +91,14 @@ pg_bridge_relay_map(PgBridge *bridge, const gchar *origin_id, const gchar *stanz
 		g_warning("bridge %s: %s", bridge->config->name, error->message);
 }
 
+/* @lines from @client, the person's own connection, or from the relay */
 static void
-pg_bridge_relay_say_lines(PgBridge *bridge, GStrv lines)
+pg_bridge_relay_say_lines(PgBridge *bridge, PgBridgeClient *client, GStrv lines)
 {
+	if (client != NULL) {
+		pg_bridge_clients_send(client, lines);
+		return;
+	}
 	for (guint i = 0; lines != NULL && lines[i] != NULL; i++)
 		pg_bridge_link_say(bridge, lines[i]);
 }
@@ -112,9 +117,15 @@ pg_bridge_relay_message(PgBridge *bridge, xmpp_stanza_t *message, const gchar *n
 	g_autofree gchar *text = NULL;
 	g_auto(GStrv) lines = NULL;
 	g_autoptr(GError) error = NULL;
+	PgBridgeClient *client;
+	const PgBridgeRenderPolicy *policy;
 
 	if (body == NULL || bridge->paused)
 		return;
+	/* irc_clients = per-occupant: the person's own connection, as plain
+	 * lines (pg-bridge-clients.c); else the relay */
+	client = pg_bridge_clients_speaker(bridge, nick);
+	policy = client != NULL ? pg_bridge_clients_policy(bridge) : &bridge->policy;
 	if (replace != NULL && xmpp_stanza_get_attribute(replace, "id") != NULL) {
 		const gchar *old_id = xmpp_stanza_get_attribute(replace, "id");
 		g_autoptr(PgBridgeMapEntry) old =
@@ -123,20 +134,21 @@ pg_bridge_relay_message(PgBridge *bridge, xmpp_stanza_t *message, const gchar *n
 								     NULL)
 					  : NULL;
 		g_autofree gchar *line = pg_bridge_render_correction(
-		    &bridge->policy, nick, old != NULL ? old->text : NULL, body);
+		    policy, nick, old != NULL ? old->text : NULL, body);
+		gchar *one[] = {line, NULL};
 		if (line != NULL)
-			pg_bridge_link_say(bridge, line);
+			pg_bridge_relay_say_lines(bridge, client, one);
 		/* the next correction names the first id again (XEP-0308 §4) */
 		pg_bridge_relay_map(bridge, old_id, stanza_id, nick, body);
 		return;
 	}
 	text = pg_bridge_relay_reply_body(message, body, &reply_nick);
-	lines = pg_bridge_render_message(&bridge->policy, nick, text, reply_nick, &error);
+	lines = pg_bridge_render_message(policy, nick, text, reply_nick, &error);
 	if (lines == NULL) {
 		g_autofree gchar *why = g_strdup_printf("Not relayed to IRC: %s", error->message);
 		pg_bridge_relay_tell(bridge, nick, why);
 		return;
 	}
-	pg_bridge_relay_say_lines(bridge, lines);
+	pg_bridge_relay_say_lines(bridge, client, lines);
 	pg_bridge_relay_map(bridge, id, stanza_id, nick, text);
 }

@@ -56,6 +56,7 @@ pg_bridge_render_policy_init(PgBridgeRenderPolicy *policy)
 	policy->summary_lines = 3;
 	policy->max_line_bytes = 400;
 	policy->break_highlight = TRUE;
+	policy->own_lines = FALSE;
 }
 
 gchar *
@@ -171,10 +172,10 @@ pg_bridge_render_message(const PgBridgeRenderPolicy *policy, const gchar *nick, 
 
 	/* XEP-0245: "/me " at the very start of the body */
 	if (g_str_has_prefix(text, "/me ")) {
-		prefix = g_strdup_printf("* %s ", irc_nick);
+		prefix = policy->own_lines ? g_strdup("/me ") : g_strdup_printf("* %s ", irc_nick);
 		text += strlen("/me ");
 	} else {
-		prefix = g_strdup_printf("<%s> ", irc_nick);
+		prefix = policy->own_lines ? g_strdup("") : g_strdup_printf("<%s> ", irc_nick);
 	}
 	if (reply_nick != NULL && *reply_nick != '\0')
 		addressee = pg_bridge_render_nick(reply_nick, FALSE);
@@ -297,10 +298,17 @@ pg_bridge_render_correction(const PgBridgeRenderPolicy *policy, const gchar *nic
 			return NULL;
 		substitution = pg_bridge_render_substitution(old_clean, new_clean);
 	}
-	if (substitution != NULL && strlen(irc_nick) + strlen(substitution) + 3 <= max)
-		return g_strdup_printf("<%s> %s", irc_nick, substitution);
+	if (policy->own_lines)
+		g_clear_pointer(&irc_nick, g_free);
+	if (substitution != NULL &&
+	    (irc_nick == NULL || strlen(irc_nick) + strlen(substitution) + 3 <= max))
+		return irc_nick == NULL ? g_steal_pointer(&substitution)
+					: g_strdup_printf("<%s> %s", irc_nick, substitution);
 	line = g_string_new(NULL);
-	g_string_printf(line, "<%s> * corrected: ", irc_nick);
+	if (irc_nick == NULL)
+		g_string_printf(line, "* corrected: ");
+	else
+		g_string_printf(line, "<%s> * corrected: ", irc_nick);
 	g_strdelimit(new_clean, "\t", ' ');
 	parts = pg_bridge_render_lines(new_clean);
 	for (guint i = 0; parts[i] != NULL; i++) {

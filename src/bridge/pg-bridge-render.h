@@ -26,6 +26,10 @@ typedef struct {
 	guint summary_lines;      /* lines kept when summarising (default 3, < max_lines) */
 	gsize max_line_bytes;     /* bytes of one IRC line after "PRIVMSG #chan :" (default 400) */
 	gboolean break_highlight; /* a U+200B after the nick's first character (default TRUE) */
+	gboolean own_lines;       /* the person's own IRC connection speaks
+				   * (src/bridge/pg-bridge-clients.c): no "<nick> "; an
+				   * action's lines start "/me " for the worker to send as
+				   * CTCP ACTION (default FALSE) */
 } PgBridgeRenderPolicy;
 
 /* Fills @policy with the defaults above. */

@@ -576,6 +576,7 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 	/* who else is in the room, and whose they are (their real JID, which
 	 * the room shows its admins) */
 	if (g_strcmp0(type, "unavailable") == 0) {
+		pg_bridge_clients_left(bridge, nick, presence);
 		g_hash_table_remove(bridge->xmpp_occupants, nick);
 		if (!pg_bridge_room_has_status(x, PG_MUC_STATUS_NICK_CHANGED))
 			pg_bridge_limits_seat_freed(bridge);

@@ -52,6 +52,7 @@ struct _PgBridges {
 	GPtrArray *made;         /* PgBridgeConfig (owned): the bridges made by command */
 	GPtrArray *not_started;  /* gchar *: why a bridge made by command did not start */
 	PgBridgeCommandsContext commands;
+	GHashTable *network_clients; /* server -> guint: occupant connections (pg-bridge-clients.c) */
 };
 
 static PgBridge *pg_bridges_make_cb(gpointer manager, PgTransport *transport,
@@ -71,6 +72,7 @@ static void
 pg_bridges_bridge_free(PgBridge *bridge)
 {
 	pg_bridge_link_stop(bridge);
+	g_clear_pointer(&bridge->clients, pg_bridge_clients_free);
 	g_clear_pointer(&bridge->replayer, pg_bridge_replayer_free);
 	g_clear_handle_id(&bridge->affiliate_id, g_source_remove);
 	g_clear_handle_id(&bridge->ping_id, g_source_remove);
@@ -131,7 +133,31 @@ pg_bridges_bridge_new(PgBridges *self, const PgBridgeConfig *config)
 				   ? PG_BRIDGE_OVERFLOW_SUMMARISE
 				   : PG_BRIDGE_OVERFLOW_REFUSE;
 	bridge->replayer = pg_bridge_replayer_new(bridge);
+	if (config->per_occupant) {
+		bridge->network_clients = g_hash_table_lookup(self->network_clients, bridge->server);
+		if (bridge->network_clients == NULL) {
+			bridge->network_clients = g_new0(guint, 1);
+			g_hash_table_insert(self->network_clients, g_strdup(bridge->server),
+					    bridge->network_clients);
+		}
+		bridge->clients = pg_bridge_clients_new(bridge);
+	}
 	return bridge;
+}
+
+/* The bridge of @account: its own client's "bridge:NAME", or one of its
+ * occupant connections' "bridge:NAME:<id>" (a NAME has no ':'). */
+static PgBridge *
+pg_bridges_lookup(PgBridges *self, const gchar *account)
+{
+	const gchar *colon;
+	g_autofree gchar *own = NULL;
+
+	if (account == NULL || !g_str_has_prefix(account, PG_BRIDGES_ACCOUNT_PREFIX))
+		return NULL;
+	colon = strchr(account + strlen(PG_BRIDGES_ACCOUNT_PREFIX), ':');
+	own = colon != NULL ? g_strndup(account, colon - account) : g_strdup(account);
+	return g_hash_table_lookup(self->by_account, own);
 }
 
 static void
@@ -139,10 +165,14 @@ pg_bridges_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 {
 	PgBridges *self = user_data;
 	const gchar *account = pg_ipc_message_get_string(msg, "account");
-	PgBridge *bridge = account != NULL ? g_hash_table_lookup(self->by_account, account) : NULL;
+	PgBridge *bridge = pg_bridges_lookup(self, account);
 
-	if (bridge != NULL)
+	if (bridge == NULL)
+		return;
+	if (g_strcmp0(account, bridge->account) == 0)
 		pg_bridge_irc_event(bridge, msg);
+	else
+		pg_bridge_clients_event(bridge, msg);
 }
 
 static void
@@ -150,10 +180,14 @@ pg_bridges_account_lost_cb(PgSupervisor *supervisor, const gchar *account, const
 			   gpointer user_data)
 {
 	PgBridges *self = user_data;
-	PgBridge *bridge = g_hash_table_lookup(self->by_account, account);
+	PgBridge *bridge = pg_bridges_lookup(self, account);
 
 	if (bridge == NULL)
 		return;
+	if (g_strcmp0(account, bridge->account) != 0) {
+		pg_bridge_clients_lost(bridge, account, reason);
+		return;
+	}
 	g_warning("bridge %s: its worker is gone: %s", bridge->config->name,
 		  reason != NULL ? reason : "no reason");
 	pg_bridge_link_on_state(bridge, FALSE, reason);
@@ -168,13 +202,19 @@ PgBridges *
 pg_bridges_new(const PgConfig *config, const gchar *worker_path)
 {
 	PgBridges *self = g_new0(PgBridges, 1);
+	guint accounts = 0;
 
 	self->config = config;
 	self->bridges = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridges_bridge_free);
 	self->by_account = g_hash_table_new(g_str_hash, g_str_equal);
-	/* one worker process for all the bridges' clients */
-	self->supervisor = pg_supervisor_new(worker_path,
-					     MAX(config->bridges->len, PG_BRIDGES_PER_WORKER),
+	self->network_clients = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; i < config->bridges->len; i++) {
+		const PgBridgeConfig *bridge = g_ptr_array_index(config->bridges, i);
+		accounts += 1 + (bridge->per_occupant ? bridge->max_occupant_clients : 0);
+	}
+	/* one worker process for all the bridges' clients (and their
+	 * occupants' connections) */
+	self->supervisor = pg_supervisor_new(worker_path, MAX(accounts, PG_BRIDGES_PER_WORKER),
 					     PG_BRIDGES_MAX_LOGINS,
 					     &pg_bridges_supervisor_callbacks, self);
 	self->transports = g_ptr_array_new();
@@ -509,6 +549,7 @@ pg_bridges_free(PgBridges *self)
 	g_ptr_array_unref(self->not_started);
 	g_hash_table_unref(self->by_account);
 	pg_supervisor_free(self->supervisor);
+	g_hash_table_unref(self->network_clients);
 	g_clear_pointer(&self->store, pg_bridge_store_free);
 	g_free(self);
 }

@@ -21,13 +21,22 @@
 #define PG_CONFIG_BRIDGE_DEFAULT_MAX_PUPPETS 1000
 #define PG_CONFIG_BRIDGE_MAX_LIMIT_RETRY 3600
 #define PG_CONFIG_BRIDGE_DEFAULT_LIMIT_RETRY 30
+/* per-occupant IRC connections: few by default (networks limit the
+ * connections per host; an I-line is an operator's deal with the network) */
+#define PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_CLIENTS 5
+#define PG_CONFIG_BRIDGE_MAX_OCCUPANT_CLIENTS 1000
+#define PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_IDLE (2 * 3600)
+#define PG_CONFIG_BRIDGE_MIN_OCCUPANT_IDLE 10
+#define PG_CONFIG_BRIDGE_MAX_OCCUPANT_IDLE (7 * 24 * 3600)
+#define PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_SUFFIX "[x]"
 
 static const gchar *const pg_config_bridge_keys[] = {
     "transport", "server", "port", "tls", "channel", "room", "nick",
     "sasl_password_file", "puppet_suffix", "phase", "moved_to", "web_link",
     "multiline_threshold", "multiline_policy", "kicks_to_room", "kicks_to_irc",
     "replay_rate", "import_time", "self_ping_interval", "max_puppets", "limit_retry",
-    "bans_to_room", NULL};
+    "bans_to_room", "irc_clients", "max_occupant_clients", "occupant_idle",
+    "occupant_suffix", NULL};
 
 void
 pg_bridge_config_free(PgBridgeConfig *bridge)
@@ -47,6 +56,7 @@ pg_bridge_config_free(PgBridgeConfig *bridge)
 	g_free(bridge->phase);
 	g_free(bridge->multiline_policy);
 	g_free(bridge->import_time);
+	g_free(bridge->occupant_suffix);
 	g_free(bridge);
 }
 
@@ -117,6 +127,71 @@ pg_config_bridge_load_words(PgConfigLoader *loader, const gchar *group, PgBridge
 				  "moved needs moved_to or web_link: where people should go");
 }
 
+/* "90", "90s", "30m", "2h", "1d": seconds, or 0 if it is none of these. */
+static guint64
+pg_config_bridge_parse_duration(const gchar *text)
+{
+	static const struct {
+		gchar unit;
+		guint64 seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 24 * 3600}};
+	gchar *end = NULL;
+	guint64 value;
+
+	if (text == NULL || !g_ascii_isdigit(text[0]))
+		return 0;
+	value = g_ascii_strtoull(text, &end, 10);
+	if (value > G_MAXUINT32)
+		return 0;
+	if (*end == '\0')
+		return value;
+	for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
+		if (end[0] == units[i].unit && end[1] == '\0')
+			return value * units[i].seconds;
+	}
+	return 0;
+}
+
+/* irc_clients and the per-occupant connections' settings. */
+static void
+pg_config_bridge_load_clients(PgConfigLoader *loader, const gchar *group, PgBridgeConfig *bridge)
+{
+	g_autofree gchar *mode = pg_config_get_string(loader, group, "irc_clients", FALSE);
+	g_autofree gchar *idle = pg_config_get_string(loader, group, "occupant_idle", FALSE);
+
+	if (mode != NULL && g_strcmp0(mode, "relay") != 0 && g_strcmp0(mode, "per-occupant") != 0)
+		pg_config_problem(loader, group, "irc_clients", "'%s' is not one of relay, per-occupant",
+				  mode);
+	bridge->per_occupant = g_strcmp0(mode, "per-occupant") == 0;
+	bridge->max_occupant_clients = pg_config_get_uint(
+	    loader, group, "max_occupant_clients", 0, PG_CONFIG_BRIDGE_MAX_OCCUPANT_CLIENTS,
+	    PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_CLIENTS);
+	bridge->occupant_idle_s = PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_IDLE;
+	if (idle != NULL) {
+		guint64 seconds = pg_config_bridge_parse_duration(idle);
+		if (seconds < PG_CONFIG_BRIDGE_MIN_OCCUPANT_IDLE ||
+		    seconds > PG_CONFIG_BRIDGE_MAX_OCCUPANT_IDLE)
+			pg_config_problem(loader, group, "occupant_idle",
+					  "'%s' is not a duration from 10s to 7d (e.g. 90s, 30m, "
+					  "2h)",
+					  idle);
+		else
+			bridge->occupant_idle_s = (guint)seconds;
+	}
+	bridge->occupant_suffix = pg_config_get_string(loader, group, "occupant_suffix", FALSE);
+	if (bridge->occupant_suffix == NULL)
+		bridge->occupant_suffix = g_strdup(PG_CONFIG_BRIDGE_DEFAULT_OCCUPANT_SUFFIX);
+	else if (!pg_config_bridge_is_nick_text(bridge->occupant_suffix))
+		pg_config_problem(loader, group, "occupant_suffix",
+				  "'%s' is not text an IRC nick may hold", bridge->occupant_suffix);
+	if (!bridge->per_occupant &&
+	    (g_key_file_has_key(loader->keyfile, group, "max_occupant_clients", NULL) ||
+	     idle != NULL))
+		pg_config_problem(loader, group, "irc_clients",
+				  "max_occupant_clients and occupant_idle need irc_clients = "
+				  "per-occupant");
+}
+
 PgBridgeConfig *
 pg_config_bridge_load(PgConfigLoader *loader, const gchar *group)
 {
@@ -180,6 +255,7 @@ pg_config_bridge_load(PgConfigLoader *loader, const gchar *group)
 		pg_config_problem(loader, group, "puppet_suffix",
 				  "'%s' holds a character a room nick cannot", bridge->puppet_suffix);
 	pg_config_bridge_load_words(loader, group, bridge);
+	pg_config_bridge_load_clients(loader, group, bridge);
 	return g_steal_pointer(&bridge);
 }
 

@@ -51,6 +51,21 @@
  *   limit_retry = 30             seconds before a puppet the room refused
  *                                for a limit tries again (1 to 3600; it
  *                                doubles per refusal, up to 10 minutes)
+ *   irc_clients = relay          relay: the bridge's one client speaks for
+ *                                every XMPP occupant as "<nick> text";
+ *                                per-occupant: each XMPP occupant who speaks
+ *                                gets an IRC connection of their own
+ *                                (src/bridge/pg-bridge-clients.c)
+ *   max_occupant_clients = 5     per-occupant: at most this many occupant
+ *                                connections to the bridge's IRC server,
+ *                                counting every bridge to that server (the
+ *                                network's per-host connection limit); past
+ *                                it people speak through the relay
+ *   occupant_idle = 2h           per-occupant: a connection idle this long
+ *                                (s, m, h or d; 10s to 7d) quits ("parks");
+ *                                the person's next line brings it back
+ *   occupant_suffix = [x]        added to an occupant's IRC nick when an
+ *                                IRC nick of the channel has it
  *
  * Parsed here so that pg-config.c only hands the groups over.
  */
@@ -91,6 +106,10 @@ typedef struct {
 	guint self_ping_s;   /* XEP-0410 self-ping interval */
 	guint max_puppets;   /* puppets in the room at most */
 	guint limit_retry_s; /* first backoff after a room limit's refusal */
+	gboolean per_occupant;      /* irc_clients = per-occupant */
+	guint max_occupant_clients; /* per server, all bridges */
+	guint occupant_idle_s;      /* idle seconds before a connection parks */
+	gchar *occupant_suffix;
 } PgBridgeConfig;
 
 void pg_bridge_config_free(PgBridgeConfig *bridge);

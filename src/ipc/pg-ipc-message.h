@@ -53,7 +53,8 @@
  *                nick: the mask its ban from here set), op, deop,
  *                voice, devoice nick, invite nick into room, bans (the ban
  *                list), nick (our nick: on IRC the connection's, in every
- *                room).  The worker answers room-admin-done with the
+ *                room), notice nick reason, quit reason (the connection
+ *                quits; done once sent).  The worker answers room-admin-done with the
  *                command's request id once the server confirmed (bans:
  *                masks, the list), or error with it (482: forbidden)
  *   room-invited (worker -> daemon) from invites us into room
