@@ -42,6 +42,8 @@ struct _PgBridgeClients {
 PgBridgeClient *pg_bridge_clients_find(PgBridge *bridge, const gchar *nick);
 /* Send @msg (transfer full) on @client's account. */
 gboolean pg_bridge_clients_send_command(PgBridgeClient *client, PgIpcMessage *msg);
+/* @client was used: its idle time starts again. */
+void pg_bridge_clients_touch(PgBridgeClient *client);
 
 /* pg-bridge-clients-pm.c: a private message @body from IRC nick @from to
  * @client's nick. */

@@ -322,8 +322,8 @@ pg_bridge_client_idle_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-pg_bridge_client_touch(PgBridgeClient *client)
+void
+pg_bridge_clients_touch(PgBridgeClient *client)
 {
 	g_clear_handle_id(&client->idle_id, g_source_remove);
 	client->idle_id = g_timeout_add_seconds(client->bridge->config->occupant_idle_s,
@@ -365,7 +365,7 @@ pg_bridge_clients_send(PgBridgeClient *client, GStrv lines)
 		g_queue_push_tail(client->queue, g_strdup(lines[i]));
 	}
 	if (client->state == PG_BRIDGE_CLIENT_IN)
-		pg_bridge_client_touch(client);
+		pg_bridge_clients_touch(client);
 }
 
 /* ------------------------------------------------------- the connection */
@@ -472,7 +472,8 @@ pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick)
 	g_autofree gchar *id = NULL;
 	PgBridgeClient *client;
 
-	if (self == NULL || nick == NULL)
+	/* the channel's consent holds for these connections too */
+	if (self == NULL || nick == NULL || !bridge->approved)
 		return NULL;
 	id = pg_bridge_clients_id(bridge, nick);
 	client = g_hash_table_lookup(self->by_id, id);
@@ -536,6 +537,23 @@ pg_bridge_client_quit(PgBridgeClient *client, const gchar *reason)
 }
 
 void
+pg_bridge_clients_quit_all(PgBridge *bridge, const gchar *reason)
+{
+	g_autoptr(GList) clients = NULL;
+
+	if (bridge->clients == NULL)
+		return;
+	/* parking may free a client whose person left: walk a copy */
+	clients = g_hash_table_get_values(bridge->clients->by_id);
+	for (GList *l = clients; l != NULL; l = l->next) {
+		PgBridgeClient *client = l->data;
+		if (client->state != PG_BRIDGE_CLIENT_PARKED &&
+		    client->state != PG_BRIDGE_CLIENT_QUITTING)
+			pg_bridge_client_quit(client, reason);
+	}
+}
+
+void
 pg_bridge_clients_left(PgBridge *bridge, const gchar *nick, xmpp_stanza_t *presence)
 {
 	PgBridgeClient *client = pg_bridge_clients_find(bridge, nick);
@@ -590,7 +608,7 @@ pg_bridge_client_joined(PgBridgeClient *client, const PgIpcMessage *msg)
 		g_autofree gchar *line = g_queue_pop_head(client->queue);
 		pg_bridge_client_say(client, line);
 	}
-	pg_bridge_client_touch(client);
+	pg_bridge_clients_touch(client);
 }
 
 static void

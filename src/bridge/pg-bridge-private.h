@@ -211,6 +211,16 @@ PgBridgeClient *pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick);
 const PgBridgeRenderPolicy *pg_bridge_clients_policy(PgBridge *bridge);
 /* @lines (own lines) from @client: now, or once it is in the channel. */
 void pg_bridge_clients_send(PgBridgeClient *client, GStrv lines);
+/* A message (not groupchat, not an error) from occupant @nick to @puppet:
+ * a XEP-0045 §7.5 private message (pg-bridge-clients-pm.c). */
+void pg_bridge_clients_private(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *message,
+			       const gchar *nick);
+/* The non-admin command "bridge-private-messages" on @transport, where one
+ * of @bridges (borrowed) has per-occupant connections. */
+void pg_bridge_clients_commands_add(PgTransport *transport, GPtrArray *bridges);
+void pg_bridge_clients_commands_remove(PgTransport *transport);
+/* Every occupant connection quits with @reason (the consent is revoked). */
+void pg_bridge_clients_quit_all(PgBridge *bridge, const gchar *reason);
 /* Occupant @nick's unavailable @presence: a leave quits their connection
  * (a nick change, XEP-0045 §7.6, follows them). */
 void pg_bridge_clients_left(PgBridge *bridge, const gchar *nick, xmpp_stanza_t *presence);

@@ -445,6 +445,7 @@ pg_bridge_room_leave_all(PgBridge *bridge, const gchar *reason)
 						"unavailable", reason);
 	}
 	pg_bridge_room_free_puppets(bridge);
+	pg_bridge_clients_quit_all(bridge, reason);
 	if (bridge->relay_state != PG_BRIDGE_OCCUPANT_OUT && bridge->relay_nick != NULL)
 		pg_bridge_room_presence(bridge, bridge->jid, bridge->relay_nick, "unavailable",
 					reason);
@@ -678,7 +679,10 @@ pg_bridge_room_stanza(PgBridge *bridge, xmpp_stanza_t *stanza)
 		if (g_strcmp0(xmpp_stanza_get_type(stanza), "error") == 0 &&
 		    pg_bridge_pace_bounced(bridge, puppet, stanza))
 			return;
-		pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
+		if (puppet != NULL && g_strcmp0(xmpp_stanza_get_type(stanza), "error") != 0)
+			pg_bridge_clients_private(bridge, puppet, stanza, from->resource);
+		else
+			pg_bridge_room_message(bridge, stanza, to_relay, from->resource);
 	} else if (g_strcmp0(name, "iq") == 0 &&
 		   g_strcmp0(xmpp_stanza_get_type(stanza), "error") == 0) {
 		/* pings and their answers went to pg-bridge-ping.c first */

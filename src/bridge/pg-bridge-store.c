@@ -47,8 +47,10 @@
  *   v1  bridge (name, phase, consent, occupants), direction_state (totals,
  *       last error), minute (lines per minute), idmap, puppet, spool
  *   v2  bridge.held_out (IRC people a room limit keeps out of the room)
- *   v3  made (the bridges an admin made by command: their group's text) */
-#define PG_BRIDGE_STORE_SCHEMA_VERSION 3
+ *   v3  made (the bridges an admin made by command: their group's text)
+ *   v4  private_messages (whether an XMPP person takes private messages
+ *       from IRC, by bare JID: pg-bridge-store-prefs.c) */
+#define PG_BRIDGE_STORE_SCHEMA_VERSION 4
 
 static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERSION + 1] = {
     [1] = "CREATE TABLE bridge ("
@@ -98,6 +100,9 @@ static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERS
 	  "  name TEXT PRIMARY KEY, data TEXT NOT NULL,"
 	  "  made_by TEXT NOT NULL, made_us INTEGER NOT NULL"
 	  ");",
+    [4] = "CREATE TABLE private_messages ("
+	  "  jid TEXT PRIMARY KEY, allow INTEGER NOT NULL, updated_us INTEGER NOT NULL"
+	  ") WITHOUT ROWID;",
 };
 
 #define PG_BRIDGE_STORE_BUSY_TIMEOUT_MS 5000

@@ -216,4 +216,11 @@ gboolean pg_bridge_store_spool_mark_replayed(PgBridgeStore *self, gint64 id,
 /* Drops @bridge's whole spool.  Returns: how many, or -1 with @error. */
 gint64 pg_bridge_store_spool_clear(PgBridgeStore *self, const gchar *bridge, GError **error);
 
+/* pg-bridge-store-prefs.c: whether the XMPP person @jid (a bare JID)
+ * takes private messages from IRC through per-occupant connections (issue
+ * 11 §3); nobody does until they say so. */
+gboolean pg_bridge_store_set_private_messages(PgBridgeStore *self, const gchar *jid,
+					      gboolean allow, gint64 now_us, GError **error);
+gboolean pg_bridge_store_get_private_messages(PgBridgeStore *self, const gchar *jid);
+
 G_END_DECLS

@@ -325,6 +325,7 @@ pg_bridges_add_transport(PgBridges *self, PgTransport *transport)
 	if (used) {
 		pg_transport_set_tap(transport, &pg_bridges_tap, self);
 		pg_bridge_commands_add(transport, &self->commands);
+		pg_bridge_clients_commands_add(transport, self->bridges);
 		g_ptr_array_add(self->tapped, transport);
 	}
 }
@@ -540,6 +541,7 @@ pg_bridges_free(PgBridges *self)
 		PgTransport *transport = g_ptr_array_index(self->tapped, i);
 		pg_transport_set_tap(transport, NULL, NULL);
 		pg_bridge_commands_remove(transport);
+		pg_bridge_clients_commands_remove(transport);
 	}
 	g_ptr_array_unref(self->tapped);
 	g_ptr_array_unref(self->transports);

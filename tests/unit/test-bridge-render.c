@@ -93,6 +93,37 @@ test_bridge_render_plain_and_action(void)
 	g_assert_cmpuint(g_strv_length(blank), ==, 0);
 }
 
+/* A person's own IRC connection (src/bridge/pg-bridge-clients.c): no
+ * "<nick> ", an action stays "/me " for the worker's CTCP ACTION, and a
+ * correction is a bare s/old/new/. */
+static void
+test_bridge_render_own_lines(void)
+{
+	PgBridgeRenderPolicy policy = pg_test_policy();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) plain = NULL;
+	g_auto(GStrv) action = NULL;
+	g_auto(GStrv) two = NULL;
+	g_autofree gchar *fixed = NULL;
+	g_autofree gchar *rewritten = NULL;
+
+	policy.own_lines = TRUE;
+	plain = pg_bridge_render_message(&policy, "alice", "hello", "bob", &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(plain[0], ==, "bob: hello");
+	g_assert_null(plain[1]);
+	action = pg_bridge_render_message(&policy, "alice", "/me waves", NULL, &error);
+	g_assert_cmpstr(action[0], ==, "/me waves");
+	two = pg_bridge_render_message(&policy, "alice", "one\ntwo", NULL, &error);
+	g_assert_cmpstr(two[0], ==, "one");
+	g_assert_cmpstr(two[1], ==, "two");
+	fixed = pg_bridge_render_correction(&policy, "alice", "see you at noon",
+					    "see you at one");
+	g_assert_cmpstr(fixed, ==, "s/noon/one/");
+	rewritten = pg_bridge_render_correction(&policy, "alice", "a", "first\nsecond");
+	g_assert_cmpstr(rewritten, ==, "* corrected: first / second");
+}
+
 /* A body that tries to smuggle IRC commands, CTCP or formatting. */
 static void
 test_bridge_render_hostile_body(void)
@@ -309,6 +340,8 @@ main(int argc, char **argv)
 		g_autofree gchar *path = g_strdup_printf("/bridge-render/nick/%u", i);
 		g_test_add_data_func(path, &nick_cases[i], test_bridge_render_nick);
 	}
+	g_test_add_func("/bridge-render/message/own-lines-have-no-nick",
+			test_bridge_render_own_lines);
 	g_test_add_func("/bridge-render/message/plain-action-blank",
 			test_bridge_render_plain_and_action);
 	g_test_add_func("/bridge-render/message/hostile-body-cannot-inject",
