@@ -24,6 +24,7 @@ struct _PgBridgeClient {
 	PgBridgeClientState state;
 	gboolean counted;    /* counted in PgBridge.network_clients */
 	gboolean gone;       /* the person left the room: forgotten once parked */
+	gboolean wake;       /* they spoke while it was parking: connect again */
 	GQueue *queue;       /* gchar *: own lines waiting for the channel */
 	guint idle_id;       /* occupant_idle without a line: park */
 	guint deadline_id;   /* the join, or the QUIT, took too long */

@@ -32,7 +32,8 @@
  * - Idle: a connection with no line for occupant_idle parks: it QUITs with
  *   a message saying so, and nothing happens in the room (the person is
  *   an XMPP occupant, not a puppet: IRC idleness never shows there).  Their
- *   next line reconnects it, and waits meanwhile as above.
+ *   next line reconnects it, and waits meanwhile as above (also when it
+ *   comes while the QUIT is still on its way).
  * - The person leaves the room (not a nick change, XEP-0045 §7.6 status
  *   303): their connection QUITs and is forgotten.
  * - No echo, by account: the bridge's own client sees our connections'
@@ -66,6 +67,8 @@
 #define PG_BRIDGE_CLIENT_NICK_MAX 16
 
 static void pg_bridge_client_quit(PgBridgeClient *client, const gchar *reason);
+static gboolean pg_bridge_client_connect(PgBridgeClient *client);
+static gboolean pg_bridge_client_may_connect(PgBridgeClient *client);
 
 static void
 pg_bridge_client_free(gpointer data)
@@ -376,7 +379,9 @@ static void
 pg_bridge_client_park(PgBridgeClient *client)
 {
 	PgBridgeClients *self = client->bridge->clients;
+	gboolean wake = client->wake && !client->gone;
 
+	client->wake = FALSE;
 	g_clear_handle_id(&client->idle_id, g_source_remove);
 	g_clear_handle_id(&client->deadline_id, g_source_remove);
 	if (client->state != PG_BRIDGE_CLIENT_PARKED) {
@@ -388,6 +393,10 @@ pg_bridge_client_park(PgBridgeClient *client)
 	g_clear_pointer(&client->wanted_nick, g_free);
 	g_hash_table_remove_all(client->told);
 	pg_bridge_client_count(client, FALSE);
+	/* the person spoke while it was parking: it comes back for them */
+	if (wake && !g_queue_is_empty(client->queue) && pg_bridge_client_may_connect(client) &&
+	    pg_bridge_client_connect(client))
+		return;
 	/* what still waits goes through the relay */
 	pg_bridge_clients_to_relay(client);
 	if (client->gone) {
@@ -465,6 +474,25 @@ pg_bridge_client_connect(PgBridgeClient *client)
 	return TRUE;
 }
 
+/* Not in a backoff, and under the network's cap. */
+static gboolean
+pg_bridge_client_may_connect(PgBridgeClient *client)
+{
+	PgBridge *bridge = client->bridge;
+
+	if (client->retry_after > g_get_monotonic_time())
+		return FALSE;
+	if (bridge->network_clients != NULL &&
+	    *bridge->network_clients >= bridge->config->max_occupant_clients) {
+		g_info("bridge %s: %u occupant connections to %s (max_occupant_clients); %s "
+		       "speaks through the relay",
+		       bridge->config->name, *bridge->network_clients, bridge->server,
+		       client->room_nick);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 PgBridgeClient *
 pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick)
 {
@@ -495,20 +523,18 @@ pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick)
 	case PG_BRIDGE_CLIENT_JOINING:
 		return client;
 	case PG_BRIDGE_CLIENT_QUITTING:
-		return NULL; /* on its way out: the relay says it */
+		/* parking: the lines wait and it connects again once out (a
+		 * person who left does not speak) */
+		if (client->gone)
+			return NULL;
+		client->wake = TRUE;
+		return client;
 	case PG_BRIDGE_CLIENT_PARKED:
 	default:
 		break;
 	}
-	if (client->retry_after > g_get_monotonic_time())
+	if (!pg_bridge_client_may_connect(client))
 		return NULL;
-	if (bridge->network_clients != NULL &&
-	    *bridge->network_clients >= bridge->config->max_occupant_clients) {
-		g_info("bridge %s: %u occupant connections to %s (max_occupant_clients); %s "
-		       "speaks through the relay",
-		       bridge->config->name, *bridge->network_clients, bridge->server, nick);
-		return NULL;
-	}
 	return pg_bridge_client_connect(client) ? client : NULL;
 }
 
