@@ -44,6 +44,13 @@
 #define PG_BRIDGE_NS_MUC_USER "http://jabber.org/protocol/muc#user"
 
 static void
+pg_bridge_clients_pm_send(PgBridge *bridge, xmpp_stanza_t *stanza)
+{
+	if (bridge->transport != NULL && pg_transport_is_connected(bridge->transport))
+		pg_transport_send(bridge->transport, stanza);
+}
+
+static void
 pg_bridge_clients_pm_notice(PgBridgeClient *client, const gchar *to, const gchar *text)
 {
 	if (g_hash_table_contains(client->told, to))
@@ -60,7 +67,8 @@ pg_bridge_clients_pm_notice(PgBridgeClient *client, const gchar *to, const gchar
 				       g_variant_new_string(text), NULL));
 }
 
-void
+/* A private message @body from IRC nick @from to @client's nick. */
+static void
 pg_bridge_clients_pm_received(PgBridgeClient *client, const gchar *from, const gchar *body)
 {
 	PgBridge *bridge = client->bridge;
@@ -84,7 +92,7 @@ pg_bridge_clients_pm_received(PgBridgeClient *client, const gchar *from, const g
 		pg_bridge_clients_pm_notice(client, from, text);
 		return;
 	}
-	puppet = pg_bridge_room_lookup(bridge, from);
+	puppet = pg_bridge_clients_puppet(bridge, from);
 	if (puppet == NULL || puppet->state != PG_BRIDGE_OCCUPANT_IN || puppet->room_nick == NULL) {
 		g_autofree gchar *text = g_strdup_printf(
 		    "%s is on XMPP and takes private messages only from people in %s",
@@ -100,7 +108,18 @@ pg_bridge_clients_pm_received(PgBridgeClient *client, const gchar *from, const g
 	pg_stanza_set_to(message, to);
 	pg_stanza_set_body(message, body);
 	pg_stanza_add_child(message, "x", PG_BRIDGE_NS_MUC_USER);
-	pg_bridge_room_send(bridge, message);
+	pg_bridge_clients_pm_send(bridge, message);
+}
+
+void
+pg_bridge_clients_pm_event(PgBridge *bridge, const PgIpcMessage *msg)
+{
+	PgBridgeClient *client =
+	    pg_bridge_clients_by_account(bridge, pg_ipc_message_get_string(msg, "account"));
+
+	if (client != NULL && msg->kind == PG_IPC_EVT_IM_RECEIVED)
+		pg_bridge_clients_pm_received(client, pg_ipc_message_get_string(msg, "from"),
+					      pg_ipc_message_get_string(msg, "body"));
 }
 
 /* A stanza error for @message, from the puppet it was for. */
@@ -111,7 +130,7 @@ pg_bridge_clients_pm_error(PgBridge *bridge, xmpp_stanza_t *message, const gchar
 	g_autoptr(xmpp_stanza_t) error = pg_stanza_reply_error(message, type, condition, text);
 
 	if (error != NULL)
-		pg_bridge_room_send(bridge, error);
+		pg_bridge_clients_pm_send(bridge, error);
 }
 
 void

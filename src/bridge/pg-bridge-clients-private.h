@@ -39,6 +39,8 @@ struct _PgBridgeClients {
 	GHashTable *by_account;      /* account -> PgBridgeClient (borrowed) */
 };
 
+/* The puppet of IRC nick @nick, or NULL. */
+PgBridgePuppet *pg_bridge_clients_puppet(PgBridge *bridge, const gchar *nick);
 /* The connection of room occupant @nick, or NULL. */
 PgBridgeClient *pg_bridge_clients_find(PgBridge *bridge, const gchar *nick);
 /* Send @msg (transfer full) on @client's account. */
@@ -46,8 +48,7 @@ gboolean pg_bridge_clients_send_command(PgBridgeClient *client, PgIpcMessage *ms
 /* @client was used: its idle time starts again. */
 void pg_bridge_clients_touch(PgBridgeClient *client);
 
-/* pg-bridge-clients-pm.c: a private message @body from IRC nick @from to
- * @client's nick. */
-void pg_bridge_clients_pm_received(PgBridgeClient *client, const gchar *from, const gchar *body);
+/* The connection logged in as @account, or NULL. */
+PgBridgeClient *pg_bridge_clients_by_account(PgBridge *bridge, const gchar *account);
 
 G_END_DECLS

@@ -43,7 +43,8 @@
  *   report (two sockets: either may be read first), when it is the nick a
  *   connection that is joining asked for, or prpl-irc's 433 fallback of it
  *   (digits after it).  pg-bridge-irc.c asks pg_bridge_clients_claims()
- *   before it makes a puppet or relays a line.
+ *   before it makes a puppet or relays a line; a puppet made before the
+ *   claim is taken out when the connection reports its JOIN (pg-bridges.c).
  * - Private messages to an occupant's IRC nick: pg-bridge-clients-pm.c.
  */
 #define G_LOG_DOMAIN "pg-bridge"
@@ -164,6 +165,16 @@ pg_bridge_clients_find(PgBridge *bridge, const gchar *nick)
 	return g_hash_table_lookup(bridge->clients->by_id, id);
 }
 
+/* The puppet of IRC nick @nick, or NULL: the room's table, read here
+ * (this file sits below pg-bridge-room.c, pg-bridge-private.h). */
+PgBridgePuppet *
+pg_bridge_clients_puppet(PgBridge *bridge, const gchar *nick)
+{
+	g_autofree gchar *key = g_utf8_casefold(nick, -1);
+
+	return g_hash_table_lookup(bridge->puppets, key);
+}
+
 static gboolean
 pg_bridge_clients_nick_char(gchar c)
 {
@@ -178,7 +189,7 @@ pg_bridge_clients_taken(PgBridge *bridge, PgBridgeClient *self, const gchar *nic
 	GHashTableIter iter;
 	gpointer value;
 
-	if (pg_bridge_room_lookup(bridge, nick) != NULL ||
+	if (pg_bridge_clients_puppet(bridge, nick) != NULL ||
 	    g_ascii_strcasecmp(nick, bridge->link.nick != NULL ? bridge->link.nick
 							       : bridge->config->nick) == 0)
 		return TRUE;
@@ -616,7 +627,6 @@ pg_bridge_client_joined(PgBridgeClient *client, const PgIpcMessage *msg)
 {
 	PgBridge *bridge = client->bridge;
 	const gchar *nick = pg_ipc_message_get_string(msg, "nick");
-	PgBridgePuppet *puppet;
 
 	g_clear_handle_id(&client->deadline_id, g_source_remove);
 	g_free(client->irc_nick);
@@ -625,11 +635,6 @@ pg_bridge_client_joined(PgBridgeClient *client, const PgIpcMessage *msg)
 	client->backoff_s = 0;
 	g_message("bridge %s: occupant connection %s in %s as %s", bridge->config->name,
 		  client->id, bridge->config->channel, nick);
-	/* the bridge's client may have seen the JOIN first and taken the nick
-	 * for someone of IRC's: it is not */
-	puppet = nick != NULL ? pg_bridge_room_lookup(bridge, nick) : NULL;
-	if (puppet != NULL)
-		pg_bridge_room_puppet_leave(puppet, NULL);
 	while (!g_queue_is_empty(client->queue)) {
 		g_autofree gchar *line = g_queue_pop_head(client->queue);
 		pg_bridge_client_say(client, line);
@@ -676,15 +681,21 @@ pg_bridge_client_state(PgBridgeClient *client, const PgIpcMessage *msg)
 	}
 }
 
+PgBridgeClient *
+pg_bridge_clients_by_account(PgBridge *bridge, const gchar *account)
+{
+	return bridge->clients != NULL && account != NULL
+		   ? g_hash_table_lookup(bridge->clients->by_account, account)
+		   : NULL;
+}
+
 void
 pg_bridge_clients_event(PgBridge *bridge, const PgIpcMessage *msg)
 {
-	const gchar *account = pg_ipc_message_get_string(msg, "account");
 	const gchar *room = pg_ipc_message_get_string(msg, "room");
 	gboolean ours = room == NULL || g_ascii_strcasecmp(room, bridge->config->channel) == 0;
-	PgBridgeClient *client = bridge->clients != NULL && account != NULL
-				     ? g_hash_table_lookup(bridge->clients->by_account, account)
-				     : NULL;
+	PgBridgeClient *client =
+	    pg_bridge_clients_by_account(bridge, pg_ipc_message_get_string(msg, "account"));
 
 	if (client == NULL)
 		return;
@@ -711,17 +722,14 @@ pg_bridge_clients_event(PgBridge *bridge, const PgIpcMessage *msg)
 			client->irc_nick = g_strdup(pg_ipc_message_get_string(msg, "new_nick"));
 		}
 		break;
-	case PG_IPC_EVT_IM_RECEIVED:
-		pg_bridge_clients_pm_received(client, pg_ipc_message_get_string(msg, "from"),
-					      pg_ipc_message_get_string(msg, "body"));
-		break;
 	case PG_IPC_EVT_ERROR:
 		/* a JOIN refused (banned, +i, +k...) */
 		if (client->state == PG_BRIDGE_CLIENT_JOINING)
 			pg_bridge_client_failed(client, pg_ipc_message_get_string(msg, "text"));
 		break;
 	default:
-		/* the channel's lines and joins: the bridge's own client reads them */
+		/* the channel's lines and joins: the bridge's own client reads
+		 * them; private messages: pg-bridge-clients-pm.c */
 		break;
 	}
 }

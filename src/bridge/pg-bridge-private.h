@@ -10,6 +10,11 @@
  *   pg-bridge-ping.c   XEP-0410 self-ping of the relay and the puppets
  *   pg-bridge-room.c   the native room: the relay occupant and the puppets
  *   pg-bridge-relay.c  what XMPP occupants say, as IRC lines
+ *   pg-bridge-clients-pm.c  private messages between IRC people and the
+ *                      XMPP people of the occupant connections
+ *   pg-bridge-clients.c   irc_clients = per-occupant: an IRC connection
+ *                      of each XMPP occupant who speaks (it reads the
+ *                      puppets' table, never calls the room)
  *   pg-bridge-limits.c the room's seat limits: who is held out, and when
  *                      they try again (max_puppets, max_users...); it sends
  *                      a held puppet in through PgBridge.enter, which the
@@ -211,6 +216,8 @@ PgBridgeClient *pg_bridge_clients_speaker(PgBridge *bridge, const gchar *nick);
 const PgBridgeRenderPolicy *pg_bridge_clients_policy(PgBridge *bridge);
 /* @lines (own lines) from @client: now, or once it is in the channel. */
 void pg_bridge_clients_send(PgBridgeClient *client, GStrv lines);
+/* A private message from IRC to one of the occupant connections. */
+void pg_bridge_clients_pm_event(PgBridge *bridge, const PgIpcMessage *msg);
 /* A message (not groupchat, not an error) from occupant @nick to @puppet:
  * a XEP-0045 §7.5 private message (pg-bridge-clients-pm.c). */
 void pg_bridge_clients_private(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *message,

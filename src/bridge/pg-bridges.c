@@ -169,10 +169,23 @@ pg_bridges_event_cb(PgSupervisor *supervisor, const PgIpcMessage *msg, gpointer 
 
 	if (bridge == NULL)
 		return;
-	if (g_strcmp0(account, bridge->account) == 0)
+	if (g_strcmp0(account, bridge->account) == 0) {
 		pg_bridge_irc_event(bridge, msg);
-	else
-		pg_bridge_clients_event(bridge, msg);
+		return;
+	}
+	if (msg->kind == PG_IPC_EVT_IM_RECEIVED) {
+		pg_bridge_clients_pm_event(bridge, msg);
+		return;
+	}
+	pg_bridge_clients_event(bridge, msg);
+	/* an occupant's connection is in the channel: if the bridge's own
+	 * client saw its JOIN first and made a puppet of it, that goes */
+	if (msg->kind == PG_IPC_EVT_ROOM_JOINED) {
+		const gchar *nick = pg_ipc_message_get_string(msg, "nick");
+		PgBridgePuppet *puppet = nick != NULL ? pg_bridge_room_lookup(bridge, nick) : NULL;
+		if (puppet != NULL && pg_bridge_clients_claims(bridge, nick))
+			pg_bridge_room_puppet_leave(puppet, NULL);
+	}
 }
 
 static void
