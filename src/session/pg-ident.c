@@ -30,6 +30,7 @@ struct _PgIdent {
 	guint8 key[PG_IDENT_KEY_LEN];
 	GHashTable *claims;   /* GUINT_TO_POINTER(local << 16 | remote) -> PgIdentClaim */
 	GHashTable *accounts; /* account -> GQueue of pair keys, oldest first */
+	GHashTable *owners;   /* account -> owner set by pg_ident_set_owner() */
 	gboolean check_kernel;
 };
 
@@ -57,6 +58,7 @@ pg_ident_new_for_test(const PgIdentConfig *config, const guint8 *key)
 					     (GDestroyNotify)pg_ident_claim_free);
 	self->accounts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					       (GDestroyNotify)pg_ident_queue_free);
+	self->owners = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	self->check_kernel = TRUE;
 	return self;
 }
@@ -154,6 +156,7 @@ pg_ident_free(PgIdent *self)
 	OPENSSL_cleanse(self->key, sizeof(self->key));
 	g_hash_table_unref(self->claims);
 	g_hash_table_unref(self->accounts);
+	g_hash_table_unref(self->owners);
 	g_free(self);
 }
 
@@ -168,6 +171,29 @@ pg_ident_owner_of(const gchar *account)
 {
 	const gchar *slash = strchr(account, '/');
 	return slash != NULL ? g_strndup(account, (gsize)(slash - account)) : g_strdup(account);
+}
+
+void
+pg_ident_set_owner(PgIdent *self, const gchar *account, const gchar *owner)
+{
+	if (owner == NULL)
+		g_hash_table_remove(self->owners, account);
+	else
+		g_hash_table_insert(self->owners, g_strdup(account), g_strdup(owner));
+}
+
+void
+pg_ident_forget_owner(PgIdent *self, const gchar *account)
+{
+	if (self != NULL)
+		g_hash_table_remove(self->owners, account);
+}
+
+gchar *
+pg_ident_get_owner(PgIdent *self, const gchar *account)
+{
+	const gchar *owner = g_hash_table_lookup(self->owners, account);
+	return owner != NULL ? g_strdup(owner) : pg_ident_owner_of(account);
 }
 
 /* HMAC-SHA-256(key, @label NUL @owner): one hash per use, so that the
@@ -291,7 +317,7 @@ pg_ident_attach_login(PgIdent *self, const gchar *account, PgIpcMessage *login)
 	webirc = pg_ident_config_webirc_for(self->config, pg_ident_login_server(owned));
 	if (webirc == NULL || webirc->password == NULL || webirc->host_suffix == NULL)
 		return g_steal_pointer(&owned);
-	owner = pg_ident_owner_of(account);
+	owner = pg_ident_get_owner(self, account);
 	host = pg_ident_webirc_host(self, webirc, owner);
 	ip = pg_ident_webirc_ip(self, webirc, owner);
 	/* IRCv3 WEBIRC: "WEBIRC password gateway hostname ip", built straight
@@ -487,6 +513,6 @@ pg_ident_lookup(PgIdent *self, GInetAddress *querier, guint local_port, guint re
 		       remote_port);
 		return NULL;
 	}
-	owner = pg_ident_owner_of(claim->account);
+	owner = pg_ident_get_owner(self, claim->account);
 	return pg_ident_name(self, owner);
 }

@@ -6,7 +6,10 @@
  * "user@domain/transport/server" (src/session/pg-session.c), a bridge
  * client's "bridge:NAME" (src/bridge/pg-bridges.c).  A connection that
  * speaks for someone else (one per XMPP occupant of a bridge) needs a key
- * whose part before any '/' names that someone, e.g. "bridge:NAME:ID".
+ * whose part before any '/' names that someone, e.g. "bridge:NAME:ID", or
+ * an owner set for it (pg_ident_set_owner(): a person's bare JID, so that
+ * their bridge connection and their own links are one ident and one host,
+ * and one IRC ban holds for both).
  *
  * From the owner, with a keyed hash (HMAC-SHA-256 under the ident key,
  * pg-config-ident.h) so that nobody can go back from a name to a JID:
@@ -58,8 +61,15 @@ PgIdent *pg_ident_new_for_test(const PgIdentConfig *config, const guint8 *key)
     G_GNUC_WARN_UNUSED_RESULT;
 void pg_ident_free(PgIdent *self);
 
-/* The owner of worker key @account (see above).  Returns: (transfer full) */
+/* The owner of worker key @account by its shape (see above).
+ * Returns: (transfer full) */
 gchar *pg_ident_owner_of(const gchar *account);
+/* @account speaks for @owner (NULL: by its key's shape again), from its
+ * next login on; kept until pg_ident_forget_owner(). */
+void pg_ident_set_owner(PgIdent *self, const gchar *account, const gchar *owner);
+void pg_ident_forget_owner(PgIdent *self, const gchar *account);
+/* The owner of @account: the one set, else by its shape.  Returns: (transfer full) */
+gchar *pg_ident_get_owner(PgIdent *self, const gchar *account);
 /* The ident name of @owner.  Returns: (transfer full) */
 gchar *pg_ident_name(PgIdent *self, const gchar *owner);
 /* The WEBIRC host and address of @owner under @webirc.  Returns: (transfer full) */

@@ -201,6 +201,13 @@ pg_supervisor_set_ident(PgSupervisor *self, PgIdent *ident)
 }
 
 void
+pg_supervisor_set_owner(PgSupervisor *self, const gchar *account, const gchar *owner)
+{
+	if (self->ident != NULL)
+		pg_ident_set_owner(self->ident, account, owner);
+}
+
+void
 pg_supervisor_set_protocols(PgSupervisor *self, GHashTable *protocols)
 {
 	g_clear_pointer(&self->protocols, g_hash_table_unref);
@@ -475,6 +482,7 @@ pg_supervisor_logout(PgSupervisor *self, const gchar *account)
 	}
 	g_hash_table_remove(self->in_flight, account);
 	pg_ident_forget(self->ident, account);
+	pg_ident_forget_owner(self->ident, account);
 	if (worker == NULL)
 		return;
 	{

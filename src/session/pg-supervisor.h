@@ -47,6 +47,10 @@ void pg_supervisor_set_protocols(PgSupervisor *self, GHashTable *protocols);
  * (pg-ident.h).  @ident is borrowed, NULL for none. */
 typedef struct _PgIdent PgIdent;
 void pg_supervisor_set_ident(PgSupervisor *self, PgIdent *ident);
+/* @account speaks for @owner (a person's bare JID) in its ident name and
+ * WEBIRC host, instead of its key's own (pg-ident.h); call it before each
+ * pg_supervisor_login().  Forgotten at pg_supervisor_logout(). */
+void pg_supervisor_set_owner(PgSupervisor *self, const gchar *account, const gchar *owner);
 
 /* Queue a login for @account; @login (transfer full) is a CMD_LOGIN message.
  * FALSE with @error if no worker can be started. */

@@ -117,6 +117,30 @@ test_ident_names(void)
 }
 
 static void
+test_ident_set_owner(void)
+{
+	g_autoptr(PgConfig) config = test_ident_config("");
+	g_autoptr(PgIdent) ident = pg_ident_new_for_test(config->ident, test_key);
+	g_autoptr(GInetAddress) here = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	g_autofree gchar *alice = pg_ident_name(ident, "alice@example.org");
+	g_autofree gchar *by_shape = NULL;
+	g_autofree gchar *as_alice = NULL;
+	g_autofree gchar *again = NULL;
+
+	/* a bridge's connection for alice answers as alice's own links do */
+	pg_ident_set_check_kernel(ident, FALSE);
+	pg_ident_claim(ident, "bridge:project:1f2e", 40000, 6667);
+	by_shape = pg_ident_lookup(ident, here, 40000, 6667);
+	g_assert_cmpstr(by_shape, !=, alice);
+	pg_ident_set_owner(ident, "bridge:project:1f2e", "alice@example.org");
+	as_alice = pg_ident_lookup(ident, here, 40000, 6667);
+	g_assert_cmpstr(as_alice, ==, alice);
+	pg_ident_forget_owner(ident, "bridge:project:1f2e");
+	again = pg_ident_lookup(ident, here, 40000, 6667);
+	g_assert_cmpstr(again, ==, by_shape);
+}
+
+static void
 test_ident_webirc_line(void)
 {
 	g_autoptr(PgConfig) config = test_ident_config(
@@ -304,6 +328,7 @@ main(int argc, char **argv)
 	g_test_add_func("/ident/query/table", test_ident_query_table);
 	g_test_add_func("/ident/query/not-terminated", test_ident_query_not_terminated);
 	g_test_add_func("/ident/names/stable-short-and-opaque", test_ident_names);
+	g_test_add_func("/ident/names/owner-set-for-an-account", test_ident_set_owner);
 	g_test_add_func("/ident/webirc/line", test_ident_webirc_line);
 	g_test_add_func("/ident/config/problems", test_ident_config_problems);
 	g_test_add_func("/ident/claims/disputes-and-limits", test_ident_claims);
