@@ -34,8 +34,8 @@
  *   an XMPP occupant, not a puppet: IRC idleness never shows there).  Their
  *   next line reconnects it, and waits meanwhile as above (also when it
  *   comes while the QUIT is still on its way).
- * - The person leaves the room (not a nick change, XEP-0045 §7.6 status
- *   303): their connection QUITs and is forgotten.
+ * - The person leaves the room: their connection QUITs and is forgotten.
+ *   A nick change in the room (XEP-0045 §7.6, status 303) is a NICK.
  * - No echo, by account: the bridge's own client sees our connections'
  *   JOINs and lines like anyone's.  A nick is ours when one of our
  *   connections reported it as its own (room-joined, and its nick changes,
@@ -70,6 +70,7 @@
 static void pg_bridge_client_quit(PgBridgeClient *client, const gchar *reason);
 static gboolean pg_bridge_client_connect(PgBridgeClient *client);
 static gboolean pg_bridge_client_may_connect(PgBridgeClient *client);
+static void pg_bridge_client_rename(PgBridgeClient *client, const gchar *new_nick);
 
 static void
 pg_bridge_client_free(gpointer data)
@@ -263,15 +264,19 @@ pg_bridge_clients_claims(PgBridge *bridge, const gchar *nick)
 	g_hash_table_iter_init(&iter, bridge->clients->by_id);
 	while (g_hash_table_iter_next(&iter, NULL, &value)) {
 		PgBridgeClient *client = value;
-		if (client->irc_nick != NULL) {
-			if (g_ascii_strcasecmp(client->irc_nick, nick) == 0)
-				return TRUE;
-		} else if ((client->state == PG_BRIDGE_CLIENT_CONNECTING ||
-			    client->state == PG_BRIDGE_CLIENT_JOINING) &&
-			   client->wanted_nick != NULL &&
-			   pg_bridge_clients_fallback_of(nick, client->wanted_nick)) {
+		if (client->irc_nick != NULL && g_ascii_strcasecmp(client->irc_nick, nick) == 0)
 			return TRUE;
-		}
+		if (client->wanted_nick == NULL)
+			continue;
+		/* joining: the nick asked for, or prpl-irc's fallback of it */
+		if ((client->state == PG_BRIDGE_CLIENT_CONNECTING ||
+		     client->state == PG_BRIDGE_CLIENT_JOINING) &&
+		    pg_bridge_clients_fallback_of(nick, client->wanted_nick))
+			return TRUE;
+		/* in: a NICK asked for and not confirmed yet */
+		if (client->state == PG_BRIDGE_CLIENT_IN &&
+		    g_ascii_strcasecmp(client->wanted_nick, nick) == 0)
+			return TRUE;
 	}
 	return FALSE;
 }
@@ -573,6 +578,32 @@ pg_bridge_client_quit(PgBridgeClient *client, const gchar *reason)
 	pg_bridge_client_deadline(client, PG_BRIDGE_CLIENT_QUIT_S);
 }
 
+/* The person's room nick is @new_nick now (XEP-0045 §7.6): their IRC nick
+ * follows, where it is in the channel.  Until the server confirms the NICK
+ * (room-occupant on its own account), the asked-for nick is claimed. */
+static void
+pg_bridge_client_rename(PgBridgeClient *client, const gchar *new_nick)
+{
+	PgBridge *bridge = client->bridge;
+	g_autofree gchar *irc_nick = NULL;
+
+	g_free(client->room_nick);
+	client->room_nick = g_strdup(new_nick);
+	if (client->state != PG_BRIDGE_CLIENT_IN)
+		return; /* a later connection takes the new nick */
+	irc_nick = pg_bridge_clients_irc_nick(bridge, client, new_nick);
+	if (client->irc_nick != NULL && g_ascii_strcasecmp(irc_nick, client->irc_nick) == 0)
+		return;
+	g_free(client->wanted_nick);
+	client->wanted_nick = g_strdup(irc_nick);
+	pg_bridge_clients_send_command(
+	    client, pg_ipc_message_new(PG_IPC_CMD_ROOM_ADMIN, 0, "account",
+				       g_variant_new_string(client->account), "room",
+				       g_variant_new_string(bridge->config->channel), "action",
+				       g_variant_new_string("nick"), "nick",
+				       g_variant_new_string(irc_nick), NULL));
+}
+
 void
 pg_bridge_clients_quit_all(PgBridge *bridge, const gchar *reason)
 {
@@ -607,10 +638,8 @@ pg_bridge_clients_left(PgBridge *bridge, const gchar *nick, xmpp_stanza_t *prese
 		    g_strcmp0(xmpp_stanza_get_attribute(child, "code"), "303") == 0) {
 			const gchar *new_nick =
 			    item != NULL ? xmpp_stanza_get_attribute(item, "nick") : NULL;
-			if (new_nick != NULL) {
-				g_free(client->room_nick);
-				client->room_nick = g_strdup(new_nick);
-			}
+			if (new_nick != NULL)
+				pg_bridge_client_rename(client, new_nick);
 			return;
 		}
 	}
@@ -631,6 +660,8 @@ pg_bridge_client_joined(PgBridgeClient *client, const PgIpcMessage *msg)
 	g_clear_handle_id(&client->deadline_id, g_source_remove);
 	g_free(client->irc_nick);
 	client->irc_nick = g_strdup(nick);
+	/* from now on the nick is its own report; wanted_nick is a rename's */
+	g_clear_pointer(&client->wanted_nick, g_free);
 	client->state = PG_BRIDGE_CLIENT_IN;
 	client->backoff_s = 0;
 	g_message("bridge %s: occupant connection %s in %s as %s", bridge->config->name,
@@ -713,19 +744,23 @@ pg_bridge_clients_event(PgBridge *bridge, const PgIpcMessage *msg)
 			pg_bridge_client_quit(client, "Not in the channel any more");
 		break;
 	case PG_IPC_EVT_ROOM_OCCUPANT:
-		/* our own nick changed (a services' forced rename) */
+		/* our own nick changed (the rename above, or a services' one) */
 		if (ours && client->irc_nick != NULL &&
 		    g_strcmp0(pg_ipc_message_get_string(msg, "change"), "nick") == 0 &&
 		    g_ascii_strcasecmp(pg_ipc_message_get_string(msg, "nick"), client->irc_nick) ==
 			0) {
 			g_free(client->irc_nick);
 			client->irc_nick = g_strdup(pg_ipc_message_get_string(msg, "new_nick"));
+			g_clear_pointer(&client->wanted_nick, g_free);
 		}
 		break;
 	case PG_IPC_EVT_ERROR:
 		/* a JOIN refused (banned, +i, +k...) */
 		if (client->state == PG_BRIDGE_CLIENT_JOINING)
 			pg_bridge_client_failed(client, pg_ipc_message_get_string(msg, "text"));
+		/* a NICK refused (433, 432): it keeps the nick it has */
+		else if (client->state == PG_BRIDGE_CLIENT_IN)
+			g_clear_pointer(&client->wanted_nick, g_free);
 		break;
 	default:
 		/* the channel's lines and joins: the bridge's own client reads

@@ -12,14 +12,15 @@ import pytest
 from harness.bridge import (  # noqa: F401 (fixtures)
     bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody, bridged,
     make_irc, ngircd, presence_of, relayed, unbroken)
-from harness.ircgw import happens_within, leave_room, messages, presences, unique
+from harness.ircgw import (happens_within, join_room, leave_room, messages, presences, statuses,
+                           unique, wait_presence)
 
 PER_OCCUPANT = {"irc_clients": "per-occupant"}
 
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("cap", "clash", "leave", "idle")
+    return ("cap", "clash", "leave", "idle", "rename")
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,8 @@ def bridge_options():
     return {"cap": dict(PER_OCCUPANT, max_occupant_clients=2),
             "clash": dict(PER_OCCUPANT),
             "leave": dict(PER_OCCUPANT),
-            "idle": dict(PER_OCCUPANT, occupant_idle="10s")}
+            "idle": dict(PER_OCCUPANT, occupant_idle="10s"),
+            "rename": dict(PER_OCCUPANT)}
 
 
 def said_by(nick, channel, text):
@@ -137,3 +139,29 @@ def test_an_idle_connection_parks_without_the_person_leaving_the_room(bridged):
                 "the line that woke it", b.logs)
     owner.wait_line(person.nick, "after the nap", logs=b.logs)
     assert not op.lines(relayed(person.nick, "after the nap")), "said once, not relayed too"
+
+
+def test_a_nick_change_in_the_room_is_a_nick_change_on_irc(bridged):
+    b = bridged("rename")
+    owner = b.create_room()
+    op = in_channel(b, b.chanop("op"))
+    person = b.occupant()
+    person.join()
+    person.say("under my first name")
+    old = person.nick
+    op.wait_for(said_by(old, b.channel, "under my first name"), 60, "the first line", b.logs)
+    new = unique("renamed")
+    join_room(person.client, b.room, new)  # XEP-0045 §7.6: presence to the new nick
+    wait_presence(person.client, lambda p: p.get("from") == f"{b.room}/{new}"
+                  and 110 in statuses(p), 30, "the new nick in the room", b.logs)
+    person.nick = new
+    renamed = op.wait_for(lambda l: l.is_("NICK", nick=old), 30, "the NICK on IRC", b.logs)
+    assert renamed.text == new, renamed
+    person.say("under my second name")
+    op.wait_for(said_by(new, b.channel, "under my second name"), 30, "the line after", b.logs)
+    owner.wait_line(new, "under my second name", logs=b.logs)
+    # the new nick is not taken for someone of IRC's
+    assert not any(p.get("from", "").startswith(f"{b.room}/{new}[")
+                   for p in presences(owner.client))
+    assert not op.lines(relayed(new, "under my second name"))
+    assert not op.lines(lambda l: l.is_("QUIT", nick=old) or l.is_("QUIT", nick=new))
