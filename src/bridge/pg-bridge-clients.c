@@ -8,10 +8,12 @@
  *   gets a connection of their own the first time they speak: the account
  *   "bridge:NAME:<id>" on the bridges' supervisor, logged in through the
  *   same path as the bridge's own client (pg_bridge_link_login_new()), so
- *   the same sandbox, throttle and network options.  <id> is 16 hex digits
- *   of the SHA-256 of the person's real bare JID (the relay, an owner of
- *   the room, is shown it: XEP-0045 §7.2.4), or of their room nick where
- *   the room hides it; no JID is ever in an account key or a log line.
+ *   the same sandbox, throttle and network options; its identd name and
+ *   WEBIRC host are the person's (pg_supervisor_set_owner()).  <id> is 16
+ *   hex digits of the SHA-256 of the person's real bare JID (the relay, an
+ *   owner of the room, is shown it: XEP-0045 §7.2.4), or of their room nick
+ *   where the room hides it; no JID is ever in an account key or a log
+ *   line.
  * - Its IRC nick is the room nick made an IRC nick (RFC 2812 §2.3.1
  *   characters, no leading digit or '-', at most PG_BRIDGE_CLIENT_NICK_MAX),
  *   plus occupant_suffix when the channel, the bridge or another occupant
@@ -464,6 +466,7 @@ static gboolean
 pg_bridge_client_connect(PgBridgeClient *client)
 {
 	PgBridge *bridge = client->bridge;
+	const gchar *real = g_hash_table_lookup(bridge->xmpp_occupants, client->room_nick);
 	g_autofree gchar *realname = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -473,6 +476,10 @@ pg_bridge_client_connect(PgBridgeClient *client)
 				   client->room_nick, bridge->config->room);
 	client->state = PG_BRIDGE_CLIENT_CONNECTING;
 	pg_bridge_client_count(client, TRUE);
+	/* identd and WEBIRC name the person, as for their own links: one ban
+	 * holds for both (src/session/pg-ident.h) */
+	if (real != NULL && real[0] != '\0')
+		pg_supervisor_set_owner(bridge->supervisor, client->account, real);
 	g_message("bridge %s: occupant connection %s connecting as %s", bridge->config->name,
 		  client->id, client->wanted_nick);
 	if (!pg_supervisor_login(bridge->supervisor, client->account,
