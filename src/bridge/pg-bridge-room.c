@@ -232,7 +232,12 @@ pg_bridge_room_puppet_jid(PgBridge *bridge, const gchar *nick)
 PgBridgePuppet *
 pg_bridge_room_lookup(PgBridge *bridge, const gchar *nick)
 {
-	g_autofree gchar *key = g_utf8_casefold(nick, -1);
+	/* keyed as pg_bridge_room_puppet_for() keys it: a nick with a control
+	 * character (a hostile server's) must find the puppet it made, not
+	 * make another under the same key */
+	g_autofree gchar *clean = pg_text_sanitize(nick, -1, PG_TEXT_NAME, NULL);
+	g_autofree gchar *key = g_utf8_casefold(clean, -1);
+
 	return g_hash_table_lookup(bridge->puppets, key);
 }
 
@@ -342,7 +347,12 @@ pg_bridge_room_puppet_rename(PgBridgePuppet *puppet, const gchar *new_nick)
 	/* a held puppet of the new nick (it quit in a split) gives way */
 	if (other != NULL && other != puppet)
 		pg_bridge_room_puppet_leave(other, NULL);
-	g_hash_table_steal(bridge->puppets, old_key);
+	{
+		/* the table's own copy of the key goes with the entry */
+		gpointer stored_key = NULL;
+		if (g_hash_table_steal_extended(bridge->puppets, old_key, &stored_key, NULL))
+			g_free(stored_key);
+	}
 	g_free(puppet->irc_nick);
 	puppet->irc_nick = g_strdup(clean);
 	g_hash_table_insert(bridge->puppets, g_utf8_casefold(clean, -1), puppet);
