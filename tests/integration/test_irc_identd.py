@@ -67,7 +67,8 @@ def ngircd(tmp_path_factory, port_113):
 @pytest.fixture(scope="module")
 def gateway_options(port_113):
     # users may pick ngircd's (high) TLS port in a server's configure form
-    return {"global": {"identd_listen": "%s:%d" % IDENTD},
+    # users share workers: each connection must still be told apart
+    return {"global": {"identd_listen": "%s:%d" % IDENTD, "users_per_worker": 10},
             "irc_user_ports": "6665-6669; 1024-65535"}
 
 
@@ -110,6 +111,21 @@ def test_a_users_connection_carries_the_ident_from_our_identd(
     # bob's own connection is not ours: NO-USER, so ngircd marks it unverified
     own = next(r for r in bob.whois(bob.nick) if r.command == "311")
     assert own.params[2].startswith("~"), own.params
+
+
+def test_users_connecting_at_once_through_one_worker_each_get_their_own_ident(
+        gateway, make_irc_user, make_irc_client):
+    users = [make_irc_user(transports=(IRCNET,), online=False) for _ in range(3)]
+    for user in users:
+        user.go_online(IRCNET)
+    for user in users:
+        user.wait_on_irc()
+    assert len({u.worker_pid() for u in users}) == 1, "the users are not on one worker"
+    bob = make_irc_client("bob")
+    for user in users:
+        line = next(r for r in bob.whois(user.nick) if r.command == "311")
+        assert line.params[2] == ident_name(gateway, user.jid.split("/")[0]), \
+            (user.nick, line.params)
 
 
 def test_a_tls_connection_carries_the_ident_too(gateway, make_irc_user, make_irc_client,
