@@ -176,3 +176,22 @@ def test_a_bridge_made_by_command_relays_comes_back_after_a_restart_and_goes_whe
         assert got == "item-not-found"
     finally:
         b.close()
+
+
+def test_a_bridge_removed_with_its_state_kept_shows_as_removed_in_status(bridge_checker,
+                                                                       bridge_gateway):
+    fields = fields_for(unique("kept"))
+    name = fields["name"]
+    completed(execute(bridge_checker, "bridge-create", fields))
+    listing = run_command(bridge_checker, "bridges")
+    assert f"{name}: " in listing and "made by command" in listing, listing
+    note = completed(execute(bridge_checker, "bridge-remove", {"bridge": name}))
+    assert "kept" in note, note
+    status = status_of(bridge_gateway)
+    block = status[status.index(f"bridge {name}\n"):]
+    assert "phase:      removed" in block.split("\nbridge ")[0], status
+    assert f"{name}: " not in run_command(bridge_checker, "bridges")
+    # made again, it is a new bridge of the same name
+    completed(execute(bridge_checker, "bridge-create", fields))
+    completed(execute(bridge_checker, "bridge-remove", {"bridge": name, "keep_state": "false"}))
+    assert f"bridge {name}\n" not in status_of(bridge_gateway)
