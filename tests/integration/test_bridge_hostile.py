@@ -9,7 +9,9 @@
   ngircd compares them as ASCII, so both live at once) are two puppets, and
   a nick that changes only its case is one puppet renamed.
 - Room bodies with CR, TAB, U+2028 and IRC commands after a line break
-  never become an IRC command; IRC lines with formatting and control
+  never become an IRC command; a line longer than an IRC line arrives in
+  pieces cut on character boundaries, every word once; a message above
+  the multi-line limit is refused to its sender, never cut silently; IRC lines with formatting and control
   characters, and bytes that are not UTF-8, reach the room as valid XML
   with their words.
 Nothing crashes: the gateway is the same process at the end of each test.
@@ -34,7 +36,7 @@ BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("oddnick", "casemap", "bodies")
+    return ("oddnick", "casemap", "bodies", "long")
 
 
 def ready(b):
@@ -178,4 +180,32 @@ def test_hostile_bodies_never_become_irc_commands_nor_invalid_xml(bridged):
     for word in ("bold", "red", "under", "rev", "plain", "bell", "escape", "del", "caf"):
         assert word in text, (word, text)
     assert not any(unicodedata.category(c) == "Cc" and c not in "\t\n" for c in text), repr(text)
+    still_in_channel(b, op)
+
+
+def test_long_room_lines_arrive_whole_in_valid_pieces_or_are_refused_aloud(bridged):
+    b = bridged("long")
+    owner, op = ready(b)
+    words = [f"w{i}" for i in range(250)]  # ~1,100 bytes: three IRC lines
+    owner.say(" ".join(words) + " lastword")
+    op.wait_for(lambda l: l.command == "PRIVMSG" and l.text.endswith("lastword"), 30,
+                "the last piece", b.logs)
+    pieces = [l for l in op.lines(lambda l: l.command == "PRIVMSG" and l.nick.lower()
+                                  == b.nick.lower() and l.text.startswith("<"))]
+    got = " ".join(unbroken(p.text).split("> ", 1)[1] for p in pieces).split()
+    assert got == words + ["lastword"], got
+    # multi-byte text: cut between characters, never inside one
+    owner.say("\u00e9" * 300 + "\U0001f98a" * 60 + " endutf8")
+    op.wait_for(lambda l: l.command == "PRIVMSG" and l.text.endswith("endutf8"), 30,
+                "the last multi-byte piece", b.logs)
+    for line in op.lines(lambda l: l.command == "PRIVMSG"):
+        line.raw.decode("utf-8")  # raises if a character was cut
+        assert len(line.raw) <= 512, len(line.raw)
+    # above multiline_threshold (4) under the default policy: refused, and said
+    owner.say("\n".join(f"row {i}" for i in range(10)))
+    told = wait_message(owner.client, lambda m: "Not relayed to IRC"
+                        in (m.findtext("{jabber:client}body") or ""), 30,
+                        "the refusal to the sender", b.logs)
+    assert told.get("type") != "groupchat", util_text(told)
+    assert not op.lines(lambda l: l.command == "PRIVMSG" and "row 3" in l.text)
     still_in_channel(b, op)
