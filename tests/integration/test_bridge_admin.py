@@ -195,3 +195,27 @@ def test_a_bridge_removed_with_its_state_kept_shows_as_removed_in_status(bridge_
     completed(execute(bridge_checker, "bridge-create", fields))
     completed(execute(bridge_checker, "bridge-remove", {"bridge": name, "keep_state": "false"}))
     assert f"bridge {name}\n" not in status_of(bridge_gateway)
+
+
+def test_a_config_group_of_the_same_name_wins_over_a_made_bridge_after_a_restart(
+        bridge_checker, bridge_gateway):
+    fields = fields_for(unique("shadow"))
+    name = fields["name"]
+    completed(execute(bridge_checker, "bridge-create", fields))
+    config_group = dict(fields_for(unique("cfg")), name=name, transport="irc")
+    bridge_gateway.stop()
+    bridge_gateway.bridges.append(config_group)
+    try:
+        bridge_gateway.write_config()
+        bridge_gateway.start(bridge_checker)
+        listing = run_command(bridge_checker, "bridges")
+        assert (f"a bridge made by command did not start: name: the config file has a "
+                f"[bridge {name}]") in listing, listing
+        line = next(l for l in listing.split("\n") if l.startswith(f"{name}: "))
+        assert line.startswith(f"{name}: {config_group['channel']} ") and \
+            "made by command" not in line, line
+        got, text = condition(execute(bridge_checker, "bridge-remove", {"bridge": name}))
+        assert got == "not-allowed", text
+    finally:
+        bridge_gateway.bridges.remove(config_group)
+        bridge_gateway.write_config()
