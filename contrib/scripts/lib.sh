@@ -7,8 +7,18 @@
 PG_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PG_REPO_ROOT
 
+# pg_log MESSAGE: "==> HH:MM:SS +Ns MESSAGE" on stderr (UTC; N: seconds since
+# the first script of this run started: PG_LOG_START is exported, so the
+# scripts test.sh calls count from its start), so a CI log shows where the
+# time went.
+if [[ -z "${PG_LOG_START:-}" ]]; then
+	printf -v PG_LOG_START '%(%s)T' -1
+	export PG_LOG_START
+fi
 pg_log() {
-	printf '==> %s\n' "$*" >&2
+	local now
+	printf -v now '%(%s)T' -1
+	printf '==> %(%H:%M:%S)T +%ss %s\n' "$now" "$((now - PG_LOG_START))" "$*" >&2
 }
 
 pg_die() {

@@ -126,35 +126,39 @@ if ((unit_rc != 0 && unit_failed == 0)); then
 	failed=$((failed + 1))
 fi
 
-# -- fuzzing ------------------------------------------------------------------------
+# -- fuzzing and the worker under valgrind, beside the integration tests ---------
 # Every libFuzzer target (tests/fuzz: the stanza handlers, the IPC framing, the
 # HTTP and Kannel parsers, ...) for PG_FUZZ_SECONDS (30) on top of its
 # committed corpus, in a clang build of its own (build-fuzz); one pass or
 # fail per target.  The unit suite above already replayed each corpus.
-pg_log "fuzz targets, ${PG_FUZZ_SECONDS:-30} s each"
-fuzz_out="$("$(dirname "${BASH_SOURCE[0]}")/fuzz.sh" "${PG_FUZZ_SECONDS:-30}")"
-fuzz_rc=$?
-echo "$fuzz_out"
-fuzz_passed="$(grep -c '^fuzz-.*: ok' <<<"$fuzz_out")"
-fuzz_failed="$(grep -c '^fuzz-.*: FAILED' <<<"$fuzz_out")"
-if ((fuzz_rc != 0 && fuzz_failed == 0)); then
-	echo "fuzz.sh exited $fuzz_rc with no target failed: counting one" >&2
-	fuzz_failed=1
-fi
-add_counts "$fuzz_passed $fuzz_failed 0"
-
-# -- the worker under valgrind ------------------------------------------------------
 # The worker's own suite (tests/worker: login, rooms, a wrong password, five
 # accounts in one worker, against ngircd) with every polygate-purple under
 # memcheck: 0 errors and no definite leak outside libpurple's own init.  A
 # plain build of its own (valgrind cannot run an ASan binary); ~1 min.
-pg_log "worker suite under valgrind memcheck"
-if "$(dirname "${BASH_SOURCE[0]}")/valgrind-worker.sh" "${PG_VALGRIND_BUILD_DIR:-build-valgrind}"; then
-	add_counts "1 0 0"
-else
-	echo "valgrind-worker.sh failed" >&2
-	add_counts "0 1 0"
-fi
+#
+# Neither uses what the integration tests use (their own build dirs, their
+# own free ports), and the integration tests mostly wait (servers starting,
+# answers, bounded timeouts: the 2 CPUs were 30-45 % idle during them), so
+# both run in the background while pytest runs, and are printed and counted
+# after it: the whole run is shorter by their time (~5 min on 2 CPUs).  The
+# worker suite first, at the normal priority (its waits are of 20 s); then
+# the fuzzers, which run for a fixed time, at nice 10, so that the
+# integration tests keep the CPU they ask for.
+side_dir="$RESULTS/side"
+rm -rf "$side_dir"
+mkdir -p "$side_dir"
+pg_log "fuzz targets (${PG_FUZZ_SECONDS:-30} s each) and the worker suite under valgrind: in the background"
+# its own session, so that an interrupted run stops all of it (the trap)
+setsid bash -c '
+	scripts="$1" side="$2"
+	"$scripts/valgrind-worker.sh" "$3" >"$side/valgrind.out" 2>&1
+	echo $? >"$side/valgrind.rc"
+	nice -n 10 "$scripts/fuzz.sh" "$4" >"$side/fuzz.out" 2>"$side/fuzz.err"
+	echo $? >"$side/fuzz.rc"
+' side "$(dirname "${BASH_SOURCE[0]}")" "$side_dir" "${PG_VALGRIND_BUILD_DIR:-build-valgrind}" \
+	"${PG_FUZZ_SECONDS:-30}" </dev/null &
+side_pid=$!
+trap 'kill -TERM -- "-$side_pid" 2>/dev/null' EXIT
 
 # -- integration tests --------------------------------------------------------------
 pg_log "integration tests"
@@ -176,6 +180,31 @@ fi
 "$PYTHON" -m pytest tests/integration -p no:cacheprovider -ra "${xdist[@]}" --junitxml="$junit"
 pytest_rc=$?
 [[ -f "$fault_table" ]] && { pg_log "fault table"; cat "$fault_table"; }
+# where the time went: each module's tests, fixtures included (the first
+# test of a module carries its servers' start), slowest first; all of them
+# in $RESULTS/module-seconds.txt, the format of
+# tests/integration/module-seconds.txt (the order modules start in: copy
+# it there when the slow ones have changed)
+"$PYTHON" - "$junit" "$RESULTS/module-seconds.txt" <<'EOF' >&2
+import collections, sys
+import xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except (OSError, ET.ParseError):
+    sys.exit(0)
+seconds, tests = collections.Counter(), collections.Counter()
+for case in root.iter("testcase"):
+    module = (case.get("classname") or "?").split(".")[-1]
+    seconds[module] += float(case.get("time") or 0)
+    tests[module] += 1
+print(f"==> integration tests: {sum(seconds.values()):.0f} s in {len(seconds)} modules; "
+      "the slowest:")
+for module, spent in seconds.most_common(15):
+    print(f"    {spent:6.1f} s  {tests[module]:3d} tests  {module}")
+with open(sys.argv[2], "w") as out:
+    out.write("# seconds module (contrib/scripts/test.sh wrote it from a full run)\n")
+    out.writelines(f"{spent:.0f} {module}\n" for module, spent in seconds.most_common())
+EOF
 integration_counts="$("$PYTHON" - "$junit" "$pytest_rc" <<'EOF'
 import sys
 import xml.etree.ElementTree as ET
@@ -204,5 +233,30 @@ print(passed, failed, skipped)
 EOF
 )"
 add_counts "$integration_counts"
+
+# -- the background suites' results ---------------------------------------------------
+pg_log "waiting for the worker suite under valgrind and the fuzz targets"
+wait "$side_pid"
+trap - EXIT
+pg_log "worker suite under valgrind memcheck"
+cat "$side_dir/valgrind.out"
+if [[ "$(cat "$side_dir/valgrind.rc" 2>/dev/null)" == 0 ]]; then
+	add_counts "1 0 0"
+else
+	echo "valgrind-worker.sh failed" >&2
+	add_counts "0 1 0"
+fi
+pg_log "fuzz targets"
+cat "$side_dir/fuzz.err" >&2
+fuzz_out="$(cat "$side_dir/fuzz.out" 2>/dev/null)"
+fuzz_rc="$(cat "$side_dir/fuzz.rc" 2>/dev/null || echo 1)"
+echo "$fuzz_out"
+fuzz_passed="$(grep -c '^fuzz-.*: ok' <<<"$fuzz_out")"
+fuzz_failed="$(grep -c '^fuzz-.*: FAILED' <<<"$fuzz_out")"
+if [[ "$fuzz_rc" != 0 ]] && ((fuzz_failed == 0)); then
+	echo "fuzz.sh exited ${fuzz_rc:-?} with no target failed: counting one" >&2
+	fuzz_failed=1
+fi
+add_counts "$fuzz_passed $fuzz_failed 0"
 
 summary_and_exit

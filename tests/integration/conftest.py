@@ -98,6 +98,40 @@ def polygate_factory(tmp_path, prosody, checker, polygate_binary):
         pytest.fail("\n\n".join(errors), pytrace=False)
 
 
+# -- the order modules run in -------------------------------------------------------
+# pytest-xdist (--dist loadfile, contrib/scripts/test.sh) hands the modules
+# out in collection order, each to the first free worker: the longest first
+# (module-seconds.txt: seconds per module in a full run, from test.sh) keeps
+# a long module from starting last and running alone at the end.  A module
+# not listed counts as 30 s.  Within a module the file's order stays.
+def _module_seconds():
+    seconds = {}
+    path = os.path.join(os.path.dirname(__file__), "module-seconds.txt")
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) == 2 and not line.startswith("#"):
+                    seconds[fields[1]] = float(fields[0])
+    except OSError:
+        pass
+    return seconds
+
+
+def pytest_collection_modifyitems(session, config, items):
+    seconds = _module_seconds()
+    first = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.nodeid.split("::")[0], index)
+
+    def key(item):
+        path = item.nodeid.split("::")[0]
+        module = os.path.splitext(os.path.basename(path))[0]
+        return (-seconds.get(module, 30.0), first[path])
+
+    items.sort(key=key)
+
+
 _user_numbers = itertools.count(1)
 
 
