@@ -3,6 +3,7 @@
 (mod_muc_mam), ngircd, polygate with one [bridge] and no IRC throttle.
 
     /usr/bin/python3 contrib/bench/bridge_bench.py [--lines 2000] [--crowd 200]
+        [--crowd-lines N] [--no-mam]
 
 Measures:
   - IRC -> room: one raw IRC client writes --lines lines in one burst; the
@@ -11,12 +12,23 @@ Measures:
   - room -> IRC: one occupant writes --lines messages in one write; the time
     until the IRC client has every "<nick> text" line; lines/s; CPU/line;
   - a crowd: --crowd raw IRC clients join the channel; the time until the
-    occupant sees every puppet, and the daemon's RSS growth per puppet.
+    occupant sees every puppet, and the daemon's RSS growth per puppet;
+  - the two bursts again with the crowd in the room (--crowd-lines lines
+    each way, 0: skip): every room message then reaches each puppet too
+    (the room sends one copy per occupant JID, and the daemon drops the
+    puppets' copies), so both ways cost more per line as the crowd grows.
+Each burst also prints the CPU per line of the bridge's worker
+(polygate-purple), Prosody and ngircd, to tell who limits the rate.
 """
 
 import argparse
 import os
+import selectors
+import signal
+import socket
+import subprocess
 import sys
+import threading
 import tempfile
 import time
 
@@ -50,15 +62,89 @@ def wait(condition, timeout, what):
     util.wait_for(condition, timeout, what)
 
 
+class Crowd:
+    """@count raw IRC clients in @channel, read by one thread that answers
+    PING and throws the rest away: the channel's lines fan out to every
+    member, and one parsing thread per client would take the CPU the
+    gateway is measured on."""
+
+    def __init__(self, port, channel, count, prefix="crowd"):
+        self.selector = selectors.DefaultSelector()
+        self.socks = []
+        self.buffers = {}
+        self.welcomed = 0
+        self.channel = channel
+        self.stopping = False
+        for i in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+            sock.setblocking(False)
+            sock.sendall(f"NICK {prefix}{i}\r\nUSER {prefix}{i} 0 * :crowd\r\n".encode())
+            self.socks.append(sock)
+            self.buffers[sock] = b""
+            self.selector.register(sock, selectors.EVENT_READ)
+        self.thread = threading.Thread(target=self._run, name="crowd", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping:
+            for key, _ in self.selector.select(0.2):
+                sock = key.fileobj
+                try:
+                    data = sock.recv(262144)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    self.selector.unregister(sock)
+                    continue
+                data = self.buffers[sock] + data
+                *complete, self.buffers[sock] = data.split(b"\n")
+                for raw in complete:
+                    words = raw.split(b" ", 2)
+                    if words[0] == b"PING":
+                        try:
+                            sock.sendall(b"PONG " + b" ".join(words[1:]).rstrip() + b"\r\n")
+                        except OSError:
+                            pass  # the server gave up on it: it parts, the rest go on
+                    elif len(words) > 1 and words[1] == b"001":
+                        # registered: into the channel (a JOIN sooner is refused)
+                        sock.sendall(f"JOIN {self.channel}\r\n".encode())
+                        self.welcomed += 1
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(5)
+        for sock in self.socks:
+            sock.close()
+
+
+def cpu_of(pids):
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            pass
+    return total
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary", default=benchlib.default_binary(BUILDS))
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--crowd", type=int, default=200)
+    parser.add_argument("--crowd-lines", type=int, default=None,
+                        help="lines each way with the crowd in the room (default --lines; "
+                             "0: none)")
+    parser.add_argument("--perf", metavar="FILE",
+                        help="perf record (DWARF call graphs) the daemon into FILE during the crowd's bursts")
     parser.add_argument("--no-mam", action="store_true",
                         help="the room without mod_muc_mam (what the archive costs Prosody)")
     args = parser.parse_args()
     args.binary = benchlib.binary_or_exit(args.binary)
+    if args.crowd_lines is None:
+        args.crowd_lines = args.lines
     worker = os.path.join(os.path.dirname(args.binary), "..", "backends", "purple",
                           "polygate-purple")
     top = tempfile.mkdtemp(prefix="bridge-bench-")
@@ -101,47 +187,69 @@ def main():
         wait(lambda: any(p.get("from") == f"{room}/benchop" for p in presences(owner.client)),
              60, "the op's puppet")
         pid = daemon.pid
+        others = {"worker": lambda: daemon.worker_pids(), "prosody": lambda: [prosody.proc.pid],
+                  "ngircd": lambda: [ngircd.proc.pid]}
 
-        # IRC -> room
-        n = args.lines
-        start_cpu, start = cpu_seconds(pid), time.monotonic()
-        op.send_many([f"PRIVMSG {channel} :irc line {i}" for i in range(n)])
-        wait(lambda: sum(1 for m in messages(owner.client)
-                         if (m.findtext("{jabber:client}body") or "").startswith("irc line "))
-             >= n, 120, "every IRC line in the room")
-        took, cpu = time.monotonic() - start, cpu_seconds(pid) - start_cpu
-        print(f"IRC -> room: {n} lines in {took:.2f} s = {n / took:.0f} lines/s, "
-              f"daemon CPU {cpu * 1e6 / n:.0f} us/line")
+        def burst(direction, n, tag, send, done):
+            pids = {name: get() for name, get in others.items()}
+            before = {name: cpu_of(p) for name, p in pids.items()}
+            start_cpu, start = cpu_seconds(pid), time.monotonic()
+            send()
+            wait(done, 600, f"every line {direction}")
+            took, cpu = time.monotonic() - start, cpu_seconds(pid) - start_cpu
+            rest = ", ".join(f"{name} {(cpu_of(p) - before[name]) * 1e6 / n:.0f}"
+                             for name, p in pids.items())
+            print(f"{direction}{tag}: {n} lines in {took:.2f} s = {n / took:.0f} lines/s, "
+                  f"daemon CPU {cpu * 1e6 / n:.0f} us/line ({rest} us/line)", flush=True)
 
-        # room -> IRC
-        start_cpu, start = cpu_seconds(pid), time.monotonic()
-        owner.client.send_raw("".join(
-            f"<message xmlns='jabber:client' to='{room}' type='groupchat' id='b{i}'>"
-            f"<body>room line {i}</body></message>" for i in range(n)))
-        wait(lambda: len(op.lines(lambda l: l.command == "PRIVMSG"
-                                  and unbroken(l.text).startswith("<owner> room line "))) >= n,
-             120, "every room line on IRC")
-        took, cpu = time.monotonic() - start, cpu_seconds(pid) - start_cpu
-        print(f"room -> IRC: {n} lines in {took:.2f} s = {n / took:.0f} lines/s, "
-              f"daemon CPU {cpu * 1e6 / n:.0f} us/line")
+        def both_ways(n, tag, round_):
+            prefix = f"irc line {round_} "
+            burst("IRC -> room", n, tag,
+                  lambda: op.send_many([f"PRIVMSG {channel} :{prefix}{i}" for i in range(n)]),
+                  lambda: sum(1 for m in messages(owner.client)
+                              if (m.findtext("{jabber:client}body") or "").startswith(prefix))
+                  >= n)
+            text = f"room line {round_} "
+            burst("room -> IRC", n, tag,
+                  lambda: owner.client.send_raw("".join(
+                      f"<message xmlns='jabber:client' to='{room}' type='groupchat' "
+                      f"id='b{round_}-{i}'><body>{text}{i}</body></message>"
+                      for i in range(n))),
+                  lambda: len(op.lines(lambda l: l.command == "PRIVMSG" and
+                                       unbroken(l.text).startswith(f"<owner> {text}"))) >= n)
+
+        both_ways(args.lines, "", 0)
 
         if args.crowd == 0:
             return 0
         # a crowd of nicks
         before = rss_kib(pid)
         start = time.monotonic()
-        for i in range(args.crowd):
-            client = IrcClient(ngircd.port, f"crowd{i}").connect()
-            client.send(f"JOIN {channel}")
-            crowd.append(client)
+        crowd = [Crowd(ngircd.port, channel, args.crowd)]
+        wait(lambda: crowd[0].welcomed >= args.crowd, 600, "every crowd client on IRC")
         joined = time.monotonic() - start
         wait(lambda: len({p.get("from") for p in presences(owner.client)
                           if (p.get("from") or "").startswith(f"{room}/crowd")})
-             >= args.crowd, 300, "every puppet of the crowd")
+             >= args.crowd, 900, "every puppet of the crowd")
         took = time.monotonic() - start
         grown = rss_kib(pid) - before
         print(f"crowd: {args.crowd} nicks on IRC in {joined:.1f} s, all in the room after "
-              f"{took:.1f} s; daemon RSS +{grown} KiB = {grown / args.crowd:.1f} KiB/puppet")
+              f"{took:.1f} s; daemon RSS +{grown} KiB = {grown / args.crowd:.1f} KiB/puppet",
+              flush=True)
+        if args.crowd_lines:
+            perf = None
+            if args.perf:
+                # the daemon's call graph over the crowd's bursts only
+                perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384",
+                                         "-o", args.perf, "-p", str(pid)],
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            try:
+                both_ways(args.crowd_lines, f" with {args.crowd} puppets in the room", 1)
+            finally:
+                if perf is not None:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait(60)
     finally:
         for client in crowd:
             client.close()
