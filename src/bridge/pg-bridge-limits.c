@@ -28,6 +28,9 @@
  *     not once per puppet; it may hear again only after everyone got in.
  *   - How many are held out is in `polygate bridge status` (the store) and
  *     in the admins' `bridges` command.
+ *   - The relay itself, refused the same way (a room full even for its
+ *     owners), tries again after limit_retry seconds, doubling; meanwhile
+ *     IRC lines wait for their puppets (PG_BRIDGE_PUPPET_QUEUE_MAX each).
  *   - A ban (forbidden, XEP-0045 §7.2.7) is no limit: that puppet stays out
  *     and does not speak through the relay (pg-bridge-room.c).
  *   - Everything is learnt again when the bridge loses the room (a
@@ -213,6 +216,36 @@ pg_bridge_limits_schedule(PgBridge *bridge)
 }
 
 gboolean
+pg_bridge_limits_is_limit(xmpp_stanza_t *presence)
+{
+	return g_strv_contains(pg_bridge_limits_conditions, pg_bridge_error_condition(presence));
+}
+
+static gboolean
+pg_bridge_limits_relay_cb(gpointer user_data)
+{
+	PgBridge *bridge = user_data;
+
+	bridge->relay_retry_id = 0;
+	g_info("bridge %s: the relay tries the room again", bridge->config->name);
+	if (bridge->enter_relay != NULL)
+		bridge->enter_relay(bridge);
+	return G_SOURCE_REMOVE;
+}
+
+void
+pg_bridge_limits_retry_relay(PgBridge *bridge, void (*enter)(PgBridge *bridge))
+{
+	bridge->enter_relay = enter;
+	bridge->relay_backoff_s = bridge->relay_backoff_s == 0
+				      ? bridge->config->limit_retry_s
+				      : MIN(bridge->relay_backoff_s * 2, PG_BRIDGE_LIMITS_RETRY_MAX_S);
+	g_clear_handle_id(&bridge->relay_retry_id, g_source_remove);
+	bridge->relay_retry_id =
+	    g_timeout_add_seconds(bridge->relay_backoff_s, pg_bridge_limits_relay_cb, bridge);
+}
+
+gboolean
 pg_bridge_limits_refused(PgBridgePuppet *puppet, xmpp_stanza_t *presence)
 {
 	PgBridge *bridge = puppet->bridge;
@@ -310,8 +343,11 @@ pg_bridge_limits_reset(PgBridge *bridge)
 {
 	g_clear_handle_id(&bridge->limit_notice_id, g_source_remove);
 	g_clear_handle_id(&bridge->limit_retry_id, g_source_remove);
+	g_clear_handle_id(&bridge->relay_retry_id, g_source_remove);
 	g_clear_pointer(&bridge->limit, g_free);
 	bridge->limit_backoff_s = 0;
+	bridge->relay_backoff_s = 0;
+	bridge->rate_limited = FALSE; /* learnt again, like the seats */
 	bridge->limit_probe = NULL;
 	bridge->limit_told = FALSE;
 	while (pg_bridge_limits_held(bridge) > 0)

@@ -14,10 +14,15 @@
  *     wait means "retry after waiting".
  *   - So each line keeps its id until the room reflects it (the relay sees
  *     every message with the id we gave it).  A bounced line goes back
- *     into the outbox, in its place by order, and the sender turns PACED
- *     for PG_BRIDGE_PACE_PACED_S: one line in flight at a time, the next
- *     only after the room reflected the last.  ejabberd's held message
- *     then sets the pace, and no line is bounced twice.  Where nothing is
+ *     into the outbox, in its place by order, and from then on until the
+ *     bridge loses the room every sender of the bridge (puppets and relay)
+ *     is PACED: one line in flight at a time, the next only after the room
+ *     reflected the last.  ejabberd's held message then sets the pace, no
+ *     line is bounced twice, and none overtakes another.  Only the lines
+ *     already on their way when the first bounce comes can: one the room
+ *     takes after it released its held message lands before the bounced
+ *     one that goes again (a window of one min_message_interval, once per
+ *     room).  Where nothing is
  *     in flight the bounced line goes again after a wait that doubles from
  *     PG_BRIDGE_PACE_WAIT_MIN_MS per bounce (a room-wide limit such as
  *     mod_muc_limits') and resets on the next reflection.
@@ -43,7 +48,6 @@
 #define PG_BRIDGE_PACE_QUEUE_MAX 100
 #define PG_BRIDGE_PACE_RELAY_MAX 1000
 #define PG_BRIDGE_PACE_FLIGHT_MAX 256
-#define PG_BRIDGE_PACE_PACED_S 60
 #define PG_BRIDGE_PACE_WAIT_MIN_MS 500
 #define PG_BRIDGE_PACE_WAIT_MAX_MS 30000
 /* A paced line not reflected in this time is taken as delivered (the
@@ -117,7 +121,6 @@ struct _PgBridgePace {
 	GQueue *waiting;        /* PgBridgePaceLine, not sent, by seq */
 	GQueue *flight;         /* PgBridgePaceLine, sent, not reflected yet */
 	guint64 seq;
-	gint64 paced_until;     /* monotonic µs */
 	guint wait_ms;          /* after the last bounce; 0 after a reflection */
 	guint timer_id;
 	gboolean overflowed;    /* logged once */
@@ -171,7 +174,7 @@ pg_bridge_pace_who(PgBridgePace *pace)
 static gboolean
 pg_bridge_pace_paced(PgBridgePace *pace)
 {
-	return g_get_monotonic_time() < pace->paced_until;
+	return pace->bridge->rate_limited;
 }
 
 static void pg_bridge_pace_send(PgBridgePace *pace);
@@ -360,11 +363,11 @@ pg_bridge_pace_bounced(PgBridge *bridge, PgBridgePuppet *puppet, xmpp_stanza_t *
 		g_queue_insert_before(pace->waiting, at, line);
 	else
 		g_queue_push_tail(pace->waiting, line);
-	if (!pg_bridge_pace_paced(pace))
-		g_message("bridge %s: the room bounced a line of %s for its rate (%s); its lines "
-			  "go one at a time now",
+	if (!bridge->rate_limited)
+		g_message("bridge %s: the room bounced a line of %s for its rate (%s); the "
+			  "bridge's lines go one at a time from now on",
 			  bridge->config->name, pg_bridge_pace_who(pace), condition);
-	pace->paced_until = g_get_monotonic_time() + PG_BRIDGE_PACE_PACED_S * G_USEC_PER_SEC;
+	bridge->rate_limited = TRUE;
 	if (g_queue_is_empty(pace->flight)) {
 		/* nothing the room holds will set the pace: wait, then again */
 		pace->wait_ms = pace->wait_ms == 0 ? PG_BRIDGE_PACE_WAIT_MIN_MS

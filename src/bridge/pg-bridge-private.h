@@ -149,6 +149,9 @@ struct _PgBridge {
 	gboolean limit_told;                /* the channel heard of it */
 	GQueue *held;                       /* PgBridgePuppet held out, oldest first (borrowed) */
 	guint limit_retry_id;               /* the next try of the oldest held puppet */
+	guint relay_retry_id;               /* the relay's next try of a full room */
+	guint relay_backoff_s;
+	void (*enter_relay)(PgBridge *bridge);
 	guint limit_backoff_s;
 	PgBridgePuppet *limit_probe;        /* the held puppet trying its seat (borrowed) */
 	/* pg_bridge_room_puppet_enter(), which the room hands down to the
@@ -156,6 +159,8 @@ struct _PgBridge {
 	void (*enter)(PgBridgePuppet *puppet);
 	guint held_store_id;                /* the held-out count is written soon */
 	PgBridgePace *relay_pace;           /* the relay's outbox (owned) */
+	gboolean rate_limited;              /* the room bounced a line for its rate: every
+					     * sender goes one line at a time (pg-bridge-pace.c) */
 	GHashTable *irc_bans;               /* IRC ban mask (casefolded) -> GPtrArray of the
 					     * bare JIDs it made outcasts (pg-bridge-bans.c) */
 	guint ping_id;                      /* XEP-0410 self-pings (pg-bridges.c) */
@@ -287,6 +292,11 @@ void pg_bridge_limits_seat_freed(PgBridge *bridge);
 void pg_bridge_limits_forget(PgBridgePuppet *puppet);
 /* How many IRC people are held out of the room. */
 guint pg_bridge_limits_held(const PgBridge *bridge);
+/* Whether error @presence refuses a join for a room limit. */
+gboolean pg_bridge_limits_is_limit(xmpp_stanza_t *presence);
+/* The relay was refused for a limit: @enter (pg_bridge_room_enter) after
+ * limit_retry seconds, doubling per refusal. */
+void pg_bridge_limits_retry_relay(PgBridge *bridge, void (*enter)(PgBridge *bridge));
 /* The room was lost: its limits are to be learnt again. */
 void pg_bridge_limits_reset(PgBridge *bridge);
 void pg_bridge_limits_free(PgBridge *bridge);

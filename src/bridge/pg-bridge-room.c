@@ -434,6 +434,7 @@ pg_bridge_room_relay_in(PgBridge *bridge)
 	gpointer value;
 
 	bridge->relay_state = PG_BRIDGE_OCCUPANT_IN;
+	bridge->relay_backoff_s = 0;
 	g_message("bridge %s: in room %s as %s", bridge->config->name, bridge->config->room,
 		  bridge->relay_nick);
 	g_hash_table_iter_init(&iter, bridge->puppets);
@@ -573,6 +574,9 @@ pg_bridge_room_relay_presence(PgBridge *bridge, xmpp_stanza_t *presence, const g
 					       bridge->config->room,
 					       pg_bridge_error_condition(presence)));
 		bridge->relay_state = PG_BRIDGE_OCCUPANT_OUT;
+		/* a full room: it tries again later (pg-bridge-limits.c) */
+		if (pg_bridge_limits_is_limit(presence))
+			pg_bridge_limits_retry_relay(bridge, pg_bridge_room_enter);
 		return;
 	}
 	if (pg_bridge_room_has_status(x, PG_MUC_STATUS_SELF)) {

@@ -32,8 +32,10 @@ from harness.polygate import run_binary
 from test_bridge_ejabberd import bridged  # noqa: F401 (fixtures)
 
 UNSHOWN = re.compile(r"\b(\d+) (?:people|person) on IRC could not be shown in the room\b")
-# seconds between two groupchat messages of one occupant (mod_muc)
-MIN_MESSAGE_INTERVAL = 0.1
+# seconds between two groupchat messages of one occupant (mod_muc); a
+# burst's lines must reach the room within it for their order to hold
+# (pg-bridge-pace.c: the window of the first bounce)
+MIN_MESSAGE_INTERVAL = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +62,13 @@ def bridge_prosody(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bridge_names():
-    return ("full", "capped", "burst", "flood", "conf1", "conf2")
+    return ("full", "capped", "burst", "flood", "conf1", "conf2", "relayfull")
 
 
 @pytest.fixture(scope="module")
 def bridge_options():
-    return {"capped": {"max_puppets": 2}, "conf2": {"limit_retry": 2}}
+    return {"capped": {"max_puppets": 2}, "conf2": {"limit_retry": 2},
+            "relayfull": {"limit_retry": 2}}
 
 
 def set_max_users(b, owner, n):
@@ -261,3 +264,28 @@ def test_one_irc_nick_in_two_bridges_past_max_user_conferences_is_held_then_seat
     both.part(first.channel)
     wait_presence(owners[1].client, presence_of(second.room, both.nick), 30,
                   "the held puppet in the second room", second.logs)
+
+
+def test_a_relay_the_full_room_refuses_joins_when_a_seat_frees(bridged):
+    b = bridged("relayfull")
+    owner = b.create_room()
+    set_max_users(b, owner, 5)
+    # owners and admins get five seats more than max_users (ejabberd's
+    # max_users_admin_threshold): ten of them leave none for the relay
+    crowd = [b.occupant() for _ in range(9)]
+    for person in crowd:
+        b.set_affiliation(owner, str(person.client.jid).split("/")[0], "admin")
+        person.join()
+    op = b.chanop("op")
+    b.approve(op)
+    util.wait_for(lambda: "the relay could not join" in open(b.gateway.log_path,
+                                                               errors="replace").read(),
+                  30, "the relay's refusal", b.gateway.log_path)
+    crowd[0].close()
+    b.people.remove(crowd[0])
+    wait_presence(owner.client, presence_of(b.room, b.nick), 30,
+                  "the relay in the room once a seat is free", b.logs)
+    # the room is full for puppets: the chanop speaks through the relay
+    op.privmsg(b.channel, "in after all")
+    wait_message(owner.client, via_relay(b, op.nick, "in after all"), 30,
+                 "the chanop's line through the relay", b.logs)
