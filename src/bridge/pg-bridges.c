@@ -49,6 +49,8 @@ struct _PgBridges {
 	PgBridgeStore *store;    /* consent, phase, id map, counters (pg-bridge-store.h) */
 	GPtrArray *transports;   /* PgTransport (borrowed) whose network has rooms */
 	GPtrArray *tapped;       /* PgTransport (borrowed) with our tap and commands */
+	GPtrArray *pm_offered;   /* PgTransport (borrowed) offering its users
+				  * bridge-private-messages: those with a bridge */
 	GPtrArray *made;         /* PgBridgeConfig (owned): the bridges made by command */
 	GPtrArray *not_started;  /* gchar *: why a bridge made by command did not start */
 	PgBridgeCommandsContext commands;
@@ -232,6 +234,7 @@ pg_bridges_new(const PgConfig *config, const gchar *worker_path)
 					     &pg_bridges_supervisor_callbacks, self);
 	self->transports = g_ptr_array_new();
 	self->tapped = g_ptr_array_new();
+	self->pm_offered = g_ptr_array_new();
 	self->made = g_ptr_array_new_with_free_func((GDestroyNotify)pg_bridge_config_free);
 	self->not_started = g_ptr_array_new_with_free_func(g_free);
 	self->commands = (PgBridgeCommandsContext){
@@ -318,29 +321,41 @@ static const PgTransportTap pg_bridges_tap = {
     .connected = pg_bridges_tap_connected_cb,
 };
 
+/* The users' bridge-private-messages, once @transport has a bridge (a
+ * gateway without bridges does not offer it to every user). */
+static void
+pg_bridges_offer_pm(PgBridges *self, PgTransport *transport)
+{
+	if (transport == NULL || g_ptr_array_find(self->pm_offered, transport, NULL))
+		return;
+	pg_bridge_clients_commands_add(transport, self->bridges);
+	g_ptr_array_add(self->pm_offered, transport);
+}
+
 void
 pg_bridges_add_transport(PgBridges *self, PgTransport *transport)
 {
 	const PgTransportConfig *config = pg_transport_get_config(transport);
 	/* a network with rooms may have bridges made by command */
 	gboolean rooms = pg_network_has(pg_network_for(config->type), PG_NETWORK_ROOMS);
-	gboolean used = rooms;
+	gboolean bridged = FALSE;
 
 	for (guint i = 0; i < self->bridges->len; i++) {
 		PgBridge *bridge = g_ptr_array_index(self->bridges, i);
 		if (bridge->transport_config == config) {
 			bridge->transport = transport;
-			used = TRUE;
+			bridged = TRUE;
 		}
 	}
 	if (rooms)
 		g_ptr_array_add(self->transports, transport);
-	if (used) {
+	if (rooms || bridged) {
 		pg_transport_set_tap(transport, &pg_bridges_tap, self);
 		pg_bridge_commands_add(transport, &self->commands);
-		pg_bridge_clients_commands_add(transport, self->bridges);
 		g_ptr_array_add(self->tapped, transport);
 	}
+	if (bridged)
+		pg_bridges_offer_pm(self, transport);
 }
 
 /* The store is there: @bridge asks for its consent (or has it) and starts. */
@@ -367,6 +382,7 @@ pg_bridges_add_made(PgBridges *self, const PgBridgeConfig *config)
 	}
 	g_ptr_array_add(self->bridges, bridge);
 	g_hash_table_insert(self->by_account, bridge->account, bridge);
+	pg_bridges_offer_pm(self, bridge->transport);
 	return bridge;
 }
 
@@ -557,6 +573,7 @@ pg_bridges_free(PgBridges *self)
 		pg_bridge_clients_commands_remove(transport);
 	}
 	g_ptr_array_unref(self->tapped);
+	g_ptr_array_unref(self->pm_offered);
 	g_ptr_array_unref(self->transports);
 	g_ptr_array_unref(self->bridges);
 	/* after the bridges, which borrow them */
