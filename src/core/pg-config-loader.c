@@ -36,6 +36,20 @@ pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *key, 
 }
 
 void
+pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *const *allowed,
+		     gboolean (*also_allowed)(const gchar *key))
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(loader->keyfile, group, NULL, NULL);
+
+	for (guint i = 0; keys != NULL && keys[i] != NULL; i++) {
+		if (also_allowed != NULL && also_allowed(keys[i]))
+			continue;
+		if (!g_strv_contains(allowed, keys[i]))
+			pg_config_problem(loader, group, keys[i], "unknown key");
+	}
+}
+
+void
 pg_config_key_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
 {
 	va_list args;

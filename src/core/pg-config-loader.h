@@ -29,6 +29,11 @@ void pg_config_problem(PgConfigLoader *loader, const gchar *group, const gchar *
  * file and group when it takes them over. */
 void pg_config_key_problem(GPtrArray *problems, const gchar *key, const gchar *format, ...)
     G_GNUC_PRINTF(3, 4);
+/* A problem "unknown key" for each key of @group that is neither in
+ * @allowed nor, when @also_allowed is not NULL, one it accepts (the keys
+ * another parser reads, e.g. pg-config-options.c's option.*). */
+void pg_config_check_keys(PgConfigLoader *loader, const gchar *group, const gchar *const *allowed,
+			  gboolean (*also_allowed)(const gchar *key));
 /* Returns: (transfer full) the trimmed string value, or NULL if absent; an
  * empty value is reported as a problem when @required. */
 gchar *pg_config_get_string(PgConfigLoader *loader, const gchar *group, const gchar *key,
