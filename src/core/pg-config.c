@@ -6,7 +6,8 @@
  * never logged.  A config file holding an inline secret must not be
  * world-readable; a secret_file must not be readable by group or others.
  * The same goes for the Kannel password and token of an sms transport
- * (kannel_password / kannel_password_file, kannel_token / kannel_token_file).
+ * (kannel_password / kannel_password_file, kannel_token / kannel_token_file)
+ * and for a [webirc NAME] group's password (password / password_file).
  *
  * This file reads [polygate], [xmpp] and [http] and walks the groups; each
  * other group kind has its own file: [transport NAME] pg-config-transport.c,
@@ -233,9 +234,10 @@ pg_config_check_file_mode(PgConfigLoader *loader)
 	struct stat st;
 	if (stat(loader->path, &st) == 0 && (st.st_mode & S_IROTH) != 0)
 		pg_config_problem(loader, NULL, NULL,
-				  "holds a secret inline (secret, kannel_password or kannel_token) but "
-				  "is world-readable (mode %04o); run: chmod o-rwx %s, or use "
-				  "secret_file, kannel_password_file, kannel_token_file",
+				  "holds a secret inline (secret, kannel_password, kannel_token or a "
+				  "[webirc NAME] password) but is world-readable (mode %04o); run: "
+				  "chmod o-rwx %s, or use secret_file, kannel_password_file, "
+				  "kannel_token_file or password_file",
 				  (guint)(st.st_mode & 07777), loader->path);
 }
 

@@ -115,6 +115,27 @@ def test_check_config_refuses_a_world_readable_config_with_an_inline_secret(
     assert "world-readable" in result.stdout + result.stderr
 
 
+def test_check_config_names_an_inline_webirc_password_in_a_world_readable_config(
+        polygate_binary, config_dir):
+    # the [webirc NAME] password is the only inline secret here: the refusal
+    # must say so, and name password_file as the way out
+    text = good_config(config_dir).replace("secret = ", "secret_file = sms.secret\n#")
+    text += "\n[webirc libera]\nservers = irc.example.net\npassword = " + util.secret()
+    text += "\nhost_suffix = users.example.org\n"
+    path = write_config(config_dir, text, mode=0o644)
+    result = run_binary(polygate_binary, "--check-config", "--config", path)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    lines = [line for line in out.splitlines() if "world-readable" in line]
+    assert len(lines) == 1, out
+    assert "[webirc NAME] password" in lines[0], out
+    assert re.search(r"\bpassword_file\b", lines[0]), out
+    # and nothing else is wrong with the file
+    os.chmod(path, 0o640)
+    result = run_binary(polygate_binary, "--check-config", "--config", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_check_config_refuses_a_group_readable_secret_file(polygate_binary, config_dir):
     os.chmod(config_dir / "sms.secret", 0o640)
     path = write_config(config_dir, good_config(config_dir))

@@ -571,8 +571,9 @@ test_config_world_readable_file_with_inline_secret(PgTestFixture *fixture,
 	config = pg_config_load(fixture->config_path, &error);
 	g_assert_null(config);
 	g_assert_error(error, PG_ERROR, PG_ERROR_CONFIG);
-	pg_test_assert_contains(error->message, "holds a secret inline (secret, kannel_password or "
-						"kannel_token) but is world-readable (mode 0644)");
+	pg_test_assert_contains(error->message, "holds a secret inline (secret, kannel_password, "
+						"kannel_token or a [webirc NAME] password) but is "
+						"world-readable (mode 0644)");
 	g_clear_error(&error);
 
 	g_assert_cmpint(g_chmod(fixture->config_path, 0640), ==, 0);
