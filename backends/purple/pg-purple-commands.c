@@ -228,6 +228,7 @@ pg_purple_commands_set_pin(PgPurpleAccount *entry, const PgIpcMessage *msg)
 				 ? g_strdup(pg_ipc_message_get_string(msg, "cert_sha256"))
 				 : NULL;
 	g_clear_pointer(&entry->pin_failure, g_free);
+	entry->deaf = pg_ipc_message_get_boolean(msg, "deaf", FALSE);
 }
 
 static gboolean

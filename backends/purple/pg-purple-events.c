@@ -528,7 +528,9 @@ pg_purple_events_chat_topic_changed_cb(PurpleConversation *conv, const gchar *wh
  * we use is lost: the sender, the text and the SEND flag are all here, we
  * never ignore anyone, and the lines prpl-irc writes into a channel itself
  * (a kick: see wrote_msg_cb) do not come through here.  A line for a room
- * or an account that is not ours goes on as before (FALSE). */
+ * or an account that is not ours goes on as before (FALSE).  A deaf
+ * account's lines (login's deaf, src/ipc/pg-ipc-message.h) are dropped
+ * here the same way, unforwarded. */
 static gboolean
 pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, gchar **message,
 				       PurpleConversation *conv, PurpleMessageFlags *flags,
@@ -540,6 +542,8 @@ pg_purple_events_receiving_chat_msg_cb(PurpleAccount *account, gchar **sender, g
 
 	if (entry == NULL || room == NULL || *sender == NULL || *message == NULL)
 		return FALSE;
+	if (entry->deaf)
+		return TRUE;
 	body = pg_purple_text_plain(*message);
 	/* our own sends come back with PURPLE_MESSAGE_SEND: the daemon decides
 	 * whether to echo them (MUC wants the echo) */

@@ -44,6 +44,9 @@ typedef struct {
 	/* IRC: the WEBIRC line, sent before the registration, then wiped
 	 * (pg-purple-ident.c) */
 	PgSecret *webirc;
+	/* login's deaf: its channel lines are not forwarded
+	 * (pg_purple_events_receiving_chat_msg_cb) */
+	gboolean deaf;
 	/* IRC: casefolded room -> its own encoding (join-room's charset),
 	 * pg-purple-lines.c */
 	GHashTable *room_charsets;

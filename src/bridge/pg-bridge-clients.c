@@ -485,7 +485,7 @@ pg_bridge_client_connect(PgBridgeClient *client)
 	if (!pg_supervisor_login(bridge->supervisor, client->account,
 				 pg_bridge_link_login_new(bridge, client->account,
 							  client->wanted_nick, realname, "xmpp",
-							  FALSE),
+							  FALSE, TRUE),
 				 &error)) {
 		client->state = PG_BRIDGE_CLIENT_PARKED;
 		pg_bridge_client_count(client, FALSE);

@@ -33,7 +33,7 @@ pg_bridge_fail(PgBridge *bridge, PgBridgeDirection direction, gchar *text)
 
 PgIpcMessage *
 pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *nick,
-			 const gchar *realname, const gchar *ident, gboolean sasl)
+			 const gchar *realname, const gchar *ident, gboolean sasl, gboolean deaf)
 {
 	const PgBridgeConfig *config = bridge->config;
 	const PgTransportConfig *transport = bridge->transport_config;
@@ -69,7 +69,8 @@ pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *ni
 	    PG_IPC_CMD_LOGIN, 0, "account", g_variant_new_string(account), "protocol",
 	    g_variant_new_string("prpl-irc"), "username", g_variant_new_string(username),
 	    "password", password != NULL ? pg_ipc_variant_new_secret(password) : NULL, "options",
-	    g_variant_builder_end(options), NULL);
+	    g_variant_builder_end(options), "deaf", deaf ? g_variant_new_boolean(TRUE) : NULL,
+	    NULL);
 }
 
 static PgIpcMessage *
@@ -79,7 +80,7 @@ pg_bridge_link_login_message(PgBridge *bridge)
 						     bridge->config->channel, bridge->config->room);
 
 	return pg_bridge_link_login_new(bridge, bridge->account, bridge->config->nick, realname,
-					"bridge", TRUE);
+					"bridge", TRUE, FALSE);
 }
 
 void

@@ -198,9 +198,12 @@ void pg_bridge_link_topic(PgBridge *bridge, const gchar *text);
 /* The login of an IRC client of @bridge's server as @account (the bridge's
  * own, or an occupant's, pg-bridge-clients.c): one path for both, so every
  * option the network needs reaches both.  With @sasl, the bridge's SASL
- * password.  Returns: (transfer full) */
+ * password.  With @deaf, the worker does not forward the channel's lines
+ * (an occupant's connection: the bridge's own client reads them).
+ * Returns: (transfer full) */
 PgIpcMessage *pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *nick,
-				       const gchar *realname, const gchar *ident, gboolean sasl);
+				       const gchar *realname, const gchar *ident, gboolean sasl,
+				       gboolean deaf);
 
 /* pg-bridge-clients.c: one IRC connection per XMPP occupant who speaks
  * (irc_clients = per-occupant). */

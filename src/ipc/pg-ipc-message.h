@@ -85,6 +85,13 @@
  *                of the one certificate the server may present over TLS;
  *                the worker accepts it without libpurple's checks or a
  *                prompt, and refuses any other (backends/purple/pg-purple-pin.c)
+ *   deaf         login: TRUE for an account that speaks in its channels but
+ *                whose channel lines nobody reads (a community bridge's
+ *                connection for one XMPP occupant, src/bridge/pg-bridge-clients.c:
+ *                the bridge's own client reads the channel); the worker
+ *                does not forward them (room-message), saving one event
+ *                per line per such account.  Its private messages, joins
+ *                and parts still come.
  *   after_connect  login: for prpl-irc, raw IRC lines (joined by '\n', at
  *                most PG_IPC_AFTER_CONNECT_MAX_LINES of
  *                PG_IPC_AFTER_CONNECT_LINE_MAX bytes, no CR or NUL) the worker
@@ -229,8 +236,9 @@ G_BEGIN_DECLS
  * v15: room-ban, a ban set or lifted in a room by someone else.
  * v16: login may carry webirc, the IRCv3 WEBIRC line sent before the
  *     registration; connection (worker -> daemon) gives the ports of an
- *     account's IRC connection for the identd (src/session/pg-ident.h). */
-#define PG_IPC_PROTOCOL_VERSION 16
+ *     account's IRC connection for the identd (src/session/pg-ident.h).
+ * v17: login may carry deaf: the account's channel lines are not forwarded. */
+#define PG_IPC_PROTOCOL_VERSION 17
 /* after_connect: at most this many lines, each of at most this many bytes
  * (RFC 2812 §2.3: 512 with CR LF; the rest is room to spare) */
 #define PG_IPC_AFTER_CONNECT_MAX_LINES 10
@@ -250,7 +258,7 @@ G_BEGIN_DECLS
 	X(CMD_LOGIN, "login", CMD,                                                                \
 	  "account:s protocol:s username:s password:s?! identify_password:s?! "                    \
 	  "options:a{ss}? pin:as? state:a{ss}? cert_sha256:s? after_connect:s?! "                 \
-	  "webirc:s?!")                                                                           \
+	  "webirc:s?! deaf:b?")                                                                           \
 	X(CMD_LOGOUT, "logout", CMD, "account:s")                                                 \
 	X(CMD_SET_STATUS, "set-status", CMD, "account:s status:s message:s?")                     \
 	X(CMD_SEND_IM, "send-im", CMD, "account:s to:s body:s message_id:s? receipt:u?")          \

@@ -475,9 +475,10 @@ pg_test_dir_entries(const gchar *path)
 	return count;
 }
 
+/* @deaf: login's deaf field (NULL: none) */
 static PgIpcMessage *
-pg_test_login_message(const gchar *key, const gchar *nick, const gchar *host,
-		      const gchar *password)
+pg_test_login_message_full(const gchar *key, const gchar *nick, const gchar *host,
+			   const gchar *password, GVariant *deaf)
 {
 	g_autofree gchar *username = g_strdup_printf("%s@%s", nick, host);
 	g_autofree gchar *port = g_strdup_printf("%u", pg_test_ngircd.port);
@@ -493,7 +494,14 @@ pg_test_login_message(const gchar *key, const gchar *nick, const gchar *host,
 				  "protocol", g_variant_new_string("prpl-irc"), "username",
 				  g_variant_new_string(username), "password",
 				  pg_ipc_variant_new_secret(secret), "options",
-				  g_variant_builder_end(&options), NULL);
+				  g_variant_builder_end(&options), "deaf", deaf, NULL);
+}
+
+static PgIpcMessage *
+pg_test_login_message(const gchar *key, const gchar *nick, const gchar *host,
+		      const gchar *password)
+{
+	return pg_test_login_message_full(key, nick, host, password, NULL);
 }
 
 static guint64
@@ -958,6 +966,69 @@ test_worker_irc_several_accounts(void)
 	pg_test_worker_shutdown(worker);
 }
 
+/* A deaf account (login's deaf: a community bridge's occupant connection,
+ * src/bridge/pg-bridge-clients.c) is in the channel and speaks there, but
+ * the channel's lines are not forwarded for it: the bridge's own client
+ * reads them already, and N such connections would send each line N times
+ * more.  Its private messages still come. */
+static void
+test_worker_irc_deaf_account(void)
+{
+	g_autoptr(PgTestWorker) worker = pg_test_worker_spawn();
+	g_autoptr(PgTestIrc) irc = NULL;
+	const gchar *hear = "hear@example.org/irc";
+	const gchar *deaf = "deaf@example.org/irc";
+
+	pg_test_worker_handshake(worker);
+	pg_test_worker_send(worker,
+			    pg_test_login_message(hear, "pghear", "127.0.0.1", PG_TEST_IRC_PASSWORD));
+	pg_test_worker_send(worker,
+			    pg_test_login_message_full(deaf, "pgdeaf", "127.0.0.1",
+						       PG_TEST_IRC_PASSWORD, g_variant_new_boolean(TRUE)));
+	for (guint i = 0; i < 2; i++) {
+		const gchar *key = i == 0 ? hear : deaf;
+		g_autoptr(PgIpcMessage) joined = NULL;
+		g_autoptr(PgIpcMessage) state = NULL;
+		state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
+		while (g_strcmp0(pg_ipc_message_get_string(state, "state"), "connecting") == 0) {
+			g_clear_pointer(&state, pg_ipc_message_free);
+			state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
+		}
+		g_assert_cmpstr(pg_ipc_message_get_string(state, "state"), ==, "connected");
+		pg_test_worker_send(worker, pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
+							       g_variant_new_string(key), "room",
+							       g_variant_new_string("#deaf"), NULL));
+		joined = pg_test_worker_wait(worker, PG_IPC_EVT_ROOM_JOINED, "account", key);
+	}
+	irc = pg_test_irc_connect("rawdeaf");
+	pg_test_irc_send(irc, "JOIN #deaf");
+	g_free(pg_test_irc_wait(irc, " 366 "));
+	/* the deaf account speaks in the channel */
+	pg_test_worker_send(worker, pg_ipc_message_new(PG_IPC_CMD_ROOM_MESSAGE, 0, "account",
+						       g_variant_new_string(deaf), "room",
+						       g_variant_new_string("#deaf"), "body",
+						       g_variant_new_string("from the deaf one"), NULL));
+	g_free(pg_test_irc_wait(irc, ":pgdeaf!"));
+	pg_test_irc_send(irc, "PRIVMSG #deaf :to the channel");
+	pg_test_irc_send(irc, "PRIVMSG pgdeaf :to the deaf one");
+	{
+		g_autoptr(PgIpcMessage) heard =
+		    pg_test_worker_wait(worker, PG_IPC_EVT_ROOM_MESSAGE, "from", "rawdeaf");
+		g_autoptr(PgIpcMessage) im =
+		    pg_test_worker_wait(worker, PG_IPC_EVT_IM_RECEIVED, "account", deaf);
+		g_assert_cmpstr(pg_ipc_message_get_string(heard, "account"), ==, hear);
+		g_assert_cmpstr(pg_ipc_message_get_string(im, "body"), ==, "to the deaf one");
+	}
+	/* the PM came after the channel line on the same connection: had the
+	 * deaf account forwarded the line, it would be queued by now */
+	for (guint i = 0; i < worker->events->len; i++) {
+		PgIpcMessage *msg = g_ptr_array_index(worker->events, i);
+		if (msg->kind == PG_IPC_EVT_ROOM_MESSAGE)
+			g_assert_cmpstr(pg_ipc_message_get_string(msg, "account"), !=, deaf);
+	}
+	pg_test_worker_shutdown(worker);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -975,6 +1046,8 @@ main(int argc, char **argv)
 			test_worker_closing_the_socket_stops_it);
 	g_test_add_func("/worker/irc/several-accounts-share-one-worker",
 			test_worker_irc_several_accounts);
+	g_test_add_func("/worker/irc/a-deaf-account-hears-no-channel-lines",
+			test_worker_irc_deaf_account);
 	status = g_test_run();
 	pg_test_ngircd_stop();
 	return status;
