@@ -8,7 +8,7 @@
  * Plain records, no libpurple: the daemon never links it.  The typing rules
  * here (what a valid int, bool or list value is) are the ones both the form
  * (src/network/pg-purple-form.c) and --check-config apply, and the worker
- * reads the values the same way (pg-purple-commands.c).
+ * reads the values the same way (backends/purple/pg-purple-login.c).
  */
 #pragma once
 
