@@ -141,6 +141,9 @@ def main():
                         help="perf record (DWARF call graphs) the daemon into FILE during the crowd's bursts")
     parser.add_argument("--no-mam", action="store_true",
                         help="the room without mod_muc_mam (what the archive costs Prosody)")
+    parser.add_argument("--quiet-puppets", action="store_true",
+                        help="load contrib/prosody/mod_polygate_quiet_puppets.lua on the MUC "
+                             "(the puppets get no room traffic)")
     args = parser.parse_args()
     args.binary = benchlib.binary_or_exit(args.binary)
     if args.crowd_lines is None:
@@ -151,8 +154,15 @@ def main():
     certs = os.path.join(top, "certs")
     os.makedirs(certs)
     util.selfsigned_cert(certs, DOMAIN)
+    muc_lines = list(MUC_COMPONENT[:1] if args.no_mam else MUC_COMPONENT)
+    plugin_paths = ()
+    if args.quiet_puppets:
+        muc_lines = [muc_lines[0], '  modules_enabled = { "polygate_quiet_puppets"%s }'
+                     % ("" if args.no_mam else ', "muc_mam"'),
+                     f'  polygate_puppet_hosts = {{ "{IRC}" }}'] + muc_lines[2:]
+        plugin_paths = (os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "prosody"),)
     prosody = Prosody(os.path.join(top, "prosody"), certs, components=(IRC, "ircnet.localhost"),
-                      extra_lines=MUC_COMPONENT[:1] if args.no_mam else MUC_COMPONENT)
+                      plugin_paths=plugin_paths, extra_lines=muc_lines)
     prosody.create_user("harness")
     prosody.start()
     ngircd = Ngircd(os.path.join(top, "ngircd")).start()
