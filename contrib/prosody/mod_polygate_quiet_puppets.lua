@@ -35,11 +35,25 @@ local room_mt = muc.room_mt;
 local puppet_hosts = module:get_option_set("polygate_puppet_hosts", {});
 local MUC_USER = "http://jabber.org/protocol/muc#user";
 
--- @real_jid is a bridge's puppet (not its relay).
+-- @real_jid is a bridge's puppet (not its relay).  Asked for each
+-- occupant of each line, so the answers are kept (at most MEMO_MAX JIDs,
+-- then forgotten all at once).
+local MEMO_MAX = 100000;
+local memo, memo_size = {}, 0;
+
 local function is_puppet_jid(real_jid)
+	local known = memo[real_jid];
+	if known ~= nil then
+		return known;
+	end
 	local node, host, resource = jid.split(real_jid);
-	return resource == "bridge" and puppet_hosts:contains(host)
+	known = resource == "bridge" and puppet_hosts:contains(host)
 		and node ~= nil and not node:match("^bridge%.");
+	if memo_size >= MEMO_MAX then
+		memo, memo_size = {}, 0;
+	end
+	memo[real_jid], memo_size = known, memo_size + 1;
+	return known;
 end
 
 -- Every session of @occupant is a bridge's puppet.
