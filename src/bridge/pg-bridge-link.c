@@ -61,8 +61,13 @@ pg_bridge_link_login_new(PgBridge *bridge, const gchar *account, const gchar *ni
 	g_variant_builder_add(options, "{ss}", "ratelimit-interval", interval);
 	g_variant_builder_add(options, "{ss}", "ratelimit-burst", burst);
 	g_variant_builder_add(options, "{ss}", "sasl", password != NULL ? "true" : "false");
-	if (password != NULL)
+	if (password != NULL) {
 		g_variant_builder_add(options, "{ss}", "auth_plain_in_clear", "true");
+		/* the account is the nick's: without "saslname" this prpl-irc
+		 * sends the realname as the PLAIN authcid (RFC 4616 §2), which
+		 * the services refuse (904) */
+		g_variant_builder_add(options, "{ss}", "saslname", nick);
+	}
 	/* prpl-irc authenticates SASL with the account password; the secret
 	 * travels in a wiped frame (pg-ipc-message.h '!') */
 	return pg_ipc_message_new(
