@@ -16,13 +16,13 @@ import uuid
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    MUC, MUC_COMPONENT, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridged,
-    make_irc, ngircd)
+    MUC, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridged,
+    make_irc, ngircd, start_bridge_prosody)
 from harness.bridge import IRC
 from harness.client import XmppClient
 from harness.ircgw import (join_room, messages, presences, record_stream, statuses, unique,
                            wait_message)
-from harness.prosody import DOMAIN, Prosody
+from harness.prosody import DOMAIN
 # the bridge's own tests, collected here again with this module's Prosody
 from test_bridge import (  # noqa: F401
     test_an_irc_nick_taken_in_the_room_joins_with_the_suffix,
@@ -40,15 +40,10 @@ def bridge_names():
 
 @pytest.fixture(scope="module")
 def bridge_prosody(tmp_path_factory, cert_dir):
-    lines = [line.replace('"muc_mam"', '"muc_mam", "polygate_quiet_puppets"')
-             for line in MUC_COMPONENT]
     # the gateway's domain, and the users' own for the raw clients below
-    lines.append(f'  polygate_puppet_hosts = {{ "{IRC}", "{DOMAIN}" }}')
-    server = Prosody(str(tmp_path_factory.mktemp("prosody-quiet")), cert_dir,
-                     components=(IRC, "ircnet.localhost"), plugin_paths=[MODULES],
-                     extra_lines=lines)
-    server.create_user("harness")
-    server.start()
+    server = start_bridge_prosody(
+        tmp_path_factory, cert_dir, ("polygate_quiet_puppets",), [MODULES],
+        [f'  polygate_puppet_hosts = {{ "{IRC}", "{DOMAIN}" }}'])
     yield server
     server.stop()
 

@@ -13,11 +13,9 @@ import os
 import pytest
 
 from harness.bridge import (  # noqa: F401 (fixtures)
-    MUC_COMPONENT, bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridged,
-    make_irc, ngircd, presence_of)
-from harness.bridge import IRC
+    bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridged,
+    make_irc, ngircd, presence_of, start_bridge_prosody)
 from harness.ircgw import presences, ptype, wait_presence
-from harness.prosody import Prosody
 
 MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prosody-modules")
 INTERVAL = 5
@@ -35,12 +33,7 @@ def bridge_options():
 
 @pytest.fixture(scope="module")
 def bridge_prosody(tmp_path_factory, cert_dir):
-    lines = [line.replace('"muc_mam"', '"muc_mam", "pg_muc_drop"') for line in MUC_COMPONENT]
-    server = Prosody(str(tmp_path_factory.mktemp("prosody-bridge")), cert_dir,
-                     components=(IRC, "ircnet.localhost"), plugin_paths=[MODULES],
-                     extra_lines=lines)
-    server.create_user("harness")
-    server.start()
+    server = start_bridge_prosody(tmp_path_factory, cert_dir, ("pg_muc_drop",), [MODULES])
     yield server
     server.stop()
 

@@ -909,6 +909,23 @@ test_worker_closing_the_socket_stops_it(void)
 	g_assert_cmpuint(pg_test_dir_entries(worker->user_dir), ==, 0);
 }
 
+/* Wait until @key is connected (past "connecting"), then join @room. */
+static void
+pg_test_worker_connected_join(PgTestWorker *worker, const gchar *key, const gchar *room)
+{
+	g_autoptr(PgIpcMessage) state =
+	    pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
+
+	while (g_strcmp0(pg_ipc_message_get_string(state, "state"), "connecting") == 0) {
+		g_clear_pointer(&state, pg_ipc_message_free);
+		state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
+	}
+	g_assert_cmpstr(pg_ipc_message_get_string(state, "state"), ==, "connected");
+	pg_test_worker_send(worker, pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
+						       g_variant_new_string(key), "room",
+						       g_variant_new_string(room), NULL));
+}
+
 static void
 test_worker_irc_several_accounts(void)
 {
@@ -929,16 +946,7 @@ test_worker_irc_several_accounts(void)
 	}
 	for (guint i = 0; i < n; i++) {
 		g_autofree gchar *key = g_strdup_printf("user%u@example.org/irc", i);
-		g_autoptr(PgIpcMessage) state = NULL;
-		state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
-		while (g_strcmp0(pg_ipc_message_get_string(state, "state"), "connecting") == 0) {
-			g_clear_pointer(&state, pg_ipc_message_free);
-			state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
-		}
-		g_assert_cmpstr(pg_ipc_message_get_string(state, "state"), ==, "connected");
-		pg_test_worker_send(worker, pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
-							       g_variant_new_string(key), "room",
-							       g_variant_new_string("#many"), NULL));
+		pg_test_worker_connected_join(worker, key, "#many");
 	}
 	for (guint i = 0; i < n; i++) {
 		g_autofree gchar *key = g_strdup_printf("user%u@example.org/irc", i);
@@ -988,16 +996,7 @@ test_worker_irc_deaf_account(void)
 	for (guint i = 0; i < 2; i++) {
 		const gchar *key = i == 0 ? hear : deaf;
 		g_autoptr(PgIpcMessage) joined = NULL;
-		g_autoptr(PgIpcMessage) state = NULL;
-		state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
-		while (g_strcmp0(pg_ipc_message_get_string(state, "state"), "connecting") == 0) {
-			g_clear_pointer(&state, pg_ipc_message_free);
-			state = pg_test_worker_wait(worker, PG_IPC_EVT_LOGIN_STATE, "account", key);
-		}
-		g_assert_cmpstr(pg_ipc_message_get_string(state, "state"), ==, "connected");
-		pg_test_worker_send(worker, pg_ipc_message_new(PG_IPC_CMD_JOIN_ROOM, 0, "account",
-							       g_variant_new_string(key), "room",
-							       g_variant_new_string("#deaf"), NULL));
+		pg_test_worker_connected_join(worker, key, "#deaf");
 		joined = pg_test_worker_wait(worker, PG_IPC_EVT_ROOM_JOINED, "account", key);
 	}
 	irc = pg_test_irc_connect("rawdeaf");

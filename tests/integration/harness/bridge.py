@@ -71,12 +71,24 @@ def bridge_options():
     return {}
 
 
-@pytest.fixture(scope="module")
-def bridge_prosody(tmp_path_factory, cert_dir):
+def start_bridge_prosody(tmp_path_factory, cert_dir, muc_modules=(), plugin_paths=(),
+                         muc_lines=()):
+    """The bridges' Prosody, started: the MUC component with mod_muc_mam
+    and @muc_modules (found in @plugin_paths), plus @muc_lines in its
+    section.  The caller stops it."""
+    modules = "".join(f', "{m}"' for m in muc_modules)
+    lines = [line.replace('"muc_mam"', '"muc_mam"' + modules) for line in MUC_COMPONENT]
     server = Prosody(str(tmp_path_factory.mktemp("prosody-bridge")), cert_dir,
-                     components=(IRC, "ircnet.localhost"), extra_lines=MUC_COMPONENT)
+                     components=(IRC, "ircnet.localhost"), plugin_paths=plugin_paths,
+                     extra_lines=lines + list(muc_lines))
     server.create_user("harness")
     server.start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def bridge_prosody(tmp_path_factory, cert_dir):
+    server = start_bridge_prosody(tmp_path_factory, cert_dir)
     yield server
     server.stop()
 
