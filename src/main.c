@@ -235,6 +235,7 @@ pg_main_run(const PgConfig *config)
 	pg_session_manager_set_ident(sessions, ident);
 	pg_session_manager_set_protocols(sessions, protocols);
 	bridges = pg_bridges_new(config, worker_path);
+	pg_bridges_set_vault(bridges, vault);
 	pg_bridges_set_ident(bridges, ident);
 	pg_bridges_set_protocols(bridges, protocols);
 	for (guint i = 0; i < config->transports->len; i++) {

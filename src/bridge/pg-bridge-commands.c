@@ -6,7 +6,9 @@
  *   bridge-create   a form with the keys of a [bridge NAME] group, checked
  *                   by the config's own code (core/pg-config-bridge-form.h);
  *                   the bridge is kept in the store, comes back after a
- *                   restart, and waits for a chanop's approve like any other
+ *                   restart, and waits for a chanop's approve like any other;
+ *                   its SASL password is a text-private field (XEP-0004
+ *                   §3.3), kept sealed (pg-bridges.c), never shown again
  *   bridge-remove   a bridge made by command: its puppets and relay leave
  *                   the room, its IRC client the channel; its store state
  *                   (consent, id map, counters, spool) is kept or dropped
@@ -242,6 +244,9 @@ pg_bridge_commands_create_form_cb(PgTransport *transport, const gchar *user_jid,
 	pg_bridge_commands_field(form, "room", "Room, e.g. project@conference.example.org", TRUE,
 				 NULL);
 	pg_bridge_commands_field(form, "nick", "The bridge's IRC nick", TRUE, NULL);
+	/* XEP-0004 §3.3: never carries a value back; sealed, not logged */
+	pg_form_add_field(form, PG_CONFIG_BRIDGE_FORM_SASL_PASSWORD, "text-private",
+			  "SASL PLAIN password of the nick's account (empty: none)", FALSE, NULL);
 	pg_bridge_commands_field(form, "puppet_suffix", "Suffix of a taken nick", FALSE, NULL);
 	pg_form_add_field(form, "phase", "list-single", "Phase", FALSE, "live");
 	pg_form_add_option(form, "live: both ways", "live");

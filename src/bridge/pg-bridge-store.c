@@ -49,8 +49,10 @@
  *   v2  bridge.held_out (IRC people a room limit keeps out of the room)
  *   v3  made (the bridges an admin made by command: their group's text)
  *   v4  private_messages (whether an XMPP person takes private messages
- *       from IRC, by bare JID: pg-bridge-store-prefs.c) */
-#define PG_BRIDGE_STORE_SCHEMA_VERSION 4
+ *       from IRC, by bare JID: pg-bridge-store-prefs.c)
+ *   v5  made.sasl_sealed (a made bridge's SASL password, sealed by the
+ *       registry's vault: pg-bridges.c; never plain here) */
+#define PG_BRIDGE_STORE_SCHEMA_VERSION 5
 
 static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERSION + 1] = {
     [1] = "CREATE TABLE bridge ("
@@ -103,6 +105,7 @@ static const gchar *const pg_bridge_store_migrations[PG_BRIDGE_STORE_SCHEMA_VERS
     [4] = "CREATE TABLE private_messages ("
 	  "  jid TEXT PRIMARY KEY, allow INTEGER NOT NULL, updated_us INTEGER NOT NULL"
 	  ") WITHOUT ROWID;",
+    [5] = "ALTER TABLE made ADD COLUMN sasl_sealed BLOB;",
 };
 
 #define PG_BRIDGE_STORE_BUSY_TIMEOUT_MS 5000

@@ -49,11 +49,17 @@ gboolean pg_bridge_store_remove(PgBridgeStore *self, const gchar *bridge, GError
 /* ---- bridges made by an admin's command (pg-bridge-store-made.c) ---- */
 
 /* Keeps @bridge, made by @by, as @data (the text of its [bridge NAME]
- * group, core/pg-config-bridge-form.h).  PG_ERROR_CONFLICT if a bridge of
- * that name is kept already. */
+ * group, core/pg-config-bridge-form.h) with @sasl_sealed (nullable: its
+ * SASL password as sealed by the caller; the store never sees it plain).
+ * PG_ERROR_CONFLICT if a bridge of that name is kept already. */
 gboolean pg_bridge_store_add_made(PgBridgeStore *self, const gchar *bridge, const gchar *data,
-				  const gchar *by, gint64 now_us, GError **error);
-/* Forgets that @bridge was made (its state stays: pg_bridge_store_remove()). */
+				  GBytes *sasl_sealed, const gchar *by, gint64 now_us,
+				  GError **error);
+/* The sealed SASL password kept with @bridge, or NULL (none, or @error). */
+GBytes *pg_bridge_store_get_made_sasl(PgBridgeStore *self, const gchar *bridge,
+				      GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Forgets that @bridge was made, with its sealed SASL password (its state
+ * stays: pg_bridge_store_remove()). */
 gboolean pg_bridge_store_drop_made(PgBridgeStore *self, const gchar *bridge, GError **error);
 /* Returns: (transfer full) (element-type utf8) the data of every bridge
  * made by command, oldest first, or NULL with @error. */

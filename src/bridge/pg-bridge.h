@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "core/pg-config.h"
+#include "registry/pg-vault.h"
 #include "session/pg-ident.h"
 #include "xmpp/pg-transport.h"
 
@@ -25,6 +26,9 @@ typedef struct _PgBridges PgBridges;
 PgBridges *pg_bridges_new(const PgConfig *config, const gchar *worker_path);
 /* Where each protocol's plugin is (pg-supervisor.h); a reference is taken. */
 void pg_bridges_set_protocols(PgBridges *self, GHashTable *protocols);
+/* The registry's vault (borrowed; outlives the bridges): it seals the SASL
+ * password of a bridge made by command (pg-bridges.c). */
+void pg_bridges_set_vault(PgBridges *self, PgVault *vault);
 /* identd and WEBIRC for every IRC client of the bridges (session/pg-ident.h);
  * borrowed, outlives the bridges. */
 void pg_bridges_set_ident(PgBridges *self, PgIdent *ident);

@@ -19,6 +19,14 @@
  * group's text (pg-bridge-store-made.c) and made again at each start,
  * checked against that start's config; a config group of the same name
  * wins.  bridge-remove takes it away while the gateway runs.
+ *
+ * A made bridge's SASL password (the create form's text-private field) is
+ * sealed by the registry's vault (registry/pg-vault.h, AES-256-GCM, the
+ * bridge's name as associated data) before it reaches the store, and
+ * unsealed into its config at each start: the bridge store holds no key
+ * and no plain secret, and keeps the sealed blob in the made row, so that
+ * it goes when the bridge does.  The vault is lent by main.c, as to the
+ * registry; registry/ is below bridge/, so no cycle.
  */
 #define G_LOG_DOMAIN "pg-bridge"
 
@@ -31,6 +39,7 @@
 #include "core/pg-config-bridge-form.h"
 #include "core/pg-error.h"
 #include "network/pg-network.h"
+#include "registry/pg-vault.h"
 #include "session/pg-worker-dirs.h"
 #include "stanza/pg-stanza.h"
 
@@ -55,7 +64,16 @@ struct _PgBridges {
 	GPtrArray *not_started;  /* gchar *: why a bridge made by command did not start */
 	PgBridgeCommandsContext commands;
 	GHashTable *network_clients; /* server -> guint: occupant connections (pg-bridge-clients.c) */
+	PgVault *vault;              /* borrowed (main.c): seals made bridges' SASL passwords */
 };
+
+/* What a sealed SASL password is bound to: its bridge (a blob copied to
+ * another bridge's row does not open). */
+static gchar *
+pg_bridges_sasl_ad(const gchar *name)
+{
+	return g_strconcat("polygate bridge sasl_password ", name, NULL);
+}
 
 static PgBridge *pg_bridges_make_cb(gpointer manager, PgTransport *transport,
 				    GHashTable *values, const gchar *by, GError **error);
@@ -260,6 +278,12 @@ pg_bridges_set_ident(PgBridges *self, PgIdent *ident)
 }
 
 void
+pg_bridges_set_vault(PgBridges *self, PgVault *vault)
+{
+	self->vault = vault;
+}
+
+void
 pg_bridges_set_protocols(PgBridges *self, GHashTable *protocols)
 {
 	if (protocols != NULL)
@@ -386,6 +410,32 @@ pg_bridges_add_made(PgBridges *self, const PgBridgeConfig *config)
 	return bridge;
 }
 
+/* Into @config, the SASL password kept sealed with it, if any. */
+static gboolean
+pg_bridges_unseal_sasl(PgBridges *self, PgBridgeConfig *config, GError **error)
+{
+	g_autoptr(GError) store_error = NULL;
+	g_autoptr(GBytes) sealed =
+	    pg_bridge_store_get_made_sasl(self->store, config->name, &store_error);
+	g_autofree gchar *ad = NULL;
+
+	if (store_error != NULL) {
+		g_propagate_error(error, g_steal_pointer(&store_error));
+		return FALSE;
+	}
+	if (sealed == NULL)
+		return TRUE;
+	if (self->vault == NULL) {
+		g_set_error_literal(error, PG_ERROR, PG_ERROR_CRYPTO, "no vault to open it");
+		return FALSE;
+	}
+	ad = pg_bridges_sasl_ad(config->name);
+	g_clear_pointer(&config->sasl_password, pg_secret_free);
+	config->sasl_password =
+	    pg_vault_unseal(self->vault, sealed, (const guint8 *)ad, strlen(ad), error);
+	return config->sasl_password != NULL;
+}
+
 /* The bridges made by command in an earlier run, each checked again against
  * this run's config; one that fails stays in the store, not started, and
  * the bridges command says why. */
@@ -411,9 +461,41 @@ pg_bridges_load_made(PgBridges *self)
 			g_ptr_array_add(self->not_started, g_steal_pointer(&text));
 			continue;
 		}
+		if (!pg_bridges_unseal_sasl(self, config, &problem)) {
+			g_autofree gchar *text = g_strdup_printf(
+			    "bridge %s made by command did not start: its SASL password: %s",
+			    config->name, problem->message);
+			g_warning("%s", text);
+			g_ptr_array_add(self->not_started, g_steal_pointer(&text));
+			pg_bridge_config_free(config);
+			continue;
+		}
 		g_ptr_array_add(self->made, config);
 		pg_bridges_add_made(self, config);
 	}
+}
+
+/* @values without the password (which the config text never holds), and
+ * the password (XEP-0004 §3.3 text-private: neither logged nor echoed;
+ * pg-bridge-commands.c).  @values wipes its own strings (stanza/pg-form.c). */
+static GHashTable *
+pg_bridges_take_sasl(GHashTable *values, PgSecret **password)
+{
+	GHashTable *rest = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTableIter iter;
+	gpointer key, value;
+
+	*password = NULL;
+	g_hash_table_iter_init(&iter, values);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		if (g_strcmp0(key, PG_CONFIG_BRIDGE_FORM_SASL_PASSWORD) != 0) {
+			g_hash_table_insert(rest, key, value);
+			continue;
+		}
+		if (value != NULL && ((gchar *)value)[0] != '\0')
+			*password = pg_secret_new_from_string(value);
+	}
+	return rest;
 }
 
 static PgBridge *
@@ -422,7 +504,11 @@ pg_bridges_make_cb(gpointer manager, PgTransport *transport, GHashTable *values,
 {
 	PgBridges *self = manager;
 	g_autofree gchar *data = NULL;
+	g_autofree gchar *ad = NULL;
 	g_autoptr(PgBridgeConfig) config = NULL;
+	g_autoptr(PgSecret) password = NULL;
+	g_autoptr(GHashTable) rest = pg_bridges_take_sasl(values, &password);
+	g_autoptr(GBytes) sealed = NULL;
 	PgBridge *bridge;
 
 	if (self->store == NULL) {
@@ -430,17 +516,34 @@ pg_bridges_make_cb(gpointer manager, PgTransport *transport, GHashTable *values,
 				    "the bridges have not started");
 		return NULL;
 	}
-	data = pg_config_bridge_form_to_data(values, pg_transport_get_config(transport)->name,
+	data = pg_config_bridge_form_to_data(rest, pg_transport_get_config(transport)->name,
 					     error);
 	if (data == NULL)
 		return NULL;
 	config = pg_config_bridge_form_parse(self->config, data, self->made, error);
-	if (config == NULL ||
-	    !pg_bridge_store_add_made(self->store, config->name, data, by, g_get_real_time(),
-				      error))
+	if (config == NULL)
 		return NULL;
-	g_message("bridge %s: made by %s: %s on %s <-> %s", config->name, by, config->channel,
-		  config->server, config->room);
+	if (password != NULL) {
+		const gchar *plain = pg_secret_get_string(password);
+
+		if (self->vault == NULL) {
+			g_set_error_literal(error, PG_ERROR, PG_ERROR_SERVICE_UNAVAILABLE,
+					    PG_CONFIG_BRIDGE_FORM_SASL_PASSWORD ": no vault to keep it in");
+			return NULL;
+		}
+		ad = pg_bridges_sasl_ad(config->name);
+		sealed = pg_vault_seal(self->vault, (const guint8 *)plain, strlen(plain),
+				       (const guint8 *)ad, strlen(ad), error);
+		if (sealed == NULL)
+			return NULL;
+	}
+	if (!pg_bridge_store_add_made(self->store, config->name, data, sealed, by,
+				      g_get_real_time(), error))
+		return NULL;
+	config->sasl_password = g_steal_pointer(&password);
+	g_message("bridge %s: made by %s: %s on %s <-> %s%s", config->name, by, config->channel,
+		  config->server, config->room,
+		  config->sasl_password != NULL ? " (SASL password sealed)" : "");
 	bridge = pg_bridges_add_made(self, config);
 	g_ptr_array_add(self->made, g_steal_pointer(&config));
 	pg_bridges_bridge_start(self, bridge);

@@ -3,8 +3,10 @@
  *
  * A form is not a file: problems name the field only (the loader's form
  * mode, pg-config-loader.h), and a form may not name a file on the
- * gateway's disk (sasl_password_file): the bridge's SASL password stays
- * in the config file, whose owner is the host's, not an XMPP admin's. */
+ * gateway's disk (sasl_password_file), whose owner is the host's, not an
+ * XMPP admin's.  A made bridge's SASL password is the form's text-private
+ * field, which the caller takes out and seals (bridge/pg-bridges.c): it is
+ * never part of the group's text. */
 #include "config.h"
 
 #include <string.h>
@@ -72,8 +74,9 @@ pg_config_bridge_form_to_data(GHashTable *values, const gchar *transport, GError
 		}
 		if (g_str_has_prefix(key, "sasl_password")) {
 			g_set_error(error, PG_ERROR, PG_ERROR_BAD_REQUEST,
-				    "%s: a SASL password is set in the config file only "
-				    "([bridge NAME] sasl_password_file)",
+				    "%s: not a key of a bridge made by command (its SASL "
+				    "password is the form's " PG_CONFIG_BRIDGE_FORM_SASL_PASSWORD
+				    " field)",
 				    key);
 			return NULL;
 		}

@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 
 /* The form's field of the bridge's NAME. */
 #define PG_CONFIG_BRIDGE_FORM_NAME "name"
+/* The create form's text-private field: the bridge's SASL password, which
+ * never goes into the group's text (the caller seals it: bridge/pg-bridges.c) */
+#define PG_CONFIG_BRIDGE_FORM_SASL_PASSWORD "sasl_password"
 
 /* The [bridge NAME] group's text of a submitted form: @values (field var ->
  * value) hold "name" and the group's keys, an empty field being an absent

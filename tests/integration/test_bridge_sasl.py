@@ -1,18 +1,27 @@
-"""A configured bridge logs its IRC client in with SASL PLAIN
-(sasl_password_file; issue 11: the bridge's IRC client "is SASL-registered"),
-seen by another client as WHOIS 330.  The IRC network is inspircd + atheme
-(harness/services.py): ngircd has no SASL.
+"""A bridge made by command (bridge-create) logs its IRC client in with SASL
+PLAIN, as a configured one does with sasl_password_file (issue 11: the
+bridge's IRC client "is SASL-registered").
+
+The password is a text-private field (XEP-0004 §3.3) of the form; the
+gateway keeps it sealed by the registry's vault (src/registry/pg-vault.h),
+so it comes back after a restart, and shows nowhere: not in the gateway's
+log, not in the plain bytes of its SQLite files, not in the bridges
+command's answer nor in `polygate bridge status`.  Here the IRC network is
+inspircd + atheme (harness/services.py): ngircd has no SASL.
 """
 
+import glob
 import os
 
 import pytest
 
 from harness import services as irc_services
 from harness.bridge import (  # noqa: F401 (fixtures)
-    bridge_checker, bridge_configs, bridge_gateway, bridge_options, bridge_prosody)
+    IRC, NS_COMMANDS, bridge_checker, bridge_configs, bridge_gateway, bridge_options,
+    bridge_prosody, run_command, util_text)
 from harness.irc import IrcClient
 from harness.ircgw import unique, wait_until
+from test_bridge_admin import completed, execute, fields_for, status_of
 
 if not irc_services.available():
     pytest.skip("inspircd and atheme-services are not installed", allow_module_level=True)
@@ -63,4 +72,61 @@ def logged_in_as(bob, nick):
         if line.command == "330" and len(line.params) > 2:
             return line.params[2]
     return None
+
+
+def the_plain_bytes(gateway):
+    """Every file of the gateway's directory: log, registry, bridge store
+    (with their -wal and -shm)."""
+    found = b""
+    for path in glob.glob(os.path.join(os.path.dirname(gateway.database), "*")):
+        if os.path.isfile(path):
+            with open(path, "rb") as f:
+                found += f.read()
+    return found
+
+
+def test_a_bridge_made_by_command_logs_in_with_sasl_and_after_a_restart_too(
+        bridge_gateway, bridge_checker, ngircd):
+    name = unique("sasl")[:12]
+    fields = fields_for(name)
+    nick = fields["nick"] = unique("sb")  # short: NickServ's nick length
+    password = f"s3aled-{unique('pw')}"
+    ngircd.register_account(nick, password)
+    logs = (bridge_gateway.log_path,) + tuple(ngircd.log_paths)
+
+    # the form offers the password as text-private, with no value
+    reply = bridge_checker.iq_set(IRC, f"<command xmlns='{NS_COMMANDS}' node='bridge-create' "
+                                 "action='execute'/>")
+    form = util_text(reply)
+    assert "var='sasl_password'" in form or 'var="sasl_password"' in form, form
+    assert "text-private" in form, form
+
+    note = completed(execute(bridge_checker, "bridge-create",
+                             dict(fields, sasl_password=password)))
+    assert password not in note
+    with IrcClient(ngircd.port, unique("bob")).connect() as bob:
+        account = wait_until(lambda: logged_in_as(bob, nick), 60,
+                             f"WHOIS {nick} to show the bridge logged in (330)", logs)
+        assert account.lower() == nick.lower()
+
+        listing = run_command(bridge_checker, "bridges")
+        assert f"{name}: " in listing and password not in listing, listing
+        assert password not in status_of(bridge_gateway)
+
+        # a restart: the sealed password is read back, the client logs in again
+        bridge_gateway.stop()
+        wait_until(lambda: logged_in_as(bob, nick) is None, 30,
+                   f"{nick} gone with the gateway", logs)
+        bridge_gateway.start(bridge_checker)
+        account = wait_until(lambda: logged_in_as(bob, nick), 60,
+                             f"WHOIS {nick} to show the bridge logged in again", logs)
+        assert account.lower() == nick.lower()
+        assert password.encode() not in the_plain_bytes(bridge_gateway)
+        assert password not in status_of(bridge_gateway)
+
+        note = completed(execute(bridge_checker, "bridge-remove",
+                                 {"bridge": name, "keep_state": "0"}))
+        assert password not in note
+        bob.quit()
+    assert password.encode() not in the_plain_bytes(bridge_gateway)
 

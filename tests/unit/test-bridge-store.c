@@ -454,11 +454,14 @@ test_bridge_store_made(PgTestFixture *fixture, gconstpointer user_data)
 	g_autoptr(GPtrArray) made = NULL;
 	g_auto(GStrv) names = NULL;
 
-	g_assert_true(pg_bridge_store_add_made(fixture->store, "b", "[bridge b]\n", "admin@x",
-					       PG_TEST_NOW + 1, &error));
-	g_assert_true(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\n", "admin@x",
-					       PG_TEST_NOW + 2, &error));
-	g_assert_false(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\nx=1\n",
+	g_autoptr(GBytes) sealed = g_bytes_new_static("sealed\0blob", 11);
+	g_autoptr(GBytes) got = NULL;
+
+	g_assert_true(pg_bridge_store_add_made(fixture->store, "b", "[bridge b]\n", NULL,
+					       "admin@x", PG_TEST_NOW + 1, &error));
+	g_assert_true(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\n", sealed,
+					       "admin@x", PG_TEST_NOW + 2, &error));
+	g_assert_false(pg_bridge_store_add_made(fixture->store, "a", "[bridge a]\nx=1\n", NULL,
 						"admin@x", PG_TEST_NOW + 3, &error));
 	g_assert_error(error, PG_ERROR, PG_ERROR_CONFLICT);
 	g_clear_error(&error);
@@ -469,10 +472,20 @@ test_bridge_store_made(PgTestFixture *fixture, gconstpointer user_data)
 	g_assert_cmpstr(g_ptr_array_index(made, 0), ==, "[bridge b]\n");
 	g_assert_cmpstr(g_ptr_array_index(made, 1), ==, "[bridge a]\n");
 	g_clear_pointer(&made, g_ptr_array_unref);
+	/* the sealed password comes back byte for byte, only for its bridge */
+	got = pg_bridge_store_get_made_sasl(fixture->store, "a", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(got);
+	g_assert_true(g_bytes_equal(got, sealed));
+	g_clear_pointer(&got, g_bytes_unref);
+	g_assert_null(pg_bridge_store_get_made_sasl(fixture->store, "b", &error));
+	g_assert_no_error(error);
 
 	g_assert_true(pg_bridge_store_approve(fixture->store, "a", "op", PG_TEST_NOW, &error));
 	pg_bridge_store_count(fixture->store, "a", PG_BRIDGE_TO_XMPP, 3, PG_TEST_NOW);
 	g_assert_true(pg_bridge_store_drop_made(fixture->store, "a", &error));
+	g_assert_null(pg_bridge_store_get_made_sasl(fixture->store, "a", &error));
+	g_assert_no_error(error);
 	g_assert_true(pg_bridge_store_has_consent(fixture->store, "a"));
 	g_assert_true(pg_bridge_store_remove(fixture->store, "a", &error));
 	g_assert_no_error(error);
